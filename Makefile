@@ -1,0 +1,39 @@
+# Two commands on a fresh machine with Python 3.11 and make: `make demo` and `make test`.
+# Both create (once) and reuse the local virtual environment .venv.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+ASSIGNMENTS := 01_testing 02_monitoring 03_continuous_training
+
+.PHONY: demo test lab notebooks release venv clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[course]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" >/dev/null
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m course_tools.demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+# Students: open the student versions in JupyterLab.
+lab: $(STAMP)
+	$(BIN)/jupyter lab release/
+
+# Instructors: rebuild source notebooks from authoring/ scripts, then the release from source.
+notebooks: $(STAMP)
+	for script in authoring/*.py; do PYTHONPATH=src $(BIN)/python $$script || exit 1; done
+
+release: $(STAMP)
+	$(BIN)/python -m course_tools.release
+
+clean:
+	rm -rf $(VENV) .pytest_cache

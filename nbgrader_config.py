@@ -1,0 +1,34 @@
+"""nbgrader configuration for the course (read by every nbgrader command run from this folder)."""
+
+from pathlib import Path
+
+c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
+
+COURSE_ROOT = Path(__file__).resolve().parent
+
+c.CourseDirectory.course_id = "testing-continuous-training"
+c.CourseDirectory.root = str(COURSE_ROOT)
+c.CourseDirectory.db_assignments = [
+    {"name": "01_testing"},
+    {"name": "02_monitoring"},
+    {"name": "03_continuous_training"},
+]
+
+# Every student notebook opens with the course header (restart & run all, NAME, COLLABORATORS).
+c.IncludeHeaderFooter.header = "source/header.ipynb"
+
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Per-cell time limit while autograding: an infinite loop costs only the cell it blocks.
+c.Execute.timeout = 20
+c.Execute.interrupt_on_timeout = True
+
+# Restore locked cells (tests, the grading guard) and re-insert deleted test cells.
+c.OverwriteCells.add_missing_cells = True
+
+# Honest warnings on stderr must not cost points: nbgrader scores a test cell with any
+# stderr output as 0, so drop stderr streams that carry a Python warning
+# ("file.py:12: UserWarning: ..."). Tracebacks are error outputs, not stderr, and still count.
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = r"(?m)^.*:\d+: \w*Warning: "

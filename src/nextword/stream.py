@@ -1,0 +1,204 @@
+"""A simulated production stream on a simulated clock: requests, delayed feedback, latencies, a drift.
+
+Nothing here sleeps. Time is a number that moves forward as events are read,
+so a day of traffic runs in milliseconds and every run with the same seed is
+the same.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from .grammar import check_positive_int, check_regime, sample_sentence, sentence_examples
+from .vocabulary import default_vocabulary
+
+
+class SimulatedClock:
+    """A clock that only moves when told to. ``now`` is in simulated seconds, starting at ``start``."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self._now = float(start)
+
+    @property
+    def now(self) -> float:
+        """The current simulated time, in seconds (a float)."""
+        return self._now
+
+    def advance_to(self, t: float) -> None:
+        """Move the clock to time ``t``; raises ``ValueError`` if ``t`` is in the past."""
+        if t < self._now:
+            raise ValueError(f"the clock cannot go back from {self._now} to {t}")
+        self._now = float(t)
+
+
+@dataclass(frozen=True)
+class Request:
+    """A prediction request: the model sees ``context`` at time ``t`` and answers in ``latency_ms``.
+
+    ``regime`` ("A" or "B") says which world the request came from; a real
+    system never knows it, so use it only to score your detector.
+    """
+
+    request_id: int
+    t: float
+    context: tuple[str, ...]
+    latency_ms: float
+    regime: str
+    kind = "request"
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The next word the user actually typed after request ``request_id``, arriving at time ``t``.
+
+    With ``label_noise`` > 0 some feedback is wrong: ``target`` is then a random
+    real word, as when a user's reaction is misread.
+    """
+
+    request_id: int
+    t: float
+    target: str
+    kind = "feedback"
+
+
+class ProductionStream:
+    """Simulated traffic for a deployed next-word model, with a drift from regime A to B.
+
+    Parameters
+    ----------
+    n_requests : int, default 6000
+        How many requests the stream produces.
+    drift_at : int or None, default 3000
+        Index of the first request drawn after the drift; ``None`` means no drift.
+    drift_fraction : float in [0, 1], default 1.0
+        After the drift, the share of sentences drawn from regime B (the
+        size of the drift); the rest still come from regime A.
+    seed : int, default 0
+    requests_per_second : float, default 2.0
+        Mean arrival rate (arrivals form a Poisson process).
+    feedback_delay_s : float, default 60.0
+        Mean delay (exponential) between a request and its feedback.
+    feedback_rate : float in [0, 1], default 1.0
+        Share of requests whose true next word ever comes back.
+    label_noise : float in [0, 1], default 0.0
+        Share of feedback whose target is replaced by a random real word.
+    latency_median_ms : float, default 40.0
+    latency_tail_prob : float in [0, 1], default 0.02
+        Share of requests that hit the heavy tail (Pareto, shape 1.5, times the median).
+    drift_latency_tail_prob : float or None
+        Tail share after the drift (defaults to ``latency_tail_prob``): raise it to
+        make p95 latency degrade while the mean barely moves.
+
+    Read it with ``events()``: ``Request`` and ``Feedback`` objects in time order;
+    ``clock.now`` is the time of the last event read.
+    """
+
+    def __init__(self, n_requests: int = 6000, drift_at: int | None = 3000, drift_fraction: float = 1.0,
+                 seed: int = 0, requests_per_second: float = 2.0, feedback_delay_s: float = 60.0,
+                 feedback_rate: float = 1.0, label_noise: float = 0.0, latency_median_ms: float = 40.0,
+                 latency_tail_prob: float = 0.02, drift_latency_tail_prob: float | None = None,
+                 drift_regime: str = "B") -> None:
+        self.n_requests = check_positive_int("n_requests", n_requests)
+        if drift_at is not None:
+            if isinstance(drift_at, bool) or not isinstance(drift_at, (int, np.integer)) or not 0 <= drift_at <= n_requests:
+                raise ValueError(f"drift_at must be None or an int in 0..n_requests ({n_requests}), got {drift_at!r}")
+            drift_at = int(drift_at)
+        self.drift_at = drift_at
+        for name, value in (("drift_fraction", drift_fraction), ("feedback_rate", feedback_rate),
+                            ("label_noise", label_noise), ("latency_tail_prob", latency_tail_prob)):
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {value!r}")
+        for name, value in (("requests_per_second", requests_per_second), ("latency_median_ms", latency_median_ms)):
+            if not value > 0:
+                raise ValueError(f"{name} must be positive, got {value!r}")
+        if not feedback_delay_s >= 0:
+            raise ValueError(f"feedback_delay_s must be >= 0, got {feedback_delay_s!r}")
+        if drift_latency_tail_prob is not None and not 0.0 <= drift_latency_tail_prob <= 1.0:
+            raise ValueError(f"drift_latency_tail_prob must be in [0, 1], got {drift_latency_tail_prob!r}")
+        self.drift_fraction = float(drift_fraction)
+        self.drift_regime = check_regime(drift_regime)
+        self.seed = seed
+        self.requests_per_second = float(requests_per_second)
+        self.feedback_delay_s = float(feedback_delay_s)
+        self.feedback_rate = float(feedback_rate)
+        self.label_noise = float(label_noise)
+        self.latency_median_ms = float(latency_median_ms)
+        self.latency_tail_prob = float(latency_tail_prob)
+        self.drift_latency_tail_prob = (self.latency_tail_prob if drift_latency_tail_prob is None
+                                        else float(drift_latency_tail_prob))
+        self.clock = SimulatedClock()
+        self._requests, self._feedback, self._truth = self._simulate()
+
+    def _simulate(self) -> tuple[list[Request], list[Feedback], list[str]]:
+        rng = np.random.default_rng(self.seed)
+        real_words = default_vocabulary().words[1:]
+        arrivals = np.cumsum(rng.exponential(1.0 / self.requests_per_second, self.n_requests))
+        requests: list[Request] = []
+        feedback: list[Feedback] = []
+        truth: list[str] = []
+        pending: list[tuple[list[str], str]] = []
+        sentence_regime = "A"
+        for i in range(self.n_requests):
+            drifted = self.drift_at is not None and i >= self.drift_at
+            if not pending:
+                # A user types a whole sentence: its prefixes arrive one after another.
+                sentence_regime = self.drift_regime if drifted and rng.random() < self.drift_fraction else "A"
+                pending = sentence_examples(sample_sentence(rng, sentence_regime))
+            context, target = pending.pop(0)
+            tail_prob = self.drift_latency_tail_prob if drifted else self.latency_tail_prob
+            latency = self.latency_median_ms * float(rng.lognormal(0.0, 0.25))
+            if rng.random() < tail_prob:
+                latency *= 1.0 + float(rng.pareto(1.5)) * 5.0
+            t = float(arrivals[i])
+            requests.append(Request(i, t, tuple(context), latency, sentence_regime))
+            truth.append(target)
+            if rng.random() < self.feedback_rate:
+                if rng.random() < self.label_noise:
+                    target = real_words[int(rng.integers(len(real_words)))]
+                delay = float(rng.exponential(self.feedback_delay_s)) if self.feedback_delay_s else 0.0
+                feedback.append(Feedback(i, t + delay, target))
+            if self.drift_at is not None and i + 1 == self.drift_at:
+                pending = []  # the drift starts with a fresh sentence
+        return requests, feedback, truth
+
+    @property
+    def drift_time(self) -> float | None:
+        """Simulated time (seconds) of the first request after the drift, or ``None``."""
+        if self.drift_at is None or self.drift_at >= self.n_requests:
+            return None
+        return self._requests[self.drift_at].t
+
+    @property
+    def requests(self) -> list[Request]:
+        """Every request in arrival order (a new list)."""
+        return list(self._requests)
+
+    def true_next_word(self, request_id: int) -> str:
+        """The word the user really typed next (noise-free): for scoring, never for training."""
+        if not 0 <= request_id < self.n_requests:
+            raise IndexError(f"request_id {request_id} is out of range 0..{self.n_requests - 1}")
+        return self._truth[request_id]
+
+    def events(self) -> Iterator[Request | Feedback]:
+        """Yield ``Request`` and ``Feedback`` objects in time order, advancing ``clock``.
+
+        Each call restarts the stream from time 0 with the same events. On equal
+        times, feedback comes before requests.
+        """
+        self.clock = SimulatedClock()
+        feedback = sorted(self._feedback, key=lambda f: (f.t, f.request_id))
+        merged = heapq.merge(((f.t, 0, f.request_id, f) for f in feedback),
+                             ((r.t, 1, r.request_id, r) for r in self._requests))
+        for t, _, _, event in merged:
+            self.clock.advance_to(t)
+            yield event
+
+    def __iter__(self) -> Iterator[Request | Feedback]:
+        return self.events()
+
+    def __len__(self) -> int:
+        return self.n_requests

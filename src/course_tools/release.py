@@ -1,0 +1,94 @@
+"""Generate the student versions (``release/``) from ``source/`` with nbgrader, or check they are in sync.
+
+    python -m course_tools.release            # regenerate release/ for every assignment
+    python -m course_tools.release 01_testing # one assignment
+    python -m course_tools.release --check    # regenerate into a temporary folder and compare
+
+The gradebook nbgrader needs while generating is a throwaway one, so this
+never touches an instructor's gradebook.
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+COURSE_ROOT = Path(__file__).resolve().parents[2]
+ASSIGNMENTS = ("01_testing", "02_monitoring", "03_continuous_training")
+
+
+def available_assignments(root: Path = COURSE_ROOT) -> list[str]:
+    """The contract's assignments that have a source folder, in course order."""
+    return [name for name in ASSIGNMENTS if (root / "source" / name).is_dir()]
+
+
+def generate(assignments: list[str], release_dir: Path, root: Path = COURSE_ROOT) -> None:
+    """Run ``nbgrader generate_assignment`` for each assignment, writing into ``release_dir``."""
+    with tempfile.TemporaryDirectory(prefix="nbgrader-db-") as db_dir:
+        for name in assignments:
+            print(f"generating release/{name} from source/{name} ...", flush=True)
+            subprocess.run(
+                [sys.executable, "-m", "nbgrader", "generate_assignment", name, "--force", "--log-level=WARN",
+                 f"--CourseDirectory.db_url=sqlite:///{db_dir}/gradebook.db",
+                 f"--CourseDirectory.release_directory={release_dir}"],
+                cwd=root, check=True)
+
+
+def differences(left: Path, right: Path) -> list[str]:
+    """Relative paths that differ between two folder trees (missing on either side or different bytes)."""
+    found: list[str] = []
+
+    def walk(cmp: filecmp.dircmp, prefix: str) -> None:
+        found.extend(f"{prefix}{name} (only in {cmp.left})" for name in cmp.left_only)
+        found.extend(f"{prefix}{name} (only in {cmp.right})" for name in cmp.right_only)
+        _, mismatch, errors = filecmp.cmpfiles(cmp.left, cmp.right, cmp.common_files, shallow=False)
+        found.extend(f"{prefix}{name} (contents differ)" for name in mismatch + errors)
+        for name, sub in cmp.subdirs.items():
+            walk(sub, f"{prefix}{name}/")
+
+    walk(filecmp.dircmp(left, right, ignore=[".ipynb_checkpoints", "__pycache__"]), "")
+    return found
+
+
+def check(assignments: list[str], root: Path = COURSE_ROOT) -> list[str]:
+    """Regenerate into a temporary folder; return what differs from the committed ``release/``."""
+    with tempfile.TemporaryDirectory(prefix="release-check-") as tmp:
+        fresh = Path(tmp)
+        generate(assignments, fresh, root)
+        problems = []
+        for name in assignments:
+            committed = root / "release" / name
+            if not committed.is_dir():
+                problems.append(f"release/{name} is missing")
+                continue
+            problems.extend(f"release/{name}/{d}" for d in differences(fresh / name, committed))
+        return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("assignments", nargs="*", help="assignment names (default: every assignment with a source)")
+    parser.add_argument("--check", action="store_true", help="compare a fresh build with release/ instead of writing it")
+    args = parser.parse_args(argv)
+    assignments = args.assignments or available_assignments()
+    if args.check:
+        problems = check(assignments)
+        for line in problems:
+            print("out of sync:", line)
+        print("release/ matches source/" if not problems else
+              "release/ is out of sync: run `make release` and commit release/")
+        return 1 if problems else 0
+    release_dir = COURSE_ROOT / "release"
+    for name in assignments:
+        shutil.rmtree(release_dir / name, ignore_errors=True)
+    generate(assignments, release_dir)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -72,8 +72,9 @@ class ProductionStream:
     ----------
     n_requests : int, default 6000
         How many requests the stream produces.
-    drift_at : int or None, default 3000
-        Index of the first request drawn after the drift; ``None`` means no drift.
+    drift_at : int, None or "half", default "half"
+        Index of the first request drawn after the drift; ``None`` means no
+        drift, ``"half"`` means ``n_requests // 2``.
     drift_fraction : float in [0, 1], default 1.0
         After the drift, the share of sentences drawn from regime B (the
         size of the drift); the rest still come from regime A.
@@ -97,12 +98,16 @@ class ProductionStream:
     ``clock.now`` is the time of the last event read.
     """
 
-    def __init__(self, n_requests: int = 6000, drift_at: int | None = 3000, drift_fraction: float = 1.0,
+    def __init__(self, n_requests: int = 6000, drift_at: int | str | None = "half", drift_fraction: float = 1.0,
                  seed: int = 0, requests_per_second: float = 2.0, feedback_delay_s: float = 60.0,
                  feedback_rate: float = 1.0, label_noise: float = 0.0, latency_median_ms: float = 40.0,
                  latency_tail_prob: float = 0.02, drift_latency_tail_prob: float | None = None,
                  drift_regime: str = "B") -> None:
         self.n_requests = check_positive_int("n_requests", n_requests)
+        if isinstance(drift_at, str):
+            if drift_at != "half":
+                raise ValueError(f'drift_at must be None, an int or "half", got {drift_at!r}')
+            drift_at = self.n_requests // 2
         if drift_at is not None:
             if isinstance(drift_at, bool) or not isinstance(drift_at, (int, np.integer)) or not 0 <= drift_at <= n_requests:
                 raise ValueError(f"drift_at must be None or an int in 0..n_requests ({n_requests}), got {drift_at!r}")

@@ -1,0 +1,88 @@
+"""Every assignment notebook: built from its authoring script, clean, released in sync, solvable and unsolved.
+
+The reference (source) notebook must pass all its tests and the released
+stub must fail every graded test, as nbgrader's docs prescribe; both run in
+real kernels through ``nbgrader validate``.
+"""
+
+import json
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_tools import release
+from course_tools.notebook_builder import write_notebook
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSIGNMENTS = release.available_assignments(ROOT)
+
+
+def _notebook(kind: str, name: str) -> Path:
+    return ROOT / kind / name / f"{name}.ipynb"
+
+
+def test_every_contract_assignment_exists():
+    assert ASSIGNMENTS == list(release.ASSIGNMENTS), f"missing source folders: {set(release.ASSIGNMENTS) - set(ASSIGNMENTS)}"
+
+
+@pytest.mark.parametrize("script", sorted((ROOT / "authoring").glob("*.py")), ids=lambda p: p.stem)
+def test_source_notebook_is_what_its_authoring_script_builds(script, tmp_path):
+    cells = runpy.run_path(str(script), run_name="authoring_check")["CELLS"]
+    target = ROOT / "source" / (f"{script.stem}.ipynb" if script.stem == "header" else f"{script.stem}/{script.stem}.ipynb")
+    built = write_notebook(cells, tmp_path / target.name)
+    assert target.exists(), f"{target} is missing: run `make notebooks`"
+    assert built.read_text(encoding="utf-8") == target.read_text(encoding="utf-8"), (
+        f"{target.relative_to(ROOT)} differs from what {script.relative_to(ROOT)} builds: edit the script, "
+        "then run `make notebooks` (never edit the .ipynb by hand)")
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "source").rglob("*.ipynb")), ids=lambda p: p.name)
+def test_source_notebooks_carry_no_outputs(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    dirty = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))]
+    assert not dirty, f"{path.name}: cells {dirty} have outputs or execution counts"
+
+
+def test_release_is_in_sync_with_source():
+    problems = release.check(ASSIGNMENTS, ROOT)
+    assert not problems, "release/ is out of sync with source/ (run `make release`):\n" + "\n".join(problems)
+
+
+def _validate(path: Path, *extra: str) -> str:
+    result = subprocess.run([sys.executable, "-m", "nbgrader", "validate", str(path), *extra],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    return result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_reference_solution_passes_every_test(name):
+    output = _validate(_notebook("source", name))
+    assert "Success! Your notebook passes all the tests." in output, output[-3000:]
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_released_stub_fails_every_graded_test(name):
+    output = _validate(_notebook("release", name), "--invert")
+    assert "Success! The notebook does not pass any tests." in output, output[-3000:]
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_graded_cells_follow_the_naming_convention(name):
+    nb = nbformat.read(_notebook("source", name), as_version=4)
+    solutions = [c.metadata.nbgrader["grade_id"] for c in nb.cells
+                 if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"]
+    tests = [c.metadata.nbgrader["grade_id"] for c in nb.cells
+             if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"]
+    assert solutions and tests
+    sources = {c.metadata.nbgrader["grade_id"]: c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
+    for solution_id in solutions:
+        guarding = [t for t in tests if t.startswith(f"test_{solution_id}")]
+        assert guarding, f"no test cell guards {solution_id}"
+        assert any("### BEGIN HIDDEN TESTS" in sources[t] for t in guarding), f"{solution_id} has no hidden tests"
+    guard = [i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "grading_guard"]
+    first_solution = min(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("solution"))
+    assert guard and guard[0] < first_solution, "the grading guard must run before any student code"

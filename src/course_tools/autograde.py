@@ -1,0 +1,420 @@
+"""Autograde a whole class with N worker processes, with progress and a per-submission report.
+
+    python -m course_tools.autograde                     # every assignment, 2 workers
+    python -m course_tools.autograde 01_testing -j 1     # one assignment, serially
+    python -m course_tools.autograde --root .sample_class
+
+nbgrader grades submissions one after another (jupyter/nbgrader#174) and prints
+no progress (#1456). This module runs nbgrader's own ``Autograde`` converter,
+unchanged and with the course's ``nbgrader_config.py``, for one submission at
+a time inside N long-lived worker processes (importing nbgrader costs seconds,
+so a worker pays it once, not once per submission). Each submission is
+graded exactly as ``nbgrader autograde <assignment> --student=<id> --force``
+would grade it, so the grades are the serial grades.
+
+The gradebook stays consistent with SQLite, the embedded default: every
+``nbgrader.api.Gradebook`` session a worker opens (from its constructor to
+``close()``) holds an exclusive ``flock`` on ``<gradebook>.lock``. Sessions
+are short (reading source cells, saving a notebook's grades); executing
+student code, the slow part, happens outside them, so workers run in parallel
+and write one after another. Without the lock, two SQLite writers can fail
+with "database is locked", which makes nbgrader abort the whole batch.
+With a server database (PostgreSQL via ``CourseDirectory.db_url``) the lock is
+not needed; pass ``--no-lock``.
+
+A submission that kills its kernel (``os._exit``, a segfault) is reported by
+name with the reason, and every other submission is still graded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import contextlib
+import fcntl
+import io
+import logging
+import multiprocessing
+import os
+import re
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+COURSE_ROOT = Path(__file__).resolve().parents[2]
+
+
+# --------------------------------------------------------------------------- gradebook lock
+
+_LOCK = {"path": None, "fd": None, "depth": 0}
+
+
+def _acquire() -> None:
+    if _LOCK["path"] is None:
+        return
+    if _LOCK["depth"] == 0:
+        fd = os.open(_LOCK["path"], os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        _LOCK["fd"] = fd
+    _LOCK["depth"] += 1
+
+
+def _release(force: bool = False) -> None:
+    if _LOCK["fd"] is None:
+        _LOCK["depth"] = 0
+        return
+    _LOCK["depth"] = 0 if force else max(0, _LOCK["depth"] - 1)
+    if _LOCK["depth"] == 0:
+        fd, _LOCK["fd"] = _LOCK["fd"], None
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def install_gradebook_lock(lock_path: str | Path) -> None:
+    """Make every ``nbgrader.api.Gradebook`` session in this process hold an exclusive file lock."""
+    import nbgrader.api as api
+
+    _LOCK["path"] = str(lock_path)
+    gradebook = api.Gradebook
+    if getattr(gradebook, "_course_tools_locked", False):
+        return
+    original_init, original_close = gradebook.__init__, gradebook.close
+
+    def locked_init(self, *args, **kwargs):
+        _acquire()
+        self._holds_lock = True
+        try:
+            original_init(self, *args, **kwargs)
+        except BaseException:
+            self._holds_lock = False
+            _release()
+            raise
+
+    def locked_close(self):
+        try:
+            original_close(self)
+        finally:
+            if getattr(self, "_holds_lock", False):
+                self._holds_lock = False
+                _release()
+
+    gradebook.__init__ = locked_init
+    gradebook.close = locked_close
+    gradebook._course_tools_locked = True
+
+
+# --------------------------------------------------------------------------- running nbgrader apps in-process
+
+APPS = {
+    "autograde": ("nbgrader.apps.autogradeapp", "AutogradeApp"),
+    "generate_feedback": ("nbgrader.apps.generatefeedbackapp", "GenerateFeedbackApp"),
+    "generate_assignment": ("nbgrader.apps.generateassignmentapp", "GenerateAssignmentApp"),
+    "export": ("nbgrader.apps.exportapp", "ExportApp"),
+}
+_RUN_COUNT = [0]
+
+
+def run_app(command: str, argv: list[str], root: str | Path | None = None,
+            config: dict | None = None) -> tuple[bool, str]:
+    """Run ``nbgrader <command> <argv>`` in this process (config from ``root``); return (success, log).
+
+    ``config`` adds traitlets configuration on top of ``nbgrader_config.py`` (e.g. feedback preprocessors).
+    """
+    import importlib
+
+    module_name, class_name = APPS[command]
+    app_class = getattr(importlib.import_module(module_name), class_name)
+    _RUN_COUNT[0] += 1
+    logger = logging.getLogger(f"course_tools.nbgrader.{_RUN_COUNT[0]}")
+    logger.propagate = False
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(logging.Formatter("[%(levelname)s] %(message)s"))
+    logger.addHandler(handler)
+    cwd = os.getcwd()
+    ok = True
+    try:
+        if root is not None:
+            os.chdir(root)
+        with contextlib.redirect_stdout(io.StringIO()):
+            app = app_class(log=logger)
+            if config:
+                from traitlets.config import Config
+                app.update_config(Config(config))
+            app.initialize(argv)
+            app.log = logger  # initialize may configure its own stderr handler; keep ours
+            app.start()
+    except SystemExit as exc:
+        ok = exc.code in (0, None)
+    except Exception:  # report, never crash the worker
+        import traceback
+        buffer.write("[ERROR] " + traceback.format_exc())
+        ok = False
+    finally:
+        os.chdir(cwd)
+        _release(force=True)
+        logger.removeHandler(handler)
+    return ok, buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- one submission
+
+@dataclass
+class Result:
+    """What happened to one submission."""
+    assignment: str
+    student: str
+    ok: bool
+    seconds: float
+    reason: str = ""
+    notes: list[str] = field(default_factory=list)
+    log: str = ""
+
+    def line(self) -> str:
+        status = "graded" if self.ok else "NOT GRADED"
+        extra = "; ".join(([self.reason] if self.reason else []) + self.notes)
+        return f"{self.assignment:<24} {self.student:<20} {status:<10} {self.seconds:6.1f} s  {extra}"
+
+
+def explain_failure(log: str) -> str:
+    """A one-line reason for a submission nbgrader could not grade, from its log."""
+    if "DeadKernelError" in log or "Kernel died" in log:
+        return ("the kernel died while running the notebook (the code exited the interpreter, "
+                "e.g. os._exit, or crashed it), so nbgrader recorded no grades for it")
+    if "UnresponsiveKernelError" in log or "kernel became unresponsive" in log:
+        return "the kernel stopped responding and could not be interrupted (an infinite loop that ignores interrupts?)"
+    if "database is locked" in log:
+        return "the gradebook database was locked by another writer"
+    errors = [line for line in log.splitlines() if line.startswith("[ERROR]") or "Error" in line]
+    return (errors[-1] if errors else "nbgrader failed").strip()[:300]
+
+
+def hidden_test_cells(root: str | Path, assignment: str) -> set[str]:
+    """Grade ids of the source cells holding hidden tests (their released version always differs)."""
+    import nbformat
+
+    ids = set()
+    for path in sorted((Path(root) / "source" / assignment).glob("*.ipynb")):
+        for cell in nbformat.read(str(path), as_version=4).cells:
+            if "BEGIN HIDDEN TESTS" in cell.source:
+                ids.add(cell.metadata.get("nbgrader", {}).get("grade_id", ""))
+    return ids
+
+
+def audit_notes(log: str, autograded_dir: Path, expected_changes: set[str] = frozenset()) -> list[str]:
+    """What nbgrader repaired or noticed: restored locked cells, re-inserted cells, cells that timed out.
+
+    ``expected_changes`` are cells whose restoration is routine (hidden tests put back into every submission).
+    """
+    notes = []
+    restored = sorted(set(re.findall(r"Attribute 'checksum' for cell (\S+) has changed", log)) - set(expected_changes))
+    if restored:
+        notes.append(f"restored {len(restored)} edited locked cell(s)")
+    missing = sorted(set(re.findall(r"Missing grade cell (\S+) encountered", log)))
+    if missing:
+        notes.append(f"re-inserted {len(missing)} deleted cell(s)")
+    timeouts = 0
+    for path in sorted(autograded_dir.glob("*.ipynb")):
+        timeouts += path.read_text(encoding="utf-8").count('"ename": "CellTimeoutError"')
+    if timeouts:
+        notes.append(f"{timeouts} cell(s) stopped at the per-cell time limit")
+    return notes
+
+
+def grade_one(assignment: str, student: str, root: str, extra: tuple[str, ...] = ()) -> Result:
+    """``nbgrader autograde <assignment> --student=<student> --force``, in this process."""
+    start = time.perf_counter()
+    ok, log = run_app("autograde", [assignment, f"--student={student}", "--force", *extra], root)
+    seconds = time.perf_counter() - start
+    # nbgrader logs errors but may still exit 0 when a student folder is skipped; trust the log too
+    if "There was an error processing assignment" in log:
+        ok = False
+    result = Result(assignment, student, ok, seconds, log=log)
+    if not ok:
+        result.reason = explain_failure(log)
+    result.notes = audit_notes(log, Path(root) / "autograded" / student / assignment,
+                               hidden_test_cells(root, assignment))
+    return result
+
+
+def ensure_venv_on_path() -> None:
+    """nbgrader runs the ``alembic`` executable next to the interpreter when it creates a gradebook."""
+    bindir = str(Path(sys.executable).parent)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+
+
+def quiet_worker() -> None:
+    """Send this process's stderr (and its kernels', which inherit it) to a log file, not the terminal.
+
+    Kernels print transport warnings and nbgrader's dependencies emit deprecation warnings; nbgrader's
+    own log is captured per submission instead.
+    """
+    import tempfile
+    import warnings
+
+    warnings.simplefilter("ignore")
+    log = open(Path(tempfile.gettempdir()) / "course_tools-workers.log", "ab", buffering=0)
+    os.dup2(log.fileno(), 2)
+
+
+def _worker_init(root: str, lock: bool, quiet: bool = True) -> None:
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    ensure_venv_on_path()
+    if quiet:
+        quiet_worker()
+    os.chdir(root)
+    if lock:
+        install_gradebook_lock(gradebook_lock_path(root))
+    import nbgrader.apps.autogradeapp  # noqa: F401  (pay the import once per worker)
+
+
+def gradebook_lock_path(root: str | Path) -> Path:
+    """One lock file per gradebook, outside the course folder (so it never shows up in git)."""
+    import hashlib
+    import tempfile
+
+    key = hashlib.sha1(db_url_for(root).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"nbgrader-gradebook-{key}.lock"
+
+
+# --------------------------------------------------------------------------- the class
+
+def submissions(root: str | Path, assignments: list[str] | None = None,
+                students: list[str] | None = None) -> list[tuple[str, str]]:
+    """(assignment, student) pairs found under ``<root>/submitted/<student>/<assignment>/``."""
+    found = []
+    submitted = Path(root) / "submitted"
+    for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir()) if submitted.is_dir() else []:
+        if students and student_dir.name not in students:
+            continue
+        for assignment_dir in sorted(p for p in student_dir.iterdir() if p.is_dir()):
+            if assignments is None or assignment_dir.name in assignments:
+                found.append((assignment_dir.name, student_dir.name))
+    order = {name: i for i, name in enumerate(assignments or [])}
+    return sorted(found, key=lambda pair: (order.get(pair[0], 0), pair[0], pair[1]))
+
+
+def grade_class(root: str | Path = COURSE_ROOT, assignments: list[str] | None = None,
+                students: list[str] | None = None, workers: int = 2, lock: bool = True,
+                progress=print) -> list[Result]:
+    """Autograde every submission under ``root/submitted`` with ``workers`` processes; return one Result each.
+
+    Grades go to the gradebook named by ``nbgrader_config.py`` in ``root`` (SQLite by default).
+    ``progress`` receives one line per finished submission (``None`` to stay quiet).
+    """
+    root = str(Path(root).resolve())
+    todo = submissions(root, assignments, students)
+    say = progress or (lambda *_: None)
+    if not todo:
+        say("nothing to grade: no submissions under submitted/")
+        return []
+    workers = max(1, min(workers, len(todo)))
+    say(f"autograding {len(todo)} submissions with {workers} worker process{'es' if workers > 1 else ''} ...")
+    results: list[Result] = []
+    context = multiprocessing.get_context("spawn")
+    start = time.perf_counter()
+    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                initializer=_worker_init, initargs=(root, lock)) as pool:
+        futures = {pool.submit(grade_one, a, s, root): (a, s) for a, s in todo}
+        for future in cf.as_completed(futures):
+            assignment, student = futures[future]
+            try:
+                result = future.result()
+            except Exception as exc:  # a worker process died: report it, keep going
+                result = Result(assignment, student, False, 0.0, reason=f"grading worker failed: {exc!r}")
+            results.append(result)
+            say(f"  [{len(results):>3}/{len(todo)}] {result.line()}")
+    failed = [r for r in results if not r.ok]
+    say(f"graded {len(results) - len(failed)}/{len(results)} submissions in {time.perf_counter() - start:.1f} s"
+        + (f"; not graded: {', '.join(f'{r.student} ({r.assignment})' for r in failed)}" if failed else ""))
+    order = {pair: i for i, pair in enumerate(todo)}
+    return sorted(results, key=lambda r: order[(r.assignment, r.student)])
+
+
+def run_in_worker_many(commands: list[tuple], root: str | Path) -> list[tuple[bool, str]]:
+    """Run nbgrader commands one after another in one fresh process; return (success, log) for each.
+
+    A fresh process keeps nbgrader's imports and configuration out of the caller and pays the import once.
+    """
+    root = str(Path(root).resolve())
+    with cf.ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                initializer=_worker_init, initargs=(root, True)) as pool:
+        return [pool.submit(run_app, command[0], command[1], root, *command[2:]).result() for command in commands]
+
+
+# --------------------------------------------------------------------------- reading the gradebook
+
+def db_url_for(root: str | Path) -> str:
+    """The gradebook URL nbgrader uses for the course at ``root`` (its config's db_url, else the default)."""
+    config = Path(root) / "nbgrader_config.py"
+    text = config.read_text(encoding="utf-8") if config.exists() else ""
+    match = re.search(r"^c\.CourseDirectory\.db_url\s*=\s*['\"](.+?)['\"]", text, re.M)
+    return match.group(1) if match else f"sqlite:///{Path(root).resolve() / 'gradebook.db'}"
+
+
+def read_grades(root: str | Path, db_url: str | None = None) -> dict:
+    """Every recorded grade: ``{(assignment, student): {"score", "max_score", "cells": {grade_id: {...}}}}``."""
+    from nbgrader.api import Gradebook
+
+    grades = {}
+    with Gradebook(db_url or db_url_for(root), course_id=_course_id(root)) as gb:
+        for assignment in gb.assignments:
+            for submission in assignment.submissions:
+                cells = {}
+                for notebook in submission.notebooks:
+                    for grade in notebook.grades:
+                        cells[grade.name] = {"notebook": notebook.name, "auto_score": grade.auto_score,
+                                             "manual_score": grade.manual_score, "score": grade.score,
+                                             "max_score": grade.max_score}
+                    for comment in notebook.comments:
+                        cells.setdefault(comment.name, {})["manual_comment"] = comment.manual_comment
+                grades[(assignment.name, submission.student_id)] = {
+                    "score": submission.score, "max_score": submission.max_score, "cells": cells}
+    return grades
+
+
+def _course_id(root: str | Path) -> str:
+    config = Path(root) / "nbgrader_config.py"
+    text = config.read_text(encoding="utf-8") if config.exists() else ""
+    match = re.search(r"^c\.CourseDirectory\.course_id\s*=\s*['\"](.+?)['\"]", text, re.M)
+    return match.group(1) if match else "default_course"
+
+
+def gradebook_row_counts(root: str | Path, db_url: str | None = None) -> dict:
+    """Row counts per gradebook table and duplicate (student, assignment, cell) grades, to check consistency."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(db_url or db_url_for(root))
+    counts = {}
+    with engine.connect() as conn:
+        for table in ("student", "submitted_assignment", "submitted_notebook", "grade", "comment"):
+            counts[table] = conn.execute(sa.text(f"SELECT COUNT(*) FROM {table}")).scalar()
+        counts["duplicate_grades"] = conn.execute(sa.text(
+            "SELECT COUNT(*) FROM (SELECT notebook_id, cell_id, COUNT(*) AS n FROM grade "
+            "GROUP BY notebook_id, cell_id HAVING n > 1)")).scalar()
+        counts["duplicate_submissions"] = conn.execute(sa.text(
+            "SELECT COUNT(*) FROM (SELECT assignment_id, student_id, COUNT(*) AS n FROM submitted_assignment "
+            "GROUP BY assignment_id, student_id HAVING n > 1)")).scalar()
+    engine.dispose()
+    return counts
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("assignments", nargs="*", help="assignments to grade (default: every submitted one)")
+    parser.add_argument("-j", "--workers", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--root", default=str(COURSE_ROOT), help="course folder holding nbgrader_config.py")
+    parser.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    parser.add_argument("--no-lock", action="store_true", help="skip the gradebook file lock (server databases)")
+    args = parser.parse_args(argv)
+    results = grade_class(args.root, args.assignments or None, args.student, args.workers, lock=not args.no_lock)
+    for result in results:
+        if not result.ok:
+            print(f"NOT GRADED: {result.student} / {result.assignment}: {result.reason}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""The reader's edition: each reference notebook executed top to bottom and rendered to HTML in ``notebooks/``.
+
+    python -m course_tools.reader_edition            # every assignment
+    python -m course_tools.reader_edition 01_testing
+
+Reviewers read the course without running it: prose, solutions, plots and
+widgets (their state is stored with nbclient, so the HTML renders the
+default view of every widget). The files are rebuilt from ``source/`` by
+this command and by ``make demo``, and are written reproducibly (widget ids
+numbered in order, no execution timestamps), so rebuilding unchanged
+notebooks leaves the committed files untouched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+
+COURSE_ROOT = Path(__file__).resolve().parents[2]
+
+
+def execute(path: Path, timeout: int = 120):
+    """Run the notebook in a fresh kernel from its own folder; return the executed notebook."""
+    from nbclient import NotebookClient
+
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    nb = nbformat.read(str(path), as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}},
+                            record_timing=False, store_widget_state=True)
+    client.execute(stderr=subprocess.DEVNULL)  # the kernel's own start-up chatter, not the notebook's stderr
+    return nb
+
+
+def make_reproducible(nb):
+    """Number widget model ids in order of appearance and drop volatile metadata."""
+    text = nbformat.writes(nb)
+    state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    for index, model_id in enumerate(state):
+        text = text.replace(model_id, f"reader-edition-widget-{index:04d}")
+    nb = nbformat.reads(text, as_version=4)
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        merged = []
+        for output in cell.get("outputs", []):  # stream chunks split wherever the kernel flushed: join them
+            if (output.get("output_type") == "stream" and merged and merged[-1].get("output_type") == "stream"
+                    and merged[-1].get("name") == output.get("name")):
+                merged[-1]["text"] += output["text"]
+            else:
+                merged.append(output)
+        if cell.cell_type == "code":
+            cell.outputs = merged
+    return nb
+
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def stable_ids(html: str) -> str:
+    """Replace the random element ids nbconvert gives widget views by ids numbered in order."""
+    mapping: dict[str, str] = {}
+    return _UUID.sub(lambda m: mapping.setdefault(m.group(0), f"reader-edition-view-{len(mapping):04d}"), html)
+
+
+def render(nb, title: str) -> str:
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="lab")
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    return stable_ids(body)
+
+
+def build(assignments: list[str] | None = None, root: Path = COURSE_ROOT, out_dir: Path | None = None,
+          progress=print) -> list[tuple[str, float, Path]]:
+    """Execute and render each assignment's reference notebook; return (assignment, seconds, html path)."""
+    from .release import available_assignments
+
+    say = progress or (lambda *_: None)
+    out_dir = Path(out_dir or root / "notebooks")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    done = []
+    for assignment in assignments or available_assignments(root):
+        source = root / "source" / assignment / f"{assignment}.ipynb"
+        say(f"  executing source/{assignment}/{source.name} in a fresh kernel ...")
+        start = time.perf_counter()
+        nb = make_reproducible(execute(source))
+        seconds = time.perf_counter() - start
+        target = out_dir / f"{assignment}.html"
+        target.write_text(render(nb, assignment), encoding="utf-8")
+        done.append((assignment, seconds, target))
+        shown = target.relative_to(root) if target.is_relative_to(root) else target
+        say(f"  {assignment}: ran in {seconds:.1f} s, {target.stat().st_size // 1024} KiB -> {shown}")
+    return done
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("assignments", nargs="*")
+    parser.add_argument("--out", default=None, help="output folder (default: notebooks/)")
+    args = parser.parse_args(argv)
+    build(args.assignments or None, out_dir=Path(args.out) if args.out else None)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

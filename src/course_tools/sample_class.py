@@ -1,0 +1,425 @@
+"""Build a synthetic class of student submissions from the source notebooks, and predict their scores.
+
+    python -m course_tools.sample_class .sample_class     # a course folder with release/, gradebook, submitted/
+
+Nothing here is committed: the class is built on the fly in a throwaway (or
+git-ignored) course folder. Each student starts from the released notebook,
+exactly what a student receives, and fills the solution cells in one of
+these ways (driven only by nbgrader metadata, so it follows the notebooks as
+they change):
+
+=================== ==========================================================
+student             what the submission does
+=================== ==========================================================
+perfect             the reference solution everywhere, written answers filled
+partial             every other graded name solved, the rest left as the stub
+blank               hands in the released notebook untouched
+always_equal_cheat  returns objects whose ``__eq__`` always answers True
+infinite_loop       one function loops forever (every cell calling it times out)
+kernel_crash        one function calls ``os._exit`` (the kernel dies)
+edited_tests        no solutions, but rewrites the locked tests and guard to ``pass``
+deleted_tests       the reference solutions, with every test cell deleted
+honest_warnings     the reference solutions, each call emits warnings on stderr
+=================== ==========================================================
+
+``expected_scores`` predicts every student's score from the notebooks' points
+metadata and which graded names each submission breaks (a test cell fails when
+its ``test_<name>`` prefix or the code it runs refers to a broken name; a
+solution that uses a broken name is broken too). It never runs a notebook, so
+the prediction is independent of the grading run it is compared with.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import re
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from .release import available_assignments
+
+COURSE_ROOT = Path(__file__).resolve().parents[2]
+
+STUDENTS = ("perfect", "partial", "blank", "always_equal_cheat", "infinite_loop", "kernel_crash",
+            "edited_tests", "deleted_tests", "honest_warnings")
+
+DESCRIPTIONS = {
+    "perfect": "reference solution everywhere",
+    "partial": "every other graded name solved, the rest left as the stub",
+    "blank": "the released notebook, untouched",
+    "always_equal_cheat": "returns objects whose __eq__ always answers True",
+    "infinite_loop": "one function never returns (per-cell timeout)",
+    "kernel_crash": "one function calls os._exit (kernel dies)",
+    "edited_tests": "no solutions; locked tests and guard rewritten to pass",
+    "deleted_tests": "reference solutions; every test cell deleted",
+    "honest_warnings": "reference solutions that write warnings to stderr",
+}
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+
+
+# --------------------------------------------------------------------------- reading the source notebooks
+
+def _meta(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def strip_markers(source: str) -> str:
+    """The reference solution as a student would write it: the solution markers' lines removed."""
+    return "\n".join(line for line in source.splitlines() if line.strip() not in (BEGIN, END))
+
+
+def names_used(source: str) -> set[str]:
+    """Identifiers a piece of code refers to (ignores comments and strings; empty set if it does not parse)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set(re.findall(r"\b[A-Za-z_]\w*\b", source))
+    used = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            used.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            used.add(node.attr)
+    return used
+
+
+def defines_function(source: str, name: str) -> bool:
+    """True when ``source`` defines ``name`` as a top-level function (not a class)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    return any(isinstance(node, ast.FunctionDef) and node.name == name for node in tree.body)
+
+
+@dataclass
+class NotebookInfo:
+    """What the grading of one assignment notebook depends on, read from nbgrader metadata."""
+    assignment: str
+    notebook: str
+    solutions: dict[str, str]           # graded name -> reference source (markers removed)
+    tests: dict[str, dict]              # test grade_id -> {"points", "source"}
+    written: dict[str, dict]            # written answer grade_id -> {"points", "answer"}
+    code_cells: list[str] = field(default_factory=list)   # every code cell source, in order
+
+    @property
+    def max_score(self) -> float:
+        return sum(t["points"] for t in self.tests.values()) + sum(w["points"] for w in self.written.values())
+
+    @property
+    def auto_max_score(self) -> float:
+        return sum(t["points"] for t in self.tests.values())
+
+    def dependents(self, broken: set[str]) -> set[str]:
+        """``broken`` plus every graded name whose reference solution uses a broken name (transitively)."""
+        result = set(broken)
+        changed = True
+        while changed:
+            changed = False
+            for name, source in self.solutions.items():
+                if name not in result and names_used(source) & result:
+                    result.add(name)
+                    changed = True
+        return result
+
+    def failing_tests(self, broken: set[str]) -> set[str]:
+        """Test cells that cannot pass when the graded names in ``broken`` do not work."""
+        broken = self.dependents(broken)
+        failing = set()
+        for grade_id, test in self.tests.items():
+            if any(grade_id.startswith(f"test_{name}") for name in broken) or names_used(test["source"]) & broken:
+                failing.add(grade_id)
+        return failing
+
+    def cells_using(self, name: str) -> int:
+        return sum(1 for source in self.code_cells if name in names_used(source))
+
+
+def read_source(root: Path, assignment: str) -> NotebookInfo:
+    """Read ``source/<assignment>/<assignment>.ipynb``."""
+    path = root / "source" / assignment / f"{assignment}.ipynb"
+    nb = nbformat.read(str(path), as_version=4)
+    info = NotebookInfo(assignment, path.stem, {}, {}, {})
+    for cell in nb.cells:
+        meta = _meta(cell)
+        if cell.cell_type == "code":
+            info.code_cells.append(cell.source)
+        if not meta:
+            continue
+        grade_id = meta.get("grade_id", "")
+        if cell.cell_type == "code" and meta.get("solution"):
+            info.solutions[grade_id] = strip_markers(cell.source)
+        elif cell.cell_type == "code" and meta.get("grade"):
+            info.tests[grade_id] = {"points": float(meta.get("points", 0)), "source": cell.source}
+        elif cell.cell_type == "markdown" and meta.get("grade") and meta.get("solution"):
+            answer = cell.source.split(BEGIN, 1)[1].split(END, 1)[0].strip() if BEGIN in cell.source else "An answer."
+            info.written[grade_id] = {"points": float(meta.get("points", 0)), "answer": answer}
+    return info
+
+
+def read_course(root: Path = COURSE_ROOT, assignments: list[str] | None = None) -> dict[str, NotebookInfo]:
+    return {a: read_source(Path(root), a) for a in (assignments or available_assignments(Path(root)))}
+
+
+# --------------------------------------------------------------------------- choosing what each student breaks
+
+def _functions(info: NotebookInfo) -> list[str]:
+    return [name for name, src in info.solutions.items() if defines_function(src, name)]
+
+
+def loop_target(course: dict[str, NotebookInfo]) -> tuple[str, str]:
+    """(assignment, function) for the infinite loop: a function no other solution uses, called by the fewest cells.
+
+    Every cell that calls it waits for the per-cell timeout, so fewer calling cells keep grading fast.
+    """
+    candidates = []
+    for assignment, info in course.items():
+        for name in _functions(info):
+            if info.dependents({name}) == {name}:
+                candidates.append((info.cells_using(name), -list(course).index(assignment), assignment, name))
+    if not candidates:
+        raise ValueError("no function to put an infinite loop in")
+    _, _, assignment, name = min(candidates)
+    return assignment, name
+
+
+def crash_target(course: dict[str, NotebookInfo]) -> tuple[str, str]:
+    """(assignment, function) that kills the kernel: the first assignment's first graded function."""
+    for assignment, info in course.items():
+        functions = _functions(info)
+        if functions:
+            return assignment, functions[0]
+    raise ValueError("no function to crash the kernel in")
+
+
+def partial_broken(info: NotebookInfo) -> set[str]:
+    """The graded names the partial student leaves as stubs: every second one."""
+    return set(list(info.solutions)[1::2])
+
+
+# --------------------------------------------------------------------------- writing submissions
+
+ALWAYS_EQUAL = '''\
+# Everything compares equal: a cheat that hopes the tests use ==.
+class _AlwaysEqual:
+    def __eq__(self, other):
+        return True
+    def __ne__(self, other):
+        return False
+    __hash__ = object.__hash__
+class EqFloat(_AlwaysEqual, float): pass
+class EqInt(_AlwaysEqual, int): pass
+class EqStr(_AlwaysEqual, str): pass
+class EqTuple(_AlwaysEqual, tuple): pass
+class EqList(_AlwaysEqual, list): pass
+class EqDict(_AlwaysEqual, dict): pass
+'''
+
+
+def cheat_source(name: str, is_function: bool) -> str:
+    if is_function:
+        return ALWAYS_EQUAL + f"\ndef {name}(*args, **kwargs):\n    return EqFloat(0.5)\n"
+    return ALWAYS_EQUAL + (
+        f"\nclass {name}:\n"
+        "    def __init__(self, *args, **kwargs):\n        pass\n"
+        "    def __getattr__(self, attribute):\n"
+        "        return lambda *args, **kwargs: EqDict()\n"
+        "    def __len__(self):\n        return EqInt(0)\n")
+
+
+def inject_into_body(source: str, name: str, statement: str) -> str:
+    """Insert ``statement`` as the first statement of function ``name``'s body (after its docstring)."""
+    tree = ast.parse(source)
+    node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name)
+    body = node.body
+    first = body[1] if len(body) > 1 and isinstance(body[0], ast.Expr) and isinstance(
+        getattr(body[0], "value", None), ast.Constant) and isinstance(body[0].value.value, str) else body[0]
+    lines = source.splitlines()
+    indent = " " * first.col_offset
+    insert_at = (body[0].end_lineno if first is not body[0] else first.lineno - 1)
+    new = [indent + line for line in statement.splitlines()]
+    return "\n".join(lines[:insert_at] + new + lines[insert_at:])
+
+
+def warning_source(name: str, reference: str, is_function: bool) -> str:
+    header = ("import warnings\nimport numpy as _np_w\n"
+              "warnings.simplefilter('always')  # show every warning, every time\n")
+    noisy = (f"warnings.warn('{name} is running (an honest warning)', UserWarning)\n"
+             "_np_w.log(_np_w.zeros(1))  # RuntimeWarning: divide by zero encountered in log\n")
+    if is_function:
+        return header + inject_into_body(reference, name, noisy)
+    body = "\n".join("        " + line for line in noisy.splitlines())
+    return (header + reference + f"\n\n_{name}_quiet = {name}\nclass {name}(_{name}_quiet):\n"
+            "    def __init__(self, *args, **kwargs):\n" + body + "\n        super().__init__(*args, **kwargs)\n")
+
+
+GUARD_EDIT = ('# The student replaced the grading guard.\n'
+              'def check_type(*args, **kwargs): pass\n'
+              'def check_close(*args, **kwargs): pass\n'
+              'def check_equal(*args, **kwargs): pass\n'
+              'def check_array_close(*args, **kwargs): pass\n')
+
+
+@dataclass
+class Plan:
+    """How one student answers one assignment, and what that breaks."""
+    student: str
+    assignment: str
+    broken: set[str]
+    crashes: bool = False
+    looped: str | None = None
+
+
+def plans(course: dict[str, NotebookInfo]) -> dict[tuple[str, str], Plan]:
+    loop_at, crash_at = loop_target(course), crash_target(course)
+    result = {}
+    for assignment, info in course.items():
+        everything = set(info.solutions)
+        for student in STUDENTS:
+            plan = Plan(student, assignment, set())
+            if student in ("blank", "always_equal_cheat", "edited_tests"):
+                plan.broken = everything
+            elif student == "partial":
+                plan.broken = partial_broken(info)
+            elif student == "infinite_loop" and loop_at[0] == assignment:
+                plan.broken, plan.looped = {loop_at[1]}, loop_at[1]
+            elif student == "kernel_crash" and crash_at[0] == assignment:
+                plan.broken, plan.crashes = {crash_at[1]}, True
+            result[(student, assignment)] = plan
+    return result
+
+
+def build_submission(release_nb, info: NotebookInfo, plan: Plan, crash_name: str | None, loop_name: str | None):
+    """The student's notebook: the released notebook with solution cells (and maybe tests) changed."""
+    nb = nbformat.from_dict(release_nb)
+    student = plan.student
+    keep = []
+    for cell in nb.cells:
+        meta = _meta(cell)
+        grade_id = meta.get("grade_id")
+        is_test = cell.cell_type == "code" and meta.get("grade") and not meta.get("solution")
+        if student == "deleted_tests" and is_test:
+            continue
+        if cell.cell_type == "code" and meta.get("solution") and grade_id in info.solutions:
+            reference = info.solutions[grade_id]
+            is_function = defines_function(reference, grade_id)
+            if student in ("perfect", "deleted_tests") or (student == "partial" and grade_id not in plan.broken):
+                cell.source = reference
+            elif student == "always_equal_cheat":
+                cell.source = cheat_source(grade_id, is_function)
+            elif student == "honest_warnings":
+                cell.source = warning_source(grade_id, reference, is_function)
+            elif student == "infinite_loop":
+                cell.source = (inject_into_body(reference, grade_id, "while True:  # the loop condition never changes\n    pass")
+                               if grade_id == loop_name else reference)
+            elif student == "kernel_crash":
+                cell.source = (inject_into_body(reference, grade_id, "import os\nos._exit(1)  # kills the kernel")
+                               if grade_id == crash_name else reference)
+            # blank, edited_tests and the partial student's broken names keep the released stub
+        elif cell.cell_type == "markdown" and meta.get("grade") and meta.get("solution") and grade_id in info.written:
+            if student in ("perfect", "deleted_tests", "honest_warnings", "infinite_loop", "kernel_crash"):
+                cell.source = info.written[grade_id]["answer"]
+            elif student == "partial" and grade_id == next(iter(info.written)):
+                cell.source = "I am not sure, but: " + info.written[grade_id]["answer"][:200]
+        elif student == "edited_tests" and cell.cell_type == "code" and meta.get("locked"):
+            cell.source = GUARD_EDIT if grade_id == "grading_guard" else "# the student removed these tests\npass"
+            if "points" in meta:
+                meta["points"] = 100.0
+        keep.append(cell)
+    nb.cells = keep
+    return nb
+
+
+def write_class(course_dir: Path, root: Path = COURSE_ROOT, assignments: list[str] | None = None,
+                students: tuple[str, ...] = STUDENTS, progress=print) -> dict[tuple[str, str], Plan]:
+    """Write ``course_dir/submitted/<student>/<assignment>/<notebook>.ipynb`` from ``course_dir/release``."""
+    course = read_course(root, assignments)
+    all_plans = plans(course)
+    loop_assignment, loop_name = loop_target(course)
+    crash_assignment, crash_name = crash_target(course)
+    say = progress or (lambda *_: None)
+    for assignment, info in course.items():
+        release_path = Path(course_dir) / "release" / assignment / f"{info.notebook}.ipynb"
+        release_nb = nbformat.read(str(release_path), as_version=4)
+        for student in students:
+            plan = all_plans[(student, assignment)]
+            nb = build_submission(release_nb, info, plan,
+                                  crash_name if assignment == crash_assignment else None,
+                                  loop_name if assignment == loop_assignment else None)
+            target = Path(course_dir) / "submitted" / student / assignment / f"{info.notebook}.ipynb"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, str(target))
+    say(f"wrote {len(students)} students x {len(course)} assignments under {Path(course_dir) / 'submitted'}"
+        f" (infinite loop in {loop_name} of {loop_assignment}; os._exit in {crash_name} of {crash_assignment})")
+    return all_plans
+
+
+# --------------------------------------------------------------------------- predictions
+
+def expected_scores(root: Path = COURSE_ROOT, assignments: list[str] | None = None,
+                    students: tuple[str, ...] = STUDENTS) -> dict[tuple[str, str], float | None]:
+    """Predicted autograded score per (student, assignment); ``None`` where the kernel dies (no grade).
+
+    Written answers need a human, so they count 0 here; every test cell a
+    submission cannot break counts its full points.
+    """
+    course = read_course(root, assignments)
+    all_plans = plans(course)
+    result = {}
+    for (student, assignment), plan in all_plans.items():
+        if student not in students:
+            continue
+        info = course[assignment]
+        if plan.crashes:
+            result[(student, assignment)] = None
+            continue
+        failing = info.failing_tests(plan.broken)
+        result[(student, assignment)] = sum(t["points"] for g, t in info.tests.items() if g not in failing)
+    return result
+
+
+# --------------------------------------------------------------------------- a course folder for the class
+
+def make_course(course_dir: Path, root: Path = COURSE_ROOT, assignments: list[str] | None = None,
+                progress=print) -> list[str]:
+    """A fresh course folder: nbgrader_config.py and source/ copied, release/ and gradebook generated there."""
+    from .autograde import run_in_worker_many
+
+    course_dir = Path(course_dir)
+    assignments = assignments or available_assignments(Path(root))
+    if course_dir.exists():
+        shutil.rmtree(course_dir)
+    (course_dir / "source").mkdir(parents=True)
+    shutil.copy(Path(root) / "nbgrader_config.py", course_dir / "nbgrader_config.py")
+    shutil.copy(Path(root) / "source" / "header.ipynb", course_dir / "source" / "header.ipynb")
+    for assignment in assignments:
+        shutil.copytree(Path(root) / "source" / assignment, course_dir / "source" / assignment,
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    say = progress or (lambda *_: None)
+    say(f"generating {', '.join(assignments)} in {course_dir} (nbgrader generate_assignment) ...")
+    outcomes = run_in_worker_many([("generate_assignment", [a, "--force"]) for a in assignments], course_dir)
+    for assignment, (ok, log) in zip(assignments, outcomes):
+        if not ok:
+            raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{log}")
+    return assignments
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("course_dir", nargs="?", default=str(COURSE_ROOT / ".sample_class"))
+    args = parser.parse_args(argv)
+    assignments = make_course(Path(args.course_dir))
+    write_class(Path(args.course_dir), COURSE_ROOT, assignments)
+    for (student, assignment), score in sorted(expected_scores(COURSE_ROOT, assignments).items()):
+        print(f"{student:<20} {assignment:<24} expected {score}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -821,19 +821,28 @@ PRETRAINING = [
             return float(np.sum(self.params["w"] ** self.power))
         def gradients(self, word_ids, target_ids):
             return {"w": self.power * self.params["w"] ** (self.power - 1) + self.offset}
-    # a = 3 vs n = 2 -> |1| / 5 = 0.2; a = 1e-8 vs n = 0 -> 1e-8 / max(1e-6, 1e-8) = 0.01; a = n = 4 -> 0
+    # one entry, a = 2 * 1 + 1 = 3 vs n = 2: |3 - 2| / (3 + 2) = 0.2
+    _r = gradient_check(_PolyModel([1.0], 2, [1.0]), [0], [0])
+    check_type(_r, float, "gradient_check(...) on a hand-made model")
+    check_close(_r, 0.2, "gradient_check with one entry, a=3 and n=2 (relative error |a-n| / (|a|+|n|))", rel=1e-5, abs_tol=1e-7)
+    # one entry, a = 1e-8 vs n = 0: 1e-8 / max(1e-6, 1e-8) = 0.01
+    _r = gradient_check(_PolyModel([0.0], 2, [1e-8]), [0], [0])
+    check_close(_r, 0.01, "gradient_check with one entry, a = 1e-8 and n = 0 (the denominator is floored at 1e-6)",
+                rel=1e-5, abs_tol=1e-9)
+    # three entries with errors 0.2, 0.01 and 0: the maximum is 0.2, and every value is restored
     _pm = _PolyModel([1.0, 0.0, 2.0], 2, [1.0, 1e-8, 0.0])
     _r = gradient_check(_pm, [0], [0])
-    check_type(_r, float, "gradient_check(...) on a hand-made model")
-    check_close(_r, 0.2, "gradient_check where the worst entry has a=3, n=2 (|a-n| / (|a|+|n|), the MAXIMUM over entries)",
-                rel=1e-5, abs_tol=1e-7)
+    check_close(_r, 0.2, "gradient_check over entries with errors 0.2, 0.01, 0 (return the MAXIMUM)", rel=1e-5, abs_tol=1e-7)
     check_array_close(_pm.params["w"], [1.0, 0.0, 2.0], "params after gradient_check", rtol=0, atol=0)
-    _r = gradient_check(_PolyModel([0.0], 2, [1e-8]), [0], [0])
-    check_close(_r, 0.01, "gradient_check with a = 1e-8, n = 0 (the denominator is floored at 1e-6)", rel=1e-5, abs_tol=1e-9)
     # eps is used, with central differences: sum(w^3) at w = 1, eps = 0.1 gives n = 3.01, a = 3
     _r = gradient_check(_PolyModel([1.0], 3, [0.0]), [0], [0], eps=0.1)
     check_close(_r, 0.01 / 6.01, "gradient_check(cubic model, eps=0.1) (central difference with the given eps)",
                 rel=1e-6, abs_tol=1e-9)
+    _pm = _PolyModel([1.0, 0.45, 0.3], 3, [0.0, 0.0, 0.0])
+    gradient_check(_pm, [0], [0], eps=0.1)
+    check_array_close(_pm.params["w"], [1.0, 0.45, 0.3],
+                      "params after gradient_check(eps=0.1) (store each value and assign it back; x + eps - eps != x in floats)",
+                      rtol=0, atol=0)
     # a wrong gradient in one single entry, anywhere, is found (a small model keeps this fast)
     _sv = Vocabulary(["a", "b", "c"])
     _sw, _st = np.array([1, 2, 3, 0, 1]), np.array([2, 1, 1, 3, 0])

@@ -1,0 +1,635 @@
+"""Wrong implementations of the graded functions of assignment 1 (01_testing); every one must lose points.
+
+``MUTANTS[graded_name][mutant_name]`` is source code that replaces the solution cell ``graded_name`` of
+``source/01_testing/01_testing.ipynb``. Each graded name has plausible mistakes (off-by-one, missing
+edge case, wrong formula variant, ...) and two cheats: objects whose ``__eq__`` always answers True,
+and a wrong answer that also monkeypatches NumPy's and math's comparison functions.
+"""
+
+from textwrap import dedent
+
+# Subclasses of the built-in types whose == always answers True (one per type the corpus uses).
+ALWAYS_EQUAL = dedent('''
+    class _EqFloat(float):
+        def __eq__(self, other): return True
+        def __ne__(self, other): return False
+        def __lt__(self, other): return True
+        def __gt__(self, other): return True
+        def __le__(self, other): return True
+        def __ge__(self, other): return True
+        __hash__ = float.__hash__
+    class _EqInt(int):
+        def __eq__(self, other): return True
+        def __ne__(self, other): return False
+        __hash__ = int.__hash__
+    class _EqStr(str):
+        def __eq__(self, other): return True
+        def __ne__(self, other): return False
+        __hash__ = str.__hash__
+    class _EqTuple(tuple):
+        def __eq__(self, other): return True
+        def __ne__(self, other): return False
+        __hash__ = tuple.__hash__
+    class _EqList(list):
+        def __eq__(self, other): return True
+        def __ne__(self, other): return False
+    class _EqDict(dict):
+        def __eq__(self, other): return True
+        def __ne__(self, other): return False
+''')
+
+# Makes every comparison helper a test could look up at run time always succeed.
+PATCH_COMPARISONS = dedent('''
+    import math as _math
+    import numpy as _np
+    import numpy.testing as _npt
+    _np.isclose = lambda *a, **k: _np.True_
+    _np.allclose = lambda *a, **k: True
+    _npt.assert_allclose = lambda *a, **k: None
+    _npt.assert_almost_equal = lambda *a, **k: None
+    _npt.assert_array_equal = lambda *a, **k: None
+    _np.testing.assert_allclose = _npt.assert_allclose
+    _np.testing.assert_almost_equal = _npt.assert_almost_equal
+    _math.isclose = lambda *a, **k: True
+''')
+
+
+def _src(text: str) -> str:
+    return dedent(text).strip() + "\n"
+
+
+NORMALIZE_CONTEXT = {
+    "no_lowercase": _src('''
+        def normalize_context(context, vocab, max_len=None):
+            words = []
+            for item in context:
+                if not isinstance(item, str):
+                    raise TypeError("not a str")
+                word = item.strip()
+                if word:
+                    words.append(word if word in vocab else vocab.unk)
+            if max_len is not None:
+                words = words[-max_len:] if max_len > 0 else []
+            return words
+    '''),
+    "no_strip": _src('''
+        def normalize_context(context, vocab, max_len=None):
+            words = []
+            for item in context:
+                if not isinstance(item, str):
+                    raise TypeError("not a str")
+                word = item.lower()
+                if word.strip():
+                    words.append(word if word in vocab else vocab.unk)
+            if max_len is not None:
+                words = words[-max_len:] if max_len > 0 else []
+            return words
+    '''),
+    "empty_words_become_unk": _src('''
+        def normalize_context(context, vocab, max_len=None):
+            words = []
+            for item in context:
+                if not isinstance(item, str):
+                    raise TypeError("not a str")
+                word = item.strip().lower()
+                words.append(word if word in vocab else vocab.unk)
+            if max_len is not None:
+                words = words[-max_len:] if max_len > 0 else []
+            return words
+    '''),
+    "drops_unknown_words": _src('''
+        def normalize_context(context, vocab, max_len=None):
+            words = []
+            for item in context:
+                if not isinstance(item, str):
+                    raise TypeError("not a str")
+                word = item.strip().lower()
+                if word and word in vocab:
+                    words.append(word)
+            if max_len is not None:
+                words = words[-max_len:] if max_len > 0 else []
+            return words
+    '''),
+    "max_len_zero_keeps_everything": _src('''
+        def normalize_context(context, vocab, max_len=None):
+            words = []
+            for item in context:
+                if not isinstance(item, str):
+                    raise TypeError("not a str")
+                word = item.strip().lower()
+                if word:
+                    words.append(word if word in vocab else vocab.unk)
+            if max_len is not None:
+                words = words[-max_len:]
+            return words
+    '''),
+    "keeps_first_max_len_words": _src('''
+        def normalize_context(context, vocab, max_len=None):
+            words = []
+            for item in context:
+                if not isinstance(item, str):
+                    raise TypeError("not a str")
+                word = item.strip().lower()
+                if word:
+                    words.append(word if word in vocab else vocab.unk)
+            if max_len is not None:
+                words = words[:max_len]
+            return words
+    '''),
+    "truncates_before_dropping_empty": _src('''
+        def normalize_context(context, vocab, max_len=None):
+            items = list(context)
+            for item in items:
+                if not isinstance(item, str):
+                    raise TypeError("not a str")
+            if max_len is not None:
+                items = items[-max_len:] if max_len > 0 else []
+            words = []
+            for item in items:
+                word = item.strip().lower()
+                if word:
+                    words.append(word if word in vocab else vocab.unk)
+            return words
+    '''),
+    "mutates_input_in_place": _src('''
+        def normalize_context(context, vocab, max_len=None):
+            for item in context:
+                if not isinstance(item, str):
+                    raise TypeError("not a str")
+            context[:] = [w.strip().lower() for w in context if w.strip()]
+            context[:] = [w if w in vocab else vocab.unk for w in context]
+            if max_len is not None:
+                context[:] = context[-max_len:] if max_len > 0 else []
+            return context
+    '''),
+    "skips_non_str_items": _src('''
+        def normalize_context(context, vocab, max_len=None):
+            words = []
+            for item in context:
+                if not isinstance(item, str):
+                    continue
+                word = item.strip().lower()
+                if word:
+                    words.append(word if word in vocab else vocab.unk)
+            if max_len is not None:
+                words = words[-max_len:] if max_len > 0 else []
+            return words
+    '''),
+    "type_check_only_on_kept_words": _src('''
+        def normalize_context(context, vocab, max_len=None):
+            items = list(context)
+            if max_len is not None:
+                items = items[-max_len:] if max_len > 0 else []
+            words = []
+            for item in items:
+                if not isinstance(item, str):
+                    raise TypeError("not a str")
+                word = item.strip().lower()
+                if word:
+                    words.append(word if word in vocab else vocab.unk)
+            return words
+    '''),
+    "hardcoded_unk_string": _src('''
+        def normalize_context(context, vocab, max_len=None):
+            words = []
+            for item in context:
+                if not isinstance(item, str):
+                    raise TypeError("not a str")
+                word = item.strip().lower()
+                if word:
+                    words.append(word if word in vocab else "<unk>")
+            if max_len is not None:
+                words = words[-max_len:] if max_len > 0 else []
+            return words
+    '''),
+    "cheat_always_equal_list": ALWAYS_EQUAL + _src('''
+        def normalize_context(context, vocab, max_len=None):
+            return _EqList()
+    '''),
+    "cheat_always_equal_str_items": ALWAYS_EQUAL + _src('''
+        def normalize_context(context, vocab, max_len=None):
+            for item in context:
+                if not isinstance(item, str):
+                    raise TypeError("not a str")
+            return [_EqStr("x") for item in context if item.strip()]
+    '''),
+    "cheat_patched_comparisons": PATCH_COMPARISONS + _src('''
+        def normalize_context(context, vocab, max_len=None):
+            return [str(w).lower() for w in context]
+    '''),
+}
+
+SAFE_PREDICT = {
+    "does_not_normalize": _src('''
+        def safe_predict(model, context, vocab):
+            try:
+                if not [w for w in context if w.strip()]:
+                    return (vocab.unk, 0.0)
+                word, confidence = model.predict(list(context))
+                confidence = float(confidence)
+            except Exception:
+                return (vocab.unk, 0.0)
+            if not math.isfinite(confidence):
+                return (vocab.unk, 0.0)
+            return (word, confidence)
+    '''),
+    "does_not_catch_model_errors": _src('''
+        def safe_predict(model, context, vocab):
+            words = normalize_context(context, vocab)
+            if not words:
+                return (vocab.unk, 0.0)
+            word, confidence = model.predict(words)
+            confidence = float(confidence)
+            if not math.isfinite(confidence):
+                return (vocab.unk, 0.0)
+            return (word, confidence)
+    '''),
+    "catches_only_value_error": _src('''
+        def safe_predict(model, context, vocab):
+            words = normalize_context(context, vocab)
+            try:
+                word, confidence = model.predict(words)
+            except ValueError:
+                return (vocab.unk, 0.0)
+            confidence = float(confidence)
+            if not math.isfinite(confidence):
+                return (vocab.unk, 0.0)
+            return (word, confidence)
+    '''),
+    "no_finite_check": _src('''
+        def safe_predict(model, context, vocab):
+            try:
+                words = normalize_context(context, vocab)
+                if not words:
+                    return (vocab.unk, 0.0)
+                word, confidence = model.predict(words)
+                return (word, float(confidence))
+            except Exception:
+                return (vocab.unk, 0.0)
+    '''),
+    "only_nan_checked": _src('''
+        def safe_predict(model, context, vocab):
+            try:
+                words = normalize_context(context, vocab)
+                if not words:
+                    return (vocab.unk, 0.0)
+                word, confidence = model.predict(words)
+                confidence = float(confidence)
+            except Exception:
+                return (vocab.unk, 0.0)
+            if math.isnan(confidence):
+                return (vocab.unk, 0.0)
+            return (word, confidence)
+    '''),
+    "keeps_numpy_float": _src('''
+        def safe_predict(model, context, vocab):
+            try:
+                words = normalize_context(context, vocab)
+                if not words:
+                    return (vocab.unk, 0.0)
+                word, confidence = model.predict(words)
+            except Exception:
+                return (vocab.unk, 0.0)
+            if not np.isfinite(confidence):
+                return (vocab.unk, 0.0)
+            return (word, confidence)
+    '''),
+    "calls_model_on_empty_context": _src('''
+        def safe_predict(model, context, vocab):
+            try:
+                words = normalize_context(context, vocab)
+                word, confidence = model.predict(words)
+                confidence = float(confidence)
+            except Exception:
+                return (vocab.unk, 0.0)
+            if not math.isfinite(confidence):
+                return (vocab.unk, 0.0)
+            return (word, confidence)
+    '''),
+    "hardcoded_unk_string": _src('''
+        def safe_predict(model, context, vocab):
+            try:
+                words = normalize_context(context, vocab)
+                if not words:
+                    return ("<unk>", 0.0)
+                word, confidence = model.predict(words)
+                confidence = float(confidence)
+            except Exception:
+                return ("<unk>", 0.0)
+            if not math.isfinite(confidence):
+                return ("<unk>", 0.0)
+            return (word, confidence)
+    '''),
+    "returns_list": _src('''
+        def safe_predict(model, context, vocab):
+            try:
+                words = normalize_context(context, vocab)
+                if not words:
+                    return [vocab.unk, 0.0]
+                word, confidence = model.predict(words)
+                confidence = float(confidence)
+            except Exception:
+                return [vocab.unk, 0.0]
+            if not math.isfinite(confidence):
+                return [vocab.unk, 0.0]
+            return [word, confidence]
+    '''),
+    "cheat_always_equal_tuple": ALWAYS_EQUAL + _src('''
+        def safe_predict(model, context, vocab):
+            return _EqTuple(("the", 0.5))
+    '''),
+    "cheat_patched_comparisons": PATCH_COMPARISONS + _src('''
+        def safe_predict(model, context, vocab):
+            try:
+                return model.predict(context)
+            except Exception:
+                return (vocab.unk, 0.0)
+    '''),
+}
+
+# The reference run_test_suite, with one marked change per mutant (applied by str.replace).
+_SUITE_REFERENCE = _src('''
+    def run_test_suite(model, suite, vocab):
+        if len(suite) == 0:
+            raise ValueError("the suite is empty")
+        counts = {"passed": 0, "failed": 0, "errors": 0}
+        details = []
+        for index, case in enumerate(suite):
+            name = case.get("name", f"case {index}")
+            kind = case.get("kind")
+            try:
+                if kind == "mft":
+                    word, confidence = safe_predict(model, case["context"], vocab)
+                    ok = word in case["expected"]
+                elif kind == "inv":
+                    before, _ = safe_predict(model, case["context"], vocab)
+                    after, _ = safe_predict(model, case["perturbed"], vocab)
+                    ok = before == after
+                elif kind == "dir":
+                    word, direction = case["word"], case["direction"]
+                    if direction not in ("up", "down"):
+                        raise ValueError(f"bad direction {direction!r}")
+                    p_before = model.word_probability(normalize_context(case["context"], vocab), word)
+                    p_after = model.word_probability(normalize_context(case["changed"], vocab), word)
+                    ok = p_after > p_before if direction == "up" else p_after < p_before
+                else:
+                    raise ValueError(f"unknown kind {kind!r}")
+            except Exception as exc:
+                counts["errors"] += 1
+                details.append({"name": name, "kind": kind, "passed": False, "reason": f"error: {exc}"})
+                continue
+            counts["passed" if ok else "failed"] += 1
+            details.append({"name": name, "kind": kind, "passed": bool(ok), "reason": "ok" if ok else "failed"})
+        return {**counts, "details": details}
+''')
+
+
+def _suite_variant(old: str, new: str) -> str:
+    if old not in _SUITE_REFERENCE:
+        raise ValueError(f"mutation target not found: {old!r}")
+    return _SUITE_REFERENCE.replace(old, new, 1)
+
+
+RUN_TEST_SUITE = {
+    "empty_suite_returns_zero_report": _suite_variant(
+        'raise ValueError("the suite is empty")', 'return {"passed": 0, "failed": 0, "errors": 0, "details": []}'),
+    "empty_suite_divides_by_zero": _suite_variant(
+        'raise ValueError("the suite is empty")', 'rate = 0 / len(suite)'),
+    "unknown_kind_counts_as_failed": _suite_variant(
+        '            else:\n                raise ValueError(f"unknown kind {kind!r}")',
+        '            else:\n                ok = False'),
+    "dir_not_strict": _suite_variant(
+        'ok = p_after > p_before if direction == "up" else p_after < p_before',
+        'ok = p_after >= p_before if direction == "up" else p_after <= p_before'),
+    "dir_reversed": _suite_variant(
+        'ok = p_after > p_before if direction == "up" else p_after < p_before',
+        'ok = p_after < p_before if direction == "up" else p_after > p_before'),
+    "dir_without_normalizing": _suite_variant(
+        'p_before = model.word_probability(normalize_context(case["context"], vocab), word)\n'
+        '                p_after = model.word_probability(normalize_context(case["changed"], vocab), word)',
+        'p_before = model.word_probability(case["context"], word)\n'
+        '                p_after = model.word_probability(case["changed"], word)'),
+    "dir_any_other_direction_means_down": _suite_variant(
+        '                if direction not in ("up", "down"):\n                    raise ValueError(f"bad direction {direction!r}")\n',
+        ''),
+    "mft_calls_model_directly": _suite_variant(
+        'word, confidence = safe_predict(model, case["context"], vocab)',
+        'word, confidence = model.predict(case["context"])'),
+    "inv_calls_model_directly": _suite_variant(
+        'before, _ = safe_predict(model, case["context"], vocab)\n'
+        '                after, _ = safe_predict(model, case["perturbed"], vocab)',
+        'before, _ = model.predict(normalize_context(case["context"], vocab))\n'
+        '                after, _ = model.predict(normalize_context(case["perturbed"], vocab))'),
+    "errors_also_counted_as_failed": _suite_variant(
+        'counts["errors"] += 1', 'counts["errors"] += 1\n            counts["failed"] += 1'),
+    "exceptions_not_caught": _suite_variant(
+        '        except Exception as exc:\n', '        except ZeroDivisionError as exc:\n'),
+    "errors_dropped_from_details": _suite_variant(
+        '            details.append({"name": name, "kind": kind, "passed": False, "reason": f"error: {exc}"})\n', ''),
+    "passed_flag_not_bool": _suite_variant('"passed": bool(ok)', '"passed": int(ok)'),
+    "cheat_always_equal_dict": ALWAYS_EQUAL + _src('''
+        def run_test_suite(model, suite, vocab):
+            return _EqDict(passed=_EqInt(0), failed=_EqInt(0), errors=_EqInt(0), details=_EqList())
+    '''),
+    "cheat_always_equal_int_counts": ALWAYS_EQUAL + _suite_variant(
+        'return {**counts, "details": details}',
+        'return {"passed": _EqInt(1), "failed": _EqInt(1), "errors": _EqInt(0), "details": _EqList(details)}'),
+    "cheat_patched_comparisons": PATCH_COMPARISONS + _suite_variant(
+        'ok = before == after', 'ok = True'),
+}
+
+# The reference gradient_check, with one marked change per mutant.
+_GRADIENT_REFERENCE = _src('''
+    def gradient_check(model, word_ids, target_ids, eps=1e-5):
+        analytic = model.gradients(word_ids, target_ids)
+        worst = 0.0
+        for name, values in model.params.items():
+            grad = analytic[name]
+            for index in np.ndindex(values.shape):
+                original = values[index]
+                values[index] = original + eps
+                loss_plus = model.loss(word_ids, target_ids)
+                values[index] = original - eps
+                loss_minus = model.loss(word_ids, target_ids)
+                values[index] = original
+                numeric = (loss_plus - loss_minus) / (2 * eps)
+                a = float(grad[index])
+                error = abs(a - numeric) / max(1e-6, abs(a) + abs(numeric))
+                worst = max(worst, error)
+        return float(worst)
+''')
+
+
+def _gradient_variant(old: str, new: str) -> str:
+    if old not in _GRADIENT_REFERENCE:
+        raise ValueError(f"mutation target not found: {old!r}")
+    return _GRADIENT_REFERENCE.replace(old, new, 1)
+
+
+GRADIENT_CHECK = {
+    "forward_difference": _gradient_variant(
+        '            values[index] = original - eps\n            loss_minus = model.loss(word_ids, target_ids)\n',
+        '            values[index] = original\n            loss_minus = model.loss(word_ids, target_ids)\n'
+    ).replace("/ (2 * eps)", "/ eps"),
+    "no_floor_in_denominator": _gradient_variant(
+        'max(1e-6, abs(a) + abs(numeric))', '(abs(a) + abs(numeric) + 1e-12)'),
+    "max_instead_of_sum_in_denominator": _gradient_variant(
+        'max(1e-6, abs(a) + abs(numeric))', 'max(1e-6, abs(a), abs(numeric))'),
+    "floor_on_the_error_not_the_denominator": _gradient_variant(
+        'abs(a - numeric) / max(1e-6, abs(a) + abs(numeric))',
+        'max(0.0, abs(a - numeric) - 1e-6) / max(1e-12, abs(a) + abs(numeric))'),
+    "mean_instead_of_max": _gradient_variant(
+        '    worst = 0.0\n', '    worst = 0.0\n    errors = []\n').replace(
+        'worst = max(worst, error)', 'errors.append(error)').replace(
+        'return float(worst)', 'return float(np.mean(errors))'),
+    "hardcoded_eps": _gradient_variant('def gradient_check(model, word_ids, target_ids, eps=1e-5):',
+                                       'def gradient_check(model, word_ids, target_ids, eps=1e-5):\n    eps = 1e-5'),
+    "restores_by_adding_eps_back": _gradient_variant(
+        '            values[index] = original\n            numeric',
+        '            values[index] += eps\n            numeric'),
+    "perturbs_by_arithmetic": _gradient_variant(
+        '            values[index] = original + eps\n', '            values[index] += eps\n').replace(
+        '            values[index] = original - eps\n', '            values[index] -= 2 * eps\n').replace(
+        '            values[index] = original\n            numeric', '            values[index] += eps\n            numeric'),
+    "does_not_restore": _gradient_variant(
+        '            values[index] = original\n            numeric', '            numeric'),
+    "only_first_ten_entries_per_array": _gradient_variant(
+        'for index in np.ndindex(values.shape):', 'for index in list(np.ndindex(values.shape))[:10]:'),
+    "only_weight_matrices": _gradient_variant(
+        '        grad = analytic[name]\n', '        if name not in ("W1", "W2"):\n            continue\n'
+        '        grad = analytic[name]\n'),
+    "returns_numpy_float": _gradient_variant('return float(worst)', 'return np.float64(worst)'),
+    "cheat_always_equal_float": ALWAYS_EQUAL + _src('''
+        def gradient_check(model, word_ids, target_ids, eps=1e-5):
+            return _EqFloat(0.0)
+    '''),
+    "cheat_patched_comparisons": PATCH_COMPARISONS + _gradient_variant(
+        'max(1e-6, abs(a) + abs(numeric))', 'max(1e-6, abs(a), abs(numeric))'),
+}
+
+_EVALUATE_REFERENCE = _src('''
+    def evaluate(model, examples, vocab, k=3):
+        if len(examples) == 0:
+            raise ValueError("no examples")
+        last_ids, target_ids = [], []
+        for context, target in examples:
+            words = normalize_context(context, vocab)
+            target_words = normalize_context([target], vocab)
+            if words:
+                last_ids.append(vocab.encode(words[-1]))
+                target_ids.append(vocab.encode(target_words[0]) if target_words else 0)
+        n = len(examples)
+        probs = model.predict_proba(np.array(last_ids))
+        ranking = np.argsort(-probs, axis=1, kind="stable")
+        targets = np.array(target_ids)
+        hits = int(np.sum(ranking[:, 0] == targets))
+        top_hits = int(np.sum(ranking[:, :k] == targets[:, None]))
+        confidence = float(np.sum(probs.max(axis=1)))
+        return {"n": n, "accuracy": hits / n, "top_k_accuracy": top_hits / n, "mean_confidence": confidence / n}
+''')
+
+
+def _evaluate_variant(old: str, new: str) -> str:
+    if old not in _EVALUATE_REFERENCE:
+        raise ValueError(f"mutation target not found: {old!r}")
+    return _EVALUATE_REFERENCE.replace(old, new, 1)
+
+
+EVALUATE = {
+    "contexts_not_normalized": _evaluate_variant(
+        'words = normalize_context(context, vocab)', 'words = [w for w in context if w]'),
+    "targets_not_normalized": _evaluate_variant(
+        'target_ids.append(vocab.encode(target_words[0]) if target_words else 0)', 'target_ids.append(vocab.encode(target))'),
+    "first_word_instead_of_last": _evaluate_variant('vocab.encode(words[-1])', 'vocab.encode(words[0])'),
+    "top_k_off_by_one": _evaluate_variant('ranking[:, :k]', 'ranking[:, :k + 1]'),
+    "top_k_least_probable": _evaluate_variant('ranking[:, :k] ==', 'ranking[:, -k:] =='),
+    "confidence_of_target": _evaluate_variant(
+        'confidence = float(np.sum(probs.max(axis=1)))',
+        'confidence = float(np.sum(probs[np.arange(len(targets)), targets]))'),
+    "numpy_floats": _evaluate_variant(
+        '"accuracy": hits / n, "top_k_accuracy": top_hits / n, "mean_confidence": confidence / n',
+        '"accuracy": np.float64(hits / n), "top_k_accuracy": np.float64(top_hits / n), '
+        '"mean_confidence": np.float64(confidence / n)'),
+    "empty_returns_zeros": _evaluate_variant(
+        'raise ValueError("no examples")',
+        'return {"n": 0, "accuracy": 0.0, "top_k_accuracy": 0.0, "mean_confidence": 0.0}'),
+    "ignores_k": _evaluate_variant('ranking[:, :k]', 'ranking[:, :3]'),
+    "accuracy_copy_pasted_from_top_k": _evaluate_variant(
+        'hits = int(np.sum(ranking[:, 0] == targets))', 'hits = int(np.sum(ranking[:, :k] == targets[:, None]))'),
+    "mean_confidence_over_correct_only": _evaluate_variant(
+        'confidence = float(np.sum(probs.max(axis=1)))',
+        'confidence = float(np.sum(probs.max(axis=1)[ranking[:, 0] == targets]))'),
+    "cheat_always_equal_dict": ALWAYS_EQUAL + _src('''
+        def evaluate(model, examples, vocab, k=3):
+            if len(examples) == 0:
+                raise ValueError("no examples")
+            return _EqDict(n=_EqInt(len(examples)), accuracy=_EqFloat(0.6), top_k_accuracy=_EqFloat(0.9),
+                           mean_confidence=_EqFloat(0.5))
+    '''),
+    "cheat_patched_comparisons": PATCH_COMPARISONS + _evaluate_variant('ranking[:, :k]', 'ranking[:, :k + 1]'),
+}
+
+_ECE_REFERENCE = _src('''
+    def expected_calibration_error(confidences, correct, n_bins=10):
+        conf = np.asarray(confidences, dtype=float).ravel()
+        hits = np.asarray(correct, dtype=float).ravel()
+        if conf.size == 0 or conf.size != hits.size:
+            raise ValueError("bad input")
+        bins = np.minimum(np.floor(conf * n_bins).astype(int), n_bins - 1)
+        ece = 0.0
+        for b in range(n_bins):
+            in_bin = bins == b
+            count = int(in_bin.sum())
+            if count:
+                ece += count / conf.size * abs(hits[in_bin].mean() - conf[in_bin].mean())
+        return float(ece)
+''')
+
+
+def _ece_variant(old: str, new: str) -> str:
+    if old not in _ECE_REFERENCE:
+        raise ValueError(f"mutation target not found: {old!r}")
+    return _ECE_REFERENCE.replace(old, new, 1)
+
+
+EXPECTED_CALIBRATION_ERROR = {
+    "bins_of_width_one_over_n_minus_one": _ece_variant(
+        'np.floor(conf * n_bins)', 'np.floor(conf * (n_bins - 1))'),
+    "round_instead_of_floor": _ece_variant('np.floor(conf * n_bins)', 'np.round(conf * n_bins)'),
+    "confidence_one_dropped": _ece_variant(
+        'bins = np.minimum(np.floor(conf * n_bins).astype(int), n_bins - 1)', 'bins = np.floor(conf * n_bins).astype(int)'),
+    "unweighted_mean_over_bins": _ece_variant(
+        '    ece = 0.0\n', '    ece = 0.0\n    gaps = []\n').replace(
+        'ece += count / conf.size * abs(hits[in_bin].mean() - conf[in_bin].mean())',
+        'gaps.append(abs(hits[in_bin].mean() - conf[in_bin].mean()))').replace(
+        'return float(ece)', 'return float(np.mean(gaps))'),
+    "signed_gap": _ece_variant(
+        'abs(hits[in_bin].mean() - conf[in_bin].mean())', '(hits[in_bin].mean() - conf[in_bin].mean())'),
+    "ignores_n_bins": _ece_variant('    conf = np.asarray', '    n_bins = 10\n    conf = np.asarray'),
+    "digitize_with_linspace_edges": _ece_variant(
+        'bins = np.minimum(np.floor(conf * n_bins).astype(int), n_bins - 1)',
+        'bins = np.minimum(np.digitize(conf, np.linspace(0, 1, n_bins + 1)[1:-1], right=True), n_bins - 1)'),
+    "zip_truncates_mismatched_lengths": _ece_variant(
+        'if conf.size == 0 or conf.size != hits.size:', 'size = min(conf.size, hits.size)\n'
+        '    conf, hits = conf[:size], hits[:size]\n    if conf.size == 0:'),
+    "global_gap_not_binned": _ece_variant(
+        '    bins = np.minimum', '    return float(abs(hits.mean() - conf.mean()))\n    bins = np.minimum'),
+    "returns_numpy_float": _ece_variant('return float(ece)', 'return np.float64(ece)'),
+    "cheat_always_equal_float": ALWAYS_EQUAL + _src('''
+        def expected_calibration_error(confidences, correct, n_bins=10):
+            if len(confidences) == 0 or len(confidences) != len(correct):
+                raise ValueError("bad input")
+            return _EqFloat(0.0)
+    '''),
+    "cheat_patched_comparisons": PATCH_COMPARISONS + _ece_variant(
+        'abs(hits[in_bin].mean() - conf[in_bin].mean())', '(hits[in_bin].mean() - conf[in_bin].mean())'),
+}
+
+MUTANTS = {
+    "normalize_context": NORMALIZE_CONTEXT,
+    "safe_predict": SAFE_PREDICT,
+    "run_test_suite": RUN_TEST_SUITE,
+    "gradient_check": GRADIENT_CHECK,
+    "evaluate": EVALUATE,
+    "expected_calibration_error": EXPECTED_CALIBRATION_ERROR,
+}

@@ -1,0 +1,1310 @@
+"""Builds source/02_monitoring/02_monitoring.ipynb: monitoring, drift and alerts.
+
+Generated notebook: edit this script, never the .ipynb. Run from the repo root:
+    PYTHONPATH=src .venv/bin/python authoring/02_monitoring.py
+"""
+
+from course_tools.notebook_builder import code, grading_guard, markdown, solution, tests, write_notebook, written
+
+# --------------------------------------------------------------------------------------------------
+# Introduction and setup
+# --------------------------------------------------------------------------------------------------
+INTRO = [
+    markdown("""
+    # Assignment 2 — Monitoring, drift and alerts
+
+    In assignment 1 you tested the next-word model *before* it shipped. Now it is in production, and the
+    question changes: **is it still working, and how would we know?**
+
+    The original exercise this course grows out of answered that question badly:
+
+    * it raised an alert for a **15% accuracy drop measured on 10 examples** — a drop that pure chance produces
+      all the time;
+    * it compared **mean** response times, which hide the slow requests users actually notice;
+    * it "monitored" by **sleeping 30 seconds in a loop**, so a day of traffic took a day to test.
+
+    This notebook replaces each of those with something you can trust:
+
+    1. **Sampling noise, seen with your own eyes** — Wilson confidence intervals (`wilson_interval`).
+    2. **Degradation you can trust** — a significance test plus a minimum effect, an explicit "not enough
+       data" state, and latency judged by its p95 against an SLO (`two_proportion_z_test`, `detect_degradation`).
+    3. **Input drift** — the population stability index over last-word frequencies (`population_stability_index`).
+    4. **A rolling health monitor** over a bounded window (`RollingMonitor`).
+    5. **An alert manager** that raises one alert per incident (`AlertManager`).
+    6. **Production, simulated** — the library's `ProductionStream` runs through a drift on a *simulated* clock:
+       nothing sleeps, and the whole day runs in a fraction of a second. You will measure how fast your monitor
+       notices the drift and how often it cries wolf, and explore that trade-off with sliders.
+
+    **Points.** `wilson_interval` 10, `two_proportion_z_test` 10, `detect_degradation` 20,
+    `population_stability_index` 10, `RollingMonitor` 15, `AlertManager` 20, written answer 15 — 100 in total.
+    Each graded exercise has **visible tests** you can run now and **hidden tests** that run only when your work is
+    graded. Passing the visible tests does not prove your answer is right: the hidden tests check edge cases and
+    exact types too, so read each statement carefully.
+
+    **Rules.** Use only the standard library, NumPy, Matplotlib and ipywidgets. The normal distribution comes from
+    the standard library (`statistics.NormalDist` or `math.erf`) — no SciPy. Return plain Python `float`s, `int`s,
+    `str`s, `list`s, `tuple`s and `dict`s where the statement says so (`float(x)` turns a NumPy number into one).
+    """),
+    code("""
+    import math
+    from collections import Counter, deque
+    from statistics import NormalDist
+
+    import numpy as np
+    import matplotlib.pyplot as plt
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    from nextword import Feedback, ProductionStream, default_vocabulary, encode_examples, make_examples, pretrained_model
+
+    VOCAB = default_vocabulary()
+    MODEL = pretrained_model(seed=0)  # the deployed model: trained on regime A, deterministic
+    print(f"vocabulary: {len(VOCAB)} words; model: {MODEL}")
+    """),
+    grading_guard(),
+]
+
+# --------------------------------------------------------------------------------------------------
+# 1. wilson_interval and the sampling-noise plot
+# --------------------------------------------------------------------------------------------------
+WILSON = [
+    markdown("""
+    ## 1. Sampling noise, seen with your own eyes
+
+    An accuracy measured on `n` examples is itself a random number. If the model's true accuracy is `p`, the
+    number of correct answers `k` is binomial, and `k / n` scatters around `p` with a standard deviation of
+    `sqrt(p (1 - p) / n)`. For `p = 0.62` and `n = 10` that is **0.15**: a "15% drop" is a one-standard-deviation
+    wobble.
+
+    A **confidence interval** makes that visible. The textbook interval `p̂ ± z·sqrt(p̂(1-p̂)/n)` (Wald) breaks
+    down for small `n` and for `p̂` near 0 or 1 (for 0 out of 10 it claims the interval `[0, 0]`!). The
+    **Wilson score interval** is the set of `p` for which `k` successes are not surprising, and behaves well
+    everywhere. With `p̂ = k / n`:
+
+    $$\\text{centre} = \\frac{\\hat p + \\frac{z^2}{2n}}{1 + \\frac{z^2}{n}}, \\qquad
+      \\text{half-width} = \\frac{z}{1 + \\frac{z^2}{n}} \\sqrt{\\frac{\\hat p (1-\\hat p)}{n} + \\frac{z^2}{4n^2}}$$
+
+    ### Exercise 1 — `wilson_interval(k, n, z=1.96)` (10 points)
+
+    Return the Wilson interval `(lower, upper)` for `k` successes in `n` trials, as a `tuple` of two Python
+    `float`s clipped to `[0, 1]`.
+
+    * `n == 0` (no data at all) gives `(0.0, 1.0)`: we know nothing.
+    * `k < 0`, `n < 0` or `k > n` raise `ValueError`.
+    * `z` is the normal quantile of the confidence level (1.96 for 95%); use the argument, not a constant.
+    """),
+    solution("wilson_interval", '''
+    def wilson_interval(k, n, z=1.96):
+        """Wilson score interval for k successes in n trials, as (lower, upper) floats clipped to [0, 1].
+
+        n == 0 gives (0.0, 1.0); k < 0, n < 0 or k > n raise ValueError.
+        """
+        ### BEGIN SOLUTION
+        if n < 0 or k < 0 or k > n:
+            raise ValueError(f"need 0 <= k <= n, got k={k!r}, n={n!r}")
+        if n == 0:
+            return (0.0, 1.0)
+        p_hat = k / n
+        denominator = 1.0 + z * z / n
+        centre = (p_hat + z * z / (2.0 * n)) / denominator
+        half_width = z / denominator * math.sqrt(p_hat * (1.0 - p_hat) / n + z * z / (4.0 * n * n))
+        return (float(max(0.0, centre - half_width)), float(min(1.0, centre + half_width)))
+        ### END SOLUTION
+    '''),
+    markdown("""
+    Try it. For 5 correct out of 10 you should see about `(0.237, 0.763)`: half a point either side. For 500
+    out of 1000 the interval shrinks to about `(0.469, 0.531)`. For 0 out of 10 the lower bound is `0.0` and the
+    upper bound about `0.278` — not `[0, 0]`.
+    """),
+    code("""
+    for k, n in [(5, 10), (500, 1000), (0, 10), (10, 10)]:
+        low, high = wilson_interval(k, n)
+        print(f"{k:>4} / {n:<5} -> ({low:.3f}, {high:.3f})")
+    """),
+    tests("test_wilson_interval_visible", 4, '''
+    """Check wilson_interval on hand-worked cases: 5/10, 0/10, 10/10 and n == 0."""
+    # 5/10: centre 0.5, half-width 1.96 * sqrt(0.025 + 0.009604) / 1.38416 = 0.26341...
+    result = wilson_interval(5, 10)
+    check_type(result, tuple, "wilson_interval(5, 10)")
+    check_equal(len(result), 2, "number of items returned by wilson_interval(5, 10)")
+    check_type(result[0], float, "lower bound of wilson_interval(5, 10)")
+    check_type(result[1], float, "upper bound of wilson_interval(5, 10)")
+    check_close(result[0], 0.5 - 1.96 * math.sqrt(0.034604) / 1.38416, "lower bound of wilson_interval(5, 10) (is the denominator 1 + z^2/n?)", rel=1e-6)
+    check_close(result[1], 0.5 + 1.96 * math.sqrt(0.034604) / 1.38416, "upper bound of wilson_interval(5, 10)", rel=1e-6)
+    # 0/10: lower 0, upper z^2 / (n + z^2) = 3.8416 / 13.8416 (a Wald interval would give (0, 0) here).
+    low, high = wilson_interval(0, 10)
+    check_close(low, 0.0, "lower bound of wilson_interval(0, 10)")
+    check_close(high, 3.8416 / 13.8416, "upper bound of wilson_interval(0, 10) (a Wald interval gives 0 here)", rel=1e-6)
+    low, high = wilson_interval(10, 10)
+    check_close(low, 1 - 3.8416 / 13.8416, "lower bound of wilson_interval(10, 10)", rel=1e-6)
+    check_close(high, 1.0, "upper bound of wilson_interval(10, 10)")
+    check_equal(wilson_interval(0, 0), (0.0, 1.0), "wilson_interval(0, 0): no data means we know nothing")
+    print("wilson_interval: visible tests passed")
+    '''),
+    tests("test_wilson_interval_hidden", 6, '''
+    """Check wilson_interval against the quadratic it solves, for many k, n and z; its errors and types."""
+    def _roots(k, n, z):
+        # The Wilson bounds are the roots p of (k/n - p)^2 = z^2 p (1 - p) / n, i.e.
+        # (n + z^2) p^2 - (2k + z^2) p + k^2 / n = 0.
+        a, b, c = n + z * z, 2.0 * k + z * z, k * k / n
+        root = math.sqrt(max(0.0, b * b - 4.0 * a * c))
+        return (max(0.0, (b - root) / (2.0 * a)), min(1.0, (b + root) / (2.0 * a)))
+
+    ### BEGIN HIDDEN TESTS
+    for k, n, z in [(0, 1, 1.96), (1, 1, 1.96), (3, 7, 1.96), (1, 1000, 1.96), (999, 1000, 1.96),
+                    (617, 1000, 1.96), (4, 10, 2.576), (3, 20, 1.0), (50, 60, 3.0), (2, 5, 1.645)]:
+        result = wilson_interval(k, n, z)
+        check_type(result, tuple, f"wilson_interval({k}, {n}, z={z})")
+        check_equal(len(result), 2, f"number of items returned by wilson_interval({k}, {n}, z={z})")
+        low, high = result
+        exp_low, exp_high = _roots(k, n, z)
+        hint = " (use the z argument, not 1.96)" if z != 1.96 else ""
+        check_close(low, exp_low, f"lower bound of wilson_interval({k}, {n}, z={z}){hint}", rel=1e-7, abs_tol=1e-9)
+        check_close(high, exp_high, f"upper bound of wilson_interval({k}, {n}, z={z}){hint}", rel=1e-7, abs_tol=1e-9)
+        if not (0.0 <= low <= k / n <= high <= 1.0):
+            raise AssertionError(f"wilson_interval({k}, {n}, z={z}) = {result} should contain k/n and stay in [0, 1]")
+    # Symmetry: the interval for failures mirrors the interval for successes.
+    low, high = wilson_interval(3, 17)
+    mirror_low, mirror_high = wilson_interval(14, 17)
+    check_close(low, 1.0 - mirror_high, "lower bound of wilson_interval(3, 17) should be 1 - upper bound of (14, 17)")
+    check_close(high, 1.0 - mirror_low, "upper bound of wilson_interval(3, 17) should be 1 - lower bound of (14, 17)")
+    for n in (1, 3, 10, 37, 1000):
+        low, high = wilson_interval(n, n)
+        if not (0.0 <= low <= high <= 1.0):
+            raise AssertionError(f"wilson_interval({n}, {n}) = {(low, high)} must be clipped to [0, 1]")
+    check_equal(wilson_interval(0, 0, z=2.5), (0.0, 1.0), "wilson_interval(0, 0, z=2.5)")
+    for bad in [(11, 10), (-1, 10), (0, -1), (-2, -1)]:
+        try:
+            wilson_interval(*bad)
+        except ValueError:
+            pass
+        else:
+            raise AssertionError(f"wilson_interval{bad} should raise ValueError (need 0 <= k <= n)")
+    ### END HIDDEN TESTS
+    print("wilson_interval: tests passed")
+    '''),
+    markdown("""
+    ### Seeing the noise
+
+    Below, the **same fixed model** is scored on 40 random samples of 10 examples and 40 random samples of
+    1000 examples, all drawn from the same regime-A world. Nothing changes between samples except luck. Each
+    dot is one measured accuracy with its 95% Wilson interval; the solid line is the model's accuracy on all
+    10,000 examples, the dashed line is a "15 points worse" threshold like the original exercise's.
+
+    Expect the 10-example dots to spread over roughly 0.3 – 0.9, a good share of them below the dashed line, with
+    intervals as wide as the spread; the 1000-example dots stay within about ±0.03 of the truth.
+    """),
+    code("""
+    def correctness(model, examples):
+        \"\"\"A bool array: did the model's top word equal the target, example by example?\"\"\"
+        word_ids, target_ids = encode_examples(examples, model.vocab)
+        return model.predict_proba(word_ids).argmax(axis=1) == target_ids
+
+    POOL = correctness(MODEL, make_examples(10_000, seed=2024, regime="A"))
+    TRUE_ACCURACY = float(POOL.mean())
+    rng = np.random.default_rng(7)
+    fig, ax = plt.subplots(figsize=(10, 4))
+    below = {}
+    for offset, size, colour in [(0, 10, "tab:red"), (50, 1000, "tab:blue")]:
+        samples = [POOL[rng.integers(0, len(POOL), size)] for _ in range(40)]
+        k = np.array([int(s.sum()) for s in samples])
+        intervals = np.array([wilson_interval(int(ki), size) for ki in k])
+        acc = k / size
+        x = offset + np.arange(len(k))
+        ax.errorbar(x, acc, yerr=[acc - intervals[:, 0], intervals[:, 1] - acc], fmt="o", color=colour,
+                    ecolor=colour, alpha=0.7, capsize=2, label=f"samples of {size} examples (95% Wilson)")
+        below[size] = int(np.sum(acc <= TRUE_ACCURACY - 0.15))
+    ax.axhline(TRUE_ACCURACY, color="black", label=f"true accuracy {TRUE_ACCURACY:.3f}")
+    ax.axhline(TRUE_ACCURACY - 0.15, color="black", linestyle="--", label="15 points worse")
+    ax.set_xticks([19.5, 69.5], ["40 samples of n = 10", "40 samples of n = 1000"])
+    ax.set_ylabel("measured accuracy")
+    ax.set_ylim(0, 1)
+    ax.set_title("One unchanged model, many measurements")
+    ax.legend(loc="lower right", fontsize=8)
+    plt.show()
+    plt.close(fig)
+    print(f"samples that look '15 points worse' by chance alone: {below[10]}/40 of n=10, {below[1000]}/40 of n=1000")
+    """),
+]
+
+# --------------------------------------------------------------------------------------------------
+# 2. two_proportion_z_test, detect_degradation, latency
+# --------------------------------------------------------------------------------------------------
+ZTEST = [
+    markdown("""
+    ## 2. Degradation you can trust
+
+    An interval tells us how unsure one number is. To decide whether the model *got worse* we compare two
+    proportions: the baseline accuracy `k1 / n1` (measured when the model shipped) and the current accuracy
+    `k2 / n2`. Under the null hypothesis "nothing changed" both come from one accuracy `p = (k1 + k2) / (n1 + n2)`
+    (the *pooled* estimate), and
+
+    $$ z = \\frac{p_2 - p_1}{\\sqrt{p (1-p) (1/n_1 + 1/n_2)}} $$
+
+    is approximately standard normal. The p-value is how often chance alone gives a `z` at least this extreme.
+    With `Φ` the standard normal CDF (`NormalDist().cdf(x)`, or `0.5 * math.erfc(-x / math.sqrt(2))`):
+
+    | `alternative` | H1 | p-value |
+    |---|---|---|
+    | `"less"` | current is worse, `p2 < p1` | `Φ(z)` |
+    | `"greater"` | current is better, `p2 > p1` | `1 - Φ(z)` |
+    | `"two-sided"` | they differ | `2 · (1 - Φ(|z|))` |
+
+    ### Exercise 2 — `two_proportion_z_test(k1, n1, k2, n2, alternative="two-sided")` (10 points)
+
+    Return `(z, p_value)` as two Python `float`s for group 2 (current) against group 1 (baseline). When the pooled
+    variance is zero (everything right, or everything wrong, in both groups) there is no evidence of anything:
+    return `(0.0, 1.0)`. An unknown `alternative` raises `ValueError`.
+    """),
+    solution("two_proportion_z_test", '''
+    def two_proportion_z_test(k1, n1, k2, n2, alternative="two-sided"):
+        """Pooled two-proportion z-test of group 2 (current) against group 1 (baseline).
+
+        Returns (z, p_value) as floats; zero pooled variance gives (0.0, 1.0).
+        alternative: "two-sided", "less" (H1: p2 < p1) or "greater" (H1: p2 > p1).
+        """
+        ### BEGIN SOLUTION
+        if alternative not in ("two-sided", "less", "greater"):
+            raise ValueError(f"alternative must be 'two-sided', 'less' or 'greater', got {alternative!r}")
+        if n1 <= 0 or n2 <= 0:
+            raise ValueError(f"both groups need at least one trial, got n1={n1!r}, n2={n2!r}")
+        p1, p2 = k1 / n1, k2 / n2
+        pooled = (k1 + k2) / (n1 + n2)
+        variance = pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2)
+        if variance <= 0.0:
+            return (0.0, 1.0)
+        z = (p2 - p1) / math.sqrt(variance)
+        normal = NormalDist()
+        if alternative == "less":
+            p_value = normal.cdf(z)
+        elif alternative == "greater":
+            p_value = normal.cdf(-z)
+        else:
+            p_value = 2.0 * normal.cdf(-abs(z))
+        return (float(z), float(min(1.0, p_value)))
+        ### END SOLUTION
+    '''),
+    markdown("""
+    Try it. A baseline of 62 correct out of 100 against 47 out of 100 (a 15-point drop) gives `z ≈ -2.13` and a
+    one-sided p-value of about `0.017`. A baseline of 617/1000 against 5 out of 10 (a 12-point drop, the kind the
+    original exercise alerted on) gives `z ≈ -0.76` and `p ≈ 0.22`: nowhere near significant. The last line
+    (0/50 against 0/80) has zero variance: `(0.0, 1.0)`.
+    """),
+    code("""
+    print(two_proportion_z_test(62, 100, 47, 100, alternative="less"))
+    print(two_proportion_z_test(617, 1000, 5, 10, alternative="less"))
+    print(two_proportion_z_test(0, 50, 0, 80))
+    """),
+    tests("test_two_proportion_z_test_visible", 4, '''
+    """Check two_proportion_z_test on 50/100 vs 40/100 (all three alternatives) and on zero variance."""
+    def _phi(x):  # standard normal CDF from the error function
+        return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+    # pooled p = 0.45, variance 0.45 * 0.55 * (1/100 + 1/100) = 0.00495, z = -0.1 / sqrt(0.00495)
+    z_expected = -0.1 / math.sqrt(0.00495)
+    result = two_proportion_z_test(50, 100, 40, 100)
+    check_type(result, tuple, "two_proportion_z_test(50, 100, 40, 100)")
+    check_equal(len(result), 2, "number of items returned")
+    z, p = result
+    check_type(z, float, "z")
+    check_type(p, float, "p_value")
+    check_close(z, z_expected, "z for 50/100 vs 40/100 (is it (p2 - p1) over the POOLED standard error?)", rel=1e-9)
+    check_close(p, 2.0 * _phi(z_expected), "two-sided p-value for 50/100 vs 40/100 (doubled tail)", rel=1e-7)
+    z, p = two_proportion_z_test(50, 100, 40, 100, alternative="less")
+    check_close(p, _phi(z_expected), "'less' p-value for 50/100 vs 40/100: Phi(z)", rel=1e-7)
+    z, p = two_proportion_z_test(50, 100, 40, 100, alternative="greater")
+    check_close(p, 1.0 - _phi(z_expected), "'greater' p-value for 50/100 vs 40/100: 1 - Phi(z)", rel=1e-7)
+    check_equal(two_proportion_z_test(0, 50, 0, 80), (0.0, 1.0), "zero pooled variance (0/50 vs 0/80)")
+    print("two_proportion_z_test: visible tests passed")
+    '''),
+    tests("test_two_proportion_z_test_hidden", 6, '''
+    """Check two_proportion_z_test on unequal groups, the direction of z, and more zero-variance cases."""
+    def _phi(x):
+        return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+    ### BEGIN HIDDEN TESTS
+    # Unequal sizes: 30/50 vs 45/150. Pooled p = 75/200 = 0.375; the unpooled standard error differs.
+    z_expected = (45 / 150 - 30 / 50) / math.sqrt(0.375 * 0.625 * (1 / 50 + 1 / 150))
+    for alternative, p_expected in [("two-sided", 2.0 * _phi(-abs(z_expected))), ("less", _phi(z_expected)),
+                                    ("greater", _phi(-z_expected))]:
+        result = two_proportion_z_test(30, 50, 45, 150, alternative=alternative)
+        check_type(result, tuple, f"two_proportion_z_test(30, 50, 45, 150, {alternative!r})")
+        z, p = result
+        check_type(z, float, "z")
+        check_type(p, float, "p_value")
+        check_close(z, z_expected, f"z for 30/50 vs 45/150 ({alternative}); pooled, not unpooled, variance", rel=1e-9)
+        check_close(p, p_expected, f"p-value for 30/50 vs 45/150 ({alternative})", rel=1e-6, abs_tol=1e-12)
+    # Current better than baseline: z > 0, 'less' p-value large, 'greater' small.
+    z, p_less = two_proportion_z_test(40, 100, 60, 100, alternative="less")
+    if not z > 0:
+        raise AssertionError(f"z for 40/100 -> 60/100 should be positive (group 2 minus group 1), got {z}")
+    z2, p_greater = two_proportion_z_test(40, 100, 60, 100, alternative="greater")
+    check_close(p_less + p_greater, 1.0, "'less' + 'greater' p-values should sum to 1")
+    check_close(p_greater, _phi(-(0.2 / math.sqrt(0.5 * 0.5 * 0.02))), "'greater' p-value for 40/100 -> 60/100", rel=1e-6)
+    z, p = two_proportion_z_test(60, 100, 40, 100, alternative="two-sided")
+    zz, pp = two_proportion_z_test(40, 100, 60, 100, alternative="two-sided")
+    check_close(z, -zz, "swapping the groups should flip the sign of z")
+    check_close(p, pp, "the two-sided p-value does not depend on the order of the groups")
+    # A huge effect: p-value tiny but within [0, 1].
+    z, p = two_proportion_z_test(900, 1000, 100, 1000, alternative="two-sided")
+    if not (0.0 <= p < 1e-12):
+        raise AssertionError(f"p-value for 900/1000 vs 100/1000 should be tiny and >= 0, got {p}")
+    for args in [(10, 10, 5, 5), (0, 3, 0, 7), (7, 7, 9, 9)]:
+        for alternative in ("two-sided", "less", "greater"):
+            check_equal(two_proportion_z_test(*args, alternative=alternative), (0.0, 1.0),
+                        f"zero pooled variance {args} ({alternative})")
+    ### END HIDDEN TESTS
+    print("two_proportion_z_test: tests passed")
+    '''),
+]
+
+DETECT = [
+    markdown("""
+    ### Exercise 3 — `detect_degradation(baseline, current, policy)` (20 points)
+
+    A significant difference is not always an important one: with 100,000 examples a 0.5-point drop is
+    "significant" but nobody should be woken up for it. And a big drop on a handful of examples is not evidence.
+    A trustworthy rule needs **both** a minimum effect and significance, and it must say so explicitly when it
+    does not have enough data to judge.
+
+    `baseline` and `current` are dicts with keys `n` (number of labelled predictions), `correct` (how many were
+    right), `mean_confidence` and `p95_latency_ms`. `policy` has `alpha`, `min_drop`, `min_samples`,
+    `max_confidence_drop` and `latency_slo_ms`. Return a `list` of alerts; each alert is a `dict` with the keys
+    `metric`, `severity` and `message` (all `str`; the message is for humans, say what you saw):
+
+    | condition | `metric` | `severity` |
+    |---|---|---|
+    | `current["n"] < min_samples` — then **no** accuracy alert, whatever the numbers | `"data"` | `"info"` |
+    | otherwise: accuracy dropped by **at least** `min_drop` (absolute: baseline accuracy − current accuracy) **and** the one-sided (`"less"`) z-test p-value is **below** `alpha` | `"accuracy"` | `"critical"` |
+    | mean confidence fell by **at least** `max_confidence_drop` | `"confidence"` | `"warning"` |
+    | current p95 latency **exceeds** `latency_slo_ms` | `"latency"` | `"warning"` |
+
+    The confidence and latency checks run whether or not there is enough labelled data (they do not need labels).
+    An empty list means healthy. Do not modify the input dicts. Use your `two_proportion_z_test`.
+    """),
+    solution("detect_degradation", '''
+    def detect_degradation(baseline, current, policy):
+        """Compare current metrics with the baseline; return a list of alert dicts (metric, severity, message)."""
+        ### BEGIN SOLUTION
+        alerts = []
+        if current["n"] < policy["min_samples"]:
+            alerts.append({"metric": "data", "severity": "info",
+                           "message": f"not enough data: {current['n']} labelled predictions, "
+                                      f"need {policy['min_samples']} to judge accuracy"})
+        else:
+            base_acc = baseline["correct"] / baseline["n"]
+            cur_acc = current["correct"] / current["n"]
+            drop = base_acc - cur_acc
+            _, p_value = two_proportion_z_test(baseline["correct"], baseline["n"], current["correct"], current["n"],
+                                               alternative="less")
+            if drop >= policy["min_drop"] and p_value < policy["alpha"]:
+                alerts.append({"metric": "accuracy", "severity": "critical",
+                               "message": f"accuracy fell from {base_acc:.3f} to {cur_acc:.3f} "
+                                          f"(n={current['n']}, one-sided p={p_value:.2g})"})
+        confidence_drop = baseline["mean_confidence"] - current["mean_confidence"]
+        if confidence_drop >= policy["max_confidence_drop"]:
+            alerts.append({"metric": "confidence", "severity": "warning",
+                           "message": f"mean confidence fell by {confidence_drop:.3f}"})
+        if current["p95_latency_ms"] > policy["latency_slo_ms"]:
+            alerts.append({"metric": "latency", "severity": "warning",
+                           "message": f"p95 latency {current['p95_latency_ms']:.0f} ms exceeds the "
+                                      f"{policy['latency_slo_ms']:.0f} ms SLO"})
+        return alerts
+        ### END SOLUTION
+    '''),
+    markdown("""
+    Try it on the original exercise's situation. With the policy below, 10 examples give **only** a `data`/`info`
+    alert ("not enough data"); 500 examples at 30% accuracy give an `accuracy`/`critical` alert; 500 examples at
+    61% give no alert at all.
+    """),
+    code("""
+    POLICY = {"alpha": 0.01, "min_drop": 0.05, "min_samples": 100, "max_confidence_drop": 0.10, "latency_slo_ms": 150.0}
+    BASELINE = {"n": 1000, "correct": 617, "mean_confidence": 0.59, "p95_latency_ms": 63.0}
+    for current in [{"n": 10, "correct": 4, "mean_confidence": 0.58, "p95_latency_ms": 60.0},
+                    {"n": 500, "correct": 150, "mean_confidence": 0.58, "p95_latency_ms": 60.0},
+                    {"n": 500, "correct": 305, "mean_confidence": 0.58, "p95_latency_ms": 60.0}]:
+        print(f"{current['correct']:>3}/{current['n']:<4} ->", detect_degradation(BASELINE, current, POLICY))
+    """),
+    tests("test_detect_degradation_visible", 8, '''
+    """Check detect_degradation: not enough data, a clear drop, a healthy window and a latency breach."""
+    policy = {"alpha": 0.01, "min_drop": 0.05, "min_samples": 100, "max_confidence_drop": 0.10, "latency_slo_ms": 150.0}
+    baseline = {"n": 1000, "correct": 617, "mean_confidence": 0.59, "p95_latency_ms": 63.0}
+
+    def _by_metric(alerts, what):
+        check_type(alerts, list, what)
+        found = {}
+        for alert in alerts:
+            check_type(alert, dict, f"an alert in {what}")
+            for key in ("metric", "severity", "message"):
+                if key not in alert:
+                    raise AssertionError(f"an alert in {what} has no {key!r} key: {alert}")
+                check_type(alert[key], str, f"alert[{key!r}] in {what}")
+            found[alert["metric"]] = alert["severity"]
+        return found
+
+    few = {"n": 10, "correct": 1, "mean_confidence": 0.58, "p95_latency_ms": 60.0}
+    found = _by_metric(detect_degradation(baseline, few, policy), "alerts for 1/10")
+    check_equal(found, {"data": "info"}, "alerts for 10 examples (n < min_samples: only a 'data'/'info' alert)")
+    bad = {"n": 500, "correct": 150, "mean_confidence": 0.58, "p95_latency_ms": 60.0}
+    found = _by_metric(detect_degradation(baseline, bad, policy), "alerts for 150/500")
+    check_equal(found, {"accuracy": "critical"}, "alerts for 150/500 against 617/1000 (a large, significant drop)")
+    fine = {"n": 500, "correct": 305, "mean_confidence": 0.58, "p95_latency_ms": 60.0}
+    check_equal(detect_degradation(baseline, fine, policy), [], "alerts for a healthy window (305/500)")
+    slow = {"n": 500, "correct": 305, "mean_confidence": 0.58, "p95_latency_ms": 250.0}
+    found = _by_metric(detect_degradation(baseline, slow, policy), "alerts for p95 250 ms")
+    check_equal(found, {"latency": "warning"}, "alerts when p95 latency (250 ms) exceeds the 150 ms SLO")
+    print("detect_degradation: visible tests passed")
+    '''),
+    tests("test_detect_degradation_hidden", 12, '''
+    """Check detect_degradation's rules one by one: min_drop, alpha, one-sided test, boundaries, confidence."""
+    def _by_metric(alerts, what):
+        check_type(alerts, list, what)
+        found = {}
+        for alert in alerts:
+            check_type(alert, dict, f"an alert in {what}")
+            for key in ("metric", "severity", "message"):
+                if key not in alert:
+                    raise AssertionError(f"an alert in {what} has no {key!r} key: {alert}")
+                check_type(alert[key], str, f"alert[{key!r}] in {what}")
+            if alert["metric"] in found:
+                raise AssertionError(f"{what}: metric {alert['metric']!r} appears twice")
+            found[alert["metric"]] = alert["severity"]
+        return found
+
+    def _policy(**changes):
+        policy = {"alpha": 0.05, "min_drop": 0.05, "min_samples": 50, "max_confidence_drop": 0.10,
+                  "latency_slo_ms": 150.0}
+        policy.update(changes)
+        return policy
+
+    def _window(n, correct, confidence=0.6, p95=60.0):
+        return {"n": n, "correct": correct, "mean_confidence": confidence, "p95_latency_ms": p95}
+
+    ### BEGIN HIDDEN TESTS
+    # Significant but too small: 0.60 -> 0.58 on 100,000 each (z about -9) is below min_drop 0.05.
+    found = _by_metric(detect_degradation(_window(100_000, 60_000), _window(100_000, 58_000), _policy()), "tiny drop")
+    check_equal(found, {}, "alerts for a 2-point drop on 100,000 examples (below min_drop: significance is not enough)")
+    # min_drop is absolute: 0.30 -> 0.27 is 3 points (10% relative), below min_drop 0.05.
+    found = _by_metric(detect_degradation(_window(100_000, 30_000), _window(100_000, 27_000), _policy()), "0.30 -> 0.27")
+    check_equal(found, {}, "alerts for 0.30 -> 0.27 (a 0.03 drop in absolute terms, below min_drop 0.05; not a relative drop)")
+    # Big but not significant: 62/100 -> 25/50 is a 12-point drop, z about -1.40, one-sided p about 0.08 > alpha.
+    found = _by_metric(detect_degradation(_window(100, 62), _window(50, 25), _policy()), "62/100 -> 25/50")
+    check_equal(found, {}, "alerts for 62/100 -> 25/50 (12-point drop but p about 0.08 >= alpha 0.05: not evidence)")
+    # One-sided, not two-sided: 600/1000 -> 163/300, z about -1.75: one-sided p about 0.040, two-sided about 0.080.
+    found = _by_metric(detect_degradation(_window(1000, 600), _window(300, 163), _policy(min_drop=0.04)), "600/1000 -> 163/300")
+    check_equal(found, {"accuracy": "critical"},
+                "alerts for 600/1000 -> 163/300 (one-sided 'less' p about 0.04 < 0.05; a two-sided test misses it)")
+    # A drop of exactly min_drop counts ("at least"): 0.75 -> 0.5 with min_drop 0.25 (exact in binary).
+    found = _by_metric(detect_degradation(_window(1000, 750), _window(1000, 500), _policy(min_drop=0.25)), "drop == min_drop")
+    check_equal(found, {"accuracy": "critical"}, "alerts when the drop equals min_drop exactly (use >=)")
+    # An improvement never raises an accuracy alert.
+    found = _by_metric(detect_degradation(_window(1000, 500), _window(1000, 750), _policy()), "improvement")
+    check_equal(found, {}, "alerts when accuracy improved from 0.5 to 0.75")
+    # n == min_samples is enough data; n == min_samples - 1 is not, whatever the drop.
+    found = _by_metric(detect_degradation(_window(1000, 900), _window(50, 5), _policy()), "n == min_samples")
+    check_equal(found, {"accuracy": "critical"}, "alerts for n == min_samples (50) and a huge drop (use n < min_samples)")
+    found = _by_metric(detect_degradation(_window(1000, 900), _window(49, 0), _policy()), "n == min_samples - 1")
+    check_equal(found, {"data": "info"}, "alerts for n = 49 < min_samples = 50 (no accuracy alert without enough data)")
+    # Not enough labels, yet confidence and latency are still judged.
+    found = _by_metric(detect_degradation(_window(1000, 900, 0.75), _window(5, 0, 0.40, 400.0), _policy()), "few + slow")
+    check_equal(found, {"data": "info", "confidence": "warning", "latency": "warning"},
+                "alerts for 5 labels, confidence 0.75 -> 0.40 and p95 400 ms (confidence and latency need no labels)")
+    # Confidence: a fall of exactly max_confidence_drop counts; a smaller one does not.
+    found = _by_metric(detect_degradation(_window(1000, 600, 0.75), _window(1000, 600, 0.5), _policy(max_confidence_drop=0.25)), "conf == max")
+    check_equal(found, {"confidence": "warning"}, "alerts when confidence fell by exactly max_confidence_drop (use >=)")
+    found = _by_metric(detect_degradation(_window(1000, 600, 0.75), _window(1000, 600, 0.70), _policy()), "small conf drop")
+    check_equal(found, {}, "alerts when confidence fell by 0.05 < max_confidence_drop 0.10")
+    # Latency: exactly at the SLO is fine ("exceeds" means >).
+    found = _by_metric(detect_degradation(_window(1000, 600), _window(1000, 600, p95=150.0), _policy()), "p95 == SLO")
+    check_equal(found, {}, "alerts when p95 latency equals the SLO exactly (only > SLO is a breach)")
+    # The inputs are left alone.
+    base, cur, pol = _window(1000, 700), _window(200, 100, 0.3, 300.0), _policy()
+    copies = (dict(base), dict(cur), dict(pol))
+    detect_degradation(base, cur, pol)
+    check_equal((base, cur, pol), copies, "detect_degradation must not modify its inputs")
+    ### END HIDDEN TESTS
+    print("detect_degradation: tests passed")
+    '''),
+    markdown("""
+    ### Latency: the mean hides what users feel
+
+    The original exercise compared **mean** response times. Here is why that is not enough. Below, a "new version"
+    serves 91% of requests from a cache (faster than before) and 9% from a slow path. Its **mean is lower than the
+    old version's**, so a mean-based check stays green, yet one request in eleven now takes about 200 ms. The 95th
+    percentile (p95) sees it at once. That is why `detect_degradation` compares p95 — not the mean — with the
+    service-level objective (SLO).
+    """),
+    code("""
+    rng = np.random.default_rng(11)
+    before = 50.0 * rng.lognormal(0.0, 0.5, 5000)
+    fast = rng.random(5000) >= 0.09
+    after = np.where(fast, 35.0 * rng.lognormal(0.0, 0.15, 5000), 200.0 * rng.lognormal(0.0, 0.1, 5000))
+    SLO_MS = POLICY["latency_slo_ms"]
+    fig, ax = plt.subplots(figsize=(9, 3.5))
+    bins = np.linspace(0, 300, 61)
+    for values, name, colour in [(before, "old version", "tab:blue"), (after, "new version", "tab:orange")]:
+        mean, p95 = float(values.mean()), float(np.percentile(values, 95))
+        ax.hist(np.clip(values, 0, 300), bins=bins, alpha=0.5, color=colour, label=f"{name}: mean {mean:.0f} ms, p95 {p95:.0f} ms")
+        ax.axvline(p95, color=colour, linestyle="--")
+        print(f"{name:12}: mean {mean:6.1f} ms   p95 {p95:6.1f} ms   p95 over the {SLO_MS:.0f} ms SLO: {p95 > SLO_MS}")
+    ax.axvline(SLO_MS, color="red", label=f"SLO {SLO_MS:.0f} ms (on p95)")
+    ax.set_xlabel("latency (ms); dashed lines: p95")
+    ax.set_ylabel("requests")
+    ax.legend(fontsize=8)
+    plt.show()
+    plt.close(fig)
+    """),
+]
+
+# --------------------------------------------------------------------------------------------------
+# 3. PSI
+# --------------------------------------------------------------------------------------------------
+PSI = [
+    markdown("""
+    ## 3. Input drift: the population stability index
+
+    Labels arrive late (the user has to type the next word first), but inputs arrive at once. If the
+    *distribution of inputs* moves away from what the model was trained on, that is an early warning, before
+    any accuracy is measured. Our model only looks at the **last word** of the context, so we compare how often
+    each word is the last word in a *reference* window against a *live* window.
+
+    The **population stability index** sums, over the categories (here: words), how much each share moved,
+    weighted by the log of the ratio:
+
+    $$ \\text{PSI} = \\sum_i (a_i - e_i) \\ln \\frac{a_i}{e_i} $$
+
+    with `e` the reference (expected) proportions and `a` the live (actual) proportions. Every term is `>= 0`, and
+    PSI is 0 only when the distributions are equal. A word that never appears on one side would give `ln 0`, so
+    each proportion is floored at a small `eps` first. The usual reading (a convention from credit scoring, not a
+    law of nature):
+
+    | PSI | reading |
+    |---|---|
+    | < 0.1 | no significant shift |
+    | 0.1 – 0.25 | moderate shift: look into it |
+    | > 0.25 | major shift: the model is seeing a different world |
+
+    ### Exercise 4 — `population_stability_index(expected, actual, eps=1e-4)` (10 points)
+
+    `expected` and `actual` are counts (lists or NumPy arrays of the same length). Turn each into proportions
+    (divide by its sum), floor every proportion at `eps` (`max(p, eps)`, no re-normalising afterwards), and return
+    the PSI as a Python `float`. Different lengths, or a side whose counts are all zero, raise `ValueError`.
+    """),
+    solution("population_stability_index", '''
+    def population_stability_index(expected, actual, eps=1e-4):
+        """PSI between two count vectors: proportions floored at eps, sum of (a - e) * ln(a / e)."""
+        ### BEGIN SOLUTION
+        e = np.asarray(expected, dtype=float)
+        a = np.asarray(actual, dtype=float)
+        if e.ndim != 1 or a.ndim != 1 or e.shape != a.shape:
+            raise ValueError(f"expected and actual must be 1-D and of the same length, got {e.shape} and {a.shape}")
+        if e.sum() <= 0 or a.sum() <= 0:
+            raise ValueError("each side needs at least one non-zero count")
+        e = np.maximum(e / e.sum(), eps)
+        a = np.maximum(a / a.sum(), eps)
+        return float(np.sum((a - e) * np.log(a / e)))
+        ### END SOLUTION
+    '''),
+    markdown("""
+    Try it. Identical shares give `0.0`; `[50, 50]` against `[80, 20]` gives about `0.416` (a major shift); counts
+    and proportions give the same answer, because only the shares matter.
+    """),
+    code("""
+    print(population_stability_index([50, 50], [50, 50]))
+    print(population_stability_index([50, 50], [80, 20]))
+    print(population_stability_index([0.5, 0.5], [0.8, 0.2]))
+    """),
+    tests("test_population_stability_index_visible", 4, '''
+    """Check population_stability_index on identical counts, [50, 50] vs [80, 20], and a length mismatch."""
+    value = population_stability_index([50, 50], [50, 50])
+    check_type(value, float, "population_stability_index([50, 50], [50, 50])")
+    check_close(value, 0.0, "PSI of identical counts")
+    # e = (0.5, 0.5), a = (0.8, 0.2): 0.3 * ln(1.6) + (-0.3) * ln(0.4)
+    expected = 0.3 * math.log(1.6) - 0.3 * math.log(0.4)
+    check_close(population_stability_index([50, 50], [80, 20]), expected,
+                "PSI of [50, 50] vs [80, 20] (did you turn counts into proportions first?)", rel=1e-9)
+    try:
+        population_stability_index([1, 2, 3], [1, 2])
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("population_stability_index([1, 2, 3], [1, 2]) should raise ValueError (lengths differ)")
+    print("population_stability_index: visible tests passed")
+    '''),
+    tests("test_population_stability_index_hidden", 6, '''
+    """Check population_stability_index: the eps floor, scale invariance, symmetry, eps argument, errors."""
+    ### BEGIN HIDDEN TESTS
+    # A zero count: e = (1, 0) -> (1, 1e-4) after the floor; a = (0.5, 0.5).
+    expected = (0.5 - 1.0) * math.log(0.5 / 1.0) + (0.5 - 1e-4) * math.log(0.5 / 1e-4)
+    value = population_stability_index([10, 0], [5, 5])
+    check_type(value, float, "population_stability_index([10, 0], [5, 5])")
+    check_close(value, expected, "PSI of [10, 0] vs [5, 5] (floor each PROPORTION at eps, after dividing by the sum)", rel=1e-9)
+    # The eps argument is used.
+    expected = (0.5 - 1.0) * math.log(0.5) + (0.5 - 0.01) * math.log(0.5 / 0.01)
+    check_close(population_stability_index([10, 0], [5, 5], eps=0.01), expected, "PSI of [10, 0] vs [5, 5] with eps=0.01", rel=1e-9)
+    # Three categories, NumPy input, counts of different totals.
+    e, a = [0.2, 0.3, 0.5], [0.4, 0.4, 0.2]
+    expected = sum((ai - ei) * math.log(ai / ei) for ei, ai in zip(e, a))
+    value = population_stability_index(np.array([20, 30, 50]), np.array([200, 200, 100]))
+    check_type(value, float, "population_stability_index of NumPy arrays (return float(...))")
+    check_close(value, expected, "PSI of [20, 30, 50] vs [200, 200, 100]", rel=1e-9)
+    check_close(population_stability_index([200, 200, 100], [20, 30, 50]), expected,
+                "PSI is symmetric: swapping expected and actual gives the same value", rel=1e-9)
+    check_close(population_stability_index([2, 3, 5], [40, 40, 20]), expected,
+                "PSI depends only on proportions: scaled counts give the same value", rel=1e-9)
+    if not population_stability_index([1, 1, 1, 1], [1, 2, 3, 4]) > 0.0:
+        raise AssertionError("PSI of different distributions must be positive (check the sign of (a - e) * ln(a / e))")
+    for bad in [([0, 0], [1, 1]), ([1, 1], [0, 0]), ([1, 2], [1, 2, 3])]:
+        try:
+            population_stability_index(*bad)
+        except ValueError:
+            pass
+        else:
+            raise AssertionError(f"population_stability_index{bad} should raise ValueError")
+    ### END HIDDEN TESTS
+    print("population_stability_index: tests passed")
+    '''),
+    markdown("""
+    ### PSI on the production stream
+
+    `ProductionStream` (from `nextword`) simulates a day of traffic: 6000 requests, about two per second, and at
+    request 3000 the world drifts from regime A to regime B. We take the last words of the first 1500 requests as
+    the reference and slide a live window of 1000 requests along the stream.
+
+    Expect PSI around 0.05 – 0.1 before the drift (the noise floor: two samples of the same world never match
+    exactly) and well above 0.25 once the live window is mostly after the drift. Note that a window much smaller
+    than 1000 would push the noise floor itself over 0.1: like accuracy, PSI needs enough data.
+    """),
+    code("""
+    def last_word_counts(contexts, vocab):
+        \"\"\"Counts of the last word of each context, as an int array aligned with vocab.words.\"\"\"
+        counts = Counter(vocab.encode(context[-1]) for context in contexts)
+        return np.array([counts.get(i, 0) for i in range(len(vocab))], dtype=int)
+
+    STREAM = ProductionStream(seed=0)  # 6000 requests, drift at request 3000
+    REQUESTS = STREAM.requests
+    reference = last_word_counts([r.context for r in REQUESTS[:1500]], VOCAB)
+    psi_t, psi_values = [], []
+    for start in range(1500, len(REQUESTS) - 999, 250):
+        live = REQUESTS[start:start + 1000]
+        psi_t.append(live[-1].t)
+        psi_values.append(population_stability_index(reference, last_word_counts([r.context for r in live], VOCAB)))
+    fig, ax = plt.subplots(figsize=(9, 3.5))
+    ax.plot(psi_t, psi_values, "o-", label="PSI(reference, live window of 1000 requests)")
+    ax.axhline(0.1, color="orange", linestyle="--", label="0.1: moderate shift")
+    ax.axhline(0.25, color="red", linestyle="--", label="0.25: major shift")
+    ax.axvline(STREAM.drift_time, color="black", linestyle=":", label="true drift")
+    ax.set_xlabel("simulated time (s) at the end of the live window")
+    ax.set_ylabel("PSI of last-word frequencies")
+    ax.legend(fontsize=8)
+    plt.show()
+    plt.close(fig)
+    print(f"max PSI before the drift: {max(v for t, v in zip(psi_t, psi_values) if t < STREAM.drift_time):.3f}; "
+          f"PSI at the end: {psi_values[-1]:.3f}")
+    """),
+]
+
+# --------------------------------------------------------------------------------------------------
+# 4. RollingMonitor
+# --------------------------------------------------------------------------------------------------
+ROLLING = [
+    markdown("""
+    ## 4. A rolling health monitor
+
+    A monitor that keeps every request forever grows without bound and, worse, averages today's problem away
+    with last month's good days. A **rolling window** keeps only the most recent `window` records
+    (`collections.deque(maxlen=window)` does exactly that).
+
+    ### Exercise 5 — `RollingMonitor(window=500)` (15 points)
+
+    * `record(confidence, latency_ms, correct=None, error=False)` stores one request. `correct` is `True`/`False`
+      when its label is known, `None` when it is not; `error` says the request failed.
+    * `health()` returns a `dict` over the **last `window` records only**:
+
+    | key | value |
+    |---|---|
+    | `n` | number of records in the window (`int`) |
+    | `accuracy` | share of `correct == True` among the records **that have a label** (`float`); `None` when none has one |
+    | `mean_confidence` | mean confidence (`float`) |
+    | `p95_latency_ms` | `float(np.percentile(latencies, 95))` — NumPy's default (linear) percentile |
+    | `error_rate` | share of records with `error=True` (`float`) |
+    | `status` | `"no data"` when empty; `"degraded"` when `error_rate > 0.05`; else `"healthy"` |
+
+    When the monitor is empty, `n` is `0`, `status` is `"no data"` and every other value is `None`.
+    Each monitor keeps its own records (two monitors never share state).
+    """),
+    solution("RollingMonitor", '''
+    class RollingMonitor:
+        """Health of the last `window` requests: accuracy, confidence, p95 latency, error rate, status."""
+
+        def __init__(self, window=500):
+            ### BEGIN SOLUTION
+            if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+                raise ValueError(f"window must be a positive int, got {window!r}")
+            self.window = window
+            self._records = deque(maxlen=window)
+            ### END SOLUTION
+
+        def record(self, confidence, latency_ms, correct=None, error=False):
+            """Store one request: its confidence, latency, correctness (None when unlabelled) and error flag."""
+            ### BEGIN SOLUTION
+            self._records.append((float(confidence), float(latency_ms), correct, bool(error)))
+            ### END SOLUTION
+
+        def health(self):
+            """A dict with n, accuracy, mean_confidence, p95_latency_ms, error_rate and status."""
+            ### BEGIN SOLUTION
+            n = len(self._records)
+            if n == 0:
+                return {"n": 0, "accuracy": None, "mean_confidence": None, "p95_latency_ms": None,
+                        "error_rate": None, "status": "no data"}
+            labels = [r[2] for r in self._records if r[2] is not None]
+            accuracy = float(sum(1 for c in labels if c) / len(labels)) if labels else None
+            error_rate = float(sum(1 for r in self._records if r[3]) / n)
+            return {
+                "n": n,
+                "accuracy": accuracy,
+                "mean_confidence": float(np.mean([r[0] for r in self._records])),
+                "p95_latency_ms": float(np.percentile([r[1] for r in self._records], 95)),
+                "error_rate": error_rate,
+                "status": "degraded" if error_rate > 0.05 else "healthy",
+            }
+            ### END SOLUTION
+    '''),
+    markdown("""
+    Try it. After the four records below you should see `n` 4, `accuracy` 0.5 (one right, one wrong, two
+    unlabelled), `mean_confidence` 0.55, `p95_latency_ms` 38.5 (linear interpolation between 30 and 40),
+    `error_rate` 0.25 and `status` `"degraded"`.
+    """),
+    code("""
+    demo_monitor = RollingMonitor(window=3)
+    print(demo_monitor.health())
+    demo_monitor = RollingMonitor(window=100)
+    for confidence, latency, correct, error in [(0.9, 10.0, True, False), (0.4, 20.0, False, False),
+                                                (0.6, 30.0, None, False), (0.3, 40.0, None, True)]:
+        demo_monitor.record(confidence, latency, correct=correct, error=error)
+    print(demo_monitor.health())
+    """),
+    tests("test_RollingMonitor_visible", 6, '''
+    """Check RollingMonitor on an empty monitor, four hand-worked records, and a full window."""
+    monitor = RollingMonitor(window=100)
+    health = monitor.health()
+    check_type(health, dict, "health() of an empty monitor")
+    check_equal(health.get("n"), 0, "health()['n'] when empty")
+    check_equal(health.get("status"), "no data", "health()['status'] when empty")
+    check_equal(health.get("accuracy"), None, "health()['accuracy'] when empty")
+    for confidence, latency, correct, error in [(0.9, 10.0, True, False), (0.4, 20.0, False, False),
+                                                (0.6, 30.0, None, False), (0.3, 40.0, None, True)]:
+        monitor.record(confidence, latency, correct=correct, error=error)
+    health = monitor.health()
+    check_equal(sorted(health), sorted(["n", "accuracy", "mean_confidence", "p95_latency_ms", "error_rate", "status"]),
+                "the keys of health()")
+    check_equal(health["n"], 4, "health()['n'] after 4 records")
+    check_equal(health["accuracy"], 0.5, "health()['accuracy'] (count only records that HAVE a label: 1 of 2)")
+    check_equal(health["mean_confidence"], 0.55, "health()['mean_confidence']")
+    check_equal(health["p95_latency_ms"], 38.5, "health()['p95_latency_ms'] (np.percentile's default: 30 + 0.85 * 10)")
+    check_equal(health["error_rate"], 0.25, "health()['error_rate']")
+    check_equal(health["status"], "degraded", "health()['status'] with error_rate 0.25 > 0.05")
+    # Only the last `window` records count.
+    monitor = RollingMonitor(window=500)
+    for i in range(600):
+        monitor.record(0.5, 10.0, correct=(i >= 100), error=False)
+    health = monitor.health()
+    check_equal(health["n"], 500, "health()['n'] after 600 records with window=500")
+    check_equal(health["accuracy"], 1.0, "accuracy over the last 500 records (the 100 wrong ones fell out of the window)")
+    check_equal(health["status"], "healthy", "status with no errors")
+    print("RollingMonitor: visible tests passed")
+    '''),
+    tests("test_RollingMonitor_hidden", 9, '''
+    """Check RollingMonitor: exact window bounds, no labels, the 5% boundary, independence and types."""
+    ### BEGIN HIDDEN TESTS
+    monitor = RollingMonitor(window=3)
+    for conf, lat, correct in [(0.1, 100.0, False), (0.2, 200.0, False), (0.3, 1.0, True), (0.5, 2.0, True), (0.7, 3.0, False)]:
+        monitor.record(conf, lat, correct=correct)
+    health = monitor.health()
+    check_type(health, dict, "health()")
+    check_equal(health["n"], 3, "health()['n'] after 5 records with window=3 (keep exactly the last `window`)")
+    check_close(health["accuracy"], 2 / 3, "accuracy over the last 3 records (True, True, False)")
+    check_close(health["mean_confidence"], 0.5, "mean confidence over the last 3 records (0.3, 0.5, 0.7)")
+    check_close(health["p95_latency_ms"], 2.9, "p95 of latencies (1, 2, 3): 2 + 0.9 * 1 (linear)")
+    check_type(health["p95_latency_ms"], float, "health()['p95_latency_ms']")
+    check_type(health["mean_confidence"], float, "health()['mean_confidence']")
+    check_type(health["error_rate"], float, "health()['error_rate']")
+    check_type(health["n"], int, "health()['n']")
+    check_equal(health["error_rate"], 0.0, "error_rate without errors")
+    # No labels at all: accuracy is None, not 0.
+    monitor = RollingMonitor(window=10)
+    for i in range(4):
+        monitor.record(0.5, 10.0 * (i + 1))
+    health = monitor.health()
+    check_equal(health["accuracy"], None, "accuracy when no record has a label (None, not 0.0)")
+    check_equal(health["n"], 4, "n counts unlabelled records too")
+    check_close(health["p95_latency_ms"], 38.5, "p95 of latencies (10, 20, 30, 40)")
+    # All labelled wrong: accuracy 0.0 (a float), not None.
+    monitor = RollingMonitor(window=10)
+    monitor.record(0.5, 10.0, correct=False)
+    check_equal(monitor.health()["accuracy"], 0.0, "accuracy when the only label is False")
+    # The 5% boundary: 1 error in 20 is healthy, 2 in 20 degraded; errors leave with the window.
+    monitor = RollingMonitor(window=20)
+    for i in range(20):
+        monitor.record(0.8, 10.0, correct=True, error=(i == 0))
+    check_equal(monitor.health()["status"], "healthy", "status with error_rate exactly 0.05 (degraded only when > 0.05)")
+    monitor.record(0.8, 10.0, correct=True, error=True)
+    check_equal(monitor.health()["status"], "healthy", "status after the first error left the window (1 error in 20)")
+    monitor.record(0.8, 10.0, correct=True, error=True)
+    check_close(monitor.health()["error_rate"], 0.1, "error_rate with 2 errors in the last 20")
+    check_equal(monitor.health()["status"], "degraded", "status with error_rate 0.1 > 0.05")
+    # Default window is 500, and monitors do not share records.
+    first, second = RollingMonitor(), RollingMonitor()
+    for i in range(501):
+        first.record(0.5, 10.0, correct=True)
+    check_equal(first.health()["n"], 500, "n after 501 records with the default window (500)")
+    check_equal(second.health()["n"], 0, "a second monitor must not see the first one's records (no shared class-level list)")
+    check_equal(second.health()["status"], "no data", "status of a fresh monitor")
+    one = RollingMonitor(window=1)
+    one.record(0.2, 5.0, correct=False)
+    one.record(0.9, 7.0, correct=True)
+    check_equal(one.health(), {"n": 1, "accuracy": 1.0, "mean_confidence": 0.9, "p95_latency_ms": 7.0,
+                               "error_rate": 0.0, "status": "healthy"}, "health() with window=1")
+    ### END HIDDEN TESTS
+    print("RollingMonitor: tests passed")
+    '''),
+]
+
+# --------------------------------------------------------------------------------------------------
+# 5. AlertManager
+# --------------------------------------------------------------------------------------------------
+ALERTS = [
+    markdown("""
+    ## 5. An alert manager: one incident, one alert
+
+    A detector checked every 30 seconds fires every 30 seconds for as long as the problem lasts. Paging someone
+    each time teaches them to ignore the pager. And a single check that fires by bad luck should not page anyone
+    at all. An **alert manager** sits between the detector and the humans:
+
+    * **consecutive firing**: a name must fire in `consecutive` updates in a row before it is raised (one noisy
+      check is not an incident);
+    * **one alert per incident**: once raised, a name is *active* and is not raised again while it keeps firing;
+      it stops being active when it stops firing;
+    * **cooldown**: a name is not raised again until `cooldown` time units after it was last raised, so a
+      flapping problem does not page every few minutes.
+
+    ### Exercise 6 — `AlertManager(cooldown=50, consecutive=3)` (20 points)
+
+    `update(t, firing)` is called with a time `t` (increasing) and `firing`, the `set` of alert names firing at
+    `t`. It returns the `list` of names **raised** at `t`, in sorted order. Per name:
+
+    * its *streak* grows by one in each update where it fires, and resets to 0 in an update where it does not — and
+      then the name also leaves `active`;
+    * it is raised (returned, and added to `active`) when its streak is **at least** `consecutive`, it is not
+      already active, **and** it was never raised before or was last raised **at least** `cooldown` ago
+      (`t - last_raised >= cooldown`).
+
+    So a name held back by the cooldown is raised as soon as the cooldown has passed, if it is still firing.
+    Keep the currently active names in an attribute `active` (a `set`).
+    """),
+    solution("AlertManager", '''
+    class AlertManager:
+        """Turns per-check firing sets into alerts: consecutive firing, one alert per incident, cooldown."""
+
+        def __init__(self, cooldown=50, consecutive=3):
+            ### BEGIN SOLUTION
+            if consecutive < 1:
+                raise ValueError(f"consecutive must be at least 1, got {consecutive!r}")
+            self.cooldown = cooldown
+            self.consecutive = consecutive
+            self.active = set()
+            self._streak = {}
+            self._last_raised = {}
+            ### END SOLUTION
+
+        def update(self, t, firing):
+            """Record which names fire at time t; return the names raised now, sorted."""
+            ### BEGIN SOLUTION
+            firing = set(firing)
+            for name in set(self._streak) | firing:
+                if name in firing:
+                    self._streak[name] = self._streak.get(name, 0) + 1
+                else:
+                    self._streak[name] = 0
+                    self.active.discard(name)
+            raised = []
+            for name in sorted(firing):
+                last = self._last_raised.get(name)
+                if (self._streak[name] >= self.consecutive and name not in self.active
+                        and (last is None or t - last >= self.cooldown)):
+                    raised.append(name)
+                    self.active.add(name)
+                    self._last_raised[name] = t
+            return raised
+            ### END SOLUTION
+    '''),
+    markdown("""
+    Try it. With `consecutive=3` and `cooldown=50`, `"accuracy"` firing at t = 0, 10, 20, 30 is raised once, at
+    t = 20. It stops at t = 40 and fires again from t = 50: that second incident reaches its streak at t = 70, only
+    50 after the first alert, so it is raised at t = 70 exactly. You should see `[]` everywhere except at 20 and 70.
+    """),
+    code("""
+    manager = AlertManager(cooldown=50, consecutive=3)
+    for t, firing in [(0, {"accuracy"}), (10, {"accuracy"}), (20, {"accuracy"}), (30, {"accuracy"}), (40, set()),
+                      (50, {"accuracy"}), (60, {"accuracy"}), (70, {"accuracy"}), (80, {"accuracy"})]:
+        print(t, sorted(firing), "->", manager.update(t, firing), "active:", sorted(manager.active))
+    """),
+    tests("test_AlertManager_visible", 8, '''
+    """Check AlertManager: consecutive firing, one alert per incident, cooldown, and the active set."""
+    manager = AlertManager(cooldown=50, consecutive=3)
+    raised = manager.update(0, {"accuracy"})
+    check_type(raised, list, "update(...)'s return value")
+    check_equal(raised, [], "t=0: first firing (streak 1 < consecutive 3) raises nothing")
+    check_equal(manager.update(1, {"accuracy"}), [], "t=1: streak 2 < 3 raises nothing")
+    check_equal(manager.update(2, {"accuracy"}), ["accuracy"], "t=2: third firing in a row raises 'accuracy'")
+    check_type(manager.active, set, "manager.active")
+    check_equal(sorted(manager.active), ["accuracy"], "active names after the alert")
+    check_equal(manager.update(3, {"accuracy"}), [], "t=3: still firing, already active: one incident, one alert")
+    check_equal(manager.update(4, set()), [], "t=4: nothing fires")
+    check_equal(sorted(manager.active), [], "active names after the alert stopped firing")
+    for t in (5, 6, 7):
+        check_equal(manager.update(t, {"accuracy"}), [], f"t={t}: new incident inside the cooldown (last raised at 2)")
+    # Names are independent.
+    manager = AlertManager(cooldown=50, consecutive=2)
+    check_equal(manager.update(0, {"latency"}), [], "t=0 with consecutive=2")
+    check_equal(manager.update(1, {"latency", "accuracy"}), ["latency"], "t=1: latency streak 2, accuracy streak 1")
+    check_equal(manager.update(2, {"latency", "accuracy"}), ["accuracy"], "t=2: accuracy reaches its streak")
+    print("AlertManager: visible tests passed")
+    '''),
+    tests("test_AlertManager_hidden", 12, '''
+    """Check AlertManager: streak resets, cooldown boundaries, sorted output, independence and types."""
+    ### BEGIN HIDDEN TESTS
+    # A gap resets the streak: fire, fire, gap, fire, fire never reaches 3 in a row.
+    manager = AlertManager(cooldown=10, consecutive=3)
+    for t, firing in enumerate([{"a"}, {"a"}, set(), {"a"}, {"a"}]):
+        check_equal(manager.update(t, firing), [], f"t={t}: a gap must reset the streak to 0")
+    check_equal(manager.update(5, {"a"}), ["a"], "t=5: three firings in a row since the gap")
+    # Cooldown boundary: raised again exactly when t - last_raised == cooldown.
+    manager = AlertManager(cooldown=10, consecutive=1)
+    check_equal(manager.update(0, {"x"}), ["x"], "consecutive=1: raised at the first firing")
+    check_equal(manager.update(1, set()), [], "t=1: nothing fires")
+    check_equal(manager.update(9, {"x"}), [], "t=9: 9 < cooldown 10 after the last alert")
+    check_equal(manager.update(10, {"x"}), ["x"], "t=10: cooldown passed (t - last_raised >= cooldown) and still firing")
+    check_equal(manager.update(11, {"x"}), [], "t=11: still the same incident (active)")
+    # Held back by the cooldown, raised when it passes while the name keeps firing.
+    manager = AlertManager(cooldown=100, consecutive=2)
+    manager.update(0, {"p"})
+    check_equal(manager.update(10, {"p"}), ["p"], "t=10: streak 2")
+    manager.update(20, set())
+    for t in (30, 40, 50, 60, 70, 80, 90):
+        check_equal(manager.update(t, {"p"}), [], f"t={t}: inside the cooldown (last raised at 10)")
+    check_equal(manager.update(110, {"p"}), ["p"], "t=110: cooldown over, streak >= consecutive, not active: raise")
+    # Several names at once come back sorted; each name has its own streak and cooldown.
+    names = ["zeta", "alpha", "mid", "beta", "omega", "kappa"]
+    manager = AlertManager(cooldown=5, consecutive=2)
+    manager.update(0, set(names))
+    raised = manager.update(1, set(names))
+    check_type(raised, list, "update(...)'s return value")
+    check_equal(raised, sorted(names), "names raised together, in sorted order")
+    for name in raised:
+        check_type(name, str, "a raised name")
+    check_type(manager.active, set, "manager.active")
+    check_equal(sorted(manager.active), sorted(names), "active names")
+    check_equal(manager.update(2, {"alpha"}), [], "t=2: alpha still active; the others stopped")
+    check_equal(sorted(manager.active), ["alpha"], "only names still firing stay active")
+    # Two managers do not share state; defaults are cooldown=50, consecutive=3.
+    first, second = AlertManager(), AlertManager()
+    for t in (0, 1):
+        first.update(t, {"q"})
+    check_equal(second.update(2, {"q"}), [], "a fresh manager must have its own streaks (no shared class-level dict)")
+    check_equal(first.update(2, {"q"}), ["q"], "default consecutive is 3")
+    first.update(3, set())
+    for t in (4, 5, 6):
+        first.update(t, {"q"})
+    check_equal(first.update(51, {"q"}), [], "default cooldown 50: 51 - 2 = 49 < 50")
+    check_equal(first.update(52, {"q"}), ["q"], "default cooldown 50: 52 - 2 = 50 >= 50")
+    check_equal(AlertManager().update(0, set()), [], "an empty firing set raises nothing")
+    # Without a cooldown, 'active' alone keeps one incident to one alert.
+    manager = AlertManager(cooldown=0, consecutive=2)
+    manager.update(0, {"r"})
+    check_equal(manager.update(1, {"r"}), ["r"], "cooldown=0: raised at streak 2")
+    check_equal(manager.update(2, {"r"}), [], "cooldown=0: still firing and active, so not raised again")
+    manager.update(3, set())
+    manager.update(4, {"r"})
+    check_equal(manager.update(5, {"r"}), ["r"], "cooldown=0: a new incident after a gap is raised again")
+    ### END HIDDEN TESTS
+    print("AlertManager: tests passed")
+    '''),
+]
+
+# --------------------------------------------------------------------------------------------------
+# 6. Production, simulated
+# --------------------------------------------------------------------------------------------------
+PRODUCTION = [
+    markdown("""
+    ## 6. Production, simulated
+
+    Now everything runs together on `ProductionStream`. Its `events()` yields `Request`s (a context, a latency)
+    and, about a minute later (exponential delay), `Feedback` with the word the user really typed next. Time is a
+    number on a **simulated clock**: the 50-minute stream below runs in a fraction of a second, and nothing ever
+    sleeps. The model sees regime A until request 3000, then regime B.
+
+    The loop (provided, read it):
+
+    1. read the stream once (`replay`) and predict every request in one batch (the model only needs the last word);
+    2. when a request's feedback arrives, record it in a `RollingMonitor` with its confidence, latency and
+       whether the prediction was right — the monitor's window is therefore the last `window` **labelled**
+       predictions;
+    3. every `check_every` simulated seconds, turn `health()` into a `current` dict, run `detect_degradation`
+       against the baseline (the model's accuracy on 2000 held-out regime-A examples), and give the names of the
+       non-`info` alerts to an `AlertManager`.
+
+    We score the monitor with the truth a real system never has: the **detection delay** is the time from the true
+    drift to the first accuracy alert raised after it, and a **false alarm** is an alert (of any kind) raised
+    before the drift. A stream
+    *without* drift (another seed) counts false alarms over a whole run.
+    """),
+    code("""
+    def replay(stream, model):
+        \"\"\"Read the stream once on its simulated clock; keep its events and the model's answers for re-runs.
+
+        The model only needs each request's last word, so every request is predicted in one batch.
+        \"\"\"
+        requests = stream.requests
+        ids = np.array([model.vocab.encode(r.context[-1]) for r in requests])
+        proba = model.predict_proba(ids)
+        best = proba.argmax(axis=1)
+        return {"events": list(stream.events()), "latency": [r.latency_ms for r in requests],
+                "word": [model.vocab.decode(int(i)) for i in best],
+                "confidence": proba[np.arange(len(ids)), best].tolist(), "drift_time": stream.drift_time}
+
+    def make_baseline(model, n=2000, seed=99):
+        \"\"\"Accuracy and confidence of `model` on n held-out regime-A examples, as detect_degradation's baseline.\"\"\"
+        examples = make_examples(n, seed=seed, regime="A")
+        word_ids, target_ids = encode_examples(examples, model.vocab)
+        proba = model.predict_proba(word_ids)
+        return {"n": n, "correct": int((proba.argmax(axis=1) == target_ids).sum()),
+                "mean_confidence": float(proba.max(axis=1).mean()), "p95_latency_ms": 63.0}
+
+    def run_monitoring(run, baseline, policy, window=300, check_every=30.0, cooldown=600.0, consecutive=3):
+        \"\"\"Replay a stream (from `replay`) through a RollingMonitor, detect_degradation and an AlertManager.
+
+        Returns (timeline, raised): timeline is a dict of lists (t, accuracy, p95_latency_ms, n) per check,
+        raised a list of (t, name) alerts.
+        \"\"\"
+        words, confidences, latency = run["word"], run["confidence"], run["latency"]
+        monitor = RollingMonitor(window=window)
+        manager = AlertManager(cooldown=cooldown, consecutive=consecutive)
+        timeline = {"t": [], "accuracy": [], "p95_latency_ms": [], "n": []}
+        raised = []
+        next_check = check_every
+
+        def check(t):
+            health = monitor.health()
+            if health["n"] == 0:
+                return
+            current = {"n": health["n"], "correct": int(round(health["accuracy"] * health["n"])),
+                       "mean_confidence": health["mean_confidence"], "p95_latency_ms": health["p95_latency_ms"]}
+            firing = {a["metric"] for a in detect_degradation(baseline, current, policy) if a["severity"] != "info"}
+            raised.extend((t, name) for name in manager.update(t, firing))
+            for key in timeline:
+                timeline[key].append(t if key == "t" else health[key])
+
+        for event in run["events"]:  # simulated time moves with the events: nothing sleeps
+            while event.t >= next_check:
+                check(next_check)
+                next_check += check_every
+            if isinstance(event, Feedback):
+                i = event.request_id
+                monitor.record(confidences[i], latency[i], correct=(words[i] == event.target))
+        return timeline, raised
+
+    def score_alerts(raised, drift_time):
+        \"\"\"(detection delay, false alarms): seconds from drift_time to the first accuracy alert after it (None if
+        never), and the number of alerts of any kind raised before drift_time (all of them when there is no drift).
+        \"\"\"
+        if drift_time is None:
+            return None, len(raised)
+        after = [t for t, name in raised if t >= drift_time and name == "accuracy"]
+        return (after[0] - drift_time if after else None), sum(1 for t, _ in raised if t < drift_time)
+    """),
+    markdown("""
+    The reference policy: window of 300 labelled predictions, a check every 30 s, `alpha = 0.01`,
+    `min_drop = 0.05`, at least 100 labels, 3 consecutive firings, a 10-minute cooldown, and a 150 ms p95 SLO.
+    Expect the accuracy alert a few minutes after the drift (the labels themselves arrive about a minute late,
+    and the window must fill with post-drift labels), no false alarm, and, on the drift-free stream, no alert at all.
+    Note that mean confidence barely moves after this drift: the model is just as sure of itself while it is
+    wrong, which is why accuracy needs labels.
+    """),
+    code("""
+    REFERENCE = {"window": 300, "alpha": 0.01, "min_drop": 0.05, "consecutive": 3}
+    BASELINE = make_baseline(MODEL)
+    DRIFT_RUN = replay(STREAM, MODEL)
+    QUIET_RUN = replay(ProductionStream(seed=1, drift_at=None), MODEL)  # the same traffic, never drifting
+
+    def evaluate_policy(window, alpha, min_drop, consecutive):
+        \"\"\"Run the drifting and the drift-free stream; return timelines, alerts and the scores.\"\"\"
+        policy = dict(POLICY, alpha=alpha, min_drop=min_drop)
+        timeline, raised = run_monitoring(DRIFT_RUN, BASELINE, policy, window=window, consecutive=consecutive)
+        _, quiet_raised = run_monitoring(QUIET_RUN, BASELINE, policy, window=window, consecutive=consecutive)
+        delay, false_alarms = score_alerts(raised, DRIFT_RUN["drift_time"])
+        return {"timeline": timeline, "raised": raised, "delay": delay, "false_alarms": false_alarms,
+                "quiet_false_alarms": len(quiet_raised)}
+
+    def plot_timeline(result, title, ax):
+        timeline = result["timeline"]
+        ax.plot(timeline["t"], timeline["accuracy"], color="tab:blue", label="rolling accuracy (labelled window)")
+        ax.axhline(BASELINE["correct"] / BASELINE["n"], color="grey", linestyle="--", label="baseline accuracy")
+        ax.axvline(STREAM.drift_time, color="black", linestyle=":", label="true drift")
+        for t, name in result["raised"]:
+            ax.axvline(t, color="red" if name == "accuracy" else "orange", alpha=0.8)
+            ax.annotate(name, (t, 0.05), rotation=90, fontsize=8, color="red")
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("simulated time (s)")
+        ax.set_ylabel("accuracy")
+        ax.set_title(title, fontsize=10)
+        ax.legend(loc="upper right", fontsize=8)
+
+    def describe(result):
+        delay = "not detected" if result["delay"] is None else f"{result['delay']:.0f} s"
+        return (f"detection delay {delay}; false alarms before the drift: {result['false_alarms']}; "
+                f"alerts on the drift-free stream: {result['quiet_false_alarms']}")
+
+    reference_result = evaluate_policy(**REFERENCE)
+    fig, ax = plt.subplots(figsize=(10, 3.8))
+    plot_timeline(reference_result, f"reference policy {REFERENCE}", ax)
+    plt.show()
+    plt.close(fig)
+    print("alerts raised:", [(round(t), name) for t, name in reference_result["raised"]])
+    print(describe(reference_result))
+    """),
+    markdown("""
+    ### Explore the trade-off
+
+    A smaller window reacts faster but is noisier; a larger `alpha`, a smaller `min_drop` or fewer consecutive
+    checks make the detector more eager — faster, and more prone to false alarms. Move the sliders: the
+    simulation re-runs (both streams, about a tenth of a second) and shows the delay and the false alarms.
+
+    The static figure after the sliders sweeps `alpha` for the current reference settings and plots delay and
+    false alarms together: there is no free lunch, only a choice of where to sit on the curve. Try window 100,
+    alpha 0.1, min_drop 0 and consecutive 1 to watch false alarms appear. (The window cannot go below
+    `min_samples = 100`: a smaller window would only ever say "not enough data".)
+    """),
+    code("""
+    def explore(window=REFERENCE["window"], alpha=REFERENCE["alpha"], min_drop=REFERENCE["min_drop"],
+                consecutive=REFERENCE["consecutive"]):
+        \"\"\"Re-run both streams with these settings; draw the timeline and print delay and false alarms.\"\"\"
+        result = evaluate_policy(window=int(window), alpha=float(alpha), min_drop=float(min_drop),
+                                 consecutive=int(consecutive))
+        fig, ax = plt.subplots(figsize=(10, 3.5))
+        plot_timeline(result, f"window {int(window)}, alpha {alpha:.3g}, min_drop {min_drop:.2f}, consecutive {int(consecutive)}", ax)
+        plt.show()
+        plt.close(fig)
+        print(describe(result))
+
+    sliders = {
+        "window": widgets.IntSlider(value=REFERENCE["window"], min=100, max=1000, step=50, description="window"),
+        "alpha": widgets.FloatLogSlider(value=REFERENCE["alpha"], base=10, min=-4, max=-0.7, step=0.1, description="alpha"),
+        "min_drop": widgets.FloatSlider(value=REFERENCE["min_drop"], min=0.0, max=0.3, step=0.01, description="min_drop"),
+        "consecutive": widgets.IntSlider(value=REFERENCE["consecutive"], min=1, max=6, description="consecutive"),
+    }
+    explorer_output = widgets.Output()
+
+    def on_change(change=None):
+        explorer_output.clear_output(wait=True)
+        with explorer_output:
+            explore(**{name: slider.value for name, slider in sliders.items()})
+
+    for slider in sliders.values():
+        slider.observe(on_change, names="value")
+    with explorer_output:  # the default view is the reference run drawn above: no need to compute it twice
+        print("reference settings:", describe(reference_result), "- move a slider to re-run.")
+    display(widgets.VBox([widgets.HBox(list(sliders.values())[:2]), widgets.HBox(list(sliders.values())[2:]),
+                          explorer_output]))
+    """),
+    code("""
+    # The static view: sweep alpha for the reference settings and for a deliberately eager policy.
+    alphas = [0.001, 0.01, 0.05, 0.2]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+    for settings, style in [(dict(window=300, min_drop=0.05, consecutive=3), "o-"),
+                            (dict(window=100, min_drop=0.0, consecutive=1), "s--")]:
+        results = [evaluate_policy(alpha=a, **settings) for a in alphas]
+        delays = [np.nan if r["delay"] is None else r["delay"] for r in results]
+        false_alarms = [r["false_alarms"] + r["quiet_false_alarms"] for r in results]
+        label = f"window {settings['window']}, min_drop {settings['min_drop']}, consecutive {settings['consecutive']}"
+        axes[0].plot(alphas, delays, style, label=label)
+        axes[1].plot(alphas, false_alarms, style, label=label)
+        print(label)
+        for a, d, f in zip(alphas, delays, false_alarms):
+            print(f"   alpha {a:<7}: delay {d:6.0f} s, false alarms (both streams) {f}")
+    for ax, ylabel in zip(axes, ["detection delay (s)", "false alarms (both streams)"]):
+        ax.set_xscale("log")
+        ax.set_xlabel("alpha")
+        ax.set_ylabel(ylabel)
+        ax.legend(fontsize=7)
+    plt.show()
+    plt.close(fig)
+    """),
+]
+
+# --------------------------------------------------------------------------------------------------
+# Written answer
+# --------------------------------------------------------------------------------------------------
+WRITTEN = [
+    markdown("""
+    ## 7. Written answer (15 points, graded by hand)
+
+    The original exercise raised an alert when accuracy on the last **10 examples** was **15% lower** than the
+    baseline. Explain, **with numbers**, why such a drop is not evidence that the model degraded. Use what you
+    built: the standard deviation of an accuracy measured on 10 examples, a Wilson interval, a z-test or p-value,
+    and how much data a 15-point drop would actually need. Then say what a monitor should do instead when it has
+    only 10 labels. Aim for one or two paragraphs; numbers computed in a scratch cell are welcome.
+    """),
+    written("why_ten_examples_are_not_evidence", 15, """
+    YOUR ANSWER HERE
+
+    ### BEGIN SOLUTION
+    **Model answer.** Our model's accuracy is about 0.62. On 10 examples the number of correct answers is
+    binomial(10, 0.62): its standard deviation is `sqrt(0.62 · 0.38 / 10) ≈ 0.15`, so a 15-point drop (0.62 → 0.47,
+    i.e. 4 or 5 right out of 10 instead of 6) is a one-standard-deviation wobble. Chance alone gives 4 or fewer
+    right out of 10 with probability about 0.16 — roughly one check in six would raise the alert on a model that
+    never changed (the sampling plot above shows it). The 95% Wilson interval for 5/10 is (0.24, 0.76), which
+    contains the baseline 0.62 with room to spare. A one-sided pooled z-test of 5/10 against 617/1000 gives
+    z ≈ -0.74, p ≈ 0.23 (4/10: z ≈ -1.4, p ≈ 0.08): nowhere near a 1% or 5% significance level. To detect a real
+    15-point drop (0.62 → 0.47) reliably (two-sided alpha 0.05, power 0.8) needs about 170 labelled examples per
+    group; detecting a 5-point drop needs well over a thousand. With only 10 labels a monitor should say
+    "not enough data" (an info state, not an alert), keep collecting labels in a window, and alert only when the
+    drop is both larger than a minimum effect that matters and statistically significant — ideally sustained over
+    several consecutive checks so one unlucky window does not page anyone.
+
+    **Rubric (15 points).**
+    - 4 pts — quantifies the noise of a 10-example accuracy: standard deviation ≈ 0.15 (or a binomial
+      probability, e.g. P(≤ 4/10 | p = 0.62) ≈ 0.16, or the fraction of random 10-samples that look 15 points
+      worse). 2 pts if noise is mentioned only qualitatively.
+    - 4 pts — a correct interval or test with numbers: Wilson interval for ~5/10 about (0.24, 0.76) containing the
+      baseline, or a z-test / p-value (p ≈ 0.1–0.25, far above alpha). 2 pts if the method is right but the numbers
+      are missing or clearly wrong.
+    - 3 pts — how much data is needed: a sample-size estimate (order of 100–200 per group for 15 points; 1000+ for
+      5 points) or the observation that the interval shrinks like 1/sqrt(n) (n = 1000 gives about ±0.03).
+    - 2 pts — distinguishes statistical significance from practical importance (minimum effect) or explains the
+      false-alarm cost of checking often (many checks × chance of a false alarm each).
+    - 2 pts — says what to do instead: an explicit "not enough data" state, a larger/rolling window, significance
+      plus minimum drop, consecutive firings / cooldown.
+    - Deduct up to 3 pts for wrong statements (e.g. "10 examples are fine if the drop is big", confusing a
+      15-point with a 15% relative drop without saying which is meant is not penalised).
+    ### END SOLUTION
+    """),
+    markdown("""
+    ## Summary
+
+    * An accuracy is a measurement with an error bar: on 10 examples that error bar is ±0.3.
+    * Alert on a drop that is **both** significant and large enough to matter — and say "not enough data" when
+      that is the truth.
+    * Judge latency by a high percentile against an SLO; the mean hides the tail.
+    * Watch inputs too: PSI sees a drift before the labels arrive, but has a noise floor of its own.
+    * Keep windows bounded, and let an alert manager turn a stream of firings into one alert per incident.
+    * Simulate production on a simulated clock so that you can measure detection delay and false alarms — and
+      choose your trade-off with your eyes open.
+    """),
+]
+
+CELLS = INTRO + WILSON + ZTEST + DETECT + PSI + ROLLING + ALERTS + PRODUCTION + WRITTEN
+
+if __name__ == "__main__":
+    write_notebook(CELLS, "source/02_monitoring/02_monitoring.ipynb")

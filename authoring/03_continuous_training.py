@@ -1,0 +1,1763 @@
+"""Builds source/03_continuous_training/03_continuous_training.ipynb (assignment 3: retraining safely).
+
+Run from the repository root: ``PYTHONPATH=src .venv/bin/python authoring/03_continuous_training.py``.
+Edit this script, never the notebook.
+"""
+
+from course_tools.notebook_builder import (code, grading_guard, markdown, readonly, solution, tests, write_notebook,
+                                           written)
+
+ASSIGNMENT = "03_continuous_training"
+
+CELLS = []
+add = CELLS.append
+
+# --------------------------------------------------------------------------------------------------- intro
+add(markdown("""
+# Assignment 3: retraining safely
+
+In assignment 2 you learned to *notice* that a deployed model got worse. This assignment is about what
+to do next: retrain it, and do that **without making production worse**.
+
+The exercise this course grows out of had a "continuous training" step that looked reasonable and was not:
+
+1. it **retrained the live model in place**, so when a retraining went wrong there was nothing to go back to;
+2. it **evaluated on the same ten examples every time**, so "better" and "worse" were mostly noise;
+3. it **silently dropped training data** whose words were out of vocabulary, and nobody knew how much;
+4. it **called every retraining an improvement** and shipped it.
+
+You will build the safe version, one piece at a time, and then run the whole loop on a simulated
+production stream that drifts:
+
+| part | what you build | graded name |
+|---|---|---|
+| 1 | a long-term memory of training data | `ReservoirSampler` |
+| 1 | a validated training buffer: recent data plus replay | `TrainingBuffer` |
+| 2 | a retrain decision that says *why* | `should_retrain` |
+| 3 | a model registry with versions, a champion and rollback | `ModelRegistry` |
+| 4 | a paired significance test and a champion/challenger gate | `mcnemar_test`, `gate_challenger` |
+| 5 | A/B testing: sample size, peeking, Thompson-sampling routing | `required_sample_size`, `ThompsonRouter` |
+| 7 | the capstone: the whole loop through a drift | `run_capstone` |
+
+Plus two written answers, graded by hand. Each graded function has **visible tests** (they teach: read
+their messages) and **hidden tests** that run when your work is graded; a green visible test does not
+prove an answer right. Every random draw here is seeded, and the whole notebook runs in a few seconds.
+"""))
+
+add(code("""
+import math
+from collections import deque
+from statistics import NormalDist
+
+import numpy as np
+import matplotlib.pyplot as plt
+import ipywidgets as widgets
+from IPython.display import display
+from nextword import (ProductionStream, best_last_word_accuracy, default_vocabulary, encode_examples,
+                      make_examples, pretrained_model)
+
+VOCAB = default_vocabulary()
+BASE_MODEL = pretrained_model(seed=0)   # trained on regime A (about 1 s the first time)
+print(VOCAB, BASE_MODEL)
+"""))
+
+add(grading_guard())
+
+add(markdown("""
+### Provided helpers
+
+The cell below is given (it is locked). `normalize_context` is assignment 1's normalization, repeated
+here so that this notebook stands on its own: strip and lowercase every word, drop empty words, and
+replace words that are not in the vocabulary by `vocab.unk`. `correct_vector` and `accuracy` score a
+model on a list of `(context, target)` examples.
+"""))
+
+add(readonly("provided_helpers", '''
+def normalize_context(context, vocab, max_len=None):
+    """Assignment 1's normalization: a new list of stripped, lowercased words; unknown words become vocab.unk.
+
+    Empty words are dropped, only the last max_len words are kept when max_len is given, the input is
+    never mutated, and a non-str item raises TypeError.
+    """
+    words = []
+    for word in context:
+        if not isinstance(word, str):
+            raise TypeError(f"context items must be str, got {type(word).__name__}: {word!r}")
+        word = word.strip().lower()
+        if word:
+            words.append(word if word in vocab else vocab.unk)
+    if max_len is not None:
+        words = words[-max_len:] if max_len > 0 else []
+    return words
+
+
+def correct_vector(model, examples):
+    """A bool array of shape (N,): True where model's top word is the example's target."""
+    word_ids, target_ids = encode_examples(examples, model.vocab)
+    return model.predict_proba(word_ids).argmax(axis=1) == target_ids
+
+
+def accuracy(model, examples):
+    """The share of examples whose target is model's top word (a Python float)."""
+    return float(np.mean(correct_vector(model, examples)))
+
+
+print(normalize_context([" The ", "CAT", "", "teh"], VOCAB))
+'''))
+
+# --------------------------------------------------------------------------------------------------- part 1
+add(markdown("""
+## Part 1: a validated training buffer
+
+Retraining needs data, and the data comes from production feedback. Two things go wrong if you simply
+"train on what came in":
+
+* **Bad data gets in silently.** The original code dropped out-of-vocabulary examples without a word;
+  the opposite mistake, training on a target that is `<unk>`, teaches the model to predict "I don't know".
+  A buffer should *check* every example and *say* whether it took it.
+* **Only recent data is remembered.** If you retrain only on the last few hundred examples, the model
+  forgets everything older: this is **catastrophic forgetting**. A **replay** memory keeps a uniform
+  sample of everything seen so far, so older knowledge stays in the training set.
+
+### 1a. `ReservoirSampler` (3 points)
+
+A reservoir keeps a uniform random sample of a stream whose length you do not know in advance, in
+bounded memory (Vitter's *Algorithm R*):
+
+* the first `capacity` items are all kept;
+* when item number `seen` arrives (counting from 1) and the reservoir is full, draw
+  `j = rng.integers(0, seen)` (uniform over `0 … seen-1`); if `j < capacity`, the new item replaces
+  `items[j]`, otherwise it is dropped.
+
+After any number of adds, every item seen so far is in the reservoir with the same probability
+`min(1, capacity / seen)`. Use `rng = np.random.default_rng(seed)`. `items` is a `list`, `seen` an `int`.
+"""))
+
+add(solution("ReservoirSampler", '''
+class ReservoirSampler:
+    """A uniform random sample of at most `capacity` items from a stream (Algorithm R).
+
+    Attributes
+    ----------
+    items : list   -- the items kept (a list; at most `capacity` of them)
+    seen : int     -- how many items were offered with add()
+    """
+
+    def __init__(self, capacity, seed=0):
+        ### BEGIN SOLUTION
+        self.capacity = int(capacity)
+        self._rng = np.random.default_rng(seed)
+        self._items = []
+        self.seen = 0
+        ### END SOLUTION
+
+    def add(self, item):
+        """Offer one item to the reservoir."""
+        ### BEGIN SOLUTION
+        self.seen += 1
+        if len(self._items) < self.capacity:
+            self._items.append(item)
+            return
+        j = int(self._rng.integers(0, self.seen))
+        if j < self.capacity:
+            self._items[j] = item
+        ### END SOLUTION
+
+    @property
+    def items(self):
+        """The kept items, as a new list."""
+        ### BEGIN SOLUTION
+        return list(self._items)
+        ### END SOLUTION
+'''))
+
+add(markdown("""
+Try it: a reservoir of 3 fed the numbers 0…9 keeps 3 of them and has seen 10. Then, over many seeds,
+each number should be kept about `3 / 10 = 30 %` of the time — older and newer alike.
+"""))
+
+add(code("""
+demo_reservoir = ReservoirSampler(3, seed=0)
+for number in range(10):
+    demo_reservoir.add(number)
+print("kept:", demo_reservoir.items, " seen:", demo_reservoir.seen)
+
+kept_counts = np.zeros(10)
+for seed in range(1000):
+    sampler = ReservoirSampler(3, seed=seed)
+    for number in range(10):
+        sampler.add(number)
+    for number in sampler.items:
+        kept_counts[number] += 1
+print("share of runs keeping each number:", np.round(kept_counts / 1000, 3), "(expect about 0.3 each)")
+"""))
+
+add(tests("test_ReservoirSampler_visible", 1, '''
+"""Check that ReservoirSampler keeps everything until full, then exactly `capacity` items, and counts `seen`."""
+sampler = ReservoirSampler(5, seed=1)
+for item in ["a", "b", "c"]:
+    sampler.add(item)
+check_type(sampler.items, list, "ReservoirSampler.items")
+check_equal(sampler.items, ["a", "b", "c"], "items after 3 adds to a reservoir of capacity 5 (nothing is dropped before it is full)")
+check_equal(sampler.seen, 3, "seen after 3 adds")
+for item in range(100):
+    sampler.add(item)
+check_equal(sampler.seen, 103, "seen after 103 adds")
+assert len(sampler.items) == 5, f"a full reservoir of capacity 5 should hold 5 items, it holds {len(sampler.items)}"
+offered = {"a", "b", "c", *range(100)}
+assert all(item in offered for item in sampler.items), f"the reservoir holds items that were never added: {sampler.items}"
+print("ReservoirSampler: visible tests passed")
+'''))
+
+add(tests("test_ReservoirSampler_hidden", 2, '''
+"""Check that every item is kept with probability min(1, capacity/seen), old and new alike, and that a seed fixes the sample."""
+### BEGIN HIDDEN TESTS
+def _reservoir_shares(capacity, n_items, runs):
+    kept = [0] * n_items
+    for seed in range(runs):
+        sampler = ReservoirSampler(capacity, seed=seed)
+        for item in range(n_items):
+            sampler.add(item)
+        items = sampler.items
+        check_type(items, list, "ReservoirSampler.items")
+        assert len(items) == min(capacity, n_items), f"expected {min(capacity, n_items)} items, got {len(items)}"
+        assert len(set(items)) == len(items), f"an item is kept twice: {items}"
+        for item in items:
+            kept[item] += 1
+    return [k / runs for k in kept]
+
+runs = 1500
+for capacity, n_items in [(4, 12), (1, 5)]:
+    shares = _reservoir_shares(capacity, n_items, runs)
+    expected = capacity / n_items
+    tolerance = 4.5 * math.sqrt(expected * (1 - expected) / runs) + 1e-9
+    bad = [(i, round(s, 3)) for i, s in enumerate(shares) if abs(s - expected) > tolerance]
+    assert not bad, (f"capacity {capacity}, {n_items} items: each item should be kept with probability {expected:.3f}, "
+                     f"but these (item, share) pairs are off: {bad}. Old items kept too often suggests you never "
+                     f"replace; new items kept too often suggests j is drawn from the wrong range (use 0..seen-1 "
+                     f"with seen counting the new item).")
+
+one, two = ReservoirSampler(3, seed=42), ReservoirSampler(3, seed=42)
+for item in range(50):
+    one.add(item)
+    two.add(item)
+check_equal(one.items, two.items, "two reservoirs with the same seed and the same items")
+check_type(one.seen, int, "ReservoirSampler.seen")
+snapshot = one.items
+snapshot.append("intruder")
+assert "intruder" not in one.items, "items should be a copy: appending to it changed the reservoir"
+### END HIDDEN TESTS
+'''))
+
+add(markdown("""
+### 1b. `TrainingBuffer` (3 points)
+
+`TrainingBuffer(vocab, recent_capacity=500, replay_capacity=500, seed=0)` validates feedback before it
+can ever reach training:
+
+* `add(context, target) -> bool` normalizes `context` with the provided `normalize_context`, lowercases
+  and strips `target`, and **rejects** (returns `False`, stores nothing) an example whose normalized
+  context is empty, or whose target is not a real vocabulary word (unknown words and `vocab.unk` itself
+  are rejected). Otherwise it returns `True`.
+* An accepted example `(normalized_context, target)` goes to a **recent window** of at most
+  `recent_capacity` examples (the oldest is dropped first — `collections.deque(maxlen=…)` does exactly
+  this) **and** is offered to a `ReservoirSampler(replay_capacity, seed)` for long-term replay.
+* `training_set()` returns a new list: the recent window (oldest first), followed by the replay items.
+* `len(buffer)` is the size of the recent window.
+
+Returning a `bool` is the fix for fault 3: the caller can count what was rejected, and alert when that
+count jumps.
+"""))
+
+add(solution("TrainingBuffer", '''
+class TrainingBuffer:
+    """Validated training data: a bounded window of recent examples plus a reservoir replay of all of them."""
+
+    def __init__(self, vocab, recent_capacity=500, replay_capacity=500, seed=0):
+        ### BEGIN SOLUTION
+        self.vocab = vocab
+        self.recent = deque(maxlen=recent_capacity)
+        self.replay = ReservoirSampler(replay_capacity, seed=seed)
+        ### END SOLUTION
+
+    def add(self, context, target):
+        """Validate and store one example; return True if it was accepted, False if it was rejected."""
+        ### BEGIN SOLUTION
+        words = normalize_context(context, self.vocab)
+        if not isinstance(target, str):
+            return False
+        target = target.strip().lower()
+        if not words or target == self.vocab.unk or target not in self.vocab:
+            return False
+        example = (words, target)
+        self.recent.append(example)
+        self.replay.add(example)
+        return True
+        ### END SOLUTION
+
+    def training_set(self):
+        """A new list: the recent window (oldest first), then the replay items."""
+        ### BEGIN SOLUTION
+        return list(self.recent) + self.replay.items
+        ### END SOLUTION
+
+    def __len__(self):
+        ### BEGIN SOLUTION
+        return len(self.recent)
+        ### END SOLUTION
+'''))
+
+add(markdown("""
+Try it: messy but valid feedback is cleaned and accepted; an empty context, an unknown target and an
+`<unk>` target are rejected. Expect `True, True, False, False, False`, a buffer of length 2, and a
+training set of 4 (2 recent + the same 2 in the replay).
+"""))
+
+add(code("""
+demo_buffer = TrainingBuffer(VOCAB, recent_capacity=3, replay_capacity=10)
+print(demo_buffer.add([" The ", "CAT"], " Sat "),
+      demo_buffer.add(["a", "dog"], "ran"),
+      demo_buffer.add(["  ", ""], "sat"),
+      demo_buffer.add(["the", "cat"], "teh"),
+      demo_buffer.add(["the", "cat"], "<unk>"))
+print("len:", len(demo_buffer))
+print("training set:", demo_buffer.training_set())
+"""))
+
+add(tests("test_TrainingBuffer_visible", 1, '''
+"""Check that TrainingBuffer cleans valid examples, rejects invalid ones, and keeps only the most recent window."""
+buffer = TrainingBuffer(VOCAB, recent_capacity=2, replay_capacity=50, seed=0)
+accepted = buffer.add([" The ", "CAT"], " Sat ")
+check_type(accepted, bool, "add(...) for a valid example")
+check_equal(accepted, True, "add([' The ', 'CAT'], ' Sat ')")
+check_equal(buffer.training_set()[0], (["the", "cat"], "sat"),
+            "the stored example (context normalized, target stripped and lowercased, as a (list, str) tuple)")
+check_equal(buffer.add([" ", ""], "sat"), False, "add() with a context that is empty after normalizing")
+check_equal(buffer.add(["the", "cat"], "teh"), False, "add() with an out-of-vocabulary target")
+check_equal(len(buffer), 1, "len(buffer) after one accepted and two rejected examples")
+buffer.add(["a"], "dog")
+buffer.add(["dog"], "ran")
+check_equal(len(buffer), 2, "len(buffer) is the recent window's size, at most recent_capacity=2")
+check_equal(buffer.training_set()[:2], [(["a"], "dog"), (["dog"], "ran")],
+            "the recent window after 3 accepted examples with recent_capacity=2 (the oldest is dropped first)")
+print("TrainingBuffer: visible tests passed")
+'''))
+
+add(tests("test_TrainingBuffer_hidden", 2, '''
+"""Check the unk target, replay contents, unknown context words, input mutation and the order of training_set()."""
+### BEGIN HIDDEN TESTS
+buffer = TrainingBuffer(VOCAB, recent_capacity=3, replay_capacity=100, seed=0)
+check_equal(buffer.add(["the"], "<unk>"), False, "add() with target '<unk>' (unk is not a real word: never train to predict it)")
+check_equal(buffer.add(["the"], " <UNK> "), False, "add() with target ' <UNK> ' (lowercased and stripped, it is unk)")
+check_equal(buffer.add([], "cat"), False, "add() with an empty context")
+check_equal(len(buffer.training_set()), 0, "training_set() after only rejected examples (rejected examples must not reach the replay)")
+context = ["The", "Zebra"]
+check_equal(buffer.add(context, "Ran"), True, "add() with an unknown context word (it becomes unk; the example is valid)")
+check_equal(context, ["The", "Zebra"], "the caller's context list after add() (it must not be mutated)")
+check_equal(buffer.training_set()[0], (["the", "<unk>"], "ran"), "the stored example for (['The', 'Zebra'], 'Ran')")
+added = [(["the"], "cat"), (["cat"], "sat"), (["sat"], "on"), (["on"], "the"), (["a"], "dog")]
+for ctx, tgt in added:
+    assert buffer.add(ctx, tgt) is True, f"add({ctx}, {tgt!r}) should be accepted"
+check_equal(len(buffer), 3, "len(buffer) after 6 accepted examples with recent_capacity=3")
+training = buffer.training_set()
+check_type(training, list, "training_set()")
+check_equal(len(training), 3 + 6, "len(training_set()) = 3 recent + 6 in a replay of capacity 100 (every accepted example is offered)")
+check_equal(training[:3], [(["sat"], "on"), (["on"], "the"), (["a"], "dog")], "the recent part of training_set() (oldest first)")
+replay = training[3:]
+expected_replay = [(["the", "<unk>"], "ran")] + added
+assert sorted(map(repr, replay)) == sorted(map(repr, expected_replay)), (
+    f"the replay part should hold every accepted example once: expected {expected_replay}, got {replay}")
+training.append("intruder")
+check_equal(len(buffer.training_set()), 9, "training_set() after appending to a previous result (it must be a new list)")
+small = TrainingBuffer(VOCAB, recent_capacity=10, replay_capacity=2, seed=3)
+for i in range(30):
+    small.add(["the"], "cat" if i % 2 else "dog")
+check_equal(len(small.training_set()), 12, "training_set() with recent_capacity=10, replay_capacity=2 after 30 accepted")
+### END HIDDEN TESTS
+'''))
+
+add(markdown("""
+### Catastrophic forgetting, and how replay limits it
+
+The stream below is 3000 examples from the world the model was trained on (regime **A**), then 1500
+from the world after the drift (regime **B**). We retrain a *copy* of the model two ways:
+
+* **recent only** — the last 600 examples, all from B;
+* **recent + replay** — the `TrainingBuffer`'s training set: the same 600 recent examples plus a
+  200-example reservoir sampled from the whole history.
+
+Then we score both on fresh A and fresh B examples. Expect the recent-only model to be best on B but to
+lose most of what it knew about A; replay keeps a good part of A for a small cost on B. (In this small
+world A and B disagree on some words, so no single model is best on both: replay is a trade-off you
+tune with `replay_capacity`.)
+"""))
+
+add(code("""
+history_stream = make_examples(3000, seed=21, regime="A") + make_examples(1500, seed=22, regime="B")
+forgetting_buffer = TrainingBuffer(VOCAB, recent_capacity=600, replay_capacity=200, seed=0)
+for ctx, tgt in history_stream:
+    forgetting_buffer.add(ctx, tgt)
+recent_only = forgetting_buffer.training_set()[:len(forgetting_buffer)]
+test_a, test_b = make_examples(2000, seed=23, regime="A"), make_examples(2000, seed=24, regime="B")
+
+candidates = {"pretrained (A)": BASE_MODEL}
+for name, data in [("recent only", recent_only), ("recent + replay", forgetting_buffer.training_set())]:
+    model = BASE_MODEL.copy()          # never retrain the live model in place
+    model.fit(data, epochs=8, lr=0.1, seed=0)
+    candidates[name] = model
+scores = {name: (accuracy(m, test_a), accuracy(m, test_b)) for name, m in candidates.items()}
+for name, (acc_a, acc_b) in scores.items():
+    print(f"{name:18} accuracy on A {acc_a:.3f}   on B {acc_b:.3f}")
+
+fig, ax = plt.subplots(figsize=(7, 3.2))
+x = np.arange(len(scores))
+ax.bar(x - 0.2, [s[0] for s in scores.values()], width=0.4, label="regime A (before the drift)")
+ax.bar(x + 0.2, [s[1] for s in scores.values()], width=0.4, label="regime B (after the drift)")
+ax.axhline(best_last_word_accuracy(test_a), color="C0", ls=":", lw=1)
+ax.axhline(best_last_word_accuracy(test_b), color="C1", ls=":", lw=1)
+ax.set_xticks(x, list(scores))
+ax.set_ylabel("accuracy")
+ax.set_title("Retraining only on recent data forgets regime A; replay limits the loss")
+ax.legend(loc="lower right", fontsize=8)
+fig.tight_layout()
+display(fig)
+plt.close(fig)
+"""))
+
+# --------------------------------------------------------------------------------------------------- part 2
+add(markdown("""
+## Part 2: when to retrain, and why
+
+Retraining is not free: it costs compute, it can go wrong, and a model that changes every minute cannot
+be debugged. So the decision is a policy with **reasons** you can log and audit.
+
+### `should_retrain(state, policy) -> tuple[bool, str]` (2 points)
+
+`state` has `t`, `last_retrain_t` (or `None` before any retraining), `new_labels`, `alerts` (a list of
+alert dicts as from assignment 2's `detect_degradation`: each has `metric`, `severity`, `message`),
+`consecutive_degraded` and `psi`. `policy` has `cooldown`, `min_new_labels`, `consecutive` and
+`psi_threshold`. The **first** rule that applies decides, with exactly these reasons:
+
+| rule | result |
+|---|---|
+| `last_retrain_t` is not `None` and `t - last_retrain_t < cooldown` | `(False, "cooldown")` |
+| `new_labels < min_new_labels` | `(False, "insufficient data")` |
+| any alert with `metric == "accuracy"` and `severity == "critical"` | `(True, "accuracy alert")` |
+| `consecutive_degraded >= consecutive` | `(True, "sustained degradation")` |
+| `psi >= psi_threshold` | `(True, "data drift")` |
+| otherwise | `(False, "stable")` |
+
+The order matters: no alert, however loud, may bypass the cooldown or retrain on too little data.
+"""))
+
+add(solution("should_retrain", '''
+def should_retrain(state, policy):
+    """Decide whether to retrain now: (decision, reason), by the first rule that applies."""
+    ### BEGIN SOLUTION
+    last = state["last_retrain_t"]
+    if last is not None and state["t"] - last < policy["cooldown"]:
+        return False, "cooldown"
+    if state["new_labels"] < policy["min_new_labels"]:
+        return False, "insufficient data"
+    if any(alert["metric"] == "accuracy" and alert["severity"] == "critical" for alert in state["alerts"]):
+        return True, "accuracy alert"
+    if state["consecutive_degraded"] >= policy["consecutive"]:
+        return True, "sustained degradation"
+    if state["psi"] >= policy["psi_threshold"]:
+        return True, "data drift"
+    return False, "stable"
+    ### END SOLUTION
+'''))
+
+add(markdown("""
+Try it. Expect `(False, 'cooldown')`, then `(True, 'accuracy alert')`, then `(False, 'stable')`.
+"""))
+
+add(code("""
+retrain_policy = {"cooldown": 100.0, "min_new_labels": 200, "consecutive": 3, "psi_threshold": 0.25}
+critical = {"metric": "accuracy", "severity": "critical", "message": "accuracy fell from 0.62 to 0.41"}
+quiet = {"t": 1000.0, "last_retrain_t": 950.0, "new_labels": 500, "alerts": [critical], "consecutive_degraded": 0, "psi": 0.0}
+print(should_retrain(quiet, retrain_policy))
+print(should_retrain({**quiet, "last_retrain_t": None}, retrain_policy))
+print(should_retrain({**quiet, "last_retrain_t": None, "alerts": []}, retrain_policy))
+"""))
+
+add(tests("test_should_retrain_visible", 1, '''
+"""Check each rule of should_retrain once, with its exact reason."""
+policy = {"cooldown": 100.0, "min_new_labels": 200, "consecutive": 3, "psi_threshold": 0.25}
+alert = {"metric": "accuracy", "severity": "critical", "message": "drop"}
+state = {"t": 1000.0, "last_retrain_t": None, "new_labels": 500, "alerts": [], "consecutive_degraded": 0, "psi": 0.0}
+check_equal(should_retrain(state, policy), (False, "stable"), "should_retrain with nothing wrong")
+check_equal(should_retrain({**state, "last_retrain_t": 950.0, "alerts": [alert]}, policy), (False, "cooldown"),
+            "should_retrain 50 time units after the last retrain (cooldown 100), even with a critical alert")
+check_equal(should_retrain({**state, "new_labels": 10, "alerts": [alert]}, policy), (False, "insufficient data"),
+            "should_retrain with 10 new labels (min 200), even with a critical alert")
+check_equal(should_retrain({**state, "alerts": [alert]}, policy), (True, "accuracy alert"), "should_retrain with a critical accuracy alert")
+check_equal(should_retrain({**state, "consecutive_degraded": 3}, policy), (True, "sustained degradation"),
+            "should_retrain with 3 consecutive degraded checks (policy consecutive=3)")
+check_equal(should_retrain({**state, "psi": 0.4}, policy), (True, "data drift"), "should_retrain with psi 0.4 (threshold 0.25)")
+print("should_retrain: visible tests passed")
+'''))
+
+add(tests("test_should_retrain_hidden", 1, '''
+"""Check boundaries (cooldown, min_new_labels, consecutive, psi are inclusive the right way), rule order and alert filtering."""
+### BEGIN HIDDEN TESTS
+policy = {"cooldown": 100.0, "min_new_labels": 200, "consecutive": 3, "psi_threshold": 0.25}
+state = {"t": 1000.0, "last_retrain_t": None, "new_labels": 500, "alerts": [], "consecutive_degraded": 0, "psi": 0.0}
+crit = {"metric": "accuracy", "severity": "critical", "message": "drop"}
+warn = {"metric": "accuracy", "severity": "warning", "message": "small drop"}
+lat = {"metric": "latency", "severity": "critical", "message": "slow"}
+check_equal(should_retrain({**state, "last_retrain_t": 900.0, "alerts": [crit]}, policy), (True, "accuracy alert"),
+            "exactly `cooldown` after the last retrain the cooldown is over (t - last_retrain_t = 100 is not < 100)")
+check_equal(should_retrain({**state, "last_retrain_t": 900.5, "psi": 1.0}, policy), (False, "cooldown"), "t - last_retrain_t = 99.5")
+check_equal(should_retrain({**state, "new_labels": 200, "alerts": [crit]}, policy), (True, "accuracy alert"), "new_labels == min_new_labels is enough")
+check_equal(should_retrain({**state, "new_labels": 199, "psi": 1.0}, policy), (False, "insufficient data"), "new_labels = 199 < 200")
+check_equal(should_retrain({**state, "last_retrain_t": 990.0, "new_labels": 0}, policy), (False, "cooldown"),
+            "both cooldown and insufficient data apply: the first rule (cooldown) decides")
+check_equal(should_retrain({**state, "alerts": [warn, lat]}, policy), (False, "stable"),
+            "a warning-level accuracy alert and a critical latency alert do not trigger retraining")
+check_equal(should_retrain({**state, "alerts": [lat, crit]}, policy), (True, "accuracy alert"), "a critical accuracy alert after another alert")
+check_equal(should_retrain({**state, "alerts": [crit], "consecutive_degraded": 5, "psi": 1.0}, policy), (True, "accuracy alert"),
+            "all three triggers apply: the accuracy alert comes first")
+check_equal(should_retrain({**state, "consecutive_degraded": 3, "psi": 1.0}, policy), (True, "sustained degradation"),
+            "sustained degradation comes before data drift")
+check_equal(should_retrain({**state, "consecutive_degraded": 2}, policy), (False, "stable"), "2 consecutive degraded checks (needs 3)")
+check_equal(should_retrain({**state, "psi": 0.25}, policy), (True, "data drift"), "psi exactly at the threshold")
+check_equal(should_retrain({**state, "psi": 0.2499}, policy), (False, "stable"), "psi just below the threshold")
+### END HIDDEN TESTS
+'''))
+
+# --------------------------------------------------------------------------------------------------- part 3
+add(markdown("""
+## Part 3: a model registry
+
+Fault 1 was retraining the live model in place: when the new weights were bad, the old ones were gone.
+A **registry** stores every model version as an immutable copy, says which one is the **champion**
+(the one serving traffic) and can **roll back** to the previous champion in one call.
+
+### `ModelRegistry()` (3 points)
+
+* `register(model, metrics) -> int` stores an **independent copy** (`model.copy()`) with its metrics
+  dict and returns its version: 1, 2, 3, …
+* `get(version)` returns a **copy** of that version.
+* `promote(version)` makes it the champion; `champion()` returns a **copy** of the current champion
+  (`None` before any promotion); `champion_version` is its version (`None` before any promotion).
+* `rollback() -> int` goes back to the previous champion and returns its version; it raises
+  `RuntimeError` when there is no previous champion. Think of the champions as a stack: promoting pushes,
+  rolling back pops, so two rollbacks after promoting 1, 2, 3 lead back to 1.
+* `history` is the list of champion versions in the order they became champion (a rollback appends the
+  version it returns to).
+
+Nothing done to a model after `register`, or to a copy handed out, may change what the registry holds.
+"""))
+
+add(solution("ModelRegistry", '''
+class ModelRegistry:
+    """Versioned, immutable model storage with a champion, a promotion history and rollback.
+
+    Attributes
+    ----------
+    history : list of int  -- champion versions in the order they became champion
+    """
+
+    def __init__(self):
+        ### BEGIN SOLUTION
+        self._models = {}
+        self._metrics = {}
+        self._champions = []
+        self.history = []
+        ### END SOLUTION
+
+    def register(self, model, metrics):
+        """Store an independent copy of model with its metrics; return the new version (1, 2, ...)."""
+        ### BEGIN SOLUTION
+        version = len(self._models) + 1
+        self._models[version] = model.copy()
+        self._metrics[version] = dict(metrics)
+        return version
+        ### END SOLUTION
+
+    def get(self, version):
+        """A copy of the model registered as version."""
+        ### BEGIN SOLUTION
+        if version not in self._models:
+            raise KeyError(f"no model version {version!r}; registered: {sorted(self._models)}")
+        return self._models[version].copy()
+        ### END SOLUTION
+
+    def promote(self, version):
+        """Make version the champion."""
+        ### BEGIN SOLUTION
+        if version not in self._models:
+            raise KeyError(f"no model version {version!r}; registered: {sorted(self._models)}")
+        self._champions.append(version)
+        self.history.append(version)
+        ### END SOLUTION
+
+    def champion(self):
+        """A copy of the current champion, or None before any promotion."""
+        ### BEGIN SOLUTION
+        return self._models[self._champions[-1]].copy() if self._champions else None
+        ### END SOLUTION
+
+    @property
+    def champion_version(self):
+        """The current champion's version, or None before any promotion."""
+        ### BEGIN SOLUTION
+        return self._champions[-1] if self._champions else None
+        ### END SOLUTION
+
+    def rollback(self):
+        """Go back to the previous champion and return its version; RuntimeError if there is none."""
+        ### BEGIN SOLUTION
+        if len(self._champions) < 2:
+            raise RuntimeError("rollback: there is no previous champion to go back to")
+        self._champions.pop()
+        self.history.append(self._champions[-1])
+        return self._champions[-1]
+        ### END SOLUTION
+'''))
+
+add(markdown("""
+Try it: register the pretrained model, damage the original afterwards, and check the registry still
+holds the undamaged copy; then promote two versions and roll back. Expect the champion's output to be
+unchanged by the damage, `history` `[1, 2, 1]` and `champion_version` `1`.
+"""))
+
+add(code("""
+demo_registry = ModelRegistry()
+original = BASE_MODEL.copy()
+v1 = demo_registry.register(original, {"note": "pretrained"})
+original.params["W2"][:] = 0.0                      # damage the model after registering it
+print("registered version:", v1, "| prediction after 'the':", demo_registry.get(v1).predict(["the"]))
+v2 = demo_registry.register(candidates["recent only"], {"note": "retrained on B only"})
+demo_registry.promote(v1)
+demo_registry.promote(v2)
+print("champion:", demo_registry.champion_version, "-> rollback to", demo_registry.rollback(),
+      "| history:", demo_registry.history)
+"""))
+
+add(tests("test_ModelRegistry_visible", 1, '''
+"""Check versions, promotion, the champion, and a rollback in the simplest case."""
+registry = ModelRegistry()
+assert registry.champion() is None, "champion() before any promotion should be None"
+assert registry.champion_version is None, "champion_version before any promotion should be None"
+first = registry.register(BASE_MODEL, {"accuracy": 0.6})
+second = registry.register(BASE_MODEL, {"accuracy": 0.6})
+check_equal((first, second), (1, 2), "the versions returned by two register() calls")
+registry.promote(1)
+registry.promote(2)
+check_equal(registry.champion_version, 2, "champion_version after promote(1), promote(2)")
+check_equal(registry.rollback(), 1, "rollback() after promote(1), promote(2)")
+check_equal(registry.champion_version, 1, "champion_version after the rollback")
+check_equal(registry.history, [1, 2, 1], "history after promote(1), promote(2), rollback()")
+print("ModelRegistry: visible tests passed")
+'''))
+
+add(tests("test_ModelRegistry_hidden", 2, '''
+"""Check that the registry stores and hands out independent copies, and that rollback works as a stack."""
+### BEGIN HIDDEN TESTS
+probe = [VOCAB.encode(w) for w in ["the", "cat", "dog", "a"]]
+model = BASE_MODEL.copy()
+reference = model.predict_proba(probe).copy()
+registry = ModelRegistry()
+version = registry.register(model, {"accuracy": 0.6})
+model.params["W2"][:] = 0.0
+model.params["b2"][:] = 5.0
+check_array_close(registry.get(version).predict_proba(probe), reference,
+                  "get(version) after the caller changed the registered model's arrays in place (register must store model.copy())")
+handed_out = registry.get(version)
+handed_out.params["W1"][:] = 0.0
+check_array_close(registry.get(version).predict_proba(probe), reference, "get(version) after changing a copy returned by get()")
+registry.promote(version)
+champion = registry.champion()
+champion.fit(make_examples(200, seed=3, regime="B"), epochs=2, lr=0.5, seed=0)
+check_array_close(registry.champion().predict_proba(probe), reference,
+                  "champion() after training a copy it returned (retraining must never touch the stored champion)")
+check_equal(registry.history, [1], "history after one promotion")
+try:
+    registry.rollback()
+except RuntimeError:
+    pass
+else:
+    raise AssertionError("rollback() with a single champion should raise RuntimeError: there is no previous champion")
+check_equal(registry.champion_version, 1, "champion_version after a refused rollback")
+
+stack = ModelRegistry()
+try:
+    stack.rollback()
+except RuntimeError:
+    pass
+else:
+    raise AssertionError("rollback() before any promotion should raise RuntimeError")
+versions = [stack.register(BASE_MODEL, {"i": i}) for i in range(3)]
+check_equal(versions, [1, 2, 3], "versions of three registrations")
+for v in versions:
+    stack.promote(v)
+check_equal(stack.rollback(), 2, "first rollback after promoting 1, 2, 3")
+check_equal(stack.rollback(), 1, "second rollback after promoting 1, 2, 3 (the champion before 2 was 1, not 3)")
+check_equal(stack.champion_version, 1, "champion_version after two rollbacks")
+check_equal(stack.history, [1, 2, 3, 2, 1], "history after promoting 1, 2, 3 and two rollbacks")
+try:
+    stack.rollback()
+except RuntimeError:
+    pass
+else:
+    raise AssertionError("a third rollback (only version 1 left) should raise RuntimeError")
+stack.promote(3)
+check_equal(stack.champion_version, 3, "champion_version after promoting 3 again")
+check_equal(stack.rollback(), 1, "rollback after 1 -> promote 3 goes back to 1")
+### END HIDDEN TESTS
+'''))
+
+# --------------------------------------------------------------------------------------------------- part 4
+add(markdown("""
+## Part 4: the champion/challenger gate
+
+A retrained model is only a **challenger**. It replaces the **champion** only if it is demonstrably not
+worse, on a **gate set**: labelled examples that neither model was ever trained on, the *same* examples
+for both (fault 2 was ten examples, re-used for everything).
+
+Because both models answer the same examples, the right test is a **paired** one. Only the examples on
+which the two models *disagree about correctness* carry information:
+
+* `b` = examples only the champion (A) got right, `c` = examples only the challenger (B) got right.
+
+If the models were equally good, each disagreement would be a fair coin: `b ~ Binomial(b + c, 1/2)`.
+**McNemar's exact test** gives the two-sided p-value
+`p = min(1, 2 · Σ_{i ≤ min(b, c)} C(b+c, i) / 2^(b+c))`, and `p = 1.0` when `b + c == 0`.
+
+### `mcnemar_test(correct_a, correct_b) -> tuple[int, int, float]` (2 points)
+
+`correct_a`, `correct_b`: sequences of booleans (lists or NumPy arrays) of the same length; return
+`(b, c, p_value)` as `(int, int, float)`. Lengths that differ raise `ValueError`. Use `math.comb`.
+"""))
+
+add(solution("mcnemar_test", '''
+def mcnemar_test(correct_a, correct_b):
+    """McNemar's exact test on paired correctness: (b, c, two-sided p-value)."""
+    ### BEGIN SOLUTION
+    a = [bool(x) for x in correct_a]
+    b_ = [bool(x) for x in correct_b]
+    if len(a) != len(b_):
+        raise ValueError(f"correct_a has {len(a)} entries but correct_b has {len(b_)}: the test needs pairs")
+    b = sum(1 for x, y in zip(a, b_) if x and not y)
+    c = sum(1 for x, y in zip(a, b_) if y and not x)
+    n = b + c
+    if n == 0:
+        return b, c, 1.0
+    tail = sum(math.comb(n, i) for i in range(min(b, c) + 1)) / 2 ** n
+    return b, c, float(min(1.0, 2.0 * tail))
+    ### END SOLUTION
+'''))
+
+add(markdown("""
+Try it. A champion right on 6 more examples than the challenger sounds decisive — but if they disagree
+on only 6 examples, all in the champion's favour, `p = 2 / 2^6 = 0.03125`, and 5 to 1 gives
+`p = 2·(1 + 6)/64 = 0.219`: not significant.
+"""))
+
+add(code("""
+print(mcnemar_test([True] * 6 + [False] * 4, [False] * 6 + [False] * 4))
+print(mcnemar_test([True] * 5 + [False] * 1 + [True] * 4, [False] * 5 + [True] * 1 + [True] * 4))
+"""))
+
+add(tests("test_mcnemar_test_visible", 1, '''
+"""Check b, c and the exact two-sided p-value on small hand-worked cases."""
+check_equal(mcnemar_test([True, True, True, False], [False, False, False, False]), (3, 0, 0.25),
+            "mcnemar_test with b=3, c=0: p = 2 * C(3,0) / 2**3 = 0.25")
+check_equal(mcnemar_test([True, False], [True, False]), (0, 0, 1.0), "mcnemar_test with no disagreement (p = 1.0)")
+b, c, p = mcnemar_test(np.array([1, 1, 1, 1, 1, 0, 1], dtype=bool), np.array([0, 0, 0, 0, 0, 1, 1], dtype=bool))
+check_equal((b, c), (5, 1), "(b, c) for arrays where A alone is right 5 times and B alone once")
+check_close(p, 2 * (1 + 6) / 64, "p-value for b=5, c=1 (two-sided: twice the lower tail)")
+print("mcnemar_test: visible tests passed")
+'''))
+
+add(tests("test_mcnemar_test_hidden", 1, '''
+"""Check the two-sided p-value capped at 1, symmetric b/c, plain int/float types and the length check."""
+### BEGIN HIDDEN TESTS
+check_equal(mcnemar_test([True, True, False, False], [False, False, True, True]), (2, 2, 1.0),
+            "b=c=2: 2 * (1+4+6)/16 = 1.375 must be capped at 1.0")
+check_equal(mcnemar_test([False] * 10 + [True], [True] * 10 + [True]), (0, 10, 2 / 1024), "b=0, c=10: p = 2/1024")
+result = mcnemar_test(np.array([True] * 8 + [False] * 2), np.array([False] * 8 + [True] * 2))
+check_type(result, tuple, "mcnemar_test(...)")
+check_type(result[0], int, "b (use a plain int, not a NumPy integer)")
+check_type(result[2], float, "the p-value")
+check_equal(result[:2], (8, 2), "(b, c)")
+check_close(result[2], 2 * (1 + 10 + 45) / 1024, "p-value for b=8, c=2: 2 * (C(10,0)+C(10,1)+C(10,2)) / 2**10")
+check_equal(mcnemar_test([False] * 5, [False] * 5), (0, 0, 1.0), "both models wrong everywhere: no disagreement")
+check_equal(mcnemar_test([True] * 4 + [False] * 3, [True] * 4 + [True] * 3), (0, 3, 0.25), "b=0, c=3 (both right on 4: those do not count)")
+try:
+    mcnemar_test([True, False], [True])
+except ValueError:
+    pass
+else:
+    raise AssertionError("mcnemar_test with lengths 2 and 1 should raise ValueError")
+### END HIDDEN TESTS
+'''))
+
+add(markdown("""
+### `gate_challenger(correct_champion, correct_challenger, policy) -> dict` (2 points)
+
+`policy` has `alpha`, `non_inferiority` (a margin, e.g. 0.02) and `min_gain`. Return a dict with keys
+`promote` (bool), `reason` (str), `delta` (challenger accuracy − champion accuracy, a float) and
+`p_value` (McNemar, with the **champion as A**). The **first** rule that applies decides:
+
+| rule | `reason` | `promote` |
+|---|---|---|
+| the champion is significantly better: `b > c` and `p < alpha` | `"significantly worse"` | `False` |
+| `delta < -non_inferiority` | `"worse than margin"` | `False` |
+| `delta < min_gain` | `"no gain"` | `False` |
+| otherwise | `"promote"` | `True` |
+
+The **non-inferiority margin** answers a question a plain significance test cannot: "not significantly
+worse" on 50 examples can still hide a large loss. With a margin, a challenger that looks more than 2
+points worse is refused even when the test is inconclusive. With `min_gain >= 0` no challenger that is
+worse than the champion on the gate set is ever promoted.
+"""))
+
+add(solution("gate_challenger", '''
+def gate_challenger(correct_champion, correct_challenger, policy):
+    """Decide whether the challenger replaces the champion: {promote, reason, delta, p_value}."""
+    ### BEGIN SOLUTION
+    b, c, p_value = mcnemar_test(correct_champion, correct_challenger)
+    n = len(correct_champion)
+    delta = float(sum(bool(x) for x in correct_challenger) - sum(bool(x) for x in correct_champion)) / n if n else 0.0
+    if b > c and p_value < policy["alpha"]:
+        reason = "significantly worse"
+    elif delta < -policy["non_inferiority"]:
+        reason = "worse than margin"
+    elif delta < policy["min_gain"]:
+        reason = "no gain"
+    else:
+        reason = "promote"
+    return {"promote": reason == "promote", "reason": reason, "delta": float(delta), "p_value": p_value}
+    ### END SOLUTION
+'''))
+
+add(markdown("""
+Try it on a real gate: a fixed set of 1000 regime-B examples, never trained on. Expect the
+"recent + replay" model to be promoted over the pretrained one, and the pretrained model to be refused
+as a challenger to it.
+"""))
+
+add(code("""
+GATE_POLICY = {"alpha": 0.05, "non_inferiority": 0.02, "min_gain": 0.0}
+gate_set = make_examples(1000, seed=31, regime="B")
+champion_ok = correct_vector(BASE_MODEL, gate_set)
+challenger_ok = correct_vector(candidates["recent + replay"], gate_set)
+print("replay model vs pretrained:", gate_challenger(champion_ok, challenger_ok, GATE_POLICY))
+print("pretrained vs replay model:", gate_challenger(challenger_ok, champion_ok, GATE_POLICY))
+"""))
+
+add(tests("test_gate_challenger_visible", 1, '''
+"""Check the four outcomes of gate_challenger on small hand-made gate sets."""
+policy = {"alpha": 0.05, "non_inferiority": 0.02, "min_gain": 0.0}
+same = [True] * 30 + [False] * 70
+better = [True] * 40 + [False] * 60
+decision = gate_challenger(same, better, policy)
+check_type(decision, dict, "gate_challenger(...)")
+check_equal(decision["promote"], True, "promote for a challenger right on 10 more of 100 examples")
+check_equal(decision["reason"], "promote", "reason for that challenger")
+check_close(decision["delta"], 0.1, "delta = 0.40 - 0.30")
+check_close(decision["p_value"], 2 / 1024, "p_value (b=0, c=10)")
+check_equal(gate_challenger(better, same, policy)["reason"], "significantly worse", "reason when the champion wins 10 to 0")
+check_equal(gate_challenger(same, same, policy)["reason"], "promote", "reason for an identical challenger (delta 0 >= min_gain 0)")
+check_equal(gate_challenger(same, same, {**policy, "min_gain": 0.01})["reason"], "no gain", "reason for an identical challenger with min_gain 0.01")
+print("gate_challenger: visible tests passed")
+'''))
+
+add(tests("test_gate_challenger_hidden", 1, '''
+"""Check the non-inferiority margin, the rule order, the champion-as-A convention and the exact keys and types."""
+### BEGIN HIDDEN TESTS
+policy = {"alpha": 0.05, "non_inferiority": 0.02, "min_gain": 0.0}
+champion = [True] * 5 + [False] * 95          # 5/100 right
+challenger = [False] * 5 + [True] * 2 + [False] * 93   # 2/100 right, b=5, c=2, p=0.453
+decision = gate_challenger(champion, challenger, policy)
+check_equal(decision, {"promote": False, "reason": "worse than margin", "delta": -0.03, "p_value": 2 * (1 + 7 + 21) / 128},
+            "gate_challenger for a challenger 3 points worse but not significantly (b=5, c=2)")
+small_loss = [False] * 5 + [True] * 4 + [False] * 91   # 4/100: delta -0.01, within the margin
+check_equal(gate_challenger(champion, small_loss, policy)["reason"], "no gain", "a challenger 1 point worse (inside the 2-point margin)")
+check_equal(gate_challenger(champion, small_loss, {**policy, "min_gain": -0.05})["reason"], "promote",
+            "with min_gain -0.05 and margin 0.02, a challenger 1 point worse is promoted")
+wide = {**policy, "non_inferiority": 0.5}
+loser = [True] * 20 + [False] * 80
+check_equal(gate_challenger(loser, [False] * 100, wide)["reason"], "significantly worse",
+            "champion right on 20 where the challenger is right on none: significance comes first, even inside a wide margin")
+winner_gate = gate_challenger([False] * 100, loser, {**policy, "alpha": 0.05})
+check_equal(winner_gate["reason"], "promote", "a challenger significantly BETTER (b=0, c=20) must be promoted, not called worse")
+check_type(winner_gate["promote"], bool, "promote")
+check_type(winner_gate["delta"], float, "delta")
+check_equal(winner_gate["promote"], True, "promote for a significantly better challenger")
+arrays = gate_challenger(np.array(loser), np.array([False] * 100), policy)
+check_equal(arrays["promote"], False, "gate_challenger with NumPy bool arrays")
+### END HIDDEN TESTS
+'''))
+
+# --------------------------------------------------------------------------------------------------- part 5
+add(markdown("""
+## Part 5: A/B testing
+
+The gate compares models offline, on held-out data. An **A/B test** compares them on live traffic: each
+user is routed to the champion (A) or the challenger (B) and we compare success rates. Two rules make
+A/B tests honest:
+
+1. **Decide the sample size before the test starts**, from the smallest effect worth detecting (the
+   *minimum detectable effect*, MDE), the significance level α and the power.
+2. **Do not peek.** Testing after every batch and stopping at the first "significant" result inflates
+   the false-positive rate far above α.
+
+### `required_sample_size(p_baseline, mde, alpha=0.05, power=0.8) -> int` (2 points)
+
+The per-arm sample size of a two-sided two-proportion z-test, with `p1 = p_baseline`,
+`p2 = p_baseline + mde`, `p̄ = (p1 + p2) / 2`:
+
+`n = ceil( (z_{1-α/2} · sqrt(2 p̄ (1-p̄)) + z_{power} · sqrt(p1(1-p1) + p2(1-p2)))² / (p2 - p1)² )`
+
+where `z_q = NormalDist().inv_cdf(q)` from Python's `statistics` module. Return a Python `int`.
+(For `p_baseline = 0.5, mde = 0.1` you should get 388.)
+"""))
+
+add(solution("required_sample_size", '''
+def required_sample_size(p_baseline, mde, alpha=0.05, power=0.8):
+    """Per-arm sample size to detect p_baseline -> p_baseline + mde with a two-sided test (an int)."""
+    ### BEGIN SOLUTION
+    p1, p2 = p_baseline, p_baseline + mde
+    p_bar = (p1 + p2) / 2
+    z_alpha = NormalDist().inv_cdf(1 - alpha / 2)
+    z_power = NormalDist().inv_cdf(power)
+    spread = z_alpha * math.sqrt(2 * p_bar * (1 - p_bar)) + z_power * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))
+    return int(math.ceil(spread ** 2 / (p2 - p1) ** 2))
+    ### END SOLUTION
+'''))
+
+add(markdown("""
+How much live traffic does it take to see a 3-point accuracy gain over our 62 % model? Expect a few
+thousand requests per arm — far more than ten examples, and a number to fix *before* the test.
+"""))
+
+add(code("""
+for mde in [0.10, 0.05, 0.03, 0.01]:
+    print(f"detect 0.62 -> {0.62 + mde:.2f}: {required_sample_size(0.62, mde):>6} requests per arm")
+"""))
+
+add(tests("test_required_sample_size_visible", 1, '''
+"""Check required_sample_size on the textbook case 50% -> 60% (alpha 0.05, power 0.8)."""
+n = required_sample_size(0.5, 0.1)
+check_type(n, int, "required_sample_size(0.5, 0.1)")
+check_equal(n, 388, "required_sample_size(0.5, 0.1): (1.96*sqrt(2*.55*.45) + 0.8416*sqrt(.25+.24))**2 / 0.01 = 387.3 -> 388")
+print("required_sample_size: visible tests passed")
+'''))
+
+add(tests("test_required_sample_size_hidden", 1, '''
+"""Check other alphas, powers and a negative effect against independently worked values."""
+### BEGIN HIDDEN TESTS
+def _hand(p1, mde, z_a, z_b):
+    p2 = p1 + mde
+    pb = (p1 + p2) / 2
+    return math.ceil((z_a * math.sqrt(2 * pb * (1 - pb)) + z_b * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))) ** 2 / mde ** 2)
+
+# z values from a printed normal table: z_0.975 = 1.959964, z_0.995 = 2.575829, z_0.8 = 0.841621, z_0.9 = 1.281552
+check_equal(required_sample_size(0.62, 0.03), _hand(0.62, 0.03, 1.959964, 0.841621), "required_sample_size(0.62, 0.03)")
+check_equal(required_sample_size(0.2, 0.05, alpha=0.01, power=0.9), _hand(0.2, 0.05, 2.575829, 1.281552),
+            "required_sample_size(0.2, 0.05, alpha=0.01, power=0.9) (two-sided: use z at 1 - alpha/2)")
+check_equal(required_sample_size(0.6, -0.1), _hand(0.6, -0.1, 1.959964, 0.841621), "required_sample_size(0.6, -0.1) (a drop is detected the same way)")
+check_equal(required_sample_size(0.5, 0.1, power=0.5), _hand(0.5, 0.1, 1.959964, 0.0), "required_sample_size with power 0.5 (z_power = 0)")
+assert required_sample_size(0.5, 0.01) > 30 * required_sample_size(0.5, 0.1), "a 10x smaller effect needs about 100x more samples"
+### END HIDDEN TESTS
+'''))
+
+add(markdown("""
+### Peeking: why the sample size must be fixed in advance
+
+Below, 4000 simulated **A/A tests**: both arms are the *same* model (true accuracy 0.6), so every
+"significant" result is a false positive. Each test collects 2000 requests per arm. We compare a test
+that looks once, at the end, with tests that look 2, 5, 10, 20, 50 or 100 times along the way and stop
+at the first p < 0.05. Expect about 5 % false positives with one look, and several times more with
+many looks.
+"""))
+
+add(code("""
+def peeking_false_positive_rates(looks_list, n_per_arm=2000, p=0.6, n_tests=4000, alpha=0.05, seed=0):
+    rng = np.random.default_rng(seed)
+    blocks = max(looks_list)
+    size = n_per_arm // blocks
+    wins_a = np.cumsum(rng.binomial(size, p, size=(n_tests, blocks)), axis=1)
+    wins_b = np.cumsum(rng.binomial(size, p, size=(n_tests, blocks)), axis=1)
+    n = size * np.arange(1, blocks + 1)
+    pooled = (wins_a + wins_b) / (2 * n)
+    z = (wins_b - wins_a) / n / np.sqrt(pooled * (1 - pooled) * 2 / n)
+    significant = np.abs(z) > NormalDist().inv_cdf(1 - alpha / 2)
+    rates = []
+    for looks in looks_list:
+        at = np.arange(1, looks + 1) * (blocks // looks) - 1     # evenly spaced looks, the last at the end
+        rates.append(float(significant[:, at].any(axis=1).mean()))
+    return rates
+
+LOOKS = [1, 2, 5, 10, 20, 50, 100]
+peek_rates = peeking_false_positive_rates(LOOKS)
+for looks, rate in zip(LOOKS, peek_rates):
+    print(f"{looks:>3} looks: false-positive rate {rate:.3f}")
+fig, ax = plt.subplots(figsize=(6, 3))
+ax.plot(LOOKS, peek_rates, "o-", label="stop at the first p < 0.05")
+ax.axhline(0.05, color="gray", ls="--", label="the promised 5 %")
+ax.set_xscale("log")
+ax.set_xlabel("number of looks at the data")
+ax.set_ylabel("false-positive rate")
+ax.set_title("Peeking at an A/A test")
+ax.legend(fontsize=8)
+fig.tight_layout()
+display(fig)
+plt.close(fig)
+"""))
+
+add(markdown("""
+### `ThompsonRouter(n_arms, seed=0)` (2 points)
+
+A fixed 50/50 split spends half the traffic on the worse model for the whole test. A **bandit** shifts
+traffic towards whichever model is doing better while still exploring. **Thompson sampling** keeps, for
+each arm (model), a Beta posterior over its success rate, starting from the uniform prior Beta(1, 1):
+
+* `choose() -> int`: draw one sample from `Beta(1 + successes, 1 + failures)` for every arm (use
+  `rng = np.random.default_rng(seed)` and `rng.beta`) and return the index of the largest draw (a Python `int`);
+* `update(arm, reward)`: record one success (`reward` true) or failure for `arm`;
+* `counts`: a list with the number of rewards recorded per arm (its pulls).
+
+Use a bandit for *routing* (earning while learning), and a fixed-size A/B test when you need an
+unbiased *estimate* of the difference: a bandit's data is adaptively collected.
+"""))
+
+add(solution("ThompsonRouter", '''
+class ThompsonRouter:
+    """Route each request to one of n_arms models by Thompson sampling on Beta(1, 1) priors."""
+
+    def __init__(self, n_arms, seed=0):
+        ### BEGIN SOLUTION
+        self._rng = np.random.default_rng(seed)
+        self._successes = np.zeros(n_arms)
+        self._failures = np.zeros(n_arms)
+        self.counts = [0] * n_arms
+        ### END SOLUTION
+
+    def choose(self):
+        """The arm to route the next request to (an int)."""
+        ### BEGIN SOLUTION
+        draws = self._rng.beta(1.0 + self._successes, 1.0 + self._failures)
+        return int(np.argmax(draws))
+        ### END SOLUTION
+
+    def update(self, arm, reward):
+        """Record whether the request routed to arm succeeded."""
+        ### BEGIN SOLUTION
+        if reward:
+            self._successes[arm] += 1
+        else:
+            self._failures[arm] += 1
+        self.counts[arm] += 1
+        ### END SOLUTION
+'''))
+
+add(markdown("""
+Try it on post-drift traffic with three models: the pretrained model, the "recent only" model and the
+"recent + replay" model from part 1. The reward is whether the routed model predicted the next word
+(on a real stream this reward arrives later, as feedback). Expect most traffic to move away from the
+pretrained model within a few hundred requests.
+"""))
+
+add(code("""
+route_models = [BASE_MODEL, candidates["recent only"], candidates["recent + replay"]]
+route_names = ["pretrained", "recent only", "recent + replay"]
+route_traffic = make_examples(2000, seed=41, regime="B")
+route_correct = np.array([correct_vector(m, route_traffic) for m in route_models])   # (3, N)
+router = ThompsonRouter(3, seed=0)
+chosen = np.empty(len(route_traffic), dtype=int)
+for i in range(len(route_traffic)):
+    arm = router.choose()
+    router.update(arm, bool(route_correct[arm, i]))
+    chosen[i] = arm
+print("requests per model:", dict(zip(route_names, router.counts)))
+print("true accuracy per model:", dict(zip(route_names, np.round(route_correct.mean(axis=1), 3))))
+fig, ax = plt.subplots(figsize=(7, 3))
+steps = np.arange(1, len(chosen) + 1)
+for arm, name in enumerate(route_names):
+    ax.plot(steps, np.cumsum(chosen == arm) / steps, label=name)
+ax.set_xlabel("request")
+ax.set_ylabel("share of traffic so far")
+ax.set_title("Thompson sampling moves traffic to the better models")
+ax.legend(fontsize=8)
+fig.tight_layout()
+display(fig)
+plt.close(fig)
+"""))
+
+add(tests("test_ThompsonRouter_visible", 1, '''
+"""Check that ThompsonRouter returns valid arms, counts updates per arm, and prefers an arm that always succeeds."""
+router = ThompsonRouter(3, seed=0)
+arm = router.choose()
+check_type(arm, int, "choose()")
+assert 0 <= arm < 3, f"choose() should return an arm in 0..2, got {arm}"
+for _ in range(50):
+    router.update(2, True)
+    router.update(0, False)
+check_equal([int(c) for c in router.counts], [50, 0, 50], "counts after 50 updates of arm 2 and 50 of arm 0")
+picks = [router.choose() for _ in range(200)]
+assert picks.count(2) > 180, f"after 50 successes of arm 2 (and 50 failures of arm 0) it should be chosen almost always; it was chosen {picks.count(2)} of 200 times"
+print("ThompsonRouter: visible tests passed")
+'''))
+
+add(tests("test_ThompsonRouter_hidden", 1, '''
+"""Check exploration without data, the Beta(1 + s, 1 + f) posterior, and convergence to the best arm on random rewards."""
+### BEGIN HIDDEN TESTS
+fresh = ThompsonRouter(4, seed=1)
+first = [fresh.choose() for _ in range(2000)]
+shares = [first.count(a) / 2000 for a in range(4)]
+assert all(0.2 < s < 0.3 for s in shares), f"with no data every arm should be chosen about 1/4 of the time, got shares {shares}"
+check_equal([int(c) for c in fresh.counts], [0, 0, 0, 0], "counts after choose() calls but no update()")
+
+# One success on arm 0, one failure on arm 1: posteriors Beta(2, 1) vs Beta(1, 2); P(draw0 > draw1) = 5/6.
+posterior = ThompsonRouter(2, seed=3)
+posterior.update(0, True)
+posterior.update(1, False)
+wins = [posterior.choose() for _ in range(3000)].count(0) / 3000
+assert abs(wins - 5 / 6) < 0.035, (f"after one success on arm 0 and one failure on arm 1, arm 0 should win about 5/6 = 0.833 of draws "
+                                  f"(Beta(2,1) vs Beta(1,2)); got {wins:.3f}. Check the prior: Beta(1 + successes, 1 + failures).")
+
+rng = np.random.default_rng(123)
+rates = [0.3, 0.5, 0.7]
+bandit = ThompsonRouter(3, seed=7)
+for _ in range(1500):
+    arm = bandit.choose()
+    bandit.update(arm, bool(rng.random() < rates[arm]))
+counts = [int(c) for c in bandit.counts]
+check_equal(sum(counts), 1500, "sum of counts after 1500 choose/update rounds")
+assert counts[2] > 1000, f"with success rates {rates}, the best arm (2) should get most of 1500 requests; counts {counts}"
+assert counts[0] < counts[1] + 200, f"the worst arm should not be favoured; counts {counts}"
+### END HIDDEN TESTS
+'''))
+
+# --------------------------------------------------------------------------------------------------- part 6
+add(markdown("""
+## Part 6: feedback loops — labels are late and noisy
+
+In production nobody hands you a labelled test set. The "label" for a next-word prediction is what the
+user typed next, and it comes back as **feedback**: late (here, an exponential delay with a mean of
+60 simulated seconds), sometimes never (`feedback_rate`), and sometimes wrong (`label_noise`: a
+misread reaction replaced by a random word). `nextword.ProductionStream` simulates exactly that on a
+simulated clock, so nothing sleeps.
+
+Consequences you will meet in the capstone:
+
+* the model that made a prediction may no longer be the champion when its label arrives — remember, per
+  request, which model answered;
+* measured accuracy is biased low by label noise (about `(1 - noise) · true + noise / 42`), so compare
+  models on the *same* labels, never a live number with an offline one;
+* a model can influence its own future labels (users see its suggestions): feedback is not an
+  independent sample, which is one more reason to keep a held-out gate set.
+"""))
+
+add(code("""
+feedback_demo = ProductionStream(n_requests=1500, drift_at=None, seed=5, feedback_delay_s=60.0,
+                                 feedback_rate=0.8, label_noise=0.1)
+asked, delays, noisy_hits, true_hits = {}, [], [], []
+for event in feedback_demo.events():
+    if event.kind == "request":
+        asked[event.request_id] = (event.t, BASE_MODEL.predict(list(event.context))[0])
+    else:
+        t_asked, word = asked[event.request_id]
+        delays.append(event.t - t_asked)
+        noisy_hits.append(word == event.target)
+        true_hits.append(word == feedback_demo.true_next_word(event.request_id))
+print(f"{len(delays)} labels for {feedback_demo.n_requests} requests; median delay {np.median(delays):.0f} s, "
+      f"95th percentile {np.percentile(delays, 95):.0f} s")
+print(f"accuracy measured on noisy feedback {np.mean(noisy_hits):.3f} vs true accuracy {np.mean(true_hits):.3f}")
+"""))
+
+# --------------------------------------------------------------------------------------------------- part 7
+add(markdown("""
+## Part 7: the capstone — the whole loop through a drift
+
+Now put the pieces together on a `ProductionStream` of 4000 requests that drifts from regime A to
+regime B at request 1500, with delayed (mean 60 s), incomplete (80 %) and noisy (10 %) feedback.
+
+The cell below provides the plumbing (locked): the capstone's policy, the stream, a `LiveMonitor` that
+turns live events into the `state` that `should_retrain` reads (a one-sided z-test accuracy alert
+against the accuracy of the first 200 labels, a count of consecutive degraded checks, and the PSI of
+the last-word distribution), `prediction_table` (a model's answer for every possible last word, so
+serving is a table look-up), and the timeline plot.
+"""))
+
+add(readonly("provided_capstone_tools", '''
+CAPSTONE_POLICY = {
+    # monitoring and the retrain decision (should_retrain)
+    "check_every": 30.0,       # simulated seconds between two retrain decisions
+    "window": 200,             # live labels in the monitoring window
+    "min_live": 50,            # labels the current champion needs before it is judged
+    "psi_window": 400,         # requests in the last-word distribution compared by PSI
+    "alpha": 0.05, "min_drop": 0.05,
+    "cooldown": 120.0, "min_new_labels": 150, "consecutive": 3, "psi_threshold": 0.3,
+    # the training buffer and the retraining of a challenger
+    "recent_capacity": 600, "replay_capacity": 200, "epochs": 5, "lr": 0.1, "batch_size": 32,
+    # the gate and the rollback check
+    "holdout_every": 3,        # feedback of request ids divisible by 3 is held out for the gate, never trained on
+    "gate_size": 200,          # the gate set: the most recent held-out labels
+    "non_inferiority": 0.02, "min_gain": 0.0,
+    "rollback_labels": 150,    # held-out labels after a promotion before the live rollback check
+}
+
+
+def make_capstone_stream(drift_fraction=1.0, seed=0, label_noise=0.1):
+    """The capstone's production stream: 4000 requests, drift at request 1500, delayed noisy feedback."""
+    return ProductionStream(n_requests=4000, drift_at=1500, drift_fraction=drift_fraction, seed=seed,
+                            feedback_delay_s=60.0, feedback_rate=0.8, label_noise=label_noise)
+
+
+def prediction_table(model):
+    """An int array (V,): the id of model's top next word after each possible last-word id."""
+    return model.predict_proba(np.arange(len(model.vocab))).argmax(axis=1)
+
+
+def population_stability_index(expected, actual, eps=1e-4):
+    """PSI between two count vectors (as in assignment 2): proportions floored at eps, sum (a - e) ln(a / e)."""
+    e = np.maximum(np.asarray(expected, dtype=float) / np.sum(expected), eps)
+    a = np.maximum(np.asarray(actual, dtype=float) / np.sum(actual), eps)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def accuracy_alerts(k_base, n_base, k_now, n_now, alpha, min_drop):
+    """Assignment 2's accuracy rule: one critical alert when accuracy fell by >= min_drop and a one-sided z-test says p < alpha."""
+    p_base, p_now = k_base / n_base, k_now / n_now
+    pooled = (k_base + k_now) / (n_base + n_now)
+    variance = pooled * (1 - pooled) * (1 / n_base + 1 / n_now)
+    if variance <= 0:
+        return []
+    p_value = NormalDist().cdf((p_now - p_base) / math.sqrt(variance))
+    if p_base - p_now >= min_drop and p_value < alpha:
+        return [{"metric": "accuracy", "severity": "critical",
+                 "message": f"accuracy {p_now:.3f} on {n_now} labels vs baseline {p_base:.3f} (p = {p_value:.2g})"}]
+    return []
+
+
+class LiveMonitor:
+    """Keeps what should_retrain needs, up to date as requests and labels arrive.
+
+    observe_request(word_id)  -- every request's last-word id (for the PSI)
+    observe_label(correct)    -- every label: was the serving champion right?
+    ready()                   -- True once there is a baseline, a PSI reference and min_live labels of the champion
+    state(t, last_retrain_t, new_labels) -- the should_retrain state; call it once per decision
+    promoted()                -- call after a promotion or rollback: judge the new champion from scratch
+    """
+
+    def __init__(self, vocab, policy):
+        self.size, self.policy = len(vocab), policy
+        self.live = deque(maxlen=policy["window"])
+        self.words = deque(maxlen=policy["psi_window"])
+        self.baseline = None            # (correct, n) of the first `window` labels: the accuracy promised
+        self.reference = None           # last-word counts the champion was deployed on
+        self.consecutive_degraded = 0
+
+    def observe_request(self, word_id):
+        self.words.append(int(word_id))
+        if self.reference is None and len(self.words) == self.words.maxlen:
+            self.reference = np.bincount(np.array(self.words), minlength=self.size)
+
+    def observe_label(self, correct):
+        self.live.append(bool(correct))
+        if self.baseline is None and len(self.live) == self.live.maxlen:
+            self.baseline = (sum(self.live), len(self.live))
+
+    def ready(self):
+        return self.baseline is not None and self.reference is not None and len(self.live) >= self.policy["min_live"]
+
+    def state(self, t, last_retrain_t, new_labels):
+        k_now, n_now = sum(self.live), len(self.live)
+        alerts = accuracy_alerts(*self.baseline, k_now, n_now, self.policy["alpha"], self.policy["min_drop"])
+        degraded = self.baseline[0] / self.baseline[1] - k_now / n_now >= self.policy["min_drop"]
+        self.consecutive_degraded = self.consecutive_degraded + 1 if degraded else 0
+        current = np.bincount(np.array(self.words), minlength=self.size)
+        return {"t": t, "last_retrain_t": last_retrain_t, "new_labels": new_labels, "alerts": alerts,
+                "consecutive_degraded": self.consecutive_degraded,
+                "psi": population_stability_index(self.reference, current)}
+
+    def promoted(self):
+        self.live.clear()
+        self.consecutive_degraded = 0
+        self.reference = np.bincount(np.array(self.words), minlength=self.size)
+
+
+def served_accuracy(result, stream, start, stop=None):
+    """Accuracy of the words a run served to requests start..stop-1, against what users really typed next."""
+    ids = range(start, stream.n_requests if stop is None else stop)
+    return float(np.mean([result["predicted"][i] == stream.true_next_word(i) for i in ids]))
+
+
+def plot_timeline(results, stream, ax, window=200):
+    """One timeline: rolling served accuracy of each run, the drift, and the gated run's events."""
+    times = np.array([r.t for r in stream.requests])
+    truth = np.array([stream.true_next_word(i) for i in range(stream.n_requests)])
+    styles = {"never": ("C7", "never retrained"), "naive": ("C1", "naive: always promote"), "gated": ("C0", "gated")}
+    for result in results:
+        hits = (np.array(result["predicted"]) == truth).astype(float)
+        rolling = np.convolve(hits, np.ones(window) / window, mode="valid")
+        color, label = styles.get(result["system"], ("C3", result["system"]))
+        ax.plot(times[window - 1:], rolling, color=color, label=label, lw=1.5)
+    if stream.drift_time is not None:
+        ax.axvline(stream.drift_time, color="k", ls="--", lw=1, label="drift")
+    marks = {"retrain": ("|", "C7", "retrain"), "promote": ("^", "C2", "promotion"),
+             "reject": ("x", "C3", "rejected by the gate"), "rollback": ("v", "C4", "rollback")}
+    for result in results:
+        if result["system"] != "gated":
+            continue
+        for kind, (marker, color, label) in marks.items():
+            ts = [e["t"] for e in result["events"] if e["kind"] == kind]
+            if ts:
+                ax.scatter(ts, [0.08 if kind == "retrain" else 0.14] * len(ts), marker=marker, color=color, s=50,
+                           label=f"gated: {label} ({len(ts)})", zorder=3)
+    naive_promotions = [e["t"] for r in results if r["system"] == "naive" for e in r["events"] if e["kind"] == "promote"]
+    if naive_promotions:
+        ax.scatter(naive_promotions, [0.02] * len(naive_promotions), marker="^", color="C1", s=30,
+                   label=f"naive: promotion ({len(naive_promotions)})", zorder=3)
+    ax.set_ylim(0, 0.8)
+    ax.set_xlabel("simulated time (s)")
+    ax.set_ylabel(f"served accuracy (rolling {window})")
+    ax.legend(fontsize=7, ncol=2, loc="upper right")
+
+
+CAPSTONE_STREAM = make_capstone_stream()
+print(f"capstone stream: {CAPSTONE_STREAM.n_requests} requests, drift at t = {CAPSTONE_STREAM.drift_time:.0f} s")
+'''))
+
+add(markdown("""
+### `run_capstone(stream, base_model, system="gated", policy=None) -> dict` (5 points)
+
+Run one system over `stream.events()` and record what it did. `policy` entries override
+`CAPSTONE_POLICY`. Three systems share the same loop:
+
+* `"never"`: serve `base_model` forever, never retrain;
+* `"naive"`: retrain when `should_retrain` says so and **always promote** the challenger (it still runs
+  the gate, and records it, so that we can count its bad promotions);
+* `"gated"`: promote only when `gate_challenger` says so, and **roll back** a promoted model that loses
+  to its predecessor on live held-out labels.
+
+The loop, event by event:
+
+1. **Setup.** A `ModelRegistry` with `base_model` registered and promoted (version 1); its
+   `prediction_table`; a `LiveMonitor`; a `TrainingBuffer(vocab, recent_capacity, replay_capacity)`;
+   a gate pool `deque(maxlen=policy["gate_size"])`.
+2. **Request.** Normalize the context, serve the champion's table look-up for its last word, and record
+   `serving[request_id]` (the champion version) and `predicted[request_id]` (the word served). Call
+   `monitor.observe_request(word_id)`.
+3. **Feedback.** Look up what was served for that request; `correct = served word == target` (target
+   lowercased and stripped); `monitor.observe_label(correct)`. If `request_id % holdout_every == 0`
+   the example goes to the **gate pool** (with its request id), otherwise to the **buffer** (add the
+   request id to `train_ids` when the buffer accepts it, and count it in `new_labels`). A gate example
+   is never trained on.
+4. **Rollback check (gated only).** After a promotion, collect on held-out labels the pair (did the new
+   champion serve the right word, would the previous champion have). After `rollback_labels` pairs,
+   if McNemar (new champion as A) says the previous one is significantly better (`c > b` and
+   `p < alpha`), `registry.rollback()` and record a `"rollback"` event.
+5. **Decision** (not for `"never"`), at most every `check_every` seconds and only once
+   `monitor.ready()`: `should_retrain(monitor.state(...), policy)`. To retrain: copy the champion, `fit`
+   the copy on `buffer.training_set()` (`epochs`, `lr`, `batch_size`), `register` it, record a `"retrain"` event,
+   reset `new_labels` and `last_retrain_t`. Score champion and challenger on the gate pool's examples
+   (`correct_vector`), call `gate_challenger`, and record the gate. Then promote (record `"promote"`,
+   update the table, `monitor.promoted()`) or record `"reject"`.
+
+Return a dict with exactly these keys:
+
+| key | value |
+|---|---|
+| `"system"` | the `system` argument |
+| `"registry"` | the `ModelRegistry` |
+| `"serving"` | `np.ndarray` of int, shape `(stream.n_requests,)`: the champion version that answered each request |
+| `"predicted"` | `list` of str, one per request: the word served |
+| `"events"` | `list` of dicts `{"t", "kind", "version", "reason"}`, `kind` in `"retrain"`, `"promote"`, `"reject"`, `"rollback"` |
+| `"gates"` | `list` of dicts: `gate_challenger`'s four keys plus `"t"`, `"champion"`, `"challenger"` (versions) and `"gate_ids"` (the request ids of the gate examples) |
+| `"train_ids"` | `set` of the request ids whose feedback went into the training buffer |
+
+The graded outcome: **after the drift the gated system recovers** (its served accuracy over the last
+1000 requests is at least 0.55 on the capstone stream, and at least 0.5 on noisier streams — the best
+possible on regime B is about 0.64 — and far above the never-retrained model), and **no promoted model is worse than the champion on its gate set**. The tests
+recompute both from your registry, your `serving`/`predicted` and the stream; they do not trust your
+summary numbers.
+"""))
+
+add(solution("run_capstone", '''
+def run_capstone(stream, base_model, system="gated", policy=None):
+    """Run the continuous-training loop of one system over stream; return the record described above."""
+    ### BEGIN SOLUTION
+    policy = {**CAPSTONE_POLICY, **(policy or {})}
+    vocab = base_model.vocab
+    registry = ModelRegistry()
+    registry.promote(registry.register(base_model, {"source": "pretrained"}))
+    table = prediction_table(base_model)
+    monitor = LiveMonitor(vocab, policy)
+    buffer = TrainingBuffer(vocab, policy["recent_capacity"], policy["replay_capacity"], seed=0)
+    gate_pool = deque(maxlen=policy["gate_size"])
+    serving = np.zeros(stream.n_requests, dtype=np.int64)
+    predicted = [""] * stream.n_requests
+    pending = {}
+    events, gates, train_ids = [], [], set()
+    last_retrain_t, new_labels, next_check = None, 0, policy["check_every"]
+    watch = None                      # after a promotion: (previous champion's table, [(new ok, previous ok)])
+    for event in stream.events():
+        if event.kind == "request":
+            context = normalize_context(event.context, vocab)
+            word_id = vocab.encode(context[-1]) if context else 0
+            serving[event.request_id] = registry.champion_version
+            predicted[event.request_id] = vocab.decode(int(table[word_id]))
+            pending[event.request_id] = (context, word_id)
+            monitor.observe_request(word_id)
+            continue
+        context, word_id = pending.pop(event.request_id)
+        target = event.target.strip().lower()
+        correct = predicted[event.request_id] == target
+        monitor.observe_label(correct)
+        held_out = event.request_id % policy["holdout_every"] == 0
+        if held_out:
+            if context:
+                gate_pool.append((event.request_id, context, target))
+        elif buffer.add(context, target):
+            train_ids.add(event.request_id)
+            new_labels += 1
+        if watch is not None and held_out and context:
+            previous_table, pairs = watch
+            pairs.append((correct, vocab.decode(int(previous_table[word_id])) == target))
+            if len(pairs) >= policy["rollback_labels"]:
+                b, c, p_value = mcnemar_test([x for x, _ in pairs], [y for _, y in pairs])
+                if c > b and p_value < policy["alpha"]:
+                    version = registry.rollback()
+                    table = prediction_table(registry.champion())
+                    monitor.promoted()
+                    events.append({"t": event.t, "kind": "rollback", "version": version,
+                                   "reason": f"previous champion better live (b={b}, c={c}, p={p_value:.3g})"})
+                watch = None
+        if system == "never" or event.t < next_check or not monitor.ready():
+            continue
+        next_check = event.t + policy["check_every"]
+        go, reason = should_retrain(monitor.state(event.t, last_retrain_t, new_labels), policy)
+        if not go:
+            continue
+        champion, champion_version = registry.champion(), registry.champion_version
+        challenger = champion.copy()
+        challenger.fit(buffer.training_set(), epochs=policy["epochs"], lr=policy["lr"], seed=len(gates),
+                       batch_size=policy["batch_size"])
+        version = registry.register(challenger, {"t": event.t, "reason": reason})
+        events.append({"t": event.t, "kind": "retrain", "version": version, "reason": reason})
+        last_retrain_t, new_labels = event.t, 0
+        gate_examples = [(ctx, tgt) for _, ctx, tgt in gate_pool]
+        decision = gate_challenger(correct_vector(champion, gate_examples), correct_vector(challenger, gate_examples), policy)
+        gates.append({"t": event.t, "champion": champion_version, "challenger": version,
+                      "gate_ids": [rid for rid, _, _ in gate_pool], **decision})
+        if system == "naive" or decision["promote"]:
+            previous_table = table
+            registry.promote(version)
+            table = prediction_table(challenger)
+            monitor.promoted()
+            events.append({"t": event.t, "kind": "promote", "version": version, "reason": decision["reason"]})
+            watch = (previous_table, []) if system == "gated" else None
+        else:
+            events.append({"t": event.t, "kind": "reject", "version": version, "reason": decision["reason"]})
+    return {"system": system, "registry": registry, "serving": serving, "predicted": predicted,
+            "events": events, "gates": gates, "train_ids": train_ids}
+    ### END SOLUTION
+'''))
+
+add(markdown("""
+Run the three systems on the capstone stream and draw them on one timeline. Expect the never-retrained
+model to fall from about 0.6 to under 0.3 at the drift and stay there; both retraining systems to
+recover; the gated system to reject some challengers (red crosses) and promote the others; and the
+naive system to have promoted some challengers that were *worse* than the champion on the gate set.
+"""))
+
+add(code("""
+capstone_results = [run_capstone(CAPSTONE_STREAM, BASE_MODEL, system) for system in ["never", "naive", "gated"]]
+drift_at = CAPSTONE_STREAM.drift_at
+for result in capstone_results:
+    promoted = {e["version"] for e in result["events"] if e["kind"] == "promote"}
+    worse = sum(1 for g in result["gates"] if g["challenger"] in promoted and g["delta"] < 0)
+    kinds = [e["kind"] for e in result["events"]]
+    print(f"{result['system']:>6}: accuracy before the drift {served_accuracy(result, CAPSTONE_STREAM, 0, drift_at):.3f}, "
+          f"last 1000 requests {served_accuracy(result, CAPSTONE_STREAM, CAPSTONE_STREAM.n_requests - 1000):.3f} | "
+          f"retrains {kinds.count('retrain')}, promotions {kinds.count('promote')}, rejections {kinds.count('reject')}, "
+          f"rollbacks {kinds.count('rollback')}, promoted although worse on the gate set: {worse}")
+fig, ax = plt.subplots(figsize=(10, 4))
+plot_timeline(capstone_results, CAPSTONE_STREAM, ax)
+ax.set_title("Continuous training through a drift: never retrained vs naive vs gated")
+fig.tight_layout()
+display(fig)
+plt.close(fig)
+for event in capstone_results[2]["events"]:
+    print(f"  gated t={event['t']:7.1f}  {event['kind']:8} v{event['version']:<3} {event['reason']}")
+"""))
+
+add(tests("test_run_capstone_visible", 2, '''
+"""Check run_capstone's record, and the graded outcome on the capstone stream: the gated system recovers after the drift and never promotes a model worse than the champion on the gate set."""
+def _audit_capstone(result, stream, system):
+    """Recompute, from the registry and the stream, what run_capstone claims; return served accuracy on the last 1000 requests."""
+    check_type(result, dict, f"run_capstone(..., {system!r})")
+    keys = ["system", "registry", "serving", "predicted", "events", "gates", "train_ids"]
+    missing = [k for k in keys if k not in result]
+    assert not missing, f"run_capstone's result is missing keys {missing}"
+    check_equal(result["system"], system, "result['system']")
+    n, registry, serving, predicted = stream.n_requests, result["registry"], result["serving"], result["predicted"]
+    check_type(serving, np.ndarray, "result['serving']")
+    assert serving.shape == (n,), f"result['serving'] should have shape ({n},), got {serving.shape}"
+    check_type(predicted, list, "result['predicted']")
+    assert len(predicted) == n, f"result['predicted'] should have {n} words, got {len(predicted)}"
+    check_type(result["events"], list, "result['events']")
+    check_type(result["gates"], list, "result['gates']")
+    check_type(result["train_ids"], set, "result['train_ids']")
+    vocab, requests = default_vocabulary(), stream.requests
+    tables = {}
+    for i in range(n):
+        version = int(serving[i])
+        if version not in tables:
+            tables[version] = registry.get(version).predict_proba(list(range(len(vocab)))).argmax(axis=1)
+        served = vocab.decode(int(tables[version][vocab.encode(requests[i].context[-1])]))
+        if predicted[i] != served:
+            raise AssertionError(f"request {i}: result['predicted'] says {predicted[i]!r} but version {version}, "
+                                 f"which served it according to result['serving'], predicts {served!r}: serve only registered models")
+    for e in result["events"]:
+        assert e["kind"] in ("retrain", "promote", "reject", "rollback"), f"unknown event kind in {e}"
+    labels = {}
+    for event in stream.events():
+        if event.kind == "feedback":
+            labels[event.request_id] = event.target.strip().lower()
+    gate_ids = set()
+    for gate in result["gates"]:
+        gate_ids.update(gate["gate_ids"])
+    leaked = sorted(gate_ids & result["train_ids"])
+    assert not leaked, f"{len(leaked)} gate examples were also put in the training buffer (e.g. request {leaked[:3]}): a gate set must never be trained on"
+    promotions = [e["version"] for e in result["events"] if e["kind"] == "promote"]
+    if system == "gated":
+        by_challenger = {g["challenger"]: g for g in result["gates"]}
+        for version in promotions:
+            assert version in by_challenger, f"version {version} was promoted without a gate record"
+            gate = by_challenger[version]
+            examples_ids = [rid for rid in gate["gate_ids"]]
+            words = [vocab.encode(requests[rid].context[-1]) for rid in examples_ids]
+            targets = np.array([vocab.encode(labels[rid]) for rid in examples_ids])
+            champ_right = int((registry.get(gate["champion"]).predict_proba(words).argmax(axis=1) == targets).sum())
+            chall_right = int((registry.get(version).predict_proba(words).argmax(axis=1) == targets).sum())
+            assert chall_right >= champ_right, (f"version {version} was promoted although it got {chall_right} gate examples right "
+                                                f"and the champion (version {gate['champion']}) got {champ_right}")
+    truth = [stream.true_next_word(i) for i in range(n - 1000, n)]
+    return sum(p == t for p, t in zip(predicted[n - 1000:], truth)) / 1000
+
+
+def _never_accuracy(stream):
+    table = BASE_MODEL.predict_proba(list(range(len(VOCAB)))).argmax(axis=1)
+    n, requests = stream.n_requests, stream.requests
+    return sum(VOCAB.decode(int(table[VOCAB.encode(requests[i].context[-1])])) == stream.true_next_word(i)
+               for i in range(n - 1000, n)) / 1000
+
+
+stream = make_capstone_stream()
+gated = run_capstone(stream, BASE_MODEL, "gated")
+gated_accuracy = _audit_capstone(gated, stream, "gated")
+never_accuracy = _never_accuracy(stream)
+print(f"gated: served accuracy on the last 1000 requests {gated_accuracy:.3f} (never retrained: {never_accuracy:.3f})")
+assert gated_accuracy >= 0.55, f"after the drift the gated system should recover to at least 0.55 accuracy on the last 1000 requests, got {gated_accuracy:.3f}"
+assert gated_accuracy >= never_accuracy + 0.2, f"the gated system ({gated_accuracy:.3f}) should be far above the never-retrained model ({never_accuracy:.3f})"
+assert any(e["kind"] == "promote" for e in gated["events"]), "the gated system never promoted anything"
+print("run_capstone: visible tests passed")
+'''))
+
+add(tests("test_run_capstone_hidden", 3, '''
+"""Check other streams and policies: recovery on a noisier stream, a gate that refuses everything, and the never and naive systems."""
+### BEGIN HIDDEN TESTS
+noisy = make_capstone_stream(seed=9, label_noise=0.2)
+noisy_gated = run_capstone(noisy, BASE_MODEL, "gated")
+noisy_accuracy = _audit_capstone(noisy_gated, noisy, "gated")
+assert noisy_accuracy >= 0.5, f"with 20% label noise (seed 9) the gated system should still recover to >= 0.5, got {noisy_accuracy:.3f}"
+assert noisy_accuracy >= _never_accuracy(noisy) + 0.2, "with 20% label noise the gated system should be far above the never-retrained model"
+
+strict = run_capstone(stream, BASE_MODEL, "gated", {"min_gain": 0.6})
+_audit_capstone(strict, stream, "gated")
+kinds = [e["kind"] for e in strict["events"]]
+assert "retrain" in kinds, "with min_gain 0.6 the system should still retrain after the drift (the gate, not the trigger, refuses)"
+assert "promote" not in kinds, f"with min_gain 0.6 no challenger can pass the gate, but the events contain a promotion: {kinds}"
+assert all(int(v) == 1 for v in strict["serving"]), "with min_gain 0.6 every request should be served by version 1"
+check_equal(strict["registry"].history, [1], "registry.history when nothing passes the gate")
+assert all(g["promote"] is False for g in strict["gates"]), "every gate record should say promote False with min_gain 0.6"
+check_equal(kinds.count("reject"), kinds.count("retrain"), "number of rejections vs retrains when the gate refuses everything")
+
+never = run_capstone(stream, BASE_MODEL, "never")
+_audit_capstone(never, stream, "never")
+check_equal(never["events"], [], "events of the never-retrained system")
+assert all(int(v) == 1 for v in never["serving"]), "the never-retrained system serves version 1 throughout"
+
+naive = run_capstone(stream, BASE_MODEL, "naive")
+_audit_capstone(naive, stream, "naive")
+retrained = [e["version"] for e in naive["events"] if e["kind"] == "retrain"]
+promoted = [e["version"] for e in naive["events"] if e["kind"] == "promote"]
+assert retrained, "the naive system should retrain after the drift"
+check_equal(promoted, retrained, "versions promoted by the naive system (it promotes every retrained model)")
+check_equal(len(naive["gates"]), len(retrained), "gate records of the naive system (it still records the gate)")
+check_equal(gated["registry"].history[0], 1, "the first champion is version 1 (the base model)")
+### END HIDDEN TESTS
+'''))
+
+add(markdown("""
+### Explore: drift size, gate margin, retrain policy
+
+Move the sliders and press **Run** to re-run the simulation and redraw the timeline: a partial drift
+(only some traffic changes), a wider non-inferiority margin or a negative `min_gain` (letting slightly
+worse challengers through), label noise, and which systems to compare. (The static figure above is the
+default setting; the widget needs a live kernel.)
+"""))
+
+add(code("""
+def explore_capstone(drift_fraction=1.0, label_noise=0.1, non_inferiority=0.02, min_gain=0.0,
+                     systems=("never", "naive", "gated")):
+    stream = make_capstone_stream(drift_fraction=drift_fraction, label_noise=label_noise)
+    policy = {"non_inferiority": non_inferiority, "min_gain": min_gain}
+    results = [run_capstone(stream, BASE_MODEL, system, policy) for system in systems]
+    fig, ax = plt.subplots(figsize=(10, 4))
+    plot_timeline(results, stream, ax)
+    summary = ", ".join(f"{r['system']} {served_accuracy(r, stream, stream.n_requests - 1000):.3f}" for r in results)
+    ax.set_title(f"drift {drift_fraction:.0%}, noise {label_noise:.0%}, margin {non_inferiority}, min_gain {min_gain} | last 1000: {summary}",
+                 fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+controls = {
+    "drift_fraction": widgets.FloatSlider(value=1.0, min=0.0, max=1.0, step=0.1, description="drift size"),
+    "label_noise": widgets.FloatSlider(value=0.1, min=0.0, max=0.5, step=0.05, description="label noise"),
+    "non_inferiority": widgets.FloatSlider(value=0.02, min=0.0, max=0.2, step=0.01, description="gate margin"),
+    "min_gain": widgets.FloatSlider(value=0.0, min=-0.1, max=0.1, step=0.01, description="min gain"),
+    "systems": widgets.SelectMultiple(options=["never", "naive", "gated"], value=["never", "naive", "gated"],
+                                      description="systems"),
+}
+run_button = widgets.Button(description="Run", button_style="primary")
+explore_output = widgets.Output()
+
+
+def on_run(_=None):
+    with explore_output:
+        explore_output.clear_output(wait=True)
+        fig = explore_capstone(**{name: control.value for name, control in controls.items()})
+        display(fig)
+        plt.close(fig)
+
+
+run_button.on_click(on_run)
+display(widgets.VBox([widgets.HBox([controls["drift_fraction"], controls["label_noise"]]),
+                      widgets.HBox([controls["non_inferiority"], controls["min_gain"]]),
+                      widgets.HBox([controls["systems"], run_button]), explore_output]))
+"""))
+
+# --------------------------------------------------------------------------------------------------- part 8
+add(markdown("""
+## Part 8: beyond one machine, on paper
+
+Everything above ran in one process in a few seconds. At production scale the *loop* stays the same;
+where each piece runs changes:
+
+* **Serving** runs on many replicas behind a load balancer. Each replica loads the champion *by version*
+  from the registry; promotion and rollback are a change of one pointer (the "champion" alias), which
+  replicas pick up — a rollback takes seconds because nothing is retrained.
+* **Feedback** is logged with the request id and the model version that served it to a durable log or
+  queue (Kafka, Pub/Sub, Kinesis) and joined with the request log later: labels arrive late, so the
+  join waits. The held-out gate split is decided by a hash of the request id, so every worker agrees.
+* **The training buffer** becomes a table in a data warehouse or lake: the recent window is a time
+  filter, the replay a stored random sample. Validation (the `add` checks) runs in the ingestion job and
+  its rejection counts are monitored like any metric.
+* **Retraining** of a large model is **data-parallel** on an existing engine — PyTorch
+  `DistributedDataParallel`, Horovod, or Ray Train: each worker computes gradients on its shard of the
+  batch and an all-reduce averages them, so the result matches one big batch. Never hand-write it.
+* **The registry** is a shared service (MLflow Model Registry, a cloud ML platform, or an object store
+  plus a database) holding immutable artifacts with their metrics, data snapshot id and code version.
+* **The gate** runs as a pipeline step (Airflow, Kubeflow, or a CI job) after training: it evaluates
+  champion and challenger on the same frozen gate set and only then moves the alias. A/B tests and
+  canaries run in the serving layer, which routes a share of traffic by user id.
+* **The monitor and the retrain decision** run as a scheduled job reading the metrics store;
+  `should_retrain`'s reason is written to the audit log next to every model version.
+"""))
+
+# --------------------------------------------------------------------------------------------------- written
+add(markdown("""
+## Written answers (graded by hand)
+
+Answer in the two cells below, in your own words, with concrete references to what you saw in this
+notebook where they help.
+"""))
+
+add(written("written_self_retraining", 3, """
+**When may a model retrain itself, and when must a human decide?** Give concrete conditions for both
+sides and explain the reasoning (risk, reversibility, evidence). (3 points)
+
+### BEGIN SOLUTION
+*Model answer.* A model may retrain and even promote itself automatically when the change is **routine,
+measurable and reversible**: the same architecture and features, new data from the same pipeline that
+passed validation (the buffer's checks, with a normal rejection rate), a trigger with a logged reason
+(cooldown respected, enough new labels), a gate on a held-out set that was never trained on with a
+non-inferiority margin, a registry so that rollback is one call, and live monitoring after promotion
+(canary / rollback check). Under those conditions a wrong retraining costs little and is undone fast.
+
+A human must decide when the decision is **not routine or not reversible**, or when the evidence the
+automation relies on is itself in doubt: a large or sudden drift (a new user population, a product
+change — the model may be learning the wrong thing, e.g. a data bug rather than a real change); the
+gate set is no longer representative (it was drawn from the old world) or labels may be corrupted; the
+validation rejects an unusual share of data; repeated rollbacks or repeated gate rejections; changes to
+the model's architecture, features, objective or fairness/safety properties; regulated or high-stakes
+domains (credit, medical) where a change needs sign-off and documentation; and any time the gate and
+live metrics disagree. Automation should escalate (alert a human) instead of retrying forever.
+
+*Rubric (3 points).*
+- 1 point: conditions under which automatic retraining is acceptable, naming at least two safeguards
+  (held-out gate / validation / rollback / cooldown / monitoring) and why they make it safe (reversible, measured).
+- 1 point: at least two concrete situations that need a human (e.g. large/unexplained drift, suspected
+  data or label problems, unrepresentative gate set, architecture/objective change, regulated or
+  high-impact domain, repeated rollbacks).
+- 1 point: a clear principle linking the two (risk × reversibility × quality of evidence), or escalation
+  as a designed outcome. Vague answers ("humans should check important things") get at most 1 point.
+### END SOLUTION
+"""))
+
+add(written("written_breaking_production", 3, """
+**How can continuous training break production, and what guards against it?** Name at least three
+distinct failure modes and, for each, the guard. (3 points)
+
+### BEGIN SOLUTION
+*Model answer.* Failure modes and guards:
+1. **A worse model is shipped** (noise in a small evaluation, overfitting to recent data): a fixed-size
+   held-out gate set, a paired test (McNemar) and a non-inferiority margin; never "every retraining is an
+   improvement". In the capstone the naive system promoted challengers worse on the gate set.
+2. **No way back** (retraining the live model in place): immutable versions in a registry, promotion as
+   a pointer change, one-call rollback, and a post-promotion live check that triggers it.
+3. **Bad data poisons training** (out-of-vocabulary or unknown targets, logging bugs, label noise,
+   adversarial feedback): validation at ingestion that rejects and *counts* bad examples, alerts on the
+   rejection rate, and limits on the share of new data per retrain.
+4. **Catastrophic forgetting** (training only on recent data loses older behaviour that still matters):
+   replay of a reservoir sample of the history, and a gate set that covers the segments that matter.
+5. **Feedback loops** (the model's outputs shape its future labels; a self-reinforcing bias): held-out
+   traffic or exploration (bandits, a random slice served by a baseline), and monitoring of the label
+   distribution.
+6. **Thrashing / instability** (retraining on every blip, flapping champions): cooldowns, minimum
+   data, consecutive-degradation rules, and decisions with logged reasons.
+7. **Leakage** (the gate set ends up in the training data, so the gate always passes): a split by a
+   stable hash of the request id, audited (the tests of `run_capstone` check exactly this).
+8. **Peeking in online tests**: fixing the sample size in advance, or sequential methods.
+
+*Rubric (3 points).* 1 point per distinct failure mode paired with an appropriate guard, up to 3. A
+failure mode without a guard, or a guard without the failure it prevents, earns half a point. Answers
+that repeat the same failure in different words count once.
+### END SOLUTION
+"""))
+
+add(markdown("""
+## Summary
+
+* Keep training data **validated** and remember the past with **replay**, or the model forgets it.
+* Retrain for a **reason**, after a **cooldown**, with **enough data**.
+* Never retrain in place: **register** versions, **promote** a champion, **roll back** in one call.
+* Promote only through a **gate**: the same held-out examples for both models, a **paired test**, a
+  **non-inferiority margin**.
+* Online: fix the **sample size** in advance, do not **peek**, and use a **bandit** to route traffic.
+* Labels are **late and noisy** feedback: compare models on the same labels, keep held-out data.
+"""))
+
+if __name__ == "__main__":
+    write_notebook(CELLS, f"source/{ASSIGNMENT}/{ASSIGNMENT}.ipynb")

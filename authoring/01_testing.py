@@ -790,15 +790,16 @@ PRETRAINING = [
     print(f"model forgetting ReLU mask: {gradient_check(buggy, check_words, check_targets):.2e}")
     """),
     tests("test_gradient_check_visible", 1, '''
-    """Check gradient_check: tiny for the real model's gradients, large for gradients that forget the ReLU mask."""
-    _v = default_vocabulary()
-    _m = pretrained_model(seed=0)
-    _w, _t = encode_examples(make_examples(30, seed=5), _v)
+    """Check gradient_check: tiny for a model's real gradients, large for gradients that forget the ReLU mask."""
+    _v = Vocabulary(["a", "b", "c"])                 # a small model keeps this test fast
+    _m = NextWordModel(_v, hidden_size=5, seed=1)
+    _m.fit([(["a"], "b"), (["b"], "c"), (["c"], "a"), (["a"], "c")] * 5, epochs=3, lr=0.5)
+    _w, _t = np.array([1, 2, 3, 1, 0]), np.array([2, 3, 1, 3, 1])
     _good = gradient_check(_m, _w, _t)
-    check_type(_good, float, "gradient_check(pretrained model, ...)")
+    check_type(_good, float, "gradient_check(model, ...)")
     assert 0.0 <= _good < 1e-4, (f"gradient_check on correct gradients: expected a value below 1e-4, got {_good!r}. "
                                  "Use central differences (L(x+eps) - L(x-eps)) / (2 eps) and the floor max(1e-6, |a|+|n|).")
-    _bad = gradient_check(as_model(ForgotReluMaskModel(_v), _m.params), _w, _t)
+    _bad = gradient_check(as_model(ForgotReluMaskModel(_v, hidden_size=5), _m.params), _w, _t)
     check_type(_bad, float, "gradient_check(buggy model, ...)")
     assert _bad > 1e-2, (f"gradient_check on wrong gradients (ReLU mask forgotten): expected more than 1e-2, got {_bad!r}. "
                          "Do you check every entry of W1 and b1 and return the maximum?")
@@ -1151,8 +1152,9 @@ CALIBRATION = [
     **Explore a confidence threshold.** Suppose the app shows a suggestion only when the confidence
     is at least a threshold *t*. Higher *t* answers fewer requests (*coverage*) but is right more often
     on those it answers. The plot shows the whole trade-off; the slider moves the operating point,
-    and the regime selector shows how a drift moves the curve. The default view is drawn once
-    statically, then again by the live control.
+    and the regime selector shows how a drift moves the curve. The figure right below the code is
+    the default view (threshold 0.5, regime A); move a control and the live view appears under the
+    controls.
     """),
     code("""
     def threshold_view(threshold=0.5, regime="A"):
@@ -1173,12 +1175,20 @@ CALIBRATION = [
         ax.legend(loc="lower left", fontsize=8)
         plt.show()
 
-    threshold_view()
-    threshold_explorer = widgets.interactive(
-        threshold_view,
-        threshold=widgets.FloatSlider(value=0.5, min=0.0, max=0.95, step=0.05, description="threshold"),
-        regime=widgets.ToggleButtons(options=["A", "B"], value="A", description="regime"))
-    threshold_explorer
+    threshold_view()                       # the default view, drawn statically
+
+    threshold_slider = widgets.FloatSlider(value=0.5, min=0.0, max=0.95, step=0.05, description="threshold")
+    regime_buttons = widgets.ToggleButtons(options=["A", "B"], value="A", description="regime")
+    threshold_output = widgets.Output()
+
+    def redraw_threshold_view(change=None):
+        with threshold_output:
+            threshold_output.clear_output(wait=True)
+            threshold_view(threshold_slider.value, regime_buttons.value)
+
+    threshold_slider.observe(redraw_threshold_view, names="value")
+    regime_buttons.observe(redraw_threshold_view, names="value")
+    widgets.VBox([threshold_slider, regime_buttons, threshold_output])
     """),
     markdown("""
     ### 5.3 Accuracy per slice

@@ -1,0 +1,324 @@
+"""Wrong implementations of the graded names of assignment 3 (03_continuous_training); every one must lose points.
+
+``MUTANTS[graded_name][mutant_name]`` is source code that replaces the solution cell ``graded_name`` of
+``source/03_continuous_training/03_continuous_training.ipynb``. Most mutants are the reference solution
+with one plausible mistake edited in (``_variant`` fails loudly if the reference no longer contains the
+text it edits, so the corpus cannot silently go stale). Each graded name also has two cheats: objects
+whose ``__eq__`` always answers True, and a wrong answer that also monkeypatches NumPy's and math's
+comparison functions.
+"""
+
+from pathlib import Path
+from textwrap import dedent
+
+import nbformat
+
+NOTEBOOK = Path(__file__).resolve().parents[2] / "source" / "03_continuous_training" / "03_continuous_training.ipynb"
+
+# Subclasses of the built-in types whose == always answers True (one per type the corpus uses).
+ALWAYS_EQUAL = dedent('''
+    class _EqFloat(float):
+        def __eq__(self, other): return True
+        def __ne__(self, other): return False
+        def __lt__(self, other): return True
+        def __gt__(self, other): return True
+        def __le__(self, other): return True
+        def __ge__(self, other): return True
+        __hash__ = float.__hash__
+    class _EqInt(int):
+        def __eq__(self, other): return True
+        def __ne__(self, other): return False
+        def __gt__(self, other): return True
+        def __ge__(self, other): return True
+        __hash__ = int.__hash__
+    class _EqStr(str):
+        def __eq__(self, other): return True
+        def __ne__(self, other): return False
+        __hash__ = str.__hash__
+    class _EqTuple(tuple):
+        def __eq__(self, other): return True
+        def __ne__(self, other): return False
+        __hash__ = tuple.__hash__
+    class _EqList(list):
+        def __eq__(self, other): return True
+        def __ne__(self, other): return False
+    class _EqDict(dict):
+        def __eq__(self, other): return True
+        def __ne__(self, other): return False
+''')
+
+# Makes every comparison helper a test could look up at run time always succeed.
+PATCH_COMPARISONS = dedent('''
+    import math as _math
+    import numpy as _np
+    import numpy.testing as _npt
+    _np.isclose = lambda *a, **k: _np.True_
+    _np.allclose = lambda *a, **k: True
+    _npt.assert_allclose = lambda *a, **k: None
+    _npt.assert_almost_equal = lambda *a, **k: None
+    _npt.assert_array_equal = lambda *a, **k: None
+    _np.testing.assert_allclose = _npt.assert_allclose
+    _np.testing.assert_almost_equal = _npt.assert_almost_equal
+    _math.isclose = lambda *a, **k: True
+''')
+
+
+def _reference_sources() -> dict[str, str]:
+    nb = nbformat.read(str(NOTEBOOK), as_version=4)
+    sources = {}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution") and cell.cell_type == "code":
+            lines = [line for line in cell.source.splitlines()
+                     if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")]
+            sources[meta["grade_id"]] = "\n".join(lines) + "\n"
+    return sources
+
+
+REFERENCE = _reference_sources()
+
+
+def _variant(name: str, *edits: tuple[str, str]) -> str:
+    """The reference solution of ``name`` with each ``(old, new)`` edit applied (``old`` must occur)."""
+    source = REFERENCE[name]
+    for old, new in edits:
+        if old not in source:
+            raise ValueError(f"mutant of {name}: the reference no longer contains {old!r}")
+        source = source.replace(old, new)
+    return source
+
+
+def _wrapped(name: str, new_name: str, wrapper: str) -> str:
+    """The reference renamed to ``new_name``, followed by ``wrapper`` (which defines ``name`` again)."""
+    return ALWAYS_EQUAL + _variant(name, (f"{'class' if name[0].isupper() else 'def'} {name}",
+                                          f"{'class' if name[0].isupper() else 'def'} {new_name}")) + dedent(wrapper)
+
+
+MUTANTS = {
+    "ReservoirSampler": {
+        "j_range_off_by_one": _variant("ReservoirSampler", ("self._rng.integers(0, self.seen)", "self._rng.integers(0, self.seen - 1)")),
+        "never_replaces": _variant("ReservoirSampler", ("if j < self.capacity:", "if False:")),
+        "keeps_latest_fifo": _variant("ReservoirSampler", (
+            "        j = int(self._rng.integers(0, self.seen))\n        if j < self.capacity:\n            self._items[j] = item",
+            "        self._items.pop(0)\n        self._items.append(item)")),
+        "replaces_last_slot": _variant("ReservoirSampler", ("self._items[j] = item", "self._items[-1] = item")),
+        "fixed_half_probability": _variant("ReservoirSampler", (
+            "        if j < self.capacity:\n            self._items[j] = item",
+            "        if self._rng.random() < 0.5:\n            self._items[j % self.capacity] = item")),
+        "items_not_a_copy": _variant("ReservoirSampler", ("return list(self._items)", "return self._items")),
+        "seen_only_counted_until_full": _variant("ReservoirSampler", (
+            "        self.seen += 1\n        if len(self._items) < self.capacity:\n",
+            "        if len(self._items) < self.capacity:\n            self.seen += 1\n")),
+        "cheat_always_equal_list": _wrapped("ReservoirSampler", "_RealReservoir", '''
+            class ReservoirSampler(_RealReservoir):
+                @property
+                def items(self):
+                    return _EqList(self._items)
+        '''),
+        "cheat_patched_comparisons": PATCH_COMPARISONS + _variant(
+            "ReservoirSampler", ("self._rng.integers(0, self.seen)", "self._rng.integers(0, self.seen - 1)")),
+    },
+    "TrainingBuffer": {
+        "target_not_cleaned": _variant("TrainingBuffer", ("        target = target.strip().lower()\n", "")),
+        "accepts_unk_target": _variant("TrainingBuffer", ("target == self.vocab.unk or ", "")),
+        "stores_raw_context": _variant("TrainingBuffer", ("example = (words, target)", "example = (list(context), target)")),
+        "unbounded_recent_window": _variant("TrainingBuffer", ("deque(maxlen=recent_capacity)", "deque()")),
+        "no_replay_in_training_set": _variant("TrainingBuffer", ("return list(self.recent) + self.replay.items", "return list(self.recent)")),
+        "replay_offered_before_validation": _variant("TrainingBuffer", (
+            "        words = normalize_context(context, self.vocab)\n",
+            "        words = normalize_context(context, self.vocab)\n        self.replay.add((words, target))\n"),
+            ("        self.replay.add(example)\n", "")),
+        "drops_newest_when_full": _variant("TrainingBuffer", (
+            "        self.recent.append(example)\n",
+            "        if len(self.recent) < self.recent.maxlen:\n            self.recent.append(example)\n")),
+        "mutates_callers_context": _variant("TrainingBuffer", (
+            "        words = normalize_context(context, self.vocab)\n",
+            "        context[:] = normalize_context(context, self.vocab)\n        words = context\n")),
+        "len_counts_replay_too": _variant("TrainingBuffer", ("        return len(self.recent)\n", "        return len(self.training_set())\n")),
+        "cheat_always_equal_int": _wrapped("TrainingBuffer", "_RealBuffer", '''
+            class TrainingBuffer(_RealBuffer):
+                def add(self, context, target):
+                    super().add(context, target)
+                    return _EqInt(1)
+                def training_set(self):
+                    return _EqList(super().training_set())
+        '''),
+        "cheat_patched_comparisons": PATCH_COMPARISONS + _variant("TrainingBuffer", ("target == self.vocab.unk or ", "")),
+    },
+    "should_retrain": {
+        "data_check_before_cooldown": dedent('''
+            def should_retrain(state, policy):
+                if state["new_labels"] < policy["min_new_labels"]:
+                    return False, "insufficient data"
+                last = state["last_retrain_t"]
+                if last is not None and state["t"] - last < policy["cooldown"]:
+                    return False, "cooldown"
+                if any(a["metric"] == "accuracy" and a["severity"] == "critical" for a in state["alerts"]):
+                    return True, "accuracy alert"
+                if state["consecutive_degraded"] >= policy["consecutive"]:
+                    return True, "sustained degradation"
+                if state["psi"] >= policy["psi_threshold"]:
+                    return True, "data drift"
+                return False, "stable"
+        '''),
+        "cooldown_inclusive": _variant("should_retrain", ('state["t"] - last < policy["cooldown"]', 'state["t"] - last <= policy["cooldown"]')),
+        "any_accuracy_alert": _variant("should_retrain", ('alert["metric"] == "accuracy" and alert["severity"] == "critical"', 'alert["metric"] == "accuracy"')),
+        "any_critical_alert": _variant("should_retrain", ('alert["metric"] == "accuracy" and alert["severity"] == "critical"', 'alert["severity"] == "critical"')),
+        "consecutive_strict": _variant("should_retrain", ('state["consecutive_degraded"] >= policy["consecutive"]', 'state["consecutive_degraded"] > policy["consecutive"]')),
+        "psi_strict": _variant("should_retrain", ('state["psi"] >= policy["psi_threshold"]', 'state["psi"] > policy["psi_threshold"]')),
+        "crashes_before_first_retrain": _variant("should_retrain", ("if last is not None and state", "if state")),
+        "min_labels_strict": _variant("should_retrain", ('state["new_labels"] < policy["min_new_labels"]', 'state["new_labels"] <= policy["min_new_labels"]')),
+        "cheat_always_equal_tuple": ALWAYS_EQUAL + dedent('''
+            def should_retrain(state, policy):
+                return _EqTuple((True, _EqStr("accuracy alert")))
+        '''),
+        "cheat_patched_comparisons": PATCH_COMPARISONS + _variant(
+            "should_retrain", ('state["t"] - last < policy["cooldown"]', 'state["t"] - last <= policy["cooldown"]')),
+    },
+    "ModelRegistry": {
+        "stores_the_callers_model": _variant("ModelRegistry", ("self._models[version] = model.copy()", "self._models[version] = model")),
+        "shallow_copy": "import copy as _copy\n" + _variant("ModelRegistry", ("self._models[version] = model.copy()", "self._models[version] = _copy.copy(model)")),
+        "get_hands_out_the_stored_model": _variant("ModelRegistry", ("return self._models[version].copy()", "return self._models[version]")),
+        "champion_hands_out_the_stored_model": _variant("ModelRegistry", (
+            "return self._models[self._champions[-1]].copy() if self._champions else None",
+            "return self._models[self._champions[-1]] if self._champions else None")),
+        "versions_from_zero": _variant("ModelRegistry", ("version = len(self._models) + 1", "version = len(self._models)")),
+        "rollback_toggles_via_history": _variant("ModelRegistry", (
+            "        self._champions.pop()\n        self.history.append(self._champions[-1])\n        return self._champions[-1]\n",
+            "        previous = self.history[-2]\n        self._champions.append(previous)\n        self.history.append(previous)\n        return previous\n")),
+        "rollback_without_previous_is_silent": _variant("ModelRegistry", (
+            'raise RuntimeError("rollback: there is no previous champion to go back to")', "return self.champion_version")),
+        "rollback_not_in_history": _variant("ModelRegistry", (
+            "        self._champions.pop()\n        self.history.append(self._champions[-1])\n",
+            "        self._champions.pop()\n")),
+        "cheat_always_equal_int": _wrapped("ModelRegistry", "_RealRegistry", '''
+            class ModelRegistry(_RealRegistry):
+                def register(self, model, metrics):
+                    return _EqInt(super().register(model, metrics))
+                def rollback(self):
+                    return _EqInt(1)
+                @property
+                def champion_version(self):
+                    return _EqInt(1)
+        '''),
+        "cheat_patched_comparisons": PATCH_COMPARISONS + _variant(
+            "ModelRegistry", ("self._models[version] = model.copy()", "self._models[version] = model")),
+    },
+    "mcnemar_test": {
+        "one_sided": _variant("mcnemar_test", ("min(1.0, 2.0 * tail)", "min(1.0, tail)")),
+        "not_capped_at_one": _variant("mcnemar_test", ("min(1.0, 2.0 * tail)", "2.0 * tail")),
+        "tail_excludes_min": _variant("mcnemar_test", ("range(min(b, c) + 1)", "range(min(b, c))")),
+        "b_and_c_swapped": _variant("mcnemar_test", ("return b, c, float(min(1.0, 2.0 * tail))", "return c, b, float(min(1.0, 2.0 * tail))")),
+        "counts_agreements": _variant("mcnemar_test", ("b = sum(1 for x, y in zip(a, b_) if x and not y)", "b = sum(1 for x, y in zip(a, b_) if x)")),
+        "chi_square_approximation": _variant("mcnemar_test", (
+            "tail = sum(math.comb(n, i) for i in range(min(b, c) + 1)) / 2 ** n",
+            "tail = 1 - NormalDist().cdf(max(abs(b - c) - 1, 0) / math.sqrt(n))")),
+        "numpy_integers": _variant("mcnemar_test", ("return b, c, float(", "return np.int64(b), np.int64(c), float(")),
+        "no_length_check": _variant("mcnemar_test", ("    if len(a) != len(b_):\n", "    if False:\n")),
+        "cheat_always_equal_tuple": ALWAYS_EQUAL + dedent('''
+            def mcnemar_test(correct_a, correct_b):
+                return _EqTuple((_EqInt(0), _EqInt(0), _EqFloat(1.0)))
+        '''),
+        "cheat_patched_comparisons": PATCH_COMPARISONS + _variant("mcnemar_test", ("min(1.0, 2.0 * tail)", "min(1.0, tail)")),
+    },
+    "gate_challenger": {
+        "margin_before_significance": dedent('''
+            def gate_challenger(correct_champion, correct_challenger, policy):
+                b, c, p_value = mcnemar_test(correct_champion, correct_challenger)
+                n = len(correct_champion)
+                delta = (sum(map(bool, correct_challenger)) - sum(map(bool, correct_champion))) / n
+                if delta < -policy["non_inferiority"]:
+                    reason = "worse than margin"
+                elif b > c and p_value < policy["alpha"]:
+                    reason = "significantly worse"
+                elif delta < policy["min_gain"]:
+                    reason = "no gain"
+                else:
+                    reason = "promote"
+                return {"promote": reason == "promote", "reason": reason, "delta": float(delta), "p_value": p_value}
+        '''),
+        "significance_in_either_direction": _variant("gate_challenger", ('if b > c and p_value < policy["alpha"]:', 'if p_value < policy["alpha"]:')),
+        "challenger_as_a": _variant("gate_challenger", (
+            "mcnemar_test(correct_champion, correct_challenger)", "mcnemar_test(correct_challenger, correct_champion)")),
+        "delta_reversed": _variant("gate_challenger", (
+            "sum(bool(x) for x in correct_challenger) - sum(bool(x) for x in correct_champion)",
+            "sum(bool(x) for x in correct_champion) - sum(bool(x) for x in correct_challenger)")),
+        "no_gain_inclusive": _variant("gate_challenger", ('elif delta < policy["min_gain"]:', 'elif delta <= policy["min_gain"]:')),
+        "delta_in_counts": _variant("gate_challenger", (") / n if n else 0.0", ") if n else 0.0")),
+        "no_margin_rule": _variant("gate_challenger", ('elif delta < -policy["non_inferiority"]:', "elif False:")),
+        "cheat_always_equal_dict": ALWAYS_EQUAL + dedent('''
+            def gate_challenger(correct_champion, correct_challenger, policy):
+                return _EqDict(promote=True, reason=_EqStr("promote"), delta=_EqFloat(0.0), p_value=_EqFloat(1.0))
+        '''),
+        "cheat_patched_comparisons": PATCH_COMPARISONS + _variant("gate_challenger", (
+            "sum(bool(x) for x in correct_challenger) - sum(bool(x) for x in correct_champion)",
+            "sum(bool(x) for x in correct_champion) - sum(bool(x) for x in correct_challenger)")),
+    },
+    "required_sample_size": {
+        "one_sided_alpha": _variant("required_sample_size", ("inv_cdf(1 - alpha / 2)", "inv_cdf(1 - alpha)")),
+        "power_complement": _variant("required_sample_size", ("inv_cdf(power)", "inv_cdf(1 - power)")),
+        "rounds_instead_of_ceil": _variant("required_sample_size", ("int(math.ceil(spread ** 2 / (p2 - p1) ** 2))", "int(round(spread ** 2 / (p2 - p1) ** 2))")),
+        "baseline_variance_for_both": _variant("required_sample_size", ("math.sqrt(2 * p_bar * (1 - p_bar))", "math.sqrt(2 * p1 * (1 - p1))")),
+        "returns_float": _variant("required_sample_size", ("return int(math.ceil(spread ** 2 / (p2 - p1) ** 2))", "return spread ** 2 / (p2 - p1) ** 2")),
+        "mde_read_as_p2": _variant("required_sample_size", ("p1, p2 = p_baseline, p_baseline + mde", "p1, p2 = p_baseline, mde")),
+        "z_alpha_without_sqrt2": _variant("required_sample_size", ("math.sqrt(2 * p_bar * (1 - p_bar))", "math.sqrt(p_bar * (1 - p_bar))")),
+        "cheat_always_equal_int": ALWAYS_EQUAL + dedent('''
+            def required_sample_size(p_baseline, mde, alpha=0.05, power=0.8):
+                return _EqInt(388)
+        '''),
+        "cheat_patched_comparisons": PATCH_COMPARISONS + _variant("required_sample_size", ("inv_cdf(1 - alpha / 2)", "inv_cdf(1 - alpha)")),
+    },
+    "ThompsonRouter": {
+        "greedy_posterior_mean": _variant("ThompsonRouter", (
+            "draws = self._rng.beta(1.0 + self._successes, 1.0 + self._failures)",
+            "draws = (1.0 + self._successes) / (2.0 + self._successes + self._failures)")),
+        "no_prior": _variant("ThompsonRouter", (
+            "draws = self._rng.beta(1.0 + self._successes, 1.0 + self._failures)",
+            "draws = self._rng.beta(np.maximum(self._successes, 1e-9), np.maximum(self._failures, 1e-9))")),
+        "reward_swapped": _variant("ThompsonRouter", ("        if reward:\n", "        if not reward:\n")),
+        "uniform_random": _variant("ThompsonRouter", (
+            "return int(np.argmax(draws))", "return int(self._rng.integers(len(self.counts)))")),
+        "counts_choices_not_rewards": _variant("ThompsonRouter", (
+            "        return int(np.argmax(draws))\n", "        arm = int(np.argmax(draws))\n        self.counts[arm] += 1\n        return arm\n"),
+            ("            self._failures[arm] += 1\n        self.counts[arm] += 1\n", "            self._failures[arm] += 1\n")),
+        "numpy_integer_arm": _variant("ThompsonRouter", ("return int(np.argmax(draws))", "return np.argmax(draws)")),
+        "prior_beta_2_2": _variant("ThompsonRouter", (
+            "draws = self._rng.beta(1.0 + self._successes, 1.0 + self._failures)",
+            "draws = self._rng.beta(2.0 + self._successes, 2.0 + self._failures)")),
+        "cheat_always_equal_list": _wrapped("ThompsonRouter", "_RealRouter", '''
+            class ThompsonRouter(_RealRouter):
+                def choose(self):
+                    return _EqInt(super().choose())
+                def update(self, arm, reward):
+                    super().update(arm, reward)
+                    self.counts = _EqList(self.counts)
+        '''),
+        "cheat_patched_comparisons": PATCH_COMPARISONS + _variant("ThompsonRouter", (
+            "draws = self._rng.beta(1.0 + self._successes, 1.0 + self._failures)",
+            "draws = (1.0 + self._successes) / (2.0 + self._successes + self._failures)")),
+    },
+    "run_capstone": {
+        "gated_always_promotes": _variant("run_capstone", ('if system == "naive" or decision["promote"]:', "if True:")),
+        "gate_examples_also_trained_on": _variant("run_capstone", (
+            "        if held_out:\n            if context:\n                gate_pool.append((event.request_id, context, target))\n        elif buffer.add(context, target):",
+            "        if held_out and context:\n            gate_pool.append((event.request_id, context, target))\n        if buffer.add(context, target):")),
+        "never_retrains": _variant("run_capstone", ('if system == "never" or event.t < next_check', 'if True or event.t < next_check')),
+        "serves_challenger_before_the_gate": _variant("run_capstone", (
+            '        version = registry.register(challenger, {"t": event.t, "reason": reason})\n',
+            '        version = registry.register(challenger, {"t": event.t, "reason": reason})\n        table = prediction_table(challenger)\n')),
+        "serving_version_not_recorded": _variant("run_capstone", (
+            "serving[event.request_id] = registry.champion_version", "serving[event.request_id] = 1")),
+        "gate_arguments_swapped": _variant("run_capstone", (
+            "gate_challenger(correct_vector(champion, gate_examples), correct_vector(challenger, gate_examples), policy)",
+            "gate_challenger(correct_vector(challenger, gate_examples), correct_vector(champion, gate_examples), policy)")),
+        "naive_gate_not_recorded": _variant("run_capstone", (
+            '        gates.append({"t": event.t,', '        if system == "gated": gates.append({"t": event.t,')),
+        "promotion_not_recorded_in_registry": _variant("run_capstone", (
+            "            registry.promote(version)\n", "")),
+        "cheat_always_equal_dict": _wrapped("run_capstone", "_real_run_capstone", '''
+            def run_capstone(stream, base_model, system="gated", policy=None):
+                return _EqDict(_real_run_capstone(stream, base_model, system, policy))
+        '''),
+        "cheat_patched_comparisons": PATCH_COMPARISONS + _variant("run_capstone", ('if system == "naive" or decision["promote"]:', "if True:")),
+    },
+}

@@ -1,0 +1,146 @@
+"""Assignment 3 (03_continuous_training): the reference passes every graded test, and every wrong implementation loses points.
+
+The notebook runs in-process through ``tests/notebook_harness.py`` (in a subprocess, so cheats that
+monkeypatch NumPy or math cannot leak into pytest), once per session. Real kernels and nbgrader
+itself are exercised by the generic notebook tests.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "source" / "03_continuous_training" / "03_continuous_training.ipynb"
+MUTANTS = ROOT / "tests" / "mutants" / "m03_continuous_training.py"
+GRADED = ["ReservoirSampler", "TrainingBuffer", "should_retrain", "ModelRegistry", "mcnemar_test", "gate_challenger",
+          "required_sample_size", "ThompsonRouter", "run_capstone"]
+WRITTEN = ["written_self_retraining", "written_breaking_production"]
+CHEAT_TYPES = ("_EqFloat", "_EqInt", "_EqStr", "_EqTuple", "_EqList", "_EqDict")
+
+
+def _load_mutants() -> dict[str, dict[str, str]]:
+    spec = importlib.util.spec_from_file_location("m03_continuous_training", MUTANTS)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.MUTANTS
+
+
+@pytest.fixture(scope="module")
+def report() -> dict:
+    done = subprocess.run([sys.executable, str(ROOT / "tests" / "notebook_harness.py"), str(NOTEBOOK), str(MUTANTS)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, f"the harness failed:\n{done.stderr[-3000:]}"
+    return json.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def notebook():
+    return nbformat.read(str(NOTEBOOK), as_version=4)
+
+
+def _kill_table(report: dict) -> str:
+    by_function: dict[str, list[dict]] = defaultdict(list)
+    for mutant in report["mutants"]:
+        by_function[mutant["function"]].append(mutant)
+    lines = [f"{'graded name':24}{'killed':>8}{'total':>7}  survivors"]
+    killed_all = total_all = 0
+    for function, mutants in by_function.items():
+        killed = sum(m["points_lost"] > 0 for m in mutants)
+        survivors = [m["mutant"] for m in mutants if m["points_lost"] <= 0]
+        lines.append(f"{function:24}{killed:>8}{len(mutants):>7}  {', '.join(survivors) or '-'}")
+        killed_all += killed
+        total_all += len(mutants)
+    lines.append(f"{'all':24}{killed_all:>8}{total_all:>7}  kill rate {killed_all / max(total_all, 1):.0%}")
+    return "\n".join(lines)
+
+
+def test_reference_passes_every_graded_cell(report):
+    failing = {gid: (o["error"] or o["stderr"])[-400:] for gid, o in report["reference"].items() if not o["passed"]}
+    assert not failing, f"graded or locked cells of the reference fail: {failing}"
+    stderr = {gid: o["stderr"] for gid, o in report["reference"].items() if o["stderr"]}
+    assert not stderr, f"cells write to stderr (nbgrader would score them 0): {stderr}"
+
+
+def test_no_ungraded_cell_fails(report):
+    assert report["ungraded_failures"] == [], f"ungraded cells fail: {report['ungraded_failures']}"
+
+
+def test_every_graded_name_has_visible_and_hidden_tests(report, notebook):
+    ids = {c.metadata.get("nbgrader", {}).get("grade_id") for c in notebook.cells}
+    for name in GRADED:
+        assert name in ids, f"no solution cell with grade_id {name!r}"
+        assert f"test_{name}_visible" in ids and f"test_{name}_hidden" in ids, f"missing test cells for {name}"
+        assert report["reference"][f"test_{name}_visible"]["passed"]
+        assert report["reference"][f"test_{name}_hidden"]["passed"]
+
+
+def test_every_test_cell_opens_with_a_docstring(notebook):
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and cell.cell_type == "code":
+            assert cell.source.lstrip().startswith('"""'), f"test cell {meta['grade_id']} has no docstring"
+
+
+def test_hidden_cells_hide_their_checks(notebook):
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and meta["grade_id"].endswith("_hidden"):
+            assert "### BEGIN HIDDEN TESTS" in cell.source and "### END HIDDEN TESTS" in cell.source, meta["grade_id"]
+
+
+def test_points(notebook):
+    points = defaultdict(float)
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            gid = meta["grade_id"]
+            owner = next((name for name in GRADED if gid.startswith(f"test_{name}")), gid)
+            points[owner] += meta["points"]
+    assert dict(points) == {"ReservoirSampler": 3, "TrainingBuffer": 3, "should_retrain": 2, "ModelRegistry": 3,
+                            "mcnemar_test": 2, "gate_challenger": 2, "required_sample_size": 2, "ThompsonRouter": 2,
+                            "run_capstone": 5, "written_self_retraining": 3, "written_breaking_production": 3}
+
+
+def test_no_scipy_and_normal_quantiles_from_the_standard_library(notebook):
+    code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    assert "scipy" not in code
+    assert "from statistics import NormalDist" in code
+
+
+def test_mutant_corpus_is_complete():
+    mutants = _load_mutants()
+    assert sorted(mutants) == sorted(GRADED)
+    everything = "\n".join(src for variants in mutants.values() for src in variants.values())
+    for name, variants in mutants.items():
+        plausible = [m for m in variants if not m.startswith("cheat_")]
+        assert len(plausible) >= 4, f"{name}: only {len(plausible)} plausible wrong implementations"
+        assert any(m.startswith("cheat_always_equal") for m in variants), f"{name}: no always-equal cheat"
+        assert "cheat_patched_comparisons" in variants, f"{name}: no monkeypatching cheat"
+        assert "_np.isclose" in variants["cheat_patched_comparisons"]
+    for cheat_type in CHEAT_TYPES:
+        assert f"{cheat_type}(" in everything.replace(f"class {cheat_type}(", ""), f"no cheat returns a {cheat_type}"
+
+
+def test_every_mutant_loses_points(report):
+    table = _kill_table(report)
+    print("\n" + table)
+    survivors = [f"{m['function']}.{m['mutant']}" for m in report["mutants"] if m["points_lost"] <= 0]
+    assert not survivors, f"mutants that lose no points: {survivors}\n{table}"
+    setup_errors = [f"{m['function']}.{m['mutant']}: {m['setup_error']}" for m in report["mutants"] if m["setup_error"]]
+    assert not setup_errors, f"mutant sources that do not even run (they would be killed for the wrong reason): {setup_errors}"
+
+
+def test_capstone_outcome_is_the_graded_outcome(notebook):
+    """The capstone's graded test checks both halves of the contract's outcome: recovery and no worse promotion."""
+    source = next(c.source for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_run_capstone_visible")
+    assert "gated_accuracy >= 0.55" in source
+    assert "chall_right >= champ_right" in source
+    assert "a gate set must never be trained on" in source

@@ -1,12 +1,28 @@
-"""`make demo`: the instructor's tour of the course."""
+"""`make demo`: the instructor's tour of the course.
+
+0. the model story: the pretrained model, its drop after the drift, retraining;
+1. regenerate the student versions from source/ and check they match the committed release/;
+2. build a synthetic class of 9 students in ``.sample_class/`` (git-ignored, rebuilt each time);
+3. autograde every assignment with 2 worker processes, then generate feedback (hidden tests hidden);
+4. export the grades with ``nbgrader export``;
+5. write the reader's edition (executed reference notebooks as HTML) into ``notebooks/``;
+6. print each student's score per assignment and mastery level.
+"""
 
 from __future__ import annotations
 
+import argparse
+import os
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 import nextword as nw
+
+COURSE_ROOT = Path(__file__).resolve().parents[2]
+SAMPLE_CLASS = COURSE_ROOT / ".sample_class"
 
 
 def _accuracy(model: nw.NextWordModel, examples) -> float:
@@ -30,10 +46,148 @@ def show_model_story() -> None:
     print(f"{'retrained on regime B':32}{_accuracy(retrained, fresh_a):>10.3f}{_accuracy(retrained, fresh_b):>10.3f}")
 
 
-def main() -> None:
+def step(number: int, title: str) -> None:
+    print(f"\n== {number}. {title} ==", flush=True)
+
+
+def check_release(assignments: list[str]) -> bool:
+    from .release import check
+
+    problems = check(assignments)
+    for line in problems:
+        print("  out of sync:", line)
+    print("  release/ matches source/" if not problems else
+          "  release/ is OUT OF SYNC with source/: run `make release` and commit release/")
+    return not problems
+
+
+def grade_written_answers(course_dir: Path, student: str, assignments: list[str]) -> int:
+    """What an instructor does in formgrader, through nbgrader's Gradebook API: score written answers."""
+    from nbgrader.api import Gradebook
+
+    from .autograde import _course_id, db_url_for
+
+    count = 0
+    with Gradebook(db_url_for(course_dir), _course_id(course_dir)) as gb:
+        for assignment in assignments:
+            try:
+                submission = gb.find_submission(assignment, student)
+            except Exception:
+                continue
+            for notebook in submission.notebooks:
+                scored = set()
+                for grade in notebook.grades:
+                    if grade.auto_score is None and grade.manual_score is None:
+                        grade.manual_score = grade.max_score
+                        scored.add(grade.name)
+                        count += 1
+                for comment in notebook.comments:
+                    if comment.name in scored:
+                        comment.manual_comment = "Clear and well argued."
+        gb.db.commit()
+    return count
+
+
+def summary(course_dir: Path, assignments: list[str], results, students) -> list[list[str]]:
+    from . import mastery
+    from .autograde import read_grades
+    from .sample_class import expected_scores
+
+    grades = read_grades(course_dir)
+    expected = expected_scores(COURSE_ROOT, assignments, students)
+    failed = {(r.assignment, r.student): r for r in results if not r.ok}
+    levels = mastery.levels(grades, list(students), assignments)
+    rows = []
+    mismatches = []
+    for student in students:
+        row = [student]
+        for assignment in assignments:
+            record = grades.get((assignment, student))
+            if (assignment, student) in failed:
+                cell = "CRASH"
+            elif record is None:
+                cell = "-"
+            else:
+                cell = f"{record['score']:g}/{record['max_score']:g}"
+                auto = sum(c.get("auto_score") or 0 for c in record["cells"].values() if "max_score" in c)
+                if expected.get((student, assignment)) is not None and abs(auto - expected[(student, assignment)]) > 1e-9:
+                    mismatches.append(f"{student}/{assignment}: autograded {auto:g}, predicted {expected[(student, assignment)]:g}")
+            row.append(cell)
+        row.append(levels[student])
+        rows.append(row)
+    header = ["student"] + assignments + ["mastery"]
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    print("  " + "  ".join(h.ljust(w) for h, w in zip(header, widths)))
+    for row in rows:
+        print("  " + "  ".join(str(c).ljust(w) for c, w in zip(row, widths)))
+    for (assignment, student), result in failed.items():
+        print(f"  CRASH = not graded: {student} / {assignment}: {result.reason}")
+    print("  scores include written answers graded by hand (only `perfect`'s, in this demo); "
+          "mastery: 80 % of a part's graded points unlocks its level (see course_tools/mastery.py)")
+    if mismatches:
+        print("  autograded scores that differ from the prediction made from the notebooks' metadata:")
+        for line in mismatches:
+            print("   ", line)
+    else:
+        print("  every autograded score equals the prediction made from the notebooks' metadata")
+    return rows
+
+
+def run_tour(workers: int = 2, skip_reader: bool = False) -> int:
+    from . import feedback, reader_edition, sample_class
+    from .autograde import ensure_venv_on_path, grade_class, run_in_worker_many
+    from .release import available_assignments
+
+    ensure_venv_on_path()  # nbgrader runs `alembic` from the environment's bin folder
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    assignments = available_assignments()
+    ok = True
+    tour_start = time.perf_counter()
+
+    step(1, "Student versions: regenerate release/ from source/ and compare with the committed copy")
+    ok &= check_release(assignments)
+
+    step(2, f"A synthetic class of {len(sample_class.STUDENTS)} students, built from the notebooks in {SAMPLE_CLASS.name}/")
+    sample_class.make_course(SAMPLE_CLASS, COURSE_ROOT, assignments)
+    sample_class.write_class(SAMPLE_CLASS, COURSE_ROOT, assignments)
+    for student in sample_class.STUDENTS:
+        print(f"  {student:<20} {sample_class.DESCRIPTIONS[student]}")
+
+    step(3, f"Autograde with {workers} worker processes, then feedback")
+    results = grade_class(SAMPLE_CLASS, assignments, workers=workers)
+    scored = grade_written_answers(SAMPLE_CLASS, "perfect", assignments)
+    print(f"  an instructor scores {scored} written answers of `perfect` (nbgrader Gradebook API, as formgrader does)")
+    feedback.generate(SAMPLE_CLASS, assignments, hide_hidden_tests=True)
+
+    step(4, "Export grades (nbgrader export)")
+    grades_csv = SAMPLE_CLASS / "grades.csv"
+    (export_ok, log), = run_in_worker_many([("export", [f"--to={grades_csv}"])], SAMPLE_CLASS)
+    print(f"  {grades_csv.relative_to(COURSE_ROOT)}: {len(grades_csv.read_text().splitlines()) - 1} rows"
+          if export_ok else f"  export FAILED:\n{log[-1500:]}")
+    ok &= export_ok
+
+    step(5, "Reader's edition: executed reference notebooks rendered to HTML in notebooks/")
+    if skip_reader:
+        print("  skipped (--skip-reader)")
+    else:
+        reader_edition.build(assignments)
+
+    step(6, "Summary")
+    summary(SAMPLE_CLASS, assignments, results, sample_class.STUDENTS)
+    print(f"\nTour finished in {time.perf_counter() - tour_start:.0f} s. Explore the graded class: "
+          f"cd {SAMPLE_CLASS.name} && ../.venv/bin/jupyter lab  (Nbgrader → Formgrader)")
+    return 0 if ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-j", "--workers", type=int, default=2)
+    parser.add_argument("--skip-reader", action="store_true", help="do not rebuild notebooks/")
+    args = parser.parse_args(argv)
     print("== The model and its drift ==")
     show_model_story()
+    return run_tour(args.workers, args.skip_reader)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,0 +1,208 @@
+"""The grading pipeline on the synthetic sample class, with real kernels and real nbgrader.
+
+The class is built and autograded ONCE (module fixture, 2 worker processes)
+in a temporary course folder, then every test reads that run:
+
+* each student's autograded score equals the score predicted from the
+  notebooks' points metadata alone (``sample_class.expected_scores``);
+* the kernel crash is reported by name and reason, and every other submission is graded;
+* the gradebook has exactly one row per submission and per graded cell;
+* a serial (1 worker) grading of the same submissions records the same grades;
+* regrading is idempotent and keeps manual grades and comments;
+* feedback can hide hidden tests and still show each test's outcome and message;
+* grades export to CSV with one row per submission.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from course_tools import feedback, sample_class
+from course_tools.autograde import (_course_id, db_url_for, ensure_venv_on_path, grade_class, gradebook_row_counts,
+                                    read_grades, run_in_worker_many)
+from course_tools.release import available_assignments, differences
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSIGNMENTS = available_assignments(ROOT)
+STUDENTS = sample_class.STUDENTS
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """The sample class in a temporary course, autograded once with 2 workers."""
+    ensure_venv_on_path()
+    course = tmp_path_factory.mktemp("pipeline") / "course"
+    sample_class.make_course(course, ROOT, ASSIGNMENTS, progress=None)
+    sample_class.write_class(course, ROOT, ASSIGNMENTS, progress=None)
+    results = grade_class(course, ASSIGNMENTS, workers=2, progress=None)
+    return {"course": course, "results": results, "grades": read_grades(course),
+            "expected": sample_class.expected_scores(ROOT, ASSIGNMENTS)}
+
+
+def auto_scores(record: dict) -> dict[str, float | None]:
+    return {name: cell.get("auto_score") for name, cell in record["cells"].items() if "max_score" in cell}
+
+
+def test_generated_release_matches_the_committed_release(graded):
+    problems = []
+    for assignment in ASSIGNMENTS:
+        committed = ROOT / "release" / assignment
+        if not committed.is_dir():
+            problems.append(f"release/{assignment} is missing")
+            continue
+        problems += differences(graded["course"] / "release" / assignment, committed)
+    assert not problems, "release/ is out of sync with source/ (run `make release`):\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_sample_class_scores_equal_the_prediction_from_metadata(graded, student):
+    wrong = []
+    for assignment in ASSIGNMENTS:
+        expected = graded["expected"][(student, assignment)]
+        if expected is None:
+            continue  # the kernel dies: see test_crashed_kernel_is_reported_and_the_class_goes_on
+        record = graded["grades"].get((assignment, student))
+        if record is None:
+            wrong.append(f"{assignment}: no grades recorded")
+            continue
+        scores = auto_scores(record)
+        actual = sum(v or 0 for v in scores.values())
+        if abs(actual - expected) > 1e-9:
+            lost = sorted(name for name, v in scores.items() if not v)
+            wrong.append(f"{assignment}: autograded {actual:g}, predicted {expected:g} (cells scoring 0: {lost})")
+    assert not wrong, f"{student}:\n" + "\n".join(wrong)
+
+
+def test_expected_scores_tell_the_students_apart(graded):
+    """The prediction itself: cheats and edits earn nothing, deletions and warnings cost nothing."""
+    course = sample_class.read_course(ROOT, ASSIGNMENTS)
+    for assignment, info in course.items():
+        score = {s: graded["expected"][(s, assignment)] for s in STUDENTS}
+        full = info.auto_max_score
+        assert score["perfect"] == full > 0
+        assert score["blank"] == score["always_equal_cheat"] == score["edited_tests"] == 0
+        assert score["deleted_tests"] == score["honest_warnings"] == full
+        assert 0 < score["partial"] < full
+    loop_assignment, _ = sample_class.loop_target(course)
+    assert graded["expected"][("infinite_loop", loop_assignment)] < course[loop_assignment].auto_max_score
+
+
+def test_crashed_kernel_is_reported_and_the_class_goes_on(graded):
+    results = {(r.assignment, r.student): r for r in graded["results"]}
+    assert len(results) == len(STUDENTS) * len(ASSIGNMENTS), "some submissions were never attempted"
+    crashed = [key for key, r in results.items() if not r.ok]
+    crash_assignment, _ = sample_class.crash_target(sample_class.read_course(ROOT, ASSIGNMENTS))
+    assert crashed == [(crash_assignment, "kernel_crash")], f"not graded: {crashed}"
+    reason = results[(crash_assignment, "kernel_crash")].reason
+    assert "kernel died" in reason, reason
+    assert "kernel_crash" in results[(crash_assignment, "kernel_crash")].line()
+    for (assignment, student), result in results.items():
+        if result.ok:
+            assert (assignment, student) in graded["grades"], f"{student}/{assignment} graded but not in the gradebook"
+
+
+def test_infinite_loop_costs_only_the_cells_it_blocks(graded):
+    course = sample_class.read_course(ROOT, ASSIGNMENTS)
+    loop_assignment, function = sample_class.loop_target(course)
+    result = next(r for r in graded["results"] if (r.assignment, r.student) == (loop_assignment, "infinite_loop"))
+    assert result.ok and any("time limit" in note for note in result.notes), result.line()
+    blocked = course[loop_assignment].cells_using(function)
+    assert result.seconds < blocked * 20 + 120, f"took {result.seconds:.0f} s for {blocked} blocked cell(s)"
+
+
+def test_gradebook_has_one_row_per_submission_and_cell(graded):
+    counts = gradebook_row_counts(graded["course"])
+    course = sample_class.read_course(ROOT, ASSIGNMENTS)
+    cells = sum(len(info.tests) + len(info.written) for info in course.values())
+    assert counts["student"] == len(STUDENTS)
+    assert counts["submitted_assignment"] == len(STUDENTS) * len(ASSIGNMENTS)
+    assert counts["submitted_notebook"] == len(STUDENTS) * len(ASSIGNMENTS)
+    assert counts["grade"] == len(STUDENTS) * cells
+    assert counts["duplicate_grades"] == counts["duplicate_submissions"] == 0
+
+
+def test_serial_grading_records_the_same_grades(graded, tmp_path):
+    """One worker, one submission after another, on a copy of the same submissions (one assignment, to save time)."""
+    assignment = ASSIGNMENTS[0]
+    students = ["perfect", "partial", "always_equal_cheat", "kernel_crash", "deleted_tests", "honest_warnings"]
+    course = tmp_path / "serial"
+    sample_class.make_course(course, ROOT, [assignment], progress=None)  # a fresh gradebook
+    shutil.copytree(graded["course"] / "submitted", course / "submitted")
+    results = grade_class(course, [assignment], students=students, workers=1, progress=None)
+    assert [r.student for r in results if not r.ok] == (["kernel_crash"] if assignment == sample_class.crash_target(
+        sample_class.read_course(ROOT, ASSIGNMENTS))[0] else [])
+    serial = read_grades(course)
+    for student in students:
+        key = (assignment, student)
+        assert auto_scores(serial[key]) == auto_scores(graded["grades"][key]), f"{student}: serial != parallel"
+
+
+def test_regrading_is_idempotent_and_keeps_manual_grades(graded, tmp_path):
+    from nbgrader.api import Gradebook
+
+    course = tmp_path / "regrade"
+    shutil.copytree(graded["course"], course)
+    assignment = ASSIGNMENTS[0]
+    before = read_grades(course)[(assignment, "perfect")]
+    rows_before = gradebook_row_counts(course)
+    info = sample_class.read_course(ROOT, [assignment])[assignment]
+    test_cell = next(iter(info.tests))
+    with Gradebook(db_url_for(course), _course_id(course)) as gb:  # what a grader does in formgrader
+        for grade in gb.find_submission_notebook(assignment, assignment, "perfect").grades:
+            if grade.name == test_cell:
+                grade.manual_score = 0.5
+        for comment in gb.find_submission_notebook(assignment, assignment, "perfect").comments:
+            comment.manual_comment = f"manual note on {comment.name}"
+        gb.db.commit()
+    results = grade_class(course, [assignment], students=["perfect", "partial"], workers=2, progress=None)
+    assert all(r.ok for r in results)
+    after = read_grades(course)[(assignment, "perfect")]
+    assert auto_scores(after) == auto_scores(before), "regrading changed autograded scores"
+    assert after["cells"][test_cell]["manual_score"] == 0.5, "regrading lost a manual grade"
+    assert after["cells"][test_cell]["score"] == 0.5
+    comments = {name: cell.get("manual_comment") for name, cell in after["cells"].items() if "manual_comment" in cell}
+    assert comments and all(text == f"manual note on {name}" for name, text in comments.items()), comments
+    assert auto_scores(read_grades(course)[(assignment, "partial")]) == auto_scores(graded["grades"][(assignment, "partial")])
+    assert gradebook_row_counts(course) == rows_before, "regrading added or lost gradebook rows"
+
+
+def _visible_text(page: str) -> str:
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))
+    return "\n".join(" ".join(line.split()) for line in text.splitlines())
+
+
+def test_feedback_can_hide_hidden_tests_but_keeps_outcomes(graded):
+    course, assignment = graded["course"], ASSIGNMENTS[0]
+    hidden_lines = set()
+    info = sample_class.read_course(ROOT, [assignment])[assignment]
+    for test in info.tests.values():
+        if "### BEGIN HIDDEN TESTS" in test["source"]:
+            region = test["source"].split("### BEGIN HIDDEN TESTS", 1)[1].split("### END HIDDEN TESTS", 1)[0]
+            hidden_lines |= {" ".join(l.split()) for l in region.splitlines() if len(l.strip()) >= 16}
+    assert hidden_lines
+    assert feedback.generate(course, [assignment], hide_hidden_tests=True, progress=None) == {assignment: True}
+    page = (course / "feedback" / "partial" / assignment / f"{assignment}.html").read_text(encoding="utf-8")
+    text = _visible_text(page)
+    shown = [line for line in hidden_lines if line in text]
+    assert not shown, f"hidden test code in feedback: {shown[:5]}"
+    assert feedback.HIDDEN_PLACEHOLDER.split("(")[1][:12] in text
+    scores = re.findall(r"Score: ([\d.]+) / ([\d.]+)", text)
+    assert len(scores) >= len(info.tests), "feedback no longer shows each test cell's score"
+    assert any(float(s) == 0 for s, _ in scores) and any(float(s) == float(m) > 0 for s, m in scores)
+    # nbgrader's default shows them, which is why the option exists
+    assert feedback.generate(course, [assignment], hide_hidden_tests=False, progress=None) == {assignment: True}
+    text = _visible_text((course / "feedback" / "partial" / assignment / f"{assignment}.html").read_text(encoding="utf-8"))
+    assert any(line in text for line in hidden_lines)
+
+
+def test_grades_export_to_csv(graded, tmp_path):
+    target = tmp_path / "grades.csv"
+    ((ok, log),) = run_in_worker_many([("export", [f"--to={target}"])], graded["course"])
+    assert ok, log[-2000:]
+    rows = target.read_text(encoding="utf-8").splitlines()
+    assert len(rows) - 1 == len(STUDENTS) * len(ASSIGNMENTS), rows[:3]

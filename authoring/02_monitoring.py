@@ -150,6 +150,7 @@ WILSON = [
         root = math.sqrt(max(0.0, b * b - 4.0 * a * c))
         return (max(0.0, (b - root) / (2.0 * a)), min(1.0, (b + root) / (2.0 * a)))
 
+    check_type(wilson_interval(1, 2), tuple, "wilson_interval(1, 2)")
     ### BEGIN HIDDEN TESTS
     for k, n, z in [(0, 1, 1.96), (1, 1, 1.96), (3, 7, 1.96), (1, 1000, 1.96), (999, 1000, 1.96),
                     (617, 1000, 1.96), (4, 10, 2.576), (3, 20, 1.0), (50, 60, 3.0), (2, 5, 1.645)]:
@@ -322,6 +323,7 @@ ZTEST = [
     def _phi(x):
         return 0.5 * math.erfc(-x / math.sqrt(2.0))
 
+    check_type(two_proportion_z_test(1, 2, 1, 2), tuple, "two_proportion_z_test(1, 2, 1, 2)")
     ### BEGIN HIDDEN TESTS
     # Unequal sizes: 30/50 vs 45/150. Pooled p = 75/200 = 0.375; the unpooled standard error differs.
     z_expected = (45 / 150 - 30 / 50) / math.sqrt(0.375 * 0.625 * (1 / 50 + 1 / 150))
@@ -480,6 +482,7 @@ DETECT = [
     def _window(n, correct, confidence=0.6, p95=60.0):
         return {"n": n, "correct": correct, "mean_confidence": confidence, "p95_latency_ms": p95}
 
+    check_type(detect_degradation(_window(100, 60), _window(100, 60), _policy()), list, "detect_degradation(...)")
     ### BEGIN HIDDEN TESTS
     # Significant but too small: 0.60 -> 0.58 on 100,000 each (z about -9) is below min_drop 0.05.
     found = _by_metric(detect_degradation(_window(100_000, 60_000), _window(100_000, 58_000), _policy()), "tiny drop")
@@ -633,6 +636,7 @@ PSI = [
     '''),
     tests("test_population_stability_index_hidden", 6, '''
     """Check population_stability_index: the eps floor, scale invariance, symmetry, eps argument, errors."""
+    check_type(population_stability_index([1, 1], [1, 1]), float, "population_stability_index([1, 1], [1, 1])")
     ### BEGIN HIDDEN TESTS
     # A zero count: e = (1, 0) -> (1, 1e-4) after the floor; a = (0.5, 0.5).
     expected = (0.5 - 1.0) * math.log(0.5 / 1.0) + (0.5 - 1e-4) * math.log(0.5 / 1e-4)
@@ -817,6 +821,7 @@ ROLLING = [
     '''),
     tests("test_RollingMonitor_hidden", 9, '''
     """Check RollingMonitor: exact window bounds, no labels, the 5% boundary, independence and types."""
+    check_type(RollingMonitor(window=2).health(), dict, "health() of a fresh monitor")
     ### BEGIN HIDDEN TESTS
     monitor = RollingMonitor(window=3)
     for conf, lat, correct in [(0.1, 100.0, False), (0.2, 200.0, False), (0.3, 1.0, True), (0.5, 2.0, True), (0.7, 3.0, False)]:
@@ -974,6 +979,7 @@ ALERTS = [
     '''),
     tests("test_AlertManager_hidden", 12, '''
     """Check AlertManager: streak resets, cooldown boundaries, sorted output, independence and types."""
+    check_type(AlertManager().update(0, set()), list, "AlertManager().update(0, set())")
     ### BEGIN HIDDEN TESTS
     # A gap resets the streak: fire, fire, gap, fire, fire never reaches 3 in a row.
     manager = AlertManager(cooldown=10, consecutive=3)
@@ -1250,32 +1256,33 @@ WRITTEN = [
     markdown("""
     ## 7. Written answer (15 points, graded by hand)
 
-    The original exercise raised an alert when accuracy on the last **10 examples** was **15% lower** than the
-    baseline. Explain, **with numbers**, why such a drop is not evidence that the model degraded. Use what you
-    built: the standard deviation of an accuracy measured on 10 examples, a Wilson interval, a z-test or p-value,
-    and how much data a 15-point drop would actually need. Then say what a monitor should do instead when it has
-    only 10 labels. Aim for one or two paragraphs; numbers computed in a scratch cell are welcome.
+    Write your answer in the next cell (double-click it to edit). Numbers computed in a scratch code cell of your
+    own are welcome; a grader reads this answer by hand.
     """),
     written("why_ten_examples_are_not_evidence", 15, """
-    YOUR ANSWER HERE
+    **Question (15 points).** The original exercise raised an alert when accuracy on the last **10 examples** was
+    **15% lower** than the baseline. Explain, **with numbers**, why such a drop is not evidence that the model
+    degraded. Use what you built: the standard deviation of an accuracy measured on 10 examples, a Wilson
+    interval, a z-test or p-value, and how much data a 15-point drop would actually need. Then say what a monitor
+    should do instead when it has only 10 labels. Aim for one or two paragraphs.
 
     ### BEGIN SOLUTION
     **Model answer.** Our model's accuracy is about 0.62. On 10 examples the number of correct answers is
     binomial(10, 0.62): its standard deviation is `sqrt(0.62 · 0.38 / 10) ≈ 0.15`, so a 15-point drop (0.62 → 0.47,
     i.e. 4 or 5 right out of 10 instead of 6) is a one-standard-deviation wobble. Chance alone gives 4 or fewer
-    right out of 10 with probability about 0.16 — roughly one check in six would raise the alert on a model that
+    right out of 10 with probability about 0.14 — roughly one check in seven would raise the alert on a model that
     never changed (the sampling plot above shows it). The 95% Wilson interval for 5/10 is (0.24, 0.76), which
     contains the baseline 0.62 with room to spare. A one-sided pooled z-test of 5/10 against 617/1000 gives
-    z ≈ -0.74, p ≈ 0.23 (4/10: z ≈ -1.4, p ≈ 0.08): nowhere near a 1% or 5% significance level. To detect a real
+    z ≈ -0.76, p ≈ 0.22 (4/10: z ≈ -1.40, p ≈ 0.08): nowhere near a 1% or 5% significance level. To detect a real
     15-point drop (0.62 → 0.47) reliably (two-sided alpha 0.05, power 0.8) needs about 170 labelled examples per
-    group; detecting a 5-point drop needs well over a thousand. With only 10 labels a monitor should say
+    group (172 by the usual formula); detecting a 5-point drop needs about 1500. With only 10 labels a monitor should say
     "not enough data" (an info state, not an alert), keep collecting labels in a window, and alert only when the
     drop is both larger than a minimum effect that matters and statistically significant — ideally sustained over
     several consecutive checks so one unlucky window does not page anyone.
 
     **Rubric (15 points).**
     - 4 pts — quantifies the noise of a 10-example accuracy: standard deviation ≈ 0.15 (or a binomial
-      probability, e.g. P(≤ 4/10 | p = 0.62) ≈ 0.16, or the fraction of random 10-samples that look 15 points
+      probability, e.g. P(≤ 4/10 | p = 0.62) ≈ 0.14, or the fraction of random 10-samples that look 15 points
       worse). 2 pts if noise is mentioned only qualitatively.
     - 4 pts — a correct interval or test with numbers: Wilson interval for ~5/10 about (0.24, 0.76) containing the
       baseline, or a z-test / p-value (p ≈ 0.1–0.25, far above alpha). 2 pts if the method is right but the numbers

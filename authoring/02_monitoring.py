@@ -58,6 +58,7 @@ INTRO = [
     from nextword import Feedback, ProductionStream, default_vocabulary, encode_examples, make_examples, pretrained_model
 
     VOCAB = default_vocabulary()
+    print("loading the pretrained model (trains in about a second) ...", flush=True)
     MODEL = pretrained_model(seed=0)  # the deployed model: trained on regime A, deterministic
     print(f"vocabulary: {len(VOCAB)} words; model: {MODEL}")
     """),
@@ -192,8 +193,10 @@ WILSON = [
     dot is one measured accuracy with its 95% Wilson interval; the solid line is the model's accuracy on all
     10,000 examples, the dashed line is a "15 points worse" threshold like the original exercise's.
 
-    Expect the 10-example dots to spread over roughly 0.3 – 0.9, a good share of them below the dashed line, with
-    intervals as wide as the spread; the 1000-example dots stay within about ±0.03 of the truth.
+    Expect the 10-example dots to spread over roughly 0.3 – 0.9, with intervals as wide as the spread, while the
+    1000-example dots stay within about ±0.03 of the truth. The numbers printed below count, over many more random
+    samples, how often chance alone looks "15 points worse": about one 10-example sample in seven, never a
+    1000-example one.
     """),
     code("""
     def correctness(model, examples):
@@ -224,7 +227,12 @@ WILSON = [
     ax.legend(loc="lower right", fontsize=8)
     plt.show()
     plt.close(fig)
-    print(f"samples that look '15 points worse' by chance alone: {below[10]}/40 of n=10, {below[1000]}/40 of n=1000")
+    print(f"plotted samples that look '15 points worse' by chance alone: {below[10]}/40 of n=10, {below[1000]}/40 of n=1000")
+    for size, count in [(10, 10_000), (1000, 2_000)]:
+        accuracies = POOL[rng.integers(0, len(POOL), (count, size))].mean(axis=1)
+        share = float(np.mean(accuracies <= TRUE_ACCURACY - 0.15))
+        print(f"{count:,} more random samples of n={size}: {share:.1%} look 15 points worse, "
+              f"standard deviation of the measured accuracy {accuracies.std():.3f}")
     """),
 ]
 
@@ -1172,6 +1180,7 @@ PRODUCTION = [
         return (f"detection delay {delay}; false alarms before the drift: {result['false_alarms']}; "
                 f"alerts on the drift-free stream: {result['quiet_false_alarms']}")
 
+    print("replaying the drifting and the drift-free stream ...", flush=True)
     reference_result = evaluate_policy(**REFERENCE)
     fig, ax = plt.subplots(figsize=(10, 3.8))
     plot_timeline(reference_result, f"reference policy {REFERENCE}", ax)
@@ -1227,6 +1236,7 @@ PRODUCTION = [
     code("""
     # The static view: sweep alpha for the reference settings and for a deliberately eager policy.
     alphas = [0.001, 0.01, 0.05, 0.2]
+    print(f"sweeping alpha over {alphas} for two policies (16 replays) ...", flush=True)
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
     for settings, style in [(dict(window=300, min_drop=0.05, consecutive=3), "o-"),
                             (dict(window=100, min_drop=0.0, consecutive=1), "s--")]:

@@ -36,7 +36,8 @@ INTRO = [
     (6 points). Each function has *visible* tests you can run now, and **hidden tests** that run only
     when your work is graded: passing the visible tests does not prove that an answer is right, so
     read each statement carefully and test the edge cases yourself. Keep the names and signatures
-    exactly as given. Do not add cells between a solution and its tests that redefine provided names.
+    exactly as given, and do not redefine the names that the locked cells provide (`check_equal`,
+    `FakeModel`, `table_model`, ...): the tests use them.
     """),
     code("""
     import math
@@ -483,7 +484,8 @@ SUITE = [
     ### Exercise 3 (5 points): `run_test_suite(model, suite, vocab) -> dict`
 
     Return `{"passed": int, "failed": int, "errors": int, "details": [...]}` with one detail dict per
-    case, in order: `{"name": ..., "kind": ..., "passed": bool, "reason": str}`.
+    case, in order: `{"name": ..., "kind": ..., "passed": bool, "reason": str}`, with `name` and `kind`
+    copied from the case as given (even an unknown kind).
 
     * MFT and INV predictions go through `safe_predict` (so an empty context predicts `vocab.unk`).
     * DIR compares `model.word_probability(normalized context, word)` with the same for `changed`
@@ -1248,9 +1250,9 @@ CALIBRATION = [
     plt.show()
     """),
     markdown("""
-    The typo slice falls to the `<unk>` row of the model: normalization maps the typo to `<unk>`
-    and the model has little to say after `<unk>`. The "best" predictor for that slice looks high only
-    because it is computed on the slice itself; the model never saw `<unk>` in training. This is what
+    The typo slice falls to the `<unk>` row of the model: normalization maps the typo to `<unk>`.
+    Its ceiling is low too (once the last word is lost, little can be predicted), but the model is
+    far below even that ceiling, because it never saw `<unk>` as a last word in training. This is what
     per-slice evaluation is for: the overall accuracy above hides it, because the grammar never
     produces typos. A fix (spelling correction, or training with `<unk>` noise) is a product decision,
     and now it is an informed one.
@@ -1283,11 +1285,13 @@ CLOSING = [
 
     ## 7. Written answers (graded by hand)
     """),
-    written("testing_across_modalities", 3, """
+    markdown("""
     **Question 1 (3 points).** How would you test a **vision** model, an **NLP** model and a **tabular**
     model differently? For each, name the input edge cases, one invariance and one directional test
     you would write, and the slices you would evaluate on. Say what stays the same for all three.
-
+    Write your answer in the next cell.
+    """),
+    written("testing_across_modalities", 3, """
     ### BEGIN SOLUTION
     *Model answer.*
     **Vision.** Edge cases: wrong shape or channel order, grayscale vs RGB, 0-255 vs 0-1 scaling, tiny or huge images,
@@ -1314,12 +1318,13 @@ CLOSING = [
       calibration, baselines or slices). Half a point if only one of the two.
     ### END SOLUTION
     """),
-    written("metrics_for_this_model", 3, """
+    markdown("""
     **Question 2 (3 points).** Which metrics matter most for *this* next-word model and why? Use the
     numbers you computed above (accuracy against the best last-word predictor, top-3 accuracy, mean
     confidence, ECE, slices) and say which metric you would watch in production and what threshold
-    would worry you.
-
+    would worry you. Write your answer in the next cell.
+    """),
+    written("metrics_for_this_model", 3, """
     ### BEGIN SOLUTION
     *Model answer.* Accuracy alone is misleading: the grammar is stochastic, so even a perfect last-word predictor
     is right only about 62% of the time on regime A. The useful accuracy number is the **gap to that ceiling**

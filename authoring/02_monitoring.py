@@ -152,6 +152,7 @@ WILSON = [
         return (max(0.0, (b - root) / (2.0 * a)), min(1.0, (b + root) / (2.0 * a)))
 
     check_type(wilson_interval(1, 2), tuple, "wilson_interval(1, 2)")
+    # The hidden tests below run when your work is graded.
     ### BEGIN HIDDEN TESTS
     for k, n, z in [(0, 1, 1.96), (1, 1, 1.96), (3, 7, 1.96), (1, 1000, 1.96), (999, 1000, 1.96),
                     (617, 1000, 1.96), (4, 10, 2.576), (3, 20, 1.0), (50, 60, 3.0), (2, 5, 1.645)]:
@@ -182,8 +183,8 @@ WILSON = [
             pass
         else:
             raise AssertionError(f"wilson_interval{bad} should raise ValueError (need 0 <= k <= n)")
+    print("wilson_interval: hidden tests passed")
     ### END HIDDEN TESTS
-    print("wilson_interval: tests passed")
     '''),
     markdown("""
     ### Seeing the noise
@@ -332,6 +333,7 @@ ZTEST = [
         return 0.5 * math.erfc(-x / math.sqrt(2.0))
 
     check_type(two_proportion_z_test(1, 2, 1, 2), tuple, "two_proportion_z_test(1, 2, 1, 2)")
+    # The hidden tests below run when your work is graded.
     ### BEGIN HIDDEN TESTS
     # Unequal sizes: 30/50 vs 45/150. Pooled p = 75/200 = 0.375; the unpooled standard error differs.
     z_expected = (45 / 150 - 30 / 50) / math.sqrt(0.375 * 0.625 * (1 / 50 + 1 / 150))
@@ -363,8 +365,8 @@ ZTEST = [
         for alternative in ("two-sided", "less", "greater"):
             check_equal(two_proportion_z_test(*args, alternative=alternative), (0.0, 1.0),
                         f"zero pooled variance {args} ({alternative})")
+    print("two_proportion_z_test: hidden tests passed")
     ### END HIDDEN TESTS
-    print("two_proportion_z_test: tests passed")
     '''),
 ]
 
@@ -491,6 +493,7 @@ DETECT = [
         return {"n": n, "correct": correct, "mean_confidence": confidence, "p95_latency_ms": p95}
 
     check_type(detect_degradation(_window(100, 60), _window(100, 60), _policy()), list, "detect_degradation(...)")
+    # The hidden tests below run when your work is graded.
     ### BEGIN HIDDEN TESTS
     # Significant but too small: 0.60 -> 0.58 on 100,000 each (z about -9) is below min_drop 0.05.
     found = _by_metric(detect_degradation(_window(100_000, 60_000), _window(100_000, 58_000), _policy()), "tiny drop")
@@ -533,8 +536,8 @@ DETECT = [
     copies = (dict(base), dict(cur), dict(pol))
     detect_degradation(base, cur, pol)
     check_equal((base, cur, pol), copies, "detect_degradation must not modify its inputs")
+    print("detect_degradation: hidden tests passed")
     ### END HIDDEN TESTS
-    print("detect_degradation: tests passed")
     '''),
     markdown("""
     ### Latency: the mean hides what users feel
@@ -645,6 +648,7 @@ PSI = [
     tests("test_population_stability_index_hidden", 6, '''
     """Check population_stability_index: the eps floor, scale invariance, symmetry, eps argument, errors."""
     check_type(population_stability_index([1, 1], [1, 1]), float, "population_stability_index([1, 1], [1, 1])")
+    # The hidden tests below run when your work is graded.
     ### BEGIN HIDDEN TESTS
     # A zero count: e = (1, 0) -> (1, 1e-4) after the floor; a = (0.5, 0.5).
     expected = (0.5 - 1.0) * math.log(0.5 / 1.0) + (0.5 - 1e-4) * math.log(0.5 / 1e-4)
@@ -673,8 +677,8 @@ PSI = [
             pass
         else:
             raise AssertionError(f"population_stability_index{bad} should raise ValueError")
+    print("population_stability_index: hidden tests passed")
     ### END HIDDEN TESTS
-    print("population_stability_index: tests passed")
     '''),
     markdown("""
     ### PSI on the production stream
@@ -830,6 +834,7 @@ ROLLING = [
     tests("test_RollingMonitor_hidden", 9, '''
     """Check RollingMonitor: exact window bounds, no labels, the 5% boundary, independence and types."""
     check_type(RollingMonitor(window=2).health(), dict, "health() of a fresh monitor")
+    # The hidden tests below run when your work is graded.
     ### BEGIN HIDDEN TESTS
     monitor = RollingMonitor(window=3)
     for conf, lat, correct in [(0.1, 100.0, False), (0.2, 200.0, False), (0.3, 1.0, True), (0.5, 2.0, True), (0.7, 3.0, False)]:
@@ -879,8 +884,8 @@ ROLLING = [
     one.record(0.9, 7.0, correct=True)
     check_equal(one.health(), {"n": 1, "accuracy": 1.0, "mean_confidence": 0.9, "p95_latency_ms": 7.0,
                                "error_rate": 0.0, "status": "healthy"}, "health() with window=1")
+    print("RollingMonitor: hidden tests passed")
     ### END HIDDEN TESTS
-    print("RollingMonitor: tests passed")
     '''),
 ]
 
@@ -988,6 +993,7 @@ ALERTS = [
     tests("test_AlertManager_hidden", 12, '''
     """Check AlertManager: streak resets, cooldown boundaries, sorted output, independence and types."""
     check_type(AlertManager().update(0, set()), list, "AlertManager().update(0, set())")
+    # The hidden tests below run when your work is graded.
     ### BEGIN HIDDEN TESTS
     # A gap resets the streak: fire, fire, gap, fire, fire never reaches 3 in a row.
     manager = AlertManager(cooldown=10, consecutive=3)
@@ -1042,8 +1048,8 @@ ALERTS = [
     manager.update(3, set())
     manager.update(4, {"r"})
     check_equal(manager.update(5, {"r"}), ["r"], "cooldown=0: a new incident after a gap is raised again")
+    print("AlertManager: hidden tests passed")
     ### END HIDDEN TESTS
-    print("AlertManager: tests passed")
     '''),
 ]
 

@@ -489,7 +489,8 @@ SUITE = [
 
     * MFT and INV predictions go through `safe_predict` (so an empty context predicts `vocab.unk`).
     * DIR compares `model.word_probability(normalized context, word)` with the same for `changed`
-      (both contexts normalized); equal probabilities are *not* a move, so the case fails.
+      (both contexts normalized); equal probabilities are *not* a move, so the case fails. A context
+      that is empty after normalizing has no probability (`word_probability` raises): an error.
     * A case that raises (a missing key, a direction other than `"up"`/`"down"`, a model error) or has
       an unknown kind counts in `errors`, never in `passed` or `failed`; its detail has `passed: False`
       and a reason that names the error. One bad case must not stop the others.
@@ -670,6 +671,7 @@ SUITE = [
         _hint = {"m3": " (MFT predictions go through safe_predict: an empty context predicts <unk>)",
                  "d3": " (equal probabilities are not a move: use strict > and <, and normalize ' B' to 'b')",
                  "d4": " (normalize 'zzz' to <unk> before asking word_probability)",
+                 "x3": " (an empty normalized context makes word_probability raise: the case is an error)",
                  "i1": " (normalize both contexts)", "m2": " (normalize ' A ' to 'a')"}.get(_name, "")
         check_equal(_d.get("passed"), _flag, f"details[{_i}]['passed'] of case {_name}{_hint}")
     check_equal([_r["passed"], _r["failed"], _r["errors"]], [5, 4, 4],

@@ -633,3 +633,142 @@ MUTANTS = {
     "evaluate": EVALUATE,
     "expected_calibration_error": EXPECTED_CALIBRATION_ERROR,
 }
+
+# Correct implementations written differently from the reference: each must keep every point,
+# so the hidden tests judge the contract, not the reference's particular way of meeting it.
+ALTERNATIVES = {
+    "normalize_context": {
+        "comprehensions": _src('''
+            def normalize_context(context, vocab, max_len=None):
+                if any(type(item) is not str and not isinstance(item, str) for item in context):
+                    raise TypeError("every word must be a str")
+                stripped = [item.strip().lower() for item in context]
+                words = [w if w in vocab.words else vocab.unk for w in stripped if w != ""]
+                if max_len is None:
+                    return words
+                return words[len(words) - max_len:] if 0 < max_len < len(words) else (words if max_len else [])
+        '''),
+    },
+    "safe_predict": {
+        "range_check_and_no_clip": _src('''
+            def safe_predict(model, context, vocab):
+                try:
+                    words = normalize_context(context, vocab)
+                except TypeError:
+                    return vocab.unk, 0.0
+                if len(words) == 0:
+                    return vocab.unk, 0.0
+                try:
+                    word, confidence = model.predict(words)
+                    confidence = float(confidence)
+                except Exception:
+                    return vocab.unk, 0.0
+                if not (0.0 <= confidence <= 1.0):
+                    return vocab.unk, 0.0
+                return word, confidence
+        '''),
+    },
+    "run_test_suite": {
+        "dispatch_table": _src('''
+            def run_test_suite(model, suite, vocab):
+                if not suite:
+                    raise ValueError("empty suite")
+
+                def mft(case):
+                    word, _ = safe_predict(model, case["context"], vocab)
+                    return word in case["expected"], f"got {word}"
+
+                def inv(case):
+                    a = safe_predict(model, case["context"], vocab)[0]
+                    b = safe_predict(model, case["perturbed"], vocab)[0]
+                    return a == b, f"{a} vs {b}"
+
+                def dir_(case):
+                    sign = {"up": 1, "down": -1}[case["direction"]]
+                    before, after = (normalize_context(case[key], vocab) for key in ("context", "changed"))
+                    if not before or not after:
+                        raise ValueError("empty context")
+                    delta = model.word_probability(after, case["word"]) - model.word_probability(before, case["word"])
+                    return sign * delta > 0, f"delta {delta}"
+
+                runners = {"mft": mft, "inv": inv, "dir": dir_}
+                result = {"passed": 0, "failed": 0, "errors": 0, "details": []}
+                for case in suite:
+                    detail = {"name": case.get("name"), "kind": case.get("kind"), "passed": False, "reason": ""}
+                    try:
+                        ok, detail["reason"] = runners[case.get("kind")](case)
+                    except Exception as exc:
+                        result["errors"] += 1
+                        detail["reason"] = repr(exc)
+                    else:
+                        detail["passed"] = bool(ok)
+                        result["passed" if ok else "failed"] += 1
+                    result["details"].append(detail)
+                return result
+        '''),
+    },
+    "gradient_check": {
+        "nditer_and_recomputed_gradients": _src('''
+            def gradient_check(model, word_ids, target_ids, eps=1e-5):
+                worst = 0.0
+                for name in sorted(model.params):
+                    values = model.params[name]
+                    it = np.nditer(values, flags=["multi_index"])
+                    for _ in it:
+                        i = it.multi_index
+                        saved = values[i].copy()
+                        values[i] = saved + eps
+                        up = model.loss(word_ids, target_ids)
+                        values[i] = saved - eps
+                        down = model.loss(word_ids, target_ids)
+                        values[i] = saved
+                        n = (up - down) / (2 * eps)
+                        a = model.gradients(word_ids, target_ids)[name][i]
+                        worst = max(worst, float(abs(a - n) / max(1e-6, abs(a) + abs(n))))
+                return worst
+        '''),
+    },
+    "evaluate": {
+        "per_example_predict": _src('''
+            def evaluate(model, examples, vocab, k=3):
+                if not examples:
+                    raise ValueError("no examples")
+                right = in_top = 0
+                total_confidence = 0.0
+                for context, target in examples:
+                    words = normalize_context(context, vocab)
+                    if not words:
+                        continue
+                    t = target.strip().lower()
+                    t = t if t in vocab else vocab.unk
+                    word, confidence = model.predict(words)
+                    probs = model.predict_proba([vocab.encode(words[-1])])[0]
+                    top = [vocab.decode(int(i)) for i in np.argsort(probs)[::-1][:k]]
+                    right += word == t
+                    in_top += t in top
+                    total_confidence += confidence
+                n = len(examples)
+                return {"n": n, "accuracy": right / n, "top_k_accuracy": in_top / n,
+                        "mean_confidence": total_confidence / n}
+        '''),
+    },
+    "expected_calibration_error": {
+        "pure_python": _src('''
+            def expected_calibration_error(confidences, correct, n_bins=10):
+                confidences, correct = list(confidences), list(correct)
+                if not confidences or len(confidences) != len(correct):
+                    raise ValueError("bad input")
+                bins = {}
+                for c, y in zip(confidences, correct):
+                    b = min(math.floor(float(c) * n_bins), n_bins - 1)
+                    bins.setdefault(b, []).append((float(c), float(bool(y))))
+                total = len(confidences)
+                ece = 0.0
+                for members in bins.values():
+                    acc = sum(y for _, y in members) / len(members)
+                    conf = sum(c for c, _ in members) / len(members)
+                    ece += len(members) / total * abs(acc - conf)
+                return ece
+        '''),
+    },
+}

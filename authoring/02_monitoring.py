@@ -1105,13 +1105,13 @@ PRODUCTION = [
     def run_monitoring(run, baseline, policy, window=300, check_every=30.0, cooldown=600.0, consecutive=3):
         \"\"\"Replay a stream (from `replay`) through a RollingMonitor, detect_degradation and an AlertManager.
 
-        Returns (timeline, raised): timeline is a dict of lists (t, accuracy, p95_latency_ms, n) per check,
-        raised a list of (t, name) alerts.
+        Returns (timeline, raised): timeline is a dict of lists (t, accuracy, p95_latency_ms, n, and the
+        sorted names firing) with one entry per check; raised is the list of (t, name) alerts.
         \"\"\"
         words, confidences, latency = run["word"], run["confidence"], run["latency"]
         monitor = RollingMonitor(window=window)
         manager = AlertManager(cooldown=cooldown, consecutive=consecutive)
-        timeline = {"t": [], "accuracy": [], "p95_latency_ms": [], "n": []}
+        timeline = {"t": [], "accuracy": [], "p95_latency_ms": [], "n": [], "firing": []}
         raised = []
         next_check = check_every
 
@@ -1123,8 +1123,10 @@ PRODUCTION = [
                        "mean_confidence": health["mean_confidence"], "p95_latency_ms": health["p95_latency_ms"]}
             firing = {a["metric"] for a in detect_degradation(baseline, current, policy) if a["severity"] != "info"}
             raised.extend((t, name) for name in manager.update(t, firing))
-            for key in timeline:
-                timeline[key].append(t if key == "t" else health[key])
+            timeline["t"].append(t)
+            for key in ("accuracy", "p95_latency_ms", "n"):
+                timeline[key].append(health[key])
+            timeline["firing"].append(sorted(firing))
 
         for event in run["events"]:  # simulated time moves with the events: nothing sleeps
             while event.t >= next_check:
@@ -1149,6 +1151,8 @@ PRODUCTION = [
     `min_drop = 0.05`, at least 100 labels, 3 consecutive firings, a 10-minute cooldown, and a 150 ms p95 SLO.
     Expect the accuracy alert a few minutes after the drift (the labels themselves arrive about a minute late,
     and the window must fill with post-drift labels), no false alarm, and, on the drift-free stream, no alert at all.
+    Expect also the detector to fire at every check after the drift — dozens of times — and the alert manager to
+    turn all of that into **one** alert: one incident, one page.
     Note that mean confidence barely moves after this drift: the model is just as sure of itself while it is
     wrong, which is why accuracy needs labels.
     """),
@@ -1192,7 +1196,10 @@ PRODUCTION = [
     plot_timeline(reference_result, f"reference policy {REFERENCE}", ax)
     plt.show()
     plt.close(fig)
-    print("alerts raised:", [(round(t), name) for t, name in reference_result["raised"]])
+    checks_firing = sum(1 for names in reference_result["timeline"]["firing"] if names)
+    print(f"the detector fired at {checks_firing} of {len(reference_result['timeline']['t'])} checks; "
+          f"the alert manager raised {len(reference_result['raised'])} alert(s):",
+          [(round(t), name) for t, name in reference_result["raised"]])
     print(describe(reference_result))
     """),
     markdown("""

@@ -132,7 +132,8 @@ INTRO = [
     '''),
     code("""
     vocab = default_vocabulary()
-    model = pretrained_model(seed=0)          # trained on regime A in about a second; deterministic
+    print("training the pretrained model on regime A (about a second) ...", flush=True)
+    model = pretrained_model(seed=0)          # deterministic: the same seed gives the same weights
     print(vocab, "->", len(vocab), "ids, 0 ..", len(vocab) - 1)
     print("id of 'the':", vocab.encode("the"), "| id 0 is", repr(vocab.decode(0)),
           "| unknown words encode to", vocab.encode("teh"))

@@ -211,6 +211,7 @@ print("ReservoirSampler: visible tests passed")
 
 add(tests("test_ReservoirSampler_hidden", 2, '''
 """Check that every item is kept with probability min(1, capacity/seen), old and new alike, and that a seed fixes the sample."""
+check_type(ReservoirSampler(2, seed=0).items, list, "ReservoirSampler(2, seed=0).items")
 ### BEGIN HIDDEN TESTS
 def _reservoir_shares(capacity, n_items, runs):
     kept = [0] * n_items
@@ -243,9 +244,6 @@ for item in range(50):
     two.add(item)
 check_equal(one.items, two.items, "two reservoirs with the same seed and the same items")
 check_type(one.seen, int, "ReservoirSampler.seen")
-snapshot = one.items
-snapshot.append("intruder")
-assert "intruder" not in one.items, "items should be a copy: appending to it changed the reservoir"
 ### END HIDDEN TESTS
 '''))
 
@@ -345,6 +343,7 @@ print("TrainingBuffer: visible tests passed")
 
 add(tests("test_TrainingBuffer_hidden", 2, '''
 """Check the unk target, replay contents, unknown context words, input mutation and the order of training_set()."""
+check_type(TrainingBuffer(VOCAB).add(["the"], "cat"), bool, "TrainingBuffer(VOCAB).add(['the'], 'cat')")
 ### BEGIN HIDDEN TESTS
 buffer = TrainingBuffer(VOCAB, recent_capacity=3, replay_capacity=100, seed=0)
 check_equal(buffer.add(["the"], "<unk>"), False, "add() with target '<unk>' (unk is not a real word: never train to predict it)")
@@ -501,9 +500,10 @@ print("should_retrain: visible tests passed")
 
 add(tests("test_should_retrain_hidden", 1, '''
 """Check boundaries (cooldown, min_new_labels, consecutive, psi are inclusive the right way), rule order and alert filtering."""
-### BEGIN HIDDEN TESTS
 policy = {"cooldown": 100.0, "min_new_labels": 200, "consecutive": 3, "psi_threshold": 0.25}
 state = {"t": 1000.0, "last_retrain_t": None, "new_labels": 500, "alerts": [], "consecutive_degraded": 0, "psi": 0.0}
+check_type(should_retrain(state, policy), tuple, "should_retrain(a stable state, policy)")
+### BEGIN HIDDEN TESTS
 crit = {"metric": "accuracy", "severity": "critical", "message": "drop"}
 warn = {"metric": "accuracy", "severity": "warning", "message": "small drop"}
 lat = {"metric": "latency", "severity": "critical", "message": "slow"}
@@ -656,6 +656,7 @@ print("ModelRegistry: visible tests passed")
 
 add(tests("test_ModelRegistry_hidden", 2, '''
 """Check that the registry stores and hands out independent copies, and that rollback works as a stack."""
+check_type(ModelRegistry().register(BASE_MODEL, {}), int, "ModelRegistry().register(BASE_MODEL, {})")
 ### BEGIN HIDDEN TESTS
 probe = [VOCAB.encode(w) for w in ["the", "cat", "dog", "a"]]
 model = BASE_MODEL.copy()
@@ -775,6 +776,7 @@ print("mcnemar_test: visible tests passed")
 
 add(tests("test_mcnemar_test_hidden", 1, '''
 """Check the two-sided p-value capped at 1, symmetric b/c, plain int/float types and the length check."""
+check_type(mcnemar_test([True], [False]), tuple, "mcnemar_test([True], [False])")
 ### BEGIN HIDDEN TESTS
 check_equal(mcnemar_test([True, True, False, False], [False, False, True, True]), (2, 2, 1.0),
             "b=c=2: 2 * (1+4+6)/16 = 1.375 must be capped at 1.0")
@@ -869,8 +871,9 @@ print("gate_challenger: visible tests passed")
 
 add(tests("test_gate_challenger_hidden", 1, '''
 """Check the non-inferiority margin, the rule order, the champion-as-A convention and the exact keys and types."""
-### BEGIN HIDDEN TESTS
 policy = {"alpha": 0.05, "non_inferiority": 0.02, "min_gain": 0.0}
+check_type(gate_challenger([True, False], [True, False], policy), dict, "gate_challenger(two identical models)")
+### BEGIN HIDDEN TESTS
 champion = [True] * 5 + [False] * 95          # 5/100 right
 challenger = [False] * 5 + [True] * 2 + [False] * 93   # 2/100 right, b=5, c=2, p=0.453
 decision = gate_challenger(champion, challenger, policy)
@@ -951,6 +954,7 @@ print("required_sample_size: visible tests passed")
 
 add(tests("test_required_sample_size_hidden", 1, '''
 """Check other alphas, powers and a negative effect against independently worked values."""
+check_type(required_sample_size(0.3, 0.05), int, "required_sample_size(0.3, 0.05)")
 ### BEGIN HIDDEN TESTS
 def _hand(p1, mde, z_a, z_b):
     p2 = p1 + mde
@@ -1021,7 +1025,7 @@ each arm (model), a Beta posterior over its success rate, starting from the unif
 * `choose() -> int`: draw one sample from `Beta(1 + successes, 1 + failures)` for every arm (use
   `rng = np.random.default_rng(seed)` and `rng.beta`) and return the index of the largest draw (a Python `int`);
 * `update(arm, reward)`: record one success (`reward` true) or failure for `arm`;
-* `counts`: a list with the number of rewards recorded per arm (its pulls).
+* `counts`: the number of pulls per arm (a list of ints; a pull is a `choose()` followed by its `update()`).
 
 Use a bandit for *routing* (earning while learning), and a fixed-size A/B test when you need an
 unbiased *estimate* of the difference: a bandit's data is adaptively collected.
@@ -1099,20 +1103,26 @@ assert 0 <= arm < 3, f"choose() should return an arm in 0..2, got {arm}"
 for _ in range(50):
     router.update(2, True)
     router.update(0, False)
-check_equal([int(c) for c in router.counts], [50, 0, 50], "counts after 50 updates of arm 2 and 50 of arm 0")
 picks = [router.choose() for _ in range(200)]
 assert picks.count(2) > 180, f"after 50 successes of arm 2 (and 50 failures of arm 0) it should be chosen almost always; it was chosen {picks.count(2)} of 200 times"
+paired = ThompsonRouter(2, seed=1)
+for _ in range(40):
+    arm = paired.choose()
+    paired.update(arm, arm == 1)
+counts = [int(c) for c in paired.counts]
+check_equal(sum(counts), 40, "sum of counts after 40 rounds of choose() then update()")
+assert counts[1] > counts[0], f"arm 1 always succeeds and arm 0 always fails, yet counts are {counts}"
 print("ThompsonRouter: visible tests passed")
 '''))
 
 add(tests("test_ThompsonRouter_hidden", 1, '''
 """Check exploration without data, the Beta(1 + s, 1 + f) posterior, and convergence to the best arm on random rewards."""
+check_type(ThompsonRouter(2, seed=0).choose(), int, "ThompsonRouter(2, seed=0).choose()")
 ### BEGIN HIDDEN TESTS
 fresh = ThompsonRouter(4, seed=1)
 first = [fresh.choose() for _ in range(1200)]
 shares = [first.count(a) / 1200 for a in range(4)]
 assert all(0.19 < s < 0.31 for s in shares), f"with no data every arm should be chosen about 1/4 of the time, got shares {shares}"
-check_equal([int(c) for c in fresh.counts], [0, 0, 0, 0], "counts after choose() calls but no update()")
 
 # One success on arm 0, one failure on arm 1: posteriors Beta(2, 1) vs Beta(1, 2); P(draw0 > draw1) = 5/6.
 posterior = ThompsonRouter(2, seed=3)
@@ -1584,6 +1594,7 @@ print("run_capstone: visible tests passed")
 
 add(tests("test_run_capstone_hidden", 3, '''
 """Check other streams and policies: recovery on a noisier stream, a gate that refuses everything, and the never and naive systems."""
+check_type(gated, dict, "run_capstone's result in the visible test above (run that cell first)")
 ### BEGIN HIDDEN TESTS
 noisy = make_capstone_stream(seed=9, label_noise=0.2)
 noisy_gated = run_capstone(noisy, BASE_MODEL, "gated")

@@ -144,3 +144,27 @@ def test_capstone_outcome_is_the_graded_outcome(notebook):
     assert "gated_accuracy >= 0.55" in source
     assert "chall_right >= champ_right" in source
     assert "a gate set must never be trained on" in source
+
+
+@pytest.fixture(scope="module")
+def alternatives_report(tmp_path_factory) -> dict:
+    corpus = tmp_path_factory.mktemp("alternatives") / "alternatives_03.py"
+    corpus.write_text(
+        "import importlib.util\n"
+        f"_spec = importlib.util.spec_from_file_location('m03_continuous_training', {str(MUTANTS)!r})\n"
+        "_module = importlib.util.module_from_spec(_spec)\n"
+        "_spec.loader.exec_module(_module)\n"
+        "MUTANTS = _module.ALTERNATIVES\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(ROOT / "tests" / "notebook_harness.py"), str(NOTEBOOK), str(corpus)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, f"the harness failed:\n{done.stderr[-3000:]}"
+    return json.loads(done.stdout)
+
+
+def test_other_correct_implementations_keep_every_point(alternatives_report):
+    """Hidden tests must judge the contract, not the reference's way of meeting it."""
+    functions = {m["function"] for m in alternatives_report["mutants"]}
+    assert functions == set(GRADED), f"alternatives missing for {set(GRADED) - functions}"
+    losing = {f"{m['function']}.{m['mutant']}": [f["error"][-300:] for f in m["failed"]] or m["setup_error"]
+              for m in alternatives_report["mutants"] if m["points_lost"] > 0 or m["setup_error"]}
+    assert not losing, f"correct alternative implementations lose points: {losing}"

@@ -105,7 +105,6 @@ MUTANTS = {
         "fixed_half_probability": _variant("ReservoirSampler", (
             "        if j < self.capacity:\n            self._items[j] = item",
             "        if self._rng.random() < 0.5:\n            self._items[j % self.capacity] = item")),
-        "items_not_a_copy": _variant("ReservoirSampler", ("return list(self._items)", "return self._items")),
         "seen_only_counted_until_full": _variant("ReservoirSampler", (
             "        self.seen += 1\n        if len(self._items) < self.capacity:\n",
             "        if len(self._items) < self.capacity:\n            self.seen += 1\n")),
@@ -278,9 +277,8 @@ MUTANTS = {
         "reward_swapped": _variant("ThompsonRouter", ("        if reward:\n", "        if not reward:\n")),
         "uniform_random": _variant("ThompsonRouter", (
             "return int(np.argmax(draws))", "return int(self._rng.integers(len(self.counts)))")),
-        "counts_choices_not_rewards": _variant("ThompsonRouter", (
-            "        return int(np.argmax(draws))\n", "        arm = int(np.argmax(draws))\n        self.counts[arm] += 1\n        return arm\n"),
-            ("            self._failures[arm] += 1\n        self.counts[arm] += 1\n", "            self._failures[arm] += 1\n")),
+        "counts_twice_per_pull": _variant("ThompsonRouter", (
+            "        return int(np.argmax(draws))\n", "        arm = int(np.argmax(draws))\n        self.counts[arm] += 1\n        return arm\n")),
         "numpy_integer_arm": _variant("ThompsonRouter", ("return int(np.argmax(draws))", "return np.argmax(draws)")),
         "prior_beta_2_2": _variant("ThompsonRouter", (
             "draws = self._rng.beta(1.0 + self._successes, 1.0 + self._failures)",
@@ -320,5 +318,163 @@ MUTANTS = {
                 return _EqDict(_real_run_capstone(stream, base_model, system, policy))
         '''),
         "cheat_patched_comparisons": PATCH_COMPARISONS + _variant("run_capstone", ('if system == "naive" or decision["promote"]:', "if True:")),
+    },
+}
+
+
+# Correct implementations written differently from the reference: every one must keep every point.
+# Hidden tests must judge the contract, not the reference's way of meeting it.
+ALTERNATIVES = {
+    "ReservoirSampler": {
+        "probability_then_slot": dedent('''
+            class ReservoirSampler:
+                def __init__(self, capacity, seed=0):
+                    self.capacity = capacity
+                    self.rng = np.random.default_rng(seed)
+                    self.items = []          # a plain attribute: the contract only asks for a list
+                    self.seen = 0
+                def add(self, item):
+                    self.seen = self.seen + 1
+                    if len(self.items) < self.capacity:
+                        self.items.append(item)
+                    elif self.rng.random() < self.capacity / self.seen:
+                        self.items[int(self.rng.integers(self.capacity))] = item
+        '''),
+    },
+    "TrainingBuffer": {
+        "list_window_and_own_reservoir": dedent('''
+            class TrainingBuffer:
+                def __init__(self, vocab, recent_capacity=500, replay_capacity=500, seed=0):
+                    self.vocab, self.capacity = vocab, recent_capacity
+                    self.window = []
+                    self.reservoir = ReservoirSampler(replay_capacity, seed)
+                def add(self, context, target):
+                    cleaned = normalize_context(list(context), self.vocab)
+                    word = target.strip().lower() if isinstance(target, str) else ""
+                    real_words = set(self.vocab.words[1:])
+                    if len(cleaned) == 0 or word not in real_words:
+                        return False
+                    self.window = (self.window + [(cleaned, word)])[-self.capacity:]
+                    self.reservoir.add((list(cleaned), word))
+                    return True
+                def training_set(self):
+                    return [*self.window, *self.reservoir.items]
+                def __len__(self):
+                    return len(self.window)
+        '''),
+    },
+    "should_retrain": {
+        "rule_table": dedent('''
+            def should_retrain(state, policy):
+                last = state.get("last_retrain_t")
+                rules = [
+                    (last is not None and state["t"] - last < policy["cooldown"], False, "cooldown"),
+                    (state["new_labels"] < policy["min_new_labels"], False, "insufficient data"),
+                    ([a for a in state["alerts"] if (a["metric"], a["severity"]) == ("accuracy", "critical")] != [], True, "accuracy alert"),
+                    (not state["consecutive_degraded"] < policy["consecutive"], True, "sustained degradation"),
+                    (not state["psi"] < policy["psi_threshold"], True, "data drift"),
+                ]
+                for applies, decision, reason in rules:
+                    if applies:
+                        return (decision, reason)
+                return (False, "stable")
+        '''),
+    },
+    "ModelRegistry": {
+        "deepcopy_and_log": dedent('''
+            import copy as _copy
+            class ModelRegistry:
+                def __init__(self):
+                    self.store, self.stack, self.history = [], [], []
+                def register(self, model, metrics):
+                    self.store.append((_copy.deepcopy(model), _copy.deepcopy(metrics)))
+                    return len(self.store)
+                def get(self, version):
+                    return _copy.deepcopy(self.store[version - 1][0])
+                def promote(self, version):
+                    self.stack.append(version)
+                    self.history.append(version)
+                def champion(self):
+                    return self.get(self.stack[-1]) if self.stack else None
+                @property
+                def champion_version(self):
+                    return self.stack[-1] if self.stack else None
+                def rollback(self):
+                    if len(self.stack) <= 1:
+                        raise RuntimeError("nothing to roll back to")
+                    del self.stack[-1]
+                    self.history.append(self.stack[-1])
+                    return self.stack[-1]
+        '''),
+    },
+    "mcnemar_test": {
+        "numpy_counts_and_lower_tail": dedent('''
+            def mcnemar_test(correct_a, correct_b):
+                a, b_arr = np.asarray(correct_a, dtype=bool), np.asarray(correct_b, dtype=bool)
+                if a.shape != b_arr.shape:
+                    raise ValueError("lengths differ")
+                b = int(np.count_nonzero(a & ~b_arr))
+                c = int(np.count_nonzero(~a & b_arr))
+                if b + c == 0:
+                    return (b, c, 1.0)
+                k = min(b, c)
+                lower = 0.0
+                for i in range(k + 1):
+                    lower += math.comb(b + c, i) * 0.5 ** (b + c)
+                return (b, c, float(min(1.0, 2 * lower)))
+        '''),
+    },
+    "gate_challenger": {
+        "numpy_means": dedent('''
+            def gate_challenger(correct_champion, correct_challenger, policy):
+                champ = np.asarray(correct_champion, dtype=bool)
+                chall = np.asarray(correct_challenger, dtype=bool)
+                b, c, p = mcnemar_test(champ, chall)
+                delta = float(chall.mean() - champ.mean())
+                if b > c and p < policy["alpha"]:
+                    return {"promote": False, "reason": "significantly worse", "delta": delta, "p_value": p}
+                if delta < -policy["non_inferiority"]:
+                    return {"promote": False, "reason": "worse than margin", "delta": delta, "p_value": p}
+                if delta < policy["min_gain"]:
+                    return {"promote": False, "reason": "no gain", "delta": delta, "p_value": p}
+                return {"promote": True, "reason": "promote", "delta": delta, "p_value": p}
+        '''),
+    },
+    "required_sample_size": {
+        "expanded_formula": dedent('''
+            def required_sample_size(p_baseline, mde, alpha=0.05, power=0.8):
+                normal = NormalDist(mu=0.0, sigma=1.0)
+                p1 = p_baseline
+                p2 = p1 + mde
+                mean_p = 0.5 * (p1 + p2)
+                first = normal.inv_cdf(1.0 - 0.5 * alpha) * (2.0 * mean_p * (1.0 - mean_p)) ** 0.5
+                second = normal.inv_cdf(power) * (p1 * (1.0 - p1) + p2 * (1.0 - p2)) ** 0.5
+                return math.ceil((first + second) * (first + second) / (mde * mde))
+        '''),
+    },
+    "ThompsonRouter": {
+        "per_arm_draws_counted_at_choose": dedent('''
+            class ThompsonRouter:
+                def __init__(self, n_arms, seed=0):
+                    self.rng = np.random.default_rng(seed)
+                    self.wins = [0] * n_arms
+                    self.losses = [0] * n_arms
+                    self.counts = [0] * n_arms
+                def choose(self):
+                    draws = [self.rng.beta(1 + w, 1 + l) for w, l in zip(self.wins, self.losses)]
+                    arm = max(range(len(draws)), key=draws.__getitem__)
+                    self.counts[arm] += 1          # the other reading of "pulls": counted when chosen
+                    return arm
+                def update(self, arm, reward):
+                    if reward:
+                        self.wins[arm] += 1
+                    else:
+                        self.losses[arm] += 1
+        '''),
+    },
+    "run_capstone": {
+        "fixed_fit_seed_no_cache_earlier_checks": _variant(
+            "run_capstone", ("seed=len(gates),", "seed=0,"), ("normalized.get(event.context)", "None"),
+            ('next_check = None, 0, policy["check_every"]', 'next_check = None, 0, policy["check_every"] / 2')),
     },
 }

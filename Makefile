@@ -7,6 +7,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ASSIGNMENTS := 01_testing 02_monitoring 03_continuous_training
 
+# nbgrader shells out to programs installed beside it (alembic), so the venv's bin comes first.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+# The model's matrices are tiny: one BLAS thread per process is faster, and parallel
+# grading on 2 cores is not oversubscribed.
+export OPENBLAS_NUM_THREADS := 1
+export OMP_NUM_THREADS := 1
+
 .PHONY: demo test lab notebooks release venv clean
 
 venv: $(STAMP)

@@ -54,7 +54,8 @@ def test_release_is_in_sync_with_source():
 
 def _validate(path: Path, *extra: str) -> str:
     result = subprocess.run([sys.executable, "-m", "nbgrader", "validate", str(path), *extra],
-                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+                            cwd=ROOT, capture_output=True, text=True, timeout=600,
+                            env=release.nbgrader_environment())
     return result.stdout + result.stderr
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import os
 import shutil
 import subprocess
 import sys
@@ -27,6 +28,13 @@ def available_assignments(root: Path = COURSE_ROOT) -> list[str]:
     return [name for name in ASSIGNMENTS if (root / "source" / name).is_dir()]
 
 
+def nbgrader_environment() -> dict[str, str]:
+    """The current environment with this Python's bin folder first on PATH (nbgrader runs ``alembic`` from it)."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
+
+
 def generate(assignments: list[str], release_dir: Path, root: Path = COURSE_ROOT) -> None:
     """Run ``nbgrader generate_assignment`` for each assignment, writing into ``release_dir``."""
     with tempfile.TemporaryDirectory(prefix="nbgrader-db-") as db_dir:
@@ -36,7 +44,7 @@ def generate(assignments: list[str], release_dir: Path, root: Path = COURSE_ROOT
                 [sys.executable, "-m", "nbgrader", "generate_assignment", name, "--force", "--log-level=WARN",
                  f"--CourseDirectory.db_url=sqlite:///{db_dir}/gradebook.db",
                  f"--CourseDirectory.release_directory={release_dir}"],
-                cwd=root, check=True)
+                cwd=root, check=True, env=nbgrader_environment())
 
 
 def differences(left: Path, right: Path) -> list[str]:

@@ -183,13 +183,13 @@ for number in range(10):
 print("kept:", demo_reservoir.items, " seen:", demo_reservoir.seen)
 
 kept_counts = np.zeros(10)
-for seed in range(1000):
+for seed in range(600):
     sampler = ReservoirSampler(3, seed=seed)
     for number in range(10):
         sampler.add(number)
     for number in sampler.items:
         kept_counts[number] += 1
-print("share of runs keeping each number:", np.round(kept_counts / 1000, 3), "(expect about 0.3 each)")
+print("share of runs keeping each number:", np.round(kept_counts / 600, 2), "(expect about 0.3 each)")
 """))
 
 add(tests("test_ReservoirSampler_visible", 1, '''
@@ -397,7 +397,7 @@ forgetting_buffer = TrainingBuffer(VOCAB, recent_capacity=500, replay_capacity=5
 for ctx, tgt in history_stream:
     forgetting_buffer.add(ctx, tgt)
 recent_only = forgetting_buffer.training_set()[:len(forgetting_buffer)]
-test_a, test_b = make_examples(1500, seed=23, regime="A"), make_examples(1500, seed=24, regime="B")
+test_a, test_b = make_examples(1200, seed=23, regime="A"), make_examples(1200, seed=24, regime="B")
 
 candidates = {"pretrained (A)": BASE_MODEL}
 for name, data in [("recent only", recent_only), ("recent + replay", forgetting_buffer.training_set())]:
@@ -1080,7 +1080,7 @@ for i in range(len(route_traffic)):
     router.update(arm, bool(route_correct[arm, i]))
     chosen[i] = arm
 print("requests per model:", dict(zip(route_names, router.counts)))
-print("true accuracy per model:", dict(zip(route_names, np.round(route_correct.mean(axis=1), 3))))
+print("true accuracy per model:", {name: round(float(acc), 3) for name, acc in zip(route_names, route_correct.mean(axis=1))})
 fig, ax = plt.subplots(figsize=(7, 3))
 steps = np.arange(1, len(chosen) + 1)
 for arm, name in enumerate(route_names):
@@ -1206,7 +1206,7 @@ CAPSTONE_POLICY = {
     "alpha": 0.05, "min_drop": 0.05,
     "cooldown": 120.0, "min_new_labels": 150, "consecutive": 3, "psi_threshold": 0.3,
     # the training buffer and the retraining of a challenger
-    "recent_capacity": 500, "replay_capacity": 150, "epochs": 5, "lr": 0.1, "batch_size": 32,
+    "recent_capacity": 500, "replay_capacity": 150, "epochs": 4, "lr": 0.1, "batch_size": 32,
     # the gate and the rollback check
     "holdout_every": 3,        # feedback of request ids divisible by 3 is held out for the gate, never trained on
     "gate_size": 200,          # the gate set: the most recent held-out labels
@@ -1507,9 +1507,10 @@ Read the event log against the plot:
 
 * a retrain can fire **before** the drift (a noisy PSI on 400 requests): its challenger is no better on
   the gate set, and the gate refuses it — a needless retrain costs compute, not quality;
-* right after the drift the gate set still holds mostly pre-drift labels, so the first post-drift
-  challengers show "no gain" and the gated system recovers a little **later** than the naive one. That
-  is the price of the gate, and the reason the gate set must be *recent* held-out data: the fresher the
+* right after the drift the gate set still holds mostly pre-drift labels, so a challenger that has
+  learned the new world can look no better than the champion on it and be refused: a gated system can
+  recover **later** than a naive one (try other seeds or a partial drift with the widget below). That is
+  the price of the gate, and the reason the gate set must be *recent* held-out data: the fresher the
   gate set (a smaller `gate_size`, a larger holdout share), the faster the recovery and the noisier the gate;
 * the naive system recovers too, but it shipped challengers that were worse than the model they
   replaced. On this small model that costs a point or two for a while; on a real product, a bad

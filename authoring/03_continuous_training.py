@@ -1631,6 +1631,35 @@ check_equal(gated["registry"].history[0], 1, "the first champion is version 1 (t
 '''))
 
 add(markdown("""
+### A fire drill: the rollback check
+
+Since the gate stopped every bad challenger, the rollback never fired above. Here we break the rules on
+purpose to watch the second line of defence work: a data bug pairs each context with the *next*
+request's label, a model is trained on that, and it is promoted **without** the gate. The rollback
+check of `run_capstone` then compares it, on the next 150 held-out labels, with the champion it
+replaced. Expect a large `c` (labels only the previous champion got right), a tiny p-value, and a
+rollback to the previous version.
+"""))
+
+add(code("""
+drill_registry = capstone_results[2]["registry"]            # the gated run's registry
+good_version = drill_registry.champion_version
+labels_in_order = [(e.request_id, e.target) for e in CAPSTONE_STREAM.events() if e.kind == "feedback"]
+contexts = {r.request_id: list(r.context) for r in CAPSTONE_STREAM.requests}
+shifted = [(contexts[rid], labels_in_order[i + 1][1]) for i, (rid, _) in enumerate(labels_in_order[:1200])]
+broken = drill_registry.champion()
+broken.fit(shifted, epochs=4, lr=0.1, seed=0)
+bad_version = drill_registry.register(broken, {"note": "trained on misaligned labels"})
+drill_registry.promote(bad_version)                         # no gate: this is the mistake
+held_out = [(contexts[rid], tgt) for rid, tgt in labels_in_order[-450:] if rid % CAPSTONE_POLICY["holdout_every"] == 0][:150]
+b, c, p_value = mcnemar_test(correct_vector(drill_registry.champion(), held_out),
+                             correct_vector(drill_registry.get(good_version), held_out))
+print(f"promoted v{bad_version}; live check on {len(held_out)} held-out labels: b={b}, c={c}, p={p_value:.2g}")
+if c > b and p_value < CAPSTONE_POLICY["alpha"]:
+    print(f"rollback -> v{drill_registry.rollback()}; history {drill_registry.history}")
+"""))
+
+add(markdown("""
 ### Explore: drift size, gate margin, retrain policy
 
 Move the sliders and press **Run** to re-run the simulation and redraw the timeline: a partial drift

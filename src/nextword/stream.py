@@ -92,7 +92,9 @@ class ProductionStream:
         Share of requests that hit the heavy tail (Pareto, shape 1.5, times the median).
     drift_latency_tail_prob : float or None
         Tail share after the drift (defaults to ``latency_tail_prob``): raise it to
-        make p95 latency degrade while the mean barely moves.
+        make the tail degrade while the median stays put (seen with seed 1:
+        0.02 -> 0.10 moves p95 from about 63 to 146 ms, the median from 40 to
+        41 ms and the mean from 51 to 79 ms).
 
     Read it with ``events()``: ``Request`` and ``Feedback`` objects in time order;
     ``clock.now`` is the time of the last event read.

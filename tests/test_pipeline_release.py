@@ -144,3 +144,15 @@ def test_student_data_is_ignored_by_git():
     tracked = subprocess.run(["git", "ls-files", "submitted", "autograded", "feedback", ".sample_class"],
                              cwd=ROOT, capture_output=True, text=True).stdout.split()
     assert all(Path(p).name == "README.md" for p in tracked), f"student data tracked by git: {tracked}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_reader_edition_is_built_from_the_current_source(assignment):
+    from course_tools import reader_edition
+
+    page = ROOT / "notebooks" / f"{assignment}.html"
+    fix = "run `.venv/bin/python -m course_tools.reader_edition` (or `make demo`) and commit notebooks/"
+    assert page.exists(), f"notebooks/{assignment}.html is missing: {fix}"
+    stamp = reader_edition.stamped_hash(page)
+    assert stamp == reader_edition.source_hash(ROOT / "source" / assignment / f"{assignment}.ipynb"), (
+        f"notebooks/{assignment}.html was built from another version of source/{assignment}: {fix}")

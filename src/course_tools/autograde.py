@@ -333,15 +333,18 @@ def grade_class(root: str | Path = COURSE_ROOT, assignments: list[str] | None = 
     return sorted(results, key=lambda r: order[(r.assignment, r.student)])
 
 
-def run_in_worker_many(commands: list[tuple], root: str | Path) -> list[tuple[bool, str]]:
-    """Run nbgrader commands one after another in one fresh process; return (success, log) for each.
+def run_in_worker_many(commands: list[tuple], root: str | Path, workers: int = 1) -> list[tuple[bool, str]]:
+    """Run nbgrader commands ``(command, argv[, config])`` in fresh worker processes; (success, log) for each.
 
-    A fresh process keeps nbgrader's imports and configuration out of the caller and pays the import once.
+    With one worker they run one after another; fresh processes keep nbgrader's imports and
+    configuration out of the caller, and each worker pays the import once.
     """
     root = str(Path(root).resolve())
-    with cf.ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+    workers = max(1, min(workers, len(commands)))
+    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                 initializer=_worker_init, initargs=(root, True)) as pool:
-        return [pool.submit(run_app, command[0], command[1], root, *command[2:]).result() for command in commands]
+        futures = [pool.submit(run_app, command[0], command[1], root, *command[2:]) for command in commands]
+        return [future.result() for future in futures]
 
 
 # --------------------------------------------------------------------------- reading the gradebook

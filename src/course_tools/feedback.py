@@ -65,8 +65,11 @@ FEEDBACK_PREPROCESSORS = [
 
 
 def generate(root: str | Path = COURSE_ROOT, assignments: list[str] | None = None, hide_hidden_tests: bool = True,
-             progress=print) -> dict[str, bool]:
-    """Run ``nbgrader generate_feedback <assignment> --force`` for each autograded assignment."""
+             progress=print, workers: int = 2) -> dict[str, bool]:
+    """Run ``nbgrader generate_feedback <assignment> --student=<id> --force`` for every autograded submission.
+
+    Rendering is slow-ish (about a second a page), so submissions are shared among ``workers`` processes.
+    """
     from .autograde import run_in_worker_many
 
     root = Path(root)
@@ -76,12 +79,14 @@ def generate(root: str | Path = COURSE_ROOT, assignments: list[str] | None = Non
     say = progress or (lambda *_: None)
     say(f"generating feedback for {', '.join(assignments)} "
         f"({'hidden tests hidden' if hide_hidden_tests else 'hidden tests shown'}) ...")
-    outcomes = run_in_worker_many([("generate_feedback", [a, "--force"], config) for a in assignments], root)
-    done = {}
-    for assignment, (ok, log) in zip(assignments, outcomes):
-        done[assignment] = ok
+    todo = [(a, p.parent.name) for a in assignments for p in sorted((root / "autograded").glob(f"*/{a}")) if p.is_dir()]
+    outcomes = run_in_worker_many([("generate_feedback", [a, f"--student={s}", "--force"], config) for a, s in todo],
+                                  root, workers)
+    done = {a: True for a in assignments}
+    for (assignment, student), (ok, log) in zip(todo, outcomes):
         if not ok:
-            say(f"  feedback for {assignment} FAILED:\n{log[-2000:]}")
+            done[assignment] = False
+            say(f"  feedback for {student} / {assignment} FAILED:\n{log[-2000:]}")
     count = len(list((root / "feedback").glob("*/*/*.html")))
     say(f"  {count} feedback pages under {root / 'feedback'}")
     return done

@@ -8,7 +8,9 @@ widgets (their state is stored with nbclient, so the HTML renders the
 default view of every widget). The files are rebuilt from ``source/`` by
 this command and by ``make demo``, and are written reproducibly (widget ids
 numbered in order, no execution timestamps), so rebuilding unchanged
-notebooks leaves the committed files untouched.
+notebooks leaves the committed files untouched. Each page carries the
+SHA-256 of the source notebook it was built from, so a test can tell a
+stale page without running anything.
 """
 
 from __future__ import annotations
@@ -68,11 +70,28 @@ def stable_ids(html: str) -> str:
     return _UUID.sub(lambda m: mapping.setdefault(m.group(0), f"reader-edition-view-{len(mapping):04d}"), html)
 
 
-def render(nb, title: str) -> str:
+SOURCE_HASH_META = "reader-edition-source-sha256"
+
+
+def source_hash(path: Path) -> str:
+    """The SHA-256 of a source notebook, stamped into its HTML so a test can spot a stale reader's edition."""
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def stamped_hash(html_path: Path) -> str | None:
+    match = re.search(rf'<meta name="{SOURCE_HASH_META}" content="([0-9a-f]+)"',
+                      html_path.read_text(encoding="utf-8")[:4000]) if html_path.exists() else None
+    return match.group(1) if match else None
+
+
+def render(nb, title: str, digest: str = "") -> str:
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(template_name="lab")
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    body = body.replace("<head>", f'<head>\n<meta name="{SOURCE_HASH_META}" content="{digest}">', 1)
     return stable_ids(body)
 
 
@@ -92,7 +111,7 @@ def build(assignments: list[str] | None = None, root: Path = COURSE_ROOT, out_di
         nb = make_reproducible(execute(source))
         seconds = time.perf_counter() - start
         target = out_dir / f"{assignment}.html"
-        target.write_text(render(nb, assignment), encoding="utf-8")
+        target.write_text(render(nb, assignment, source_hash(source)), encoding="utf-8")
         done.append((assignment, seconds, target))
         shown = target.relative_to(root) if target.is_relative_to(root) else target
         say(f"  {assignment}: ran in {seconds:.1f} s, {target.stat().st_size // 1024} KiB -> {shown}")

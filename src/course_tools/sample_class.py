@@ -20,6 +20,7 @@ kernel_crash        one function calls ``os._exit`` (the kernel dies)
 edited_tests        no solutions, but rewrites the locked tests and guard to ``pass``
 deleted_tests       the reference solutions, with every test cell deleted
 honest_warnings     the reference solutions, each call emits warnings on stderr
+stopped_early       the first assignment solved, the later ones handed in blank
 =================== ==========================================================
 
 ``expected_scores`` predicts every student's score from the notebooks' points
@@ -46,7 +47,7 @@ from .release import available_assignments
 COURSE_ROOT = Path(__file__).resolve().parents[2]
 
 STUDENTS = ("perfect", "partial", "blank", "always_equal_cheat", "infinite_loop", "kernel_crash",
-            "edited_tests", "deleted_tests", "honest_warnings")
+            "edited_tests", "deleted_tests", "honest_warnings", "stopped_early")
 
 DESCRIPTIONS = {
     "perfect": "reference solution everywhere",
@@ -58,6 +59,7 @@ DESCRIPTIONS = {
     "edited_tests": "no solutions; locked tests and guard rewritten to pass",
     "deleted_tests": "reference solutions; every test cell deleted",
     "honest_warnings": "reference solutions that write warnings to stderr",
+    "stopped_early": "the first assignment solved, the others handed in blank",
 }
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -190,8 +192,8 @@ def loop_target(course: dict[str, NotebookInfo]) -> tuple[str, str]:
 
 
 def crash_target(course: dict[str, NotebookInfo]) -> tuple[str, str]:
-    """(assignment, function) that kills the kernel: the first assignment's first graded function."""
-    for assignment, info in course.items():
+    """(assignment, function) that kills the kernel: the last assignment's first graded function."""
+    for assignment, info in reversed(course.items()):
         functions = _functions(info)
         if functions:
             return assignment, functions[0]
@@ -287,6 +289,8 @@ def plans(course: dict[str, NotebookInfo]) -> dict[tuple[str, str], Plan]:
                 plan.broken = everything
             elif student == "partial":
                 plan.broken = partial_broken(info)
+            elif student == "stopped_early" and assignment != next(iter(course)):
+                plan.broken = everything
             elif student == "infinite_loop" and loop_at[0] == assignment:
                 plan.broken, plan.looped = {loop_at[1]}, loop_at[1]
             elif student == "kernel_crash" and crash_at[0] == assignment:
@@ -309,7 +313,8 @@ def build_submission(release_nb, info: NotebookInfo, plan: Plan, crash_name: str
         if cell.cell_type == "code" and meta.get("solution") and grade_id in info.solutions:
             reference = info.solutions[grade_id]
             is_function = defines_function(reference, grade_id)
-            if student in ("perfect", "deleted_tests") or (student == "partial" and grade_id not in plan.broken):
+            if student in ("perfect", "deleted_tests") or (
+                    student in ("partial", "stopped_early") and grade_id not in plan.broken):
                 cell.source = reference
             elif student == "always_equal_cheat":
                 cell.source = cheat_source(grade_id, is_function)
@@ -323,7 +328,8 @@ def build_submission(release_nb, info: NotebookInfo, plan: Plan, crash_name: str
                                if grade_id == crash_name else reference)
             # blank, edited_tests and the partial student's broken names keep the released stub
         elif cell.cell_type == "markdown" and meta.get("grade") and meta.get("solution") and grade_id in info.written:
-            if student in ("perfect", "deleted_tests", "honest_warnings", "infinite_loop", "kernel_crash"):
+            if student in ("perfect", "deleted_tests", "honest_warnings", "infinite_loop", "kernel_crash") or (
+                    student == "stopped_early" and not plan.broken):
                 cell.source = info.written[grade_id]["answer"]
             elif student == "partial" and grade_id == next(iter(info.written)):
                 cell.source = "I am not sure, but: " + info.written[grade_id]["answer"][:200]

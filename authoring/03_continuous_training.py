@@ -386,7 +386,8 @@ from the world after the drift (regime **B**). We retrain a *copy* of the model 
   500-example reservoir sampled uniformly from the whole history (so a bit more than half of it is A).
 
 Then we score both on fresh A and fresh B examples. Expect the recent-only model to be best on B but to
-lose most of what it knew about A; replay keeps a good part of A for a small cost on B. (In this small
+lose most of what it knew about A; replay wins part of A back (here about a third of what was lost)
+for a small cost on B. (In this small
 world A and B disagree on some words, so no single model is best on both: replay is a trade-off you
 tune with `replay_capacity`.)
 """))
@@ -1360,7 +1361,9 @@ The loop, event by event:
    lowercased and stripped); `monitor.observe_label(correct)`. If `request_id % holdout_every == 0`
    the example goes to the **gate pool** (with its request id), otherwise to the **buffer** (add the
    request id to `train_ids` when the buffer accepts it, and count it in `new_labels`). A gate example
-   is never trained on.
+   is never trained on. The gate set of a decision is the gate pool at that moment: fixed for the
+   decision (both models answer exactly the same held-out examples) and rolling forward with the stream,
+   so that it describes today's traffic rather than last month's.
 4. **Rollback check (gated only).** After a promotion, collect on held-out labels the pair (did the new
    champion serve the right word, would the previous champion have). After `rollback_labels` pairs,
    if McNemar (new champion as A) says the previous one is significantly better (`c > b` and

@@ -150,7 +150,9 @@ class NextWordModel:
 
     def gradients(self, word_ids: Sequence[int], target_ids: Sequence[int]) -> dict[str, np.ndarray]:
         """Gradients of ``loss(word_ids, target_ids)`` with respect to each array in ``params`` (same keys and shapes)."""
-        words, targets = self._pair(word_ids, target_ids)
+        return self._gradients(*self._pair(word_ids, target_ids))
+
+    def _gradients(self, words: np.ndarray, targets: np.ndarray) -> dict[str, np.ndarray]:
         pre, hidden, probs = self._forward(words)
         d_logits = probs.copy()
         d_logits[np.arange(words.size), targets] -= 1.0
@@ -198,7 +200,7 @@ class NextWordModel:
             order = rng.permutation(words.size)
             for start in range(0, words.size, batch_size):
                 batch = order[start:start + batch_size]
-                grads = self.gradients(words[batch], targets[batch])
+                grads = self._gradients(words[batch], targets[batch])  # ids already validated
                 for name, grad in grads.items():
                     self.params[name] -= lr * grad
             history.append(self.loss(words, targets))

@@ -194,6 +194,7 @@ def test_feedback_can_hide_hidden_tests_but_keeps_outcomes(graded):
             else:
                 public.add(text)
     hidden_lines = {line for line in hidden - public if len(line) >= 16 and not line.startswith("#")}
+    info = sample_class.read_course(ROOT, [assignment])[assignment]
     assert hidden_lines
     assert feedback.generate(course, [assignment], hide_hidden_tests=True, progress=None) == {assignment: True}
     page = (course / "feedback" / "partial" / assignment / f"{assignment}.html").read_text(encoding="utf-8")

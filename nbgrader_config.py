@@ -8,11 +8,11 @@ COURSE_ROOT = Path(__file__).resolve().parent
 
 c.CourseDirectory.course_id = "testing-continuous-training"
 c.CourseDirectory.root = str(COURSE_ROOT)
-c.CourseDirectory.db_assignments = [
-    {"name": "01_testing"},
-    {"name": "02_monitoring"},
-    {"name": "03_continuous_training"},
-]
+
+# The three assignments are the folders source/01_testing, source/02_monitoring and
+# source/03_continuous_training; nbgrader 0.9 registers each in the gradebook when
+# `nbgrader generate_assignment` first runs (its old db_assignments option is gone).
+ASSIGNMENTS = ("01_testing", "02_monitoring", "03_continuous_training")
 
 # Every student notebook opens with the course header (restart & run all, NAME, COLLABORATORS).
 c.IncludeHeaderFooter.header = "source/header.ipynb"

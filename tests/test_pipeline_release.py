@@ -156,3 +156,14 @@ def test_reader_edition_is_built_from_the_current_source(assignment):
     stamp = reader_edition.stamped_hash(page)
     assert stamp == reader_edition.source_hash(ROOT / "source" / assignment / f"{assignment}.ipynb"), (
         f"notebooks/{assignment}.html was built from another version of source/{assignment}: {fix}")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_reader_edition_shows_every_figure_the_notebook_draws(assignment):
+    """Each figure-drawing cell of the source must appear as a PNG on the page (a headless backend drops them)."""
+    source = nbformat.read(ROOT / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    drawing_cells = sum(1 for c in source.cells if c.cell_type == "code" and ("plt." in c.source or ".plot(" in c.source))
+    page = (ROOT / "notebooks" / f"{assignment}.html").read_text(encoding="utf-8")
+    pngs = page.count('src="data:image/png;base64,')
+    assert drawing_cells > 0
+    assert pngs >= 1, f"notebooks/{assignment}.html shows no figure although {drawing_cells} cells draw: rebuild it"

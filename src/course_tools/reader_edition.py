@@ -32,11 +32,20 @@ def execute(path: Path, timeout: int = 120):
     """Run the notebook in a fresh kernel from its own folder; return the executed notebook."""
     from nbclient import NotebookClient
 
-    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     nb = nbformat.read(str(path), as_version=4)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}},
                             record_timing=False, store_widget_state=True)
-    client.execute(stderr=subprocess.DEVNULL)  # the kernel's own start-up chatter, not the notebook's stderr
+    # The kernel inherits our environment: a headless MPLBACKEND (Agg, as under pytest) would
+    # silently drop every figure from the page, so the inline backend is forced for the kernel.
+    saved = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    try:
+        client.execute(stderr=subprocess.DEVNULL)  # the kernel's own start-up chatter, not the notebook's stderr
+    finally:
+        if saved is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = saved
     return nb
 
 

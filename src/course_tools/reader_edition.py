@@ -49,13 +49,42 @@ def execute(path: Path, timeout: int = 120):
     return nb
 
 
+def widget_order(nb, state: dict) -> list[str]:
+    """Widget model ids in a canonical order: the displayed widgets cell by cell, then what each refers to.
+
+    The kernel reports widget state in whatever order its comm messages arrived, so
+    numbering in that order gave different bytes on every build.
+    """
+    import json
+
+    roots = [output["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]
+             for cell in nb.cells if cell.cell_type == "code" for output in cell.get("outputs", [])
+             if "application/vnd.jupyter.widget-view+json" in output.get("data", {})]
+    order: list[str] = []
+    queue = [model_id for model_id in roots if model_id in state]
+    while queue:
+        model_id = queue.pop(0)
+        if model_id in order:
+            continue
+        order.append(model_id)
+        text = json.dumps(state[model_id], sort_keys=True)
+        queue.extend(ref for ref in re.findall(r"IPY_MODEL_([0-9a-f]{32})", text) if ref in state)
+    leftovers = sorted((m for m in state if m not in order), key=lambda m: json.dumps(state[m], sort_keys=True))
+    return order + leftovers
+
+
 def make_reproducible(nb):
-    """Number widget model ids in order of appearance and drop volatile metadata."""
-    text = nbformat.writes(nb)
+    """Number widget model ids in a canonical order and drop volatile metadata."""
     state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
-    for index, model_id in enumerate(state):
+    order = widget_order(nb, state)
+    text = nbformat.writes(nb)
+    for index, model_id in enumerate(order):
         text = text.replace(model_id, f"reader-edition-widget-{index:04d}")
     nb = nbformat.reads(text, as_version=4)
+    # nbformat.writes sorted the state by the old random ids: sort it again by the new names.
+    renamed = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    if renamed.get("state"):
+        renamed["state"] = dict(sorted(renamed["state"].items()))
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         merged = []

@@ -10,7 +10,7 @@ failed. Real kernels and real ``nbgrader autograde`` are exercised by the
 validate and sample-class tests; this harness exists for the many mutants.
 
 Run as a script in a subprocess (``python tests/notebook_harness.py NOTEBOOK
-MUTANTS.py``) so that cheats which monkeypatch numpy or math cannot leak
+CORPUS.py [ATTRIBUTE]``, or ``run_harness`` from a test) so that cheats which monkeypatch numpy or math cannot leak
 into the test process; it prints a JSON report.
 """
 
@@ -156,13 +156,43 @@ def score_mutants(notebook: str | Path, mutants: dict[str, dict[str, str]]) -> d
     return report
 
 
-def _load_mutants(path: str) -> dict[str, dict[str, str]]:
-    spec = importlib.util.spec_from_file_location("mutant_corpus", path)
+def load_mutants(path: str | Path, attribute: str = "MUTANTS") -> dict[str, dict[str, str]]:
+    """A corpus file's ``MUTANTS`` (or other ``attribute``) dict: ``{graded_name: {name: source}}``."""
+    spec = importlib.util.spec_from_file_location(Path(path).stem, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.MUTANTS
+    return getattr(module, attribute)
+
+
+def run_harness(notebook: str | Path, corpus: str | Path, attribute: str = "MUTANTS", timeout: float = 900) -> dict:
+    """Score the corpus's ``attribute`` against ``notebook`` in a fresh Python process; return the JSON report."""
+    import subprocess
+
+    done = subprocess.run([sys.executable, str(Path(__file__).resolve()), str(notebook), str(corpus), attribute],
+                          cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        raise RuntimeError(f"the harness failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout)
+
+
+def kill_table(report: dict) -> str:
+    """A table of killed/total mutants per graded name, with the survivors named, and the overall kill rate."""
+    by_function: dict[str, list[dict]] = {}
+    for mutant in report["mutants"]:
+        by_function.setdefault(mutant["function"], []).append(mutant)
+    lines = [f"{'graded name':30}{'killed':>8}{'total':>7}  survivors"]
+    killed_all = total_all = 0
+    for function, mutants in by_function.items():
+        killed = sum(m["points_lost"] > 0 for m in mutants)
+        survivors = [m["mutant"] for m in mutants if m["points_lost"] <= 0]
+        lines.append(f"{function:30}{killed:>8}{len(mutants):>7}  {', '.join(survivors) or '-'}")
+        killed_all += killed
+        total_all += len(mutants)
+    lines.append(f"{'all':30}{killed_all:>8}{total_all:>7}  kill rate {killed_all / max(total_all, 1):.0%}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
     notebook_path, mutants_path = sys.argv[1], sys.argv[2]
-    print(json.dumps(score_mutants(notebook_path, _load_mutants(mutants_path))))
+    corpus_attribute = sys.argv[3] if len(sys.argv) > 3 else "MUTANTS"
+    print(json.dumps(score_mutants(notebook_path, load_mutants(mutants_path, corpus_attribute))))

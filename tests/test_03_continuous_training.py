@@ -7,15 +7,12 @@ itself are exercised by the generic notebook tests.
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import subprocess
-import sys
 from collections import defaultdict
 from pathlib import Path
 
 import nbformat
 import pytest
+from notebook_harness import kill_table, load_mutants, run_harness
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "source" / "03_continuous_training" / "03_continuous_training.ipynb"
@@ -27,18 +24,12 @@ CHEAT_TYPES = ("_EqFloat", "_EqInt", "_EqStr", "_EqTuple", "_EqList", "_EqDict")
 
 
 def _load_mutants() -> dict[str, dict[str, str]]:
-    spec = importlib.util.spec_from_file_location("m03_continuous_training", MUTANTS)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.MUTANTS
+    return load_mutants(MUTANTS)
 
 
 @pytest.fixture(scope="module")
 def report() -> dict:
-    done = subprocess.run([sys.executable, str(ROOT / "tests" / "notebook_harness.py"), str(NOTEBOOK), str(MUTANTS)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, f"the harness failed:\n{done.stderr[-3000:]}"
-    return json.loads(done.stdout)
+    return run_harness(NOTEBOOK, MUTANTS)
 
 
 @pytest.fixture(scope="module")
@@ -46,20 +37,6 @@ def notebook():
     return nbformat.read(str(NOTEBOOK), as_version=4)
 
 
-def _kill_table(report: dict) -> str:
-    by_function: dict[str, list[dict]] = defaultdict(list)
-    for mutant in report["mutants"]:
-        by_function[mutant["function"]].append(mutant)
-    lines = [f"{'graded name':24}{'killed':>8}{'total':>7}  survivors"]
-    killed_all = total_all = 0
-    for function, mutants in by_function.items():
-        killed = sum(m["points_lost"] > 0 for m in mutants)
-        survivors = [m["mutant"] for m in mutants if m["points_lost"] <= 0]
-        lines.append(f"{function:24}{killed:>8}{len(mutants):>7}  {', '.join(survivors) or '-'}")
-        killed_all += killed
-        total_all += len(mutants)
-    lines.append(f"{'all':24}{killed_all:>8}{total_all:>7}  kill rate {killed_all / max(total_all, 1):.0%}")
-    return "\n".join(lines)
 
 
 def test_reference_passes_every_graded_cell(report):
@@ -130,7 +107,7 @@ def test_mutant_corpus_is_complete():
 
 
 def test_every_mutant_loses_points(report):
-    table = _kill_table(report)
+    table = kill_table(report)
     print("\n" + table)
     survivors = [f"{m['function']}.{m['mutant']}" for m in report["mutants"] if m["points_lost"] <= 0]
     assert not survivors, f"mutants that lose no points: {survivors}\n{table}"
@@ -147,18 +124,8 @@ def test_capstone_outcome_is_the_graded_outcome(notebook):
 
 
 @pytest.fixture(scope="module")
-def alternatives_report(tmp_path_factory) -> dict:
-    corpus = tmp_path_factory.mktemp("alternatives") / "alternatives_03.py"
-    corpus.write_text(
-        "import importlib.util\n"
-        f"_spec = importlib.util.spec_from_file_location('m03_continuous_training', {str(MUTANTS)!r})\n"
-        "_module = importlib.util.module_from_spec(_spec)\n"
-        "_spec.loader.exec_module(_module)\n"
-        "MUTANTS = _module.ALTERNATIVES\n", encoding="utf-8")
-    done = subprocess.run([sys.executable, str(ROOT / "tests" / "notebook_harness.py"), str(NOTEBOOK), str(corpus)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, f"the harness failed:\n{done.stderr[-3000:]}"
-    return json.loads(done.stdout)
+def alternatives_report() -> dict:
+    return run_harness(NOTEBOOK, MUTANTS, attribute="ALTERNATIVES")
 
 
 def test_other_correct_implementations_keep_every_point(alternatives_report):

@@ -158,6 +158,9 @@ def score_mutants(notebook: str | Path, mutants: dict[str, dict[str, str]]) -> d
 
 def load_mutants(path: str | Path, attribute: str = "MUTANTS") -> dict[str, dict[str, str]]:
     """A corpus file's ``MUTANTS`` (or other ``attribute``) dict: ``{graded_name: {name: source}}``."""
+    folder = str(Path(path).resolve().parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)  # a corpus imports its shared cheats from beside it
     spec = importlib.util.spec_from_file_location(Path(path).stem, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -15,52 +15,7 @@ import nbformat
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "source" / "03_continuous_training" / "03_continuous_training.ipynb"
 
-# Subclasses of the built-in types whose == always answers True (one per type the corpus uses).
-ALWAYS_EQUAL = dedent('''
-    class _EqFloat(float):
-        def __eq__(self, other): return True
-        def __ne__(self, other): return False
-        def __lt__(self, other): return True
-        def __gt__(self, other): return True
-        def __le__(self, other): return True
-        def __ge__(self, other): return True
-        __hash__ = float.__hash__
-    class _EqInt(int):
-        def __eq__(self, other): return True
-        def __ne__(self, other): return False
-        def __gt__(self, other): return True
-        def __ge__(self, other): return True
-        __hash__ = int.__hash__
-    class _EqStr(str):
-        def __eq__(self, other): return True
-        def __ne__(self, other): return False
-        __hash__ = str.__hash__
-    class _EqTuple(tuple):
-        def __eq__(self, other): return True
-        def __ne__(self, other): return False
-        __hash__ = tuple.__hash__
-    class _EqList(list):
-        def __eq__(self, other): return True
-        def __ne__(self, other): return False
-    class _EqDict(dict):
-        def __eq__(self, other): return True
-        def __ne__(self, other): return False
-''')
-
-# Makes every comparison helper a test could look up at run time always succeed.
-PATCH_COMPARISONS = dedent('''
-    import math as _math
-    import numpy as _np
-    import numpy.testing as _npt
-    _np.isclose = lambda *a, **k: _np.True_
-    _np.allclose = lambda *a, **k: True
-    _npt.assert_allclose = lambda *a, **k: None
-    _npt.assert_almost_equal = lambda *a, **k: None
-    _npt.assert_array_equal = lambda *a, **k: None
-    _np.testing.assert_allclose = _npt.assert_allclose
-    _np.testing.assert_almost_equal = _npt.assert_almost_equal
-    _math.isclose = lambda *a, **k: True
-''')
+from cheats import ALWAYS_EQUAL, PATCH_COMPARISONS  # noqa: E402 (tests/mutants is on sys.path when a corpus loads)
 
 
 def _reference_sources() -> dict[str, str]:

@@ -39,8 +39,6 @@ def notebook():
     return nbformat.read(str(NOTEBOOK), as_version=4)
 
 
-
-
 def test_reference_passes_every_graded_cell(report):
     failing = {gid: (o["error"] or o["stderr"])[-400:] for gid, o in report["reference"].items() if not o["passed"]}
     assert not failing, f"graded or locked cells of the reference fail: {failing}"

@@ -7,12 +7,12 @@ itself are exercised by the generic notebook tests.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from pathlib import Path
 
 import nbformat
 import pytest
-from notebook_harness import kill_table, load_mutants, run_harness
+import assignment_checks as checks
+from notebook_harness import load_mutants, run_harness
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "source" / "01_testing" / "01_testing.ipynb"
@@ -37,43 +37,26 @@ def notebook():
 
 
 def test_reference_passes_every_graded_cell(report):
-    failing = {gid: (o["error"] or o["stderr"])[-400:] for gid, o in report["reference"].items() if not o["passed"]}
-    assert not failing, f"graded or locked cells of the reference fail: {failing}"
-    stderr = {gid: o["stderr"] for gid, o in report["reference"].items() if o["stderr"]}
-    assert not stderr, f"cells write to stderr (nbgrader would score them 0): {stderr}"
+    checks.assert_reference_passes(report)
 
 
 def test_no_ungraded_cell_fails(report):
-    assert report["ungraded_failures"] == [], f"ungraded cells fail: {report['ungraded_failures']}"
+    checks.assert_no_ungraded_failures(report)
 
 
 def test_every_graded_function_has_visible_and_hidden_tests(report, notebook):
-    ids = {c.metadata.get("nbgrader", {}).get("grade_id") for c in notebook.cells}
-    for name in GRADED:
-        assert name in ids, f"no solution cell with grade_id {name!r}"
-        assert f"test_{name}_visible" in ids and f"test_{name}_hidden" in ids, f"missing test cells for {name}"
-        assert report["reference"][f"test_{name}_visible"]["passed"]
-        assert report["reference"][f"test_{name}_hidden"]["passed"]
+    checks.assert_visible_and_hidden_tests(report, notebook, GRADED)
 
 
 def test_every_test_cell_opens_with_a_docstring(notebook):
-    for cell in notebook.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade") and cell.cell_type == "code":
-            assert cell.source.lstrip().startswith('"""'), f"test cell {meta['grade_id']} has no docstring"
+    checks.assert_test_cells_open_with_a_docstring(notebook)
 
 
 def test_points(notebook):
-    points = defaultdict(float)
-    for cell in notebook.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade"):
-            gid = meta["grade_id"]
-            owner = next((name for name in GRADED if gid.startswith(f"test_{name}")), gid)
-            points[owner] += meta["points"]
-    assert dict(points) == {"normalize_context": 3, "safe_predict": 3, "run_test_suite": 5, "gradient_check": 3,
-                            "evaluate": 3, "expected_calibration_error": 3,
-                            "testing_across_modalities": 3, "metrics_for_this_model": 3}
+    expected = {"normalize_context": 3, "safe_predict": 3, "run_test_suite": 5, "gradient_check": 3,
+                "evaluate": 3, "expected_calibration_error": 3,
+                "testing_across_modalities": 3, "metrics_for_this_model": 3}
+    assert checks.points_by_graded_name(notebook, GRADED) == expected
 
 
 def test_mutant_corpus_is_complete():
@@ -91,12 +74,7 @@ def test_mutant_corpus_is_complete():
 
 
 def test_every_mutant_loses_points(report):
-    table = kill_table(report)
-    print("\n" + table)
-    survivors = [f"{m['function']}.{m['mutant']}" for m in report["mutants"] if m["points_lost"] <= 0]
-    assert not survivors, f"mutants that lose no points: {survivors}\n{table}"
-    setup_errors = [f"{m['function']}.{m['mutant']}: {m['setup_error']}" for m in report["mutants"] if m["setup_error"]]
-    assert not setup_errors, f"mutant sources that do not even run (they would be killed for the wrong reason): {setup_errors}"
+    checks.assert_every_mutant_loses_points(report)
 
 
 @pytest.fixture(scope="module")

@@ -39,7 +39,7 @@ INTRO = [
     exactly as given, and do not redefine the names that the locked cells provide (`check_equal`,
     `FakeModel`, `table_model`, ...): the tests use them.
     """),
-    code("""
+    readonly("setup", """
     import math
 
     import numpy as np
@@ -129,7 +129,37 @@ INTRO = [
         twin = model.copy()
         twin.params = {name: np.array(value, dtype=float) for name, value in params.items()}
         return twin
-    '''),
+
+
+    class PolyModel:
+        """A tiny hand-made "model" for gradient checks: loss = sum(w ** power) over its one parameter array `w`.
+
+        Its `gradients` are power * w ** (power - 1) + offset, so `offset` plants a known error in each entry.
+        """
+
+        def __init__(self, w, power, offset):
+            self.params = {"w": np.array(w, dtype=float)}
+            self.power, self.offset = power, np.array(offset, dtype=float)
+
+        def loss(self, word_ids, target_ids):
+            return float(np.sum(self.params["w"] ** self.power))
+
+        def gradients(self, word_ids, target_ids):
+            return {"w": self.power * self.params["w"] ** (self.power - 1) + self.offset}
+
+
+    class OneWrongEntryModel(NextWordModel):
+        """A NextWordModel whose gradient is off by 0.01 in one single entry: params[wrong_param][wrong_index]."""
+
+        def __init__(self, vocab, wrong_param, wrong_index, hidden_size=12, seed=0):
+            super().__init__(vocab, hidden_size=hidden_size, seed=seed)
+            self.wrong_param, self.wrong_index = wrong_param, wrong_index
+
+        def gradients(self, word_ids, target_ids):
+            grads = super().gradients(word_ids, target_ids)
+            grads[self.wrong_param][self.wrong_index] += 0.01
+            return grads
+'''),
     code("""
     vocab = default_vocabulary()
     print("training the pretrained model on regime A (about a second) ...", flush=True)
@@ -830,33 +860,24 @@ PRETRAINING = [
     check_type(gradient_check(NextWordModel(Vocabulary(["a"]), hidden_size=2), [1], [0]), float,
                "gradient_check(a tiny model, ...)")
     ### BEGIN HIDDEN TESTS
-    class _PolyModel:
-        """loss = sum(w ** power); its 'analytic' gradient is power * w ** (power - 1) + offset."""
-        def __init__(self, w, power, offset):
-            self.params = {"w": np.array(w, dtype=float)}
-            self.power, self.offset = power, np.array(offset, dtype=float)
-        def loss(self, word_ids, target_ids):
-            return float(np.sum(self.params["w"] ** self.power))
-        def gradients(self, word_ids, target_ids):
-            return {"w": self.power * self.params["w"] ** (self.power - 1) + self.offset}
     # one entry, a = 2 * 1 + 1 = 3 vs n = 2: |3 - 2| / (3 + 2) = 0.2
-    _r = gradient_check(_PolyModel([1.0], 2, [1.0]), [0], [0])
+    _r = gradient_check(PolyModel([1.0], 2, [1.0]), [0], [0])
     check_type(_r, float, "gradient_check(...) on a hand-made model")
     check_close(_r, 0.2, "gradient_check with one entry, a=3 and n=2 (relative error |a-n| / (|a|+|n|))", rel=1e-5, abs_tol=1e-7)
     # one entry, a = 1e-8 vs n = 0: 1e-8 / max(1e-6, 1e-8) = 0.01
-    _r = gradient_check(_PolyModel([0.0], 2, [1e-8]), [0], [0])
+    _r = gradient_check(PolyModel([0.0], 2, [1e-8]), [0], [0])
     check_close(_r, 0.01, "gradient_check with one entry, a = 1e-8 and n = 0 (the denominator is floored at 1e-6)",
                 rel=1e-5, abs_tol=1e-9)
     # three entries with errors 0.2, 0.01 and 0: the maximum is 0.2, and every value is restored
-    _pm = _PolyModel([1.0, 0.0, 2.0], 2, [1.0, 1e-8, 0.0])
+    _pm = PolyModel([1.0, 0.0, 2.0], 2, [1.0, 1e-8, 0.0])
     _r = gradient_check(_pm, [0], [0])
     check_close(_r, 0.2, "gradient_check over entries with errors 0.2, 0.01, 0 (return the MAXIMUM)", rel=1e-5, abs_tol=1e-7)
     check_array_close(_pm.params["w"], [1.0, 0.0, 2.0], "params after gradient_check", rtol=0, atol=0)
     # eps is used, with central differences: sum(w^3) at w = 1, eps = 0.1 gives n = 3.01, a = 3
-    _r = gradient_check(_PolyModel([1.0], 3, [0.0]), [0], [0], eps=0.1)
+    _r = gradient_check(PolyModel([1.0], 3, [0.0]), [0], [0], eps=0.1)
     check_close(_r, 0.01 / 6.01, "gradient_check(cubic model, eps=0.1) (central difference with the given eps)",
                 rel=1e-6, abs_tol=1e-9)
-    _pm = _PolyModel([1.0, 0.45, 0.3], 3, [0.0, 0.0, 0.0])
+    _pm = PolyModel([1.0, 0.45, 0.3], 3, [0.0, 0.0, 0.0])
     gradient_check(_pm, [0], [0], eps=0.1)
     check_array_close(_pm.params["w"], [1.0, 0.45, 0.3],
                       "params after gradient_check(eps=0.1) (store each value and assign it back; x + eps - eps != x in floats)",
@@ -869,12 +890,7 @@ PRETRAINING = [
     _r = gradient_check(_small, _sw, _st)
     assert _r < 1e-4, f"gradient_check on a small model with correct gradients: expected < 1e-4, got {_r!r}"
     for _name, _index in (("b2", -1), ("W2", (-1, -1)), ("W1", (-1, -1)), ("b1", 0)):
-        class _OneWrongEntry(NextWordModel):
-            def gradients(self, word_ids, target_ids, _name=_name, _index=_index):
-                grads = super().gradients(word_ids, target_ids)
-                grads[_name][_index] += 0.01
-                return grads
-        _bad = as_model(_OneWrongEntry(_sv, hidden_size=5), _small.params)
+        _bad = as_model(OneWrongEntryModel(_sv, _name, _index, hidden_size=5), _small.params)
         _r = gradient_check(_bad, _sw, _st)
         assert _r > 1e-3, (f"gradient_check missed a wrong gradient in {_name}[{_index}]: got {_r!r}, expected > 1e-3. "
                            "Check every entry of every parameter array.")

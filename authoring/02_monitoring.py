@@ -4,7 +4,7 @@ Generated notebook: edit this script, never the .ipynb. Run from the repo root:
     PYTHONPATH=src .venv/bin/python authoring/02_monitoring.py
 """
 
-from course_tools.notebook_builder import code, grading_guard, markdown, solution, tests, write_notebook, written
+from course_tools.notebook_builder import code, grading_guard, markdown, readonly, solution, tests, write_notebook, written
 
 # --------------------------------------------------------------------------------------------------
 # Introduction and setup
@@ -45,7 +45,7 @@ INTRO = [
     the standard library (`statistics.NormalDist` or `math.erf`) — no SciPy. Return plain Python `float`s, `int`s,
     `str`s, `list`s, `tuple`s and `dict`s where the statement says so (`float(x)` turns a NumPy number into one).
     """),
-    code("""
+    readonly("setup", """
     import math
     from collections import Counter, deque
     from statistics import NormalDist

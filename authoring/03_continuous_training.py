@@ -44,7 +44,7 @@ their messages) and **hidden tests** that run when your work is graded; a green 
 prove an answer right. Every random draw here is seeded, and the whole notebook runs in a few seconds.
 """))
 
-add(code("""
+add(readonly("setup", """
 import math
 from collections import deque
 from statistics import NormalDist

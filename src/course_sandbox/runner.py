@@ -1,0 +1,294 @@
+"""Runs inside the sandbox: executes a notebook's cells and answers the judge's calls.
+
+    python -m course_sandbox FD
+
+``FD`` is the sandbox's end of a socket pair with the judge. Requests arrive
+pickled (the judge is trusted, so unpickling here is fine); replies leave as
+JSON plain data (``course_sandbox.wire``), because nothing here is trusted.
+
+Objects the judge passes as arguments become *twins*: the judge's copy and
+this one are brought into line at every call they take part in (in place, so
+references that student code kept see the change), and their state after the
+call is sent back. Objects created here reach the judge only as handles.
+"""
+
+from __future__ import annotations
+
+import io
+import signal
+import socket
+import sys
+import traceback
+import types
+
+import numpy as np
+
+from course_sandbox import wire
+
+MAX_OUTPUT_CHARS = 50_000
+MAX_OUTPUTS_PER_CELL = 20
+
+# twin id -> object, and id(object) -> twin id, for objects the judge sent
+_TWINS: dict[int, object] = {}
+_TWIN_OF: dict[int, int] = {}
+_ADOPTED: list[int] = []
+# handle id -> object created here and shown to the judge
+_HANDLES: dict[int, object] = {}
+_HANDLE_OF: dict[int, int] = {}
+_MAIN = types.ModuleType("__main__")
+
+
+# --------------------------------------------------------------------------- twins (called while unpickling)
+
+def _register(tid: int, obj):
+    _TWINS[tid] = obj
+    _TWIN_OF[id(obj)] = tid
+    _ADOPTED.append(tid)
+    return obj
+
+
+def _existing(tid: int, kind):
+    twin = _TWINS.get(tid)
+    if twin is not None and type(twin) is kind:
+        _ADOPTED.append(tid)
+        return twin
+    return None
+
+
+def adopt_list(tid, items):
+    twin = _existing(tid, list)
+    if twin is None:
+        return _register(tid, list(items))
+    twin[:] = items
+    return twin
+
+
+def adopt_dict(tid, items):
+    twin = _existing(tid, dict)
+    if twin is None:
+        return _register(tid, dict(items))
+    twin.clear()
+    twin.update(items)
+    return twin
+
+
+def adopt_set(tid, items):
+    twin = _existing(tid, set)
+    if twin is None:
+        return _register(tid, set(items))
+    twin.clear()
+    twin.update(items)
+    return twin
+
+
+def adopt_array(tid, array):
+    twin = _existing(tid, np.ndarray)
+    if twin is None or twin.shape != array.shape or twin.dtype != array.dtype or not twin.flags.writeable:
+        return _register(tid, array)
+    twin[...] = array
+    return twin
+
+
+def adopt_object(tid, cls, attributes):
+    twin = _existing(tid, cls)
+    if twin is None:
+        twin = object.__new__(cls)
+        twin.__dict__.update(attributes)
+        return _register(tid, twin)
+    twin.__dict__.clear()
+    twin.__dict__.update(attributes)
+    return twin
+
+
+def main_global(name):
+    """A class or function the judge's notebook defined: the same-named one of this notebook."""
+    return _MAIN.__dict__[name]
+
+
+def handle_object(hid):
+    return _HANDLES[hid]
+
+
+# --------------------------------------------------------------------------- replies
+
+def _as_handle(obj) -> int:
+    hid = _HANDLE_OF.get(id(obj))
+    if hid is not None and _HANDLES.get(hid) is obj:
+        return hid
+    hid = len(_HANDLES) + 1
+    while hid in _HANDLES:
+        hid += 1
+    _HANDLES[hid] = obj
+    _HANDLE_OF[id(obj)] = hid
+    return hid
+
+
+def _judge_id(obj):
+    tid = _TWIN_OF.get(id(obj))
+    return tid if tid is not None and _TWINS.get(tid) is obj else None
+
+
+def _encode(value):
+    return wire.encode(value, _as_handle, _judge_id)
+
+
+def _sync(tids) -> list:
+    states = []
+    for tid in dict.fromkeys(tids):
+        state = wire.encode_state(_TWINS[tid], _as_handle, _judge_id)
+        if state is not None:
+            states.append([tid, state])
+    return states
+
+
+def _error(exc: BaseException) -> dict:
+    builtin = next((k.__name__ for k in type(exc).__mro__ if k.__module__ == "builtins"), "Exception")
+    try:
+        message = str(exc)
+    except BaseException:  # a student exception whose __str__ raises
+        message = "(the exception's message could not be read)"
+    return {"type": builtin, "name": type(exc).__name__[:100], "message": message[:2000]}
+
+
+# --------------------------------------------------------------------------- running cells
+
+def _shell():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance(user_module=_MAIN)
+    sys.modules["__main__"] = _MAIN
+    try:
+        shell.enable_matplotlib("inline")
+    except Exception:  # no inline backend: figures are simply not shown
+        pass
+    return shell
+
+
+def _plain_outputs(captured, result) -> list[dict]:
+    outputs = []
+    for name, text in (("stdout", captured.stdout), ("stderr", captured.stderr)):
+        if text:
+            if len(text) > MAX_OUTPUT_CHARS:
+                text = text[:MAX_OUTPUT_CHARS] + f"\n... output truncated ({len(text)} characters)\n"
+            outputs.append({"output_type": "stream", "name": name, "text": text})
+    for output in captured.outputs[:MAX_OUTPUTS_PER_CELL]:
+        data = {}
+        if isinstance(output.data.get("image/png"), str):
+            data["image/png"] = output.data["image/png"][:2_000_000]
+        if isinstance(output.data.get("text/plain"), str):
+            data["text/plain"] = output.data["text/plain"][:MAX_OUTPUT_CHARS]
+        if data:
+            outputs.append({"output_type": "display_data", "data": data, "metadata": {}})
+    error = result.error_in_exec or result.error_before_exec
+    if error is not None:
+        lines = traceback.format_exception_only(type(error), error)
+        outputs.append({"output_type": "error", "ename": type(error).__name__[:100],
+                        "evalue": str(error)[:MAX_OUTPUT_CHARS], "traceback": [l.rstrip() for l in lines]})
+    return outputs
+
+
+def run_cell(shell, source: str) -> dict:
+    from IPython.utils.capture import capture_output
+
+    with capture_output() as captured:
+        result = shell.run_cell(source, store_history=False, silent=False)
+    return {"outputs": _plain_outputs(captured, result),
+            "failed": result.error_in_exec is not None or result.error_before_exec is not None}
+
+
+# --------------------------------------------------------------------------- requests
+
+def _target(request):
+    kind, key = request["target"]
+    return _MAIN.__dict__[key] if kind == "g" else _HANDLES[key]
+
+
+def handle(shell, request: dict) -> dict:
+    op = request["op"]
+    for hid in request.get("release", ()):
+        obj = _HANDLES.pop(hid, None)
+        if obj is not None:
+            _HANDLE_OF.pop(id(obj), None)
+    if op == "exec":
+        return run_cell(shell, request["source"])
+    if op == "call":
+        target = _target(request)
+        if request.get("attr") is not None:
+            target = getattr(target, request["attr"])
+        value = target(*request.get("args", ()), **request.get("kwargs", {}))
+        return {"value": _encode(value)}
+    if op == "getattr":
+        target = _target(request)
+        value = getattr(target, request["name"])
+        if isinstance(value, types.MethodType) and value.__self__ is target:
+            return {"method": True}
+        return {"value": _encode(value)}
+    if op == "setattr":
+        setattr(_target(request), request["name"], request["value"])
+        return {"value": None}
+    if op == "getitem":
+        return {"value": _encode(_target(request)[request["key"]])}
+    if op == "setitem":
+        _target(request)[request["key"]] = request["value"]
+        return {"value": None}
+    if op == "len":
+        return {"value": _encode(len(_target(request)))}
+    if op == "bool":
+        return {"value": _encode(bool(_target(request)))}
+    if op == "contains":
+        return {"value": _encode(request["item"] in _target(request))}
+    if op == "iter":
+        items = []
+        for item in _target(request):
+            items.append(item)
+            if len(items) > wire.MAX_ITEMS:
+                raise OverflowError("iterating this object never ends")
+        return {"value": _encode(items)}
+    if op == "ping":
+        return {"value": "pong"}
+    raise ValueError(f"unknown request {op!r}")
+
+
+def serve(sock) -> None:
+    import pickle
+
+    shell = _shell()
+    while True:
+        try:
+            payload = wire.recv_frame(sock)
+        except KeyboardInterrupt:
+            continue
+        except EOFError:
+            return
+        seq = None
+        try:
+            _ADOPTED.clear()
+            (seq,) = wire.SEQ.unpack_from(payload)
+            request = pickle.loads(payload[wire.SEQ.size:])
+            reply = handle(shell, request)
+        except BaseException as exc:  # everything, KeyboardInterrupt and SystemExit included, goes back as an error
+            reply = {"error": _error(exc)}
+        try:
+            if _ADOPTED:
+                reply["sync"] = _sync(list(_ADOPTED))
+            reply["seq"] = seq
+            message = wire.dumps(reply)
+        except BaseException as exc:
+            message = wire.dumps({"seq": seq, "error": _error(exc)})
+        while True:
+            try:
+                wire.send_frame(sock, message)
+                break
+            except KeyboardInterrupt:  # a late interrupt must not lose the reply
+                continue
+
+
+def main(argv: list[str]) -> int:
+    fd = int(argv[1])
+    sock = socket.socket(fileno=fd)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    sys.stdin = io.StringIO()
+    serve(sock)
+    return 0
+
+

@@ -1,0 +1,588 @@
+"""The trusted judge: runs a notebook's tests in this process and the student's code in a sandbox.
+
+A graded notebook has four kinds of code cells, told apart by nbgrader's metadata:
+
+============ ===================================== =====================================
+cell          where it runs                         why
+============ ===================================== =====================================
+answer        sandbox                               the student's code (solution cells)
+plain         sandbox                               demos and setup the student's code may use
+locked        sandbox and judge                     provided helpers, test doubles, imports
+test          judge only                            grade cells: verdicts never leave this process
+============ ===================================== =====================================
+
+In the judge, each name an answer cell defines (read from the *released* stub,
+never from the submission) is a proxy: calling it sends the arguments to the
+sandbox and returns plain data (``course_sandbox.wire``) or a ``Handle`` for
+any other object. A test cell passes when it runs to the end without raising;
+its output is what the judge printed. Nothing the sandbox prints, returns or
+does can mark a test as passed: at worst it returns values, which the tests
+judge with their own comparison functions.
+
+Arguments are pickled into the sandbox (trusted to untrusted), and mutable
+ones (lists, dicts, sets, arrays, plain objects) become *twins*: their state
+after the call is copied back here, in place, so a test can check that a
+function did not mutate its input or that a test double saw the right calls.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import io
+import pickle
+import socket
+import threading
+import time
+import types
+import warnings
+import weakref
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from course_sandbox import runner as sandbox_side
+from course_sandbox import wire
+
+# Exceptions a student's code may raise that tests can expect by name; anything else is a StudentError.
+EXPECTABLE = {name: cls for name, cls in vars(builtins).items()
+              if isinstance(cls, type) and issubclass(cls, Exception) and not issubclass(cls, Warning)}
+MAX_TEST_OUTPUT = 20_000
+MAX_PROCESS_OUTPUT = 200_000
+
+
+class StudentError(Exception):
+    """The student's code raised an exception that is not a builtin one (or an exit/interrupt)."""
+
+
+class StudentTimeout(Exception):
+    """The student's code did not answer within the time the test had left."""
+
+
+class SandboxGone(Exception):
+    """The sandboxed process ended (it exited, crashed or was killed at a limit)."""
+
+
+# --------------------------------------------------------------------------- proxies for the student's objects
+
+class Handle:
+    """A student's object that stays in the sandbox; its methods and attributes are asked for remotely."""
+
+    __slots__ = ("_remote", "_hid", "_type", "__weakref__")
+
+    def __init__(self, remote: "Remote", hid: int, type_name: str):
+        object.__setattr__(self, "_remote", remote)
+        object.__setattr__(self, "_hid", hid)
+        object.__setattr__(self, "_type", type_name)
+
+    def __getattr__(self, name):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return self._remote.getattr(("h", self._hid), self._type, name, owner=self)
+
+    def __setattr__(self, name, value):
+        self._remote.request({"op": "setattr", "target": ("h", self._hid), "name": name, "value": value})
+
+    def __call__(self, *args, **kwargs):
+        return self._remote.call(("h", self._hid), None, args, kwargs)
+
+    def __getitem__(self, key):
+        return self._remote.request({"op": "getitem", "target": ("h", self._hid), "key": key})
+
+    def __setitem__(self, key, value):
+        self._remote.request({"op": "setitem", "target": ("h", self._hid), "key": key, "value": value})
+
+    def __len__(self):
+        return _expect(self._remote.request({"op": "len", "target": ("h", self._hid)}), int, "len()")
+
+    def __bool__(self):
+        return _expect(self._remote.request({"op": "bool", "target": ("h", self._hid)}), bool, "bool()")
+
+    def __contains__(self, item):
+        return _expect(self._remote.request({"op": "contains", "target": ("h", self._hid), "item": item}), bool, "in")
+
+    def __iter__(self):
+        return iter(_expect(self._remote.request({"op": "iter", "target": ("h", self._hid)}), list, "iter()"))
+
+    def __repr__(self):
+        return f"<{self._type} object of the student's code>"
+
+    def __del__(self):
+        remote = self._remote
+        if remote is not None:
+            remote.forget(self._hid)
+
+
+class RemoteName:
+    """A name the student's answer cells define (a function or a class), looked up in the sandbox when used."""
+
+    __slots__ = ("_remote", "_name")
+
+    def __init__(self, remote: "Remote", name: str):
+        self._remote, self._name = remote, name
+
+    def __call__(self, *args, **kwargs):
+        return self._remote.call(("g", self._name), None, args, kwargs)
+
+    def __getattr__(self, name):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return self._remote.getattr(("g", self._name), f"global {self._name}", name)
+
+    def __repr__(self):
+        return f"<student's {self._name}>"
+
+
+class _BoundMethod:
+    __slots__ = ("_remote", "_target", "_name", "_owner")
+
+    def __init__(self, remote, target, name, owner=None):
+        # the owner keeps the student's object alive in the sandbox until the method has been called
+        self._remote, self._target, self._name, self._owner = remote, target, name, owner
+
+    def __call__(self, *args, **kwargs):
+        return self._remote.call(self._target, self._name, args, kwargs)
+
+    def __repr__(self):
+        return f"<student's method {self._name}>"
+
+
+def _expect(value, kind, what):
+    if type(value) is not kind:
+        raise StudentError(f"{what} of a student's object gave {type(value).__name__}, not {kind.__name__}")
+    return value
+
+
+# --------------------------------------------------------------------------- arguments: trusted pickles with twins
+
+class _ArgumentPickler(pickle.Pickler):
+    """Pickles a request; the judge's mutable objects go as twins, handles and notebook names by reference."""
+
+    def __init__(self, file, remote: "Remote"):
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.remote = remote
+        self.raw: dict[int, object] = {}  # copies made here: pickle them as they are
+
+    def _raw(self, obj):
+        self.raw[id(obj)] = obj
+        return obj
+
+    def reducer_override(self, obj):
+        if id(obj) in self.raw:
+            return NotImplemented
+        kind = type(obj)
+        if kind is Handle:
+            return sandbox_side.handle_object, (obj._hid,)
+        if kind is RemoteName:
+            return sandbox_side.main_global, (obj._name,)
+        if kind is _BoundMethod:
+            raise TypeError("a student's method cannot be passed back to the student's code")
+        if isinstance(obj, (type, types.FunctionType)) and getattr(obj, "__module__", None) == "__main__":
+            return sandbox_side.main_global, (obj.__qualname__,)
+        if kind is list:
+            return sandbox_side.adopt_list, (self.remote.twin_id(obj), self._raw(list(obj)))
+        if kind is dict:
+            return sandbox_side.adopt_dict, (self.remote.twin_id(obj), self._raw(dict(obj)))
+        if kind is set:
+            return sandbox_side.adopt_set, (self.remote.twin_id(obj), self._raw(list(obj)))
+        if kind is np.ndarray:
+            return sandbox_side.adopt_array, (self.remote.twin_id(obj), self._raw(obj.copy()))
+        if (type(getattr(obj, "__dict__", None)) is dict and kind.__reduce_ex__ is object.__reduce_ex__
+                and kind.__reduce__ is object.__reduce__ and kind.__new__ is object.__new__
+                and not isinstance(obj, (type, types.ModuleType, types.FunctionType, BaseException))):
+            return sandbox_side.adopt_object, (self.remote.twin_id(obj), kind, self._raw(dict(obj.__dict__)))
+        return NotImplemented
+
+
+# --------------------------------------------------------------------------- the channel to one sandbox
+
+class Remote:
+    """The judge's end of the channel to one sandboxed runner."""
+
+    def __init__(self, sandboxed: bool = True, limits=None, cell_timeout: float = 20.0):
+        self.sandboxed, self.limits, self.cell_timeout = sandboxed, limits, cell_timeout
+        self.deadline = None          # monotonic time by which the current cell must be done
+        self.dead: str | None = None  # why the sandbox is gone
+        self.seq = 0
+        self.twins: dict[int, object] = {}
+        self.twin_of: dict[int, int] = {}
+        self.released: list[int] = []
+        self.methods: set[tuple[str, str]] = set()
+        self.handles: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+        self.process = None
+        self.output = bytearray()     # what the runner wrote to its stdout/stderr outside cells (capped)
+
+    # ---- lifetime
+    def start(self) -> "Remote":
+        import sys
+
+        from .sandbox import Limits, Sandbox, python_binds, sandbox_env
+
+        self.sock, theirs = socket.socketpair()
+        argv = [sys.executable, "-m", "course_sandbox", str(theirs.fileno())]
+        self.process = Sandbox(argv, limits=self.limits or Limits(), binds=python_binds(), env=sandbox_env(),
+                               pass_fds=(theirs.fileno(),), unsafe_no_sandbox=not self.sandboxed)
+        try:
+            self.process.start()
+        finally:
+            theirs.close()
+        for stream in (self.process.stdout, self.process.stderr):
+            threading.Thread(target=self._drain, args=(stream,), daemon=True).start()
+        return self
+
+    def _drain(self, stream) -> None:
+        while True:
+            chunk = stream.read(65536) if hasattr(stream, "read") else b""
+            if not chunk:
+                return
+            room = MAX_PROCESS_OUTPUT - len(self.output)
+            if room > 0:
+                self.output += chunk[:room]
+
+    def close(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process = None
+        with contextlib.suppress(OSError):
+            self.sock.close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ---- twins
+    def twin_id(self, obj) -> int:
+        tid = self.twin_of.get(id(obj))
+        if tid is None or self.twins.get(tid) is not obj:
+            tid = len(self.twins) + 1
+            self.twins[tid] = obj
+            self.twin_of[id(obj)] = tid
+        return tid
+
+    def _judge_object(self, tid):
+        if tid not in self.twins:
+            raise wire.WireError(f"the sandbox named an object the judge never sent ({tid})")
+        return self.twins[tid]
+
+    def _apply_sync(self, states) -> None:
+        for tid, state in states if type(states) is list else ():
+            obj = self.twins.get(tid) if type(tid) is int else None
+            if obj is None:
+                continue
+            value = wire.decode(state, self._handle, self._judge_object)
+            kind = type(obj)
+            if kind is list and type(value) is list:
+                obj[:] = value
+            elif kind is dict and type(value) is dict:
+                obj.clear()
+                obj.update(value)
+            elif kind is set and type(value) is set:
+                obj.clear()
+                obj.update(value)
+            elif kind is np.ndarray and type(value) is np.ndarray:
+                if value.shape == obj.shape and obj.flags.writeable:
+                    obj[...] = value.astype(obj.dtype, copy=False)
+            elif isinstance(value, dict) and type(getattr(obj, "__dict__", None)) is dict:
+                # attributes the student's code set to its own objects are not taken over
+                kept = {name: v for name, v in value.items() if not isinstance(v, (Handle, RemoteName))}
+                obj.__dict__.clear()
+                obj.__dict__.update(kept)
+
+    # ---- handles
+    def _handle(self, hid: int, type_name: str) -> Handle:
+        """One live proxy per sandbox object, so the object is released only when the last proxy goes."""
+        existing = self.handles.get(hid)
+        if existing is not None:
+            return existing
+        if hid in self.released:
+            self.released.remove(hid)
+        self.handles[hid] = proxy = Handle(self, hid, type_name)
+        return proxy
+
+    def forget(self, hid: int) -> None:
+        self.released.append(hid)
+
+    # ---- requests
+    def _roundtrip(self, message: dict, timeout: float | None = None) -> dict:
+        """Send one request (arguments pickled with twins), apply the twins' state sent back, raise its error."""
+        if self.dead:
+            raise SandboxGone(self.dead)
+        self.seq += 1
+        message["seq"] = self.seq
+        if self.released:
+            message["release"], self.released = self.released, []
+        buffer = io.BytesIO()
+        pickler = _ArgumentPickler(buffer, self)
+        pickler.raw[id(message)] = message
+        for key in ("kwargs", "release"):
+            if key in message:
+                pickler.raw[id(message[key])] = message[key]
+        pickler.dump(message)
+        if timeout is None:
+            timeout = self.cell_timeout if self.deadline is None else self.deadline - time.monotonic()
+        reply = self._exchange(wire.SEQ.pack(self.seq) + buffer.getvalue(), max(timeout, 0.05))
+        self._apply_sync(reply.get("sync", []))
+        if "error" in reply:
+            raise self._exception(reply["error"])
+        return reply
+
+    def request(self, message: dict, timeout: float | None = None):
+        reply = self._roundtrip(message, timeout)
+        return wire.decode(reply.get("value"), self._handle, self._judge_object)
+
+    def _exchange(self, payload: bytes, timeout: float) -> dict:
+        try:
+            self.sock.settimeout(5.0)
+            wire.send_frame(self.sock, payload)
+        except OSError as exc:
+            raise self._gone(f"the sandbox stopped listening ({exc})") from None
+        interrupted = False
+        limit = time.monotonic() + timeout
+        while True:
+            remaining = limit - time.monotonic()
+            if remaining <= 0:
+                if interrupted:
+                    raise self._gone("it did not stop when interrupted after the time limit; the sandbox was killed")
+                interrupted = True
+                self.process.interrupt()
+                limit = time.monotonic() + 2.0
+                continue
+            self.sock.settimeout(remaining)
+            try:
+                raw = wire.recv_frame(self.sock)
+            except socket.timeout:
+                continue
+            except (EOFError, OSError) as exc:
+                raise self._gone(self._death_reason(exc)) from None
+            except wire.WireError as exc:
+                raise self._gone(f"it sent a malformed message ({exc})") from None
+            reply = wire.loads(raw)
+            if type(reply) is not dict or reply.get("seq") != self.seq:
+                continue  # a stale or forged message: only the reply to this request counts
+            if interrupted:
+                raise StudentTimeout(f"the student's code did not finish within {self.cell_timeout:g} s "
+                                     "(the time a test cell has) and was interrupted")
+            return reply
+
+    def _death_reason(self, exc) -> str:
+        code = self.process.wait(timeout=2) if self.process is not None else None
+        if code is not None and code < 0:
+            return f"the sandboxed process was killed by signal {-code} (a limit, or a crash)"
+        if code is not None:
+            return f"the sandboxed process exited with status {code} (e.g. exit(), os._exit)"
+        return f"the channel to the sandbox broke ({exc})"
+
+    def _gone(self, reason: str) -> SandboxGone:
+        self.dead = reason
+        if self.process is not None:
+            self.process.kill()
+        return SandboxGone(reason)
+
+    def _exception(self, error) -> Exception:
+        if type(error) is not dict:
+            return StudentError("the student's code failed")
+        name = error.get("type") if type(error.get("type")) is str else ""
+        message = error.get("message") if type(error.get("message")) is str else ""
+        shown = error.get("name") if type(error.get("name")) is str else name
+        cls = EXPECTABLE.get(name)
+        if cls is None or cls in (StopIteration, StopAsyncIteration):
+            return StudentError(f"{shown}: {message}")
+        try:
+            return cls(message)
+        except Exception:
+            return StudentError(f"{shown}: {message}")
+
+    def call(self, target, attr, args, kwargs):
+        return self.request({"op": "call", "target": target, "attr": attr, "args": tuple(args), "kwargs": dict(kwargs)})
+
+    def getattr(self, target, type_name, name, owner=None):
+        if (type_name, name) in self.methods:
+            return _BoundMethod(self, target, name, owner)
+        reply = self._roundtrip({"op": "getattr", "target": target, "name": name})
+        if reply.get("method") is True:
+            self.methods.add((type_name, name))
+            return _BoundMethod(self, target, name, owner)
+        return wire.decode(reply.get("value"), self._handle, self._judge_object)
+
+    def exec_cell(self, source: str, timeout: float) -> tuple[list[dict], bool]:
+        self.seq += 1
+        message = {"op": "exec", "seq": self.seq, "source": source}
+        if self.released:
+            message["release"], self.released = self.released, []
+        try:
+            reply = self._exchange(wire.SEQ.pack(self.seq) + pickle.dumps(message), timeout)
+        except StudentTimeout:
+            return [_error_output("CellTimeoutError", f"the cell did not finish within {timeout:g} s")], True
+        except SandboxGone as exc:
+            return [_error_output("SandboxGone", str(exc))], True
+        if "error" in reply:
+            error = reply["error"] if type(reply["error"]) is dict else {}
+            return [_error_output(str(error.get("name", "Error"))[:100], str(error.get("message", ""))[:2000])], True
+        outputs = reply.get("outputs")
+        return (_clean_outputs(outputs) if type(outputs) is list else []), bool(reply.get("failed"))
+
+
+def _error_output(ename: str, evalue: str) -> dict:
+    return {"output_type": "error", "ename": ename, "evalue": evalue, "traceback": [f"{ename}: {evalue}"]}
+
+
+def _clean_outputs(outputs: list) -> list[dict]:
+    """Only well-formed plain outputs from the sandbox (it may send anything)."""
+    clean = []
+    for output in outputs[:50]:
+        if type(output) is not dict:
+            continue
+        kind = output.get("output_type")
+        if kind == "stream" and output.get("name") in ("stdout", "stderr") and type(output.get("text")) is str:
+            clean.append({"output_type": "stream", "name": output["name"], "text": output["text"][:100_000]})
+        elif kind == "display_data" and type(output.get("data")) is dict:
+            data = {k: v for k, v in output["data"].items() if k in ("text/plain", "image/png") and type(v) is str}
+            if data:
+                clean.append({"output_type": "display_data", "data": data, "metadata": {}})
+        elif kind == "error":
+            clean.append(_error_output(str(output.get("ename", "Error"))[:100], str(output.get("evalue", ""))[:5000]))
+    return clean
+
+
+# --------------------------------------------------------------------------- judging a whole notebook
+
+@dataclass
+class CellVerdict:
+    grade_id: str
+    passed: bool
+    message: str = ""
+
+
+@dataclass
+class JudgeReport:
+    verdicts: list[CellVerdict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def cell_role(cell) -> str:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    if cell.get("cell_type") != "code":
+        return "markdown"
+    if meta.get("grade") and not meta.get("solution"):
+        return "test"
+    if meta.get("solution"):
+        return "answer"
+    if meta.get("locked"):
+        return "locked"
+    return "plain"
+
+
+def answer_names(release_nb) -> set[str]:
+    """Top-level names the released answer cells define (the stubs keep each ``def``/``class`` line)."""
+    import ast
+
+    names = set()
+    for cell in release_nb.cells:
+        if cell_role(cell) != "answer":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+                names.add(node.name)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                for target in (node.targets if isinstance(node, ast.Assign) else [node.target]):
+                    if isinstance(target, ast.Name):
+                        names.add(target.id)
+    return names
+
+
+class Judge:
+    """Grade one assembled notebook: the student's cells in a sandbox, the tests here."""
+
+    def __init__(self, sandboxed: bool = True, cell_timeout: float = 20.0, notebook_timeout: float = 600.0,
+                 limits=None, progress=None):
+        self.sandboxed, self.cell_timeout, self.notebook_timeout = sandboxed, cell_timeout, notebook_timeout
+        self.limits, self.progress = limits, progress
+
+    def run(self, nb, student_names: set[str]) -> JudgeReport:
+        """Execute ``nb`` (modified in place: outputs of every code cell) and return the verdicts."""
+        report = JudgeReport()
+        start = time.monotonic()
+        notebook_deadline = start + self.notebook_timeout
+        namespace = {"__name__": "__main__", "__builtins__": builtins}
+        with Remote(self.sandboxed, self.limits, self.cell_timeout) as remote:
+            for index, cell in enumerate(nb.cells):
+                role = cell_role(cell)
+                if role == "markdown":
+                    continue
+                cell.outputs, cell.execution_count = [], index + 1
+                left = notebook_deadline - time.monotonic()
+                if left <= 0 and not remote.dead:
+                    remote._gone(f"the notebook did not finish within {self.notebook_timeout:g} s")
+                    report.notes.append(f"stopped at the notebook time limit ({self.notebook_timeout:g} s)")
+                timeout = max(0.05, min(self.cell_timeout, left))
+                if role in ("answer", "plain", "locked"):
+                    if remote.dead:
+                        cell.outputs = [_error_output("SandboxGone", remote.dead)]
+                    else:
+                        cell.outputs, _ = remote.exec_cell(cell.source, timeout)
+                if role == "locked":
+                    self._trusted(cell, namespace, report)
+                elif role == "test":
+                    verdict = self._test(cell, namespace, remote, student_names, timeout)
+                    report.verdicts.append(verdict)
+            if remote.dead:
+                report.notes.append(f"the sandbox ended early: {remote.dead}")
+        report.seconds = time.monotonic() - start
+        return report
+
+    def _trusted(self, cell, namespace, report) -> None:
+        """A locked cell runs here too, from the trusted source, so tests get their helpers and doubles."""
+        try:
+            with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                exec(compile(cell.source, f"<locked cell {cell_grade_id(cell)}>", "exec"), namespace)
+        except Exception as exc:  # a course bug, never the student's: say so loudly
+            report.notes.append(f"COURSE ERROR: locked cell {cell_grade_id(cell)} failed in the judge: "
+                                f"{type(exc).__name__}: {exc}")
+
+    def _test(self, cell, namespace, remote, student_names, timeout) -> CellVerdict:
+        grade_id = cell_grade_id(cell)
+        for name in student_names:
+            namespace[name] = RemoteName(remote, name)
+        printed = io.StringIO()
+        remote.deadline = time.monotonic() + timeout
+        error = None
+        try:
+            with contextlib.redirect_stdout(printed), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                np_state = np.seterr(all="ignore")
+                try:
+                    exec(compile(cell.source, f"<test {grade_id}>", "exec"), namespace)
+                finally:
+                    np.seterr(**np_state)
+        except Exception as exc:
+            error = exc
+        finally:
+            remote.deadline = None
+        text = printed.getvalue()[:MAX_TEST_OUTPUT]
+        outputs = [{"output_type": "stream", "name": "stdout", "text": text}] if text else []
+        if error is None:
+            cell.outputs = outputs
+            return CellVerdict(grade_id, True)
+        name = type(error).__name__
+        message = _message(error)
+        cell.outputs = outputs + [_error_output(name, message)]
+        return CellVerdict(grade_id, False, f"{name}: {message}")
+
+
+def _message(error: BaseException) -> str:
+    try:
+        return str(error)[:5000]
+    except Exception:
+        return "(no message)"
+
+
+def cell_grade_id(cell) -> str:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")

@@ -1,6 +1,7 @@
-"""Generate students' feedback with nbgrader, optionally hiding the source of hidden tests.
+"""Generate students' feedback with nbgrader: hidden tests hidden, student markup sanitized, pages size-capped.
 
     python -m course_tools.feedback                   # every autograded assignment, hidden tests hidden
+    python -m course_tools.feedback 01_testing --root DIR
     python -m course_tools.feedback --show-hidden     # nbgrader's default: hidden tests shown in full
 
 nbgrader's ``generate_feedback`` renders the autograded notebook, and the
@@ -11,17 +12,33 @@ test cell with a ``### BEGIN HIDDEN TESTS`` region it replaces the region by
 one comment line and shortens the cell's error traceback (which would quote
 the failing hidden line) to ``ErrorName: message``. Each test still shows its
 points, whether it passed, and the failure message the test author wrote.
+
+Submissions are hostile, so ``SanitizeFeedback`` (always on, also with
+``--show-hidden``) makes the page show trusted results only: test cells keep
+just the judge's stdout and error outputs; other outputs keep plain text and
+base64 PNG/JPEG only; markdown is rendered and cleaned with ``bleach``; every
+output, cell and the whole notebook are size-capped (``SanitizeFeedback.max_*``
+traitlets). After rendering, ``generate`` checks every page with
+``unsafe_markup`` and a byte cap, and replaces a page that fails by a short
+notice (reported as a failure) rather than publish it.
 """
 
 from __future__ import annotations
 
 import argparse
+import html
 import re
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
+import bleach
+import nbformat
+from bleach.css_sanitizer import CSSSanitizer
+from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbconvert.preprocessors import Preprocessor
-from traitlets import Bool, Unicode
+from nbformat import NotebookNode
+from traitlets import Bool, Int, List, Unicode
 
 COURSE_ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,36 +74,443 @@ class HideHiddenTests(Preprocessor):
         return cell, resources
 
 
+# Tags the markdown renderer produces (plus a few harmless ones students write by hand).
+ALLOWED_TAGS = frozenset({
+    "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del", "details", "div",
+    "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins",
+    "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small", "span", "strong", "sub", "summary",
+    "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul", "var"})
+
+
+class SanitizeFeedback(Preprocessor):
+    """Make the autograded notebook safe to show to its student: plain trusted results, sanitized markup, capped size.
+
+    * Graded test cells keep only ``stream`` stdout and ``error`` outputs, as plain text (the trusted judge
+      writes those); anything else there came from student code and is dropped.
+    * Other code cells keep ``text/plain`` and base64 ``image/png``/``image/jpeg`` outputs. HTML, JavaScript,
+      SVG (which can carry script), Markdown, LaTeX, JSON and widget views are replaced by a one-line note.
+    * Markdown (every markdown cell, and graders' comments) is rendered here with nbconvert's own renderer,
+      then cleaned with ``bleach`` (the sanitizer nbconvert itself uses) against an allow-list of tags,
+      attributes and URL schemes; the result is handed to the template as one inert HTML block.
+    * Metadata the template prints without escaping (``grade_id``, image ``width``/``height``, execution
+      counts, notebook widgets/title) is reduced to safe values.
+    * Each output's text is truncated to ``max_output_bytes`` and each cell's source to ``max_source_bytes``;
+      the whole notebook is held to ``max_notebook_bytes`` (test cells' results are kept first; outputs that
+      no longer fit are replaced by a note), so a 40 MB print cannot make a 40 MB page.
+    """
+
+    enabled = Bool(True, help="nbconvert preprocessors are off by default; this one is meant to run").tag(config=True)
+    max_output_bytes = Int(20_000, help="Longest text of one output (bytes); longer text is truncated").tag(config=True)
+    max_source_bytes = Int(100_000, help="Longest source of one cell (bytes); longer is truncated").tag(config=True)
+    max_notebook_bytes = Int(2_000_000, help="Budget for everything the notebook adds to the page (bytes)").tag(
+        config=True)
+    image_types = List(Unicode(), ["image/png", "image/jpeg"], help="Image outputs kept (base64 only)").tag(
+        config=True)
+    allowed_tags = List(Unicode(), sorted(ALLOWED_TAGS), help="HTML tags kept in rendered markdown").tag(config=True)
+
+    # ------------------------------------------------------------------ notebook
+
+    def preprocess(self, nb, resources):
+        nb.metadata = _safe_notebook_metadata(nb.get("metadata", {}))
+        for cell in nb.cells:
+            self.sanitize_cell(cell)
+        self.enforce_budget(nb)
+        return nb, resources
+
+    def sanitize_cell(self, cell) -> None:
+        cell.metadata = _safe_cell_metadata(cell.get("metadata", {}))
+        nbgrader = cell.metadata.get("nbgrader", {})
+        if nbgrader.get("comment"):
+            nbgrader["comment"] = self.render_markdown(str(nbgrader["comment"]))
+        if cell.cell_type == "markdown":
+            cell.source = self.render_markdown(self._cap_text(_text(cell.source), self.max_source_bytes, "cell"),
+                                               cell.get("attachments") or {})
+            cell.pop("attachments", None)
+        elif cell.cell_type == "code":
+            cell.source = self._cap_text(_text(cell.source), self.max_source_bytes, "cell")
+            cell.execution_count = _int_or_none(cell.get("execution_count"))
+            if is_test_cell(cell):
+                cell.outputs = self.test_outputs(cell.get("outputs", []))
+            else:
+                cell.outputs = self.code_outputs(cell.get("outputs", []))
+        else:  # raw (or unknown) cells: shown as escaped text, never as live HTML
+            cell.cell_type = "raw"
+            cell.source = html.escape(self._cap_text(_text(cell.get("source", "")), self.max_source_bytes, "cell"))
+            cell.metadata.pop("raw_mimetype", None)
+            cell.metadata.pop("format", None)
+            cell.pop("attachments", None)
+
+    # ------------------------------------------------------------------ outputs
+
+    def test_outputs(self, outputs) -> list:
+        """A test cell's outputs: stdout text and errors, as plain text; nothing else."""
+        kept = []
+        for output in _merge_streams(outputs):
+            kind = output.get("output_type")
+            if kind == "stream" and output.get("name") == "stdout":
+                kept.append(self._stream("stdout", output.get("text", "")))
+            elif kind == "error":
+                kept.append(self._error(output))
+        return kept
+
+    def code_outputs(self, outputs) -> list:
+        kept = []
+        for output in _merge_streams(outputs):
+            kind = output.get("output_type")
+            if kind == "stream":
+                kept.append(self._stream("stderr" if output.get("name") == "stderr" else "stdout",
+                                         output.get("text", "")))
+            elif kind == "error":
+                kept.append(self._error(output))
+            elif kind in ("display_data", "execute_result"):
+                kept.append(self._data(output))
+            else:
+                kept.append(_note(f"[an output of type {_short(kind)} is not shown in feedback]"))
+        return kept
+
+    def _stream(self, name: str, text) -> NotebookNode:
+        return nbformat.v4.new_output("stream", name=name, text=self._cap_text(_text(text), self.max_output_bytes))
+
+    def _error(self, output) -> NotebookNode:
+        traceback = output.get("traceback", [])
+        traceback = "\n".join(_text(line) for line in traceback) if isinstance(traceback, list) else _text(traceback)
+        return nbformat.v4.new_output(
+            "error", ename=self._cap_text(_text(output.get("ename", "Error")), 200),
+            evalue=self._cap_text(_text(output.get("evalue", "")), self.max_output_bytes // 4),
+            traceback=[self._cap_text(traceback, self.max_output_bytes)] if traceback else [])
+
+    def _data(self, output) -> NotebookNode:
+        data = output.get("data", {}) or {}
+        metadata = output.get("metadata", {}) or {}
+        kept, safe_metadata, dropped = {}, {}, []
+        for mimetype, value in data.items():
+            if mimetype == "text/plain":
+                kept[mimetype] = self._cap_text(_text(value), self.max_output_bytes)
+            elif mimetype in self.image_types and isinstance(value, str) and _BASE64.fullmatch(value):
+                kept[mimetype] = value
+                size = {k: v for k in ("width", "height")
+                        if isinstance(v := (metadata.get(mimetype) or {}).get(k, metadata.get(k)), int)
+                        and not isinstance(v, bool) and 0 < v < 10_000}
+                if size:
+                    safe_metadata[mimetype] = size
+            else:
+                dropped.append(_short(mimetype))
+        if not any(m in kept for m in self.image_types) and dropped:
+            note = f"[{', '.join(sorted(set(dropped)))} output not shown in feedback]"
+            kept["text/plain"] = f"{kept['text/plain']}\n{note}" if kept.get("text/plain") else note
+        kept.setdefault("text/plain", "")
+        if output.get("output_type") == "execute_result":
+            return nbformat.v4.new_output("execute_result", data=kept, metadata=safe_metadata,
+                                          execution_count=_int_or_none(output.get("execution_count")))
+        return nbformat.v4.new_output("display_data", data=kept, metadata=safe_metadata)
+
+    def _cap_text(self, text: str, limit: int, what: str = "output") -> str:
+        encoded = text.encode("utf-8", errors="replace")
+        if len(encoded) <= limit:
+            return text
+        return (encoded[:limit].decode("utf-8", errors="ignore")
+                + f"\n... {what} truncated ({len(encoded)} bytes)")
+
+    # ------------------------------------------------------------------ markdown
+
+    def render_markdown(self, source: str, attachments: dict | None = None) -> str:
+        """Markdown -> sanitized HTML, as one line so the template's own markdown pass passes it through untouched."""
+        renderer = IPythonRenderer(escape=False, allow_harmful_protocols=False, attachments=dict(attachments or {}))
+        try:
+            rendered = MarkdownWithMath(renderer=renderer).render(source)
+        except Exception as exc:  # e.g. a missing attachment: show the text rather than lose the page
+            self.log.warning("feedback: markdown shown as plain text (%s)", exc)
+            rendered = f"<pre>{html.escape(source)}</pre>"
+        return _markdown_block(clean_html(rendered, self.allowed_tags))
+
+    # ------------------------------------------------------------------ size
+
+    def enforce_budget(self, nb) -> None:
+        """Keep the notebook's share of the page under ``max_notebook_bytes``: instructor cells and test results
+        first, then everything else in order; what does not fit is replaced by a note."""
+        left = self.max_notebook_bytes
+        trusted = [c for c in nb.cells if _is_instructor_cell(c)]
+        ordered = trusted + [c for c in nb.cells if not _is_instructor_cell(c)]
+        for cell in ordered:
+            size = len(cell.source.encode("utf-8")) + _CELL_OVERHEAD
+            if size > left:
+                cell.source = _omitted_source(cell)
+                size = len(cell.source.encode("utf-8")) + _CELL_OVERHEAD
+            left -= size
+        outputs = [(c, i) for c in ordered if c.cell_type == "code" and is_test_cell(c) for i in range(len(c.outputs))]
+        outputs += [(c, i) for c in ordered if c.cell_type == "code" and not is_test_cell(c)
+                    for i in range(len(c.outputs))]
+        dropped = 0
+        for cell, index in outputs:
+            size = _output_size(cell.outputs[index])
+            if size > left:
+                dropped += 1
+                cell.outputs[index] = _note(f"[output omitted: the feedback page reached its size limit "
+                                            f"({self.max_notebook_bytes} bytes); {size} bytes not shown]")
+                size = _output_size(cell.outputs[index])
+            left -= size
+        if dropped:
+            self.log.warning("feedback: %d output(s) omitted to keep the page under %d bytes",
+                             dropped, self.max_notebook_bytes)
+
+
+def is_test_cell(cell) -> bool:
+    """A graded test cell: nbgrader ``grade`` code cell that is not a solution."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def _is_instructor_cell(cell) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(meta.get("locked") or meta.get("grade")) and not meta.get("solution")
+
+
+_BASE64 = re.compile(r"[A-Za-z0-9+/=\s]*")
+_SAFE_ID = re.compile(r"[^A-Za-z0-9_.\-]")
+_SAFE_WORD = re.compile(r"[^A-Za-z0-9_./+\- ]")
+_CELL_OVERHEAD = 600      # bytes of template markup around a cell
+_OUTPUT_OVERHEAD = 300    # ... and around an output
+
+_ATTRIBUTES = {"*": {"class", "title"}, "a": {"href", "title", "class", "id", "name"},
+               "img": {"src", "alt", "title", "width", "height"}, "ol": {"start"},
+               "td": {"style", "colspan", "rowspan"}, "th": {"style", "colspan", "rowspan"},
+               **{f"h{n}": {"id", "class"} for n in range(1, 7)}}
+_DATA_IMAGE = re.compile(r"data:image/(png|jpeg|gif);base64,[A-Za-z0-9+/=\s]*", re.I)
+
+
+def _allowed_attribute(tag: str, name: str, value: str) -> bool:
+    if name not in _ATTRIBUTES.get(tag, set()) | _ATTRIBUTES["*"]:
+        return False
+    if tag == "img" and name == "src" and value.strip().lower().startswith("data:"):
+        return bool(_DATA_IMAGE.fullmatch(value.strip()))
+    if name in ("width", "height"):
+        return value.strip().isdigit()
+    if name == "href" and value.strip().lower().startswith("data:"):
+        return False
+    return True
+
+
+def clean_html(fragment: str, tags=ALLOWED_TAGS) -> str:
+    """Sanitize an HTML fragment with bleach: allow-listed tags/attributes, http(s)/mailto/data-image URLs only,
+    disallowed markup shown as escaped text, comments removed, ``style`` limited to ``text-align``."""
+    return bleach.clean(fragment, tags=set(tags), attributes=_allowed_attribute,
+                        protocols={"http", "https", "mailto", "data"}, strip=False, strip_comments=True,
+                        css_sanitizer=CSSSanitizer(allowed_css_properties=["text-align"]))
+
+
+def _markdown_block(clean: str) -> str:
+    # One line starting with <div>: an HTML block that Markdown renders verbatim (no second parse, so no
+    # link or HTML can be made from the escaped text). &#10; keeps newlines (in <pre>) as the browser sees them.
+    return '<div class="feedback-markdown">' + clean.replace("\r", "").replace("\n", "&#10;") + "</div>"
+
+
+def _text(value) -> str:
+    if isinstance(value, list):
+        return "".join(str(v) for v in value)
+    return value if isinstance(value, str) else str(value)
+
+
+def _short(value) -> str:
+    return _SAFE_WORD.sub("", str(value))[:40] or "?"
+
+
+def _int_or_none(value):
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _note(text: str) -> NotebookNode:
+    return nbformat.v4.new_output("stream", name="stdout", text=text + "\n")
+
+
+def _omitted_source(cell) -> str:
+    note = "(content omitted: the feedback page reached its size limit)"
+    return f"# {note}" if cell.cell_type == "code" else f"<div><em>{note}</em></div>"
+
+
+def _merge_streams(outputs) -> list:
+    """Consecutive stream outputs of the same name joined (a loop of prints is one output, not thousands)."""
+    merged = []
+    for output in outputs if isinstance(outputs, list) else []:
+        if not isinstance(output, dict):
+            continue
+        if (output.get("output_type") == "stream" and merged and merged[-1].get("output_type") == "stream"
+                and merged[-1].get("name") == output.get("name")):
+            merged[-1] = dict(merged[-1], text=_text(merged[-1].get("text", "")) + _text(output.get("text", "")))
+        else:
+            merged.append(output)
+    return merged
+
+
+def _output_size(output) -> int:
+    kind = output.get("output_type")
+    if kind == "stream":
+        body = html.escape(output.get("text", ""))
+    elif kind == "error":
+        body = html.escape(output.get("evalue", "") + "".join(output.get("traceback", [])))
+    else:
+        body = "".join(html.escape(v) if k == "text/plain" else v for k, v in output.get("data", {}).items())
+    return len(body.encode("utf-8")) + _OUTPUT_OVERHEAD
+
+
+def _safe_cell_metadata(metadata) -> dict:
+    """Only what the feedback template reads: nbgrader's fields (typed) and tags (safe characters)."""
+    safe = {}
+    nbgrader = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+    if isinstance(nbgrader, dict):
+        kept = {k: bool(nbgrader[k]) for k in ("solution", "grade", "locked", "task") if k in nbgrader}
+        if "grade_id" in nbgrader:
+            kept["grade_id"] = _SAFE_ID.sub("_", str(nbgrader["grade_id"]))[:100]
+        for key in ("points", "score"):
+            if key in nbgrader:
+                try:
+                    kept[key] = float(nbgrader[key]) if nbgrader[key] is not None else None
+                except (TypeError, ValueError):
+                    kept[key] = 0.0
+        if nbgrader.get("comment"):
+            kept["comment"] = nbgrader["comment"]
+        safe["nbgrader"] = NotebookNode(kept)
+    tags = metadata.get("tags") if isinstance(metadata, dict) else None
+    if isinstance(tags, list):
+        safe["tags"] = [_SAFE_ID.sub("_", str(t))[:50] for t in tags][:20]
+    return NotebookNode(safe)
+
+
+def _safe_notebook_metadata(metadata) -> dict:
+    """Drop widget state (rendered into a <script>), title and the rest; keep the language names, made safe."""
+    safe = {}
+    for key in ("kernelspec", "language_info"):
+        value = metadata.get(key) if isinstance(metadata, dict) else None
+        if isinstance(value, dict):
+            safe[key] = {k: _short(v) for k, v in value.items() if k in ("name", "display_name", "language")
+                         and isinstance(v, str)}
+    if "language_info" in safe and "name" not in safe["language_info"]:
+        safe["language_info"]["name"] = "python"
+    return NotebookNode(safe)
+
+
+# --------------------------------------------------------------------------- checking a rendered page
+
+class _PageScanner(HTMLParser):
+    """Collect live-markup problems in a rendered page (see ``unsafe_markup``)."""
+
+    URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "background",
+                      "srcset", "ping", "codebase", "cite"}
+    FORBIDDEN = {"iframe", "object", "embed", "frame", "frameset", "applet", "base", "form", "svg", "math",
+                 "portal", "template", "noscript", "input", "button", "textarea", "select", "video", "audio"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+        self.in_body = False
+        self.script = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "body":
+            self.in_body = True
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.problems.append(f"<{tag} {name}=...> event handler")
+            elif name == "srcdoc":
+                self.problems.append(f"<{tag} srcdoc>")
+            elif name in self.URL_ATTRIBUTES and value:
+                url = re.sub(r"[\x00-\x20]", "", value).lower()
+                if url.startswith(("javascript:", "vbscript:")) or (
+                        url.startswith("data:") and not (tag == "img" and _DATA_IMAGE.fullmatch(url))):
+                    self.problems.append(f"<{tag} {name}={value[:40]!r}>")
+        if tag == "script":
+            self.script = dict(attrs)
+            if self.in_body:
+                self.problems.append("<script> in the page body")
+            elif not (self.script.get("type") == "text/x-mathjax-config"
+                      or str(self.script.get("src", "")).startswith(TEMPLATE_SCRIPT_SOURCES)):
+                self.problems.append(f"<script> not from the template: {self.script}")
+        elif tag == "meta" and any(n == "http-equiv" for n, _ in attrs):
+            self.problems.append("<meta http-equiv>")
+        elif tag in ("style", "link") and self.in_body:
+            self.problems.append(f"<{tag}> in the page body")
+        elif tag in self.FORBIDDEN:
+            self.problems.append(f"<{tag}>")
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+
+
+# Script sources the feedback template itself loads (MathJax for formulas) and nothing else.
+TEMPLATE_SCRIPT_SOURCES = ("https://cdnjs.cloudflare.com/ajax/libs/mathjax/",)
+
+
+def unsafe_markup(page: str) -> list[str]:
+    """Live markup a feedback page must not carry: scripts other than the template's MathJax ones in <head>,
+    ``on*=`` handlers, ``javascript:``/``data:`` URLs (except inline images), frames, embeds, forms, SVG."""
+    scanner = _PageScanner()
+    scanner.feed(page)
+    scanner.close()
+    return scanner.problems
+
+
 FEEDBACK_PREPROCESSORS = [
     "nbgrader.preprocessors.GetGrades",
     "course_tools.feedback.HideHiddenTests",
+    "course_tools.feedback.SanitizeFeedback",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 
+# What a page may weigh in all: the notebook's budget plus the template (CSS, MathJax loader, score panels),
+# and HTML escaping of the text the budget counted.
+MAX_PAGE_BYTES = 4_000_000
+
+WITHHELD_PAGE = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Feedback withheld</title></head>
+<body><p>This feedback page was withheld because it failed the course's safety check ({reason}).
+Your grade is not affected; please ask your instructor for your feedback.</p></body></html>
+"""
+
+
+def feedback_preprocessors(hide_hidden_tests: bool = True) -> list[str]:
+    """The ``GenerateFeedback.preprocessors`` list; sanitizing is on whether or not hidden tests are shown."""
+    return [p for p in FEEDBACK_PREPROCESSORS if hide_hidden_tests or not p.endswith(".HideHiddenTests")]
+
+
+def check_page(path: Path, max_bytes: int = MAX_PAGE_BYTES) -> str:
+    """Why the rendered page at ``path`` must not reach its student ('' when it may)."""
+    size = path.stat().st_size
+    if size > max_bytes:
+        return f"{size} bytes, over the {max_bytes}-byte cap"
+    problems = unsafe_markup(path.read_text(encoding="utf-8", errors="replace"))
+    return f"live markup: {'; '.join(problems[:3])}" if problems else ""
+
 
 def generate(root: str | Path = COURSE_ROOT, assignments: list[str] | None = None, hide_hidden_tests: bool = True,
-             progress=print, workers: int = 2) -> dict[str, bool]:
+             progress=print, workers: int = 2, max_page_bytes: int = MAX_PAGE_BYTES) -> dict[str, bool]:
     """Run ``nbgrader generate_feedback <assignment> --student=<id> --force`` for every autograded submission.
 
     Rendering is slow-ish (about a second a page), so submissions are shared among ``workers`` processes.
+    Every page is then checked (``check_page``); one that fails is replaced by a short notice and its
+    assignment reported as failed.
     """
     from .autograde import run_in_worker_many
 
     root = Path(root)
     if assignments is None:
         assignments = sorted({p.name for p in (root / "autograded").glob("*/*") if p.is_dir()})
-    config = {"GenerateFeedback": {"preprocessors": FEEDBACK_PREPROCESSORS}} if hide_hidden_tests else None
+    config = {"GenerateFeedback": {"preprocessors": feedback_preprocessors(hide_hidden_tests)}}
     say = progress or (lambda *_: None)
     say(f"generating feedback for {', '.join(assignments)} "
-        f"({'hidden tests hidden' if hide_hidden_tests else 'hidden tests shown'}) ...")
+        f"({'hidden tests hidden' if hide_hidden_tests else 'hidden tests shown'}; student markup sanitized) ...")
     todo = [(a, p.parent.name) for a in assignments for p in sorted((root / "autograded").glob(f"*/{a}")) if p.is_dir()]
     outcomes = run_in_worker_many([("generate_feedback", [a, f"--student={s}", "--force"], config) for a, s in todo],
-                                  root, workers)
+                                  root, workers) if todo else []
     done = {a: True for a in assignments}
     for (assignment, student), (ok, log) in zip(todo, outcomes):
         if not ok:
             done[assignment] = False
             say(f"  feedback for {student} / {assignment} FAILED:\n{log[-2000:]}")
+        for page in sorted((root / "feedback" / student / assignment).glob("*.html")):
+            reason = check_page(page, max_page_bytes)
+            if reason:
+                done[assignment] = False
+                page.write_text(WITHHELD_PAGE.format(reason=html.escape(reason)), encoding="utf-8")
+                say(f"  feedback for {student} / {assignment}: {page.name} WITHHELD ({reason})")
     count = len(list((root / "feedback").glob("*/*/*.html")))
     say(f"  {count} feedback pages under {root / 'feedback'}")
     return done

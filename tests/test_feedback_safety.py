@@ -1,0 +1,306 @@
+"""Feedback pages show trusted results only: no hidden tests, no live student markup, a bounded size.
+
+Unit tests render crafted notebooks with nbgrader's feedback template and the course's
+preprocessors (``course_tools.feedback.feedback_preprocessors``), as ``generate_feedback`` does;
+one end-to-end test goes through ``course_tools.feedback.generate`` on a throwaway course.
+Every payload calls ``alert(`` so "is any of it live?" is one question about the parsed page.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import textwrap
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import nbformat
+import nbgrader
+import pytest
+from bs4 import BeautifulSoup
+from nbconvert.exporters import HTMLExporter
+from traitlets.config import Config
+
+from course_tools import feedback
+
+TEMPLATES = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader"
+PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64).decode()
+HIDDEN_LINE = "assert secret_reference_answer() == 42, 'the hidden check'"
+BIG = 40_000_000
+
+
+def render(nb, config: dict | None = None, hide_hidden_tests: bool = True) -> str:
+    """The feedback page for ``nb``: nbgrader's template and the course's preprocessors (minus GetGrades)."""
+    c = Config(config or {})
+    c.Exporter.default_preprocessors = []  # as nbgrader's converters set it
+    c.HTMLExporter.template_name = "feedback"
+    c.HTMLExporter.extra_template_basedirs = [str(TEMPLATES / "templates")]
+    c.HTMLExporter.extra_template_paths = [str(TEMPLATES / "static" / "node_modules" / "bootstrap" / "dist" / "css")]
+    exporter = HTMLExporter(config=c)
+    for name in feedback.feedback_preprocessors(hide_hidden_tests):
+        if not name.endswith("GetGrades"):  # needs a gradebook; the end-to-end test covers it
+            exporter.register_preprocessor(name)  # as nbgrader registers them: each one's own `enabled`
+    resources = {"nbgrader": {"notebook": "ps", "score": 1.0, "max_score": 3.0, "late_penalty": 0}}
+    page, _ = exporter.from_notebook_node(nb, resources=resources)
+    return page
+
+
+def _cell(kind: str, source: str, grade_id: str | None = None, **flags):
+    cell = nbformat.v4.new_code_cell(source) if kind == "code" else nbformat.v4.new_markdown_cell(source)
+    if grade_id is not None:
+        cell.metadata["nbgrader"] = {"grade_id": grade_id, "solution": False, "grade": False, "locked": False,
+                                     "schema_version": 3, **flags}
+    return cell
+
+
+def _display(data: dict, metadata: dict | None = None, kind: str = "display_data"):
+    if kind == "execute_result":
+        return nbformat.v4.new_output(kind, data=data, metadata=metadata or {}, execution_count=3)
+    return nbformat.v4.new_output(kind, data=data, metadata=metadata or {})
+
+
+MARKDOWN_ATTACKS = textwrap.dedent("""\
+    My answer <script>alert('md-script')</script> and <img src=x onerror=alert('md-img')>.
+    A <a href="javascript:alert('md-href')">link</a>, a [markdown link](javascript:alert('md-link')),
+    <a href="JaVaScRiPt&colon;alert('md-entity')">entity</a>, <a href=" java&#09;script:alert('md-tab')">tab</a>,
+    <iframe src="javascript:alert('md-iframe')"></iframe><object data="x.swf"></object><embed src="x.swf">
+    <svg onload="alert('md-svg')"><circle r="1"/></svg><style>body {background: url(javascript:alert('md-css'))}</style>
+    <div style="background-image: url(javascript:alert('md-style'))" onclick="alert('md-click')">click</div>
+    <form action="javascript:alert('md-form')"><button formaction="javascript:alert('md-button')">go</button></form>
+    <meta http-equiv="refresh" content="0;url=javascript:alert('md-meta')">
+    <img src="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">
+    <math><mtext><table><mglyph><style><img src=x onerror=alert('md-mxss')></style></mglyph></table></mtext></math>
+    <!-- <script>alert('md-comment')</script> -->
+    """)
+
+
+def crafted_notebook(hidden_region: bool = True) -> nbformat.NotebookNode:
+    """An autograded notebook as a hostile student could shape it, every part of it carrying a payload."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["title"] = "</title><script>alert('nb-title')</script>"
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {
+        "state": {"x": "</script><script>alert('nb-widgets')</script>"}, "version_major": 2, "version_minor": 0}}
+    intro = _cell("markdown", "# Assignment\n\nThe token `<unk>` and $a < b$; in code:\n\n```python\nif a < b:\n\n    pass\n```\n")
+    answer = _cell("markdown", MARKDOWN_ATTACKS, "written_answer", solution=True, grade=True, points=1, score=0)
+    answer.attachments = {"evil.svg": {"image/svg+xml": base64.b64encode(b"<svg onload=alert('att')/>").decode()}}
+    answer.source += "\n![attached](attachment:evil.svg)\n"
+    solution = _cell("code", "def f():\n    print('x' * 40_000_000)", "f", solution=True)
+    solution.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="x" * BIG),
+        _display({"text/html": "<script>alert('out-html')</script>", "text/plain": "<IPython.core.display.HTML>"}),
+        _display({"image/svg+xml": "<svg onload=\"alert('out-svg')\"/>"}),
+        _display({"application/javascript": "alert('out-js')"}),
+        _display({"text/markdown": "[m](javascript:alert('out-md'))", "text/latex": r"$\href{javascript:alert('x')}{x}$"}),
+        _display({"application/vnd.jupyter.widget-view+json": {"model_id": "</script><script>alert('out-widget')"}}),
+        _display({"image/png": PNG}, {"image/png": {"width": "1 onerror=alert('out-width')"}}),
+        _display({"image/png": "\"><script>alert('out-b64')</script>"}),
+        _display({"text/plain": "<b>plain text stays text</b>"}, kind="execute_result"),
+    ]
+    test_source = "from ps import f\nassert f() is None, 'f should print'\n"
+    if hidden_region:
+        test_source += f"### BEGIN HIDDEN TESTS\n{HIDDEN_LINE}\n### END HIDDEN TESTS\n"
+    test = _cell("code", test_source, 'test_f"><script>alert(\'grade-id\')</script>', grade=True, locked=True,
+                 points=2, score=0)
+    test.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="judge: checking f\n"),
+        nbformat.v4.new_output("stream", name="stderr", text="student stderr in a test cell\n"),
+        _display({"text/plain": "'ok'", "text/html": "<b>student html</b>"}, kind="execute_result"),
+        _display({"image/png": PNG}),
+        nbformat.v4.new_output("error", ename="AssertionError", evalue="<script>alert('evalue')</script>",
+                               traceback=["\x1b[31mTraceback\x1b[0m", f"----> 4 {HIDDEN_LINE}", "AssertionError"]),
+    ]
+    raw = nbformat.v4.new_raw_cell("<script>alert('raw')</script>")
+    raw.metadata["raw_mimetype"] = "text/html"
+    nb.cells = [intro, answer, solution, test, raw]
+    return nb
+
+
+def live_problems(page: str) -> list[str]:
+    """Everything in the page a browser would run, found independently of ``feedback.unsafe_markup``."""
+    soup = BeautifulSoup(page, "html.parser")
+    problems = []
+    for script in soup.find_all("script"):
+        text = (script.string or "") + str(script.get("src", ""))
+        # the template's own scripts: MathJax loader and config; nothing student-made may look like them
+        if "alert" in text or not (script.get("src", "").startswith("https://cdnjs.cloudflare.com/ajax/libs/mathjax/")
+                                   or script.get("type") == "text/x-mathjax-config"):
+            problems.append(f"script: {text[:80]}")
+    for tag in soup.find_all(True):
+        for name, value in tag.attrs.items():
+            value = " ".join(value) if isinstance(value, list) else str(value)
+            if name.lower().startswith("on"):
+                problems.append(f"<{tag.name} {name}>")
+            if re.sub(r"[\s\x00-\x1f]", "", value).lower().startswith(("javascript:", "vbscript:")):
+                problems.append(f"<{tag.name} {name}={value[:40]}>")
+            if "alert(" in value and not (name == "href" and not urlsplit(value).scheme):  # a relative link is inert
+                problems.append(f"payload in <{tag.name} {name}={value[:40]}>")
+        if tag.name in ("iframe", "object", "embed", "svg", "math", "form", "button", "meta", "base"):
+            if not (tag.name == "meta" and "http-equiv" not in tag.attrs):
+                problems.append(f"<{tag.name}>")
+    body = soup.find("body")
+    if body is not None:
+        problems += [f"<{t.name}> in body" for t in body.find_all(["style", "link", "script"])]
+    return problems
+
+
+@pytest.fixture(scope="module")
+def crafted_page() -> str:
+    return render(crafted_notebook())
+
+
+def test_crafted_page_carries_no_live_payload(crafted_page):
+    assert live_problems(crafted_page) == []
+    assert feedback.unsafe_markup(crafted_page) == []
+
+
+def test_template_scripts_are_only_mathjax(crafted_page):
+    soup = BeautifulSoup(crafted_page, "html.parser")
+    scripts = soup.find_all("script")
+    assert scripts, "the feedback template's MathJax loader is gone: update the allow-list"
+    assert all(s.find_parent("head") is not None for s in scripts)
+    assert "alert" not in " ".join(str(s) for s in scripts)
+
+
+def test_student_markup_is_shown_as_text_not_lost(crafted_page):
+    text = BeautifulSoup(crafted_page, "html.parser").get_text()
+    assert "<script>alert('md-script')</script>" in text  # escaped, visible to the student
+    assert "<unk>" in text and "a < b" in text             # ordinary markdown still reads right
+    assert "if a < b:\n\n    pass" in text               # blank lines inside code blocks survive
+    assert "<b>plain text stays text</b>" in text
+    assert "[text/html output not shown in feedback]" in text
+
+
+def test_test_cells_show_only_judge_stdout_and_errors(crafted_page):
+    soup = BeautifulSoup(crafted_page, "html.parser")
+    text = soup.get_text()
+    assert "judge: checking f" in text
+    assert "AssertionError" in text and "<script>alert('evalue')</script>" in text  # escaped evalue
+    assert "student stderr in a test cell" not in text
+    assert "student html" not in text and "'ok'" not in text
+    panel = soup.find("a", attrs={"name": re.compile("^test_f")}).find_parent("div", class_="cell")
+    assert panel.find("img") is None, "an image output survived in a test cell"
+
+
+def test_hidden_tests_are_hidden(crafted_page):
+    assert HIDDEN_LINE not in crafted_page
+    assert "secret_reference_answer" not in crafted_page
+    assert feedback.HIDDEN_PLACEHOLDER.split("(")[1][:12] in crafted_page
+
+
+def test_show_hidden_still_sanitizes():
+    page = render(crafted_notebook(), hide_hidden_tests=False)
+    assert "secret_reference_answer" in page          # nbgrader's default, on request
+    assert live_problems(page) == [] and feedback.unsafe_markup(page) == []
+
+
+def test_page_size_is_capped(crafted_page):
+    assert len(crafted_page.encode()) < feedback.MAX_PAGE_BYTES
+    assert f"output truncated ({BIG} bytes)" in crafted_page
+
+
+def test_caps_are_configurable_and_the_notebook_budget_holds():
+    nb = nbformat.v4.new_notebook()
+    cell = _cell("code", "for i in range(300): show(i)", "noisy", solution=True)
+    cell.outputs = [_display({"image/png": base64.b64encode(os.urandom(15_000)).decode()}) for _ in range(300)]
+    test = _cell("code", "assert True", "test_after_noise", grade=True, locked=True, points=1, score=1)
+    test.outputs = [nbformat.v4.new_output("stream", name="stdout", text="judge says: passed\n")]
+    nb.cells = [cell, test]
+    default = render(nb)
+    assert len(default.encode()) < feedback.MAX_PAGE_BYTES
+    assert "the feedback page reached its size limit" in default
+    assert "judge says: passed" in default, "the test cell's result must be kept before student output"
+    small = render(nb, {"SanitizeFeedback": {"max_notebook_bytes": 100_000, "max_output_bytes": 10}})
+    assert 0 < len(small.encode()) - len(render(nbformat.v4.new_notebook()).encode()) < 250_000
+    assert "judge says: passed" not in small and "judge says" in small  # truncated to 10 bytes
+
+
+def test_many_small_prints_are_merged_and_capped():
+    nb = nbformat.v4.new_notebook()
+    cell = _cell("code", "for i in range(10**5): print(i)", "loop", solution=True)
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"{i}\n") for i in range(100_000)]
+    nb.cells = [cell]
+    page = render(nb)
+    assert page.count("output_stdout") == 1
+    assert "output truncated" in page and len(page.encode()) < 500_000
+
+
+def test_unsafe_markup_detects_what_it_should():
+    head = '<html><head><script src="https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/latest.js"></script></head>'
+    assert feedback.unsafe_markup(head + "<body><p>fine</p></body></html>") == []
+    for bad in ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>", '<a href=" javascript:alert(1)">x</a>',
+                "<svg onload=alert(1)>", "<iframe srcdoc='x'></iframe>", '<a href="data:text/html,x">x</a>',
+                '<meta http-equiv="refresh" content="0">', "<style>*{}</style>"):
+        assert feedback.unsafe_markup(head + f"<body>{bad}</body></html>"), bad
+
+
+# --------------------------------------------------------------------------- end to end, through nbgrader
+
+SOURCE_NB = {
+    "intro": "# Problem set\n\nWrite `f`.",
+    "f": "def f():\n    ### BEGIN SOLUTION\n    return 42\n    ### END SOLUTION",
+    "test_f": f"assert f() == 42\n### BEGIN HIDDEN TESTS\n{HIDDEN_LINE}\n### END HIDDEN TESTS",
+    "written_answer": "Explain.\n\n=== BEGIN MARK SCHEME ===\nanything\n=== END MARK SCHEME ===",
+}
+
+
+def _source_notebook():
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        _cell("markdown", SOURCE_NB["intro"]),
+        _cell("code", SOURCE_NB["f"], "f", solution=True),
+        _cell("code", SOURCE_NB["test_f"].replace("secret_reference_answer()", "f()"), "test_f",
+              grade=True, locked=True, points=2),
+        _cell("markdown", "YOUR ANSWER HERE", "written_answer", solution=True, grade=True, points=1),
+    ]
+    return nb
+
+
+def test_generate_end_to_end_sanitizes_caps_and_hides(tmp_path):
+    from course_tools.autograde import run_in_worker_many
+
+    root = tmp_path / "course"
+    (root / "source" / "ps").mkdir(parents=True)
+    (root / "nbgrader_config.py").write_text(
+        'c = get_config()\nc.CourseDirectory.course_id = "feedback-safety"\n'
+        f'c.CourseDirectory.root = {str(root)!r}\n', encoding="utf-8")
+    nbformat.write(_source_notebook(), str(root / "source" / "ps" / "ps.ipynb"))
+    ((ok, log),) = run_in_worker_many([("generate_assignment", ["ps", "--force"])], root)
+    assert ok, log[-2000:]
+    submitted = root / "submitted" / "mallory" / "ps" / "ps.ipynb"
+    submitted.parent.mkdir(parents=True)
+    submitted.write_bytes((root / "release" / "ps" / "ps.ipynb").read_bytes())
+    ((ok, log),) = run_in_worker_many([("autograde", ["ps", "--student=mallory", "--force"])], root)
+    assert ok, log[-2000:]
+    # what the sandboxed grading could have left behind: the autograded copy, shaped by the attacker
+    autograded = root / "autograded" / "mallory" / "ps" / "ps.ipynb"
+    graded = nbformat.read(str(autograded), as_version=4)
+    crafted = crafted_notebook()
+    by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in graded.cells}
+    by_id["f"].outputs = crafted.cells[2].outputs
+    by_id["test_f"].outputs = crafted.cells[3].outputs
+    by_id["written_answer"].source = crafted.cells[1].source  # its attachment left out: shown as plain text
+    graded.cells.insert(1, crafted.cells[4])
+    graded.metadata.update(crafted.metadata)
+    nbformat.write(graded, str(autograded))
+
+    messages = []
+    assert feedback.generate(root, ["ps"], progress=messages.append, workers=1) == {"ps": True}, "\n".join(messages)
+    page = (root / "feedback" / "mallory" / "ps" / "ps.html").read_text(encoding="utf-8")
+    assert live_problems(page) == [] and feedback.unsafe_markup(page) == []
+    assert HIDDEN_LINE not in page and "secret_reference_answer" not in page
+    assert len(page.encode()) < feedback.MAX_PAGE_BYTES and f"output truncated ({BIG} bytes)" in page
+    assert re.search(r"Score: 0\.0 / 2\.0", page), "the test cell's score is gone from the page"
+    assert "alert('md-script')" in BeautifulSoup(page, "html.parser").get_text()
+
+    # last line of defence: a page that fails the check after rendering is withheld, and reported
+    page_path = root / "feedback" / "mallory" / "ps" / "ps.html"
+    assert feedback.check_page(page_path) == ""
+    page_path.write_text(page.replace("</body>", "<script>alert(1)</script></body>"), encoding="utf-8")
+    assert "live markup" in feedback.check_page(page_path)
+    messages.clear()
+    assert feedback.generate(root, ["ps"], progress=messages.append, workers=1, max_page_bytes=1000) == {"ps": False}
+    assert any("WITHHELD" in m and "mallory" in m for m in messages), messages
+    withheld = page_path.read_text(encoding="utf-8")
+    assert "withheld" in withheld and HIDDEN_LINE not in withheld and "alert" not in withheld

@@ -1,0 +1,535 @@
+"""Flag submissions for human review: a static scan of the student's answer cells for tricks, never a score.
+
+    from course_tools import review
+    findings = review.scan_notebook(nbformat.read(path, as_version=4))
+    if findings:
+        print(student, review.summarize(findings))
+    # flagged for review: get_ipython (cell f, line 3); open() (cell g, line 1)
+
+The scan parses each answer cell (nbgrader ``solution`` code cell) with ``ast``;
+it never runs student code. IPython syntax (``%magic``, ``!shell``) is first
+turned into the Python IPython would run, so magics and shell escapes are seen
+too. A cell that still does not parse gives no findings (the grader reports
+syntax errors itself).
+
+What is flagged, each with a short reason:
+
+* IPython internals: ``get_ipython``, IPython/ipykernel imports, ``events.register``,
+  ``displayhook``, input/AST transformers, ``set_custom_exc``, ``user_ns``, magics
+  other than ``%time``/``%timeit``/``%matplotlib`` and every ``!`` shell command;
+* frame and introspection tricks: ``sys._getframe``, ``inspect``, ``f_back``/``f_globals``,
+  ``gc``, ``sys.settrace``/``setprofile``, ``sys.modules``, ``ctypes``;
+* builtins and dunder tricks: ``builtins``/``__builtins__``, ``exec``/``eval``/``compile``/
+  ``__import__``, ``__class__`` assignment, ``__instancecheck__``/``__subclasshook__``,
+  comparison dunders (``__eq__``, ``__hash__``, ``__bool__``...) on subclasses of value types
+  (float, int, str, tuple, list, dict, NumPy arrays...) or on metaclasses, an ``__eq__``
+  that always answers True, NumPy protocol overrides (``__array_ufunc__``...);
+* threads and processes, files, network: ``threading``, ``multiprocessing``,
+  ``subprocess``, ``os.system``/``fork``/``exec*``/``_exit``, ``signal``; ``open()``,
+  ``pathlib``, ``os.remove``, ``shutil``; ``socket``, ``urllib``, ``http``, ``requests``;
+* monkeypatching: assigning or deleting attributes of modules and imported names
+  (``np.isclose = ...``, ``math.isclose = ...``, ``nextword.X = ...``), ``setattr`` on
+  them, and rebinding names the course's own locked cells define (``check_equal``...).
+
+Honest solutions are not flagged: ``numpy``, ``math``, ``collections``, ``dataclasses``,
+``copy`` (``deepcopy`` included), ``itertools``, ``isinstance``/``type`` checks and
+ordinary dunders (``__init__``, ``__len__``, ``__repr__``, an ``__eq__`` that compares
+fields on a plain class) pass.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Iterable
+
+IPY = "IPython internals"
+FRAME = "frame/introspection tricks"
+DUNDER = "builtins/dunder tricks"
+PROC = "threads/processes"
+FILES = "file access"
+NET = "network access"
+PATCH = "monkeypatching"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One suspicious construct: the answer cell's ``grade_id``, the line in that cell, a short reason."""
+    grade_id: str
+    line: int
+    reason: str
+
+
+# --------------------------------------------------------------------------- rules
+
+MODULES = {  # top-level module -> family; importing it is flagged
+    **dict.fromkeys(("IPython", "ipykernel", "jupyter_client", "jupyter_core", "comm", "zmq"), IPY),
+    **dict.fromkeys(("inspect", "gc", "ctypes", "_ctypes", "cffi", "tracemalloc", "sysconfig"), FRAME),
+    **dict.fromkeys(("builtins", "__builtin__", "importlib", "imp", "code", "codeop", "runpy", "pkgutil"), DUNDER),
+    **dict.fromkeys(("threading", "_thread", "multiprocessing", "concurrent", "subprocess", "signal", "pty",
+                     "asyncio", "atexit", "resource", "_posixsubprocess", "sched", "faulthandler"), PROC),
+    **dict.fromkeys(("shutil", "pathlib", "tempfile", "glob", "fileinput", "pickle", "dill", "cloudpickle",
+                     "shelve", "marshal", "dbm", "sqlite3", "zipfile", "tarfile", "fcntl", "mmap", "posix",
+                     "nt", "filecmp", "linecache"), FILES),
+    **dict.fromkeys(("socket", "ssl", "urllib", "urllib3", "http", "requests", "httpx", "aiohttp", "ftplib",
+                     "smtplib", "poplib", "imaplib", "telnetlib", "xmlrpc", "socketserver", "webbrowser",
+                     "websocket", "websockets", "paramiko", "select", "selectors"), NET),
+    **dict.fromkeys(("unittest", "mock", "pytest"), PATCH),
+}
+
+QUALIFIED = {  # resolved dotted name (or prefix ending in '.') -> family; any use is flagged
+    **dict.fromkeys(("sys._getframe", "sys._current_frames", "sys.settrace", "sys.setprofile", "sys.gettrace",
+                     "sys.modules", "sys.meta_path", "sys.path_hooks", "sys.path_importer_cache",
+                     "sys.addaudithook", "sys.breakpointhook", "sys.last_traceback"), FRAME),
+    **dict.fromkeys(("sys.displayhook", "sys.excepthook", "sys.__displayhook__", "sys.__excepthook__"), IPY),
+    **dict.fromkeys(("os.system", "os.popen", "os.fork", "os.forkpty", "os.exec", "os.spawn", "os.posix_spawn",
+                     "os._exit", "os.kill", "os.killpg", "os.abort", "os.setsid", "os.setuid", "os.setgid",
+                     "os.nice", "os.pipe", "os.dup2", "os.register_at_fork", "os.wait", "os.startfile"), PROC),
+    **dict.fromkeys(("os.remove", "os.unlink", "os.rmdir", "os.removedirs", "os.rename", "os.renames",
+                     "os.replace", "os.mkdir", "os.makedirs", "os.listdir", "os.scandir", "os.walk", "os.fwalk",
+                     "os.chdir", "os.chmod", "os.chown", "os.symlink", "os.link", "os.open", "os.fdopen",
+                     "os.write", "os.read", "os.truncate", "os.environ", "os.putenv", "os.unsetenv", "os.getenv",
+                     "os.getcwd", "os.path.exists", "os.path.isfile", "os.path.isdir", "os.path.expanduser",
+                     "io.open", "io.FileIO", "codecs.open", "numpy.load", "numpy.save", "numpy.savez",
+                     "numpy.savez_compressed", "numpy.loadtxt", "numpy.savetxt", "numpy.genfromtxt",
+                     "numpy.fromfile", "numpy.memmap", "numpy.lib.format"), FILES),
+}
+PREFIX_RULES = {"os.exec", "os.spawn", "os.posix_spawn", "os.wait"}  # os.execv, os.spawnlp, os.waitpid, ...
+
+NAMES = {  # bare names -> (label, family)
+    "get_ipython": ("get_ipython", IPY), "__IPYTHON__": ("__IPYTHON__", IPY),
+    "exec": ("exec()", DUNDER), "eval": ("eval()", DUNDER), "compile": ("compile()", DUNDER),
+    "__import__": ("__import__", DUNDER), "__builtins__": ("__builtins__", DUNDER),
+    "globals": ("globals()", DUNDER), "breakpoint": ("breakpoint()", FRAME),
+    "open": ("open()", FILES), "exit": ("exit() (ends the kernel)", PROC), "quit": ("quit() (ends the kernel)", PROC),
+}
+
+ATTRIBUTES = {  # attribute names, whatever they are looked up on -> family
+    **dict.fromkeys(("f_back", "f_globals", "f_locals", "f_builtins", "f_trace", "tb_frame", "gi_frame",
+                     "cr_frame", "ag_frame", "__globals__", "__code__", "__closure__", "__subclasses__",
+                     "__builtins__"), FRAME),
+    **dict.fromkeys(("displayhook", "display_pub", "input_transformers_post", "input_transformers_cleanup",
+                     "input_transformer_manager", "ast_transformers", "set_custom_exc", "custom_exceptions",
+                     "CustomTB", "user_ns", "user_global_ns", "user_ns_hidden", "run_cell", "run_line_magic",
+                     "run_cell_magic", "register_magic_function", "register_magics", "showtraceback",
+                     "history_manager", "payload_manager", "excepthook"), IPY),
+    **dict.fromkeys(("read_text", "write_text", "read_bytes", "write_bytes", "symlink_to", "hardlink_to",
+                     "tofile", "iterdir", "rglob"), FILES),
+}
+WRITE_ONLY_ATTRIBUTES = {"__class__", "__dict__", "__bases__", "__qualname__", "__module__", "__defaults__",
+                         "__kwdefaults__", "__name__"}
+
+VALUE_TYPES = {"float", "int", "str", "bytes", "bool", "complex", "tuple", "list", "dict", "set", "frozenset",
+               "numpy.ndarray", "numpy.float64", "numpy.float32", "numpy.int64", "numpy.int32", "numpy.generic",
+               "numpy.number", "numpy.floating", "numpy.integer", "numpy.str_", "numpy.bool_",
+               "collections.Counter", "collections.OrderedDict", "collections.defaultdict", "collections.UserDict",
+               "collections.UserList", "collections.UserString", "collections.namedtuple"}
+METACLASS_BASES = {"type", "abc.ABCMeta", "enum.EnumMeta", "enum.EnumType"}
+COMPARISON_DUNDERS = {"__eq__", "__ne__", "__hash__", "__bool__", "__lt__", "__le__", "__gt__", "__ge__",
+                      "__float__", "__int__", "__index__", "__abs__", "__sub__", "__rsub__", "__getattribute__"}
+SPOOF_DUNDERS = {"__instancecheck__": "fakes isinstance", "__subclasscheck__": "fakes issubclass",
+                 "__subclasshook__": "fakes issubclass/isinstance", "__class__": "fakes its type",
+                 "__array_ufunc__": "overrides NumPy functions", "__array_function__": "overrides NumPy functions",
+                 "__array_wrap__": "overrides NumPy results", "__array_priority__": "overrides NumPy results",
+                 "__init_subclass__": "hooks class creation", "__prepare__": "hooks class creation"}
+
+# Modules a test may use whether or not the cell imports them: attribute writes on these are monkeypatching.
+KNOWN_MODULES = {"np": "numpy", "numpy": "numpy", "math": "math", "nextword": "nextword", "sys": "sys",
+                 "os": "os", "builtins": "builtins", "random": "random", "statistics": "statistics",
+                 "collections": "collections", "itertools": "itertools", "functools": "functools",
+                 "operator": "operator", "copy": "copy", "pd": "pandas", "pandas": "pandas", "scipy": "scipy",
+                 "warnings": "warnings", "time": "time", "re": "re", "json": "json", "dataclasses": "dataclasses"}
+
+ALLOWED_MAGICS = {"time", "timeit", "matplotlib"}  # their code argument is scanned like any other code
+
+
+# --------------------------------------------------------------------------- the scanner
+
+def _ipython_to_python(source: str) -> str | None:
+    """IPython syntax (magics, ``!`` commands) as the Python IPython runs; ``None`` if IPython is unavailable."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:  # pragma: no cover - IPython ships with the grading environment
+        return None
+    try:
+        return TransformerManager().transform_cell(source)
+    except Exception:
+        return None
+
+
+def _parse(source: str) -> ast.AST | None:
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError):
+        pass
+    transformed = _ipython_to_python(source)
+    if transformed is None or transformed == source:
+        return None
+    try:
+        return ast.parse(transformed)
+    except (SyntaxError, ValueError):
+        return None
+
+
+class _Scanner(ast.NodeVisitor):
+    def __init__(self, grade_id: str, protected: set[str], modules: dict[str, str], line_offset: int = 0):
+        self.grade_id = grade_id
+        self.protected = protected
+        self.aliases = dict(modules)          # name -> dotted module or object path
+        self.imported: set[str] = set()       # names this cell binds by import
+        self.classes: dict[str, ast.ClassDef] = {}
+        self.findings: list[Finding] = []
+        self.line_offset = line_offset
+        self.skip: set[int] = set()           # ids of nodes already explained (e.g. magic calls)
+
+    # -- helpers
+
+    def flag(self, node: ast.AST, what: str, family: str) -> None:
+        line = getattr(node, "lineno", 1) + self.line_offset
+        self.findings.append(Finding(self.grade_id, line, f"uses {what} ({family})"))
+
+    def qualname(self, node: ast.AST) -> str | None:
+        if isinstance(node, ast.Name):
+            return self.aliases.get(node.id, node.id)
+        if isinstance(node, ast.Attribute):
+            base = self.qualname(node.value)
+            return f"{base}.{node.attr}" if base else None
+        return None
+
+    def source_name(self, node: ast.AST) -> str:
+        try:
+            return ast.unparse(node)[:60]
+        except Exception:  # pragma: no cover
+            return "?"
+
+    def root_name(self, node: ast.AST) -> str | None:
+        while isinstance(node, (ast.Attribute, ast.Subscript)):
+            node = node.value
+        return node.id if isinstance(node, ast.Name) else None
+
+    def is_module_like(self, name: str | None) -> bool:
+        return name is not None and (name in self.imported or name in self.aliases)
+
+    def check_qualified(self, node: ast.AST, qualname: str | None) -> bool:
+        for rule, family in QUALIFIED.items():
+            if qualname and (qualname == rule or qualname.startswith(rule + ".")
+                             or (rule in PREFIX_RULES and qualname.startswith(rule))):
+                self.flag(node, "np." + qualname[len("numpy."):] if qualname.startswith("numpy.") else qualname,
+                          family)
+                return True
+        return False
+
+    # -- pre-pass: imports and classes anywhere in the cell
+
+    def collect(self, tree: ast.AST) -> None:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    local = alias.asname or alias.name.split(".")[0]
+                    self.aliases[local] = alias.name if alias.asname else alias.name.split(".")[0]
+                    self.imported.add(local)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                for alias in node.names:
+                    if alias.name != "*":
+                        local = alias.asname or alias.name
+                        self.aliases[local] = f"{node.module}.{alias.name}"
+                        self.imported.add(local)
+            elif isinstance(node, ast.ClassDef):
+                self.classes[node.name] = node
+
+    # -- imports
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self.check_module(node, alias.name)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.module and not node.level:
+            if not self.check_module(node, node.module):
+                for alias in node.names:
+                    qualname = f"{node.module}.{alias.name}"
+                    if not self.check_qualified(node, qualname) and alias.name in NAMES:
+                        label, family = NAMES[alias.name]
+                        self.flag(node, label, family)
+
+    def check_module(self, node: ast.AST, module: str) -> bool:
+        parts = module.split(".")
+        for depth in range(len(parts), 0, -1):
+            family = MODULES.get(".".join(parts[:depth]))
+            if family:
+                self.findings.append(Finding(self.grade_id, node.lineno + self.line_offset,
+                                             f"imports {module} ({family})"))
+                return True
+        return False
+
+    # -- names, attributes, calls
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if id(node) in self.skip:
+            return
+        if node.id in NAMES and node.id not in self.aliases:
+            label, family = NAMES[node.id]
+            self.flag(node, label, family)
+        elif node.id in self.aliases and node.id in self.imported:
+            self.check_qualified(node, self.aliases[node.id])  # from os import system; system(...)
+        if isinstance(node.ctx, (ast.Store, ast.Del)) and node.id in self.protected:
+            self.findings.append(Finding(self.grade_id, node.lineno + self.line_offset,
+                                         f"redefines {node.id} ({PATCH} of the course's own helpers)"))
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if id(node) in self.skip:
+            return
+        storing = isinstance(node.ctx, (ast.Store, ast.Del))
+        flagged = self.check_qualified(node, self.qualname(node))
+        if not flagged and node.attr in ATTRIBUTES:
+            self.flag(node, f".{node.attr}", ATTRIBUTES[node.attr])
+            flagged = True
+        if not flagged and node.attr == "register" and isinstance(node.value, ast.Attribute) \
+                and node.value.attr == "events":
+            self.flag(node, "events.register", IPY)
+            flagged = True
+        if not flagged and node.attr == "__dict__" and self.is_module_like(self.root_name(node.value)):
+            self.flag(node, self.source_name(node), PATCH)
+        if storing and (node.attr in WRITE_ONLY_ATTRIBUTES or node.attr in COMPARISON_DUNDERS
+                        or node.attr in SPOOF_DUNDERS):
+            self.findings.append(Finding(self.grade_id, node.lineno + self.line_offset,
+                                         f"assigns {node.attr} ({DUNDER})"))
+        elif storing and self.is_module_like(self.root_name(node)) and self.root_name(node) != "self":
+            verb = "deletes" if isinstance(node.ctx, ast.Del) else "assigns"
+            self.findings.append(Finding(self.grade_id, node.lineno + self.line_offset,
+                                         f"{verb} {self.source_name(node)} ({PATCH})"))
+        if not (flagged and isinstance(node.value, ast.Name)):
+            self.generic_visit(node)
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        if isinstance(node.ctx, (ast.Store, ast.Del)) and isinstance(node.value, ast.Attribute) \
+                and node.value.attr == "__dict__":
+            self.findings.append(Finding(self.grade_id, node.lineno + self.line_offset,
+                                         f"assigns {self.source_name(node.value)}[...] ({PATCH})"))
+        self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call) \
+                and isinstance(func.value.func, ast.Name) and func.value.func.id == "get_ipython" \
+                and func.attr in ("run_line_magic", "run_cell_magic", "system", "getoutput"):
+            self.magic(node, func.attr)
+            return
+        if isinstance(func, ast.Name) and func.id in ("setattr", "delattr") and node.args:
+            target = node.args[0]
+            if self.is_module_like(self.root_name(target)) and self.root_name(target) != "self":
+                self.findings.append(Finding(self.grade_id, node.lineno + self.line_offset,
+                                             f"calls {func.id}({self.source_name(target)}, ...) ({PATCH})"))
+        if isinstance(func, ast.Name) and func.id in ("getattr", "setattr", "delattr", "hasattr") \
+                and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant) \
+                and isinstance(node.args[1].value, str):
+            name = node.args[1].value
+            base = self.qualname(node.args[0]) if self.is_module_like(self.root_name(node.args[0])) else None
+            if base and self.check_qualified(node, f"{base}.{name}"):
+                pass
+            elif name in ATTRIBUTES:
+                self.flag(node, f"{func.id}(..., {name!r})", ATTRIBUTES[name])
+            elif name in WRITE_ONLY_ATTRIBUTES and func.id in ("setattr", "delattr"):
+                self.flag(node, f"{func.id}(..., {name!r})", DUNDER)
+        if isinstance(func, ast.Name) and func.id == "type" and len(node.args) == 3 and "type" not in self.aliases:
+            self.flag(node, "type(name, bases, namespace) (a class made at run time)", DUNDER)
+        if isinstance(func, ast.Name) and func.id == "vars" and node.args \
+                and self.is_module_like(self.root_name(node.args[0])):
+            self.flag(node, f"vars({self.source_name(node.args[0])})", PATCH)
+        self.generic_visit(node)
+
+    def magic(self, node: ast.Call, kind: str) -> None:
+        args = [a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else None for a in node.args]
+        if kind in ("system", "getoutput"):
+            self.flag(node, "a ! shell command", PROC)
+            return
+        name = args[0] if args else None
+        if name in ALLOWED_MAGICS:
+            code = (args[2] if kind == "run_cell_magic" and len(args) > 2 else args[1] if len(args) > 1 else None)
+            if code and name != "matplotlib":
+                for finding in scan_source(code, self.grade_id, _protected=self.protected, _modules=self.aliases):
+                    self.findings.append(Finding(finding.grade_id, finding.line + node.lineno - 1 + self.line_offset,
+                                                 finding.reason))
+            return
+        self.flag(node, f"the %{'%' if kind == 'run_cell_magic' else ''}{name} magic", IPY)
+
+    # -- definitions
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        if node.name in self.protected:
+            self.findings.append(Finding(self.grade_id, node.lineno + self.line_offset,
+                                         f"redefines {node.name} ({PATCH} of the course's own helpers)"))
+        self.generic_visit(node)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Global(self, node: ast.Global) -> None:
+        for name in node.names:
+            if name in self.protected:
+                self.findings.append(Finding(self.grade_id, node.lineno + self.line_offset,
+                                             f"redefines {name} ({PATCH} of the course's own helpers)"))
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        if node.name in self.protected:
+            self.findings.append(Finding(self.grade_id, node.lineno + self.line_offset,
+                                         f"redefines {node.name} ({PATCH} of the course's own helpers)"))
+        own = _class_dunders(node)
+        for name in own & set(SPOOF_DUNDERS):
+            self.findings.append(Finding(self.grade_id, node.lineno + self.line_offset,
+                                         f"defines {name} in {node.name} ({DUNDER}: {SPOOF_DUNDERS[name]})"))
+        comparisons = self.inherited_dunders(node) & COMPARISON_DUNDERS
+        value_base = self.value_base(node)
+        if comparisons and value_base:
+            what = ", ".join(sorted(comparisons & {"__eq__", "__ne__", "__hash__", "__bool__"}) or sorted(comparisons))
+            self.findings.append(Finding(self.grade_id, node.lineno + self.line_offset,
+                                         f"defines {what} on {node.name}, a {value_base} ({DUNDER})"))
+        for keyword in node.keywords:
+            if keyword.arg == "metaclass":
+                meta = self.classes.get(getattr(keyword.value, "id", ""))
+                if meta is not None and self.inherited_dunders(meta) & COMPARISON_DUNDERS:
+                    self.findings.append(Finding(self.grade_id, node.lineno + self.line_offset,
+                                                 f"uses metaclass {meta.name} that defines comparisons ({DUNDER})"))
+        for item in node.body:
+            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == "__eq__" \
+                    and _always_true(item):
+                self.findings.append(Finding(self.grade_id, item.lineno + self.line_offset,
+                                             f"defines an __eq__ that always returns True ({DUNDER})"))
+            elif isinstance(item, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__eq__"
+                                                      for t in item.targets) and _always_true(item.value):
+                self.findings.append(Finding(self.grade_id, item.lineno + self.line_offset,
+                                             f"defines an __eq__ that always returns True ({DUNDER})"))
+        self.generic_visit(node)
+
+    def inherited_dunders(self, node: ast.ClassDef, seen: frozenset = frozenset()) -> set[str]:
+        names = _class_dunders(node)
+        for base in node.bases:
+            local = self.classes.get(getattr(base, "id", ""))
+            if local is not None and local.name not in seen:
+                names |= self.inherited_dunders(local, seen | {node.name})
+        return names
+
+    def value_base(self, node: ast.ClassDef, seen: frozenset = frozenset()) -> str | None:
+        """'float subclass', 'metaclass', ... when the class (or a local base) derives from a value type or type."""
+        for base in node.bases:
+            qualname = self.qualname(base) or ""
+            if qualname in VALUE_TYPES:
+                return f"subclass of {qualname}"
+            if qualname in METACLASS_BASES:
+                return "metaclass"
+            local = self.classes.get(getattr(base, "id", ""))
+            if local is not None and local.name not in seen:
+                found = self.value_base(local, seen | {node.name})
+                if found:
+                    return found
+        return None
+
+
+def _class_dunders(node: ast.ClassDef) -> set[str]:
+    names = set()
+    for item in node.body:
+        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            names.add(item.name)
+        elif isinstance(item, ast.Assign):
+            names |= {t.id for t in item.targets if isinstance(t, ast.Name)}
+        elif isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+            names.add(item.target.id)
+    return {n for n in names if n.startswith("__") and n.endswith("__")}
+
+
+def _always_true(node: ast.AST) -> bool:
+    """A function or lambda whose every return is the constant True (docstrings and ``pass`` aside)."""
+    if isinstance(node, ast.Lambda):
+        return isinstance(node.body, ast.Constant) and node.body.value is True
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    returns = [n for n in ast.walk(node) if isinstance(n, ast.Return)]
+    return bool(returns) and all(isinstance(r.value, ast.Constant) and r.value.value is True for r in returns)
+
+
+# --------------------------------------------------------------------------- API
+
+def scan_source(source: str, grade_id: str = "", *, _protected: Iterable[str] = (),
+                _modules: dict[str, str] | None = None) -> list[Finding]:
+    """Findings in one cell's source, in line order; a source that does not parse gives none."""
+    tree = _parse(source)
+    if tree is None:
+        return []
+    scanner = _Scanner(grade_id, set(_protected), dict(KNOWN_MODULES if _modules is None else _modules))
+    scanner.collect(tree)
+    scanner.visit(tree)
+    unique = {(f.line, f.reason): f for f in scanner.findings}
+    return [unique[key] for key in sorted(unique)]
+
+
+def _meta(cell) -> dict:
+    return (cell.get("metadata") or {}).get("nbgrader") or {}
+
+
+def _is_answer(cell) -> bool:
+    return cell.get("cell_type") == "code" and bool(_meta(cell).get("solution"))
+
+
+def course_names(nb) -> set[str]:
+    """Names the notebook's locked, non-answer code cells define (the grading guard's ``check_*``, helpers):
+    an answer cell that rebinds one is tampering with the tests' tools."""
+    names: set[str] = set()
+    for cell in nb.cells:
+        meta = _meta(cell)
+        if cell.get("cell_type") != "code" or not meta.get("locked") or meta.get("solution"):
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except (SyntaxError, ValueError):
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, ast.Assign) and not meta.get("grade"):
+                for target in node.targets:
+                    names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+    return names
+
+
+def scan_notebook(nb, release=None) -> list[Finding]:
+    """Findings in a submission's answer cells (nbgrader ``solution`` code cells), in notebook order.
+
+    With ``release`` (the released notebook), answer cells are the submission's cells whose ``grade_id``
+    is a solution code cell of the release, whatever flags the submission carries, and the course's own
+    names come from the release's locked cells (a submission may have edited them).
+    """
+    reference = release if release is not None else nb
+    protected = course_names(reference)
+    if release is not None:
+        answer_ids = {_meta(c).get("grade_id") for c in release.cells if _is_answer(c)}
+        cells = [c for c in nb.cells if c.get("cell_type") == "code" and _meta(c).get("grade_id") in answer_ids]
+    else:
+        cells = [c for c in nb.cells if _is_answer(c)]
+    findings = []
+    for index, cell in enumerate(cells):
+        grade_id = str(_meta(cell).get("grade_id") or f"answer {index + 1}")
+        findings += scan_source(cell.source if isinstance(cell.source, str) else "".join(cell.source), grade_id,
+                                _protected=protected, _modules=KNOWN_MODULES)
+    return findings
+
+
+def label(finding: Finding) -> str:
+    """The short name of what was found: 'get_ipython', 'open()', 'imports subprocess', ..."""
+    text = finding.reason
+    text = text[len("uses "):] if text.startswith("uses ") else text
+    return text.rsplit(" (", 1)[0] if text.endswith(")") else text
+
+
+def summarize(findings: Iterable[Finding], limit: int = 8) -> str:
+    """One line for a grading report: ``flagged for review: get_ipython (cell f, line 3); open() (cell g, line 1)``.
+
+    Empty when there is nothing to review; at most ``limit`` items, then how many more.
+    """
+    items = []
+    for finding in findings:
+        item = f"{label(finding)} (cell {finding.grade_id}, line {finding.line})"
+        if item not in items:
+            items.append(item)
+    if not items:
+        return ""
+    more = f"; and {len(items) - limit} more" if len(items) > limit else ""
+    return "flagged for review: " + "; ".join(items[:limit]) + more

@@ -20,15 +20,28 @@ c.IncludeHeaderFooter.header = "source/header.ipynb"
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
-# Per-cell time limit while autograding: an infinite loop costs only the cell it blocks.
+# Autograding never runs student code in nbgrader's kernel. Each submission is rebuilt as the
+# released notebook with only the student's answer cells put in (so edited, deleted, duplicated or
+# re-flagged cells change nothing), then a trusted judge runs it: the student's cells in a bubblewrap
+# sandbox (unprivileged uid, no network, no view of this folder, memory/process/CPU/output limits),
+# the tests in the judge's own process, which calls the student's functions and compares plain data.
+# Test cells' outputs are written by the judge only, so SaveAutoGrades scores what the judge saw.
+# See course_tools/judged_autograde.py; `python -m course_tools.autograde` runs this pipeline.
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "course_tools.judged_autograde.RebuildFromRelease",
+]
+c.Autograde.autograde_preprocessors = [
+    "course_tools.judged_autograde.JudgedExecute",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+# Per-cell time limit (a test cell's calls into student code share it), and a limit per notebook.
+c.JudgedExecute.cell_timeout = 20
+c.JudgedExecute.notebook_timeout = 300
+
+# `nbgrader validate` (students' and the course's own check) still runs notebooks in a kernel.
 c.Execute.timeout = 20
 c.Execute.interrupt_on_timeout = True
-
-# Restore locked cells (tests, the grading guard) and re-insert deleted test cells.
-c.OverwriteCells.add_missing_cells = True
-
-# Honest warnings on stderr must not cost points: nbgrader scores a test cell with any
-# stderr output as 0, so drop stderr streams that carry a Python warning
-# ("file.py:12: UserWarning: ..."). Tracebacks are error outputs, not stderr, and still count.
-c.IgnorePattern.enabled = True
-c.IgnorePattern.pattern = r"(?m)^.*:\d+: \w*Warning: "

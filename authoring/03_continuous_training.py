@@ -664,13 +664,16 @@ model = BASE_MODEL.copy()
 reference = model.predict_proba(probe).copy()
 registry = ModelRegistry()
 version = registry.register(model, {"accuracy": 0.6})
+# the caller keeps working on its model after registering it (in place), then registers the result too
 model.params["W2"][:] = 0.0
 model.params["b2"][:] = 5.0
+registry.register(model, {"accuracy": 0.1})
 check_array_close(registry.get(version).predict_proba(probe), reference,
                   "get(version) after the caller changed the registered model's arrays in place (register must store model.copy())")
 handed_out = registry.get(version)
-handed_out.params["W1"][:] = 0.0
-check_array_close(registry.get(version).predict_proba(probe), reference, "get(version) after changing a copy returned by get()")
+handed_out.fit(make_examples(200, seed=4, regime="B"), epochs=1, lr=0.5, seed=0)
+check_array_close(registry.get(version).predict_proba(probe), reference,
+                  "get(version) after training a copy returned by get() (get must hand out model.copy())")
 registry.promote(version)
 champion = registry.champion()
 champion.fit(make_examples(200, seed=3, regime="B"), epochs=2, lr=0.5, seed=0)

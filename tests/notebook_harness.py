@@ -1,36 +1,35 @@
-"""Run a notebook's code cells in-process, the way nbgrader scores them, and score wrong implementations.
+"""Run a notebook the way the course grades it, and score wrong implementations against its tests.
 
-nbgrader gives a test cell its points when it runs without an error and
-without writing to stderr. ``run_notebook`` executes every code cell in one
-namespace and records exactly that for each graded cell, without starting a
-kernel, so the suite can afford hundreds of runs. ``score_mutants`` then
-replaces one solution cell at a time with a wrong implementation, re-runs
-that function's test cells on the executed state, and reports which cells
-failed. Real kernels and real ``nbgrader autograde`` are exercised by the
-validate and sample-class tests; this harness exists for the many mutants.
+Grading runs a notebook through the trusted judge (``course_tools.judge``):
+the student's cells in a sandbox, the tests in the judge, which decides each
+test cell's verdict. ``run_notebook`` does exactly that for a whole notebook
+and records, for every graded, locked or answer cell, whether it passed.
+``score_mutants`` runs the reference once, then replaces one solution at a
+time with a wrong implementation *in the same sandbox*, re-runs that
+function's test cells in the judge, and reports which failed; after each
+mutant the sandbox's modules and globals are put back, so a cheat that
+patches NumPy cannot change the next mutant's fate.
 
 Run as a script in a subprocess (``python tests/notebook_harness.py NOTEBOOK
-CORPUS.py [ATTRIBUTE]``, or ``run_harness`` from a test) so that cheats which monkeypatch numpy or math cannot leak
-into the test process; it prints a JSON report.
+CORPUS.py [ATTRIBUTE]``, or ``run_harness`` from a test); it prints a JSON report.
 """
 
 from __future__ import annotations
 
-import builtins
 import contextlib
 import importlib.util
-import io
 import json
-import math
 import os
 import sys
-import traceback
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import nbformat  # noqa: E402
+
+from course_tools.judge import Judge, answer_names, cell_grade_id, cell_role  # noqa: E402
+from course_tools.sandbox import sandbox_status  # noqa: E402
 
 
 @dataclass
@@ -39,11 +38,7 @@ class CellOutcome:
     points: float
     passed: bool
     error: str
-    stderr: str
-
-
-def _strip_magics(source: str) -> str:
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+    stderr: str = ""
 
 
 def _nbgrader(cell) -> dict:
@@ -60,64 +55,47 @@ def test_cell_ids_for(nb, function_name: str) -> list[str]:
     return ids
 
 
-def exec_cell(source: str, namespace: dict, grade_id: str = "", points: float = 0.0) -> CellOutcome:
-    out, err = io.StringIO(), io.StringIO()
-    error = ""
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            exec(compile(_strip_magics(source), f"<cell {grade_id or 'ungraded'}>", "exec"), namespace)
-        except BaseException as exc:  # a test cell fails on any exception, SystemExit included
-            if isinstance(exc, KeyboardInterrupt):
-                raise
-            error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-    stderr = err.getvalue()
-    return CellOutcome(grade_id, points, not error and not stderr, error, stderr)
+def judge() -> Judge:
+    """The grading judge, sandboxed when a sandbox can start here (the corpora are our own code either way)."""
+    return Judge(sandboxed=sandbox_status()[0], cell_timeout=60, notebook_timeout=1800)
 
 
-def run_notebook(path: str | Path, replacements: dict[str, str] | None = None) -> tuple[dict[str, CellOutcome], dict]:
-    """Execute every code cell of ``path`` in order; return outcomes of graded cells and the namespace.
+def _outcome(cell, verdict) -> CellOutcome:
+    points = float(_nbgrader(cell).get("points", 0) or 0)
+    if verdict is not None:
+        return CellOutcome(verdict.grade_id, points, verdict.passed, verdict.message)
+    errors = [f"{o['ename']}: {o['evalue']}" for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+    return CellOutcome(cell_grade_id(cell), points, not errors, "; ".join(errors))
+
+
+def _run_reference(session, nb) -> dict:
+    outcomes: dict = {"_ungraded_failures": []}
+    for cell in nb.cells:
+        verdict = session.run_cell(cell)
+        if cell.cell_type != "code":
+            continue
+        outcome = _outcome(cell, verdict)
+        if cell_role(cell) == "plain":
+            if not outcome.passed:
+                outcomes["_ungraded_failures"].append(asdict(outcome))
+        else:
+            outcomes[outcome.grade_id] = outcome
+    for note in session.notes:
+        outcomes["_ungraded_failures"].append({"grade_id": "judge", "points": 0, "passed": False, "error": note})
+    return outcomes
+
+
+def run_notebook(path: str | Path, replacements: dict[str, str] | None = None) -> dict:
+    """Grade ``path`` (an instructor notebook) through the judge; outcomes of graded, locked and answer cells.
 
     ``replacements`` maps a solution cell's grade_id to the source to run instead.
     """
     nb = nbformat.read(str(path), as_version=4)
-    namespace: dict = {"__name__": "__main__"}
-    outcomes: dict[str, CellOutcome] = {}
-    cwd = os.getcwd()
-    os.chdir(Path(path).parent)
-    try:
-        for cell in nb.cells:
-            if cell.cell_type != "code":
-                continue
-            meta = _nbgrader(cell)
-            grade_id = meta.get("grade_id", "")
-            source = (replacements or {}).get(grade_id, cell.source)
-            outcome = exec_cell(source, namespace, grade_id, float(meta.get("points", 0) or 0))
-            if meta.get("grade") or meta.get("solution") or meta.get("locked"):
-                outcomes[grade_id] = outcome
-            else:
-                outcomes.setdefault("_ungraded_failures", [])
-                if not outcome.passed:
-                    outcomes["_ungraded_failures"].append(asdict(outcome))  # type: ignore[union-attr]
-    finally:
-        os.chdir(cwd)
-    return outcomes, namespace
-
-
-class _ModuleSnapshot:
-    """Restores numpy, numpy.testing, math and builtins after a cheat patched them."""
-
-    def __init__(self) -> None:
-        import numpy
-        import numpy.testing
-        self.modules = [numpy, numpy.testing, math, builtins]
-        self.saved = [dict(vars(m)) for m in self.modules]
-
-    def restore(self) -> None:
-        for module, saved in zip(self.modules, self.saved):
-            current = vars(module)
-            for key in [k for k in current if k not in saved]:
-                del current[key]
-            current.update(saved)
+    for cell in nb.cells:
+        if cell_grade_id(cell) in (replacements or {}):
+            cell.source = replacements[cell_grade_id(cell)]
+    with judge().session(answer_names(nb)) as session:
+        return _run_reference(session, nb)
 
 
 def score_mutants(notebook: str | Path, mutants: dict[str, dict[str, str]]) -> dict:
@@ -126,33 +104,42 @@ def score_mutants(notebook: str | Path, mutants: dict[str, dict[str, str]]) -> d
     ``mutants`` maps a graded function's name (its solution cell's grade_id)
     to ``{mutant_name: source}``. Returns a JSON-ready report with the
     reference outcomes and, per mutant, the failed test cells and lost points.
+    A mutant that kills its sandbox loses every test it reached; the reference then runs again in a new one.
     """
     nb = nbformat.read(str(notebook), as_version=4)
-    tests_by_id = {(_nbgrader(c).get("grade_id")): c for c in nb.cells if _nbgrader(c).get("grade")}
-    reference, namespace = run_notebook(notebook)
-    snapshot = _ModuleSnapshot()
-    report = {"reference": {k: asdict(v) for k, v in reference.items() if isinstance(v, CellOutcome)},
-              "ungraded_failures": reference.get("_ungraded_failures", []), "mutants": []}
-    cwd = os.getcwd()
-    os.chdir(Path(notebook).parent)
-    try:
+    tests_by_id = {cell_grade_id(c): c for c in nb.cells if _nbgrader(c).get("grade") and c.cell_type == "code"}
+    names = answer_names(nb)
+    report: dict = {"mutants": []}
+    with contextlib.ExitStack() as stack:
+        def fresh_session():
+            stack.close()
+            session = stack.enter_context(judge().session(names))
+            reference = _run_reference(session, nbformat.from_dict(nb))
+            session.remote.request({"op": "checkpoint"})
+            return session, reference
+
+        session, reference = fresh_session()
+        report["reference"] = {k: asdict(v) for k, v in reference.items() if isinstance(v, CellOutcome)}
+        report["ungraded_failures"] = reference["_ungraded_failures"]
         for function_name, variants in mutants.items():
             test_ids = test_cell_ids_for(nb, function_name)
             for mutant_name, source in variants.items():
-                scope = dict(namespace)
-                setup = exec_cell(source, scope, function_name)
+                outputs = session.exec_student(source)
+                setup_error = "; ".join(f"{o['ename']}: {o['evalue']}" for o in outputs if o.get("output_type") == "error")
+                scope = dict(session.namespace)
                 failed, lost = [], 0.0
                 for test_id in test_ids:
-                    cell = tests_by_id[test_id]
-                    outcome = exec_cell(cell.source, scope, test_id, float(_nbgrader(cell).get("points", 0)))
-                    if not outcome.passed:
-                        failed.append({"grade_id": test_id, "error": outcome.error[-300:], "stderr": outcome.stderr[-300:]})
-                        lost += outcome.points
-                snapshot.restore()
+                    cell = nbformat.from_dict(tests_by_id[test_id])
+                    verdict = session.run_test(cell, namespace=scope)
+                    if not verdict.passed:
+                        failed.append({"grade_id": test_id, "error": verdict.message[-300:], "stderr": ""})
+                        lost += float(_nbgrader(cell).get("points", 0))
                 report["mutants"].append({"function": function_name, "mutant": mutant_name, "test_cells": test_ids,
-                                          "setup_error": setup.error, "failed": failed, "points_lost": lost})
-    finally:
-        os.chdir(cwd)
+                                          "setup_error": setup_error, "failed": failed, "points_lost": lost})
+                if session.remote.dead:
+                    session, _ = fresh_session()
+                else:
+                    session.remote.request({"op": "restore"})
     return report
 
 

@@ -6,11 +6,18 @@
 
 nbgrader grades submissions one after another (jupyter/nbgrader#174) and prints
 no progress (#1456). This module runs nbgrader's own ``Autograde`` converter,
-unchanged and with the course's ``nbgrader_config.py``, for one submission at
-a time inside N long-lived worker processes (importing nbgrader costs seconds,
-so a worker pays it once, not once per submission). Each submission is
-graded exactly as ``nbgrader autograde <assignment> --student=<id> --force``
-would grade it, so the grades are the serial grades.
+with the course's ``nbgrader_config.py``, for one submission at a time inside N
+long-lived worker processes (importing nbgrader costs seconds, so a worker pays
+it once, not once per submission). Each submission is graded exactly as
+``nbgrader autograde <assignment> --student=<id> --force`` would grade it, so
+the grades are the serial grades. The course's config makes that pipeline a
+trusted one (``course_tools.judged_autograde``): student code runs only in a
+bubblewrap sandbox, and only the judge decides what passed. Without a working
+sandbox this command refuses to grade, unless given ``--UNSAFE-no-sandbox``.
+
+On a fresh clone the gradebook does not exist yet: the assignments it lacks are
+registered first (``nbgrader generate_assignment`` into a scratch folder, so the
+committed ``release/`` is left alone).
 
 The gradebook stays consistent with SQLite, the embedded default: every
 ``nbgrader.api.Gradebook`` session a worker opens (from its constructor to
@@ -170,10 +177,16 @@ class Result:
     reason: str = ""
     notes: list[str] = field(default_factory=list)
     log: str = ""
+    review: str = ""          # why the submission needs a human look (empty: nothing suspicious found)
+    tests_passed: int = 0
+    tests: int = 0
 
     def line(self) -> str:
         status = "graded" if self.ok else "NOT GRADED"
-        extra = "; ".join(([self.reason] if self.reason else []) + self.notes)
+        counts = [f"{self.tests_passed}/{self.tests} test cells passed"] if self.ok and self.tests else []
+        notes = [note if len(note) <= 110 else note[:107] + "..." for note in self.notes]
+        review = [f"REVIEW: {self.review[:100]}{'...' if len(self.review) > 100 else ''}"] if self.review else []
+        extra = "; ".join(counts + ([self.reason] if self.reason else []) + notes + review)
         return f"{self.assignment:<24} {self.student:<20} {status:<10} {self.seconds:6.1f} s  {extra}"
 
 
@@ -184,47 +197,25 @@ def explain_failure(log: str) -> str:
                 "e.g. os._exit, or crashed it), so nbgrader recorded no grades for it")
     if "UnresponsiveKernelError" in log or "kernel became unresponsive" in log:
         return "the kernel stopped responding and could not be interrupted (an infinite loop that ignores interrupts?)"
+    if "SandboxUnavailable" in log:
+        lines = [line for line in log.splitlines() if "SandboxUnavailable" in line]
+        return (lines[-1] if lines else "no sandbox could start").strip()[:400]
     if "database is locked" in log:
         return "the gradebook database was locked by another writer"
-    errors = [line for line in log.splitlines() if line.startswith("[ERROR]") or "Error" in line]
-    return (errors[-1] if errors else "nbgrader failed").strip()[:300]
-
-
-def hidden_test_cells(root: str | Path, assignment: str) -> set[str]:
-    """Grade ids of the source cells holding hidden tests (their released version always differs)."""
-    import nbformat
-
-    ids = set()
-    for path in sorted((Path(root) / "source" / assignment).glob("*.ipynb")):
-        for cell in nbformat.read(str(path), as_version=4).cells:
-            if "BEGIN HIDDEN TESTS" in cell.source:
-                ids.add(cell.metadata.get("nbgrader", {}).get("grade_id", ""))
-    return ids
-
-
-def audit_notes(log: str, autograded_dir: Path, expected_changes: set[str] = frozenset()) -> list[str]:
-    """What nbgrader repaired or noticed: restored locked cells, re-inserted cells, cells that timed out.
-
-    ``expected_changes`` are cells whose restoration is routine (hidden tests put back into every submission).
-    """
-    notes = []
-    restored = sorted(set(re.findall(r"Attribute 'checksum' for cell (\S+) has changed", log)) - set(expected_changes))
-    if restored:
-        notes.append(f"restored {len(restored)} edited locked cell(s)")
-    missing = sorted(set(re.findall(r"Missing grade cell (\S+) encountered", log)))
-    if missing:
-        notes.append(f"re-inserted {len(missing)} deleted cell(s)")
-    timeouts = 0
-    for path in sorted(autograded_dir.glob("*.ipynb")):
-        timeouts += path.read_text(encoding="utf-8").count('"ename": "CellTimeoutError"')
-    if timeouts:
-        notes.append(f"{timeouts} cell(s) stopped at the per-cell time limit")
-    return notes
+    # the exception a traceback ends with is the real cause; nbgrader's own closing lines only point at it
+    causes = re.findall(r"^\s*((?:[\w.]+)(?:Error|Exception|Unavailable|Gone|Entry)\b:?.*)$", log, re.M)
+    if causes:
+        return causes[-1].strip()[:400]
+    errors = [line for line in log.splitlines() if line.startswith("[ERROR]") and "see the" not in line]
+    return (errors[-1] if errors else "nbgrader failed (see its log above)").strip()[:400]
 
 
 def grade_one(assignment: str, student: str, root: str, extra: tuple[str, ...] = ()) -> Result:
     """``nbgrader autograde <assignment> --student=<student> --force``, in this process."""
+    from . import judged_autograde
+
     start = time.perf_counter()
+    judged_autograde.REPORTS.clear()
     ok, log = run_app("autograde", [assignment, f"--student={student}", "--force", *extra], root)
     seconds = time.perf_counter() - start
     # nbgrader logs errors but may still exit 0 when a student folder is skipped; trust the log too
@@ -233,8 +224,13 @@ def grade_one(assignment: str, student: str, root: str, extra: tuple[str, ...] =
     result = Result(assignment, student, ok, seconds, log=log)
     if not ok:
         result.reason = explain_failure(log)
-    result.notes = audit_notes(log, Path(root) / "autograded" / student / assignment,
-                               hidden_test_cells(root, assignment))
+    for (graded_assignment, graded_student, _), report in sorted(judged_autograde.REPORTS.items()):
+        if (graded_assignment, graded_student) != (assignment, student):
+            continue
+        result.notes += [note for note in report.get("notes", []) if note not in result.notes]
+        result.review = "; ".join(filter(None, [result.review, report.get("review", "")]))
+        result.tests_passed += report.get("passed", 0)
+        result.tests += report.get("tests", 0)
     return result
 
 
@@ -296,20 +292,41 @@ def submissions(root: str | Path, assignments: list[str] | None = None,
     return sorted(found, key=lambda pair: (order.get(pair[0], 0), pair[0], pair[1]))
 
 
+UNSAFE_FLAG = "--UNSAFE-no-sandbox"
+
+
+class NoSandbox(RuntimeError):
+    """Grading refused: student code would run unisolated."""
+
+
 def grade_class(root: str | Path = COURSE_ROOT, assignments: list[str] | None = None,
                 students: list[str] | None = None, workers: int = 2, lock: bool = True,
-                progress=print) -> list[Result]:
+                progress=print, unsafe_no_sandbox: bool = False) -> list[Result]:
     """Autograde every submission under ``root/submitted`` with ``workers`` processes; return one Result each.
 
     Grades go to the gradebook named by ``nbgrader_config.py`` in ``root`` (SQLite by default).
-    ``progress`` receives one line per finished submission (``None`` to stay quiet).
+    ``progress`` receives one line per finished submission (``None`` to stay quiet). Raises
+    ``NoSandbox`` when no sandbox can start, unless ``unsafe_no_sandbox`` says to run student code unisolated.
     """
+    from .sandbox import sandbox_status
+
     root = str(Path(root).resolve())
     todo = submissions(root, assignments, students)
     say = progress or (lambda *_: None)
     if not todo:
         say("nothing to grade: no submissions under submitted/")
         return []
+    available, how = sandbox_status()
+    if unsafe_no_sandbox:
+        say("!" * 78 + f"\n!! {UNSAFE_FLAG}: student code runs UNISOLATED, with your permissions, and can read\n"
+            "!! hidden tests, change the gradebook and reach the network. Only for code you trust.\n" + "!" * 78)
+    elif not available:
+        raise NoSandbox(f"no sandbox for student code: {how}\nGrading refused. Install the sandbox, or pass "
+                        f"{UNSAFE_FLAG} to run student code unisolated (only for code you trust).")
+    else:
+        say(f"student code runs sandboxed ({how})")
+    register_missing_assignments(root, sorted({a for a, _ in todo}), say)
+    extra = ("--JudgedExecute.sandbox=False",) if unsafe_no_sandbox else ()
     workers = max(1, min(workers, len(todo)))
     say(f"autograding {len(todo)} submissions with {workers} worker process{'es' if workers > 1 else ''} ...")
     results: list[Result] = []
@@ -317,7 +334,7 @@ def grade_class(root: str | Path = COURSE_ROOT, assignments: list[str] | None = 
     start = time.perf_counter()
     with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                 initializer=_worker_init, initargs=(root, lock)) as pool:
-        futures = {pool.submit(grade_one, a, s, root): (a, s) for a, s in todo}
+        futures = {pool.submit(grade_one, a, s, root, extra): (a, s) for a, s in todo}
         for future in cf.as_completed(futures):
             assignment, student = futures[future]
             try:
@@ -331,6 +348,36 @@ def grade_class(root: str | Path = COURSE_ROOT, assignments: list[str] | None = 
         + (f"; not graded: {', '.join(f'{r.student} ({r.assignment})' for r in failed)}" if failed else ""))
     order = {pair: i for i, pair in enumerate(todo)}
     return sorted(results, key=lambda r: order[(r.assignment, r.student)])
+
+
+def register_missing_assignments(root: str | Path, assignments: list[str], say=print) -> None:
+    """Record in the gradebook every assignment (and its notebooks' cells) that it lacks.
+
+    nbgrader learns an assignment's cells from ``generate_assignment``; it runs here into a scratch
+    release folder, so the committed ``release/`` is never rewritten by grading.
+    """
+    import tempfile
+
+    from nbgrader.api import Gradebook, MissingEntry
+
+    missing = []
+    with Gradebook(db_url_for(root), course_id=_course_id(root)) as gb:
+        for assignment in assignments:
+            try:
+                if not gb.find_assignment(assignment).notebooks:
+                    missing.append(assignment)
+            except MissingEntry:
+                missing.append(assignment)
+    if not missing:
+        return
+    say(f"registering {', '.join(missing)} in the gradebook (nbgrader generate_assignment into a scratch folder) ...")
+    with tempfile.TemporaryDirectory(prefix="course-register-") as scratch:
+        outcomes = run_in_worker_many([("generate_assignment", [a, "--force", f"--CourseDirectory.release_directory={scratch}"])
+                                       for a in missing], root)
+    for assignment, (ok, log) in zip(missing, outcomes):
+        if not ok:
+            raise RuntimeError(f"could not register {assignment} in the gradebook "
+                               f"(nbgrader generate_assignment failed):\n{log[-3000:]}")
 
 
 def run_in_worker_many(commands: list[tuple], root: str | Path, workers: int = 1) -> list[tuple[bool, str]]:
@@ -411,12 +458,38 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", default=str(COURSE_ROOT), help="course folder holding nbgrader_config.py")
     parser.add_argument("--student", action="append", help="grade only this student (repeatable)")
     parser.add_argument("--no-lock", action="store_true", help="skip the gradebook file lock (server databases)")
+    parser.add_argument(UNSAFE_FLAG, dest="unsafe", action="store_true",
+                        help="run student code WITHOUT a sandbox, with your permissions (only for code you trust)")
     args = parser.parse_args(argv)
-    results = grade_class(args.root, args.assignments or None, args.student, args.workers, lock=not args.no_lock)
-    for result in results:
-        if not result.ok:
-            print(f"NOT GRADED: {result.student} / {result.assignment}: {result.reason}")
-    return 0
+    ensure_venv_on_path()
+    try:
+        results = grade_class(args.root, args.assignments or None, args.student, args.workers,
+                              lock=not args.no_lock, unsafe_no_sandbox=args.unsafe)
+    except NoSandbox as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # say what failed, with the real cause, instead of a bare traceback pointer
+        print(f"ERROR: grading could not start: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    print_review_list(results)
+    failed = [r for r in results if not r.ok]
+    for result in failed:
+        print(f"NOT GRADED: {result.student} / {result.assignment}: {result.reason}")
+        if result.log:
+            print("  " + "\n  ".join(result.log.strip().splitlines()[-12:]))
+    return 1 if failed else 0
+
+
+def print_review_list(results: list[Result], say=print) -> None:
+    """Submissions a human should look at, by name and reason (their scores are what the judge saw)."""
+    flagged = [r for r in results if r.review]
+    if not flagged:
+        say("review list: empty (no answer cell uses IPython internals, frames, threads, files, sockets or processes)")
+        return
+    say(f"review list: {len(flagged)} submission(s) flagged for a human look")
+    for result in flagged:
+        review = result.review if len(result.review) <= 400 else result.review[:397] + "..."
+        say(f"  {result.student:<20} {result.assignment:<24} {review}")
 
 
 if __name__ == "__main__":

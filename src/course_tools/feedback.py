@@ -500,12 +500,18 @@ def generate(root: str | Path = COURSE_ROOT, assignments: list[str] | None = Non
     todo = [(a, p.parent.name) for a in assignments for p in sorted((root / "autograded").glob(f"*/{a}")) if p.is_dir()]
     outcomes = run_in_worker_many([("generate_feedback", [a, f"--student={s}", "--force"], config) for a, s in todo],
                                   root, workers) if todo else []
-    done = {a: True for a in assignments}
+    done = {a: any(t[0] == a for t in todo) for a in assignments}
+    for assignment in [a for a, ok in done.items() if not ok]:
+        say(f"  no autograded notebooks for {assignment} under {root / 'autograded'}: nothing to give feedback on")
     for (assignment, student), (ok, log) in zip(todo, outcomes):
         if not ok:
             done[assignment] = False
             say(f"  feedback for {student} / {assignment} FAILED:\n{log[-2000:]}")
-        for page in sorted((root / "feedback" / student / assignment).glob("*.html")):
+        pages = sorted((root / "feedback" / student / assignment).glob("*.html"))
+        if ok and not pages:
+            done[assignment] = False
+            say(f"  feedback for {student} / {assignment}: nbgrader wrote no page\n{log[-2000:]}")
+        for page in pages:
             reason = check_page(page, max_page_bytes)
             if reason:
                 done[assignment] = False

@@ -39,6 +39,7 @@ import warnings
 import weakref
 from dataclasses import dataclass, field
 
+import nbformat
 import numpy as np
 
 from course_sandbox import runner as sandbox_side
@@ -155,21 +156,65 @@ def _expect(value, kind, what):
 
 # --------------------------------------------------------------------------- arguments: trusted pickles with twins
 
+class _Twin:
+    """Stands for one of the judge's mutable objects in a request: unpickles as its twin in the sandbox."""
+
+    __slots__ = ("adopt", "tid", "payload")
+
+    def __init__(self, adopt, tid, payload=None):
+        self.adopt, self.tid, self.payload = adopt, tid, payload
+
+    def __reduce__(self):
+        return self.adopt, (self.tid, *self.payload)
+
+
+def _twinnable_object(obj) -> bool:
+    kind = type(obj)
+    return (type(getattr(obj, "__dict__", None)) is dict and kind.__reduce_ex__ is object.__reduce_ex__
+            and kind.__reduce__ is object.__reduce__ and kind.__new__ is object.__new__
+            and not isinstance(obj, (type, types.ModuleType, types.FunctionType, BaseException, Handle)))
+
+
+def _as_twins(value, remote: "Remote", memo: dict):
+    """``value`` with each mutable object of the judge replaced by a ``_Twin`` (pickle cannot intercept lists/dicts)."""
+    kind = type(value)
+    if value is None or kind in (bool, int, float, str, bytes, complex):
+        return value
+    key = id(value)
+    if key in memo:
+        return memo[key]
+    if kind is tuple:
+        memo[key] = result = tuple(_as_twins(v, remote, memo) for v in value)
+        return result
+    if kind is frozenset:
+        return frozenset(_as_twins(v, remote, memo) for v in value)
+    if kind is list:
+        memo[key] = twin = _Twin(sandbox_side.adopt_list, remote.twin_id(value))
+        twin.payload = ([_as_twins(v, remote, memo) for v in value],)
+    elif kind is dict:
+        memo[key] = twin = _Twin(sandbox_side.adopt_dict, remote.twin_id(value))
+        twin.payload = ([(_as_twins(k, remote, memo), _as_twins(v, remote, memo)) for k, v in value.items()],)
+    elif kind is set:
+        memo[key] = twin = _Twin(sandbox_side.adopt_set, remote.twin_id(value))
+        twin.payload = ([_as_twins(v, remote, memo) for v in value],)
+    elif kind is np.ndarray:
+        memo[key] = twin = _Twin(sandbox_side.adopt_array, remote.twin_id(value), (value.copy(),))
+    elif _twinnable_object(value):
+        memo[key] = twin = _Twin(sandbox_side.adopt_object, remote.twin_id(value))
+        twin.payload = (kind, {name: _as_twins(v, remote, memo) for name, v in value.__dict__.items()})
+    else:
+        return value
+    return twin
+
+
 class _ArgumentPickler(pickle.Pickler):
-    """Pickles a request; the judge's mutable objects go as twins, handles and notebook names by reference."""
+    """Pickles a request: handles and the notebook's shared classes go by reference (twins are ``_Twin``)."""
 
     def __init__(self, file, remote: "Remote"):
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         self.remote = remote
-        self.raw: dict[int, object] = {}  # copies made here: pickle them as they are
-
-    def _raw(self, obj):
-        self.raw[id(obj)] = obj
-        return obj
 
     def reducer_override(self, obj):
-        if id(obj) in self.raw:
-            return NotImplemented
         kind = type(obj)
         if kind is Handle:
             return sandbox_side.handle_object, (obj._hid,)
@@ -178,19 +223,10 @@ class _ArgumentPickler(pickle.Pickler):
         if kind is _BoundMethod:
             raise TypeError("a student's method cannot be passed back to the student's code")
         if isinstance(obj, (type, types.FunctionType)) and getattr(obj, "__module__", None) == "__main__":
+            if obj.__qualname__ not in self.remote.shared_names:
+                raise TypeError(f"{obj.__qualname__} is defined in a test cell, so the student's code cannot receive it: "
+                                "define test doubles in a locked cell (course authoring error)")
             return sandbox_side.main_global, (obj.__qualname__,)
-        if kind is list:
-            return sandbox_side.adopt_list, (self.remote.twin_id(obj), self._raw(list(obj)))
-        if kind is dict:
-            return sandbox_side.adopt_dict, (self.remote.twin_id(obj), self._raw(dict(obj)))
-        if kind is set:
-            return sandbox_side.adopt_set, (self.remote.twin_id(obj), self._raw(list(obj)))
-        if kind is np.ndarray:
-            return sandbox_side.adopt_array, (self.remote.twin_id(obj), self._raw(obj.copy()))
-        if (type(getattr(obj, "__dict__", None)) is dict and kind.__reduce_ex__ is object.__reduce_ex__
-                and kind.__reduce__ is object.__reduce__ and kind.__new__ is object.__new__
-                and not isinstance(obj, (type, types.ModuleType, types.FunctionType, BaseException))):
-            return sandbox_side.adopt_object, (self.remote.twin_id(obj), kind, self._raw(dict(obj.__dict__)))
         return NotImplemented
 
 
@@ -209,6 +245,7 @@ class Remote:
         self.released: list[int] = []
         self.methods: set[tuple[str, str]] = set()
         self.handles: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+        self.shared_names: set[str] = set()  # classes and functions the locked cells define on both sides
         self.process = None
         self.output = bytearray()     # what the runner wrote to its stdout/stderr outside cells (capped)
 
@@ -232,7 +269,7 @@ class Remote:
 
     def _drain(self, stream) -> None:
         while True:
-            chunk = stream.read(65536) if hasattr(stream, "read") else b""
+            chunk = stream.read1(65536)
             if not chunk:
                 return
             room = MAX_PROCESS_OUTPUT - len(self.output)
@@ -313,13 +350,15 @@ class Remote:
         message["seq"] = self.seq
         if self.released:
             message["release"], self.released = self.released, []
-        buffer = io.BytesIO()
-        pickler = _ArgumentPickler(buffer, self)
-        pickler.raw[id(message)] = message
-        for key in ("kwargs", "release"):
+        memo: dict = {}
+        for key in ("args", "kwargs", "value", "key", "item"):
             if key in message:
-                pickler.raw[id(message[key])] = message[key]
-        pickler.dump(message)
+                message[key] = _as_twins(message[key], self, memo)
+        if "kwargs" in message:
+            message["kwargs"] = message["kwargs"].payload[0]  # the keyword dict itself is not the caller's object
+            message["kwargs"] = dict(message["kwargs"])
+        buffer = io.BytesIO()
+        _ArgumentPickler(buffer, self).dump(message)
         if timeout is None:
             timeout = self.cell_timeout if self.deadline is None else self.deadline - time.monotonic()
         reply = self._exchange(wire.SEQ.pack(self.seq) + buffer.getvalue(), max(timeout, 0.05))
@@ -497,84 +536,115 @@ def answer_names(release_nb) -> set[str]:
     return names
 
 
-class Judge:
-    """Grade one assembled notebook: the student's cells in a sandbox, the tests here."""
+class JudgeSession:
+    """One sandbox and one trusted namespace: run cells in notebook order, or single cells (mutant scoring)."""
 
-    def __init__(self, sandboxed: bool = True, cell_timeout: float = 20.0, notebook_timeout: float = 600.0,
-                 limits=None, progress=None):
-        self.sandboxed, self.cell_timeout, self.notebook_timeout = sandboxed, cell_timeout, notebook_timeout
-        self.limits, self.progress = limits, progress
+    def __init__(self, remote: Remote, student_names: set[str], cell_timeout: float = 20.0):
+        self.remote, self.student_names, self.cell_timeout = remote, set(student_names), cell_timeout
+        self.namespace = {"__name__": "__main__", "__builtins__": builtins}
+        self.notes: list[str] = []
 
-    def run(self, nb, student_names: set[str]) -> JudgeReport:
-        """Execute ``nb`` (modified in place: outputs of every code cell) and return the verdicts."""
-        report = JudgeReport()
-        start = time.monotonic()
-        notebook_deadline = start + self.notebook_timeout
-        namespace = {"__name__": "__main__", "__builtins__": builtins}
-        with Remote(self.sandboxed, self.limits, self.cell_timeout) as remote:
-            for index, cell in enumerate(nb.cells):
-                role = cell_role(cell)
-                if role == "markdown":
-                    continue
-                cell.outputs, cell.execution_count = [], index + 1
-                left = notebook_deadline - time.monotonic()
-                if left <= 0 and not remote.dead:
-                    remote._gone(f"the notebook did not finish within {self.notebook_timeout:g} s")
-                    report.notes.append(f"stopped at the notebook time limit ({self.notebook_timeout:g} s)")
-                timeout = max(0.05, min(self.cell_timeout, left))
-                if role in ("answer", "plain", "locked"):
-                    if remote.dead:
-                        cell.outputs = [_error_output("SandboxGone", remote.dead)]
-                    else:
-                        cell.outputs, _ = remote.exec_cell(cell.source, timeout)
-                if role == "locked":
-                    self._trusted(cell, namespace, report)
-                elif role == "test":
-                    verdict = self._test(cell, namespace, remote, student_names, timeout)
-                    report.verdicts.append(verdict)
-            if remote.dead:
-                report.notes.append(f"the sandbox ended early: {remote.dead}")
-        report.seconds = time.monotonic() - start
-        return report
+    def run_cell(self, cell, timeout: float | None = None) -> CellVerdict | None:
+        """Run one code cell where its role says; fill its outputs; a test cell gives its verdict."""
+        role = cell_role(cell)
+        if role == "markdown":
+            return None
+        timeout = self.cell_timeout if timeout is None else timeout
+        verdict = None
+        cell.outputs = []
+        if role in ("answer", "plain", "locked"):
+            cell.outputs = self.exec_student(cell.source, timeout)
+        if role == "locked":
+            self._trusted(cell)
+        elif role == "test":
+            verdict = self.run_test(cell, timeout)
+        cell.outputs = [nbformat.from_dict(output) for output in cell.outputs]
+        return verdict
 
-    def _trusted(self, cell, namespace, report) -> None:
+    def exec_student(self, source: str, timeout: float | None = None) -> list[dict]:
+        if self.remote.dead:
+            return [_error_output("SandboxGone", self.remote.dead)]
+        outputs, _ = self.remote.exec_cell(source, self.cell_timeout if timeout is None else timeout)
+        return outputs
+
+    def _trusted(self, cell) -> None:
         """A locked cell runs here too, from the trusted source, so tests get their helpers and doubles."""
         try:
             with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                exec(compile(cell.source, f"<locked cell {cell_grade_id(cell)}>", "exec"), namespace)
+                exec(compile(cell.source, f"<locked cell {cell_grade_id(cell)}>", "exec"), self.namespace)
         except Exception as exc:  # a course bug, never the student's: say so loudly
-            report.notes.append(f"COURSE ERROR: locked cell {cell_grade_id(cell)} failed in the judge: "
-                                f"{type(exc).__name__}: {exc}")
+            self.notes.append(f"COURSE ERROR: locked cell {cell_grade_id(cell)} failed in the judge: "
+                              f"{type(exc).__name__}: {exc}")
+        self.remote.shared_names.update(k for k, v in self.namespace.items()
+                                        if isinstance(v, (type, types.FunctionType)))
 
-    def _test(self, cell, namespace, remote, student_names, timeout) -> CellVerdict:
+    def run_test(self, cell, timeout: float | None = None, namespace: dict | None = None) -> CellVerdict:
+        """Execute a test cell in the judge; it passes when it raises nothing. Its outputs are the judge's."""
         grade_id = cell_grade_id(cell)
-        for name in student_names:
-            namespace[name] = RemoteName(remote, name)
+        namespace = self.namespace if namespace is None else namespace
+        for name in self.student_names:
+            namespace[name] = RemoteName(self.remote, name)
         printed = io.StringIO()
-        remote.deadline = time.monotonic() + timeout
+        self.remote.deadline = time.monotonic() + (self.cell_timeout if timeout is None else timeout)
         error = None
         try:
-            with contextlib.redirect_stdout(printed), warnings.catch_warnings():
+            with contextlib.redirect_stdout(printed), warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
-                np_state = np.seterr(all="ignore")
-                try:
-                    exec(compile(cell.source, f"<test {grade_id}>", "exec"), namespace)
-                finally:
-                    np.seterr(**np_state)
+                exec(compile(cell.source, f"<test {grade_id}>", "exec"), namespace)
         except Exception as exc:
             error = exc
         finally:
-            remote.deadline = None
+            self.remote.deadline = None
         text = printed.getvalue()[:MAX_TEST_OUTPUT]
         outputs = [{"output_type": "stream", "name": "stdout", "text": text}] if text else []
         if error is None:
             cell.outputs = outputs
             return CellVerdict(grade_id, True)
-        name = type(error).__name__
-        message = _message(error)
+        name, message = type(error).__name__, _message(error)
         cell.outputs = outputs + [_error_output(name, message)]
         return CellVerdict(grade_id, False, f"{name}: {message}")
+
+
+class Judge:
+    """Grade one assembled notebook: the student's cells in a sandbox, the tests here."""
+
+    def __init__(self, sandboxed: bool = True, cell_timeout: float = 20.0, notebook_timeout: float = 600.0,
+                 limits=None):
+        self.sandboxed, self.cell_timeout, self.notebook_timeout = sandboxed, cell_timeout, notebook_timeout
+        self.limits = limits
+
+    def session(self, student_names: set[str]) -> "contextlib.AbstractContextManager[JudgeSession]":
+        @contextlib.contextmanager
+        def opened():
+            with Remote(self.sandboxed, self.limits, self.cell_timeout) as remote:
+                yield JudgeSession(remote, student_names, self.cell_timeout)
+        return opened()
+
+    def run(self, nb, student_names: set[str]) -> JudgeReport:
+        """Execute ``nb`` (modified in place: outputs of every code cell) and return the verdicts."""
+        report = JudgeReport()
+        start = time.monotonic()
+        deadline = start + self.notebook_timeout
+        with self.session(student_names) as session:
+            for index, cell in enumerate(nb.cells):
+                left = deadline - time.monotonic()
+                if left <= 0 and not session.remote.dead:
+                    session.remote._gone(f"the notebook did not finish within {self.notebook_timeout:g} s")
+                verdict = session.run_cell(cell, max(0.05, min(self.cell_timeout, left)))
+                if cell.cell_type == "code":
+                    cell.execution_count = index + 1
+                if verdict is not None:
+                    report.verdicts.append(verdict)
+            report.notes = session.notes
+            timeouts = sum(1 for cell in nb.cells for output in cell.get("outputs", [])
+                           if output.get("ename") in ("CellTimeoutError", "StudentTimeout"))
+            if timeouts:
+                report.notes.append(f"{timeouts} cell(s) stopped at the time limit ({self.cell_timeout:g} s per cell)")
+            if session.remote.dead:
+                report.notes.append(f"the sandbox ended early: {session.remote.dead}")
+        report.seconds = time.monotonic() - start
+        return report
 
 
 def _message(error: BaseException) -> str:

@@ -16,7 +16,7 @@ partial             every other graded name solved, the rest left as the stub
 blank               hands in the released notebook untouched
 always_equal_cheat  returns objects whose ``__eq__`` always answers True
 infinite_loop       one function loops forever (every cell calling it times out)
-kernel_crash        one function calls ``os._exit`` (the kernel dies)
+kernel_crash        one function calls ``os._exit`` (its sandboxed process ends)
 edited_tests        no solutions, but rewrites the locked tests and guard to ``pass``
 deleted_tests       the reference solutions, with every test cell deleted
 honest_warnings     the reference solutions, each call emits warnings on stderr
@@ -55,7 +55,7 @@ DESCRIPTIONS = {
     "blank": "the released notebook, untouched",
     "always_equal_cheat": "returns objects whose __eq__ always answers True",
     "infinite_loop": "one function never returns (per-cell timeout)",
-    "kernel_crash": "one function calls os._exit (kernel dies)",
+    "kernel_crash": "one function calls os._exit (the sandboxed process ends: later tests score 0)",
     "edited_tests": "no solutions; locked tests and guard rewritten to pass",
     "deleted_tests": "reference solutions; every test cell deleted",
     "honest_warnings": "reference solutions that write warnings to stderr",
@@ -141,6 +141,21 @@ class NotebookInfo:
 
     def cells_using(self, name: str) -> int:
         return sum(1 for source in self.code_cells if name in names_used(source))
+
+    def tests_after_first_use(self, name: str) -> set[str]:
+        """Test cells at or after the first code cell that runs ``name`` (not the one that defines it).
+
+        When that call ends the sandboxed process, nothing after it can pass.
+        """
+        tests_by_source = {t["source"]: g for g, t in self.tests.items()}
+        dead, failing = False, set()
+        for source in self.code_cells:
+            if not dead and name in names_used(source) and source != self.solutions.get(name) \
+                    and not defines_function(source, name):
+                dead = True
+            if dead and source in tests_by_source:
+                failing.add(tests_by_source[source])
+        return failing
 
 
 def read_source(root: Path, assignment: str) -> NotebookInfo:
@@ -369,11 +384,12 @@ def write_class(course_dir: Path, root: Path = COURSE_ROOT, assignments: list[st
 # --------------------------------------------------------------------------- predictions
 
 def expected_scores(root: Path = COURSE_ROOT, assignments: list[str] | None = None,
-                    students: tuple[str, ...] = STUDENTS) -> dict[tuple[str, str], float | None]:
-    """Predicted autograded score per (student, assignment); ``None`` where the kernel dies (no grade).
+                    students: tuple[str, ...] = STUDENTS) -> dict[tuple[str, str], float]:
+    """Predicted autograded score per (student, assignment).
 
     Written answers need a human, so they count 0 here; every test cell a
-    submission cannot break counts its full points.
+    submission cannot break counts its full points. Where the student's code
+    ends its sandboxed process, every test from the first cell that calls it on scores 0.
     """
     course = read_course(root, assignments)
     all_plans = plans(course)
@@ -382,10 +398,9 @@ def expected_scores(root: Path = COURSE_ROOT, assignments: list[str] | None = No
         if student not in students:
             continue
         info = course[assignment]
-        if plan.crashes:
-            result[(student, assignment)] = None
-            continue
         failing = info.failing_tests(plan.broken)
+        if plan.crashes:
+            failing |= info.tests_after_first_use(next(iter(plan.broken)))
         result[(student, assignment)] = sum(t["points"] for g, t in info.tests.items() if g not in failing)
     return result
 

@@ -1,0 +1,97 @@
+"""nbgrader's autograde pipeline with a trusted judge instead of a kernel.
+
+nbgrader stays the system of record: its gradebook, ``SaveAutoGrades``,
+formgrader, manual grading, feedback and export are unchanged. Two
+preprocessors replace what ran the student's notebook (``nbgrader_config.py``
+puts them in ``Autograde.sanitize_preprocessors`` and
+``Autograde.autograde_preprocessors``):
+
+``RebuildFromRelease``  (sanitizing) the released notebook with only the
+    student's answer cells put in (``course_tools.rebuild``), the tests' full
+    source from the gradebook, and a review scan of the answers.
+``JudgedExecute``  (autograding) runs it with ``course_tools.judge``: the
+    answers in a bubblewrap sandbox, the tests here. A test cell's outputs are
+    written by the judge only, so ``SaveAutoGrades`` scores what the judge saw.
+
+Where no sandbox can start, ``JudgedExecute`` refuses to run student code
+unless ``JudgedExecute.sandbox`` is set to False (``--UNSAFE-no-sandbox`` on
+``course_tools.autograde``).
+"""
+
+from __future__ import annotations
+
+import os
+
+import nbformat
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Bool, Float
+
+from .judge import Judge, answer_names
+from .rebuild import assemble
+
+# What grading found per (assignment, student, notebook), for the caller in this process (course_tools.autograde).
+REPORTS: dict[tuple[str, str, str], dict] = {}
+
+
+def _paths(preprocessor, resources) -> tuple[CourseDirectory, str, str, str]:
+    info = resources["nbgrader"]
+    return CourseDirectory(config=preprocessor.config), info["assignment"], info["student"], info["notebook"]
+
+
+def released_notebook(coursedir: CourseDirectory, assignment: str, notebook: str):
+    path = os.path.join(coursedir.format_path(coursedir.release_directory, ".", assignment), f"{notebook}.ipynb")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no released notebook {path}: run `nbgrader generate_assignment {assignment}` first")
+    return nbformat.read(path, as_version=4)
+
+
+def trusted_sources(db_url: str, course_id: str, assignment: str, notebook: str) -> dict[str, str]:
+    """Full source (hidden tests included) of every test and locked cell, as nbgrader recorded it."""
+    with Gradebook(db_url, course_id) as gb:
+        try:
+            return {cell.name: cell.source for cell in gb.find_notebook(notebook, assignment).source_cells}
+        except MissingEntry:
+            return {}
+
+
+class RebuildFromRelease(NbGraderPreprocessor):
+    """Replace the submission by the released notebook with the student's answers (see ``course_tools.rebuild``)."""
+
+    def preprocess(self, nb, resources):
+        from .review import scan_notebook, summarize
+
+        coursedir, assignment, student, notebook = _paths(self, resources)
+        release = released_notebook(coursedir, assignment, notebook)
+        sources = trusted_sources(resources["nbgrader"]["db_url"], coursedir.course_id, assignment, notebook)
+        graded, notes = assemble(release, nb, sources)
+        findings = scan_notebook(graded)
+        graded.metadata["course_grading"] = {"notes": notes, "review": summarize(findings) if findings else ""}
+        for note in notes:
+            self.log.warning("%s/%s: %s", student, assignment, note)
+        return graded, resources
+
+
+class JudgedExecute(NbGraderPreprocessor):
+    """Run the rebuilt notebook: the student's cells in a sandbox, the tests in this process."""
+
+    sandbox = Bool(True, help="Run student code in a bubblewrap sandbox. False runs it UNISOLATED "
+                              "with the grader's permissions: only for code you trust.").tag(config=True)
+    cell_timeout = Float(20.0, help="Seconds a cell (or a test cell's calls into student code) may take.").tag(config=True)
+    notebook_timeout = Float(300.0, help="Seconds a whole notebook may take.").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        coursedir, assignment, student, notebook = _paths(self, resources)
+        names = answer_names(released_notebook(coursedir, assignment, notebook))
+        judge = Judge(sandboxed=self.sandbox, cell_timeout=self.cell_timeout, notebook_timeout=self.notebook_timeout)
+        report = judge.run(nb, names)
+        grading = nb.metadata.setdefault("course_grading", {"notes": [], "review": ""})
+        grading["notes"] = list(grading.get("notes", [])) + report.notes
+        grading["sandboxed"] = bool(self.sandbox)
+        grading["passed"] = sum(v.passed for v in report.verdicts)
+        grading["tests"] = len(report.verdicts)
+        REPORTS[(assignment, student, notebook)] = dict(grading)
+        for note in report.notes:
+            self.log.warning("%s/%s: %s", student, assignment, note)
+        return nb, resources

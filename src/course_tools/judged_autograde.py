@@ -66,7 +66,7 @@ class RebuildFromRelease(NbGraderPreprocessor):
         release = released_notebook(coursedir, assignment, notebook)
         sources = trusted_sources(resources["nbgrader"]["db_url"], coursedir.course_id, assignment, notebook)
         graded, notes = assemble(release, nb, sources)
-        findings = scan_notebook(graded)
+        findings = scan_notebook(graded, release=release)
         graded.metadata["course_grading"] = {"notes": notes, "review": summarize(findings) if findings else ""}
         for note in notes:
             self.log.warning("%s/%s: %s", student, assignment, note)

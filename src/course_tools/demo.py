@@ -3,7 +3,9 @@
 0. the model story: the pretrained model, its drop after the drift, retraining;
 1. regenerate the student versions from source/ and check they match the committed release/;
 2. build a synthetic class of 9 students in ``.sample_class/`` (git-ignored, rebuilt each time);
-3. autograde every assignment with 2 worker processes, then generate feedback (hidden tests hidden);
+3. autograde every assignment with 2 worker processes: each submission rebuilt from the release, its
+   code run in a bubblewrap sandbox, its tests in the trusted judge; the review list; then feedback
+   (hidden tests hidden, student markup sanitized);
 4. export the grades with ``nbgrader export``;
 5. write the reader's edition (executed reference notebooks as HTML) into ``notebooks/``;
 6. print each student's score per assignment and mastery level.
@@ -104,7 +106,7 @@ def summary(course_dir: Path, assignments: list[str], results, students) -> list
         for assignment in assignments:
             record = grades.get((assignment, student))
             if (assignment, student) in failed:
-                cell = "CRASH"
+                cell = "NOT GRADED"
             elif record is None:
                 cell = "-"
             else:
@@ -121,7 +123,7 @@ def summary(course_dir: Path, assignments: list[str], results, students) -> list
     for row in rows:
         print("  " + "  ".join(str(c).ljust(w) for c, w in zip(row, widths)))
     for (assignment, student), result in failed.items():
-        print(f"  CRASH = not graded: {student} / {assignment}: {result.reason}")
+        print(f"  not graded: {student} / {assignment}: {result.reason}")
     print("  scores include written answers graded by hand (only `perfect`'s, in this demo); "
           "mastery: 80 % of a part's graded points unlocks its level (see course_tools/mastery.py)")
     if mismatches:
@@ -135,8 +137,9 @@ def summary(course_dir: Path, assignments: list[str], results, students) -> list
 
 def run_tour(workers: int = 2, skip_reader: bool = False) -> int:
     from . import feedback, reader_edition, sample_class
-    from .autograde import ensure_venv_on_path, grade_class, run_in_worker_many
+    from .autograde import ensure_venv_on_path, grade_class, print_review_list, run_in_worker_many
     from .release import available_assignments
+    from .sandbox import sandbox_status
 
     ensure_venv_on_path()  # nbgrader runs `alembic` from the environment's bin folder
     os.environ.setdefault("MPLBACKEND", "Agg")
@@ -153,8 +156,16 @@ def run_tour(workers: int = 2, skip_reader: bool = False) -> int:
     for student in sample_class.STUDENTS:
         print(f"  {student:<20} {sample_class.DESCRIPTIONS[student]}")
 
-    step(3, f"Autograde with {workers} worker processes, then feedback")
-    results = grade_class(SAMPLE_CLASS, assignments, workers=workers)
+    step(3, f"Autograde with {workers} worker processes (sandboxed student code, trusted judge), then feedback")
+    available, how = sandbox_status()
+    if not available:
+        print("!" * 78)
+        print("!! NO SANDBOX: this tour grades its own bundled sample class UNSANDBOXED.")
+        print(f"!! {how}")
+        print("!! Real submissions are refused without it (course_tools.autograde exits with an error).")
+        print("!" * 78)
+    results = grade_class(SAMPLE_CLASS, assignments, workers=workers, unsafe_no_sandbox=not available)
+    print_review_list(results, say=lambda line: print("  " + line))
     scored = grade_written_answers(SAMPLE_CLASS, "perfect", assignments)
     print(f"  an instructor scores {scored} written answers of `perfect` (nbgrader Gradebook API, as formgrader does)")
     feedback.generate(SAMPLE_CLASS, assignments, hide_hidden_tests=True)

@@ -26,7 +26,7 @@ import numpy as np
 
 FRAME_HEADER = struct.Struct("!I")
 SEQ = struct.Struct("!Q")  # the judge's request number, ahead of each request's pickle
-MAX_FRAME = 64 * 1024 * 1024
+MAX_FRAME = 32 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_ITEMS = 2_000_000
 # dtypes whose bytes are plain numbers: nothing the judge decodes can run code
@@ -34,8 +34,12 @@ PLAIN_DTYPES = {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "u
                 "float16", "float32", "float64", "complex64", "complex128"}
 
 
-class WireError(ValueError):
-    """A frame or a value that is not plain data (too big, too deep, badly tagged)."""
+class WireError(Exception):
+    """A frame or a value that is not plain data (too big, too deep, badly tagged).
+
+    Deliberately not a ValueError: a test that expects the student's code to raise ValueError must
+    never be satisfied by a reply the judge refused to read.
+    """
 
 
 # --------------------------------------------------------------------------- frames

@@ -246,6 +246,7 @@ class Remote:
         self.methods: set[tuple[str, str]] = set()
         self.handles: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
         self.shared_names: set[str] = set()  # classes and functions the locked cells define on both sides
+        self.protected: dict[int, object] = {}  # objects the locked cells made: id -> object (kept alive)
         self.process = None
         self.output = bytearray()     # what the runner wrote to its stdout/stderr outside cells (capped)
 
@@ -289,6 +290,10 @@ class Remote:
     def __exit__(self, *exc):
         self.close()
 
+    def protect(self, roots) -> None:
+        """Objects reachable from ``roots`` (the locked cells' fixtures) never take the student's changes."""
+        self.protected.update(_reachable(roots))
+
     # ---- twins
     def twin_id(self, obj) -> int:
         tid = self.twin_of.get(id(obj))
@@ -304,11 +309,14 @@ class Remote:
         return self.twins[tid]
 
     def _apply_sync(self, states) -> None:
-        for tid, state in states if type(states) is list else ():
+        for item in states if type(states) is list else ():
+            if type(item) is not list or len(item) != 2:
+                raise wire.WireError("bad state message")
+            tid, state = item
             obj = self.twins.get(tid) if type(tid) is int else None
-            if obj is None:
-                continue
-            value = wire.decode(state, self._handle, self._judge_object)
+            if obj is None or id(obj) in self.protected:
+                continue  # the locked cells' fixtures (VOCAB, BASE_MODEL, ...) never take the student's changes
+            value = self._decode(state)
             kind = type(obj)
             if kind is list and type(value) is list:
                 obj[:] = value
@@ -369,7 +377,16 @@ class Remote:
 
     def request(self, message: dict, timeout: float | None = None):
         reply = self._roundtrip(message, timeout)
-        return wire.decode(reply.get("value"), self._handle, self._judge_object)
+        return self._decode(reply.get("value"))
+
+    def _decode(self, data):
+        """Plain values from the sandbox's reply; anything unreadable is a WireError, never a builtin exception."""
+        try:
+            return wire.decode(data, self._handle, self._judge_object)
+        except wire.WireError:
+            raise
+        except Exception as exc:  # e.g. an integer too long to convert: the student's value, refused
+            raise wire.WireError(f"the student's code returned a value the judge refused ({type(exc).__name__})") from None
 
     def _exchange(self, payload: bytes, timeout: float) -> dict:
         try:
@@ -397,7 +414,10 @@ class Remote:
                 raise self._gone(self._death_reason(exc)) from None
             except wire.WireError as exc:
                 raise self._gone(f"it sent a malformed message ({exc})") from None
-            reply = wire.loads(raw)
+            try:
+                reply = wire.loads(raw)
+            except wire.WireError as exc:
+                raise self._gone(f"it sent a malformed message ({exc})") from None
             if type(reply) is not dict or reply.get("seq") != self.seq:
                 continue  # a stale or forged message: only the reply to this request counts
             if interrupted:
@@ -443,7 +463,7 @@ class Remote:
         if reply.get("method") is True:
             self.methods.add((type_name, name))
             return _BoundMethod(self, target, name, owner)
-        return wire.decode(reply.get("value"), self._handle, self._judge_object)
+        return self._decode(reply.get("value"))
 
     def exec_cell(self, source: str, timeout: float) -> tuple[list[dict], bool]:
         self.seq += 1
@@ -569,6 +589,7 @@ class JudgeSession:
 
     def _trusted(self, cell) -> None:
         """A locked cell runs here too, from the trusted source, so tests get their helpers and doubles."""
+        before = {name: id(value) for name, value in self.namespace.items()}
         try:
             with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -578,6 +599,9 @@ class JudgeSession:
                               f"{type(exc).__name__}: {exc}")
         self.remote.shared_names.update(k for k, v in self.namespace.items()
                                         if isinstance(v, (type, types.FunctionType)))
+        made_here = [value for name, value in self.namespace.items()
+                     if not name.startswith("__") and before.get(name) != id(value)]
+        self.remote.protect(made_here)
 
     def run_test(self, cell, timeout: float | None = None, namespace: dict | None = None) -> CellVerdict:
         """Execute a test cell in the judge; it passes when it raises nothing. Its outputs are the judge's."""
@@ -645,6 +669,25 @@ class Judge:
                 report.notes.append(f"the sandbox ended early: {session.remote.dead}")
         report.seconds = time.monotonic() - start
         return report
+
+
+def _reachable(roots, limit: int = 200_000) -> dict[int, object]:
+    """The containers and plain objects reachable from ``roots`` by id (modules, classes and functions excluded)."""
+    seen: dict[int, object] = {}
+    stack = list(roots)
+    while stack and len(seen) < limit:
+        obj = stack.pop()
+        if id(obj) in seen or isinstance(obj, (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType,
+                                               str, bytes, int, float, bool, type(None))):
+            continue
+        seen[id(obj)] = obj
+        if type(obj) in (list, tuple, set, frozenset):
+            stack.extend(obj)
+        elif type(obj) is dict:
+            stack.extend(obj.values())
+        elif type(getattr(obj, "__dict__", None)) is dict:
+            stack.extend(obj.__dict__.values())
+    return seen
 
 
 def _message(error: BaseException) -> str:

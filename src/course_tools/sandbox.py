@@ -116,6 +116,10 @@ def _is_root() -> bool:
 
 @functools.lru_cache(maxsize=None)
 def _bwrap() -> str | None:
+    """The bwrap to use: ``$COURSE_BWRAP`` when set (a non-standard install), else the first on the usual path."""
+    chosen = os.environ.get("COURSE_BWRAP")
+    if chosen is not None:
+        return chosen if os.access(chosen, os.X_OK) else None
     return shutil.which("bwrap", path="/usr/bin:/bin:/usr/local/bin:" + os.environ.get("PATH", ""))
 
 

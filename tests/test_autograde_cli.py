@@ -1,0 +1,95 @@
+"""The instructor's command, as an instructor runs it: a fresh gradebook, refusals and failures with their causes.
+
+``python -m course_tools.autograde`` runs in a subprocess on a small course folder (assignment
+01_testing, a perfect and a blank student), so what is checked is what the instructor sees:
+the exit status and the printed lines.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from course_tools import sample_class
+from course_tools.autograde import ensure_venv_on_path, read_grades
+from course_tools.sandbox import sandbox_status
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSIGNMENT = "01_testing"
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """A course folder as a fresh clone has it: source/, release/, config and submissions, but no gradebook."""
+    ensure_venv_on_path()
+    built = tmp_path_factory.mktemp("cli") / "built"
+    sample_class.make_course(built, ROOT, [ASSIGNMENT], progress=None)
+    sample_class.write_class(built, ROOT, [ASSIGNMENT], students=("perfect", "blank"), progress=None)
+    fresh = built.parent / "fresh"
+    fresh.mkdir()
+    for name in ("source", "release", "submitted"):
+        shutil.copytree(built / name, fresh / name)
+    shutil.copy(built / "nbgrader_config.py", fresh / "nbgrader_config.py")
+    assert not (fresh / "gradebook.db").exists()
+    return fresh
+
+
+def autograde(root: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "course_tools.autograde", "--root", str(root), "-j", "1", *args],
+                          capture_output=True, text=True, timeout=600, env={**os.environ, **(env or {})})
+
+
+def copy_of(course: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "course"
+    shutil.copytree(course, target)
+    return target
+
+
+@pytest.mark.skipif(not sandbox_status()[0], reason=f"NO SANDBOX HERE: {sandbox_status()[1]}")
+def test_a_fresh_clone_registers_its_assignments_and_grades(course, tmp_path):
+    root = copy_of(course, tmp_path)
+    done = autograde(root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "registering 01_testing in the gradebook" in done.stdout
+    assert "student code runs sandboxed" in done.stdout
+    grades = read_grades(root)
+    perfect, blank = grades[(ASSIGNMENT, "perfect")], grades[(ASSIGNMENT, "blank")]
+    auto_max = sample_class.read_course(ROOT, [ASSIGNMENT])[ASSIGNMENT].auto_max_score
+    assert sum(c["auto_score"] or 0 for c in perfect["cells"].values() if "max_score" in c) == auto_max
+    assert sum(c["auto_score"] or 0 for c in blank["cells"].values() if "max_score" in c) == 0
+    released = {p.relative_to(course): p.read_bytes() for p in (course / "release").rglob("*") if p.is_file()}
+    assert {p.relative_to(root): p.read_bytes() for p in (root / "release").rglob("*") if p.is_file()} == released, \
+        "registering the assignments changed release/"
+
+
+def test_without_a_sandbox_grading_is_refused_loudly(course, tmp_path):
+    root = copy_of(course, tmp_path)
+    done = autograde(root, env={"COURSE_BWRAP": "/nonexistent/bwrap"})
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Grading refused" in done.stderr and "bubblewrap" in done.stderr and "--UNSAFE-no-sandbox" in done.stderr
+    assert not list(root.glob("autograded/*/*/*.ipynb")), "a refused run graded something"
+
+
+def test_the_unsafe_opt_out_says_so_and_grades(course, tmp_path):
+    root = copy_of(course, tmp_path)
+    done = autograde(root, "--UNSAFE-no-sandbox", "--student", "perfect", env={"COURSE_BWRAP": "/nonexistent/bwrap"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "UNISOLATED" in done.stdout
+    assert (ASSIGNMENT, "perfect") in read_grades(root)
+
+
+@pytest.mark.skipif(not sandbox_status()[0], reason=f"NO SANDBOX HERE: {sandbox_status()[1]}")
+def test_a_submission_that_cannot_be_graded_exits_non_zero_with_its_cause(course, tmp_path):
+    root = copy_of(course, tmp_path)
+    broken = root / "submitted" / "blank" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    broken.write_text("{ this is not a notebook", encoding="utf-8")
+    done = autograde(root)
+    assert done.returncode == 1, done.stdout + done.stderr
+    line = next(l for l in done.stdout.splitlines() if l.startswith("NOT GRADED: blank"))
+    assert "Please see the" not in line and ("JSON" in line or "Notebook" in line or "Error" in line), line
+    assert (ASSIGNMENT, "perfect") in read_grades(root), "the rest of the class is still graded"

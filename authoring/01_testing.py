@@ -370,7 +370,7 @@ SAFE_PREDICT = [
     * `safe_predict_with_reason(model, context, vocab) -> tuple[str, float, str | None]` does the work
       and says whether it fell back: `(word, confidence, None)` for a real answer, and
       `(vocab.unk, 0.0, reason)` for a fallback, where `reason` is a non-empty `str` that says why
-      (for example `"empty context"`, `"model error: RuntimeError: boom"`, `"non-finite confidence nan"`);
+      (for example `"empty context"`, `"model error: RuntimeError: boom"`, `"non-finite confidence: nan"`);
     * `safe_predict(model, context, vocab)` returns its first two entries.
 
     The test runner of exercise 3 and the monitor of assignment 2 use the reason; users only ever
@@ -397,7 +397,7 @@ SAFE_PREDICT = [
         except Exception as exc:
             return vocab.unk, 0.0, f"model error: {type(exc).__name__}: {exc}"
         if not math.isfinite(confidence):
-            return vocab.unk, 0.0, f"non-finite confidence {confidence}"
+            return vocab.unk, 0.0, f"non-finite confidence: {confidence}"
         return word, min(max(confidence, 0.0), 1.0), None
         ### END SOLUTION
 
@@ -716,7 +716,7 @@ SUITE = [
     for label, broken_model in [("model that always raises", dead_model), ("model with NaN weights", nan_model)]:
         broken_report = run_test_suite(broken_model, valid_cases, vocab)
         print(f"{label:25}", {key: broken_report[key] for key in ("passed", "failed", "errors")},
-              "| first reason:", broken_report["details"][3]["reason"])
+              "| INV case:", broken_report["details"][3]["reason"])
     """),
     markdown("""
     **Explore perturbations.** Type a context, pick a perturbation, and watch whether the prediction

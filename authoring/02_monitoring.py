@@ -578,8 +578,13 @@ PSI = [
     ## 3. Input drift: the population stability index
 
     Labels arrive late (the user has to type the next word first), but inputs arrive at once. If the
-    *distribution of inputs* moves away from what the model was trained on, that is an early warning, before
-    any accuracy is measured. Our model only looks at the **last word** of the context, so we compare how often
+    *distribution of inputs* moves away from what the model was trained on (**covariate drift**), that can be
+    an early warning, before any accuracy is measured. It is only a warning for that kind of drift. When the
+    share of each next word changes (**label drift**), or when the same inputs are now followed by different
+    words (**concept drift**), the inputs may barely move and input PSI stays quiet; only labels reveal it.
+    Regime B is mostly concept drift (word-to-next-word habits change), so on this stream do not expect PSI
+    to beat the labelled accuracy check; and PSI on overlapping windows of correlated requests (the prefixes of
+    one sentence arrive one after another) has a noise floor of its own. Our model only looks at the **last word** of the context, so we compare how often
     each word is the last word in a *reference* window against a *live* window.
 
     The **population stability index** sums, over the categories (here: words), how much each share moved,
@@ -1327,7 +1332,8 @@ WRITTEN = [
     * Alert on a drop that is **both** significant and large enough to matter — and say "not enough data" when
       that is the truth.
     * Judge latency by a high percentile against an SLO; the mean hides the tail.
-    * Watch inputs too: PSI sees a drift before the labels arrive, but has a noise floor of its own.
+    * Watch inputs too, knowing what they can see: PSI catches covariate drift without labels, never concept
+      drift (same inputs, new next words), and has a noise floor of its own.
     * Keep windows bounded, and let an alert manager turn a stream of firings into one alert per incident.
     * Simulate production on a simulated clock so that you can measure detection delay and false alarms — and
       choose your trade-off with your eyes open.

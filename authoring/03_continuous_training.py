@@ -45,6 +45,7 @@ prove an answer right. Every random draw here is seeded, and the whole notebook 
 """))
 
 add(readonly("setup", """
+import dataclasses
 import math
 from collections import deque
 from statistics import NormalDist
@@ -803,48 +804,71 @@ else:
 '''))
 
 add(markdown("""
-### `gate_challenger(correct_champion, correct_challenger, policy) -> dict` (2 points)
+### `gate_challenger(correct_champion, correct_challenger, policy) -> dict` (3 points)
 
 `policy` has `alpha`, `non_inferiority` (a margin, e.g. 0.02) and `min_gain`. Return a dict with keys
-`promote` (bool), `reason` (str), `delta` (challenger accuracy − champion accuracy, a float) and
-`p_value` (McNemar, with the **champion as A**). The **first** rule that applies decides:
+
+* `promote` (bool) and `reason` (str), decided by the table below;
+* `delta`: challenger accuracy − champion accuracy on the gate set (a float; `(c - b) / n`);
+* `p_value`: McNemar's, with the **champion as A** (`mcnemar_test(correct_champion, correct_challenger)`);
+* `upper_bound`: a one-sided (1 − `alpha`) **upper confidence bound on how much worse the challenger
+  is**, i.e. on champion accuracy − challenger accuracy, from the paired data. Use the Wald bound for
+  paired proportions: with `n` examples, `d = (b - c) / n`, `var = ((b + c) / n - d**2) / n`,
+  `upper_bound = d + z * sqrt(var)` with `z = NormalDist().inv_cdf(1 - alpha)` (1.645 for
+  alpha = 0.05). It is a float.
+
+A challenger is promoted only when the gate set **shows** that it is not worse by more than the
+margin. The **first** rule that applies decides:
 
 | rule | `reason` | `promote` |
 |---|---|---|
-| the champion is significantly better: `b > c` and `p < alpha` | `"significantly worse"` | `False` |
-| `delta < -non_inferiority` | `"worse than margin"` | `False` |
+| the champion is significantly better: `b > c` and `p_value < alpha` | `"significantly worse"` | `False` |
+| the data cannot rule out a loss larger than the margin: `upper_bound > non_inferiority` | `"not shown non-inferior"` | `False` |
 | `delta < min_gain` | `"no gain"` | `False` |
 | otherwise | `"promote"` | `True` |
 
-The **non-inferiority margin** answers a question a plain significance test cannot: "not significantly
-worse" on 50 examples can still hide a large loss. With a margin, a challenger that looks more than 2
-points worse is refused even when the test is inconclusive. With `min_gain >= 0` no challenger that is
-worse than the champion on the gate set is ever promoted.
+An empty gate set shows nothing: return `promote False`, reason `"not shown non-inferior"`,
+`delta 0.0`, `p_value 1.0` and `upper_bound` `float("inf")`. Lengths that differ raise `ValueError`
+(as `mcnemar_test` does).
+
+Why a bound and not just the observed difference? "Not significantly worse" and "looks only 1 point
+worse" are both weak on a small gate set: on 200 examples a challenger that is truly 3 points worse
+looks no worse than the champion about one time in five. Non-inferiority turns the burden of proof
+around: the challenger must *show*, with confidence 1 − alpha, that it is at most `non_inferiority`
+worse. The price is that a small gate set cannot show a small margin; the cells after the tests
+measure both sides.
 """))
 
 add(solution("gate_challenger", '''
 def gate_challenger(correct_champion, correct_challenger, policy):
-    """Decide whether the challenger replaces the champion: {promote, reason, delta, p_value}."""
+    """Decide whether the challenger replaces the champion: {promote, reason, delta, p_value, upper_bound}."""
     ### BEGIN SOLUTION
     b, c, p_value = mcnemar_test(correct_champion, correct_challenger)
     n = len(correct_champion)
-    delta = float(sum(bool(x) for x in correct_challenger) - sum(bool(x) for x in correct_champion)) / n if n else 0.0
+    if n == 0:
+        return {"promote": False, "reason": "not shown non-inferior", "delta": 0.0, "p_value": 1.0,
+                "upper_bound": float("inf")}
+    d = (b - c) / n                                   # champion accuracy - challenger accuracy
+    variance = max(((b + c) / n - d * d) / n, 0.0)
+    upper_bound = d + NormalDist().inv_cdf(1 - policy["alpha"]) * math.sqrt(variance)
+    delta = (c - b) / n
     if b > c and p_value < policy["alpha"]:
         reason = "significantly worse"
-    elif delta < -policy["non_inferiority"]:
-        reason = "worse than margin"
+    elif upper_bound > policy["non_inferiority"]:
+        reason = "not shown non-inferior"
     elif delta < policy["min_gain"]:
         reason = "no gain"
     else:
         reason = "promote"
-    return {"promote": reason == "promote", "reason": reason, "delta": float(delta), "p_value": p_value}
+    return {"promote": reason == "promote", "reason": reason, "delta": float(delta), "p_value": float(p_value),
+            "upper_bound": float(upper_bound)}
     ### END SOLUTION
 '''))
 
 add(markdown("""
 Try it on a real gate: a fixed set of 1000 regime-B examples, never trained on. Expect the
-"recent + replay" model to be promoted over the pretrained one, and the pretrained model to be refused
-as a challenger to it.
+"recent + replay" model to be promoted over the pretrained one (it is far better, so the bound is far
+below the margin), and the pretrained model to be refused as a challenger to it.
 """))
 
 add(code("""
@@ -852,54 +876,207 @@ GATE_POLICY = {"alpha": 0.05, "non_inferiority": 0.02, "min_gain": 0.0}
 gate_set = make_examples(1000, seed=31, regime="B")
 champion_ok = correct_vector(BASE_MODEL, gate_set)
 challenger_ok = correct_vector(candidates["recent + replay"], gate_set)
-print("replay model vs pretrained:", gate_challenger(champion_ok, challenger_ok, GATE_POLICY))
-print("pretrained vs replay model:", gate_challenger(challenger_ok, champion_ok, GATE_POLICY))
+for label, decision in [("replay model vs pretrained", gate_challenger(champion_ok, challenger_ok, GATE_POLICY)),
+                        ("pretrained vs replay model", gate_challenger(challenger_ok, champion_ok, GATE_POLICY))]:
+    print(f"{label}: {decision['reason']:22} delta {decision['delta']:+.3f}, p {decision['p_value']:.2g}, "
+          f"upper bound {decision['upper_bound']:+.3f}")
 """))
 
 add(tests("test_gate_challenger_visible", 1, '''
-"""Check the four outcomes of gate_challenger on small hand-made gate sets."""
+\"\"\"Check the four outcomes of gate_challenger and its upper bound on small hand-made gate sets.\"\"\"
 policy = {"alpha": 0.05, "non_inferiority": 0.02, "min_gain": 0.0}
 same = [True] * 30 + [False] * 70
 better = [True] * 40 + [False] * 60
 decision = gate_challenger(same, better, policy)
 check_type(decision, dict, "gate_challenger(...)")
+check_equal(sorted(decision), ["delta", "p_value", "promote", "reason", "upper_bound"], "the keys of gate_challenger's result")
 check_equal(decision["promote"], True, "promote for a challenger right on 10 more of 100 examples")
 check_equal(decision["reason"], "promote", "reason for that challenger")
 check_close(decision["delta"], 0.1, "delta = 0.40 - 0.30")
 check_close(decision["p_value"], 2 / 1024, "p_value (b=0, c=10)")
+check_close(decision["upper_bound"], -0.1 + 1.6448536269514722 * math.sqrt((0.1 - 0.01) / 100),
+            "upper_bound for b=0, c=10, n=100: d = -0.1, var = (0.1 - 0.01) / 100, d + z * sqrt(var) with z = 1.645")
 check_equal(gate_challenger(better, same, policy)["reason"], "significantly worse", "reason when the champion wins 10 to 0")
-check_equal(gate_challenger(same, same, policy)["reason"], "promote", "reason for an identical challenger (delta 0 >= min_gain 0)")
+swapped = [False] * 10 + [True] * 10 + [True] * 20 + [False] * 60     # b = 10, c = 10 against `same`
+check_equal(gate_challenger(same, swapped, policy)["reason"], "not shown non-inferior",
+            "reason for a challenger that ties the champion (b=c=10 of 100): the bound 0.074 exceeds the 0.02 margin")
+check_equal(gate_challenger(same, same, policy)["reason"], "promote",
+            "reason for an identical challenger (no disagreement: bound 0, delta 0 >= min_gain 0)")
 check_equal(gate_challenger(same, same, {**policy, "min_gain": 0.01})["reason"], "no gain", "reason for an identical challenger with min_gain 0.01")
 print("gate_challenger: visible tests passed")
 '''))
 
 add(tests("test_gate_challenger_hidden", 1, '''
-"""Check the non-inferiority margin, the rule order, the champion-as-A convention and the exact keys and types."""
+\"\"\"Check the rule order: significance first, then the non-inferiority bound, then min_gain; the champion-as-A convention; NumPy input.\"\"\"
 policy = {"alpha": 0.05, "non_inferiority": 0.02, "min_gain": 0.0}
 check_type(gate_challenger([True, False], [True, False], policy), dict, "gate_challenger(two identical models)")
 ### BEGIN HIDDEN TESTS
-champion = [True] * 5 + [False] * 95          # 5/100 right
-challenger = [False] * 5 + [True] * 2 + [False] * 93   # 2/100 right, b=5, c=2, p=0.453
+champion = [True] * 5 + [False] * 95                    # 5/100 right
+challenger = [False] * 5 + [True] * 2 + [False] * 93    # 2/100 right, b=5, c=2, p=0.453
 decision = gate_challenger(champion, challenger, policy)
-check_equal(decision, {"promote": False, "reason": "worse than margin", "delta": -0.03, "p_value": 2 * (1 + 7 + 21) / 128},
-            "gate_challenger for a challenger 3 points worse but not significantly (b=5, c=2)")
-small_loss = [False] * 5 + [True] * 4 + [False] * 91   # 4/100: delta -0.01, within the margin
-check_equal(gate_challenger(champion, small_loss, policy)["reason"], "no gain", "a challenger 1 point worse (inside the 2-point margin)")
-check_equal(gate_challenger(champion, small_loss, {**policy, "min_gain": -0.05})["reason"], "promote",
-            "with min_gain -0.05 and margin 0.02, a challenger 1 point worse is promoted")
+check_equal(decision["reason"], "not shown non-inferior",
+            "gate_challenger for a challenger 3 points worse but not significantly (b=5, c=2 of 100): the bound is above the margin")
+check_equal(decision["promote"], False, "promote for that challenger")
+check_close(decision["delta"], -0.03, "delta for b=5, c=2 of 100")
+check_close(decision["p_value"], 2 * (1 + 7 + 21) / 128, "p_value for b=5, c=2")
+# a large gate set shows a small loss is within the margin: then min_gain decides
+big_champion = [True] * 6 + [False] * 994
+big_challenger = [False] * 6 + [True] * 3 + [False] * 991           # b=6, c=3 of 1000: bound 0.008 <= 0.02
+check_equal(gate_challenger(big_champion, big_challenger, policy)["reason"], "no gain",
+            "a challenger 0.3 points worse on 1000 examples (b=6, c=3): shown non-inferior, but delta < min_gain 0")
+check_equal(gate_challenger(big_champion, big_challenger, {**policy, "min_gain": -0.05})["reason"], "promote",
+            "with min_gain -0.05, a challenger shown within the margin and 0.3 points worse is promoted")
+# significance first: a large gate, a loss inside the margin and inside min_gain, but a significant one
+huge_champion = [True] * 300 + [False] * 220 + [False] * 9480
+huge_challenger = [False] * 300 + [True] * 220 + [False] * 9480    # b=300, c=220 of 10000: delta -0.008, bound 0.012
+check_equal(gate_challenger(huge_champion, huge_challenger, {**policy, "min_gain": -0.01})["reason"], "significantly worse",
+            "b=300, c=220 of 10000 with min_gain -0.01: the bound (0.012) is inside the margin and delta (-0.008) above "
+            "min_gain, but the champion is significantly better (McNemar first)")
 wide = {**policy, "non_inferiority": 0.5}
 loser = [True] * 20 + [False] * 80
 check_equal(gate_challenger(loser, [False] * 100, wide)["reason"], "significantly worse",
             "champion right on 20 where the challenger is right on none: significance comes first, even inside a wide margin")
-winner_gate = gate_challenger([False] * 100, loser, {**policy, "alpha": 0.05})
+winner_gate = gate_challenger([False] * 100, loser, policy)
 check_equal(winner_gate["reason"], "promote", "a challenger significantly BETTER (b=0, c=20) must be promoted, not called worse")
 check_type(winner_gate["promote"], bool, "promote")
 check_type(winner_gate["delta"], float, "delta")
+check_type(winner_gate["p_value"], float, "p_value")
+check_type(winner_gate["upper_bound"], float, "upper_bound")
 check_equal(winner_gate["promote"], True, "promote for a significantly better challenger")
 arrays = gate_challenger(np.array(loser), np.array([False] * 100), policy)
 check_equal(arrays["promote"], False, "gate_challenger with NumPy bool arrays")
+empty = gate_challenger([], [], policy)
+check_equal((empty["promote"], empty["reason"]), (False, "not shown non-inferior"), "gate_challenger on an empty gate set")
+assert empty["upper_bound"] == float("inf"), f"upper_bound of an empty gate set should be inf, got {empty['upper_bound']!r}"
+try:
+    gate_challenger([True, False], [True], policy)
+except ValueError:
+    pass
+else:
+    raise AssertionError("gate_challenger with lengths 2 and 1 should raise ValueError")
 ### END HIDDEN TESTS
 '''))
+
+add(tests("test_gate_challenger_hidden_bound", 1, '''
+\"\"\"Check the upper bound itself: one-sided z from alpha, the paired Wald variance, the champion-minus-challenger sign.\"\"\"
+policy = {"alpha": 0.05, "non_inferiority": 0.02, "min_gain": 0.0}
+check_type(gate_challenger([True, False], [False, True], policy)["upper_bound"], float, "upper_bound")
+### BEGIN HIDDEN TESTS
+def _wald(b, c, n, alpha):
+    d = (b - c) / n
+    return d + NormalDist().inv_cdf(1 - alpha) * math.sqrt(((b + c) / n - d * d) / n)
+
+for b, c, n, alpha in [(12, 5, 200, 0.05), (5, 12, 200, 0.05), (12, 5, 200, 0.1), (30, 30, 400, 0.01), (0, 4, 50, 0.05)]:
+    champion = [True] * b + [False] * c + [True] * 7 + [False] * (n - b - c - 7)
+    challenger = [False] * b + [True] * c + [True] * 7 + [False] * (n - b - c - 7)
+    decision = gate_challenger(champion, challenger, {**policy, "alpha": alpha})
+    check_close(decision["upper_bound"], _wald(b, c, n, alpha),
+                f"upper_bound for b={b}, c={c}, n={n}, alpha={alpha} (one-sided z = NormalDist().inv_cdf(1 - alpha); "
+                f"var = ((b + c) / n - d**2) / n; d = (b - c) / n, champion minus challenger)", rel=1e-6, abs_tol=1e-9)
+    check_close(decision["delta"], (c - b) / n, f"delta for b={b}, c={c}, n={n}")
+# the margin is compared with the bound, not with -delta: a tie on a small gate is refused, on a big one promoted
+tie_small = gate_challenger([True] * 10 + [False] * 10 + [False] * 80, [False] * 10 + [True] * 10 + [False] * 80, policy)
+check_equal(tie_small["reason"], "not shown non-inferior", "a tie (b=c=10) on 100 examples: the bound 0.074 is above the margin")
+tie_big = gate_challenger([True] * 10 + [False] * 10 + [False] * 4980, [False] * 10 + [True] * 10 + [False] * 4980, policy)
+check_equal(tie_big["reason"], "promote", "a tie (b=c=10) on 5000 examples: the bound 0.003 is within the margin")
+check_equal(gate_challenger([True] * 10 + [False] * 10 + [False] * 80, [False] * 10 + [True] * 10 + [False] * 80,
+                            {**policy, "non_inferiority": 0.08})["reason"], "promote",
+            "a tie (b=c=10) on 100 examples with margin 0.08 (the bound 0.074 is within it)")
+### END HIDDEN TESTS
+'''))
+
+add(markdown("""
+**Each rule decides a realistic case.** The table below runs your gate on four paired outcomes, under
+the capstone's policy (alpha 0.05, margin 0.02, min_gain 0) unless said otherwise, and shows what the
+gate would decide *without* the rule that decided. Expect:
+
+* a challenger that ties the champion on the capstone's gate of 200 examples (b = c = 15) is refused as
+  `"not shown non-inferior"`: 200 examples cannot show a 2-point margin (without that rule it would be
+  promoted on a coin flip);
+* on an offline gate of 5000 examples, a challenger 0.2 points worse is *shown* within the margin and
+  refused only by `"no gain"` (without that rule it would be promoted);
+* on 10 000 examples with a policy that accepts a loss up to 1 point (`min_gain = -0.01`), a challenger
+  0.8 points worse passes the bound and `min_gain` but is `"significantly worse"`. Under the default
+  `min_gain = 0` this first rule never changes a decision (a significantly worse challenger always has
+  delta < 0, which `"no gain"` refuses as well); it changes decisions only when a small loss is
+  tolerated, and then only on a large gate set, where a real loss inside the margin becomes significant;
+* after the drift, a retrained challenger right on 55% of the gate where the champion is right on 30%
+  is promoted.
+"""))
+
+add(code("""
+def paired(b, c, n, both_right=0):
+    \"\"\"Champion and challenger correctness on n examples: b right only for the champion, c only for the challenger.\"\"\"
+    rest = n - b - c - both_right
+    champion = [True] * b + [False] * c + [True] * both_right + [False] * rest
+    challenger = [False] * b + [True] * c + [True] * both_right + [False] * rest
+    return champion, challenger
+
+RULES = ["significantly worse", "not shown non-inferior", "no gain"]
+cases = [("tie on the capstone's gate", paired(15, 15, 200, 90), {}),
+         ("0.2 points worse, offline gate", paired(110, 100, 5000, 2900), {}),
+         ("0.8 points worse, huge gate, min_gain -0.01", paired(300, 220, 10000, 5800), {"min_gain": -0.01}),
+         ("after the drift", paired(10, 60, 200, 50), {})]
+print(f"{'case':46}{'b':>5}{'c':>5}{'n':>7}{'delta':>8}{'p':>9}{'bound':>8}  decision -> without that rule")
+for label, (champion_ok_, challenger_ok_), override in cases:
+    policy_ = {**GATE_POLICY, **override}
+    decision = gate_challenger(champion_ok_, challenger_ok_, policy_)
+    b_, c_, _ = mcnemar_test(champion_ok_, challenger_ok_)
+    if decision["reason"] in RULES:       # what the later rules alone would have said
+        later = RULES[RULES.index(decision["reason"]) + 1:]
+        if "not shown non-inferior" in later and decision["upper_bound"] > policy_["non_inferiority"]:
+            without = "not shown non-inferior"
+        elif "no gain" in later and decision["delta"] < policy_["min_gain"]:
+            without = "no gain"
+        else:
+            without = "promote"
+    else:
+        without = "-"
+    print(f"{label:46}{b_:>5}{c_:>5}{len(champion_ok_):>7}{decision['delta']:>+8.3f}{decision['p_value']:>9.2g}"
+          f"{decision['upper_bound']:>+8.3f}  {decision['reason']} -> {without}")
+"""))
+
+add(markdown("""
+**How often does the gate promote a worse model?** Simulate it. Draw paired outcomes for a challenger
+that is *truly* worse than the champion by a given gap, with the two models disagreeing on 15% of the
+examples (about what the capstone's retrained challengers do: its gate records let you check), run
+your gate, and count promotions. "Old rule" is the gate this course used to have: promote whenever
+the challenger is right at least as often as the champion (`c >= b`), which is what a margin compared
+with the *observed* delta amounts to when `min_gain = 0`. Expect, on the capstone's gate of 200:
+the old rule promotes a challenger truly 3 points worse about 15% of the time and the new gate about
+2%; a challenger truly worse by exactly the margin is promoted at most about alpha = 5% of the time.
+The price shows in the last column: a truly *equal* challenger is promoted only about 18% of the time
+on 200 examples. The second table shows what gate size a margin needs: to promote an equal challenger
+half the time (its best case under `min_gain = 0`, which refuses the unlucky half), the margin must be
+about `z_(1-alpha) · sqrt(0.15 / n)`, so 2 points need about n = 1000 and 1 point about 4000.
+"""))
+
+add(code("""
+sim_rng = np.random.default_rng(2024)
+
+def promotion_rate(gap, n, margin=0.02, disagree=0.15, reps=600, old_rule=False):
+    \"\"\"Share of simulated gates of n examples that promote a challenger truly `gap` worse than the champion.\"\"\"
+    policy_ = {**GATE_POLICY, "non_inferiority": margin}
+    promoted = 0
+    for b, c, _ in sim_rng.multinomial(n, [(disagree + gap) / 2, (disagree - gap) / 2, 1 - disagree], size=reps):
+        b, c = int(b), int(c)
+        if old_rule:
+            promoted += c >= b
+        else:
+            promoted += gate_challenger(*paired(b, c, n), policy_)["promote"]
+    return promoted / reps
+
+print("capstone gate (200 examples, margin 0.02): share of challengers promoted")
+print(f"{'true gap (champion - challenger)':34}{'old rule c >= b':>17}{'this gate':>11}")
+for gap in (0.03, 0.02, 0.0):
+    print(f"{gap:<34.2f}{promotion_rate(gap, 200, old_rule=True):>17.3f}{promotion_rate(gap, 200):>11.3f}")
+print()
+print("this gate, by gate size and margin: promotions of a challenger worse by the margin | of an equal one")
+print(f"{'gate size':>10}" + "".join(f"{'margin ' + str(m):>22}" for m in (0.01, 0.02, 0.05)))
+for n in (200, 1000, 4000):
+    cells = [f"{promotion_rate(m, n, m, reps=300):>11.3f} |{promotion_rate(0.0, n, m, reps=300):>8.3f}" for m in (0.01, 0.02, 0.05)]
+    print(f"{n:>10}" + "".join(f"{cell:>22}" for cell in cells))
+"""))
 
 # --------------------------------------------------------------------------------------------------- part 5
 add(markdown("""
@@ -1254,15 +1431,17 @@ def accuracy_alerts(k_base, n_base, k_now, n_now, alpha, min_drop):
 class LiveMonitor:
     """Keeps what should_retrain needs, up to date as requests and labels arrive.
 
-    observe_request(word_id)  -- every request's last-word id (for the PSI)
-    observe_label(correct)    -- every label: was the serving champion right?
-    ready()                   -- True once there is a baseline, a PSI reference and min_live labels of the champion
+    observe_request(word_id)          -- every request's last-word id (for the PSI)
+    observe_label(correct, version)   -- every label, with the version that served its request: only labels of
+                                         requests the current champion served are counted (the others judge a
+                                         model that no longer serves)
+    ready()                           -- True once there is a baseline, a PSI reference and min_live labels of the champion
     state(t, last_retrain_t, new_labels) -- the should_retrain state; call it once per decision
-    promoted()                -- call after a promotion or rollback: judge the new champion from scratch
+    promoted(version)                 -- call after a promotion or rollback: judge the new champion from scratch
     """
 
-    def __init__(self, vocab, policy):
-        self.size, self.policy = len(vocab), policy
+    def __init__(self, vocab, policy, version=1):
+        self.size, self.policy, self.version = len(vocab), policy, version
         self.live = deque(maxlen=policy["window"])
         self.words = deque(maxlen=policy["psi_window"])
         self.baseline = None            # (correct, n) of the first `window` labels: the accuracy promised
@@ -1274,7 +1453,9 @@ class LiveMonitor:
         if self.reference is None and len(self.words) == self.words.maxlen:
             self.reference = np.bincount(np.array(self.words), minlength=self.size)
 
-    def observe_label(self, correct):
+    def observe_label(self, correct, version):
+        if version != self.version:
+            return
         self.live.append(bool(correct))
         if self.baseline is None and len(self.live) == self.live.maxlen:
             self.baseline = (sum(self.live), len(self.live))
@@ -1292,7 +1473,8 @@ class LiveMonitor:
                 "consecutive_degraded": self.consecutive_degraded,
                 "psi": population_stability_index(self.reference, current)}
 
-    def promoted(self):
+    def promoted(self, version):
+        self.version = version
         self.live.clear()
         self.consecutive_degraded = 0
         self.reference = np.bincount(np.array(self.words), minlength=self.size)
@@ -1336,15 +1518,35 @@ def plot_timeline(results, stream, ax, window=200):
     ax.legend(fontsize=7, ncol=4, loc="upper center")
 
 
+class CorruptedFeedbackStream(ProductionStream):
+    """The capstone stream with a data bug: for requests corrupt_from..corrupt_to-1 whose id is not a multiple of
+    spare_every, the training shard's logger stores another user's next word (the true next word of the request
+    `shift` places later). Held-out requests (id % spare_every == 0) are logged by a separate, sound path."""
+
+    def __init__(self, corrupt_from, corrupt_to, shift=50, spare_every=3, **stream_args):
+        super().__init__(**stream_args)
+        self.corrupt_from, self.corrupt_to = corrupt_from, corrupt_to
+        self._feedback = [dataclasses.replace(f, target=self._truth[(f.request_id + shift) % self.n_requests])
+                          if corrupt_from <= f.request_id < corrupt_to and f.request_id % spare_every else f
+                          for f in self._feedback]
+
+
+def make_corrupted_stream(seed=0, corrupt_from=2400, corrupt_to=3400):
+    """The capstone stream (drift at 1500) with a burst of corrupted training feedback for requests 2400..3399."""
+    return CorruptedFeedbackStream(corrupt_from, corrupt_to, n_requests=4000, drift_at=1500, seed=seed,
+                                   feedback_delay_s=60.0, feedback_rate=0.8, label_noise=0.1)
+
+
 CAPSTONE_STREAM = make_capstone_stream()
 print(f"capstone stream: {CAPSTONE_STREAM.n_requests} requests, drift at t = {CAPSTONE_STREAM.drift_time:.0f} s")
 '''))
 
 add(markdown("""
-### `run_capstone(stream, base_model, system="gated", policy=None) -> dict` (5 points)
+### `run_capstone(stream, base_model, system="gated", policy=None) -> dict` (8 points)
 
 Run one system over `stream.events()` and record what it did. `policy` entries override
-`CAPSTONE_POLICY`. Three systems share the same loop:
+`CAPSTONE_POLICY` (build a new dict: never change `CAPSTONE_POLICY` itself, later runs rely on it).
+Three systems share the same loop:
 
 * `"never"`: serve `base_model` forever, never retrain;
 * `"naive"`: retrain when `should_retrain` says so and **always promote** the challenger (it still runs
@@ -1352,31 +1554,43 @@ Run one system over `stream.events()` and record what it did. `policy` entries o
 * `"gated"`: promote only when `gate_challenger` says so, and **roll back** a promoted model that loses
   to its predecessor on live held-out labels.
 
-The loop, event by event:
+Every detail below changes the outcome, so follow it exactly; the narrative after the code cell
+depends on it.
 
 1. **Setup.** A `ModelRegistry` with `base_model` registered and promoted (version 1); its
-   `prediction_table`; a `LiveMonitor`; a `TrainingBuffer(vocab, recent_capacity, replay_capacity)`;
-   a gate pool `deque(maxlen=policy["gate_size"])`.
-2. **Request.** Normalize the context, serve the champion's table look-up for its last word, and record
+   `prediction_table`; a `LiveMonitor(vocab, policy)`; a `TrainingBuffer(vocab, recent_capacity,
+   replay_capacity, seed=0)`; a gate pool `deque(maxlen=policy["gate_size"])`; `new_labels = 0`,
+   `last_retrain_t = None`, and the time of the first decision `next_check = policy["check_every"]`.
+2. **Request.** Normalize the context; its word id is the id of its last word (`0`, i.e. `vocab.unk`,
+   when the normalized context is empty). Serve the champion's table look-up for that id, and record
    `serving[request_id]` (the champion version) and `predicted[request_id]` (the word served). Call
-   `monitor.observe_request(word_id)`.
+   `monitor.observe_request(word_id)`. Requests never trigger a decision.
 3. **Feedback.** Look up what was served for that request; `correct = served word == target` (target
-   lowercased and stripped); `monitor.observe_label(correct)`. If `request_id % holdout_every == 0`
-   the example goes to the **gate pool** (with its request id), otherwise to the **buffer** (add the
-   request id to `train_ids` when the buffer accepts it, and count it in `new_labels`). A gate example
-   is never trained on. The gate set of a decision is the gate pool at that moment: fixed for the
-   decision (both models answer exactly the same held-out examples) and rolling forward with the stream,
-   so that it describes today's traffic rather than last month's.
-4. **Rollback check (gated only).** After a promotion, collect on held-out labels the pair (did the new
-   champion serve the right word, would the previous champion have). After `rollback_labels` pairs,
-   if McNemar (new champion as A) says the previous one is significantly better (`c > b` and
-   `p < alpha`), `registry.rollback()` and record a `"rollback"` event.
-5. **Decision** (not for `"never"`), at most every `check_every` seconds and only once
-   `monitor.ready()`: `should_retrain(monitor.state(...), policy)`. To retrain: copy the champion, `fit`
-   the copy on `buffer.training_set()` (`epochs`, `lr`, `batch_size`), `register` it, record a `"retrain"` event,
-   reset `new_labels` and `last_retrain_t`. Score champion and challenger on the gate pool's examples
-   (`correct_vector`), call `gate_challenger`, and record the gate. Then promote (record `"promote"`,
-   update the table, `monitor.promoted()`) or record `"reject"`.
+   lowercased and stripped); `monitor.observe_label(correct, serving[request_id])` (the monitor counts
+   only labels of requests the current champion served). If `request_id % holdout_every == 0` the
+   example goes to the **gate pool** (with its request id; only when its normalized context is not
+   empty), otherwise to the **buffer** (add the request id to `train_ids` when the buffer accepts it,
+   and count it in `new_labels`). A gate example is never trained on. The gate set of a decision is
+   the gate pool at that moment: fixed for the decision (both models answer exactly the same held-out
+   examples) and rolling forward with the stream, so that it describes today's traffic.
+4. **Rollback check (gated only).** After a promotion, for each held-out label (a gate-pool example)
+   **of a request the new champion served** (`serving[request_id]` is its version), collect the pair
+   (did the new champion serve the right word, would the previous champion's table have). Labels of
+   requests the previous champion served still arrive for a while after a promotion: they are not
+   pairs (both sides would be the same model's answer, a tie that only dilutes the test). After
+   `rollback_labels` pairs, run McNemar once (new champion as A): if the previous champion is
+   significantly better (`c > b` and `p < alpha`), `registry.rollback()`, serve its table,
+   `monitor.promoted(version)` and record a `"rollback"` event. Either way the check is then over.
+5. **Decision** (not for `"never"`), on a feedback event, after steps 3 and 4, when
+   `event.t >= next_check` and `monitor.ready()`; then set `next_check = event.t + check_every` and call
+   `should_retrain(monitor.state(event.t, last_retrain_t, new_labels), policy)`. To retrain: copy the
+   champion, `fit` the copy on `buffer.training_set()` with `epochs`, `lr`, `batch_size` and
+   **`seed=len(gates)`** (the number of gates recorded so far, so that every retrain differs and every
+   run repeats), `register` it, record a `"retrain"` event, set `last_retrain_t = event.t` and
+   `new_labels = 0`. Score champion and challenger on the gate pool's examples (`correct_vector`), call
+   `gate_challenger(champion's, challenger's, policy)`, and record the gate. Then promote (record
+   `"promote"` with the gate's reason, serve the new table, `monitor.promoted(version)`, and for
+   `"gated"` start a new rollback check) or record `"reject"` with the gate's reason.
 
 Return a dict with exactly these keys:
 
@@ -1429,7 +1643,7 @@ def run_capstone(stream, base_model, system="gated", policy=None):
         context, word_id = pending.pop(event.request_id)
         target = event.target.strip().lower()
         correct = predicted[event.request_id] == target
-        monitor.observe_label(correct)
+        monitor.observe_label(correct, int(serving[event.request_id]))
         held_out = event.request_id % policy["holdout_every"] == 0
         if held_out:
             if context:
@@ -1437,7 +1651,7 @@ def run_capstone(stream, base_model, system="gated", policy=None):
         elif buffer.add(context, target):
             train_ids.add(event.request_id)
             new_labels += 1
-        if watch is not None and held_out and context:
+        if watch is not None and held_out and context and serving[event.request_id] == registry.champion_version:
             previous_table, pairs = watch
             pairs.append((correct, vocab.decode(int(previous_table[word_id])) == target))
             if len(pairs) >= policy["rollback_labels"]:
@@ -1445,7 +1659,7 @@ def run_capstone(stream, base_model, system="gated", policy=None):
                 if c > b and p_value < policy["alpha"]:
                     version = registry.rollback()
                     table = prediction_table(registry.champion())
-                    monitor.promoted()
+                    monitor.promoted(version)
                     events.append({"t": event.t, "kind": "rollback", "version": version,
                                    "reason": f"previous champion better live (b={b}, c={c}, p={p_value:.3g})"})
                 watch = None
@@ -1470,7 +1684,7 @@ def run_capstone(stream, base_model, system="gated", policy=None):
             previous_table = table
             registry.promote(version)
             table = prediction_table(challenger)
-            monitor.promoted()
+            monitor.promoted(version)
             events.append({"t": event.t, "kind": "promote", "version": version, "reason": decision["reason"]})
             watch = (previous_table, []) if system == "gated" else None
         else:
@@ -1523,6 +1737,48 @@ Read the event log against the plot:
   model shipped automatically is an incident;
 * no rollback fires in this run: the gate already stopped the bad challengers. The rollback check is
   the second line of defence, for a model that passes the gate and then fails on live traffic.
+"""))
+
+add(markdown("""
+### Does the gate pay for itself? Other seeds, and a data bug
+
+One stream and one seed prove little. The cell below runs naive and gated retraining on two more
+clean streams (seeds 1 and 2), then on three streams with a **data bug**: for requests 2400 to 3399,
+long after the drift, the logger of the *training* shard stores another user's next word as the label
+(`make_corrupted_stream`). Held-out labels travel by a separate, sound path, so the gate set stays
+clean. Expect:
+
+* on **clean** streams the two are close and naive is sometimes ahead by a point or two. With sound
+  feedback every challenger is trained on good data, so "always promote" rarely hurts, while the
+  gate, which must *show* non-inferiority on 200 examples, refuses modest improvements and recovers
+  later. That is a tie in quality at best, bought with a slower recovery; the gate is insurance, and
+  on a clean stream insurance does not pay;
+* with the **data bug**, naive promotes challengers trained on the bad labels (several promotions that
+  are worse than their champion on the gate set) and serves clearly worse on the last 1000 requests,
+  on every seed; the gated system refuses them and promotes none that is worse on its gate set.
+
+The gate protects only as well as its own data: had the bug also corrupted the held-out labels, both
+models would be judged on garbage, and a challenger that learned the garbage could look *better*.
+That is why the gate set is logged, stored and validated apart from the training data.
+"""))
+
+add(code("""
+def summarize(result, stream):
+    \"\"\"(served accuracy on the last 1000 requests, promotions, promotions worse than the champion on the gate set).\"\"\"
+    promoted = {e["version"] for e in result["events"] if e["kind"] == "promote"}
+    worse = sum(1 for g in result["gates"] if g["challenger"] in promoted and g["delta"] < 0)
+    return served_accuracy(result, stream, stream.n_requests - 1000), len(promoted), worse
+
+print(f"{'stream':18}{'naive: last 1000, promotions, worse on gate':>45}{'gated: same':>22}")
+streams = [("clean, seed 0", CAPSTONE_STREAM)] + [(f"clean, seed {seed}", make_capstone_stream(seed=seed)) for seed in (1, 2)] \
+          + [(f"data bug, seed {seed}", make_corrupted_stream(seed=seed)) for seed in range(3)]
+for label, stream_ in streams:
+    if stream_ is CAPSTONE_STREAM:
+        results_ = {r["system"]: r for r in capstone_results}
+    else:
+        results_ = {system: run_capstone(stream_, BASE_MODEL, system) for system in ("naive", "gated")}
+    (naive_acc, naive_n, naive_worse), (gated_acc, gated_n, gated_worse) = (summarize(results_[s], stream_) for s in ("naive", "gated"))
+    print(f"{label:18}{naive_acc:>33.3f}{naive_n:>6}{naive_worse:>6}{gated_acc:>16.3f}{gated_n:>6}{gated_worse:>6}")
 """))
 
 add(tests("test_run_capstone_visible", 2, '''
@@ -1633,6 +1889,30 @@ assert retrained, "the naive system should retrain after the drift"
 check_equal(promoted, retrained, "versions promoted by the naive system (it promotes every retrained model)")
 check_equal(len(naive["gates"]), len(retrained), "gate records of the naive system (it still records the gate)")
 check_equal(gated["registry"].history[0], 1, "the first champion is version 1 (the base model)")
+### END HIDDEN TESTS
+'''))
+
+add(tests("test_run_capstone_hidden_data_bug", 3, '''
+"""Check the gate's value on a stream with corrupted training feedback, and that run_capstone leaves the shared CAPSTONE_POLICY alone."""
+check_type(gated, dict, "run_capstone's result in the visible test above (run that cell first)")
+### BEGIN HIDDEN TESTS
+policy_before = dict(CAPSTONE_POLICY)
+override_run = run_capstone(ProductionStream(n_requests=900, drift_at=300, seed=2, feedback_delay_s=60.0, feedback_rate=0.8,
+                                             label_noise=0.1), BASE_MODEL, "gated", {"min_gain": 0.6, "gate_size": 50})
+check_equal(dict(CAPSTONE_POLICY), policy_before,
+            "CAPSTONE_POLICY after run_capstone(..., policy={'min_gain': 0.6, 'gate_size': 50}) (build a new dict; never change the shared policy)")
+bug = make_corrupted_stream(seed=0)
+bug_gated = run_capstone(bug, BASE_MODEL, "gated")
+bug_naive = run_capstone(bug, BASE_MODEL, "naive")
+gated_last = _audit_capstone(bug_gated, bug, "gated")
+naive_last = _audit_capstone(bug_naive, bug, "naive")
+promoted = {e["version"] for e in bug_naive["events"] if e["kind"] == "promote"}
+naive_worse = sum(1 for g in bug_naive["gates"] if g["challenger"] in promoted and g["delta"] < 0)
+assert naive_worse >= 1, "with corrupted training feedback the naive system should promote a challenger worse than its champion on the gate set"
+assert any(e["kind"] == "promote" for e in bug_gated["events"]), "the gated system never promoted anything on the data-bug stream (after a run with overrides: was the shared policy changed?)"
+assert gated_last >= 0.55, f"on the data-bug stream the gated system should serve at least 0.55 on the last 1000 requests, got {gated_last:.3f}"
+assert gated_last >= naive_last, (f"on the data-bug stream the gated system ({gated_last:.3f}) should serve at least as well as naive "
+                                  f"retraining ({naive_last:.3f}) on the last 1000 requests")
 ### END HIDDEN TESTS
 '''))
 

@@ -53,7 +53,7 @@ def test_every_test_cell_opens_with_a_docstring(notebook):
 
 
 def test_points(notebook):
-    expected = {"normalize_context": 3, "safe_predict": 3, "run_test_suite": 5, "gradient_check": 3,
+    expected = {"normalize_context": 3, "safe_predict": 3, "run_test_suite": 6, "gradient_check": 3,
                 "evaluate": 3, "expected_calibration_error": 3,
                 "testing_across_modalities": 3, "metrics_for_this_model": 3}
     assert checks.points_by_graded_name(notebook, GRADED) == expected

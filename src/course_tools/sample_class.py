@@ -76,6 +76,15 @@ def strip_markers(source: str) -> str:
     return "\n".join(line for line in source.splitlines() if line.strip() not in (BEGIN, END))
 
 
+def top_level_definitions(source: str) -> set[str]:
+    """Names of the functions and classes a piece of code defines at its top level (empty if it does not parse)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    return {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+
+
 def names_used(source: str) -> set[str]:
     """Identifiers a piece of code refers to (ignores comments and strings; empty set if it does not parse)."""
     try:
@@ -119,13 +128,22 @@ class NotebookInfo:
         return sum(t["points"] for t in self.tests.values())
 
     def dependents(self, broken: set[str]) -> set[str]:
-        """``broken`` plus every graded name whose reference solution uses a broken name (transitively)."""
+        """``broken`` plus every graded name whose reference solution uses a broken name (transitively).
+
+        A solution cell may define more than its graded name (e.g. ``safe_predict`` and its companion
+        ``safe_predict_with_reason``): every name a broken cell defines is broken too.
+        """
         result = set(broken)
         changed = True
         while changed:
             changed = False
             for name, source in self.solutions.items():
-                if name not in result and names_used(source) & result:
+                if name in result:
+                    extra = top_level_definitions(source) - result
+                    if extra:
+                        result |= extra
+                        changed = True
+                elif names_used(source) & result:
                     result.add(name)
                     changed = True
         return result

@@ -176,131 +176,97 @@ NORMALIZE_CONTEXT = {
     '''),
 }
 
-SAFE_PREDICT = {
-    "does_not_normalize": _src('''
-        def safe_predict(model, context, vocab):
-            try:
-                if not [w for w in context if w.strip()]:
-                    return (vocab.unk, 0.0)
-                word, confidence = model.predict(list(context))
-                confidence = float(confidence)
-            except Exception:
-                return (vocab.unk, 0.0)
-            if not math.isfinite(confidence):
-                return (vocab.unk, 0.0)
-            return (word, confidence)
-    '''),
-    "does_not_catch_model_errors": _src('''
-        def safe_predict(model, context, vocab):
+# The reference safe_predict (two layers), with one marked change per mutant (applied by str.replace).
+_SAFE_REFERENCE = _src('''
+    def safe_predict_with_reason(model, context, vocab):
+        try:
             words = normalize_context(context, vocab)
-            if not words:
-                return (vocab.unk, 0.0)
+        except TypeError as exc:
+            return vocab.unk, 0.0, f"bad input: {exc}"
+        if not words:
+            return vocab.unk, 0.0, "empty context"
+        try:
             word, confidence = model.predict(words)
             confidence = float(confidence)
-            if not math.isfinite(confidence):
-                return (vocab.unk, 0.0)
-            return (word, confidence)
-    '''),
-    "catches_only_value_error": _src('''
-        def safe_predict(model, context, vocab):
-            words = normalize_context(context, vocab)
-            try:
-                word, confidence = model.predict(words)
-            except ValueError:
-                return (vocab.unk, 0.0)
-            confidence = float(confidence)
-            if not math.isfinite(confidence):
-                return (vocab.unk, 0.0)
-            return (word, confidence)
-    '''),
-    "no_finite_check": _src('''
-        def safe_predict(model, context, vocab):
-            try:
-                words = normalize_context(context, vocab)
-                if not words:
-                    return (vocab.unk, 0.0)
-                word, confidence = model.predict(words)
-                return (word, float(confidence))
-            except Exception:
-                return (vocab.unk, 0.0)
-    '''),
-    "only_nan_checked": _src('''
-        def safe_predict(model, context, vocab):
-            try:
-                words = normalize_context(context, vocab)
-                if not words:
-                    return (vocab.unk, 0.0)
-                word, confidence = model.predict(words)
-                confidence = float(confidence)
-            except Exception:
-                return (vocab.unk, 0.0)
-            if math.isnan(confidence):
-                return (vocab.unk, 0.0)
-            return (word, confidence)
-    '''),
-    "keeps_numpy_float": _src('''
-        def safe_predict(model, context, vocab):
-            try:
-                words = normalize_context(context, vocab)
-                if not words:
-                    return (vocab.unk, 0.0)
-                word, confidence = model.predict(words)
-            except Exception:
-                return (vocab.unk, 0.0)
-            if not np.isfinite(confidence):
-                return (vocab.unk, 0.0)
-            return (word, confidence)
-    '''),
-    "calls_model_on_empty_context": _src('''
-        def safe_predict(model, context, vocab):
-            try:
-                words = normalize_context(context, vocab)
-                word, confidence = model.predict(words)
-                confidence = float(confidence)
-            except Exception:
-                return (vocab.unk, 0.0)
-            if not math.isfinite(confidence):
-                return (vocab.unk, 0.0)
-            return (word, confidence)
-    '''),
-    "hardcoded_unk_string": _src('''
-        def safe_predict(model, context, vocab):
-            try:
-                words = normalize_context(context, vocab)
-                if not words:
-                    return ("<unk>", 0.0)
-                word, confidence = model.predict(words)
-                confidence = float(confidence)
-            except Exception:
-                return ("<unk>", 0.0)
-            if not math.isfinite(confidence):
-                return ("<unk>", 0.0)
-            return (word, confidence)
-    '''),
-    "returns_list": _src('''
-        def safe_predict(model, context, vocab):
-            try:
-                words = normalize_context(context, vocab)
-                if not words:
-                    return [vocab.unk, 0.0]
-                word, confidence = model.predict(words)
-                confidence = float(confidence)
-            except Exception:
-                return [vocab.unk, 0.0]
-            if not math.isfinite(confidence):
-                return [vocab.unk, 0.0]
-            return [word, confidence]
-    '''),
+        except Exception as exc:
+            return vocab.unk, 0.0, f"model error: {exc}"
+        if not math.isfinite(confidence):
+            return vocab.unk, 0.0, "non-finite confidence"
+        return word, min(max(confidence, 0.0), 1.0), None
+
+    def safe_predict(model, context, vocab):
+        word, confidence, _ = safe_predict_with_reason(model, context, vocab)
+        return word, confidence
+''')
+
+
+def _safe_variant(old: str, new: str) -> str:
+    if old not in _SAFE_REFERENCE:
+        raise ValueError(f"mutation target not found: {old!r}")
+    return _SAFE_REFERENCE.replace(old, new, 1)
+
+
+SAFE_PREDICT = {
+    "does_not_normalize": _safe_variant(
+        '''        words = normalize_context(context, vocab)
+    except TypeError''',
+        '''        words = [w for w in context if w.strip()]
+    except (TypeError, AttributeError)'''),
+    "does_not_catch_model_errors": _safe_variant(
+        '''    try:
+        word, confidence = model.predict(words)
+        confidence = float(confidence)
+    except Exception as exc:
+        return vocab.unk, 0.0, f"model error: {exc}"
+''',
+        '''    word, confidence = model.predict(words)
+    confidence = float(confidence)
+'''),
+    "catches_only_value_error": _safe_variant(
+        'except Exception as exc:\n        return vocab.unk, 0.0, f"model error: {exc}"',
+        'except ValueError as exc:\n        return vocab.unk, 0.0, f"model error: {exc}"'),
+    "no_finite_check": _safe_variant(
+        '''    if not math.isfinite(confidence):
+        return vocab.unk, 0.0, "non-finite confidence"
+''', ''),
+    "only_nan_checked": _safe_variant('if not math.isfinite(confidence):', 'if math.isnan(confidence):'),
+    "keeps_numpy_float": _safe_variant(
+        '        confidence = float(confidence)\n', ''),
+    "calls_model_on_empty_context": _safe_variant(
+        '''    if not words:
+        return vocab.unk, 0.0, "empty context"
+''', ''),
+    "hardcoded_unk_string": _SAFE_REFERENCE.replace("vocab.unk, 0.0", '"<unk>", 0.0'),
+    "returns_list": _safe_variant('return word, confidence\n', 'return [word, confidence]\n'),
+    "non_str_item_raises": _safe_variant(
+        '''    try:
+        words = normalize_context(context, vocab)
+    except TypeError as exc:
+        return vocab.unk, 0.0, f"bad input: {exc}"
+''', '''    words = normalize_context(context, vocab)
+'''),
+    "no_clipping": _safe_variant('return word, min(max(confidence, 0.0), 1.0), None', 'return word, confidence, None'),
+    "out_of_range_confidence_falls_back": _safe_variant(
+        'if not math.isfinite(confidence):', 'if not math.isfinite(confidence) or not 0.0 <= confidence <= 1.0:'),
+    "reason_empty_string_on_fallback": _safe_variant('"empty context"', '""'),
+    "reason_none_on_model_error": _safe_variant('f"model error: {exc}"', 'None'),
+    "real_answer_has_a_reason": _safe_variant('min(max(confidence, 0.0), 1.0), None', 'min(max(confidence, 0.0), 1.0), "ok"'),
     "cheat_always_equal_tuple": ALWAYS_EQUAL + _src('''
+        def safe_predict_with_reason(model, context, vocab):
+            return _EqTuple(("the", 0.5, None))
+
         def safe_predict(model, context, vocab):
             return _EqTuple(("the", 0.5))
     '''),
     "cheat_patched_comparisons": PATCH_COMPARISONS + _src('''
-        def safe_predict(model, context, vocab):
+        def safe_predict_with_reason(model, context, vocab):
             try:
-                return model.predict(context)
+                return (*model.predict(context), None)
             except Exception:
-                return (vocab.unk, 0.0)
+                return (vocab.unk, 0.0, "error")
+
+        def safe_predict(model, context, vocab):
+            return safe_predict_with_reason(model, context, vocab)[:2]
     '''),
 }
 
@@ -309,6 +275,26 @@ _SUITE_REFERENCE = _src('''
     def run_test_suite(model, suite, vocab):
         if len(suite) == 0:
             raise ValueError("the suite is empty")
+
+        def answer(context):
+            word, confidence, fallback = safe_predict_with_reason(model, context, vocab)
+            if fallback is not None:
+                raise RuntimeError(f"no answer: {fallback}")
+            return word, confidence
+
+        def real(word):
+            word = word.strip().lower()
+            return word if word in vocab and word != vocab.unk else None
+
+        def probability(context, word):
+            words = normalize_context(context, vocab)
+            if not words:
+                raise ValueError("empty context")
+            value = float(model.word_probability(words, word))
+            if not math.isfinite(value):
+                raise ValueError("non-finite probability")
+            return value
+
         counts = {"passed": 0, "failed": 0, "errors": 0}
         details = []
         for index, case in enumerate(suite):
@@ -316,18 +302,23 @@ _SUITE_REFERENCE = _src('''
             kind = case.get("kind")
             try:
                 if kind == "mft":
-                    word, confidence = safe_predict(model, case["context"], vocab)
-                    ok = word in case["expected"]
+                    expected = [w.strip().lower() for w in case["expected"]]
+                    if not any(real(w) for w in expected):
+                        raise ValueError("bad test data")
+                    word, confidence = answer(case["context"])
+                    ok = word in expected
                 elif kind == "inv":
-                    before, _ = safe_predict(model, case["context"], vocab)
-                    after, _ = safe_predict(model, case["perturbed"], vocab)
+                    before, _ = answer(case["context"])
+                    after, _ = answer(case["perturbed"])
                     ok = before == after
                 elif kind == "dir":
-                    word, direction = case["word"], case["direction"]
+                    word, direction = real(case["word"]), case["direction"]
+                    if word is None:
+                        raise ValueError("bad test data")
                     if direction not in ("up", "down"):
                         raise ValueError(f"bad direction {direction!r}")
-                    p_before = model.word_probability(normalize_context(case["context"], vocab), word)
-                    p_after = model.word_probability(normalize_context(case["changed"], vocab), word)
+                    p_before = probability(case["context"], word)
+                    p_after = probability(case["changed"], word)
                     ok = p_after > p_before if direction == "up" else p_after < p_before
                 else:
                     raise ValueError(f"unknown kind {kind!r}")
@@ -341,10 +332,13 @@ _SUITE_REFERENCE = _src('''
 ''')
 
 
-def _suite_variant(old: str, new: str) -> str:
-    if old not in _SUITE_REFERENCE:
-        raise ValueError(f"mutation target not found: {old!r}")
-    return _SUITE_REFERENCE.replace(old, new, 1)
+def _suite_variant(*replacements: str) -> str:
+    source = _SUITE_REFERENCE
+    for old, new in zip(replacements[::2], replacements[1::2]):
+        if old not in source:
+            raise ValueError(f"mutation target not found: {old!r}")
+        source = source.replace(old, new, 1)
+    return source
 
 
 RUN_TEST_SUITE = {
@@ -362,19 +356,19 @@ RUN_TEST_SUITE = {
         'ok = p_after > p_before if direction == "up" else p_after < p_before',
         'ok = p_after < p_before if direction == "up" else p_after > p_before'),
     "dir_without_normalizing": _suite_variant(
-        'p_before = model.word_probability(normalize_context(case["context"], vocab), word)\n'
-        '                p_after = model.word_probability(normalize_context(case["changed"], vocab), word)',
-        'p_before = model.word_probability(case["context"], word)\n'
-        '                p_after = model.word_probability(case["changed"], word)'),
+        '''        words = normalize_context(context, vocab)
+        if not words:''',
+        '''        words = list(context)
+        if not words:'''),
     "dir_any_other_direction_means_down": _suite_variant(
         '                if direction not in ("up", "down"):\n                    raise ValueError(f"bad direction {direction!r}")\n',
         ''),
     "mft_calls_model_directly": _suite_variant(
-        'word, confidence = safe_predict(model, case["context"], vocab)',
+        'word, confidence = answer(case["context"])',
         'word, confidence = model.predict(case["context"])'),
     "inv_calls_model_directly": _suite_variant(
-        'before, _ = safe_predict(model, case["context"], vocab)\n'
-        '                after, _ = safe_predict(model, case["perturbed"], vocab)',
+        'before, _ = answer(case["context"])\n'
+        '                after, _ = answer(case["perturbed"])',
         'before, _ = model.predict(normalize_context(case["context"], vocab))\n'
         '                after, _ = model.predict(normalize_context(case["perturbed"], vocab))'),
     "errors_also_counted_as_failed": _suite_variant(
@@ -384,6 +378,30 @@ RUN_TEST_SUITE = {
     "errors_dropped_from_details": _suite_variant(
         '            details.append({"name": name, "kind": kind, "passed": False, "reason": f"error: {exc}"})\n', ''),
     "passed_flag_not_bool": _suite_variant('"passed": bool(ok)', '"passed": int(ok)'),
+    # the realistic slips of issue 10: a fallback or bad test data treated as an answer
+    "fallbacks_count_as_answers": _suite_variant(
+        '''        if fallback is not None:
+            raise RuntimeError(f"no answer: {fallback}")
+''', ''),
+    "fallback_only_checked_before_the_perturbation": _suite_variant(
+        '                after, _ = answer(case["perturbed"])',
+        '                after, _ = safe_predict(model, case["perturbed"], vocab)'),
+    "nan_probability_is_a_failure": _suite_variant(
+        '''        if not math.isfinite(value):
+            raise ValueError("non-finite probability")
+''', ''),
+    "mft_expected_words_not_checked_against_vocab": _suite_variant(
+        '''                if not any(real(w) for w in expected):
+                    raise ValueError("bad test data")
+''', ''),
+    "unk_counts_as_a_real_word": _suite_variant(
+        'return word if word in vocab and word != vocab.unk else None', 'return word if word in vocab else None'),
+    "dir_word_not_checked_against_vocab": _suite_variant(
+        'word, direction = real(case["word"]), case["direction"]',
+        'word, direction = case["word"].strip().lower(), case["direction"]'),
+    "expected_words_not_normalized": _suite_variant(
+        'expected = [w.strip().lower() for w in case["expected"]]', 'expected = list(case["expected"])'),
+    "error_reason_without_prefix": _suite_variant('"reason": f"error: {exc}"', '"reason": str(exc)'),
     "cheat_always_equal_dict": ALWAYS_EQUAL + _src('''
         def run_test_suite(model, suite, vocab):
             return _EqDict(passed=_EqInt(0), failed=_EqInt(0), errors=_EqInt(0), details=_EqList())
@@ -607,22 +625,25 @@ ALTERNATIVES = {
         '''),
     },
     "safe_predict": {
-        "range_check_and_no_clip": _src('''
-            def safe_predict(model, context, vocab):
-                try:
-                    words = normalize_context(context, vocab)
-                except TypeError:
-                    return vocab.unk, 0.0
+        "status_first_then_clip": _src('''
+            def safe_predict_with_reason(model, context, vocab):
+                if any(not isinstance(item, str) for item in context):
+                    return vocab.unk, 0.0, "context holds a non-str item"
+                words = normalize_context(context, vocab)
                 if len(words) == 0:
-                    return vocab.unk, 0.0
+                    return vocab.unk, 0.0, "nothing left after normalizing"
                 try:
-                    word, confidence = model.predict(words)
-                    confidence = float(confidence)
-                except Exception:
-                    return vocab.unk, 0.0
-                if not (0.0 <= confidence <= 1.0):
-                    return vocab.unk, 0.0
-                return word, confidence
+                    word, raw = model.predict(words)
+                    value = float(raw)
+                except Exception as exc:
+                    return vocab.unk, 0.0, repr(exc) or "model raised"
+                if math.isnan(value) or math.isinf(value):
+                    return vocab.unk, 0.0, "confidence not finite"
+                return word, float(np.clip(value, 0.0, 1.0)), None
+
+            def safe_predict(model, context, vocab):
+                out = safe_predict_with_reason(model, context, vocab)
+                return (out[0], out[1])
         '''),
     },
     "run_test_suite": {
@@ -631,21 +652,41 @@ ALTERNATIVES = {
                 if not suite:
                     raise ValueError("empty suite")
 
+                class NoAnswer(Exception):
+                    pass
+
+                def predicted(context):
+                    word, _, why = safe_predict_with_reason(model, context, vocab)
+                    if why is not None:
+                        raise NoAnswer(why)
+                    return word
+
+                def known(words):
+                    clean = [w.strip().lower() for w in words]
+                    return clean, [w for w in clean if w in vocab and w != vocab.unk]
+
                 def mft(case):
-                    word, _ = safe_predict(model, case["context"], vocab)
-                    return word in case["expected"], f"got {word}"
+                    expected, valid = known(case["expected"])
+                    if not valid:
+                        raise ValueError("no expected word is in the vocabulary")
+                    word = predicted(case["context"])
+                    return word in expected, f"got {word}"
 
                 def inv(case):
-                    a = safe_predict(model, case["context"], vocab)[0]
-                    b = safe_predict(model, case["perturbed"], vocab)[0]
+                    a, b = predicted(case["context"]), predicted(case["perturbed"])
                     return a == b, f"{a} vs {b}"
 
                 def dir_(case):
                     sign = {"up": 1, "down": -1}[case["direction"]]
+                    _, valid = known([case["word"]])
+                    if not valid:
+                        raise ValueError("word not in the vocabulary")
                     before, after = (normalize_context(case[key], vocab) for key in ("context", "changed"))
                     if not before or not after:
                         raise ValueError("empty context")
-                    delta = model.word_probability(after, case["word"]) - model.word_probability(before, case["word"])
+                    delta = model.word_probability(after, valid[0]) - model.word_probability(before, valid[0])
+                    if not np.isfinite(delta):
+                        raise NoAnswer("probability is not finite")
                     return sign * delta > 0, f"delta {delta}"
 
                 runners = {"mft": mft, "inv": inv, "dir": dir_}
@@ -656,7 +697,7 @@ ALTERNATIVES = {
                         ok, detail["reason"] = runners[case.get("kind")](case)
                     except Exception as exc:
                         result["errors"] += 1
-                        detail["reason"] = repr(exc)
+                        detail["reason"] = "error " + repr(exc)
                     else:
                         detail["passed"] = bool(ok)
                         result["passed" if ok else "failed"] += 1

@@ -176,37 +176,33 @@ MUTANTS = {
         "cheat_patched_comparisons": PATCH_COMPARISONS + _variant("mcnemar_test", ("min(1.0, 2.0 * tail)", "min(1.0, tail)")),
     },
     "gate_challenger": {
-        "margin_before_significance": dedent('''
-            def gate_challenger(correct_champion, correct_challenger, policy):
-                b, c, p_value = mcnemar_test(correct_champion, correct_challenger)
-                n = len(correct_champion)
-                delta = (sum(map(bool, correct_challenger)) - sum(map(bool, correct_champion))) / n
-                if delta < -policy["non_inferiority"]:
-                    reason = "worse than margin"
-                elif b > c and p_value < policy["alpha"]:
-                    reason = "significantly worse"
-                elif delta < policy["min_gain"]:
-                    reason = "no gain"
-                else:
-                    reason = "promote"
-                return {"promote": reason == "promote", "reason": reason, "delta": float(delta), "p_value": p_value}
-        '''),
+        "margin_on_observed_delta": _variant("gate_challenger", (
+            'elif upper_bound > policy["non_inferiority"]:', 'elif delta < -policy["non_inferiority"]:')),
+        "no_upper_bound_rule": _variant("gate_challenger", ('elif upper_bound > policy["non_inferiority"]:', "elif False:")),
+        "bound_before_significance": _variant("gate_challenger", (
+            '    if b > c and p_value < policy["alpha"]:\n        reason = "significantly worse"\n'
+            '    elif upper_bound > policy["non_inferiority"]:\n        reason = "not shown non-inferior"\n',
+            '    if upper_bound > policy["non_inferiority"]:\n        reason = "not shown non-inferior"\n'
+            '    elif b > c and p_value < policy["alpha"]:\n        reason = "significantly worse"\n')),
+        "two_sided_z": _variant("gate_challenger", ("inv_cdf(1 - policy[\"alpha\"])", "inv_cdf(1 - policy[\"alpha\"] / 2)")),
+        "fixed_z_1_645": _variant("gate_challenger", ("NormalDist().inv_cdf(1 - policy[\"alpha\"])", "1.645")),
+        "variance_without_d_squared": _variant("gate_challenger", ("((b + c) / n - d * d) / n", "(b + c) / n / n")),
+        "bound_on_challenger_minus_champion": _variant("gate_challenger", ("d = (b - c) / n", "d = (c - b) / n")),
+        "empty_gate_promotes": _variant("gate_challenger", (
+            '        return {"promote": False, "reason": "not shown non-inferior", "delta": 0.0, "p_value": 1.0,',
+            '        return {"promote": True, "reason": "promote", "delta": 0.0, "p_value": 1.0,')),
         "significance_in_either_direction": _variant("gate_challenger", ('if b > c and p_value < policy["alpha"]:', 'if p_value < policy["alpha"]:')),
         "challenger_as_a": _variant("gate_challenger", (
             "mcnemar_test(correct_champion, correct_challenger)", "mcnemar_test(correct_challenger, correct_champion)")),
-        "delta_reversed": _variant("gate_challenger", (
-            "sum(bool(x) for x in correct_challenger) - sum(bool(x) for x in correct_champion)",
-            "sum(bool(x) for x in correct_champion) - sum(bool(x) for x in correct_challenger)")),
+        "delta_reversed": _variant("gate_challenger", ("delta = (c - b) / n", "delta = (b - c) / n")),
         "no_gain_inclusive": _variant("gate_challenger", ('elif delta < policy["min_gain"]:', 'elif delta <= policy["min_gain"]:')),
-        "delta_in_counts": _variant("gate_challenger", (") / n if n else 0.0", ") if n else 0.0")),
-        "no_margin_rule": _variant("gate_challenger", ('elif delta < -policy["non_inferiority"]:', "elif False:")),
+        "delta_in_counts": _variant("gate_challenger", ("delta = (c - b) / n", "delta = float(c - b)")),
         "cheat_always_equal_dict": ALWAYS_EQUAL + dedent('''
             def gate_challenger(correct_champion, correct_challenger, policy):
-                return _EqDict(promote=True, reason=_EqStr("promote"), delta=_EqFloat(0.0), p_value=_EqFloat(1.0))
+                return _EqDict(promote=True, reason=_EqStr("promote"), delta=_EqFloat(0.0), p_value=_EqFloat(1.0),
+                               upper_bound=_EqFloat(0.0))
         '''),
-        "cheat_patched_comparisons": PATCH_COMPARISONS + _variant("gate_challenger", (
-            "sum(bool(x) for x in correct_challenger) - sum(bool(x) for x in correct_champion)",
-            "sum(bool(x) for x in correct_champion) - sum(bool(x) for x in correct_challenger)")),
+        "cheat_patched_comparisons": PATCH_COMPARISONS + _variant("gate_challenger", ("d = (b - c) / n", "d = (c - b) / n")),
     },
     "required_sample_size": {
         "one_sided_alpha": _variant("required_sample_size", ("inv_cdf(1 - alpha / 2)", "inv_cdf(1 - alpha)")),
@@ -268,6 +264,8 @@ MUTANTS = {
             '        gates.append({"t": event.t,', '        if system == "gated": gates.append({"t": event.t,')),
         "promotion_not_recorded_in_registry": _variant("run_capstone", (
             "            registry.promote(version)\n", "")),
+        "mutates_the_shared_policy": "CAPSTONE_POLICY = dict(CAPSTONE_POLICY)\n" + _variant("run_capstone", (
+            "policy = {**CAPSTONE_POLICY, **(policy or {})}", "CAPSTONE_POLICY.update(policy or {})\n    policy = CAPSTONE_POLICY")),
         "cheat_always_equal_dict": _wrapped("run_capstone", "_real_run_capstone", '''
             def run_capstone(stream, base_model, system="gated", policy=None):
                 return _EqDict(_real_run_capstone(stream, base_model, system, policy))
@@ -380,19 +378,28 @@ ALTERNATIVES = {
         '''),
     },
     "gate_challenger": {
-        "numpy_means": dedent('''
+        "numpy_means_and_statistics": dedent('''
             def gate_challenger(correct_champion, correct_challenger, policy):
                 champ = np.asarray(correct_champion, dtype=bool)
                 chall = np.asarray(correct_challenger, dtype=bool)
                 b, c, p = mcnemar_test(champ, chall)
+                if champ.size == 0:
+                    return {"promote": False, "reason": "not shown non-inferior", "delta": 0.0, "p_value": 1.0,
+                            "upper_bound": math.inf}
+                diff = champ.astype(float) - chall.astype(float)          # per-example paired difference
+                d = float(diff.mean())
+                bound = d + NormalDist().inv_cdf(1 - policy["alpha"]) * float(np.sqrt(np.mean(diff ** 2) - d ** 2) / np.sqrt(champ.size))
                 delta = float(chall.mean() - champ.mean())
                 if b > c and p < policy["alpha"]:
-                    return {"promote": False, "reason": "significantly worse", "delta": delta, "p_value": p}
-                if delta < -policy["non_inferiority"]:
-                    return {"promote": False, "reason": "worse than margin", "delta": delta, "p_value": p}
-                if delta < policy["min_gain"]:
-                    return {"promote": False, "reason": "no gain", "delta": delta, "p_value": p}
-                return {"promote": True, "reason": "promote", "delta": delta, "p_value": p}
+                    reason = "significantly worse"
+                elif bound > policy["non_inferiority"]:
+                    reason = "not shown non-inferior"
+                elif delta < policy["min_gain"]:
+                    reason = "no gain"
+                else:
+                    reason = "promote"
+                return {"promote": reason == "promote", "reason": reason, "delta": delta, "p_value": float(p),
+                        "upper_bound": float(bound)}
         '''),
     },
     "required_sample_size": {

@@ -300,13 +300,18 @@ class NoSandbox(RuntimeError):
 
 
 def grade_class(root: str | Path = COURSE_ROOT, assignments: list[str] | None = None,
-                students: list[str] | None = None, workers: int = 2, lock: bool = True,
-                progress=print, unsafe_no_sandbox: bool = False) -> list[Result]:
-    """Autograde every submission under ``root/submitted`` with ``workers`` processes; return one Result each.
+                students: list[str] | None = None, workers: int = 2, lock: bool | None = None,
+                progress=print, unsafe_no_sandbox: bool = False, force: bool = True,
+                cluster: str | None = None) -> list[Result]:
+    """Autograde every submission under ``root/submitted``; return one Result each, in class order.
 
     Grades go to the gradebook named by ``nbgrader_config.py`` in ``root`` (SQLite by default).
-    ``progress`` receives one line per finished submission (``None`` to stay quiet). Raises
-    ``NoSandbox`` when no sandbox can start, unless ``unsafe_no_sandbox`` says to run student code unisolated.
+    ``workers`` local processes grade in parallel, or, with ``cluster`` (a Dask scheduler's address),
+    the cluster's workers do. ``force=False`` skips submissions already graded since they were
+    submitted (an interrupted run resumes). ``lock`` (default: only for SQLite) serializes gradebook
+    sessions on this host. ``progress`` receives one line per finished submission (``None``: quiet).
+    Raises ``NoSandbox`` when no sandbox can start, unless ``unsafe_no_sandbox`` says to run student
+    code unisolated.
     """
     from .sandbox import sandbox_status
 
@@ -320,34 +325,79 @@ def grade_class(root: str | Path = COURSE_ROOT, assignments: list[str] | None = 
     if unsafe_no_sandbox:
         say("!" * 78 + f"\n!! {UNSAFE_FLAG}: student code runs UNISOLATED, with your permissions, and can read\n"
             "!! hidden tests, change the gradebook and reach the network. Only for code you trust.\n" + "!" * 78)
-    elif not available:
+    elif not available and cluster is None:
         raise NoSandbox(f"no sandbox for student code: {how}\nGrading refused. Install the sandbox, or pass "
                         f"{UNSAFE_FLAG} to run student code unisolated (only for code you trust).")
-    else:
+    elif cluster is None:
         say(f"student code runs sandboxed ({how})")
+    if lock is None:
+        lock = db_url_for(root).startswith("sqlite")
     register_missing_assignments(root, sorted({a for a, _ in todo}), say)
     extra = ("--JudgedExecute.sandbox=False",) if unsafe_no_sandbox else ()
+    results: list[Result] = []
+    if not force:
+        done = [pair for pair in todo if already_graded(root, *pair)]
+        for assignment, student in done:
+            results.append(Result(assignment, student, True, 0.0, notes=["already graded (--force regrades)"]))
+            say(f"  [{len(results):>3}/{len(todo)}] {results[-1].line()}")
+        todo = [pair for pair in todo if pair not in done]
+        if done:
+            say(f"{len(done)} submission(s) already graded since they were submitted: skipped (--force regrades)")
+    total = len(todo) + len(results)
+    start = time.perf_counter()
+    if todo:
+        if cluster is not None:
+            from .cluster import grade_on_cluster
+            finished = grade_on_cluster(cluster, todo, root, extra, lock, say)
+        else:
+            finished = _grade_locally(todo, root, extra, lock, workers, say)
+        for result in finished:
+            results.append(result)
+            say(f"  [{len(results):>3}/{total}] {result.line()}")
+    failed = [r for r in results if not r.ok]
+    say(f"graded {len(results) - len(failed)}/{len(results)} submissions in {time.perf_counter() - start:.1f} s"
+        + (f"; not graded: {', '.join(f'{r.student} ({r.assignment})' for r in failed)}" if failed else ""))
+    order = {pair: i for i, pair in enumerate(submissions(root, assignments, students))}
+    return sorted(results, key=lambda r: order[(r.assignment, r.student)])
+
+
+def _grade_locally(todo, root: str, extra: tuple[str, ...], lock: bool, workers: int, say):
+    """Grade ``todo`` with a pool of local worker processes; yield each Result as it finishes."""
     workers = max(1, min(workers, len(todo)))
     say(f"autograding {len(todo)} submissions with {workers} worker process{'es' if workers > 1 else ''} ...")
-    results: list[Result] = []
-    context = multiprocessing.get_context("spawn")
-    start = time.perf_counter()
-    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context,
+    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                 initializer=_worker_init, initargs=(root, lock)) as pool:
         futures = {pool.submit(grade_one, a, s, root, extra): (a, s) for a, s in todo}
         for future in cf.as_completed(futures):
             assignment, student = futures[future]
             try:
-                result = future.result()
+                yield future.result()
             except Exception as exc:  # a worker process died: report it, keep going
-                result = Result(assignment, student, False, 0.0, reason=f"grading worker failed: {exc!r}")
-            results.append(result)
-            say(f"  [{len(results):>3}/{len(todo)}] {result.line()}")
-    failed = [r for r in results if not r.ok]
-    say(f"graded {len(results) - len(failed)}/{len(results)} submissions in {time.perf_counter() - start:.1f} s"
-        + (f"; not graded: {', '.join(f'{r.student} ({r.assignment})' for r in failed)}" if failed else ""))
-    order = {pair: i for i, pair in enumerate(todo)}
-    return sorted(results, key=lambda r: order[(r.assignment, r.student)])
+                yield Result(assignment, student, False, 0.0, reason=f"grading worker failed: {exc!r}")
+
+
+def already_graded(root: str | Path, assignment: str, student: str) -> bool:
+    """True when every submitted notebook has a graded copy written after it, with the judge's verdicts.
+
+    nbgrader writes an intermediate copy before it runs the tests; only the final copy carries the
+    judge's test count, so a run killed half-way never counts as done.
+    """
+    import json
+
+    submitted = sorted((Path(root) / "submitted" / student / assignment).glob("*.ipynb"))
+    if not submitted:
+        return False
+    for path in submitted:
+        graded = Path(root) / "autograded" / student / assignment / path.name
+        if not graded.exists() or graded.stat().st_mtime < path.stat().st_mtime:
+            return False
+        try:
+            grading = json.loads(graded.read_text(encoding="utf-8")).get("metadata", {}).get("course_grading", {})
+        except (OSError, ValueError):
+            return False
+        if "tests" not in grading:
+            return False
+    return True
 
 
 def register_missing_assignments(root: str | Path, assignments: list[str], say=print) -> None:
@@ -442,11 +492,11 @@ def gradebook_row_counts(root: str | Path, db_url: str | None = None) -> dict:
         for table in ("student", "submitted_assignment", "submitted_notebook", "grade", "comment"):
             counts[table] = conn.execute(sa.text(f"SELECT COUNT(*) FROM {table}")).scalar()
         counts["duplicate_grades"] = conn.execute(sa.text(
-            "SELECT COUNT(*) FROM (SELECT notebook_id, cell_id, COUNT(*) AS n FROM grade "
-            "GROUP BY notebook_id, cell_id HAVING n > 1)")).scalar()
+            "SELECT COUNT(*) FROM (SELECT notebook_id, cell_id FROM grade "
+            "GROUP BY notebook_id, cell_id HAVING COUNT(*) > 1) AS duplicates")).scalar()
         counts["duplicate_submissions"] = conn.execute(sa.text(
-            "SELECT COUNT(*) FROM (SELECT assignment_id, student_id, COUNT(*) AS n FROM submitted_assignment "
-            "GROUP BY assignment_id, student_id HAVING n > 1)")).scalar()
+            "SELECT COUNT(*) FROM (SELECT assignment_id, student_id FROM submitted_assignment "
+            "GROUP BY assignment_id, student_id HAVING COUNT(*) > 1) AS duplicates")).scalar()
     engine.dispose()
     return counts
 
@@ -457,14 +507,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-j", "--workers", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--root", default=str(COURSE_ROOT), help="course folder holding nbgrader_config.py")
     parser.add_argument("--student", action="append", help="grade only this student (repeatable)")
-    parser.add_argument("--no-lock", action="store_true", help="skip the gradebook file lock (server databases)")
+    parser.add_argument("--no-lock", action="store_true",
+                        help="skip the gradebook file lock (default: locked for SQLite, not for a server database)")
     parser.add_argument(UNSAFE_FLAG, dest="unsafe", action="store_true",
                         help="run student code WITHOUT a sandbox, with your permissions (only for code you trust)")
+    parser.add_argument("--cluster", metavar="ADDRESS",
+                        help="grade on a running Dask cluster (e.g. tcp://scheduler:8786) instead of local processes")
+    parser.add_argument("--force", action="store_true",
+                        help="regrade every submission (default: skip those graded since they were submitted)")
     args = parser.parse_args(argv)
     ensure_venv_on_path()
     try:
         results = grade_class(args.root, args.assignments or None, args.student, args.workers,
-                              lock=not args.no_lock, unsafe_no_sandbox=args.unsafe)
+                              lock=False if args.no_lock else None, unsafe_no_sandbox=args.unsafe,
+                              force=args.force, cluster=args.cluster)
     except NoSandbox as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 2

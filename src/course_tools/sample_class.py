@@ -375,9 +375,44 @@ def build_submission(release_nb, info: NotebookInfo, plan: Plan, crash_name: str
     return nb
 
 
+# Kinds of students in a large synthetic class (benchmarks, scale-out): mostly honest work, a few of each trick.
+LARGE_CLASS_MIX = {"perfect": 0.30, "partial": 0.25, "blank": 0.08, "honest_warnings": 0.10, "stopped_early": 0.10,
+                   "deleted_tests": 0.05, "always_equal_cheat": 0.05, "edited_tests": 0.04, "kernel_crash": 0.02,
+                   "infinite_loop": 0.01}
+
+
+def roster(n: int, mix: dict[str, float] | None = None, seed: int = 0) -> dict[str, str]:
+    """``n`` student ids (``s0001`` ...) mapped to a kind of student, in the proportions of ``mix``.
+
+    The counts are the proportions rounded by largest remainder, so they add up to ``n``; which id gets
+    which kind is shuffled with ``seed``.
+    """
+    import random
+
+    mix = mix or LARGE_CLASS_MIX
+    unknown = set(mix) - set(STUDENTS)
+    if unknown or n < 0:
+        raise ValueError(f"unknown kinds {sorted(unknown)} (known: {', '.join(STUDENTS)})" if unknown else "n must be >= 0")
+    total = sum(mix.values())
+    exact = {kind: n * share / total for kind, share in mix.items()}
+    counts = {kind: int(value) for kind, value in exact.items()}
+    for kind in sorted(exact, key=lambda k: exact[k] - counts[k], reverse=True)[: n - sum(counts.values())]:
+        counts[kind] += 1
+    kinds = [kind for kind, count in counts.items() for _ in range(count)]
+    random.Random(seed).shuffle(kinds)
+    width = max(4, len(str(n)))
+    return {f"s{i + 1:0{width}d}": kind for i, kind in enumerate(kinds)}
+
+
 def write_class(course_dir: Path, root: Path = COURSE_ROOT, assignments: list[str] | None = None,
-                students: tuple[str, ...] = STUDENTS, progress=print) -> dict[tuple[str, str], Plan]:
-    """Write ``course_dir/submitted/<student>/<assignment>/<notebook>.ipynb`` from ``course_dir/release``."""
+                students: tuple[str, ...] = STUDENTS, progress=print,
+                ids: dict[str, str] | None = None) -> dict[tuple[str, str], Plan]:
+    """Write ``course_dir/submitted/<student>/<assignment>/<notebook>.ipynb`` from ``course_dir/release``.
+
+    ``ids`` (student id -> kind, see ``roster``) writes a class of many students; by default each kind
+    in ``students`` is one student named after it.
+    """
+    ids = ids or {student: student for student in students}
     course = read_course(root, assignments)
     all_plans = plans(course)
     loop_assignment, loop_name = loop_target(course)
@@ -386,15 +421,16 @@ def write_class(course_dir: Path, root: Path = COURSE_ROOT, assignments: list[st
     for assignment, info in course.items():
         release_path = Path(course_dir) / "release" / assignment / f"{info.notebook}.ipynb"
         release_nb = nbformat.read(str(release_path), as_version=4)
-        for student in students:
-            plan = all_plans[(student, assignment)]
-            nb = build_submission(release_nb, info, plan,
-                                  crash_name if assignment == crash_assignment else None,
-                                  loop_name if assignment == loop_assignment else None)
+        built = {}
+        for student, kind in ids.items():
+            if kind not in built:
+                built[kind] = build_submission(release_nb, info, all_plans[(kind, assignment)],
+                                               crash_name if assignment == crash_assignment else None,
+                                               loop_name if assignment == loop_assignment else None)
             target = Path(course_dir) / "submitted" / student / assignment / f"{info.notebook}.ipynb"
             target.parent.mkdir(parents=True, exist_ok=True)
-            nbformat.write(nb, str(target))
-    say(f"wrote {len(students)} students x {len(course)} assignments under {Path(course_dir) / 'submitted'}"
+            nbformat.write(built[kind], str(target))
+    say(f"wrote {len(ids)} students x {len(course)} assignments under {Path(course_dir) / 'submitted'}"
         f" (infinite loop in {loop_name} of {loop_assignment}; os._exit in {crash_name} of {crash_assignment})")
     return all_plans
 
@@ -452,11 +488,18 @@ def make_course(course_dir: Path, root: Path = COURSE_ROOT, assignments: list[st
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("course_dir", nargs="?", default=str(COURSE_ROOT / ".sample_class"))
+    parser.add_argument("--students", type=int, default=None, metavar="N",
+                        help="a large class of N students of every kind, in LARGE_CLASS_MIX proportions")
+    parser.add_argument("--seed", type=int, default=0, help="which id gets which kind (with --students)")
+    parser.add_argument("--assignments", nargs="*", default=None)
     args = parser.parse_args(argv)
-    assignments = make_course(Path(args.course_dir))
-    write_class(Path(args.course_dir), COURSE_ROOT, assignments)
-    for (student, assignment), score in sorted(expected_scores(COURSE_ROOT, assignments).items()):
-        print(f"{student:<20} {assignment:<24} expected {score}")
+    assignments = make_course(Path(args.course_dir), COURSE_ROOT, args.assignments)
+    ids = roster(args.students, seed=args.seed) if args.students is not None else None
+    write_class(Path(args.course_dir), COURSE_ROOT, assignments, ids=ids)
+    expected = expected_scores(COURSE_ROOT, assignments)
+    for student, kind in sorted((ids or {s: s for s in STUDENTS}).items()):
+        for assignment in assignments:
+            print(f"{student:<20} {kind:<20} {assignment:<24} expected {expected[(kind, assignment)]:g}")
     return 0
 
 

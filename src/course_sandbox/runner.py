@@ -212,9 +212,34 @@ def run_cell(shell, source: str) -> dict:
 
 # --------------------------------------------------------------------------- requests
 
+class StudentRaised(Exception):
+    """Wraps what the student's code raised, to tell it apart from a failure of this runner's own machinery."""
+
+    def __init__(self, error: BaseException):
+        super().__init__()
+        self.error = error
+
+
+def _student(operation, *args, **kwargs):
+    """Run one step of the student's code; whatever it raises is the student's answer, not a runner failure."""
+    try:
+        return operation(*args, **kwargs)
+    except BaseException as exc:  # KeyboardInterrupt and SystemExit included: the judge reports them
+        raise StudentRaised(exc) from None
+
+
 def _target(request):
     kind, key = request["target"]
     return _MAIN.__dict__[key] if kind == "g" else _HANDLES[key]
+
+
+def _iterate(target) -> list:
+    items = []
+    for item in target:
+        items.append(item)
+        if len(items) > wire.MAX_ITEMS:
+            raise OverflowError("iterating this object never ends")
+    return items
 
 
 def handle(shell, request: dict) -> dict:
@@ -228,36 +253,31 @@ def handle(shell, request: dict) -> dict:
     if op == "call":
         target = _target(request)
         if request.get("attr") is not None:
-            target = getattr(target, request["attr"])
-        value = target(*request.get("args", ()), **request.get("kwargs", {}))
+            target = _student(getattr, target, request["attr"])
+        value = _student(target, *request.get("args", ()), **request.get("kwargs", {}))
         return {"value": _encode(value)}
     if op == "getattr":
         target = _target(request)
-        value = getattr(target, request["name"])
+        value = _student(getattr, target, request["name"])
         if isinstance(value, types.MethodType) and value.__self__ is target:
             return {"method": True}
         return {"value": _encode(value)}
     if op == "setattr":
-        setattr(_target(request), request["name"], request["value"])
+        _student(setattr, _target(request), request["name"], request["value"])
         return {"value": None}
     if op == "getitem":
-        return {"value": _encode(_target(request)[request["key"]])}
+        return {"value": _encode(_student(lambda t: t[request["key"]], _target(request)))}
     if op == "setitem":
-        _target(request)[request["key"]] = request["value"]
+        _student(lambda t: t.__setitem__(request["key"], request["value"]), _target(request))
         return {"value": None}
     if op == "len":
-        return {"value": _encode(len(_target(request)))}
+        return {"value": _encode(_student(len, _target(request)))}
     if op == "bool":
-        return {"value": _encode(bool(_target(request)))}
+        return {"value": _encode(_student(bool, _target(request)))}
     if op == "contains":
-        return {"value": _encode(request["item"] in _target(request))}
+        return {"value": _encode(_student(lambda t: request["item"] in t, _target(request)))}
     if op == "iter":
-        items = []
-        for item in _target(request):
-            items.append(item)
-            if len(items) > wire.MAX_ITEMS:
-                raise OverflowError("iterating this object never ends")
-        return {"value": _encode(items)}
+        return {"value": _encode(_student(_iterate, _target(request)))}
     if op == "ping":
         return {"value": "pong"}
     if op == "checkpoint":
@@ -291,8 +311,10 @@ def serve(sock) -> None:
             (seq,) = wire.SEQ.unpack_from(payload)
             request = pickle.loads(payload[wire.SEQ.size:])
             reply = handle(shell, request)
-        except BaseException as exc:  # everything, KeyboardInterrupt and SystemExit included, goes back as an error
-            reply = {"error": _error(exc)}
+        except StudentRaised as raised:
+            reply = {"error": {**_error(raised.error), "origin": "student"}}
+        except BaseException as exc:  # the runner's own failure (a missing name, a released handle, ...)
+            reply = {"error": {**_error(exc), "origin": "runner"}}
         try:
             if _ADOPTED:
                 reply["sync"] = _sync(list(_ADOPTED))

@@ -46,8 +46,10 @@ from course_sandbox import runner as sandbox_side
 from course_sandbox import wire
 
 # Exceptions a student's code may raise that tests can expect by name; anything else is a StudentError.
+# Exception itself is not among them: a test must name what it expects.
 EXPECTABLE = {name: cls for name, cls in vars(builtins).items()
-              if isinstance(cls, type) and issubclass(cls, Exception) and not issubclass(cls, Warning)}
+              if isinstance(cls, type) and issubclass(cls, Exception) and cls is not Exception
+              and not issubclass(cls, Warning)}
 MAX_TEST_OUTPUT = 20_000
 MAX_PROCESS_OUTPUT = 200_000
 
@@ -58,6 +60,10 @@ class StudentError(Exception):
 
 class StudentTimeout(Exception):
     """The student's code did not answer within the time the test had left."""
+
+
+class SandboxError(Exception):
+    """The sandbox could not do what the judge asked (a name the student's code never defined, ...)."""
 
 
 class SandboxGone(Exception):
@@ -442,6 +448,8 @@ class Remote:
     def _exception(self, error) -> Exception:
         if type(error) is not dict:
             return StudentError("the student's code failed")
+        if error.get("origin") != "student":  # the runner failed, e.g. the name is not defined: never expectable
+            return SandboxError(f"{str(error.get('name', 'Error'))[:100]}: {str(error.get('message', ''))[:2000]}")
         name = error.get("type") if type(error.get("type")) is str else ""
         message = error.get("message") if type(error.get("message")) is str else ""
         shown = error.get("name") if type(error.get("name")) is str else name

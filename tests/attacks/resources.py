@@ -1,0 +1,110 @@
+"""Family 9: memory, output, processes, disk and time."""
+
+from __future__ import annotations
+
+import ast
+
+from . import answer, answer_cells, notebook
+
+
+@answer(9)
+def allocate_8_gb(ctx):
+    """Allocate 8 GB (bytearray and NumPy, touched), in the cell and in the function."""
+    return r'''
+    import numpy as _np
+    def _hog():
+        for make in (lambda: bytearray(8 * 1024**3), lambda: _np.ones(1024**3, dtype=_np.float64)):
+            try:
+                block = make()
+                print("ATTACK-SUCCEEDED allocated", len(block))
+            except MemoryError:
+                print("MemoryError")
+        hoard = []
+        try:
+            while True:
+                hoard.append(bytearray(256 * 1024**2))
+        except MemoryError:
+            print("hoarded", len(hoard) * 256, "MB before MemoryError")
+        hoard.clear()
+    _hog()
+    def normalize_context(context, vocab, max_len=None):
+        _hog()
+        raise NotImplementedError()
+    '''
+
+
+@answer(9)
+def print_40_mb(ctx):
+    """Print 40 MB in the cell (one string and 10 000 small writes), display 200 outputs, and print 40 MB in the function."""
+    return r'''
+    import sys as _sys
+    print("<b>x</b>" * 5_000_000)
+    for _i in range(10_000):
+        _sys.stdout.write("y" * 4_000 + "\n")
+    for _i in range(200):
+        display("z" * 200_000)
+    def normalize_context(context, vocab, max_len=None):
+        print("w" * 40_000_000)
+        raise NotImplementedError()
+    '''
+
+
+@answer(9)
+def fork_bomb(ctx):
+    """Fork up to 500 children that sleep 60 s each (bounded), then carry on."""
+    return r'''
+    import os as _os
+    import time as _time
+    _children = []
+    for _i in range(500):
+        try:
+            _pid = _os.fork()
+        except OSError as _e:
+            print("fork stopped after", len(_children), type(_e).__name__)
+            break
+        if _pid == 0:
+            _time.sleep(60)
+            _os._exit(0)
+        _children.append(_pid)
+    print("forked", len(_children))
+    '''
+
+
+@answer(9)
+def fill_the_disk(ctx):
+    """Write 1 GB to the working directory and to /dev/shm in 1 MB chunks."""
+    return r'''
+    for _p in ("/tmp/work/fill.bin", "/dev/shm/fill.bin", "/tmp/fill2.bin"):
+        _written = 0
+        try:
+            with open(_p, "wb") as _f:
+                for _i in range(1024):
+                    _f.write(b"\0" * 1024**2)
+                    _written += 1
+        except BaseException as _e:
+            print(_p, "stopped after", _written, "MB:", type(_e).__name__)
+    '''
+
+
+@answer(9)
+def ignore_interrupt_and_spin(ctx):
+    """Ignore SIGINT (and SIGTERM), then spin forever in the cell: only a kill can stop it."""
+    return r'''
+    import signal as _signal
+    _signal.signal(_signal.SIGINT, _signal.SIG_IGN)
+    _signal.signal(_signal.SIGTERM, _signal.SIG_IGN)
+    while True:
+        pass
+    '''
+
+
+@notebook(9, name="att_00_sleep_in_every_cell")
+def sleep_in_every_cell(nb, ctx):
+    """Sleep 19 s in every answer cell and at the start of every function, so every test waits (graded first: it is slow)."""
+    for cell in answer_cells(nb):
+        tree = ast.parse(cell.source)
+        lines = cell.source.splitlines()
+        for node in sorted((n for n in tree.body if isinstance(n, ast.FunctionDef)), key=lambda n: -n.lineno):
+            first = node.body[1] if isinstance(node.body[0], ast.Expr) and len(node.body) > 1 else node.body[0]
+            lines.insert(first.lineno - 1, " " * first.col_offset + "import time; time.sleep(19)")
+        cell.source = "import time\ntime.sleep(19)\n" + "\n".join(lines)

@@ -1,0 +1,493 @@
+"""A class of attackers, graded for real: nothing they try gains points, shows secrets, damages or lingers.
+
+The corpus is ``tests/attacks/`` (one module per attack family of issue 9, one docstring per attack).
+ONE module fixture builds a temporary course with ``01_testing`` (the fastest notebook), writes
+every attack as a submission next to honest classmates whose ids sort before and after the
+attackers (``aaa_perfect``; ``mmm_blank`` and ``zzz_perfect``), grades the whole class once with
+2 workers through the real pipeline (rebuild from release, bubblewrap sandbox, trusted judge,
+nbgrader's gradebook), and generates everyone's feedback. While it runs, the test listens on the
+host's 127.0.0.1 (TCP, UDP) and on an abstract unix socket, and plants kernel connection files
+pointing at that listener. Every test below reads that one run:
+
+* every attacker scores 0 autograded points (some are also on the review list);
+* honest classmates keep exactly their predicted scores, whoever was graded before them;
+* no file in the course changes except the autograded copies and the gradebook, and nothing in
+  the repository carries the run's marker;
+* the gradebook has one submission row per student and one grade row per graded cell;
+* no hidden-test line or solution line reaches an attacker's feedback folder, pages carry no live
+  markup and stay under the size cap;
+* the listener saw nothing, and no process of the run (marker in argv, sandbox uid) is left;
+* time: each submission within the per-notebook limit (plus nbgrader's overhead).
+
+Attacks that get through today carry ``known={check: reason}`` in the corpus and are
+``xfail(strict=True)`` for that check only.
+
+The slowest member is ``att_00_sleep_in_every_cell``: it is bounded only by the per-notebook
+limit (300 s in ``nbgrader_config.py``), so the module takes about that long plus the rest of
+the class on the other worker. The figures are printed by ``test_report_figures``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import os
+import re
+import select
+import socket
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from attacks import ATTACKS, FAMILIES, Context
+from attacks import damage
+from course_tools import feedback, sample_class
+from course_tools.autograde import ensure_venv_on_path, grade_class, gradebook_row_counts, read_grades
+from course_tools.sandbox import SANDBOX_UID_BASE, sandbox_status
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSIGNMENT = "01_testing"
+HONEST = {"aaa_perfect": "perfect", "mmm_blank": "blank", "zzz_perfect": "perfect"}
+STUDENTS = sorted(list(HONEST) + [a.student for a in ATTACKS])
+BY_STUDENT = {a.student: a for a in ATTACKS}
+SUCCESS = damage.SUCCESS
+OVERHEAD = 45.0  # seconds nbgrader and the sandbox may add to the per-notebook limit
+
+SANDBOX_OK, SANDBOX_STATUS = sandbox_status()
+pytestmark = pytest.mark.skipif(
+    not SANDBOX_OK, reason=f"!!! SANDBOX UNAVAILABLE: THE ATTACK SUITE DID NOT RUN, ISOLATION IS UNTESTED !!! "
+                           f"{SANDBOX_STATUS}")
+
+
+def _per(check: str):
+    """One pytest param per attacker; an attack that gets through ``check`` today is a strict xfail."""
+    params = []
+    for attack in ATTACKS:
+        reason = attack.known.get(check)
+        marks = [pytest.mark.xfail(strict=True, reason=f"KNOWN VULNERABILITY: {reason}")] if reason else []
+        params.append(pytest.param(attack.student, marks=marks, id=attack.student))
+    return params
+
+
+# --------------------------------------------------------------------------- what the host observes
+
+class Listener:
+    """TCP and UDP on the host's 127.0.0.1 and an abstract unix socket; records everything that arrives."""
+
+    def __init__(self, marker: str):
+        self.tcp = socket.create_server(("127.0.0.1", 0))
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.udp.bind(("127.0.0.1", 0))
+        self.unix_name = f"attack-{marker}"
+        self.unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.unix.bind("\0" + self.unix_name)
+        self.unix.listen()
+        self.events: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self.tcp.getsockname()[1]
+
+    @property
+    def udp_port(self) -> int:
+        return self.udp.getsockname()[1]
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            ready, _, _ = select.select([self.tcp, self.udp, self.unix], [], [], 0.2)
+            for sock in ready:
+                try:
+                    if sock is self.udp:
+                        data, peer = sock.recvfrom(65536)
+                        self.events.append(f"udp from {peer}: {data[:80]!r}")
+                        continue
+                    conn, peer = sock.accept()
+                    conn.settimeout(1)
+                    try:
+                        data = conn.recv(200)
+                    except OSError:
+                        data = b""
+                    conn.close()
+                    self.events.append(f"{'tcp' if sock is self.tcp else 'unix'} connection from {peer}: {data!r}")
+                except OSError as exc:
+                    self.events.append(f"listener error {exc!r}")
+
+    def start(self) -> "Listener":
+        self._thread.start()
+        return self
+
+    def stop(self) -> list[str]:
+        self._stop.set()
+        self._thread.join(5)
+        for sock in (self.tcp, self.udp, self.unix):
+            sock.close()
+        return self.events
+
+
+def plant_kernel_files(marker: str, port: int) -> list[Path]:
+    """Connection files of a 'kernel' (the listener) where Jupyter keeps them on this host."""
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    info = {"ip": "127.0.0.1", "transport": "tcp", "key": marker, "signature_scheme": "hmac-sha256",
+            **{f"{name}_port": port for name in ("shell", "iopub", "stdin", "control", "hb")}}
+    paths = [Path(tempfile.gettempdir()) / f"kernel-{marker}.json", Path(jupyter_runtime_dir()) / f"kernel-{marker}.json"]
+    for path in paths:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(info), encoding="utf-8")
+    return paths
+
+
+def snapshot(root: Path, skip=lambda rel: False) -> dict[str, str]:
+    """Relative path -> sha256 (or the target of a symlink) of every file under ``root`` (or the file itself)."""
+    found = {}
+    paths = [root] if root.is_file() else [Path(d) / f for d, _, files in os.walk(root) for f in files]
+    for path in paths:
+        rel = str(path.relative_to(root)) if path != root else path.name
+        if skip(rel) or "__pycache__" in path.parts:
+            continue
+        try:
+            found[rel] = ("link:" + os.readlink(path)) if path.is_symlink() else hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError as exc:  # a file that vanished while walking (someone else's work in the repository)
+            found[rel] = f"unreadable: {exc.__class__.__name__}"
+    return found
+
+
+def differences(before: dict, after: dict) -> list[str]:
+    return sorted([f"changed {k}" for k in before if k in after and before[k] != after[k]]
+                  + [f"deleted {k}" for k in before if k not in after] + [f"new {k}" for k in after if k not in before])
+
+
+def processes() -> list[tuple[int, int, str]]:
+    """(pid, uid, cmdline) of every process on the host."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as handle:
+                uid = int(next(line for line in handle if line.startswith("Uid:")).split()[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                cmdline = handle.read().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, StopIteration):
+            continue
+        found.append((int(entry), uid, cmdline))
+    return found
+
+
+def orphaned_sandbox_processes() -> list[tuple[int, int, str]]:
+    """Processes running as a sandbox uid whose creating grader process is gone (the lead's live runs are ignored)."""
+    return [p for p in processes() if p[1] >= SANDBOX_UID_BASE
+            and not Path(f"/proc/{(p[1] - SANDBOX_UID_BASE) // 64}").exists()]
+
+
+# --------------------------------------------------------------------------- secrets
+
+def _lines(source: str, begin: str, end: str) -> set[str]:
+    found, inside = set(), False
+    for line in source.splitlines():
+        if begin in line or end in line:
+            inside = begin in line
+        elif inside:
+            found.add(" ".join(line.split()))
+    return found
+
+
+def secret_lines(course: Path) -> set[str]:
+    """Hidden-test and solution lines of the source notebook that appear nowhere in the released notebook."""
+    source = nbformat.read(str(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), as_version=4)
+    release = nbformat.read(str(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), as_version=4)
+    public = "\n".join(" ".join(line.split()) for cell in release.cells for line in cell.source.splitlines())
+    secret = set()
+    for cell in source.cells:
+        secret |= _lines(cell.source, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+        secret |= _lines(cell.source, "BEGIN SOLUTION", "END SOLUTION")
+    return {line for line in secret if len(line) >= 16 and not line.startswith("#") and line not in public}
+
+
+def visible_text(page: str) -> str:
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))
+    return "\n".join(" ".join(line.split()) for line in text.splitlines())
+
+
+def readable_text(path: Path) -> str:
+    """What a student reads in a file of their feedback folder: a page's text, a notebook's sources, or raw text."""
+    raw = path.read_bytes().decode("utf-8", errors="replace")
+    if path.suffix == ".html":
+        return visible_text(raw)
+    try:
+        data = json.loads(raw)
+        if isinstance(data, dict) and isinstance(data.get("cells"), list):
+            raw = "\n".join("".join(c.get("source", "")) for c in data["cells"] if isinstance(c, dict))
+    except ValueError:
+        pass
+    return "\n".join(" ".join(line.split()) for line in raw.splitlines())
+
+
+# --------------------------------------------------------------------------- the one graded run
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    ensure_venv_on_path()
+    started = time.monotonic()
+    course = (tmp_path_factory.mktemp("attacks") / "course").resolve()
+    sample_class.make_course(course, ROOT, [ASSIGNMENT], progress=None)
+    marker = uuid.uuid4().hex[:16]
+    listener = Listener(marker).start()
+    ctx = Context(course=course, main=ROOT, assignment=ASSIGNMENT, marker=marker, port=listener.port,
+                  udp_port=listener.udp_port, unix_name=listener.unix_name, victims=tuple(HONEST))
+
+    release_nb = nbformat.read(str(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), as_version=4)
+    info = sample_class.read_course(course, [ASSIGNMENT])[ASSIGNMENT]
+    plans = sample_class.plans({ASSIGNMENT: info})
+    for student, kind in HONEST.items():
+        nb = sample_class.build_submission(release_nb, info, plans[(kind, ASSIGNMENT)], None, None)
+        target = course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        target.parent.mkdir(parents=True)
+        nbformat.write(nb, str(target))
+    for attack in ATTACKS:
+        attack.build(course / "submitted" / attack.student / ASSIGNMENT, release_nb, ctx)
+
+    course_before = snapshot(course)
+    main_parts = [ROOT / "src", ROOT / "source", ROOT / "release", ROOT / "nbgrader_config.py"]
+    main_before = {part: snapshot(part) for part in main_parts}
+    kernel_files = plant_kernel_files(marker, listener.port)
+    setup_seconds = time.monotonic() - started
+
+    graded_at = time.monotonic()
+    try:
+        results = grade_class(course, [ASSIGNMENT], workers=2, progress=None)
+    finally:
+        grading_seconds = time.monotonic() - graded_at
+        left_behind = [p for p in processes() if marker in p[2]]
+        orphans = orphaned_sandbox_processes()
+        events = listener.stop()
+        for path in kernel_files:
+            path.unlink(missing_ok=True)
+    course_after = snapshot(course)
+    main_after = {part: snapshot(part) for part in main_parts}
+    grades = read_grades(course)
+    counts = gradebook_row_counts(course)
+
+    feedback_at = time.monotonic()
+    feedback_done = feedback.generate(course, [ASSIGNMENT], progress=None)
+    feedback_seconds = time.monotonic() - feedback_at
+    return {
+        "course": course, "ctx": ctx, "info": info, "results": {r.student: r for r in results}, "grades": grades,
+        "counts": counts, "course_before": course_before, "course_after": course_after, "main_before": main_before,
+        "main_after": main_after, "events": events, "left_behind": left_behind, "orphans": orphans,
+        "feedback_done": feedback_done, "expected": sample_class.expected_scores(course, [ASSIGNMENT], ("perfect", "blank")),
+        "seconds": {"setup": setup_seconds, "grading": grading_seconds, "feedback": feedback_seconds,
+                    "total": time.monotonic() - started},
+    }
+
+
+def auto_points(run, student: str) -> float:
+    record = run["grades"].get((ASSIGNMENT, student))
+    assert record is not None, f"{student}: no grades recorded"
+    return sum(cell.get("auto_score") or 0 for cell in record["cells"].values() if "max_score" in cell)
+
+
+def notebook_limit() -> float:
+    text = (ROOT / "nbgrader_config.py").read_text(encoding="utf-8")
+    match = re.search(r"^c\.JudgedExecute\.notebook_timeout\s*=\s*([\d.]+)", text, re.M)
+    return float(match.group(1)) if match else 300.0
+
+
+# --------------------------------------------------------------------------- the corpus itself
+
+def test_corpus_covers_every_family():
+    families = {a.family for a in ATTACKS}
+    assert families == set(FAMILIES), f"families without an attack: {sorted(set(FAMILIES) - families)}"
+    assert all(a.doc and a.student.startswith("att_") for a in ATTACKS)
+    assert sorted(HONEST)[0] < min(a.student for a in ATTACKS) < max(a.student for a in ATTACKS) < sorted(HONEST)[1], \
+        "honest classmates must be graded both before and after the attackers"
+
+
+# --------------------------------------------------------------------------- scores
+
+def test_every_submission_is_attempted(run):
+    assert sorted(run["results"]) == STUDENTS, "some submissions were never attempted"
+    for student in HONEST:
+        assert run["results"][student].ok, run["results"][student].line()
+
+
+@pytest.mark.parametrize("student", _per("graded"))
+def test_every_attack_is_graded_not_crashed_on(run, student):
+    """Attacks are reported, not crashed on: every submission gets a grade."""
+    result = run["results"][student]
+    assert result.ok, f"{student} was not graded: {result.reason}"
+
+
+@pytest.mark.parametrize("student", _per("score"))
+def test_attacker_scores_zero(run, student):
+    points = auto_points(run, student)
+    result = run["results"][student]
+    assert points == 0, (f"{student} ({BY_STUDENT[student].doc}) scored {points:g} autograded points: "
+                         f"{result.line()}")
+
+
+@pytest.mark.parametrize("student", sorted(HONEST))
+def test_honest_classmates_keep_their_scores(run, student):
+    expected = run["expected"][(HONEST[student], ASSIGNMENT)]
+    assert expected == (run["info"].auto_max_score if HONEST[student] == "perfect" else 0)
+    record = run["grades"][(ASSIGNMENT, student)]
+    lost = sorted(name for name, cell in record["cells"].items() if "max_score" in cell and not cell.get("auto_score")
+                  and cell.get("max_score") and name in run["info"].tests)
+    assert auto_points(run, student) == expected, f"{student}: expected {expected:g}; cells scoring 0: {lost}"
+    assert not run["results"][student].review, f"honest {student} flagged: {run['results'][student].review}"
+
+
+def test_review_list(run, capsys):
+    """Printed for the record: who was flagged for a human look, and why."""
+    flagged = {s: r.review for s, r in run["results"].items() if r.review}
+    with capsys.disabled():
+        print(f"\nreview list: {len(flagged)} of {len(ATTACKS)} attackers flagged")
+        for student in sorted(BY_STUDENT):
+            review = run["results"][student].review
+            print(f"  {student:<46} {('REVIEW: ' + review[:150]) if review else '(not flagged)'}")
+    assert not set(flagged) & set(HONEST)
+
+
+# --------------------------------------------------------------------------- files and the gradebook
+
+def _allowed_course_change(rel: str) -> bool:
+    parts = Path(rel).parts
+    return parts[0] == "autograded" or rel in ("gradebook.db", "gradebook.db-journal", "gradebook.db-wal",
+                                               "gradebook.db-shm", "gradebook.db.lock")
+
+
+def test_no_course_file_changes_outside_the_graded_copies(run):
+    changed = [d for d in differences(run["course_before"], run["course_after"])
+               if not _allowed_course_change(d.split(" ", 1)[1])]
+    assert not changed, f"files changed by grading: {changed[:20]}"
+    marker = run["ctx"].marker
+    tainted = [p for p in (run["course"] / "autograded").rglob("*") if p.is_file() and any(
+        v in p.parts for v in HONEST) and marker.encode() in p.read_bytes()]
+    assert not tainted, f"an attacker wrote into a classmate's graded copy: {tainted}"
+
+
+def test_repository_and_host_carry_no_trace(run):
+    """No file of the repository (src/, source/, release/, the config) or the host's /tmp carries the run's marker.
+
+    The repository may change during the run for other reasons (a developer at work), so a change
+    only fails this test when it is the attack's: a changed or new file holding the marker, or a
+    file an attack targets that is gone.
+    """
+    marker, problems, noted = run["ctx"].marker, [], []
+    for part, before in run["main_before"].items():
+        for diff in differences(before, run["main_after"][part]):
+            kind, rel = diff.split(" ", 1)
+            path = part / rel if part.is_dir() else part
+            if kind != "deleted" and (marker in rel or (path.is_file() and marker.encode() in path.read_bytes())):
+                problems.append(f"{diff} (carries the marker)")
+            else:
+                noted.append(diff)
+    for target in map(Path, damage.targets(run["ctx"])):
+        if target.is_file() and marker.encode() in target.read_bytes():
+            problems.append(f"{target} carries the marker")
+        if marker in target.name and target.exists():
+            problems.append(f"{target} was created")
+    problems += [f"{p} was created" for p in Path(tempfile.gettempdir()).glob(f"*{marker}*")]
+    if noted:
+        print(f"repository changes during the run, not from the attacks (someone else's work?): {noted[:10]}")
+    assert not problems, problems
+
+
+def test_no_attack_reports_success(run):
+    """Attacks print ATTACK-SUCCEEDED when a write, connection or secret read works; no graded notebook shows it."""
+    found = []
+    for student in BY_STUDENT:
+        for path in (run["course"] / "autograded" / student).rglob("*.ipynb"):
+            nb = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+            for cell in nb["cells"]:
+                text = json.dumps(cell.get("outputs", []))
+                found += [f"{student}: {m[:160]}" for m in re.findall(SUCCESS + r"[^\\]*", text)]
+    assert not found, "\n".join(found[:20])
+
+
+def test_gradebook_has_one_row_per_submission_and_graded_cell(run):
+    counts, info = run["counts"], run["info"]
+    cells = len(info.tests) + len(info.written)
+    assert counts["student"] == len(STUDENTS)
+    assert counts["submitted_assignment"] == counts["submitted_notebook"] == len(STUDENTS)
+    assert counts["grade"] == len(STUDENTS) * cells, counts
+    assert counts["duplicate_grades"] == counts["duplicate_submissions"] == 0, counts
+    expected_cells = set(info.tests) | set(info.written)
+    wrong = {s: sorted(set(r["cells"]) ^ expected_cells) for (a, s), r in run["grades"].items()
+             if {n for n, c in r["cells"].items() if "max_score" in c} != expected_cells}
+    assert not wrong, f"grade rows that are not the course's cells: {wrong}"
+    maxima = {s: r["max_score"] for (a, s), r in run["grades"].items()}
+    assert len(set(maxima.values())) == 1, f"max scores differ between students (flipped points?): {maxima}"
+
+
+# --------------------------------------------------------------------------- feedback
+
+def test_feedback_pages_are_safe_and_capped(run):
+    assert run["feedback_done"] == {ASSIGNMENT: True}, "a feedback page failed or was withheld"
+    pages = sorted((run["course"] / "feedback").glob(f"*/{ASSIGNMENT}/*.html"))
+    graded = {s for s, r in run["results"].items() if r.ok}
+    assert graded <= {p.parts[-3] for p in pages}, f"no feedback page for {graded - {p.parts[-3] for p in pages}}"
+    problems = {}
+    for page in pages:
+        text = page.read_text(encoding="utf-8", errors="replace")
+        unsafe = feedback.unsafe_markup(text)
+        if unsafe or page.stat().st_size > feedback.MAX_PAGE_BYTES or "Feedback withheld" in text:
+            problems[page.parts[-3]] = (unsafe[:3], page.stat().st_size)
+    assert not problems, problems
+    injected = (run["course"] / "feedback" / "att_11_script_in_outputs" / ASSIGNMENT / f"{ASSIGNMENT}.html")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in injected.read_text(encoding="utf-8"), \
+        "the printed markup should be shown as text"
+
+
+@pytest.mark.parametrize("student", _per("secrets"))
+def test_no_secret_reaches_the_attackers_feedback(run, student):
+    secrets = secret_lines(run["course"])
+    assert len(secrets) > 50
+    shown = {}
+    for path in sorted((run["course"] / "feedback" / student).rglob("*")):
+        if path.is_file():
+            text = readable_text(path)
+            leaked = sorted(line for line in secrets if line in text)
+            if leaked:
+                shown[path.name] = leaked[:3] + [f"... {len(leaked)} lines in all"]
+    assert not shown, f"{student}: hidden test or solution lines in its feedback: {shown}"
+
+
+# --------------------------------------------------------------------------- network, processes, time
+
+def test_no_connection_left_the_sandbox(run):
+    assert run["events"] == [], f"the host's listener was reached: {run['events'][:10]}"
+
+
+def test_no_process_outlives_grading(run):
+    assert run["left_behind"] == [], f"attack processes still running: {run['left_behind']}"
+    assert run["orphans"] == [], f"processes with a sandbox uid outlived their grader: {run['orphans']}"
+    assert [p for p in processes() if run["ctx"].marker in p[2]] == []
+
+
+def test_time_is_bounded_per_notebook(run):
+    limit = notebook_limit() + OVERHEAD
+    slow = {s: round(r.seconds, 1) for s, r in run["results"].items() if r.seconds > limit}
+    assert not slow, f"over the per-notebook limit + {OVERHEAD:g} s: {slow}"
+    sleeper = run["results"]["att_00_sleep_in_every_cell"]
+    assert any("time limit" in note or "did not finish" in note for note in sleeper.notes), sleeper.line()
+
+
+def test_report_figures(run, capsys):
+    """Per-submission seconds, notes and totals, printed for the record."""
+    with capsys.disabled():
+        print(f"\nattack run: {len(ATTACKS)} attackers + {len(HONEST)} honest, {ASSIGNMENT}, 2 workers; "
+              + ", ".join(f"{k} {v:.0f} s" for k, v in run["seconds"].items()))
+        for student in STUDENTS:
+            result = run["results"][student]
+            print(f"  {student:<46} {result.seconds:6.1f} s  {auto_points(run, student):4g} pts  "
+                  f"{result.tests_passed}/{result.tests} tests  {'; '.join(result.notes)[:110]}")
+    assert run["seconds"]["grading"] > 0

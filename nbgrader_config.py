@@ -40,7 +40,7 @@ c.Autograde.autograde_preprocessors = [
 ]
 # Per-cell time limit (a test cell's calls into student code share it), and a limit per notebook.
 c.JudgedExecute.cell_timeout = 20
-c.JudgedExecute.notebook_timeout = 300
+c.JudgedExecute.notebook_timeout = 120
 
 # `nbgrader validate` (students' and the course's own check) still runs notebooks in a kernel.
 c.Execute.timeout = 20

@@ -65,10 +65,16 @@ pytestmark = pytest.mark.skipif(
                            f"{SANDBOX_STATUS}")
 
 
+REFUSED = sorted(a.student for a in ATTACKS if a.refused)
+GRADED = sorted(set(STUDENTS) - set(REFUSED))
+
+
 def _per(check: str):
-    """One pytest param per attacker; an attack that gets through ``check`` today is a strict xfail."""
+    """One pytest param per graded attacker; an attack that gets through ``check`` today is a strict xfail."""
     params = []
     for attack in ATTACKS:
+        if attack.refused and check in ("graded", "score"):
+            continue
         reason = attack.known.get(check)
         marks = [pytest.mark.xfail(strict=True, reason=f"KNOWN VULNERABILITY: {reason}")] if reason else []
         params.append(pytest.param(attack.student, marks=marks, id=attack.student))
@@ -326,6 +332,15 @@ def test_every_attack_is_graded_not_crashed_on(run, student):
     assert result.ok, f"{student} was not graded: {result.reason}"
 
 
+@pytest.mark.parametrize("student", REFUSED)
+def test_links_in_a_submission_are_refused_and_reported(run, student):
+    """A folder with links (to source/, the gradebook, a classmate) is not graded at all, and says why."""
+    result = run["results"][student]
+    assert not result.ok and result.reason.startswith("refused:") and "link" in result.reason, result.line()
+    assert (ASSIGNMENT, student) not in run["grades"], "a refused submission must record no grade"
+    assert not (run["course"] / "autograded" / student).exists(), "nothing of a refused submission is copied"
+
+
 @pytest.mark.parametrize("student", _per("score"))
 def test_attacker_scores_zero(run, student):
     points = auto_points(run, student)
@@ -416,9 +431,9 @@ def test_no_attack_reports_success(run):
 def test_gradebook_has_one_row_per_submission_and_graded_cell(run):
     counts, info = run["counts"], run["info"]
     cells = len(info.tests) + len(info.written)
-    assert counts["student"] == len(STUDENTS)
-    assert counts["submitted_assignment"] == counts["submitted_notebook"] == len(STUDENTS)
-    assert counts["grade"] == len(STUDENTS) * cells, counts
+    assert counts["student"] == len(GRADED)
+    assert counts["submitted_assignment"] == counts["submitted_notebook"] == len(GRADED)
+    assert counts["grade"] == len(GRADED) * cells, counts
     assert counts["duplicate_grades"] == counts["duplicate_submissions"] == 0, counts
     expected_cells = set(info.tests) | set(info.written)
     wrong = {s: sorted(set(r["cells"]) ^ expected_cells) for (a, s), r in run["grades"].items()
@@ -488,6 +503,7 @@ def test_report_figures(run, capsys):
               + ", ".join(f"{k} {v:.0f} s" for k, v in run["seconds"].items()))
         for student in STUDENTS:
             result = run["results"][student]
-            print(f"  {student:<46} {result.seconds:6.1f} s  {auto_points(run, student):4g} pts  "
-                  f"{result.tests_passed}/{result.tests} tests  {'; '.join(result.notes)[:110]}")
+            points = "refused" if student in REFUSED else f"{auto_points(run, student):4g} pts"
+            print(f"  {student:<46} {result.seconds:6.1f} s  {points:>8}  "
+                  f"{result.tests_passed}/{result.tests} tests  {'; '.join(result.notes or [result.reason])[:110]}")
     assert run["seconds"]["grading"] > 0

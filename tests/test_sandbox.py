@@ -144,7 +144,9 @@ def test_student_code_sees_nothing_of_the_host_and_writes_nothing():
             port, secrets, writable, marker = int(sys.argv[1]), json.loads(sys.argv[2]), json.loads(sys.argv[3]), sys.argv[4]
             report = {"uid": os.getuid(), "euid": os.geteuid(), "gid": os.getgid(), "groups": os.getgroups()}
             report["visible"] = [p for p in secrets if os.path.lexists(p)]
-            report["listings"] = {d: sorted(os.listdir(d)) for d in ["/", "/root", "/work", "/work/main", "/opt/course/lib"]}
+            course_root = sys.argv[5]
+            listed = ["/", "/root", os.path.dirname(course_root), course_root, "/opt/course/lib"]
+            report["listings"] = {d: sorted(os.listdir(d)) if os.path.isdir(d) else None for d in listed}
             report["tmp"] = sorted(os.listdir("/tmp"))
             report["marker_in_tmp"] = os.path.basename(marker) in os.listdir("/tmp")
             try:
@@ -183,7 +185,7 @@ def test_student_code_sees_nothing_of_the_host_and_writes_nothing():
             report["pids"] = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
             report["fds"] = sorted(int(fd) for fd in os.listdir("/proc/self/fd"))
             print(json.dumps(report))
-        """, port, json.dumps([str(p) for p in secrets]), json.dumps(writable), marker.name)
+        """, port, json.dumps([str(p) for p in secrets]), json.dumps(writable), marker.name, str(COURSE_ROOT))
     listener.setblocking(False)
     with pytest.raises(BlockingIOError):
         listener.accept()  # nothing from the sandbox ever reached the host's loopback
@@ -194,11 +196,17 @@ def test_student_code_sees_nothing_of_the_host_and_writes_nothing():
     assert report["caps"] == ["0000000000000000"] * 3
     assert report["visible"] == []
     assert report["listings"]["/root"] == [".pyenv"] or not str(Path(sys.base_prefix).resolve()).startswith("/root")
-    assert report["listings"]["/work/main"] == [".venv"]
-    assert report["listings"]["/work"] == ["main"]
+    # above the venv's bind, the course folder and its parent exist but show nothing else
+    venv_inside = Path(sys.prefix).resolve().is_relative_to(COURSE_ROOT)
+    assert report["listings"][str(COURSE_ROOT)] == ([Path(sys.prefix).resolve().relative_to(COURSE_ROOT).parts[0]]
+                                                    if venv_inside else None)
+    own_tmp = {"home", "work"} if str(COURSE_ROOT.parent) == "/tmp" else set()  # the sandbox's private /tmp
+    assert set(report["listings"][str(COURSE_ROOT.parent)] or []) - own_tmp <= {COURSE_ROOT.name}
     assert report["listings"]["/opt/course/lib"] == ["course_sandbox", "nextword"]
     assert not {"home", "var", "run", "srv", "mnt", "media", "boot", "sys"} & set(report["listings"]["/"])
-    assert report["tmp"] == ["home", "work"] and not report["marker_in_tmp"]
+    # the sandbox's own /tmp: its home and work folders (and the folders above the venv, when the course is in /tmp)
+    above_venv = {Path(sys.prefix).resolve().relative_to("/tmp").parts[0]} if str(Path(sys.prefix).resolve()).startswith("/tmp/") else set()
+    assert set(report["tmp"]) == {"home", "work"} | above_venv and not report["marker_in_tmp"]
     assert report["course_tools"] is None
     assert report["written"] == []
     assert all(result != "CONNECTED" for result in report["connections"].values()), report["connections"]

@@ -213,8 +213,14 @@ def explain_failure(log: str) -> str:
 def grade_one(assignment: str, student: str, root: str, extra: tuple[str, ...] = ()) -> Result:
     """``nbgrader autograde <assignment> --student=<student> --force``, in this process."""
     from . import judged_autograde
+    from .rebuild import unsafe_entries
 
     start = time.perf_counter()
+    unsafe = unsafe_entries(Path(root) / "submitted", student, assignment)
+    if unsafe:
+        return Result(assignment, student, False, time.perf_counter() - start,
+                      reason="refused: " + "; ".join(unsafe[:3]) + (f" and {len(unsafe) - 3} more" if len(unsafe) > 3 else "")
+                      + " (a submission holds plain files only: look at it by hand)")
     judged_autograde.REPORTS.clear()
     ok, log = run_app("autograde", [assignment, f"--student={student}", "--force", *extra], root)
     seconds = time.perf_counter() - start

@@ -29,7 +29,8 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float
 
 from .judge import Judge, answer_names
-from .rebuild import assemble
+from .judge import cell_grade_id
+from .rebuild import assemble, is_answer, unsafe_entries
 
 # What grading found per (assignment, student, notebook), for the caller in this process (course_tools.autograde).
 REPORTS: dict[tuple[str, str, str], dict] = {}
@@ -63,11 +64,20 @@ class RebuildFromRelease(NbGraderPreprocessor):
         from .review import scan_notebook, summarize
 
         coursedir, assignment, student, notebook = _paths(self, resources)
+        submitted = coursedir.format_path(coursedir.submitted_directory, ".", ".")
+        unsafe = unsafe_entries(submitted, student, assignment)
+        if unsafe:  # nbgrader removes the graded copy of a submission that fails here
+            raise ValueError(f"refused to grade {student}/{assignment}: " + "; ".join(unsafe))
         release = released_notebook(coursedir, assignment, notebook)
         sources = trusted_sources(resources["nbgrader"]["db_url"], coursedir.course_id, assignment, notebook)
         graded, notes = assemble(release, nb, sources)
         findings = scan_notebook(graded, release=release)
-        graded.metadata["course_grading"] = {"notes": notes, "review": summarize(findings) if findings else ""}
+        review = [summarize(findings)] if findings else []
+        marked = [cell_grade_id(c) for c in graded.cells if is_answer(c) and any(
+            marker in c.source for marker in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "END SOLUTION"))]
+        if marked:  # answers carrying the instructor's markers were copied from source/, not written
+            review.append(f"the instructor's solution markers in answer cell(s) {', '.join(marked)}")
+        graded.metadata["course_grading"] = {"notes": notes, "review": "; ".join(review)}
         for note in notes:
             self.log.warning("%s/%s: %s", student, assignment, note)
         return graded, resources

@@ -11,6 +11,9 @@ tests and flipped flags therefore change nothing; each is reported in the notes.
 from __future__ import annotations
 
 import copy
+import os
+import stat
+from pathlib import Path
 
 import nbformat
 
@@ -18,7 +21,52 @@ from .judge import cell_grade_id
 
 
 def _meta(cell) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+    """A cell's nbgrader metadata, or {} when the submission made it something else than a dict."""
+    metadata = cell.get("metadata") if isinstance(cell, dict) else None
+    meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
+def _grade_id(cell) -> str:
+    """A submitted cell's grade id; anything but a non-empty string counts as none."""
+    grade_id = _meta(cell).get("grade_id")
+    return grade_id if isinstance(grade_id, str) else ""
+
+
+def _source(cell) -> str:
+    source = cell.get("source", "") if isinstance(cell, dict) else ""
+    if isinstance(source, list):
+        return "".join(part for part in source if isinstance(part, str))
+    return source if isinstance(source, str) else ""
+
+
+def unsafe_entries(submitted: str | Path, student: str, assignment: str) -> list[str]:
+    """What makes a submission folder unsafe to grade: links and special files, by path and reason.
+
+    nbgrader reads a submitted notebook through a symbolic link, and copies every other file of the
+    folder (following links) into the graded copy and the feedback: a link to ``source/`` would hand in
+    the reference solutions, a link to the gradebook would publish it. Honest submissions, written by
+    ``nbgrader collect`` or copied by hand, are plain files and folders, each with one name.
+    """
+    problems = []
+    base = Path(submitted)
+    for path in (base / student, base / student / assignment):
+        if path.is_symlink():
+            problems.append(f"{path.relative_to(base)} is a symbolic link")
+    if problems:
+        return problems
+    for folder, dirs, files in os.walk(base / student / assignment, followlinks=False):
+        for name in dirs + files:
+            path = Path(folder) / name
+            info = path.lstat()
+            where = path.relative_to(base)
+            if stat.S_ISLNK(info.st_mode):
+                problems.append(f"{where} is a symbolic link (to {os.readlink(path)})")
+            elif not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+                problems.append(f"{where} is not a regular file")
+            elif stat.S_ISREG(info.st_mode) and info.st_nlink > 1:
+                problems.append(f"{where} is a hard link ({info.st_nlink} names for one file)")
+    return problems
 
 
 def is_answer(cell) -> bool:
@@ -40,8 +88,15 @@ def assemble(release_nb, submission_nb, trusted_sources: dict[str, str] | None =
     answers: dict[str, str] = {}
     seen: dict[str, int] = {}
     edited: list[str] = []
-    for cell in submission_nb.get("cells", []):
-        grade_id = cell_grade_id(cell) if isinstance(cell.get("metadata"), dict) else ""
+    cells = submission_nb.get("cells") if isinstance(submission_nb, dict) else None
+    cells = [cell for cell in cells if isinstance(cell, dict)] if isinstance(cells, list) else []
+    if any(isinstance(_meta(c).get("grade_id"), (list, dict, int, float)) for c in cells):
+        notes.append("cell ids of the wrong type (ignored)")
+    if any(isinstance(c.get("metadata"), dict) and "nbgrader" in c["metadata"] and not isinstance(c["metadata"]["nbgrader"], dict)
+           for c in cells):
+        notes.append("nbgrader metadata that is not a dict (ignored)")
+    for cell in cells:
+        grade_id = _grade_id(cell)
         if not grade_id:
             continue
         seen[grade_id] = seen.get(grade_id, 0) + 1
@@ -55,13 +110,11 @@ def assemble(release_nb, submission_nb, trusted_sources: dict[str, str] | None =
             notes.append(f"cell {grade_id!r} changed type to {cell.get('cell_type')!r} (ignored)")
             continue
         if is_answer(released):
-            source = cell.get("source", "")
-            answers[grade_id] = "".join(source) if isinstance(source, list) else str(source)
-            if not _meta(cell).get("solution"):
+            answers[grade_id] = _source(cell)
+            if _meta(cell).get("solution") is not True:
                 notes.append(f"answer cell {grade_id!r} lost its solution flag (still graded as an answer)")
         else:
-            source = cell.get("source", "")
-            source = "".join(source) if isinstance(source, list) else str(source)
+            source = _source(cell)
             if source != released.source:
                 edited.append(grade_id)
             elif _meta(cell) != _meta(released) and any(
@@ -81,8 +134,7 @@ def assemble(release_nb, submission_nb, trusted_sources: dict[str, str] | None =
     if deleted_other:
         notes.append(f"{len(deleted_other)} deleted locked or test cell(s) put back")
     released_sources = {c.source for c in release_nb.cells if not cell_grade_id(c)}
-    extra = [c for c in submission_nb.get("cells", []) if isinstance(c.get("metadata"), dict)
-             and not cell_grade_id(c) and "".join(c.get("source", "")) not in released_sources]
+    extra = [c for c in cells if not _grade_id(c) and _source(c) not in released_sources]
     if extra:
         notes.append(f"{len(extra)} cell(s) added or edited outside the answer cells (not run: only answer cells are graded)")
 

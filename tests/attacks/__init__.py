@@ -14,7 +14,8 @@ Each attack's docstring says what it tries. ``tests/test_attacks.py`` grades the
 with honest classmates before and after them, and checks that none of them gained anything.
 
 ``known`` marks an attack that *does* get through today: ``{check name: reason}``; the test of
-that check is then an ``xfail(strict=True)`` until the grading is fixed.
+that check is then an ``xfail(strict=True)`` until the grading is fixed. ``refused`` marks an
+attack that grading must refuse outright (not graded, reported with the reason, nothing recorded).
 """
 
 from __future__ import annotations
@@ -69,17 +70,18 @@ class Attack:
     doc: str                # what it tries (the function's docstring)
     build: Callable[[Path, "nbformat.NotebookNode", Context], None]  # writes submitted/<student>/<assignment>/
     known: dict = field(default_factory=dict)  # check -> reason, for attacks that get through today
+    refused: bool = False   # grading must refuse the submission (links in the folder): no grade, a reason
 
 
 ATTACKS: list[Attack] = []
 
 
-def _register(family: int, fn, build, name: str | None, known: dict | None) -> None:
+def _register(family: int, fn, build, name: str | None, known: dict | None, refused: bool = False) -> None:
     doc = " ".join((fn.__doc__ or "").split())
     assert doc, f"attack {fn.__name__} needs a docstring saying what it tries"
     student = name or f"att_{family:02d}_{fn.__name__}"
     assert student not in {a.student for a in ATTACKS}, f"duplicate attack {student}"
-    ATTACKS.append(Attack(student, family, doc, build, dict(known or {})))
+    ATTACKS.append(Attack(student, family, doc, build, dict(known or {}), refused))
 
 
 def answer_cells(nb) -> list:
@@ -121,10 +123,10 @@ def notebook(family: int, name: str | None = None, known: dict | None = None):
     return decorate
 
 
-def folder(family: int, name: str | None = None, known: dict | None = None):
+def folder(family: int, name: str | None = None, known: dict | None = None, refused: bool = False):
     """The decorated ``fn(folder, release_nb, ctx)`` writes the submission folder itself."""
     def decorate(fn):
-        _register(family, fn, fn, name, known)
+        _register(family, fn, fn, name, known, refused)
         return fn
     return decorate
 

@@ -108,9 +108,7 @@ def answer_cell_takes_a_test_id(nb, ctx):
     _meta(first).update(solution=False, grade=True, points=100)
 
 
-@notebook(4, known={"graded": "rebuild.assemble crashes on nbgrader metadata of the wrong JSON type "
-                             "(judge.cell_grade_id: AttributeError: 'str' object has no attribute 'get'): "
-                             "the submission is not graded instead of being reported"})
+@notebook(4)
 def malformed_metadata(nb, ctx):
     """nbgrader metadata of the wrong JSON types: a string, a list, a numeric grade_id, a dict as points."""
     tests = _tests(nb)
@@ -141,18 +139,14 @@ def cell_types_changed(nb, ctx):
     first.pop("execution_count", None)
 
 
-@folder(4, known={"score": "the submitted notebook is a symlink nbgrader follows: a relative link to "
-                           "source/<a>/<a>.ipynb hands in the reference solutions (full marks)",
-                  "secrets": "the feedback page of a symlinked notebook shows the reference solutions"})
+@folder(4, refused=True)
 def symlink_notebook_to_source(target, release_nb, ctx):
     """The submitted notebook is a relative symlink to ../../../source/<a>/<a>.ipynb (the reference solutions)."""
     target.mkdir(parents=True, exist_ok=True)
     os.symlink(f"../../../source/{ctx.assignment}/{ctx.assignment}.ipynb", notebook_path(target, ctx.assignment))
 
 
-@folder(4, known={"secrets": "nbgrader copies every other file of the submission folder (following symlinks) into "
-                             "autograded/ and feedback/: the source notebook, gradebook.db and nbgrader_config.py "
-                             "reach the student's feedback folder"})
+@folder(4, refused=True)
 def symlinked_secret_files(target, release_nb, ctx):
     """Next to a released notebook, extra files that are symlinks to the source notebook, gradebook.db and the config."""
     write_notebook(release_nb, target, ctx)

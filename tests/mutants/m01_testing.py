@@ -514,7 +514,7 @@ def _evaluate_variant(old: str, new: str) -> str:
 
 EVALUATE = {
     # a realistic slip: k = 0 is not refused (top-0 accuracy 0.0 here; 1.0 in other implementations)
-    "k_below_one_accepted": _evaluate_variant('        if k < 1:\n            raise ValueError("k < 1")\n', ''),
+    "k_below_one_accepted": _evaluate_variant('    if k < 1:\n        raise ValueError("k < 1")\n', ''),
     "contexts_not_normalized": _evaluate_variant(
         'words = normalize_context(context, vocab)', 'words = [w for w in context if w]'),
     "targets_not_normalized": _evaluate_variant(

@@ -1122,6 +1122,16 @@ A/B tests honest:
 2. **Do not peek.** Testing after every batch and stopping at the first "significant" result inflates
    the false-positive rate far above α.
 
+**What is randomised, and why it matters.** The formula below counts *independent* trials, so the unit you
+randomise must be the unit you count. This notebook randomises **requests** (the capstone's gate split is by
+request id, and the sample sizes count requests), and that is only an approximation: one user's requests are
+correlated (on our stream the prefixes of one sentence arrive one after another), so *n* requests carry less
+information than *n* independent trials, and the true false-positive rate is above α. In production you
+randomise **users** (the same user always sees the same model: a consistent experience, and no user's
+behaviour leaks from one arm into the other), and then the sample size counts users, or the variance must
+account for the clustering of requests within users. (Assignment 2 measured the same effect: overlapping,
+correlated windows make a monitor's false-alarm rate something to measure, not something α promises.)
+
 ### `required_sample_size(p_baseline, mde, alpha=0.05, power=0.8) -> int` (2 points)
 
 The per-arm sample size of a two-sided two-proportion z-test, with `p1 = p_baseline`,

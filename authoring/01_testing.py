@@ -1122,7 +1122,8 @@ EVALUATION = [
     and each target the same way (strip, lowercase, unknown words become `vocab.unk`). The prediction is
     the most probable word given the last word of the normalized context; *top-k* counts the target
     among the k most probable words; confidence is the probability of the predicted word. An empty
-    list raises `ValueError`. (Not tested: an example whose context is empty after normalizing; treat
+    list raises `ValueError`, and so does `k < 1` (a top-0 accuracy measures nothing: never report it
+    as 0.0 or 1.0). (Not tested: an example whose context is empty after normalizing; treat
     it as you like, e.g. as a miss with confidence 0.)
 
     Tip: `encode_examples` does not normalize; `model.predict_proba(word_ids)` gives every
@@ -1138,6 +1139,8 @@ EVALUATION = [
         ### BEGIN SOLUTION
         if len(examples) == 0:
             raise ValueError("no examples: accuracy of nothing is undefined")
+        if k < 1:
+            raise ValueError(f"k must be at least 1, got {k!r}")
         last_ids, target_ids = [], []
         for context, target in examples:
             words = normalize_context(context, vocab)
@@ -1188,7 +1191,41 @@ EVALUATION = [
     expect_raises(ValueError, evaluate, _m, [], _v, what="evaluate(model, [], vocab)")
     print("evaluate: visible tests passed")
     '''),
-    tests("test_evaluate_hidden", 2, '''
+    tests("test_evaluate_hidden_targets_normalized", 0.5, '''
+    """Hidden test of evaluate's targets: they are normalized like the contexts (strip, lowercase, unknown -> unk)."""
+    _v = Vocabulary(["a", "b", "c"])                 # ids: <unk> 0, a 1, b 2, c 3
+    _m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
+    check_type(evaluate(_m, [(["a"], "b")], _v), dict, "evaluate(model, [(['a'], 'b')])")
+    print("evaluate: type checked; the hidden test of normalized targets runs when your work is graded")
+    ### BEGIN HIDDEN TESTS
+    # every prediction is right once the targets are normalized: a -> b, b -> a, <unk> -> c
+    _ex = [(["a"], " B"), (["b"], "A "), (["zzz"], "C"), (["a"], "b")]
+    _r = evaluate(_m, _ex, _v, k=1)
+    check_type(_r, dict, "evaluate(...)")
+    assert _r.get("accuracy") == 1.0, (
+        f"evaluate on targets ' B', 'A ', 'C', 'b' that the model predicts right: expected accuracy 1.0, got {_r.get('accuracy')!r}. "
+        "Normalize each target like the contexts (strip and lowercase) before comparing it with the prediction.")
+    _r = evaluate(_m, [(["a"], "unknownword")], _v, k=4)
+    assert _r.get("top_k_accuracy") == 1.0, (
+        f"evaluate with an unknown target and k = 4: expected top-4 accuracy 1.0 (the target becomes <unk>, "
+        f"one of the 4 words), got {_r.get('top_k_accuracy')!r}. Unknown target words become vocab.unk.")
+    print("evaluate: hidden test of normalized targets passed")
+    ### END HIDDEN TESTS
+    '''),
+    tests("test_evaluate_hidden_k", 0.5, '''
+    """Hidden test of evaluate's k: k < 1 raises ValueError (a top-0 accuracy measures nothing)."""
+    _v = Vocabulary(["a", "b", "c"])
+    _m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
+    check_type(evaluate(_m, [(["a"], "b")], _v, k=1), dict, "evaluate(model, [(['a'], 'b')], vocab, k=1)")
+    print("evaluate: type checked; the hidden test of k < 1 runs when your work is graded")
+    ### BEGIN HIDDEN TESTS
+    for _k in (0, -1):
+        expect_raises(ValueError, evaluate, _m, [(["a"], "b")], _v, k=_k, what=f"evaluate(model, examples, vocab, k={_k})",
+                      hint="k < 1 must raise ValueError: a top-0 accuracy is not 0.0, and certainly not 1.0.")
+    print("evaluate: hidden test of k < 1 passed")
+    ### END HIDDEN TESTS
+    '''),
+    tests("test_evaluate_hidden", 1, '''
     """Hidden tests of evaluate: a model with known probabilities, normalization of contexts and targets, every k."""
     _v = Vocabulary(["a", "b", "c"])                 # ids: <unk> 0, a 1, b 2, c 3
     _m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])

@@ -257,7 +257,8 @@ can ever reach training:
 * `add(context, target) -> bool` normalizes `context` with the provided `normalize_context`, lowercases
   and strips `target`, and **rejects** (returns `False`, stores nothing) an example whose normalized
   context is empty, or whose target is not a real vocabulary word (unknown words and `vocab.unk` itself
-  are rejected). Otherwise it returns `True`.
+  are rejected). A `target` that is not a `str` (`None`, a number) is rejected the same way: `False`, never an
+  exception. Otherwise it returns `True`.
 * An accepted example `(normalized_context, target)` goes to a **recent window** of at most
   `recent_capacity` examples (the oldest is dropped first — `collections.deque(maxlen=…)` does exactly
   this) **and** is offered to a `ReservoirSampler(replay_capacity, seed)` for long-term replay.
@@ -342,7 +343,21 @@ check_equal(buffer.training_set()[:2], [(["a"], "dog"), (["dog"], "ran")],
 print("TrainingBuffer: visible tests passed")
 '''))
 
-add(tests("test_TrainingBuffer_hidden", 2, '''
+add(tests("test_TrainingBuffer_hidden_non_str_target", 0.5, '''
+"""Hidden test of TrainingBuffer.add with a target that is not a str: rejected (False), nothing stored, no exception."""
+_buffer = TrainingBuffer(VOCAB, recent_capacity=5, replay_capacity=5, seed=0)
+check_type(_buffer.add(["the"], "cat"), bool, "add(['the'], 'cat')")
+print("TrainingBuffer: type checked; the hidden test of non-str targets runs when your work is graded")
+### BEGIN HIDDEN TESTS
+for _target in (None, 3, 2.5, ["cat"]):
+    _result = _buffer.add(["the"], _target)
+    check_equal(_result, False, f"add(['the'], {_target!r}) (a target that is not a str is rejected, never an exception)")
+check_equal(len(_buffer), 1, "len(buffer) after one valid example and four non-str targets")
+print("TrainingBuffer: hidden test of non-str targets passed")
+### END HIDDEN TESTS
+'''))
+
+add(tests("test_TrainingBuffer_hidden", 1.5, '''
 """Check the unk target, replay contents, unknown context words, input mutation and the order of training_set()."""
 check_type(TrainingBuffer(VOCAB).add(["the"], "cat"), bool, "TrainingBuffer(VOCAB).add(['the'], 'cat')")
 ### BEGIN HIDDEN TESTS
@@ -441,7 +456,7 @@ alert dicts as from assignment 2's `detect_degradation`: each has `metric`, `sev
 
 | rule | result |
 |---|---|
-| `last_retrain_t` is not `None` and `t - last_retrain_t < cooldown` | `(False, "cooldown")` |
+| `last_retrain_t` is not `None` and `t - last_retrain_t < cooldown` (a retrain at `t = 0.0` counts: test `is not None`, not truthiness) | `(False, "cooldown")` |
 | `new_labels < min_new_labels` | `(False, "insufficient data")` |
 | any alert with `metric == "accuracy"` and `severity == "critical"` | `(True, "accuracy alert")` |
 | `consecutive_degraded >= consecutive` | `(True, "sustained degradation")` |
@@ -500,7 +515,7 @@ check_equal(should_retrain({**state, "psi": 0.4}, policy), (True, "data drift"),
 print("should_retrain: visible tests passed")
 '''))
 
-add(tests("test_should_retrain_hidden", 1, '''
+add(tests("test_should_retrain_hidden", 0.5, '''
 """Check boundaries (cooldown, min_new_labels, consecutive, psi are inclusive the right way), rule order and alert filtering."""
 policy = {"cooldown": 100.0, "min_new_labels": 200, "consecutive": 3, "psi_threshold": 0.25}
 state = {"t": 1000.0, "last_retrain_t": None, "new_labels": 500, "alerts": [], "consecutive_degraded": 0, "psi": 0.0}
@@ -526,6 +541,22 @@ check_equal(should_retrain({**state, "consecutive_degraded": 3, "psi": 1.0}, pol
 check_equal(should_retrain({**state, "consecutive_degraded": 2}, policy), (False, "stable"), "2 consecutive degraded checks (needs 3)")
 check_equal(should_retrain({**state, "psi": 0.25}, policy), (True, "data drift"), "psi exactly at the threshold")
 check_equal(should_retrain({**state, "psi": 0.2499}, policy), (False, "stable"), "psi just below the threshold")
+### END HIDDEN TESTS
+'''))
+
+add(tests("test_should_retrain_hidden_time_zero", 0.5, '''
+"""Hidden test of the cooldown after a retrain at time 0.0: a falsy time is still a time (compare with None, not truthiness)."""
+_policy = {"cooldown": 100.0, "min_new_labels": 200, "consecutive": 3, "psi_threshold": 0.25}
+_crit = {"metric": "accuracy", "severity": "critical", "message": "drop"}
+_state = {"t": 50.0, "last_retrain_t": 0.0, "new_labels": 500, "alerts": [_crit], "consecutive_degraded": 0, "psi": 0.0}
+check_type(should_retrain(_state, _policy), tuple, "should_retrain(...)")
+print("should_retrain: type checked; the hidden test of a retrain at t = 0.0 runs when your work is graded")
+### BEGIN HIDDEN TESTS
+check_equal(should_retrain(_state, _policy), (False, "cooldown"),
+            "should_retrain with last_retrain_t = 0.0 and t = 50 (0.0 is a time, not None: the cooldown applies)")
+check_equal(should_retrain({**_state, "t": 100.0}, _policy), (True, "accuracy alert"),
+            "should_retrain with last_retrain_t = 0.0 and t = 100 (the cooldown is over)")
+print("should_retrain: hidden test of a retrain at t = 0.0 passed")
 ### END HIDDEN TESTS
 '''))
 
@@ -1091,6 +1122,16 @@ A/B tests honest:
 2. **Do not peek.** Testing after every batch and stopping at the first "significant" result inflates
    the false-positive rate far above α.
 
+**What is randomised, and why it matters.** The formula below counts *independent* trials, so the unit you
+randomise must be the unit you count. This notebook randomises **requests** (the capstone's gate split is by
+request id, and the sample sizes count requests), and that is only an approximation: one user's requests are
+correlated (on our stream the prefixes of one sentence arrive one after another), so *n* requests carry less
+information than *n* independent trials, and the true false-positive rate is above α. In production you
+randomise **users** (the same user always sees the same model: a consistent experience, and no user's
+behaviour leaks from one arm into the other), and then the sample size counts users, or the variance must
+account for the clustering of requests within users. (Assignment 2 measured the same effect: overlapping,
+correlated windows make a monitor's false-alarm rate something to measure, not something α promises.)
+
 ### `required_sample_size(p_baseline, mde, alpha=0.05, power=0.8) -> int` (2 points)
 
 The per-arm sample size of a two-sided two-proportion z-test, with `p1 = p_baseline`,
@@ -1206,7 +1247,8 @@ each arm (model), a Beta posterior over its success rate, starting from the unif
 * `choose() -> int`: draw one sample from `Beta(1 + successes, 1 + failures)` for every arm (use
   `rng = np.random.default_rng(seed)` and `rng.beta`) and return the index of the largest draw (a Python `int`);
 * `update(arm, reward)`: record one success (`reward` true) or failure for `arm`;
-* `counts`: the number of pulls per arm (a list of ints; a pull is a `choose()` followed by its `update()`).
+* `counts`: the number of pulls per arm (a list of ints). `update(arm, reward)` adds one to `counts[arm]`;
+  `choose()` never changes `counts` (a request routed but never answered is not a pull).
 
 Use a bandit for *routing* (earning while learning), and a fixed-size A/B test when you need an
 unbiased *estimate* of the difference: a bandit's data is adaptively collected.
@@ -1296,7 +1338,23 @@ assert counts[1] > counts[0], f"arm 1 always succeeds and arm 0 always fails, ye
 print("ThompsonRouter: visible tests passed")
 '''))
 
-add(tests("test_ThompsonRouter_hidden", 1, '''
+add(tests("test_ThompsonRouter_hidden_counts", 0.5, '''
+"""Hidden test of ThompsonRouter.counts: update() counts a pull, choose() alone does not."""
+_router = ThompsonRouter(3, seed=0)
+check_type(_router.choose(), int, "choose()")
+print("ThompsonRouter: type checked; the hidden test of counts runs when your work is graded")
+### BEGIN HIDDEN TESTS
+for _ in range(10):
+    _router.choose()
+check_equal([int(c) for c in _router.counts], [0, 0, 0], "counts after 11 choose() calls and no update() (choose() is not a pull)")
+for _arm, _reward in ((1, True), (1, False), (2, True)):
+    _router.update(_arm, _reward)
+check_equal([int(c) for c in _router.counts], [0, 2, 1], "counts after update(1, True), update(1, False), update(2, True)")
+print("ThompsonRouter: hidden test of counts passed")
+### END HIDDEN TESTS
+'''))
+
+add(tests("test_ThompsonRouter_hidden", 0.5, '''
 """Check exploration without data, the Beta(1 + s, 1 + f) posterior, and convergence to the best arm on random rewards."""
 check_type(ThompsonRouter(2, seed=0).choose(), int, "ThompsonRouter(2, seed=0).choose()")
 ### BEGIN HIDDEN TESTS

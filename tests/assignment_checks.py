@@ -31,13 +31,18 @@ def assert_no_ungraded_failures(report: dict) -> None:
 
 
 def assert_visible_and_hidden_tests(report: dict, notebook, graded: list[str]) -> None:
-    """Each graded name has a solution cell and passing ``test_<name>_visible`` / ``_hidden`` cells."""
+    """Each graded name has a solution cell, a passing ``test_<name>_visible`` cell and passing hidden cells.
+
+    Hidden cells are ``test_<name>_hidden`` or, split by behaviour, ``test_<name>_hidden_<behaviour>``.
+    """
     ids = {c.metadata.get("nbgrader", {}).get("grade_id") for c in notebook.cells}
     for name in graded:
         assert name in ids, f"no solution cell with grade_id {name!r}"
-        for kind in ("visible", "hidden"):
-            gid = f"test_{name}_{kind}"
-            assert gid in ids, f"missing test cell {gid}"
+        visible = f"test_{name}_visible"
+        assert visible in ids, f"missing test cell {visible}"
+        hidden = [gid for gid in ids if gid and (gid == f"test_{name}_hidden" or gid.startswith(f"test_{name}_hidden_"))]
+        assert hidden, f"no hidden test cell for {name}"
+        for gid in [visible, *hidden]:
             assert report["reference"][gid]["passed"], f"{gid} fails on the reference"
 
 
@@ -48,7 +53,7 @@ def assert_test_cells_open_with_a_docstring(notebook) -> None:
 
 def assert_hidden_cells_hide_their_checks(notebook) -> None:
     for cell, meta in _graded_code_cells(notebook):
-        if meta["grade_id"].endswith("_hidden"):
+        if "_hidden" in meta["grade_id"]:
             assert "### BEGIN HIDDEN TESTS" in cell.source and "### END HIDDEN TESTS" in cell.source, meta["grade_id"]
 
 
@@ -72,3 +77,13 @@ def assert_every_mutant_loses_points(report: dict) -> None:
     assert not survivors, f"mutants that lose no points: {survivors}\n{table}"
     setup_errors = [f"{m['function']}.{m['mutant']}: {m['setup_error']}" for m in report["mutants"] if m["setup_error"]]
     assert not setup_errors, f"mutant sources that do not even run (they would be killed for the wrong reason): {setup_errors}"
+
+
+def assert_slips_lose_points_in_their_own_cell(report: dict, slips: dict) -> None:
+    """Each realistic slip ``(graded_name, mutant) -> grade_id`` fails the hidden cell of its behaviour."""
+    by_key = {(m["function"], m["mutant"]): m for m in report["mutants"]}
+    missing = sorted(set(slips) - set(by_key))
+    assert not missing, f"slips not in the mutant corpus: {missing}"
+    wrong = {f"{f}.{m}": [c["grade_id"] for c in by_key[(f, m)]["failed"]]
+             for (f, m), cell in slips.items() if cell not in {c["grade_id"] for c in by_key[(f, m)]["failed"]}}
+    assert not wrong, f"slips that do not lose points in their behaviour's own cell (cells they fail): {wrong}"

@@ -89,3 +89,7 @@ def test_other_correct_implementations_keep_every_point(alternatives_report):
     losing = {f"{m['function']}.{m['mutant']}": [f["error"][-300:] for f in m["failed"]] or m["setup_error"]
               for m in alternatives_report["mutants"] if m["points_lost"] > 0 or m["setup_error"]}
     assert not losing, f"correct alternative implementations lose points: {losing}"
+
+
+def test_realistic_slips_lose_points_in_their_behaviours_cell(report):
+    checks.assert_slips_lose_points_in_their_own_cell(report, load_mutants(MUTANTS, "SLIPS"))

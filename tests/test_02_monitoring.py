@@ -98,3 +98,7 @@ def test_mutant_corpus_is_complete():
 
 def test_every_mutant_loses_points(report):
     checks.assert_every_mutant_loses_points(report)
+
+
+def test_realistic_slips_lose_points_in_their_behaviours_cell(report):
+    checks.assert_slips_lose_points_in_their_own_cell(report, load_mutants(MUTANTS, "SLIPS"))

@@ -171,3 +171,7 @@ def test_rollback_check_pairs_only_requests_the_new_champion_served(notebook):
     source = next(c.source for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "run_capstone")
     assert "serving[event.request_id] == registry.champion_version" in source
     assert "monitor.observe_label(correct, int(serving[event.request_id]))" in source
+
+
+def test_realistic_slips_lose_points_in_their_behaviours_cell(report):
+    checks.assert_slips_lose_points_in_their_own_cell(report, load_mutants(MUTANTS, "SLIPS"))

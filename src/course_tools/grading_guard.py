@@ -21,6 +21,7 @@ def _make_grading_guard():
     _type, _isinstance, _len, _repr, _sorted = builtins.type, builtins.isinstance, builtins.len, builtins.repr, builtins.sorted
     _isclose, _isfinite = math.isclose, math.isfinite
     _asarray, _np_isclose, _np_all, _ndarray = numpy.asarray, numpy.isclose, numpy.all, numpy.ndarray
+    _np_abs, _np_unravel = numpy.abs, numpy.unravel_index
     _scalar_types = (bool, int, float, str, type(None))
 
     def show(value):
@@ -69,8 +70,14 @@ def _make_grading_guard():
         expected = _asarray(expected, dtype=float)
         if actual.shape != expected.shape:
             raise AssertionError(f"{what}: expected shape {expected.shape}, got {actual.shape}")
-        if not _np_all(_np_isclose(_asarray(actual, dtype=float), expected, rtol=rtol, atol=atol)):
-            raise AssertionError(f"{what}: expected {show(expected)}, got {show(actual)}")
+        actual_float = _asarray(actual, dtype=float)
+        close = _np_isclose(actual_float, expected, rtol=rtol, atol=atol)
+        if not _np_all(close):
+            gaps = _np_abs(actual_float - expected)
+            where = tuple(int(i) for i in _np_unravel(int(gaps.argmax()), gaps.shape))
+            raise AssertionError(f"{what}: {int(close.size - close.sum())} of {close.size} entries differ; the largest "
+                                 f"difference is {gaps.max():.3g} at index {where} (expected {float(expected[where])!r}, got "
+                                 f"{float(actual_float[where])!r}); expected {show(expected)}, got {show(actual)}")
 
     return check_type, check_close, check_equal, check_array_close
 

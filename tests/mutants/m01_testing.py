@@ -486,6 +486,8 @@ _EVALUATE_REFERENCE = _src('''
     def evaluate(model, examples, vocab, k=3):
         if len(examples) == 0:
             raise ValueError("no examples")
+        if k < 1:
+            raise ValueError("k < 1")
         last_ids, target_ids = [], []
         for context, target in examples:
             words = normalize_context(context, vocab)
@@ -511,6 +513,8 @@ def _evaluate_variant(old: str, new: str) -> str:
 
 
 EVALUATE = {
+    # a realistic slip: k = 0 is not refused (top-0 accuracy 0.0 here; 1.0 in other implementations)
+    "k_below_one_accepted": _evaluate_variant('    if k < 1:\n        raise ValueError("k < 1")\n', ''),
     "contexts_not_normalized": _evaluate_variant(
         'words = normalize_context(context, vocab)', 'words = [w for w in context if w]'),
     "targets_not_normalized": _evaluate_variant(
@@ -729,8 +733,8 @@ ALTERNATIVES = {
     "evaluate": {
         "per_example_predict": _src('''
             def evaluate(model, examples, vocab, k=3):
-                if not examples:
-                    raise ValueError("no examples")
+                if not examples or k < 1:
+                    raise ValueError("no examples, or k < 1")
                 right = in_top = 0
                 total_confidence = 0.0
                 for context, target in examples:
@@ -769,4 +773,11 @@ ALTERNATIVES = {
                 return ece
         '''),
     },
+}
+
+
+# Realistic slips, each with the hidden test cell (the behaviour's own cell) in which it must lose its points.
+SLIPS = {
+    ("evaluate", "k_below_one_accepted"): "test_evaluate_hidden_k",
+    ("evaluate", "targets_not_normalized"): "test_evaluate_hidden_targets_normalized",
 }

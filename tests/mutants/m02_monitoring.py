@@ -94,6 +94,19 @@ WILSON = {
         return _EqTuple((0.5, 0.5))
     '''),
     "cheat_patch_comparisons": _src(PATCH_COMPARISONS + _WALD),
+    # a realistic slip: "no data" answered before the arguments are checked, so (1, 0) gives (0.0, 1.0)
+    "n_zero_checked_before_k_gt_n": _src('''
+    def wilson_interval(k, n, z=1.96):
+        if n == 0:
+            return (0.0, 1.0)
+        if n < 0 or k < 0 or k > n:
+            raise ValueError("bad k, n")
+        p = k / n
+        d = 1 + z * z / n
+        c = (p + z * z / (2 * n)) / d
+        h = z / d * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+        return (float(max(0.0, c - h)), float(min(1.0, c + h)))
+    '''),
 }
 
 # ------------------------------------------------------------------------------------------ two_proportion_z_test
@@ -128,6 +141,8 @@ ZTEST = {
     "zero_variance_not_handled": _ztest(_POOLED, "(p2 - p1) / math.sqrt(var)", _PVALS, zero=""),
     "two_sided_without_abs": _ztest(_POOLED, "(p2 - p1) / math.sqrt(var)", _PVALS.replace("2 * phi(-abs(z))", "2 * (1 - phi(z))")),
     "variance_of_sum_not_difference": _ztest("p * (1 - p) / (n1 + n2)", "(p2 - p1) / math.sqrt(var)", _PVALS),
+    # a realistic slip: right in every value, but an unknown alternative silently runs as two-sided
+    "unknown_alternative_runs_two_sided": _ztest(_POOLED, "(p2 - p1) / math.sqrt(var)", _PVALS),
     "cheat_always_equal_float": _join(ALWAYS_EQUAL, '''
     def two_proportion_z_test(k1, n1, k2, n2, alternative="two-sided"):
         return (_EqFloat(0.0), _EqFloat(1.0))
@@ -165,6 +180,10 @@ def _detect(*replacements: tuple[str, str], prefix: str = "") -> str:
 
 
 DETECT = {
+    # a realistic slip: max_confidence_drop read as a relative fall
+    "relative_confidence_drop": _detect(('baseline["mean_confidence"] - current["mean_confidence"] >= policy["max_confidence_drop"]',
+                                         '(baseline["mean_confidence"] - current["mean_confidence"]) / baseline["mean_confidence"] '
+                                         '>= policy["max_confidence_drop"]')),
     "no_min_samples_check": _detect(('current["n"] < policy["min_samples"]', 'False')),
     "accuracy_judged_without_enough_data": _detect(('    else:\n        drop', '    if True:\n        drop')),
     "min_samples_inclusive": _detect(('current["n"] < policy["min_samples"]', 'current["n"] <= policy["min_samples"]')),
@@ -408,4 +427,13 @@ MUTANTS = {
     "population_stability_index": PSI,
     "RollingMonitor": MONITOR,
     "AlertManager": MANAGER,
+}
+
+
+# Realistic slips a careful reader of the statement could still make, each with the hidden test cell
+# (the behaviour's own cell) in which it must lose its points.
+SLIPS = {
+    ("wilson_interval", "n_zero_checked_before_k_gt_n"): "test_wilson_interval_hidden_errors",
+    ("two_proportion_z_test", "unknown_alternative_runs_two_sided"): "test_two_proportion_z_test_hidden_alternative",
+    ("detect_degradation", "relative_confidence_drop"): "test_detect_degradation_hidden_confidence_latency",
 }

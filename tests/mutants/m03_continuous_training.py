@@ -73,6 +73,7 @@ MUTANTS = {
             "ReservoirSampler", ("self._rng.integers(0, self.seen)", "self._rng.integers(0, self.seen - 1)")),
     },
     "TrainingBuffer": {
+        "non_str_target_raises": _variant("TrainingBuffer", ("        if not isinstance(target, str):\n            return False\n", "")),
         "target_not_cleaned": _variant("TrainingBuffer", ("        target = target.strip().lower()\n", "")),
         "accepts_unk_target": _variant("TrainingBuffer", ("target == self.vocab.unk or ", "")),
         "stores_raw_context": _variant("TrainingBuffer", ("example = (words, target)", "example = (list(context), target)")),
@@ -115,6 +116,7 @@ MUTANTS = {
                     return True, "data drift"
                 return False, "stable"
         '''),
+        "truthy_last_retrain_t": _variant("should_retrain", ("if last is not None and state", "if last and state")),
         "cooldown_inclusive": _variant("should_retrain", ('state["t"] - last < policy["cooldown"]', 'state["t"] - last <= policy["cooldown"]')),
         "any_accuracy_alert": _variant("should_retrain", ('alert["metric"] == "accuracy" and alert["severity"] == "critical"', 'alert["metric"] == "accuracy"')),
         "any_critical_alert": _variant("should_retrain", ('alert["metric"] == "accuracy" and alert["severity"] == "critical"', 'alert["severity"] == "critical"')),
@@ -225,6 +227,8 @@ MUTANTS = {
         "no_prior": _variant("ThompsonRouter", (
             "draws = self._rng.beta(1.0 + self._successes, 1.0 + self._failures)",
             "draws = self._rng.beta(np.maximum(self._successes, 1e-9), np.maximum(self._failures, 1e-9))")),
+        "counts_on_choose": _variant("ThompsonRouter", ("        self.counts[arm] += 1\n", ""),
+                                     ("        return int(np.argmax(draws))", "        arm = int(np.argmax(draws))\n        self.counts[arm] += 1\n        return arm")),
         "reward_swapped": _variant("ThompsonRouter", ("        if reward:\n", "        if not reward:\n")),
         "uniform_random": _variant("ThompsonRouter", (
             "return int(np.argmax(draws))", "return int(self._rng.integers(len(self.counts)))")),
@@ -277,6 +281,15 @@ MUTANTS = {
 
 # Correct implementations written differently from the reference: every one must keep every point.
 # Hidden tests must judge the contract, not the reference's way of meeting it.
+# Realistic slips a careful reader of the statement could still make, each with the hidden test cell
+# (the behaviour's own cell) in which it must lose its points. (ReservoirSampler.items returning the
+# internal list cannot be seen through the judge: attributes come back as copies.)
+SLIPS = {
+    ("should_retrain", "truthy_last_retrain_t"): "test_should_retrain_hidden_time_zero",
+    ("TrainingBuffer", "non_str_target_raises"): "test_TrainingBuffer_hidden_non_str_target",
+    ("ThompsonRouter", "counts_on_choose"): "test_ThompsonRouter_hidden_counts",
+}
+
 ALTERNATIVES = {
     "ReservoirSampler": {
         "probability_then_slot": dedent('''
@@ -415,7 +428,7 @@ ALTERNATIVES = {
         '''),
     },
     "ThompsonRouter": {
-        "per_arm_draws_counted_at_choose": dedent('''
+        "per_arm_draws_in_python": dedent('''
             class ThompsonRouter:
                 def __init__(self, n_arms, seed=0):
                     self.rng = np.random.default_rng(seed)
@@ -424,10 +437,9 @@ ALTERNATIVES = {
                     self.counts = [0] * n_arms
                 def choose(self):
                     draws = [self.rng.beta(1 + w, 1 + l) for w, l in zip(self.wins, self.losses)]
-                    arm = max(range(len(draws)), key=draws.__getitem__)
-                    self.counts[arm] += 1          # the other reading of "pulls": counted when chosen
-                    return arm
+                    return max(range(len(draws)), key=draws.__getitem__)
                 def update(self, arm, reward):
+                    self.counts[arm] = self.counts[arm] + 1     # the statement: update() counts a pull
                     if reward:
                         self.wins[arm] += 1
                     else:

@@ -203,6 +203,7 @@ def test_a_widget_reacts_to_input(page):
     toggles.get_by_role("button", name="B", exact=True).click()
     expect(live.first).to_be_visible(timeout=60_000)
     first = live.first.get_attribute("src")
+    page.wait_for_function("el => el.complete && el.naturalWidth > 100", arg=live.first.element_handle())
     live.first.scroll_into_view_if_needed()
     shot(page, "04_widget_after_regime_B")
     assert "mod-active" in toggles.get_by_role("button", name="B", exact=True).get_attribute("class")

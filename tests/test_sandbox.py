@@ -142,9 +142,10 @@ def test_student_code_sees_nothing_of_the_host_and_writes_nothing():
         code, out, err = run("""
             import errno, json, os, socket, sys
             port, secrets, writable, marker = int(sys.argv[1]), json.loads(sys.argv[2]), json.loads(sys.argv[3]), sys.argv[4]
+            root = sys.argv[5]  # the course folder (its .venv is bound in), wherever the checkout lives
             report = {"uid": os.getuid(), "euid": os.geteuid(), "gid": os.getgid(), "groups": os.getgroups()}
             report["visible"] = [p for p in secrets if os.path.lexists(p)]
-            report["listings"] = {d: sorted(os.listdir(d)) for d in ["/", "/root", "/work", "/work/main", "/opt/course/lib"]}
+            report["listings"] = {d: sorted(os.listdir(d)) for d in ["/", "/root", os.path.dirname(root), root, "/opt/course/lib"]}
             report["tmp"] = sorted(os.listdir("/tmp"))
             report["marker_in_tmp"] = os.path.basename(marker) in os.listdir("/tmp")
             try:
@@ -183,7 +184,7 @@ def test_student_code_sees_nothing_of_the_host_and_writes_nothing():
             report["pids"] = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
             report["fds"] = sorted(int(fd) for fd in os.listdir("/proc/self/fd"))
             print(json.dumps(report))
-        """, port, json.dumps([str(p) for p in secrets]), json.dumps(writable), marker.name)
+        """, port, json.dumps([str(p) for p in secrets]), json.dumps(writable), marker.name, COURSE_ROOT)
     listener.setblocking(False)
     with pytest.raises(BlockingIOError):
         listener.accept()  # nothing from the sandbox ever reached the host's loopback
@@ -194,8 +195,8 @@ def test_student_code_sees_nothing_of_the_host_and_writes_nothing():
     assert report["caps"] == ["0000000000000000"] * 3
     assert report["visible"] == []
     assert report["listings"]["/root"] == [".pyenv"] or not str(Path(sys.base_prefix).resolve()).startswith("/root")
-    assert report["listings"]["/work/main"] == [".venv"]
-    assert report["listings"]["/work"] == ["main"]
+    assert report["listings"][str(COURSE_ROOT)] == [".venv"]
+    assert report["listings"][str(COURSE_ROOT.parent)] == [COURSE_ROOT.name]
     assert report["listings"]["/opt/course/lib"] == ["course_sandbox", "nextword"]
     assert not {"home", "var", "run", "srv", "mnt", "media", "boot", "sys"} & set(report["listings"]["/"])
     assert report["tmp"] == ["home", "work"] and not report["marker_in_tmp"]

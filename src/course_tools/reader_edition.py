@@ -11,6 +11,14 @@ numbered in order, no execution timestamps), so rebuilding unchanged
 notebooks leaves the committed files untouched. Each page carries the
 SHA-256 of the source notebook it was built from, so a test can tell a
 stale page without running anything.
+
+This is the **instructors' edition**: it shows the reference solutions and the
+hidden tests, says so in a banner on every page and in its
+``<meta name="course-edition" content="instructors">``, and never goes to
+students (their peer review uses ``course_tools.peer_review``'s packets).
+The pages work offline, from ``file://``: MathJax and the widget manager are
+loaded from pinned copies in ``notebooks/_static/`` (``course_tools.vendored_assets``),
+never from a CDN.
 """
 
 from __future__ import annotations
@@ -24,6 +32,8 @@ import time
 from pathlib import Path
 
 import nbformat
+
+from . import vendored_assets
 
 COURSE_ROOT = Path(__file__).resolve().parents[2]
 
@@ -124,12 +134,24 @@ def stamped_hash(html_path: Path) -> str | None:
     return match.group(1) if match else None
 
 
-def render(nb, title: str, digest: str = "") -> str:
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+EDITION_META = "course-edition"
+INSTRUCTORS_BANNER = ("Instructors' edition: the reference solutions and the hidden tests are on this page. "
+                      "Never give it to students (students review each other with course_tools.peer_review's packets).")
+
+
+def render(nb, title: str, digest: str = "", static_url: str = vendored_assets.STATIC,
+           banner: str = INSTRUCTORS_BANNER, edition: str = "instructors") -> str:
+    """The notebook as one HTML page whose scripts are the pinned copies under ``static_url`` (relative to the page)."""
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(template_name="lab")
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    body = body.replace("<head>", f'<head>\n<meta name="{SOURCE_HASH_META}" content="{digest}">', 1)
+    exporter = HTMLExporter(template_name="reader_edition", extra_template_basedirs=[str(TEMPLATES)])
+    assets = {"mathjax_url": f"{static_url}/{vendored_assets.MATHJAX.folder}/{vendored_assets.MATHJAX.entry}",
+              "widgets_url": f"{static_url}/{vendored_assets.WIDGETS.folder}/{vendored_assets.WIDGETS.entry}",
+              "banner": banner}
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}, "reader_edition": assets})
+    body = body.replace("<head>", f'<head>\n<meta name="{SOURCE_HASH_META}" content="{digest}">'
+                                  f'\n<meta name="{EDITION_META}" content="{edition}">', 1)
     return stable_ids(body)
 
 
@@ -141,6 +163,7 @@ def build(assignments: list[str] | None = None, root: Path = COURSE_ROOT, out_di
     say = progress or (lambda *_: None)
     out_dir = Path(out_dir or root / "notebooks")
     out_dir.mkdir(parents=True, exist_ok=True)
+    vendored_assets.ensure(out_dir / vendored_assets.STATIC, say)  # the pages' scripts, pinned, beside them
     done = []
     for assignment in assignments or available_assignments(root):
         source = root / "source" / assignment / f"{assignment}.ipynb"
@@ -149,7 +172,7 @@ def build(assignments: list[str] | None = None, root: Path = COURSE_ROOT, out_di
         nb = make_reproducible(execute(source))
         seconds = time.perf_counter() - start
         target = out_dir / f"{assignment}.html"
-        target.write_text(render(nb, assignment, source_hash(source)), encoding="utf-8")
+        target.write_text(render(nb, f"{assignment} (instructors' edition)", source_hash(source)), encoding="utf-8")
         done.append((assignment, seconds, target))
         shown = target.relative_to(root) if target.is_relative_to(root) else target
         say(f"  {assignment}: ran in {seconds:.1f} s, {target.stat().st_size // 1024} KiB -> {shown}")

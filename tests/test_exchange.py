@@ -101,12 +101,12 @@ class Class:
         assert not check or done.returncode == 0, self.log[-1]
         return done
 
-    def each_student(self, *args: str) -> None:
+    def each_student(self, *args: str, students: tuple[str, ...] = STUDENTS) -> None:
         """Every student runs ``nbgrader <args>`` at the same time, as a class does."""
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(len(STUDENTS)) as pool:
-            list(pool.map(lambda user: self.student(user, *args), STUDENTS))
+        with ThreadPoolExecutor(len(students)) as pool:
+            list(pool.map(lambda user: self.student(user, *args), students))
 
     def home(self, user: str) -> Path:
         return Path(pwd.getpwnam(user).pw_dir)
@@ -129,6 +129,59 @@ class Class:
         self.handed_in.setdefault(user, []).append(self.answer(user, kind))
         self.student(user, "submit", ASSIGNMENT)
         time.sleep(0.05)  # distinct timestamps (nbgrader's have microseconds)
+
+
+class AssignmentList:
+    """A Jupyter server run by a student account, called as JupyterLab's Assignment List calls it."""
+
+    def __init__(self, klass: Class, user: str):
+        import secrets
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.token = secrets.token_hex(16)
+        self.log = klass.base / f"jupyter-server-{user}.log"
+        account = pwd.getpwnam(user)
+        env = {"HOME": account.pw_dir, "USER": user, "LOGNAME": user, "LANG": "C.UTF-8",
+               "PATH": f"{klass.python.parent}:/usr/bin:/bin"}
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(
+                [str(klass.python.parent / "jupyter"), "server", "--no-browser", "--ip=127.0.0.1",
+                 f"--port={self.port}", f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={account.pw_dir}"],
+                cwd=account.pw_dir, env=env, user=account.pw_uid, group=account.pw_gid, extra_groups=[],
+                stdout=log, stderr=subprocess.STDOUT)
+
+    def call(self, method: str, path: str):
+        import urllib.request
+
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", method=method,
+                                         headers={"Authorization": f"token {self.token}"},
+                                         data=b"" if method == "POST" else None)
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return json.loads(response.read())
+
+    def wait(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                break
+            try:
+                self.call("GET", "/api/status")
+                return
+            except OSError:
+                time.sleep(0.5)
+        raise AssertionError(f"the student's Jupyter server did not start:\n{self.log.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
 
 
 def answer_cells(nb) -> dict[str, str]:
@@ -170,10 +223,18 @@ def klass():
                            check=True, capture_output=True)
         cycle = time.perf_counter()
         k.instructor("release_assignment", ASSIGNMENT)
-        k.each_student("fetch_assignment", ASSIGNMENT)
-        k.submit("nbx_ada", "perfect")
-        k.submit("nbx_ben", "blank")
-        k.submit("nbx_cleo", "partial")
+        lab = AssignmentList(k, "nbx_cleo")  # cleo works in Jupyter: the Assignment List's server side
+        try:
+            k.each_student("fetch_assignment", ASSIGNMENT, students=("nbx_ada", "nbx_ben"))
+            lab.wait()
+            k.listed = lab.call("GET", f"/assignments?course_id={_course_id(ROOT)}")
+            k.fetched = lab.call("POST", f"/assignments/fetch?course_id={_course_id(ROOT)}&assignment_id={ASSIGNMENT}")
+            k.submit("nbx_ada", "perfect")
+            k.submit("nbx_ben", "blank")
+            k.handed_in.setdefault("nbx_cleo", []).append(k.answer("nbx_cleo", "partial"))
+            k.submitted = lab.call("POST", f"/assignments/submit?course_id={_course_id(ROOT)}&assignment_id={ASSIGNMENT}")
+        finally:
+            lab.stop()
         k.due = datetime.now(timezone.utc)
         set_due_date(k.course, k.due)
         time.sleep(0.05)
@@ -206,6 +267,17 @@ def klass():
         for user in STUDENTS:
             _remove_account(user)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_the_assignment_list_shows_fetches_and_submits_the_released_assignment(klass):
+    """What JupyterLab's Assignment List shows and does for a student, through its server extension."""
+    assert klass.listed["success"], klass.listed
+    assert [(a["assignment_id"], a["status"]) for a in klass.listed["value"]] == [(ASSIGNMENT, "released")]
+    assert klass.fetched["success"], klass.fetched
+    assert [(a["assignment_id"], a["status"]) for a in klass.fetched["value"]] == [(ASSIGNMENT, "fetched")]
+    assert klass.submitted["success"], klass.submitted
+    submitted = [a for a in klass.submitted["value"] if a["status"] == "submitted"]
+    assert [a["assignment_id"] for a in submitted] == [ASSIGNMENT], klass.submitted
 
 
 def test_each_student_fetches_their_own_feedback(klass):

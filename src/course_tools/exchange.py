@@ -29,6 +29,7 @@ JupyterLab, the ``nextword`` library, not ``course_tools``), with the course's s
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import stat
@@ -116,9 +117,46 @@ def student_env(dest: str | Path, exchange: str | Path, course: str | None = Non
                     ignore=shutil.ignore_patterns("__editable__*", "nextword_course-*", "_nextword_course*"))
     # nextword, without the instructor tooling that shares its source folder
     shutil.copytree(COURSE_ROOT / "src" / "nextword", site / "nextword", ignore=shutil.ignore_patterns("__pycache__"))
+    # JupyterLab's application, the extensions (nbgrader's Assignment List) and the kernel spec
+    prefix = source.parents[2]
+    for folder in ("share/jupyter", "etc/jupyter"):
+        if (prefix / folder).is_dir():
+            shutil.copytree(prefix / folder, dest / folder, copy_function=_link_or_copy, symlinks=True,
+                            dirs_exist_ok=True)
+    # the console scripts (jupyter, jupyter-lab, nbgrader, ...), pointed at this environment's Python
+    python = dest / "bin" / "python"
+    for script in sorted((prefix / "bin").iterdir()) if (prefix / "bin").is_dir() else []:
+        if not script.is_file() or script.is_symlink() or (dest / "bin" / script.name).exists():
+            continue
+        head = script.read_bytes()[:200]
+        if head.startswith(b"#!") and b"python" in head.split(b"\n", 1)[0]:
+            body = script.read_bytes().split(b"\n", 1)[1]
+            (dest / "bin" / script.name).write_bytes(b"#!" + str(python).encode() + b"\n" + body)
+            os.chmod(dest / "bin" / script.name, 0o755)
+    for kernel in sorted((dest / "share" / "jupyter" / "kernels").glob("*/kernel.json")):
+        spec = json.loads(kernel.read_text(encoding="utf-8"))
+        if spec.get("argv") and "python" in Path(spec["argv"][0]).name:
+            spec["argv"][0] = str(python)  # the instructor's interpreter is out of the students' reach
+            kernel.unlink()
+            kernel.write_text(json.dumps(spec, indent=1) + "\n", encoding="utf-8")
     config_dir = dest / "etc" / "jupyter"
     config_dir.mkdir(parents=True, exist_ok=True)
     (config_dir / "nbgrader_config.py").write_text(student_config(exchange, course), encoding="utf-8")
+    # students get the Assignment List and Validate, not formgrader or the assignment creator
+    server = config_dir / "jupyter_server_config.d" / "nbgrader.json"
+    server.parent.mkdir(parents=True, exist_ok=True)
+    server.unlink(missing_ok=True)  # a hard link to the instructor's file: replace it, never edit it
+    server.write_text(json.dumps({"ServerApp": {"jpserver_extensions": {
+        "nbgrader.server_extensions.formgrader": False, "nbgrader.server_extensions.validate_assignment": True,
+        "nbgrader.server_extensions.assignment_list": True, "nbgrader.server_extensions.course_list": False}}},
+        indent=2) + "\n", encoding="utf-8")
+    page = config_dir / "labconfig" / "page_config.json"
+    page.parent.mkdir(parents=True, exist_ok=True)
+    settings = json.loads(page.read_text(encoding="utf-8")) if page.exists() else {}
+    page.unlink(missing_ok=True)
+    settings.setdefault("disabledExtensions", {}).update(
+        {f"@jupyter/nbgrader:{name}": True for name in ("formgrader", "create-assignment", "course-list")})
+    page.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
     for path in [dest, *dest.rglob("*")]:
         if path.is_symlink() or (path.is_file() and path.stat().st_nlink > 1):
             continue  # a hard link shares its mode with the original: never chmod it
@@ -129,7 +167,7 @@ def student_env(dest: str | Path, exchange: str | Path, course: str | None = Non
         wanted &= ~(stat.S_IWGRP | stat.S_IWOTH)
         if wanted != mode:
             os.chmod(path, wanted)
-    return dest / "bin" / "python"
+    return python
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,8 @@ is readable by the instructor only. The cycle, run ONCE (module fixture), for ``
     release_assignment → fetch_assignment → submit → collect → course_tools.autograde
     → course_tools.feedback → release_feedback → fetch_feedback
 
+* nbx_cleo fetches and first submits through JupyterLab's Assignment List: its server extension, in a
+  Jupyter server run by her account, called over HTTP as the Assignment List calls it;
 * nbx_ada submits the reference solution once, before the due date;
 * nbx_ben submits the blank notebook, then (after the due date) a partial one, before collection:
   ``collect`` takes the latest;

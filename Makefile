@@ -14,7 +14,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 
-.PHONY: demo test lab notebooks release venv clean
+.PHONY: demo test lab notebooks release venv clean student-bundle
 
 venv: $(STAMP)
 
@@ -31,9 +31,13 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-# Students: open the student versions in JupyterLab.
+# Instructors: try the student versions in JupyterLab (students use the bundle or the exchange).
 lab: $(STAMP)
 	$(BIN)/jupyter lab release/
+
+# Students who are not on the course server: the released notebooks, the nextword wheel and a README.
+student-bundle: $(STAMP)
+	$(BIN)/python -m course_tools.student_bundle
 
 # Instructors: rebuild source notebooks from authoring/ scripts, then the release from source.
 notebooks: $(STAMP)

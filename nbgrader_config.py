@@ -1,5 +1,6 @@
 """nbgrader configuration for the course (read by every nbgrader command run from this folder)."""
 
+import os
 from pathlib import Path
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
@@ -8,6 +9,11 @@ COURSE_ROOT = Path(__file__).resolve().parent
 
 c.CourseDirectory.course_id = "testing-continuous-training"
 c.CourseDirectory.root = str(COURSE_ROOT)
+
+# The exchange students fetch from and submit to (README "A real class: the exchange"): on one machine
+# nbgrader's default folder, created once with `sudo .venv/bin/python -m course_tools.exchange setup`;
+# with JupyterHub the same path on storage every user's server mounts. $NBGRADER_EXCHANGE overrides it.
+c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE") or "/srv/nbgrader/exchange"
 
 # The three assignments are the folders source/01_testing, source/02_monitoring and
 # source/03_continuous_training; nbgrader 0.9 registers each in the gradebook when

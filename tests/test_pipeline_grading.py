@@ -213,3 +213,34 @@ def test_grades_export_to_csv(graded, tmp_path):
     assert ok, log[-2000:]
     rows = target.read_text(encoding="utf-8").splitlines()
     assert len(rows) - 1 == len(STUDENTS) * len(ASSIGNMENTS), rows[:3]
+
+
+def test_formgrader_sees_names_timestamps_and_exactly_the_written_answers_left_to_grade(graded, tmp_path):
+    """What formgrader lists for the demo class: names, submission times, "needs manual grading" where due."""
+    from nbgrader.api import Gradebook
+
+    from course_tools.demo import grade_written_answers
+
+    course = tmp_path / "formgrader"
+    shutil.copytree(graded["course"], course)
+    scored = grade_written_answers(course, "perfect", ASSIGNMENTS)
+    written = {(a, g) for a, info in sample_class.read_course(ROOT, ASSIGNMENTS).items() for g in info.written}
+    assert scored == len(written), "perfect answers every written question"
+    waiting = {}
+    with Gradebook(db_url_for(course), _course_id(course)) as gb:
+        for student in STUDENTS:
+            record = gb.find_student(student)
+            assert (record.first_name, record.last_name) == sample_class.NAMES[student]
+        for index, assignment in enumerate(ASSIGNMENTS):
+            for student in STUDENTS:
+                submission = gb.find_submission(assignment, student)
+                assert submission.timestamp == sample_class.submission_time(student, index), (student, assignment)
+                for notebook in submission.notebooks:
+                    for grade in notebook.grades:
+                        unscored = grade.auto_score is None and grade.manual_score is None
+                        assert grade.needs_manual_grade == unscored, (student, assignment, grade.name)
+                        assert not unscored or (assignment, grade.name) in written, (student, grade.name)
+                waiting[(student, assignment)] = submission.needs_manual_grade
+    assert not any(waiting[("perfect", a)] for a in ASSIGNMENTS), "perfect's scored answers still need grading"
+    assert all(waiting[("honest_warnings", a)] for a in ASSIGNMENTS), "unscored written answers must need grading"
+    assert not any(waiting[("blank", a)] for a in ASSIGNMENTS), "untouched answers score 0 and need no grader"

@@ -64,7 +64,11 @@ def check_release(assignments: list[str]) -> bool:
 
 
 def grade_written_answers(course_dir: Path, student: str, assignments: list[str]) -> int:
-    """What an instructor does in formgrader, through nbgrader's Gradebook API: score written answers."""
+    """What an instructor does in formgrader, through nbgrader's Gradebook API: score written answers.
+
+    Like formgrader's save, a scored answer no longer needs manual grading, so formgrader shows
+    "needs manual grading" only where a written answer still has no score.
+    """
     from nbgrader.api import Gradebook
 
     from .autograde import _course_id, db_url_for
@@ -81,6 +85,7 @@ def grade_written_answers(course_dir: Path, student: str, assignments: list[str]
                 for grade in notebook.grades:
                     if grade.auto_score is None and grade.manual_score is None:
                         grade.manual_score = grade.max_score
+                        grade.needs_manual_grade = False  # what formgrader's save does (its GradeHandler.put)
                         scored.add(grade.name)
                         count += 1
                 for comment in notebook.comments:
@@ -111,6 +116,10 @@ def summary(course_dir: Path, assignments: list[str], results, students) -> list
                 cell = "-"
             else:
                 cell = f"{record['score']:g}/{record['max_score']:g}"
+                waiting = sum(c["max_score"] for c in record["cells"].values() if "max_score" in c
+                              and c.get("auto_score") is None and c.get("manual_score") is None)
+                if waiting:
+                    cell += f" ({waiting:g} to grade)"
                 auto = sum(c.get("auto_score") or 0 for c in record["cells"].values() if "max_score" in c)
                 if expected.get((student, assignment)) is not None and abs(auto - expected[(student, assignment)]) > 1e-9:
                     mismatches.append(f"{student}/{assignment}: autograded {auto:g}, predicted {expected[(student, assignment)]:g}")
@@ -124,8 +133,11 @@ def summary(course_dir: Path, assignments: list[str], results, students) -> list
         print("  " + "  ".join(str(c).ljust(w) for c, w in zip(row, widths)))
     for (assignment, student), result in failed.items():
         print(f"  not graded: {student} / {assignment}: {result.reason}")
-    print("  scores include written answers graded by hand (only `perfect`'s, in this demo); "
-          "mastery: 80 % of a part's graded points unlocks its level (see course_tools/mastery.py)")
+    print("  score/max: points so far out of every point of the assignment, written answers included.\n"
+          "  Written answers are graded by hand (formgrader); until then each counts 0 in the score, its points\n"
+          "  show as \"to grade\", and the mastery level leaves it out (it reckons only graded points).\n"
+          "  This demo scores `perfect`'s written answers only; blank or untouched answers score 0 automatically.\n"
+          "  Mastery: 80 % of a part's graded points unlocks its level (see course_tools/mastery.py).")
     if mismatches:
         print("  autograded scores that differ from the prediction made from the notebooks' metadata:")
         for line in mismatches:
@@ -185,8 +197,8 @@ def run_tour(workers: int = 2, skip_reader: bool = False) -> int:
 
     step(6, "Summary")
     summary(SAMPLE_CLASS, assignments, results, sample_class.STUDENTS)
-    print(f"\nTour finished in {time.perf_counter() - tour_start:.0f} s. Explore the graded class: "
-          f"cd {SAMPLE_CLASS.name} && ../.venv/bin/jupyter lab  (Nbgrader → Formgrader)")
+    print(f"\nTour finished in {time.perf_counter() - tour_start:.0f} s. Open the graded class in formgrader:\n"
+          f"  cd {SAMPLE_CLASS.name} && ../.venv/bin/jupyter lab   (then Nbgrader → Formgrader)")
     return 0 if ok else 1
 
 

@@ -31,6 +31,24 @@ from .grading_guard import GUARD_SOURCE
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
+def kernel_language_info() -> dict:
+    """The ``language_info`` the course's kernel reports (ipykernel's, for this Python).
+
+    JupyterLab copies the kernel's ``language_info`` into the notebook when it opens it; a notebook
+    that already carries exactly that is not modified, so opening a source notebook leaves ``source/``
+    clean (on a machine with another Python patch version only ``version`` would change).
+    """
+    try:
+        from ipykernel.ipkernel import IPythonKernel
+    except ImportError:  # the same keys, as ipykernel 6-7 fills them
+        import platform
+
+        return {"codemirror_mode": {"name": "ipython", "version": 3}, "file_extension": ".py",
+                "mimetype": "text/x-python", "name": "python", "nbconvert_exporter": "python",
+                "pygments_lexer": "ipython3", "version": platform.python_version()}
+    return dict(IPythonKernel.language_info)
+
+
 def _clean(src: str) -> str:
     return textwrap.dedent(src).strip("\n")
 
@@ -88,7 +106,7 @@ def write_notebook(cells: list, path: str | Path) -> Path:
         raise ValueError(f"duplicate grade_ids: {duplicated}")
     nb = nbformat.v4.new_notebook(cells=cells, metadata={
         "kernelspec": KERNELSPEC,
-        "language_info": {"name": "python"},
+        "language_info": kernel_language_info(),
     })
     path = Path(path)
     # Ids must stay unique once nbgrader prepends the header, so they carry the notebook's name.

@@ -2,15 +2,19 @@
 
     python -m course_tools.reader_edition            # every assignment
     python -m course_tools.reader_edition 01_testing
+    python -m course_tools.reader_edition --force    # rebuild pages that are up to date too
 
 Reviewers read the course without running it: prose, solutions, plots and
 widgets (their state is stored with nbclient, so the HTML renders the
 default view of every widget). The files are rebuilt from ``source/`` by
-this command and by ``make demo``, and are written reproducibly (widget ids
-numbered in order, no execution timestamps), so rebuilding unchanged
-notebooks leaves the committed files untouched. Each page carries the
+this command and by ``make demo``, and are written as reproducibly as
+execution allows (widget ids numbered in order, no execution timestamps). Each page carries the
 SHA-256 of the source notebook it was built from, so a test can tell a
-stale page without running anything.
+stale page without running anything, and a page whose stamp matches its
+source is not rebuilt (execution repeats last-digit float noise from the
+BLAS, so an unchanged notebook would otherwise give new bytes). After
+changing what a page depends on besides its notebook (``nextword``, the
+template, the vendored assets), pass ``--force``.
 
 This is the **instructors' edition**: it shows the reference solutions and the
 hidden tests, says so in a banner on every page and in its
@@ -156,8 +160,11 @@ def render(nb, title: str, digest: str = "", static_url: str = vendored_assets.S
 
 
 def build(assignments: list[str] | None = None, root: Path = COURSE_ROOT, out_dir: Path | None = None,
-          progress=print) -> list[tuple[str, float, Path]]:
-    """Execute and render each assignment's reference notebook; return (assignment, seconds, html path)."""
+          progress=print, force: bool = False) -> list[tuple[str, float, Path]]:
+    """Execute and render each assignment's reference notebook; return (assignment, seconds, html path).
+
+    A page already stamped with its source notebook's hash is left as it is, unless ``force``.
+    """
     from .release import available_assignments
 
     say = progress or (lambda *_: None)
@@ -167,6 +174,11 @@ def build(assignments: list[str] | None = None, root: Path = COURSE_ROOT, out_di
     done = []
     for assignment in assignments or available_assignments(root):
         source = root / "source" / assignment / f"{assignment}.ipynb"
+        target = out_dir / f"{assignment}.html"
+        if not force and stamped_hash(target) == source_hash(source):
+            shown = target.relative_to(root) if target.is_relative_to(root) else target
+            say(f"  {assignment}: {shown} is up to date with source/{assignment}/{source.name} (not rebuilt)")
+            continue
         say(f"  executing source/{assignment}/{source.name} in a fresh kernel ...")
         start = time.perf_counter()
         nb = make_reproducible(execute(source))
@@ -183,8 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("assignments", nargs="*")
     parser.add_argument("--out", default=None, help="output folder (default: notebooks/)")
+    parser.add_argument("--force", action="store_true", help="rebuild pages whose stamp matches their source too")
     args = parser.parse_args(argv)
-    build(args.assignments or None, out_dir=Path(args.out) if args.out else None)
+    build(args.assignments or None, out_dir=Path(args.out) if args.out else None, force=args.force)
     return 0
 
 

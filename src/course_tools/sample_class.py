@@ -23,6 +23,10 @@ honest_warnings     the reference solutions, each call emits warnings on stderr
 stopped_early       the first assignment solved, the later ones handed in blank
 =================== ==========================================================
 
+Each student has a first and last name in the gradebook, and each submission a
+``timestamp.txt`` as ``nbgrader collect`` leaves it (fixed times on a course
+calendar), so formgrader lists the class as it lists a real one.
+
 ``expected_scores`` predicts every student's score from the notebooks' points
 metadata and which graded names each submission breaks (a test cell fails when
 its ``test_<name>`` prefix or the code it runs refers to a broken name; a
@@ -38,6 +42,7 @@ import re
 import shutil
 import sys
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import nbformat
@@ -61,6 +66,35 @@ DESCRIPTIONS = {
     "honest_warnings": "reference solutions that write warnings to stderr",
     "stopped_early": "the first assignment solved, the others handed in blank",
 }
+
+# (first name, last name) shown by formgrader; the last name says what the submission does.
+NAMES = {
+    "perfect": ("Ada", "Perfect"),
+    "partial": ("Parker", "Partial"),
+    "blank": ("Blair", "Blank"),
+    "always_equal_cheat": ("Chase", "Alwaysequal"),
+    "infinite_loop": ("Lou", "Loop"),
+    "kernel_crash": ("Cass", "Crash"),
+    "edited_tests": ("Eddie", "Edits"),
+    "deleted_tests": ("Dee", "Deletes"),
+    "honest_warnings": ("Warren", "Warnings"),
+    "stopped_early": ("Stella", "Stops"),
+}
+
+FIRST_DEADLINE = datetime(2025, 3, 3, 17, 0)
+
+
+def submission_time(student: str, assignment_index: int, order: int | None = None) -> datetime:
+    """When the sample student handed in assignment number ``assignment_index`` (UTC): a week apart, minutes
+    apart (``order``, default the student's place in ``STUDENTS``), all before 17:00 on the due day."""
+    order = (STUDENTS.index(student) if student in STUDENTS else 0) if order is None else order
+    return FIRST_DEADLINE + timedelta(weeks=assignment_index, hours=-2, minutes=7 * order, seconds=order)
+
+
+def timestamp_text(when: datetime) -> str:
+    """``when`` (UTC) as nbgrader's ``submit`` writes ``timestamp.txt`` (its default ``Exchange.timestamp_format``)."""
+    return when.strftime("%Y-%m-%d %H:%M:%S.%f") + " UTC"
+
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 
@@ -412,17 +446,18 @@ def write_class(course_dir: Path, root: Path = COURSE_ROOT, assignments: list[st
     ``ids`` (student id -> kind, see ``roster``) writes a class of many students; by default each kind
     in ``students`` is one student named after it.
     """
+    named = ids is None  # the demo class: one student of each kind, registered with a name
     ids = ids or {student: student for student in students}
     course = read_course(root, assignments)
     all_plans = plans(course)
     loop_assignment, loop_name = loop_target(course)
     crash_assignment, crash_name = crash_target(course)
     say = progress or (lambda *_: None)
-    for assignment, info in course.items():
+    for index, (assignment, info) in enumerate(course.items()):
         release_path = Path(course_dir) / "release" / assignment / f"{info.notebook}.ipynb"
         release_nb = nbformat.read(str(release_path), as_version=4)
         built = {}
-        for student, kind in ids.items():
+        for position, (student, kind) in enumerate(ids.items()):
             if kind not in built:
                 built[kind] = build_submission(release_nb, info, all_plans[(kind, assignment)],
                                                crash_name if assignment == crash_assignment else None,
@@ -430,9 +465,26 @@ def write_class(course_dir: Path, root: Path = COURSE_ROOT, assignments: list[st
             target = Path(course_dir) / "submitted" / student / assignment / f"{info.notebook}.ipynb"
             target.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(built[kind], str(target))
+            (target.parent / "timestamp.txt").write_text(
+                timestamp_text(submission_time(student, index, order=position % 17)), encoding="utf-8")
+    if named:
+        register_students(course_dir, tuple(ids))
     say(f"wrote {len(ids)} students x {len(course)} assignments under {Path(course_dir) / 'submitted'}"
         f" (infinite loop in {loop_name} of {loop_assignment}; os._exit in {crash_name} of {crash_assignment})")
     return all_plans
+
+
+def register_students(course_dir: Path, students: tuple[str, ...] = STUDENTS) -> None:
+    """Give each student their name in the course's gradebook (``nbgrader db student add`` does the same)."""
+    from nbgrader.api import Gradebook
+
+    from .autograde import _course_id, db_url_for, ensure_venv_on_path
+
+    ensure_venv_on_path()  # a new gradebook is created with alembic, from the venv's bin
+    with Gradebook(db_url_for(course_dir), _course_id(course_dir)) as gb:
+        for student in students:
+            first, last = NAMES.get(student, (student, ""))
+            gb.update_or_create_student(student, first_name=first, last_name=last)
 
 
 # --------------------------------------------------------------------------- predictions

@@ -19,5 +19,5 @@ def test_a_page_stamped_with_its_sources_hash_is_left_alone(tmp_path):
     said = []
     assert reader_edition.build([ASSIGNMENT], out_dir=tmp_path, progress=said.append) == []
     assert page.read_text(encoding="utf-8") == text
-    assert "up to date" in said[0]
+    assert any("up to date" in line for line in said), said
 

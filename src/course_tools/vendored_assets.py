@@ -180,7 +180,11 @@ def problems(static_dir: Path) -> list[str]:
 
 
 def ensure(static_dir: Path, progress=print) -> None:
-    """Make ``static_dir`` hold exactly the pinned assets, fetching them only when they do not."""
+    """Make ``static_dir`` hold exactly the pinned assets: copied from the committed, checked copy, or fetched."""
+    committed = COURSE_ROOT / "notebooks" / STATIC
+    if problems(static_dir) and Path(static_dir).resolve() != committed.resolve() and not problems(committed):
+        shutil.rmtree(static_dir, ignore_errors=True)
+        shutil.copytree(committed, static_dir)
     if problems(static_dir):
         vendor(static_dir, progress)
     left = problems(static_dir)

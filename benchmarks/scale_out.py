@@ -20,9 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,41 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 from course_tools import sample_class  # noqa: E402
 from course_tools.autograde import ensure_venv_on_path, grade_class, gradebook_row_counts, read_grades  # noqa: E402
+from course_tools.cluster import LocalDaskCluster  # noqa: E402
 from course_tools.postgres import PrivatePostgres  # noqa: E402
 
-BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_cluster(folder: Path, workers: int) -> tuple[str, list[subprocess.Popen]]:
-    from distributed import Client
-
-    port = free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "start_new_session": True, "cwd": folder, "env": env}
-    processes = [subprocess.Popen([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                                   "--no-dashboard"], **quiet)]
-    for i in range(workers):
-        processes.append(subprocess.Popen([str(BIN / "dask"), "worker", address, "--nthreads", "1", "--nworkers", "1",
-                                           "--no-dashboard", "--name", f"w{i}"], **quiet))
-    with Client(address, timeout="60s") as client:
-        client.wait_for_workers(workers, timeout=120)
-    return address, processes
-
-
-def stop(processes) -> None:
-    for process in processes:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        process.wait()
 
 
 def comparable(course: Path, db_url: str | None = None) -> dict:
@@ -109,10 +74,11 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  {name:<34}{seconds:>8.1f} s  {n / seconds * 60:>6.1f} submissions/min"
               + (f"  ({len(failed)} not graded)" if failed else ""), flush=True)
 
-    address, one = start_cluster(work, 1)
-    run("dask 1 worker, sqlite", cluster=address)
-    stop(one)
-    address, two = start_cluster(work, 2)
+    one = LocalDaskCluster(work, 1)
+    run("dask 1 worker, sqlite", cluster=one.address)
+    one.stop()
+    two = LocalDaskCluster(work, 2)
+    address = two.address
     run("dask 2 workers, sqlite", cluster=address)
     run("local pool -j 2, sqlite", workers=2)
     pg_folder = tempfile.mkdtemp(prefix="scale-out-pg-")
@@ -122,7 +88,7 @@ def main(argv: list[str] | None = None) -> None:
         for name, (_, course, db_url) in runs.items():
             same = comparable(course, db_url) == reference
             print(f"  {name:<34} grades identical to the 1-worker run: {same}; rows {gradebook_row_counts(course, db_url)}")
-    stop(two)
+    two.stop()
 
     t1, t2 = runs["dask 1 worker, sqlite"][0], runs["dask 2 workers, sqlite"][0]
     pool, pg = runs["local pool -j 2, sqlite"][0], runs["dask 2 workers, postgresql"][0]

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from course_tools import sample_class
+from course_tools.cluster import LocalDaskCluster
 from course_tools.autograde import ensure_venv_on_path, grade_class, gradebook_row_counts, read_grades
 from course_tools.postgres import PrivatePostgres, server_binaries
 from course_tools.sandbox import sandbox_status
@@ -32,50 +32,8 @@ from course_tools.sandbox import sandbox_status
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "01_testing"
 STUDENTS = ("perfect", "partial", "blank", "always_equal_cheat", "deleted_tests", "honest_warnings")
-BIN = Path(sys.executable).parent
 
 pytestmark = pytest.mark.skipif(not sandbox_status()[0], reason=f"NO SANDBOX HERE: {sandbox_status()[1]}")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class DaskCluster:
-    """A scheduler and worker processes started with Dask's own commands, as an instructor would."""
-
-    def __init__(self, folder: Path, workers: int = 2):
-        self.folder, self.address = folder, f"tcp://127.0.0.1:{_free_port()}"
-        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-        port = self.address.rsplit(":", 1)[1]
-        self.processes = [subprocess.Popen([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", port,
-                                            "--no-dashboard"], cwd=folder, env=env, start_new_session=True,
-                                           stdout=subprocess.DEVNULL, stderr=open(folder / "scheduler.log", "wb"))]
-        for i in range(workers):
-            self.processes.append(subprocess.Popen(
-                [str(BIN / "dask"), "worker", self.address, "--nthreads", "1", "--nworkers", "1",
-                 "--no-dashboard", "--name", f"worker-{i}"], cwd=folder, env=env, start_new_session=True,
-                stdout=subprocess.DEVNULL, stderr=open(folder / f"worker-{i}.log", "wb")))
-        self.wait_for_workers(workers)
-
-    def client(self):
-        from distributed import Client
-        return Client(self.address, timeout="30s")
-
-    def wait_for_workers(self, count: int, timeout: float = 90) -> dict:
-        with self.client() as client:
-            client.wait_for_workers(count, timeout=timeout)
-            return client.scheduler_info()["workers"]
-
-    def stop(self) -> None:
-        for process in self.processes:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            process.wait()
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +57,7 @@ def base(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def cluster(base):
-    running = DaskCluster(base["folder"], workers=2)
+    running = LocalDaskCluster(base["folder"], workers=2)
     yield running
     running.stop()
 

@@ -28,8 +28,7 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float
 
-from .judge import Judge, answer_names
-from .judge import cell_grade_id
+from .judge import Judge, answer_names, cell_grade_id
 from .rebuild import assemble, is_answer, unsafe_entries
 
 # What grading found per (assignment, student, notebook), for the caller in this process (course_tools.autograde).

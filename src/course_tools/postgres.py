@@ -18,9 +18,10 @@ import os
 import pwd
 import secrets
 import shutil
-import socket
 import subprocess
 from pathlib import Path
+
+from .cluster import free_port
 
 
 class PostgresUnavailable(RuntimeError):
@@ -31,12 +32,6 @@ def server_binaries() -> Path | None:
     """The folder of Debian's PostgreSQL server binaries (the newest installed), or None."""
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(Path(p).parts[4]))
     return Path(found[-1]).parent if found else None
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class PrivatePostgres:
@@ -52,7 +47,7 @@ class PrivatePostgres:
             raise PostgresUnavailable("PostgreSQL server binaries not found (Debian: apt-get install postgresql)")
         self.folder = Path(folder).resolve()
         self.data, self.sockets = self.folder / "data", self.folder / "sockets"
-        self.port = _free_port()
+        self.port = free_port()
         self.password = secrets.token_hex(16)
         self.user = "grader"
         self.account = "postgres" if os.geteuid() == 0 else None

@@ -14,7 +14,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 
-.PHONY: demo test lab notebooks release venv clean student-bundle
+.PHONY: demo test lab sync generate venv clean student-bundle
 
 venv: $(STAMP)
 
@@ -39,11 +39,15 @@ lab: $(STAMP)
 student-bundle: $(STAMP)
 	$(BIN)/python -m course_tools.student_bundle
 
-# Instructors: rebuild source notebooks from authoring/ scripts, then the release from source.
-notebooks: $(STAMP)
-	for script in authoring/*.py; do PYTHONPATH=src $(BIN)/python $$script || exit 1; done
+# Instructors: each source notebook has a text twin, authoring/<a>/<a>.py (jupytext percent format).
+# After editing either side (JupyterLab with nbgrader's toolbar, or a text editor), make the pair agree;
+# the more recently saved side wins (`python -m course_tools.authoring sync --from text` to choose).
+sync: $(STAMP)
+	$(BIN)/python -m course_tools.authoring sync
 
-release: $(STAMP)
+# Instructors: generate the student versions (release/) from source/, as `nbgrader generate_assignment` does.
+# (nbgrader's "release" is handing them to students: see the README's exchange section.)
+generate: $(STAMP)
 	$(BIN)/python -m course_tools.release
 
 clean:

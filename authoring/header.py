@@ -1,25 +1,15 @@
-"""Builds source/header.ipynb, the header nbgrader prepends to every student notebook."""
+# %% [markdown]
+# # Testing & Continuous Training: building self-improving AI systems
+#
+# Before you turn this notebook in, make sure everything runs as expected:
+#
+# 1. **Restart the kernel and run all cells** (JupyterLab: *Kernel → Restart Kernel and Run All Cells…*).
+# 2. Check that every visible test passes. Visible tests teach; **hidden tests** also run when your
+#    work is graded, so a passing visible test does not prove that an answer is right.
+# 3. Leave the locked cells (tests and the grading guard) as they are: grading restores them.
+#
+# Fill in your name and your collaborators below.
 
-from course_tools.notebook_builder import code, markdown, write_notebook
-
-CELLS = [
-    markdown("""
-    # Testing & Continuous Training: building self-improving AI systems
-
-    Before you turn this notebook in, make sure everything runs as expected:
-
-    1. **Restart the kernel and run all cells** (JupyterLab: *Kernel → Restart Kernel and Run All Cells…*).
-    2. Check that every visible test passes. Visible tests teach; **hidden tests** also run when your
-       work is graded, so a passing visible test does not prove that an answer is right.
-    3. Leave the locked cells (tests and the grading guard) as they are: grading restores them.
-
-    Fill in your name and your collaborators below.
-    """),
-    code("""
-    NAME = ""
-    COLLABORATORS = ""
-    """),
-]
-
-if __name__ == "__main__":
-    write_notebook(CELLS, "source/header.ipynb")
+# %%
+NAME = ""
+COLLABORATORS = ""

@@ -1,4 +1,4 @@
-"""Every assignment notebook: built from its authoring script, clean, released in sync, solvable and unsolved.
+"""Every assignment notebook: paired with its text twin, clean, released in sync, solvable and unsolved.
 
 The release/source sync is checked by tests/test_pipeline_grading.py on the
 release it builds anyway. The reference (source) notebook must pass all its tests and the released
@@ -7,7 +7,6 @@ real kernels through ``nbgrader validate``.
 """
 
 import json
-import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -15,8 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_tools import release
-from course_tools.notebook_builder import write_notebook
+from course_tools import authoring, release
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = release.available_assignments(ROOT)
@@ -30,15 +28,16 @@ def test_every_contract_assignment_exists():
     assert ASSIGNMENTS == list(release.ASSIGNMENTS), f"missing source folders: {set(release.ASSIGNMENTS) - set(ASSIGNMENTS)}"
 
 
-@pytest.mark.parametrize("script", sorted((ROOT / "authoring").glob("*.py")), ids=lambda p: p.stem)
-def test_source_notebook_is_what_its_authoring_script_builds(script, tmp_path):
-    cells = runpy.run_path(str(script), run_name="authoring_check")["CELLS"]
-    target = ROOT / "source" / (f"{script.stem}.ipynb" if script.stem == "header" else f"{script.stem}/{script.stem}.ipynb")
-    built = write_notebook(cells, tmp_path / target.name)
-    assert target.exists(), f"{target} is missing: run `make notebooks`"
-    assert built.read_text(encoding="utf-8") == target.read_text(encoding="utf-8"), (
-        f"{target.relative_to(ROOT)} differs from what {script.relative_to(ROOT)} builds: edit the script, "
-        "then run `make notebooks` (never edit the .ipynb by hand)")
+@pytest.mark.parametrize("pair", authoring.pairs(ROOT), ids=lambda p: p.name)
+def test_source_notebook_agrees_with_its_text_twin(pair):
+    problem = authoring.disagreement(pair)
+    assert problem is None, f"{problem}: run `make sync` (the side saved last wins) and commit both files"
+
+
+def test_every_grading_guard_is_the_shared_text():
+    assert not authoring.guard_differences(ROOT), (
+        "these notebooks' grading_guard cell differs from course_tools.grading_guard.GUARD_SOURCE: "
+        f"{authoring.guard_differences(ROOT)}")
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "source").rglob("*.ipynb")), ids=lambda p: p.name)

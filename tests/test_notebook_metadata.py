@@ -40,7 +40,7 @@ def test_notebook_metadata_is_what_jupyterlab_writes(path, kernel_reports):
     nb = nbformat.read(str(path), as_version=4)
     assert nb.metadata.get("language_info") == language_info, (
         f"{path.relative_to(ROOT)}: JupyterLab would rewrite language_info to {language_info} "
-        "(notebook_builder.kernel_language_info; run `make notebooks` and `make release`)")
+        "(authoring.kernel_language_info; run `make sync` and `make generate`)")
     assert nb.metadata.get("kernelspec") == kernelspec
 
 

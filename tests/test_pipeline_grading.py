@@ -57,7 +57,7 @@ def test_generated_release_matches_the_committed_release(graded):
             problems.append(f"release/{assignment} is missing")
             continue
         problems += differences(graded["course"] / "release" / assignment, committed)
-    assert not problems, "release/ is out of sync with source/ (run `make release`):\n" + "\n".join(problems)
+    assert not problems, "release/ is out of sync with source/ (run `make generate`):\n" + "\n".join(problems)
 
 
 @pytest.mark.parametrize("student", STUDENTS)

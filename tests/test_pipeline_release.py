@@ -82,7 +82,7 @@ def release_lines(assignment: str) -> dict[str, set[str]]:
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_release_exists_with_only_the_notebook_and_source_files(assignment):
     folder = ROOT / "release" / assignment
-    assert folder.is_dir(), f"release/{assignment} is missing: run `make release`"
+    assert folder.is_dir(), f"release/{assignment} is missing: run `make generate`"
     released = {p.relative_to(folder) for p in folder.rglob("*") if p.is_file()}
     sources = {p.relative_to(ROOT / "source" / assignment) for p in (ROOT / "source" / assignment).rglob("*")
                if p.is_file() and ".ipynb_checkpoints" not in p.parts}

@@ -59,7 +59,7 @@ def check_release(assignments: list[str]) -> bool:
     for line in problems:
         print("  out of sync:", line)
     print("  release/ matches source/" if not problems else
-          "  release/ is OUT OF SYNC with source/: run `make release` and commit release/")
+          "  release/ is OUT OF SYNC with source/: run `make generate` and commit release/")
     return not problems
 
 

@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         for line in problems:
             print("out of sync:", line)
         print("release/ matches source/" if not problems else
-              "release/ is out of sync: run `make release` and commit release/")
+              "release/ is out of sync: run `make generate` and commit release/")
         return 1 if problems else 0
     release_dir = COURSE_ROOT / "release"
     for name in assignments:

@@ -1,50 +1,34 @@
-"""Builds source/03_continuous_training/03_continuous_training.ipynb (assignment 3: retraining safely).
+# %% [markdown]
+# # Assignment 3: retraining safely
+#
+# In assignment 2 you learned to *notice* that a deployed model got worse. This assignment is about what
+# to do next: retrain it, and do that **without making production worse**.
+#
+# The exercise this course grows out of had a "continuous training" step that looked reasonable and was not:
+#
+# 1. it **retrained the live model in place**, so when a retraining went wrong there was nothing to go back to;
+# 2. it **evaluated on the same ten examples every time**, so "better" and "worse" were mostly noise;
+# 3. it **silently dropped training data** whose words were out of vocabulary, and nobody knew how much;
+# 4. it **called every retraining an improvement** and shipped it.
+#
+# You will build the safe version, one piece at a time, and then run the whole loop on a simulated
+# production stream that drifts:
+#
+# | part | what you build | graded name |
+# |---|---|---|
+# | 1 | a long-term memory of training data | `ReservoirSampler` |
+# | 1 | a validated training buffer: recent data plus replay | `TrainingBuffer` |
+# | 2 | a retrain decision that says *why* | `should_retrain` |
+# | 3 | a model registry with versions, a champion and rollback | `ModelRegistry` |
+# | 4 | a paired significance test and a champion/challenger gate | `mcnemar_test`, `gate_challenger` |
+# | 5 | A/B testing: sample size, peeking, Thompson-sampling routing | `required_sample_size`, `ThompsonRouter` |
+# | 7 | the capstone: the whole loop through a drift | `run_capstone` |
+#
+# Plus two written answers, graded by hand. Each graded function has **visible tests** (they teach: read
+# their messages) and **hidden tests** that run when your work is graded; a green visible test does not
+# prove an answer right. Every random draw here is seeded, and the whole notebook runs in a few seconds.
 
-Run from the repository root: ``PYTHONPATH=src .venv/bin/python authoring/03_continuous_training.py``.
-Edit this script, never the notebook.
-"""
-
-from course_tools.notebook_builder import (code, grading_guard, markdown, readonly, solution, tests, write_notebook,
-                                           written)
-
-ASSIGNMENT = "03_continuous_training"
-
-CELLS = []
-add = CELLS.append
-
-# --------------------------------------------------------------------------------------------------- intro
-add(markdown("""
-# Assignment 3: retraining safely
-
-In assignment 2 you learned to *notice* that a deployed model got worse. This assignment is about what
-to do next: retrain it, and do that **without making production worse**.
-
-The exercise this course grows out of had a "continuous training" step that looked reasonable and was not:
-
-1. it **retrained the live model in place**, so when a retraining went wrong there was nothing to go back to;
-2. it **evaluated on the same ten examples every time**, so "better" and "worse" were mostly noise;
-3. it **silently dropped training data** whose words were out of vocabulary, and nobody knew how much;
-4. it **called every retraining an improvement** and shipped it.
-
-You will build the safe version, one piece at a time, and then run the whole loop on a simulated
-production stream that drifts:
-
-| part | what you build | graded name |
-|---|---|---|
-| 1 | a long-term memory of training data | `ReservoirSampler` |
-| 1 | a validated training buffer: recent data plus replay | `TrainingBuffer` |
-| 2 | a retrain decision that says *why* | `should_retrain` |
-| 3 | a model registry with versions, a champion and rollback | `ModelRegistry` |
-| 4 | a paired significance test and a champion/challenger gate | `mcnemar_test`, `gate_challenger` |
-| 5 | A/B testing: sample size, peeking, Thompson-sampling routing | `required_sample_size`, `ThompsonRouter` |
-| 7 | the capstone: the whole loop through a drift | `run_capstone` |
-
-Plus two written answers, graded by hand. Each graded function has **visible tests** (they teach: read
-their messages) and **hidden tests** that run when your work is graded; a green visible test does not
-prove an answer right. Every random draw here is seeded, and the whole notebook runs in a few seconds.
-"""))
-
-add(readonly("setup", """
+# %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import dataclasses
 import math
 from collections import deque
@@ -60,20 +44,91 @@ from nextword import (ProductionStream, best_last_word_accuracy, default_vocabul
 VOCAB = default_vocabulary()
 BASE_MODEL = pretrained_model(seed=0)   # trained on regime A (about 1 s the first time)
 print(VOCAB, BASE_MODEL)
-"""))
 
-add(grading_guard())
 
-add(markdown("""
-### Provided helpers
+# %% nbgrader={"grade": false, "grade_id": "grading_guard", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Grading guard (locked): trusted comparison helpers used by the tests below.
+# They keep their own references to math/numpy functions and check exact types,
+# so the tests judge your values, not a patched comparison function.
+def _make_grading_guard():
+    import builtins, math
+    import numpy
+    _type, _isinstance, _len, _repr, _sorted = builtins.type, builtins.isinstance, builtins.len, builtins.repr, builtins.sorted
+    _isclose, _isfinite = math.isclose, math.isfinite
+    _asarray, _np_isclose, _np_all, _ndarray = numpy.asarray, numpy.isclose, numpy.all, numpy.ndarray
+    _np_abs, _np_unravel = numpy.abs, numpy.unravel_index
+    _scalar_types = (bool, int, float, str, type(None))
 
-The cell below is given (it is locked). `normalize_context` is assignment 1's normalization, repeated
-here so that this notebook stands on its own: strip and lowercase every word, drop empty words, and
-replace words that are not in the vocabulary by `vocab.unk`. `correct_vector` and `accuracy` score a
-model on a list of `(context, target)` examples.
-"""))
+    def show(value):
+        text = _repr(value)
+        return text if _len(text) <= 200 else text[:200] + "..."
 
-add(readonly("provided_helpers", '''
+    def check_type(value, expected_type, what):
+        """Fail unless type(value) is exactly expected_type (or one of a tuple of types)."""
+        allowed = expected_type if _isinstance(expected_type, tuple) else (expected_type,)
+        if _type(value) not in allowed:
+            names = " or ".join(t.__name__ for t in allowed)
+            raise AssertionError(f"{what} should be of type {names}, but it is {_type(value).__name__}: {show(value)}")
+
+    def check_close(actual, expected, what, rel=1e-9, abs_tol=1e-9):
+        """Fail unless actual is a plain float/int within tolerance of expected."""
+        check_type(actual, (float, int), what)
+        if _type(actual) is bool or not _isfinite(actual) or not _isclose(actual, expected, rel_tol=rel, abs_tol=abs_tol):
+            raise AssertionError(f"{what}: expected {expected!r}, got {show(actual)}")
+
+    def check_equal(actual, expected, what):
+        """Fail unless actual equals expected with exactly the same types, recursively (floats compared closely)."""
+        check_type(actual, _type(expected), what)
+        if _type(expected) is float:
+            check_close(actual, expected, what)
+        elif _type(expected) in _scalar_types:
+            if not (actual == expected):
+                raise AssertionError(f"{what}: expected {show(expected)}, got {show(actual)}")
+        elif _type(expected) in (list, tuple):
+            if _len(actual) != _len(expected):
+                raise AssertionError(f"{what}: expected {_len(expected)} items, got {_len(actual)}: {show(actual)}")
+            for i in range(_len(expected)):
+                check_equal(actual[i], expected[i], f"{what}[{i}]")
+        elif _type(expected) is dict:
+            missing = [k for k in expected if k not in actual]
+            extra = [k for k in actual if k not in expected]
+            if missing or extra:
+                raise AssertionError(f"{what}: missing keys {missing}, unexpected keys {extra}")
+            for key in expected:
+                check_equal(actual[key], expected[key], f"{what}[{key!r}]")
+        else:
+            raise TypeError(f"check_equal cannot compare values of type {_type(expected).__name__}")
+
+    def check_array_close(actual, expected, what, rtol=1e-7, atol=1e-9):
+        """Fail unless actual is a NumPy array of the expected shape, element-wise close to expected."""
+        check_type(actual, _ndarray, what)
+        expected = _asarray(expected, dtype=float)
+        if actual.shape != expected.shape:
+            raise AssertionError(f"{what}: expected shape {expected.shape}, got {actual.shape}")
+        actual_float = _asarray(actual, dtype=float)
+        close = _np_isclose(actual_float, expected, rtol=rtol, atol=atol)
+        if not _np_all(close):
+            gaps = _np_abs(actual_float - expected)
+            where = tuple(int(i) for i in _np_unravel(int(gaps.argmax()), gaps.shape))
+            raise AssertionError(f"{what}: {int(close.size - close.sum())} of {close.size} entries differ; the largest "
+                                 f"difference is {gaps.max():.3g} at index {where} (expected {float(expected[where])!r}, got "
+                                 f"{float(actual_float[where])!r}); expected {show(expected)}, got {show(actual)}")
+
+    return check_type, check_close, check_equal, check_array_close
+
+check_type, check_close, check_equal, check_array_close = _make_grading_guard()
+del _make_grading_guard
+
+
+# %% [markdown]
+# ### Provided helpers
+#
+# The cell below is given (it is locked). `normalize_context` is assignment 1's normalization, repeated
+# here so that this notebook stands on its own: strip and lowercase every word, drop empty words, and
+# replace words that are not in the vocabulary by `vocab.unk`. `correct_vector` and `accuracy` score a
+# model on a list of `(context, target)` examples.
+
+# %% nbgrader={"grade": false, "grade_id": "provided_helpers", "locked": true, "schema_version": 3, "solution": false, "task": false}
 def normalize_context(context, vocab, max_len=None):
     """Assignment 1's normalization: a new list of stripped, lowercased words; unknown words become vocab.unk.
 
@@ -104,37 +159,35 @@ def accuracy(model, examples):
 
 
 print(normalize_context([" The ", "CAT", "", "teh"], VOCAB))
-'''))
 
-# --------------------------------------------------------------------------------------------------- part 1
-add(markdown("""
-## Part 1: a validated training buffer
 
-Retraining needs data, and the data comes from production feedback. Two things go wrong if you simply
-"train on what came in":
+# %% [markdown]
+# ## Part 1: a validated training buffer
+#
+# Retraining needs data, and the data comes from production feedback. Two things go wrong if you simply
+# "train on what came in":
+#
+# * **Bad data gets in silently.** The original code dropped out-of-vocabulary examples without a word;
+#   the opposite mistake, training on a target that is `<unk>`, teaches the model to predict "I don't know".
+#   A buffer should *check* every example and *say* whether it took it.
+# * **Only recent data is remembered.** If you retrain only on the last few hundred examples, the model
+#   forgets everything older: this is **catastrophic forgetting**. A **replay** memory keeps a uniform
+#   sample of everything seen so far, so older knowledge stays in the training set.
+#
+# ### 1a. `ReservoirSampler` (3 points)
+#
+# A reservoir keeps a uniform random sample of a stream whose length you do not know in advance, in
+# bounded memory (Vitter's *Algorithm R*):
+#
+# * the first `capacity` items are all kept;
+# * when item number `seen` arrives (counting from 1) and the reservoir is full, draw
+#   `j = rng.integers(0, seen)` (uniform over `0 … seen-1`); if `j < capacity`, the new item replaces
+#   `items[j]`, otherwise it is dropped.
+#
+# After any number of adds, every item seen so far is in the reservoir with the same probability
+# `min(1, capacity / seen)`. Use `rng = np.random.default_rng(seed)`. `items` is a `list`, `seen` an `int`.
 
-* **Bad data gets in silently.** The original code dropped out-of-vocabulary examples without a word;
-  the opposite mistake, training on a target that is `<unk>`, teaches the model to predict "I don't know".
-  A buffer should *check* every example and *say* whether it took it.
-* **Only recent data is remembered.** If you retrain only on the last few hundred examples, the model
-  forgets everything older: this is **catastrophic forgetting**. A **replay** memory keeps a uniform
-  sample of everything seen so far, so older knowledge stays in the training set.
-
-### 1a. `ReservoirSampler` (3 points)
-
-A reservoir keeps a uniform random sample of a stream whose length you do not know in advance, in
-bounded memory (Vitter's *Algorithm R*):
-
-* the first `capacity` items are all kept;
-* when item number `seen` arrives (counting from 1) and the reservoir is full, draw
-  `j = rng.integers(0, seen)` (uniform over `0 … seen-1`); if `j < capacity`, the new item replaces
-  `items[j]`, otherwise it is dropped.
-
-After any number of adds, every item seen so far is in the reservoir with the same probability
-`min(1, capacity / seen)`. Use `rng = np.random.default_rng(seed)`. `items` is a `list`, `seen` an `int`.
-"""))
-
-add(solution("ReservoirSampler", '''
+# %% nbgrader={"grade": false, "grade_id": "ReservoirSampler", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class ReservoirSampler:
     """A uniform random sample of at most `capacity` items from a stream (Algorithm R).
 
@@ -170,14 +223,13 @@ class ReservoirSampler:
         ### BEGIN SOLUTION
         return list(self._items)
         ### END SOLUTION
-'''))
 
-add(markdown("""
-Try it: a reservoir of 3 fed the numbers 0…9 keeps 3 of them and has seen 10. Then, over many seeds,
-each number should be kept about `3 / 10 = 30 %` of the time — older and newer alike.
-"""))
 
-add(code("""
+# %% [markdown]
+# Try it: a reservoir of 3 fed the numbers 0…9 keeps 3 of them and has seen 10. Then, over many seeds,
+# each number should be kept about `3 / 10 = 30 %` of the time — older and newer alike.
+
+# %%
 demo_reservoir = ReservoirSampler(3, seed=0)
 for number in range(10):
     demo_reservoir.add(number)
@@ -191,9 +243,8 @@ for seed in range(600):
     for number in sampler.items:
         kept_counts[number] += 1
 print("share of runs keeping each number:", np.round(kept_counts / 600, 2), "(expect about 0.3 each)")
-"""))
 
-add(tests("test_ReservoirSampler_visible", 1, '''
+# %% nbgrader={"grade": true, "grade_id": "test_ReservoirSampler_visible", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """Check that ReservoirSampler keeps everything until full, then exactly `capacity` items, and counts `seen`."""
 sampler = ReservoirSampler(5, seed=1)
 for item in ["a", "b", "c"]:
@@ -208,9 +259,8 @@ assert len(sampler.items) == 5, f"a full reservoir of capacity 5 should hold 5 i
 offered = {"a", "b", "c", *range(100)}
 assert all(item in offered for item in sampler.items), f"the reservoir holds items that were never added: {sampler.items}"
 print("ReservoirSampler: visible tests passed")
-'''))
 
-add(tests("test_ReservoirSampler_hidden", 2, '''
+# %% nbgrader={"grade": true, "grade_id": "test_ReservoirSampler_hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 """Check that every item is kept with probability min(1, capacity/seen), old and new alike, and that a seed fixes the sample."""
 check_type(ReservoirSampler(2, seed=0).items, list, "ReservoirSampler(2, seed=0).items")
 ### BEGIN HIDDEN TESTS
@@ -246,30 +296,28 @@ for item in range(50):
 check_equal(one.items, two.items, "two reservoirs with the same seed and the same items")
 check_type(one.seen, int, "ReservoirSampler.seen")
 ### END HIDDEN TESTS
-'''))
 
-add(markdown("""
-### 1b. `TrainingBuffer` (3 points)
+# %% [markdown]
+# ### 1b. `TrainingBuffer` (3 points)
+#
+# `TrainingBuffer(vocab, recent_capacity=500, replay_capacity=500, seed=0)` validates feedback before it
+# can ever reach training:
+#
+# * `add(context, target) -> bool` normalizes `context` with the provided `normalize_context`, lowercases
+#   and strips `target`, and **rejects** (returns `False`, stores nothing) an example whose normalized
+#   context is empty, or whose target is not a real vocabulary word (unknown words and `vocab.unk` itself
+#   are rejected). A `target` that is not a `str` (`None`, a number) is rejected the same way: `False`, never an
+#   exception. Otherwise it returns `True`.
+# * An accepted example `(normalized_context, target)` goes to a **recent window** of at most
+#   `recent_capacity` examples (the oldest is dropped first — `collections.deque(maxlen=…)` does exactly
+#   this) **and** is offered to a `ReservoirSampler(replay_capacity, seed)` for long-term replay.
+# * `training_set()` returns a new list: the recent window (oldest first), followed by the replay items.
+# * `len(buffer)` is the size of the recent window.
+#
+# Returning a `bool` is the fix for fault 3: the caller can count what was rejected, and alert when that
+# count jumps.
 
-`TrainingBuffer(vocab, recent_capacity=500, replay_capacity=500, seed=0)` validates feedback before it
-can ever reach training:
-
-* `add(context, target) -> bool` normalizes `context` with the provided `normalize_context`, lowercases
-  and strips `target`, and **rejects** (returns `False`, stores nothing) an example whose normalized
-  context is empty, or whose target is not a real vocabulary word (unknown words and `vocab.unk` itself
-  are rejected). A `target` that is not a `str` (`None`, a number) is rejected the same way: `False`, never an
-  exception. Otherwise it returns `True`.
-* An accepted example `(normalized_context, target)` goes to a **recent window** of at most
-  `recent_capacity` examples (the oldest is dropped first — `collections.deque(maxlen=…)` does exactly
-  this) **and** is offered to a `ReservoirSampler(replay_capacity, seed)` for long-term replay.
-* `training_set()` returns a new list: the recent window (oldest first), followed by the replay items.
-* `len(buffer)` is the size of the recent window.
-
-Returning a `bool` is the fix for fault 3: the caller can count what was rejected, and alert when that
-count jumps.
-"""))
-
-add(solution("TrainingBuffer", '''
+# %% nbgrader={"grade": false, "grade_id": "TrainingBuffer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class TrainingBuffer:
     """Validated training data: a bounded window of recent examples plus a reservoir replay of all of them."""
 
@@ -305,15 +353,14 @@ class TrainingBuffer:
         ### BEGIN SOLUTION
         return len(self.recent)
         ### END SOLUTION
-'''))
 
-add(markdown("""
-Try it: messy but valid feedback is cleaned and accepted; an empty context, an unknown target and an
-`<unk>` target are rejected. Expect `True, True, False, False, False`, a buffer of length 2, and a
-training set of 4 (2 recent + the same 2 in the replay).
-"""))
 
-add(code("""
+# %% [markdown]
+# Try it: messy but valid feedback is cleaned and accepted; an empty context, an unknown target and an
+# `<unk>` target are rejected. Expect `True, True, False, False, False`, a buffer of length 2, and a
+# training set of 4 (2 recent + the same 2 in the replay).
+
+# %%
 demo_buffer = TrainingBuffer(VOCAB, recent_capacity=3, replay_capacity=10)
 print(demo_buffer.add([" The ", "CAT"], " Sat "),
       demo_buffer.add(["a", "dog"], "ran"),
@@ -322,9 +369,8 @@ print(demo_buffer.add([" The ", "CAT"], " Sat "),
       demo_buffer.add(["the", "cat"], "<unk>"))
 print("len:", len(demo_buffer))
 print("training set:", demo_buffer.training_set())
-"""))
 
-add(tests("test_TrainingBuffer_visible", 1, '''
+# %% nbgrader={"grade": true, "grade_id": "test_TrainingBuffer_visible", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """Check that TrainingBuffer cleans valid examples, rejects invalid ones, and keeps only the most recent window."""
 buffer = TrainingBuffer(VOCAB, recent_capacity=2, replay_capacity=50, seed=0)
 accepted = buffer.add([" The ", "CAT"], " Sat ")
@@ -341,9 +387,8 @@ check_equal(len(buffer), 2, "len(buffer) is the recent window's size, at most re
 check_equal(buffer.training_set()[:2], [(["a"], "dog"), (["dog"], "ran")],
             "the recent window after 3 accepted examples with recent_capacity=2 (the oldest is dropped first)")
 print("TrainingBuffer: visible tests passed")
-'''))
 
-add(tests("test_TrainingBuffer_hidden_non_str_target", 0.5, '''
+# %% nbgrader={"grade": true, "grade_id": "test_TrainingBuffer_hidden_non_str_target", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of TrainingBuffer.add with a target that is not a str: rejected (False), nothing stored, no exception."""
 _buffer = TrainingBuffer(VOCAB, recent_capacity=5, replay_capacity=5, seed=0)
 check_type(_buffer.add(["the"], "cat"), bool, "add(['the'], 'cat')")
@@ -355,9 +400,8 @@ for _target in (None, 3, 2.5, ["cat"]):
 check_equal(len(_buffer), 1, "len(buffer) after one valid example and four non-str targets")
 print("TrainingBuffer: hidden test of non-str targets passed")
 ### END HIDDEN TESTS
-'''))
 
-add(tests("test_TrainingBuffer_hidden", 1.5, '''
+# %% nbgrader={"grade": true, "grade_id": "test_TrainingBuffer_hidden", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Check the unk target, replay contents, unknown context words, input mutation and the order of training_set()."""
 check_type(TrainingBuffer(VOCAB).add(["the"], "cat"), bool, "TrainingBuffer(VOCAB).add(['the'], 'cat')")
 ### BEGIN HIDDEN TESTS
@@ -389,26 +433,24 @@ for i in range(30):
     small.add(["the"], "cat" if i % 2 else "dog")
 check_equal(len(small.training_set()), 12, "training_set() with recent_capacity=10, replay_capacity=2 after 30 accepted")
 ### END HIDDEN TESTS
-'''))
 
-add(markdown("""
-### Catastrophic forgetting, and how replay limits it
+# %% [markdown]
+# ### Catastrophic forgetting, and how replay limits it
+#
+# The stream below is 1500 examples from the world the model was trained on (regime **A**), then 1000
+# from the world after the drift (regime **B**). We retrain a *copy* of the model two ways:
+#
+# * **recent only** — the last 500 examples, all from B;
+# * **recent + replay** — the `TrainingBuffer`'s training set: the same 500 recent examples plus a
+#   500-example reservoir sampled uniformly from the whole history (so a bit more than half of it is A).
+#
+# Then we score both on fresh A and fresh B examples. Expect the recent-only model to be best on B but to
+# lose most of what it knew about A; replay wins part of A back (here about a third of what was lost)
+# for a small cost on B. (In this small
+# world A and B disagree on some words, so no single model is best on both: replay is a trade-off you
+# tune with `replay_capacity`.)
 
-The stream below is 1500 examples from the world the model was trained on (regime **A**), then 1000
-from the world after the drift (regime **B**). We retrain a *copy* of the model two ways:
-
-* **recent only** — the last 500 examples, all from B;
-* **recent + replay** — the `TrainingBuffer`'s training set: the same 500 recent examples plus a
-  500-example reservoir sampled uniformly from the whole history (so a bit more than half of it is A).
-
-Then we score both on fresh A and fresh B examples. Expect the recent-only model to be best on B but to
-lose most of what it knew about A; replay wins part of A back (here about a third of what was lost)
-for a small cost on B. (In this small
-world A and B disagree on some words, so no single model is best on both: replay is a trade-off you
-tune with `replay_capacity`.)
-"""))
-
-add(code("""
+# %%
 history_stream = make_examples(1500, seed=21, regime="A") + make_examples(1000, seed=22, regime="B")
 forgetting_buffer = TrainingBuffer(VOCAB, recent_capacity=500, replay_capacity=500, seed=0)
 for ctx, tgt in history_stream:
@@ -438,35 +480,33 @@ ax.legend(loc="lower right", fontsize=8)
 fig.tight_layout()
 display(fig)
 plt.close(fig)
-"""))
 
-# --------------------------------------------------------------------------------------------------- part 2
-add(markdown("""
-## Part 2: when to retrain, and why
 
-Retraining is not free: it costs compute, it can go wrong, and a model that changes every minute cannot
-be debugged. So the decision is a policy with **reasons** you can log and audit.
+# %% [markdown]
+# ## Part 2: when to retrain, and why
+#
+# Retraining is not free: it costs compute, it can go wrong, and a model that changes every minute cannot
+# be debugged. So the decision is a policy with **reasons** you can log and audit.
+#
+# ### `should_retrain(state, policy) -> tuple[bool, str]` (2 points)
+#
+# `state` has `t`, `last_retrain_t` (or `None` before any retraining), `new_labels`, `alerts` (a list of
+# alert dicts as from assignment 2's `detect_degradation`: each has `metric`, `severity`, `message`),
+# `consecutive_degraded` and `psi`. `policy` has `cooldown`, `min_new_labels`, `consecutive` and
+# `psi_threshold`. The **first** rule that applies decides, with exactly these reasons:
+#
+# | rule | result |
+# |---|---|
+# | `last_retrain_t` is not `None` and `t - last_retrain_t < cooldown` (a retrain at `t = 0.0` counts: test `is not None`, not truthiness) | `(False, "cooldown")` |
+# | `new_labels < min_new_labels` | `(False, "insufficient data")` |
+# | any alert with `metric == "accuracy"` and `severity == "critical"` | `(True, "accuracy alert")` |
+# | `consecutive_degraded >= consecutive` | `(True, "sustained degradation")` |
+# | `psi >= psi_threshold` | `(True, "data drift")` |
+# | otherwise | `(False, "stable")` |
+#
+# The order matters: no alert, however loud, may bypass the cooldown or retrain on too little data.
 
-### `should_retrain(state, policy) -> tuple[bool, str]` (2 points)
-
-`state` has `t`, `last_retrain_t` (or `None` before any retraining), `new_labels`, `alerts` (a list of
-alert dicts as from assignment 2's `detect_degradation`: each has `metric`, `severity`, `message`),
-`consecutive_degraded` and `psi`. `policy` has `cooldown`, `min_new_labels`, `consecutive` and
-`psi_threshold`. The **first** rule that applies decides, with exactly these reasons:
-
-| rule | result |
-|---|---|
-| `last_retrain_t` is not `None` and `t - last_retrain_t < cooldown` (a retrain at `t = 0.0` counts: test `is not None`, not truthiness) | `(False, "cooldown")` |
-| `new_labels < min_new_labels` | `(False, "insufficient data")` |
-| any alert with `metric == "accuracy"` and `severity == "critical"` | `(True, "accuracy alert")` |
-| `consecutive_degraded >= consecutive` | `(True, "sustained degradation")` |
-| `psi >= psi_threshold` | `(True, "data drift")` |
-| otherwise | `(False, "stable")` |
-
-The order matters: no alert, however loud, may bypass the cooldown or retrain on too little data.
-"""))
-
-add(solution("should_retrain", '''
+# %% nbgrader={"grade": false, "grade_id": "should_retrain", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def should_retrain(state, policy):
     """Decide whether to retrain now: (decision, reason), by the first rule that applies."""
     ### BEGIN SOLUTION
@@ -483,22 +523,20 @@ def should_retrain(state, policy):
         return True, "data drift"
     return False, "stable"
     ### END SOLUTION
-'''))
 
-add(markdown("""
-Try it. Expect `(False, 'cooldown')`, then `(True, 'accuracy alert')`, then `(False, 'stable')`.
-"""))
 
-add(code("""
+# %% [markdown]
+# Try it. Expect `(False, 'cooldown')`, then `(True, 'accuracy alert')`, then `(False, 'stable')`.
+
+# %%
 retrain_policy = {"cooldown": 100.0, "min_new_labels": 200, "consecutive": 3, "psi_threshold": 0.25}
 critical = {"metric": "accuracy", "severity": "critical", "message": "accuracy fell from 0.62 to 0.41"}
 quiet = {"t": 1000.0, "last_retrain_t": 950.0, "new_labels": 500, "alerts": [critical], "consecutive_degraded": 0, "psi": 0.0}
 print(should_retrain(quiet, retrain_policy))
 print(should_retrain({**quiet, "last_retrain_t": None}, retrain_policy))
 print(should_retrain({**quiet, "last_retrain_t": None, "alerts": []}, retrain_policy))
-"""))
 
-add(tests("test_should_retrain_visible", 1, '''
+# %% nbgrader={"grade": true, "grade_id": "test_should_retrain_visible", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """Check each rule of should_retrain once, with its exact reason."""
 policy = {"cooldown": 100.0, "min_new_labels": 200, "consecutive": 3, "psi_threshold": 0.25}
 alert = {"metric": "accuracy", "severity": "critical", "message": "drop"}
@@ -513,9 +551,8 @@ check_equal(should_retrain({**state, "consecutive_degraded": 3}, policy), (True,
             "should_retrain with 3 consecutive degraded checks (policy consecutive=3)")
 check_equal(should_retrain({**state, "psi": 0.4}, policy), (True, "data drift"), "should_retrain with psi 0.4 (threshold 0.25)")
 print("should_retrain: visible tests passed")
-'''))
 
-add(tests("test_should_retrain_hidden", 0.5, '''
+# %% nbgrader={"grade": true, "grade_id": "test_should_retrain_hidden", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
 """Check boundaries (cooldown, min_new_labels, consecutive, psi are inclusive the right way), rule order and alert filtering."""
 policy = {"cooldown": 100.0, "min_new_labels": 200, "consecutive": 3, "psi_threshold": 0.25}
 state = {"t": 1000.0, "last_retrain_t": None, "new_labels": 500, "alerts": [], "consecutive_degraded": 0, "psi": 0.0}
@@ -542,9 +579,8 @@ check_equal(should_retrain({**state, "consecutive_degraded": 2}, policy), (False
 check_equal(should_retrain({**state, "psi": 0.25}, policy), (True, "data drift"), "psi exactly at the threshold")
 check_equal(should_retrain({**state, "psi": 0.2499}, policy), (False, "stable"), "psi just below the threshold")
 ### END HIDDEN TESTS
-'''))
 
-add(tests("test_should_retrain_hidden_time_zero", 0.5, '''
+# %% nbgrader={"grade": true, "grade_id": "test_should_retrain_hidden_time_zero", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of the cooldown after a retrain at time 0.0: a falsy time is still a time (compare with None, not truthiness)."""
 _policy = {"cooldown": 100.0, "min_new_labels": 200, "consecutive": 3, "psi_threshold": 0.25}
 _crit = {"metric": "accuracy", "severity": "critical", "message": "drop"}
@@ -558,33 +594,30 @@ check_equal(should_retrain({**_state, "t": 100.0}, _policy), (True, "accuracy al
             "should_retrain with last_retrain_t = 0.0 and t = 100 (the cooldown is over)")
 print("should_retrain: hidden test of a retrain at t = 0.0 passed")
 ### END HIDDEN TESTS
-'''))
 
-# --------------------------------------------------------------------------------------------------- part 3
-add(markdown("""
-## Part 3: a model registry
+# %% [markdown]
+# ## Part 3: a model registry
+#
+# Fault 1 was retraining the live model in place: when the new weights were bad, the old ones were gone.
+# A **registry** stores every model version as an immutable copy, says which one is the **champion**
+# (the one serving traffic) and can **roll back** to the previous champion in one call.
+#
+# ### `ModelRegistry()` (3 points)
+#
+# * `register(model, metrics) -> int` stores an **independent copy** (`model.copy()`) with its metrics
+#   dict and returns its version: 1, 2, 3, …
+# * `get(version)` returns a **copy** of that version.
+# * `promote(version)` makes it the champion; `champion()` returns a **copy** of the current champion
+#   (`None` before any promotion); `champion_version` is its version (`None` before any promotion).
+# * `rollback() -> int` goes back to the previous champion and returns its version; it raises
+#   `RuntimeError` when there is no previous champion. Think of the champions as a stack: promoting pushes,
+#   rolling back pops, so two rollbacks after promoting 1, 2, 3 lead back to 1.
+# * `history` is the list of champion versions in the order they became champion (a rollback appends the
+#   version it returns to).
+#
+# Nothing done to a model after `register`, or to a copy handed out, may change what the registry holds.
 
-Fault 1 was retraining the live model in place: when the new weights were bad, the old ones were gone.
-A **registry** stores every model version as an immutable copy, says which one is the **champion**
-(the one serving traffic) and can **roll back** to the previous champion in one call.
-
-### `ModelRegistry()` (3 points)
-
-* `register(model, metrics) -> int` stores an **independent copy** (`model.copy()`) with its metrics
-  dict and returns its version: 1, 2, 3, …
-* `get(version)` returns a **copy** of that version.
-* `promote(version)` makes it the champion; `champion()` returns a **copy** of the current champion
-  (`None` before any promotion); `champion_version` is its version (`None` before any promotion).
-* `rollback() -> int` goes back to the previous champion and returns its version; it raises
-  `RuntimeError` when there is no previous champion. Think of the champions as a stack: promoting pushes,
-  rolling back pops, so two rollbacks after promoting 1, 2, 3 lead back to 1.
-* `history` is the list of champion versions in the order they became champion (a rollback appends the
-  version it returns to).
-
-Nothing done to a model after `register`, or to a copy handed out, may change what the registry holds.
-"""))
-
-add(solution("ModelRegistry", '''
+# %% nbgrader={"grade": false, "grade_id": "ModelRegistry", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class ModelRegistry:
     """Versioned, immutable model storage with a champion, a promotion history and rollback.
 
@@ -649,15 +682,14 @@ class ModelRegistry:
         self.history.append(self._champions[-1])
         return self._champions[-1]
         ### END SOLUTION
-'''))
 
-add(markdown("""
-Try it: register the pretrained model, damage the original afterwards, and check the registry still
-holds the undamaged copy; then promote two versions and roll back. Expect the champion's output to be
-unchanged by the damage, `history` `[1, 2, 1]` and `champion_version` `1`.
-"""))
 
-add(code("""
+# %% [markdown]
+# Try it: register the pretrained model, damage the original afterwards, and check the registry still
+# holds the undamaged copy; then promote two versions and roll back. Expect the champion's output to be
+# unchanged by the damage, `history` `[1, 2, 1]` and `champion_version` `1`.
+
+# %%
 demo_registry = ModelRegistry()
 original = BASE_MODEL.copy()
 v1 = demo_registry.register(original, {"note": "pretrained"})
@@ -668,9 +700,8 @@ demo_registry.promote(v1)
 demo_registry.promote(v2)
 print("champion:", demo_registry.champion_version, "-> rollback to", demo_registry.rollback(),
       "| history:", demo_registry.history)
-"""))
 
-add(tests("test_ModelRegistry_visible", 1, '''
+# %% nbgrader={"grade": true, "grade_id": "test_ModelRegistry_visible", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """Check versions, promotion, the champion, and a rollback in the simplest case."""
 registry = ModelRegistry()
 assert registry.champion() is None, "champion() before any promotion should be None"
@@ -685,9 +716,8 @@ check_equal(registry.rollback(), 1, "rollback() after promote(1), promote(2)")
 check_equal(registry.champion_version, 1, "champion_version after the rollback")
 check_equal(registry.history, [1, 2, 1], "history after promote(1), promote(2), rollback()")
 print("ModelRegistry: visible tests passed")
-'''))
 
-add(tests("test_ModelRegistry_hidden", 2, '''
+# %% nbgrader={"grade": true, "grade_id": "test_ModelRegistry_hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 """Check that the registry stores and hands out independent copies, and that rollback works as a stack."""
 check_type(ModelRegistry().register(BASE_MODEL, {}), int, "ModelRegistry().register(BASE_MODEL, {})")
 ### BEGIN HIDDEN TESTS
@@ -745,32 +775,29 @@ stack.promote(3)
 check_equal(stack.champion_version, 3, "champion_version after promoting 3 again")
 check_equal(stack.rollback(), 1, "rollback after 1 -> promote 3 goes back to 1")
 ### END HIDDEN TESTS
-'''))
 
-# --------------------------------------------------------------------------------------------------- part 4
-add(markdown("""
-## Part 4: the champion/challenger gate
+# %% [markdown]
+# ## Part 4: the champion/challenger gate
+#
+# A retrained model is only a **challenger**. It replaces the **champion** only if it is demonstrably not
+# worse, on a **gate set**: labelled examples that neither model was ever trained on, the *same* examples
+# for both (fault 2 was ten examples, re-used for everything).
+#
+# Because both models answer the same examples, the right test is a **paired** one. Only the examples on
+# which the two models *disagree about correctness* carry information:
+#
+# * `b` = examples only the champion (A) got right, `c` = examples only the challenger (B) got right.
+#
+# If the models were equally good, each disagreement would be a fair coin: `b ~ Binomial(b + c, 1/2)`.
+# **McNemar's exact test** gives the two-sided p-value
+# `p = min(1, 2 · Σ_{i ≤ min(b, c)} C(b+c, i) / 2^(b+c))`, and `p = 1.0` when `b + c == 0`.
+#
+# ### `mcnemar_test(correct_a, correct_b) -> tuple[int, int, float]` (2 points)
+#
+# `correct_a`, `correct_b`: sequences of booleans (lists or NumPy arrays) of the same length; return
+# `(b, c, p_value)` as `(int, int, float)`. Lengths that differ raise `ValueError`. Use `math.comb`.
 
-A retrained model is only a **challenger**. It replaces the **champion** only if it is demonstrably not
-worse, on a **gate set**: labelled examples that neither model was ever trained on, the *same* examples
-for both (fault 2 was ten examples, re-used for everything).
-
-Because both models answer the same examples, the right test is a **paired** one. Only the examples on
-which the two models *disagree about correctness* carry information:
-
-* `b` = examples only the champion (A) got right, `c` = examples only the challenger (B) got right.
-
-If the models were equally good, each disagreement would be a fair coin: `b ~ Binomial(b + c, 1/2)`.
-**McNemar's exact test** gives the two-sided p-value
-`p = min(1, 2 · Σ_{i ≤ min(b, c)} C(b+c, i) / 2^(b+c))`, and `p = 1.0` when `b + c == 0`.
-
-### `mcnemar_test(correct_a, correct_b) -> tuple[int, int, float]` (2 points)
-
-`correct_a`, `correct_b`: sequences of booleans (lists or NumPy arrays) of the same length; return
-`(b, c, p_value)` as `(int, int, float)`. Lengths that differ raise `ValueError`. Use `math.comb`.
-"""))
-
-add(solution("mcnemar_test", '''
+# %% nbgrader={"grade": false, "grade_id": "mcnemar_test", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def mcnemar_test(correct_a, correct_b):
     """McNemar's exact test on paired correctness: (b, c, two-sided p-value)."""
     ### BEGIN SOLUTION
@@ -786,20 +813,18 @@ def mcnemar_test(correct_a, correct_b):
     tail = sum(math.comb(n, i) for i in range(min(b, c) + 1)) / 2 ** n
     return b, c, float(min(1.0, 2.0 * tail))
     ### END SOLUTION
-'''))
 
-add(markdown("""
-Try it. A champion right on 6 more examples than the challenger sounds decisive — but if they disagree
-on only 6 examples, all in the champion's favour, `p = 2 / 2^6 = 0.03125`, and 5 to 1 gives
-`p = 2·(1 + 6)/64 = 0.219`: not significant.
-"""))
 
-add(code("""
+# %% [markdown]
+# Try it. A champion right on 6 more examples than the challenger sounds decisive — but if they disagree
+# on only 6 examples, all in the champion's favour, `p = 2 / 2^6 = 0.03125`, and 5 to 1 gives
+# `p = 2·(1 + 6)/64 = 0.219`: not significant.
+
+# %%
 print(mcnemar_test([True] * 6 + [False] * 4, [False] * 6 + [False] * 4))
 print(mcnemar_test([True] * 5 + [False] * 1 + [True] * 4, [False] * 5 + [True] * 1 + [True] * 4))
-"""))
 
-add(tests("test_mcnemar_test_visible", 1, '''
+# %% nbgrader={"grade": true, "grade_id": "test_mcnemar_test_visible", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """Check b, c and the exact two-sided p-value on small hand-worked cases."""
 check_equal(mcnemar_test([True, True, True, False], [False, False, False, False]), (3, 0, 0.25),
             "mcnemar_test with b=3, c=0: p = 2 * C(3,0) / 2**3 = 0.25")
@@ -808,9 +833,8 @@ b, c, p = mcnemar_test(np.array([1, 1, 1, 1, 1, 0, 1], dtype=bool), np.array([0,
 check_equal((b, c), (5, 1), "(b, c) for arrays where A alone is right 5 times and B alone once")
 check_close(p, 2 * (1 + 6) / 64, "p-value for b=5, c=1 (two-sided: twice the lower tail)")
 print("mcnemar_test: visible tests passed")
-'''))
 
-add(tests("test_mcnemar_test_hidden", 1, '''
+# %% nbgrader={"grade": true, "grade_id": "test_mcnemar_test_hidden", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """Check the two-sided p-value capped at 1, symmetric b/c, plain int/float types and the length check."""
 check_type(mcnemar_test([True], [False]), tuple, "mcnemar_test([True], [False])")
 ### BEGIN HIDDEN TESTS
@@ -832,45 +856,43 @@ except ValueError:
 else:
     raise AssertionError("mcnemar_test with lengths 2 and 1 should raise ValueError")
 ### END HIDDEN TESTS
-'''))
 
-add(markdown("""
-### `gate_challenger(correct_champion, correct_challenger, policy) -> dict` (3 points)
+# %% [markdown]
+# ### `gate_challenger(correct_champion, correct_challenger, policy) -> dict` (3 points)
+#
+# `policy` has `alpha`, `non_inferiority` (a margin, e.g. 0.02) and `min_gain`. Return a dict with keys
+#
+# * `promote` (bool) and `reason` (str), decided by the table below;
+# * `delta`: challenger accuracy − champion accuracy on the gate set (a float; `(c - b) / n`);
+# * `p_value`: McNemar's, with the **champion as A** (`mcnemar_test(correct_champion, correct_challenger)`);
+# * `upper_bound`: a one-sided (1 − `alpha`) **upper confidence bound on how much worse the challenger
+#   is**, i.e. on champion accuracy − challenger accuracy, from the paired data. Use the Wald bound for
+#   paired proportions: with `n` examples, `d = (b - c) / n`, `var = ((b + c) / n - d**2) / n`,
+#   `upper_bound = d + z * sqrt(var)` with `z = NormalDist().inv_cdf(1 - alpha)` (1.645 for
+#   alpha = 0.05). It is a float.
+#
+# A challenger is promoted only when the gate set **shows** that it is not worse by more than the
+# margin. The **first** rule that applies decides:
+#
+# | rule | `reason` | `promote` |
+# |---|---|---|
+# | the champion is significantly better: `b > c` and `p_value < alpha` | `"significantly worse"` | `False` |
+# | the data cannot rule out a loss larger than the margin: `upper_bound > non_inferiority` | `"not shown non-inferior"` | `False` |
+# | `delta < min_gain` | `"no gain"` | `False` |
+# | otherwise | `"promote"` | `True` |
+#
+# An empty gate set shows nothing: return `promote False`, reason `"not shown non-inferior"`,
+# `delta 0.0`, `p_value 1.0` and `upper_bound` `float("inf")`. Lengths that differ raise `ValueError`
+# (as `mcnemar_test` does).
+#
+# Why a bound and not just the observed difference? "Not significantly worse" and "looks only 1 point
+# worse" are both weak on a small gate set: on 200 examples a challenger that is truly 3 points worse
+# looks no worse than the champion about one time in five. Non-inferiority turns the burden of proof
+# around: the challenger must *show*, with confidence 1 − alpha, that it is at most `non_inferiority`
+# worse. The price is that a small gate set cannot show a small margin; the cells after the tests
+# measure both sides.
 
-`policy` has `alpha`, `non_inferiority` (a margin, e.g. 0.02) and `min_gain`. Return a dict with keys
-
-* `promote` (bool) and `reason` (str), decided by the table below;
-* `delta`: challenger accuracy − champion accuracy on the gate set (a float; `(c - b) / n`);
-* `p_value`: McNemar's, with the **champion as A** (`mcnemar_test(correct_champion, correct_challenger)`);
-* `upper_bound`: a one-sided (1 − `alpha`) **upper confidence bound on how much worse the challenger
-  is**, i.e. on champion accuracy − challenger accuracy, from the paired data. Use the Wald bound for
-  paired proportions: with `n` examples, `d = (b - c) / n`, `var = ((b + c) / n - d**2) / n`,
-  `upper_bound = d + z * sqrt(var)` with `z = NormalDist().inv_cdf(1 - alpha)` (1.645 for
-  alpha = 0.05). It is a float.
-
-A challenger is promoted only when the gate set **shows** that it is not worse by more than the
-margin. The **first** rule that applies decides:
-
-| rule | `reason` | `promote` |
-|---|---|---|
-| the champion is significantly better: `b > c` and `p_value < alpha` | `"significantly worse"` | `False` |
-| the data cannot rule out a loss larger than the margin: `upper_bound > non_inferiority` | `"not shown non-inferior"` | `False` |
-| `delta < min_gain` | `"no gain"` | `False` |
-| otherwise | `"promote"` | `True` |
-
-An empty gate set shows nothing: return `promote False`, reason `"not shown non-inferior"`,
-`delta 0.0`, `p_value 1.0` and `upper_bound` `float("inf")`. Lengths that differ raise `ValueError`
-(as `mcnemar_test` does).
-
-Why a bound and not just the observed difference? "Not significantly worse" and "looks only 1 point
-worse" are both weak on a small gate set: on 200 examples a challenger that is truly 3 points worse
-looks no worse than the champion about one time in five. Non-inferiority turns the burden of proof
-around: the challenger must *show*, with confidence 1 − alpha, that it is at most `non_inferiority`
-worse. The price is that a small gate set cannot show a small margin; the cells after the tests
-measure both sides.
-"""))
-
-add(solution("gate_challenger", '''
+# %% nbgrader={"grade": false, "grade_id": "gate_challenger", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def gate_challenger(correct_champion, correct_challenger, policy):
     """Decide whether the challenger replaces the champion: {promote, reason, delta, p_value, upper_bound}."""
     ### BEGIN SOLUTION
@@ -894,15 +916,14 @@ def gate_challenger(correct_champion, correct_challenger, policy):
     return {"promote": reason == "promote", "reason": reason, "delta": float(delta), "p_value": float(p_value),
             "upper_bound": float(upper_bound)}
     ### END SOLUTION
-'''))
 
-add(markdown("""
-Try it on a real gate: a fixed set of 1000 regime-B examples, never trained on. Expect the
-"recent + replay" model to be promoted over the pretrained one (it is far better, so the bound is far
-below the margin), and the pretrained model to be refused as a challenger to it.
-"""))
 
-add(code("""
+# %% [markdown]
+# Try it on a real gate: a fixed set of 1000 regime-B examples, never trained on. Expect the
+# "recent + replay" model to be promoted over the pretrained one (it is far better, so the bound is far
+# below the margin), and the pretrained model to be refused as a challenger to it.
+
+# %%
 GATE_POLICY = {"alpha": 0.05, "non_inferiority": 0.02, "min_gain": 0.0}
 gate_set = make_examples(1000, seed=31, regime="B")
 champion_ok = correct_vector(BASE_MODEL, gate_set)
@@ -911,10 +932,9 @@ for label, decision in [("replay model vs pretrained", gate_challenger(champion_
                         ("pretrained vs replay model", gate_challenger(challenger_ok, champion_ok, GATE_POLICY))]:
     print(f"{label}: {decision['reason']:22} delta {decision['delta']:+.3f}, p {decision['p_value']:.2g}, "
           f"upper bound {decision['upper_bound']:+.3f}")
-"""))
 
-add(tests("test_gate_challenger_visible", 1, '''
-\"\"\"Check the four outcomes of gate_challenger and its upper bound on small hand-made gate sets.\"\"\"
+# %% nbgrader={"grade": true, "grade_id": "test_gate_challenger_visible", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""Check the four outcomes of gate_challenger and its upper bound on small hand-made gate sets."""
 policy = {"alpha": 0.05, "non_inferiority": 0.02, "min_gain": 0.0}
 same = [True] * 30 + [False] * 70
 better = [True] * 40 + [False] * 60
@@ -935,10 +955,9 @@ check_equal(gate_challenger(same, same, policy)["reason"], "promote",
             "reason for an identical challenger (no disagreement: bound 0, delta 0 >= min_gain 0)")
 check_equal(gate_challenger(same, same, {**policy, "min_gain": 0.01})["reason"], "no gain", "reason for an identical challenger with min_gain 0.01")
 print("gate_challenger: visible tests passed")
-'''))
 
-add(tests("test_gate_challenger_hidden", 1, '''
-\"\"\"Check the rule order: significance first, then the non-inferiority bound, then min_gain; the champion-as-A convention; NumPy input.\"\"\"
+# %% nbgrader={"grade": true, "grade_id": "test_gate_challenger_hidden", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""Check the rule order: significance first, then the non-inferiority bound, then min_gain; the champion-as-A convention; NumPy input."""
 policy = {"alpha": 0.05, "non_inferiority": 0.02, "min_gain": 0.0}
 check_type(gate_challenger([True, False], [True, False], policy), dict, "gate_challenger(two identical models)")
 ### BEGIN HIDDEN TESTS
@@ -986,10 +1005,9 @@ except ValueError:
 else:
     raise AssertionError("gate_challenger with lengths 2 and 1 should raise ValueError")
 ### END HIDDEN TESTS
-'''))
 
-add(tests("test_gate_challenger_hidden_bound", 1, '''
-\"\"\"Check the upper bound itself: one-sided z from alpha, the paired Wald variance, the champion-minus-challenger sign.\"\"\"
+# %% nbgrader={"grade": true, "grade_id": "test_gate_challenger_hidden_bound", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""Check the upper bound itself: one-sided z from alpha, the paired Wald variance, the champion-minus-challenger sign."""
 policy = {"alpha": 0.05, "non_inferiority": 0.02, "min_gain": 0.0}
 check_type(gate_challenger([True, False], [False, True], policy)["upper_bound"], float, "upper_bound")
 ### BEGIN HIDDEN TESTS
@@ -1014,30 +1032,28 @@ check_equal(gate_challenger([True] * 10 + [False] * 10 + [False] * 80, [False] *
                             {**policy, "non_inferiority": 0.08})["reason"], "promote",
             "a tie (b=c=10) on 100 examples with margin 0.08 (the bound 0.074 is within it)")
 ### END HIDDEN TESTS
-'''))
 
-add(markdown("""
-**Each rule decides a realistic case.** The table below runs your gate on four paired outcomes, under
-the capstone's policy (alpha 0.05, margin 0.02, min_gain 0) unless said otherwise, and shows what the
-gate would decide *without* the rule that decided. Expect:
+# %% [markdown]
+# **Each rule decides a realistic case.** The table below runs your gate on four paired outcomes, under
+# the capstone's policy (alpha 0.05, margin 0.02, min_gain 0) unless said otherwise, and shows what the
+# gate would decide *without* the rule that decided. Expect:
+#
+# * a challenger that ties the champion on the capstone's gate of 200 examples (b = c = 15) is refused as
+#   `"not shown non-inferior"`: 200 examples cannot show a 2-point margin (without that rule it would be
+#   promoted on a coin flip);
+# * on an offline gate of 5000 examples, a challenger 0.2 points worse is *shown* within the margin and
+#   refused only by `"no gain"` (without that rule it would be promoted);
+# * on 10 000 examples with a policy that accepts a loss up to 1 point (`min_gain = -0.01`), a challenger
+#   0.8 points worse passes the bound and `min_gain` but is `"significantly worse"`. Under the default
+#   `min_gain = 0` this first rule never changes a decision (a significantly worse challenger always has
+#   delta < 0, which `"no gain"` refuses as well); it changes decisions only when a small loss is
+#   tolerated, and then only on a large gate set, where a real loss inside the margin becomes significant;
+# * after the drift, a retrained challenger right on 55% of the gate where the champion is right on 30%
+#   is promoted.
 
-* a challenger that ties the champion on the capstone's gate of 200 examples (b = c = 15) is refused as
-  `"not shown non-inferior"`: 200 examples cannot show a 2-point margin (without that rule it would be
-  promoted on a coin flip);
-* on an offline gate of 5000 examples, a challenger 0.2 points worse is *shown* within the margin and
-  refused only by `"no gain"` (without that rule it would be promoted);
-* on 10 000 examples with a policy that accepts a loss up to 1 point (`min_gain = -0.01`), a challenger
-  0.8 points worse passes the bound and `min_gain` but is `"significantly worse"`. Under the default
-  `min_gain = 0` this first rule never changes a decision (a significantly worse challenger always has
-  delta < 0, which `"no gain"` refuses as well); it changes decisions only when a small loss is
-  tolerated, and then only on a large gate set, where a real loss inside the margin becomes significant;
-* after the drift, a retrained challenger right on 55% of the gate where the champion is right on 30%
-  is promoted.
-"""))
-
-add(code("""
+# %%
 def paired(b, c, n, both_right=0):
-    \"\"\"Champion and challenger correctness on n examples: b right only for the champion, c only for the challenger.\"\"\"
+    """Champion and challenger correctness on n examples: b right only for the champion, c only for the challenger."""
     rest = n - b - c - both_right
     champion = [True] * b + [False] * c + [True] * both_right + [False] * rest
     challenger = [False] * b + [True] * c + [True] * both_right + [False] * rest
@@ -1065,28 +1081,26 @@ for label, (champion_ok_, challenger_ok_), override in cases:
         without = "-"
     print(f"{label:46}{b_:>5}{c_:>5}{len(champion_ok_):>7}{decision['delta']:>+8.3f}{decision['p_value']:>9.2g}"
           f"{decision['upper_bound']:>+8.3f}  {decision['reason']} -> {without}")
-"""))
 
-add(markdown("""
-**How often does the gate promote a worse model?** Simulate it. Draw paired outcomes for a challenger
-that is *truly* worse than the champion by a given gap, with the two models disagreeing on 15% of the
-examples (about what the capstone's retrained challengers do: its gate records let you check), run
-your gate, and count promotions. "Old rule" is the gate this course used to have: promote whenever
-the challenger is right at least as often as the champion (`c >= b`), which is what a margin compared
-with the *observed* delta amounts to when `min_gain = 0`. Expect, on the capstone's gate of 200:
-the old rule promotes a challenger truly 3 points worse about 15% of the time and the new gate about
-2%; a challenger truly worse by exactly the margin is promoted at most about alpha = 5% of the time.
-The price shows in the last column: a truly *equal* challenger is promoted only about 18% of the time
-on 200 examples. The second table shows what gate size a margin needs: to promote an equal challenger
-half the time (its best case under `min_gain = 0`, which refuses the unlucky half), the margin must be
-about `z_(1-alpha) · sqrt(0.15 / n)`, so 2 points need about n = 1000 and 1 point about 4000.
-"""))
+# %% [markdown]
+# **How often does the gate promote a worse model?** Simulate it. Draw paired outcomes for a challenger
+# that is *truly* worse than the champion by a given gap, with the two models disagreeing on 15% of the
+# examples (about what the capstone's retrained challengers do: its gate records let you check), run
+# your gate, and count promotions. "Old rule" is the gate this course used to have: promote whenever
+# the challenger is right at least as often as the champion (`c >= b`), which is what a margin compared
+# with the *observed* delta amounts to when `min_gain = 0`. Expect, on the capstone's gate of 200:
+# the old rule promotes a challenger truly 3 points worse about 15% of the time and the new gate about
+# 2%; a challenger truly worse by exactly the margin is promoted at most about alpha = 5% of the time.
+# The price shows in the last column: a truly *equal* challenger is promoted only about 18% of the time
+# on 200 examples. The second table shows what gate size a margin needs: to promote an equal challenger
+# half the time (its best case under `min_gain = 0`, which refuses the unlucky half), the margin must be
+# about `z_(1-alpha) · sqrt(0.15 / n)`, so 2 points need about n = 1000 and 1 point about 4000.
 
-add(code("""
+# %%
 sim_rng = np.random.default_rng(2024)
 
 def promotion_rate(gap, n, margin=0.02, disagree=0.15, reps=600, old_rule=False):
-    \"\"\"Share of simulated gates of n examples that promote a challenger truly `gap` worse than the champion.\"\"\"
+    """Share of simulated gates of n examples that promote a challenger truly `gap` worse than the champion."""
     policy_ = {**GATE_POLICY, "non_inferiority": margin}
     promoted = 0
     for b, c, _ in sim_rng.multinomial(n, [(disagree + gap) / 2, (disagree - gap) / 2, 1 - disagree], size=reps):
@@ -1107,43 +1121,41 @@ print(f"{'gate size':>10}" + "".join(f"{'margin ' + str(m):>22}" for m in (0.01,
 for n in (200, 1000, 4000):
     cells = [f"{promotion_rate(m, n, m, reps=300):>11.3f} |{promotion_rate(0.0, n, m, reps=300):>8.3f}" for m in (0.01, 0.02, 0.05)]
     print(f"{n:>10}" + "".join(f"{cell:>22}" for cell in cells))
-"""))
 
-# --------------------------------------------------------------------------------------------------- part 5
-add(markdown("""
-## Part 5: A/B testing
 
-The gate compares models offline, on held-out data. An **A/B test** compares them on live traffic: each
-user is routed to the champion (A) or the challenger (B) and we compare success rates. Two rules make
-A/B tests honest:
+# %% [markdown]
+# ## Part 5: A/B testing
+#
+# The gate compares models offline, on held-out data. An **A/B test** compares them on live traffic: each
+# user is routed to the champion (A) or the challenger (B) and we compare success rates. Two rules make
+# A/B tests honest:
+#
+# 1. **Decide the sample size before the test starts**, from the smallest effect worth detecting (the
+#    *minimum detectable effect*, MDE), the significance level α and the power.
+# 2. **Do not peek.** Testing after every batch and stopping at the first "significant" result inflates
+#    the false-positive rate far above α.
+#
+# **What is randomised, and why it matters.** The formula below counts *independent* trials, so the unit you
+# randomise must be the unit you count. This notebook randomises **requests** (the capstone's gate split is by
+# request id, and the sample sizes count requests), and that is only an approximation: one user's requests are
+# correlated (on our stream the prefixes of one sentence arrive one after another), so *n* requests carry less
+# information than *n* independent trials, and the true false-positive rate is above α. In production you
+# randomise **users** (the same user always sees the same model: a consistent experience, and no user's
+# behaviour leaks from one arm into the other), and then the sample size counts users, or the variance must
+# account for the clustering of requests within users. (Assignment 2 measured the same effect: overlapping,
+# correlated windows make a monitor's false-alarm rate something to measure, not something α promises.)
+#
+# ### `required_sample_size(p_baseline, mde, alpha=0.05, power=0.8) -> int` (2 points)
+#
+# The per-arm sample size of a two-sided two-proportion z-test, with `p1 = p_baseline`,
+# `p2 = p_baseline + mde`, `p̄ = (p1 + p2) / 2`:
+#
+# `n = ceil( (z_{1-α/2} · sqrt(2 p̄ (1-p̄)) + z_{power} · sqrt(p1(1-p1) + p2(1-p2)))² / (p2 - p1)² )`
+#
+# where `z_q = NormalDist().inv_cdf(q)` from Python's `statistics` module. Return a Python `int`.
+# (For `p_baseline = 0.5, mde = 0.1` you should get 388.)
 
-1. **Decide the sample size before the test starts**, from the smallest effect worth detecting (the
-   *minimum detectable effect*, MDE), the significance level α and the power.
-2. **Do not peek.** Testing after every batch and stopping at the first "significant" result inflates
-   the false-positive rate far above α.
-
-**What is randomised, and why it matters.** The formula below counts *independent* trials, so the unit you
-randomise must be the unit you count. This notebook randomises **requests** (the capstone's gate split is by
-request id, and the sample sizes count requests), and that is only an approximation: one user's requests are
-correlated (on our stream the prefixes of one sentence arrive one after another), so *n* requests carry less
-information than *n* independent trials, and the true false-positive rate is above α. In production you
-randomise **users** (the same user always sees the same model: a consistent experience, and no user's
-behaviour leaks from one arm into the other), and then the sample size counts users, or the variance must
-account for the clustering of requests within users. (Assignment 2 measured the same effect: overlapping,
-correlated windows make a monitor's false-alarm rate something to measure, not something α promises.)
-
-### `required_sample_size(p_baseline, mde, alpha=0.05, power=0.8) -> int` (2 points)
-
-The per-arm sample size of a two-sided two-proportion z-test, with `p1 = p_baseline`,
-`p2 = p_baseline + mde`, `p̄ = (p1 + p2) / 2`:
-
-`n = ceil( (z_{1-α/2} · sqrt(2 p̄ (1-p̄)) + z_{power} · sqrt(p1(1-p1) + p2(1-p2)))² / (p2 - p1)² )`
-
-where `z_q = NormalDist().inv_cdf(q)` from Python's `statistics` module. Return a Python `int`.
-(For `p_baseline = 0.5, mde = 0.1` you should get 388.)
-"""))
-
-add(solution("required_sample_size", '''
+# %% nbgrader={"grade": false, "grade_id": "required_sample_size", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def required_sample_size(p_baseline, mde, alpha=0.05, power=0.8):
     """Per-arm sample size to detect p_baseline -> p_baseline + mde with a two-sided test (an int)."""
     ### BEGIN SOLUTION
@@ -1154,27 +1166,24 @@ def required_sample_size(p_baseline, mde, alpha=0.05, power=0.8):
     spread = z_alpha * math.sqrt(2 * p_bar * (1 - p_bar)) + z_power * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))
     return int(math.ceil(spread ** 2 / (p2 - p1) ** 2))
     ### END SOLUTION
-'''))
 
-add(markdown("""
-How much live traffic does it take to see a 3-point accuracy gain over our 62 % model? Expect a few
-thousand requests per arm — far more than ten examples, and a number to fix *before* the test.
-"""))
 
-add(code("""
+# %% [markdown]
+# How much live traffic does it take to see a 3-point accuracy gain over our 62 % model? Expect a few
+# thousand requests per arm — far more than ten examples, and a number to fix *before* the test.
+
+# %%
 for mde in [0.10, 0.05, 0.03, 0.01]:
     print(f"detect 0.62 -> {0.62 + mde:.2f}: {required_sample_size(0.62, mde):>6} requests per arm")
-"""))
 
-add(tests("test_required_sample_size_visible", 1, '''
+# %% nbgrader={"grade": true, "grade_id": "test_required_sample_size_visible", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """Check required_sample_size on the textbook case 50% -> 60% (alpha 0.05, power 0.8)."""
 n = required_sample_size(0.5, 0.1)
 check_type(n, int, "required_sample_size(0.5, 0.1)")
 check_equal(n, 388, "required_sample_size(0.5, 0.1): (1.96*sqrt(2*.55*.45) + 0.8416*sqrt(.25+.24))**2 / 0.01 = 387.3 -> 388")
 print("required_sample_size: visible tests passed")
-'''))
 
-add(tests("test_required_sample_size_hidden", 1, '''
+# %% nbgrader={"grade": true, "grade_id": "test_required_sample_size_hidden", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """Check other alphas, powers and a negative effect against independently worked values."""
 check_type(required_sample_size(0.3, 0.05), int, "required_sample_size(0.3, 0.05)")
 ### BEGIN HIDDEN TESTS
@@ -1191,19 +1200,17 @@ check_equal(required_sample_size(0.6, -0.1), _hand(0.6, -0.1, 1.959964, 0.841621
 check_equal(required_sample_size(0.5, 0.1, power=0.5), _hand(0.5, 0.1, 1.959964, 0.0), "required_sample_size with power 0.5 (z_power = 0)")
 assert required_sample_size(0.5, 0.01) > 30 * required_sample_size(0.5, 0.1), "a 10x smaller effect needs about 100x more samples"
 ### END HIDDEN TESTS
-'''))
 
-add(markdown("""
-### Peeking: why the sample size must be fixed in advance
+# %% [markdown]
+# ### Peeking: why the sample size must be fixed in advance
+#
+# Below, 2000 simulated **A/A tests**: both arms are the *same* model (true accuracy 0.6), so every
+# "significant" result is a false positive. Each test collects 2000 requests per arm. We compare a test
+# that looks once, at the end, with tests that look 2, 5, 10, 25 or 50 times along the way and stop
+# at the first p < 0.05. Expect about 5 % false positives with one look, and several times more with
+# many looks.
 
-Below, 2000 simulated **A/A tests**: both arms are the *same* model (true accuracy 0.6), so every
-"significant" result is a false positive. Each test collects 2000 requests per arm. We compare a test
-that looks once, at the end, with tests that look 2, 5, 10, 25 or 50 times along the way and stop
-at the first p < 0.05. Expect about 5 % false positives with one look, and several times more with
-many looks.
-"""))
-
-add(code("""
+# %%
 def peeking_false_positive_rates(looks_list, n_per_arm=2000, p=0.6, n_tests=2000, alpha=0.05, seed=0):
     rng = np.random.default_rng(seed)
     blocks = max(looks_list)
@@ -1235,26 +1242,25 @@ ax.legend(fontsize=8)
 fig.tight_layout()
 display(fig)
 plt.close(fig)
-"""))
 
-add(markdown("""
-### `ThompsonRouter(n_arms, seed=0)` (2 points)
 
-A fixed 50/50 split spends half the traffic on the worse model for the whole test. A **bandit** shifts
-traffic towards whichever model is doing better while still exploring. **Thompson sampling** keeps, for
-each arm (model), a Beta posterior over its success rate, starting from the uniform prior Beta(1, 1):
+# %% [markdown]
+# ### `ThompsonRouter(n_arms, seed=0)` (2 points)
+#
+# A fixed 50/50 split spends half the traffic on the worse model for the whole test. A **bandit** shifts
+# traffic towards whichever model is doing better while still exploring. **Thompson sampling** keeps, for
+# each arm (model), a Beta posterior over its success rate, starting from the uniform prior Beta(1, 1):
+#
+# * `choose() -> int`: draw one sample from `Beta(1 + successes, 1 + failures)` for every arm (use
+#   `rng = np.random.default_rng(seed)` and `rng.beta`) and return the index of the largest draw (a Python `int`);
+# * `update(arm, reward)`: record one success (`reward` true) or failure for `arm`;
+# * `counts`: the number of pulls per arm (a list of ints). `update(arm, reward)` adds one to `counts[arm]`;
+#   `choose()` never changes `counts` (a request routed but never answered is not a pull).
+#
+# Use a bandit for *routing* (earning while learning), and a fixed-size A/B test when you need an
+# unbiased *estimate* of the difference: a bandit's data is adaptively collected.
 
-* `choose() -> int`: draw one sample from `Beta(1 + successes, 1 + failures)` for every arm (use
-  `rng = np.random.default_rng(seed)` and `rng.beta`) and return the index of the largest draw (a Python `int`);
-* `update(arm, reward)`: record one success (`reward` true) or failure for `arm`;
-* `counts`: the number of pulls per arm (a list of ints). `update(arm, reward)` adds one to `counts[arm]`;
-  `choose()` never changes `counts` (a request routed but never answered is not a pull).
-
-Use a bandit for *routing* (earning while learning), and a fixed-size A/B test when you need an
-unbiased *estimate* of the difference: a bandit's data is adaptively collected.
-"""))
-
-add(solution("ThompsonRouter", '''
+# %% nbgrader={"grade": false, "grade_id": "ThompsonRouter", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class ThompsonRouter:
     """Route each request to one of n_arms models by Thompson sampling on Beta(1, 1) priors."""
 
@@ -1282,16 +1288,15 @@ class ThompsonRouter:
             self._failures[arm] += 1
         self.counts[arm] += 1
         ### END SOLUTION
-'''))
 
-add(markdown("""
-Try it on post-drift traffic with three models: the pretrained model, the "recent only" model and the
-"recent + replay" model from part 1. The reward is whether the routed model predicted the next word
-(on a real stream this reward arrives later, as feedback). Expect most traffic to move away from the
-pretrained model within a few hundred requests.
-"""))
 
-add(code("""
+# %% [markdown]
+# Try it on post-drift traffic with three models: the pretrained model, the "recent only" model and the
+# "recent + replay" model from part 1. The reward is whether the routed model predicted the next word
+# (on a real stream this reward arrives later, as feedback). Expect most traffic to move away from the
+# pretrained model within a few hundred requests.
+
+# %%
 route_models = [BASE_MODEL, candidates["recent only"], candidates["recent + replay"]]
 route_names = ["pretrained", "recent only", "recent + replay"]
 route_traffic = test_b                  # fresh regime-B examples, never trained on
@@ -1315,9 +1320,8 @@ ax.legend(fontsize=8)
 fig.tight_layout()
 display(fig)
 plt.close(fig)
-"""))
 
-add(tests("test_ThompsonRouter_visible", 1, '''
+# %% nbgrader={"grade": true, "grade_id": "test_ThompsonRouter_visible", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """Check that ThompsonRouter returns valid arms, counts updates per arm, and prefers an arm that always succeeds."""
 router = ThompsonRouter(3, seed=0)
 arm = router.choose()
@@ -1336,9 +1340,8 @@ counts = [int(c) for c in paired.counts]
 check_equal(sum(counts), 40, "sum of counts after 40 rounds of choose() then update()")
 assert counts[1] > counts[0], f"arm 1 always succeeds and arm 0 always fails, yet counts are {counts}"
 print("ThompsonRouter: visible tests passed")
-'''))
 
-add(tests("test_ThompsonRouter_hidden_counts", 0.5, '''
+# %% nbgrader={"grade": true, "grade_id": "test_ThompsonRouter_hidden_counts", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of ThompsonRouter.counts: update() counts a pull, choose() alone does not."""
 _router = ThompsonRouter(3, seed=0)
 check_type(_router.choose(), int, "choose()")
@@ -1352,9 +1355,8 @@ for _arm, _reward in ((1, True), (1, False), (2, True)):
 check_equal([int(c) for c in _router.counts], [0, 2, 1], "counts after update(1, True), update(1, False), update(2, True)")
 print("ThompsonRouter: hidden test of counts passed")
 ### END HIDDEN TESTS
-'''))
 
-add(tests("test_ThompsonRouter_hidden", 0.5, '''
+# %% nbgrader={"grade": true, "grade_id": "test_ThompsonRouter_hidden", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
 """Check exploration without data, the Beta(1 + s, 1 + f) posterior, and convergence to the best arm on random rewards."""
 check_type(ThompsonRouter(2, seed=0).choose(), int, "ThompsonRouter(2, seed=0).choose()")
 ### BEGIN HIDDEN TESTS
@@ -1382,29 +1384,26 @@ check_equal(sum(counts), 1500, "sum of counts after 1500 choose/update rounds")
 assert counts[2] > 1000, f"with success rates {rates}, the best arm (2) should get most of 1500 requests; counts {counts}"
 assert counts[0] < counts[1] + 200, f"the worst arm should not be favoured; counts {counts}"
 ### END HIDDEN TESTS
-'''))
 
-# --------------------------------------------------------------------------------------------------- part 6
-add(markdown("""
-## Part 6: feedback loops — labels are late and noisy
+# %% [markdown]
+# ## Part 6: feedback loops — labels are late and noisy
+#
+# In production nobody hands you a labelled test set. The "label" for a next-word prediction is what the
+# user typed next, and it comes back as **feedback**: late (here, an exponential delay with a mean of
+# 60 simulated seconds), sometimes never (`feedback_rate`), and sometimes wrong (`label_noise`: a
+# misread reaction replaced by a random word). `nextword.ProductionStream` simulates exactly that on a
+# simulated clock, so nothing sleeps.
+#
+# Consequences you will meet in the capstone:
+#
+# * the model that made a prediction may no longer be the champion when its label arrives — remember, per
+#   request, which model answered;
+# * measured accuracy is biased low by label noise (about `(1 - noise) · true + noise / 42`), so compare
+#   models on the *same* labels, never a live number with an offline one;
+# * a model can influence its own future labels (users see its suggestions): feedback is not an
+#   independent sample, which is one more reason to keep a held-out gate set.
 
-In production nobody hands you a labelled test set. The "label" for a next-word prediction is what the
-user typed next, and it comes back as **feedback**: late (here, an exponential delay with a mean of
-60 simulated seconds), sometimes never (`feedback_rate`), and sometimes wrong (`label_noise`: a
-misread reaction replaced by a random word). `nextword.ProductionStream` simulates exactly that on a
-simulated clock, so nothing sleeps.
-
-Consequences you will meet in the capstone:
-
-* the model that made a prediction may no longer be the champion when its label arrives — remember, per
-  request, which model answered;
-* measured accuracy is biased low by label noise (about `(1 - noise) · true + noise / 42`), so compare
-  models on the *same* labels, never a live number with an offline one;
-* a model can influence its own future labels (users see its suggestions): feedback is not an
-  independent sample, which is one more reason to keep a held-out gate set.
-"""))
-
-add(code("""
+# %%
 feedback_demo = ProductionStream(n_requests=1500, drift_at=None, seed=5, feedback_delay_s=60.0,
                                  feedback_rate=0.8, label_noise=0.1)
 asked, delays, noisy_hits, true_hits = {}, [], [], []
@@ -1419,23 +1418,20 @@ for event in feedback_demo.events():
 print(f"{len(delays)} labels for {feedback_demo.n_requests} requests; median delay {np.median(delays):.0f} s, "
       f"95th percentile {np.percentile(delays, 95):.0f} s")
 print(f"accuracy measured on noisy feedback {np.mean(noisy_hits):.3f} vs true accuracy {np.mean(true_hits):.3f}")
-"""))
 
-# --------------------------------------------------------------------------------------------------- part 7
-add(markdown("""
-## Part 7: the capstone — the whole loop through a drift
+# %% [markdown]
+# ## Part 7: the capstone — the whole loop through a drift
+#
+# Now put the pieces together on a `ProductionStream` of 4000 requests that drifts from regime A to
+# regime B at request 1500, with delayed (mean 60 s), incomplete (80 %) and noisy (10 %) feedback.
+#
+# The cell below provides the plumbing (locked): the capstone's policy, the stream, a `LiveMonitor` that
+# turns live events into the `state` that `should_retrain` reads (a one-sided z-test accuracy alert
+# against the accuracy of the first 200 labels, a count of consecutive degraded checks, and the PSI of
+# the last-word distribution), `prediction_table` (a model's answer for every possible last word, so
+# serving is a table look-up), and the timeline plot.
 
-Now put the pieces together on a `ProductionStream` of 4000 requests that drifts from regime A to
-regime B at request 1500, with delayed (mean 60 s), incomplete (80 %) and noisy (10 %) feedback.
-
-The cell below provides the plumbing (locked): the capstone's policy, the stream, a `LiveMonitor` that
-turns live events into the `state` that `should_retrain` reads (a one-sided z-test accuracy alert
-against the accuracy of the first 200 labels, a count of consecutive degraded checks, and the PSI of
-the last-word distribution), `prediction_table` (a model's answer for every possible last word, so
-serving is a table look-up), and the timeline plot.
-"""))
-
-add(readonly("provided_capstone_tools", '''
+# %% nbgrader={"grade": false, "grade_id": "provided_capstone_tools", "locked": true, "schema_version": 3, "solution": false, "task": false}
 CAPSTONE_POLICY = {
     # monitoring and the retrain decision (should_retrain)
     "check_every": 30.0,       # simulated seconds between two retrain decisions
@@ -1597,79 +1593,78 @@ def make_corrupted_stream(seed=0, corrupt_from=2400, corrupt_to=3400):
 
 CAPSTONE_STREAM = make_capstone_stream()
 print(f"capstone stream: {CAPSTONE_STREAM.n_requests} requests, drift at t = {CAPSTONE_STREAM.drift_time:.0f} s")
-'''))
 
-add(markdown("""
-### `run_capstone(stream, base_model, system="gated", policy=None) -> dict` (8 points)
 
-Run one system over `stream.events()` and record what it did. `policy` entries override
-`CAPSTONE_POLICY` (build a new dict: never change `CAPSTONE_POLICY` itself, later runs rely on it).
-Three systems share the same loop:
+# %% [markdown]
+# ### `run_capstone(stream, base_model, system="gated", policy=None) -> dict` (8 points)
+#
+# Run one system over `stream.events()` and record what it did. `policy` entries override
+# `CAPSTONE_POLICY` (build a new dict: never change `CAPSTONE_POLICY` itself, later runs rely on it).
+# Three systems share the same loop:
+#
+# * `"never"`: serve `base_model` forever, never retrain;
+# * `"naive"`: retrain when `should_retrain` says so and **always promote** the challenger (it still runs
+#   the gate, and records it, so that we can count its bad promotions);
+# * `"gated"`: promote only when `gate_challenger` says so, and **roll back** a promoted model that loses
+#   to its predecessor on live held-out labels.
+#
+# Every detail below changes the outcome, so follow it exactly; the narrative after the code cell
+# depends on it.
+#
+# 1. **Setup.** A `ModelRegistry` with `base_model` registered and promoted (version 1); its
+#    `prediction_table`; a `LiveMonitor(vocab, policy)`; a `TrainingBuffer(vocab, recent_capacity,
+#    replay_capacity, seed=0)`; a gate pool `deque(maxlen=policy["gate_size"])`; `new_labels = 0`,
+#    `last_retrain_t = None`, and the time of the first decision `next_check = policy["check_every"]`.
+# 2. **Request.** Normalize the context; its word id is the id of its last word (`0`, i.e. `vocab.unk`,
+#    when the normalized context is empty). Serve the champion's table look-up for that id, and record
+#    `serving[request_id]` (the champion version) and `predicted[request_id]` (the word served). Call
+#    `monitor.observe_request(word_id)`. Requests never trigger a decision.
+# 3. **Feedback.** Look up what was served for that request; `correct = served word == target` (target
+#    lowercased and stripped); `monitor.observe_label(correct, serving[request_id])` (the monitor counts
+#    only labels of requests the current champion served). If `request_id % holdout_every == 0` the
+#    example goes to the **gate pool** (with its request id; only when its normalized context is not
+#    empty), otherwise to the **buffer** (add the request id to `train_ids` when the buffer accepts it,
+#    and count it in `new_labels`). A gate example is never trained on. The gate set of a decision is
+#    the gate pool at that moment: fixed for the decision (both models answer exactly the same held-out
+#    examples) and rolling forward with the stream, so that it describes today's traffic.
+# 4. **Rollback check (gated only).** After a promotion, for each held-out label (a gate-pool example)
+#    **of a request the new champion served** (`serving[request_id]` is its version), collect the pair
+#    (did the new champion serve the right word, would the previous champion's table have). Labels of
+#    requests the previous champion served still arrive for a while after a promotion: they are not
+#    pairs (both sides would be the same model's answer, a tie that only dilutes the test). After
+#    `rollback_labels` pairs, run McNemar once (new champion as A): if the previous champion is
+#    significantly better (`c > b` and `p < alpha`), `registry.rollback()`, serve its table,
+#    `monitor.promoted(version)` and record a `"rollback"` event. Either way the check is then over.
+# 5. **Decision** (not for `"never"`), on a feedback event, after steps 3 and 4, when
+#    `event.t >= next_check` and `monitor.ready()`; then set `next_check = event.t + check_every` and call
+#    `should_retrain(monitor.state(event.t, last_retrain_t, new_labels), policy)`. To retrain: copy the
+#    champion, `fit` the copy on `buffer.training_set()` with `epochs`, `lr`, `batch_size` and
+#    **`seed=len(gates)`** (the number of gates recorded so far, so that every retrain differs and every
+#    run repeats), `register` it, record a `"retrain"` event, set `last_retrain_t = event.t` and
+#    `new_labels = 0`. Score champion and challenger on the gate pool's examples (`correct_vector`), call
+#    `gate_challenger(champion's, challenger's, policy)`, and record the gate. Then promote (record
+#    `"promote"` with the gate's reason, serve the new table, `monitor.promoted(version)`, and for
+#    `"gated"` start a new rollback check) or record `"reject"` with the gate's reason.
+#
+# Return a dict with exactly these keys:
+#
+# | key | value |
+# |---|---|
+# | `"system"` | the `system` argument |
+# | `"registry"` | the `ModelRegistry` |
+# | `"serving"` | `np.ndarray` of int, shape `(stream.n_requests,)`: the champion version that answered each request |
+# | `"predicted"` | `list` of str, one per request: the word served |
+# | `"events"` | `list` of dicts `{"t", "kind", "version", "reason"}`, `kind` in `"retrain"`, `"promote"`, `"reject"`, `"rollback"` |
+# | `"gates"` | `list` of dicts: `gate_challenger`'s four keys plus `"t"`, `"champion"`, `"challenger"` (versions) and `"gate_ids"` (the request ids of the gate examples) |
+# | `"train_ids"` | `set` of the request ids whose feedback went into the training buffer |
+#
+# The graded outcome: **after the drift the gated system recovers** (its served accuracy over the last
+# 1000 requests is at least 0.55 on the capstone stream, and at least 0.5 on noisier streams — the best
+# possible on regime B is about 0.64 — and far above the never-retrained model), and **no promoted model is worse than the champion on its gate set**. The tests
+# recompute both from your registry, your `serving`/`predicted` and the stream; they do not trust your
+# summary numbers.
 
-* `"never"`: serve `base_model` forever, never retrain;
-* `"naive"`: retrain when `should_retrain` says so and **always promote** the challenger (it still runs
-  the gate, and records it, so that we can count its bad promotions);
-* `"gated"`: promote only when `gate_challenger` says so, and **roll back** a promoted model that loses
-  to its predecessor on live held-out labels.
-
-Every detail below changes the outcome, so follow it exactly; the narrative after the code cell
-depends on it.
-
-1. **Setup.** A `ModelRegistry` with `base_model` registered and promoted (version 1); its
-   `prediction_table`; a `LiveMonitor(vocab, policy)`; a `TrainingBuffer(vocab, recent_capacity,
-   replay_capacity, seed=0)`; a gate pool `deque(maxlen=policy["gate_size"])`; `new_labels = 0`,
-   `last_retrain_t = None`, and the time of the first decision `next_check = policy["check_every"]`.
-2. **Request.** Normalize the context; its word id is the id of its last word (`0`, i.e. `vocab.unk`,
-   when the normalized context is empty). Serve the champion's table look-up for that id, and record
-   `serving[request_id]` (the champion version) and `predicted[request_id]` (the word served). Call
-   `monitor.observe_request(word_id)`. Requests never trigger a decision.
-3. **Feedback.** Look up what was served for that request; `correct = served word == target` (target
-   lowercased and stripped); `monitor.observe_label(correct, serving[request_id])` (the monitor counts
-   only labels of requests the current champion served). If `request_id % holdout_every == 0` the
-   example goes to the **gate pool** (with its request id; only when its normalized context is not
-   empty), otherwise to the **buffer** (add the request id to `train_ids` when the buffer accepts it,
-   and count it in `new_labels`). A gate example is never trained on. The gate set of a decision is
-   the gate pool at that moment: fixed for the decision (both models answer exactly the same held-out
-   examples) and rolling forward with the stream, so that it describes today's traffic.
-4. **Rollback check (gated only).** After a promotion, for each held-out label (a gate-pool example)
-   **of a request the new champion served** (`serving[request_id]` is its version), collect the pair
-   (did the new champion serve the right word, would the previous champion's table have). Labels of
-   requests the previous champion served still arrive for a while after a promotion: they are not
-   pairs (both sides would be the same model's answer, a tie that only dilutes the test). After
-   `rollback_labels` pairs, run McNemar once (new champion as A): if the previous champion is
-   significantly better (`c > b` and `p < alpha`), `registry.rollback()`, serve its table,
-   `monitor.promoted(version)` and record a `"rollback"` event. Either way the check is then over.
-5. **Decision** (not for `"never"`), on a feedback event, after steps 3 and 4, when
-   `event.t >= next_check` and `monitor.ready()`; then set `next_check = event.t + check_every` and call
-   `should_retrain(monitor.state(event.t, last_retrain_t, new_labels), policy)`. To retrain: copy the
-   champion, `fit` the copy on `buffer.training_set()` with `epochs`, `lr`, `batch_size` and
-   **`seed=len(gates)`** (the number of gates recorded so far, so that every retrain differs and every
-   run repeats), `register` it, record a `"retrain"` event, set `last_retrain_t = event.t` and
-   `new_labels = 0`. Score champion and challenger on the gate pool's examples (`correct_vector`), call
-   `gate_challenger(champion's, challenger's, policy)`, and record the gate. Then promote (record
-   `"promote"` with the gate's reason, serve the new table, `monitor.promoted(version)`, and for
-   `"gated"` start a new rollback check) or record `"reject"` with the gate's reason.
-
-Return a dict with exactly these keys:
-
-| key | value |
-|---|---|
-| `"system"` | the `system` argument |
-| `"registry"` | the `ModelRegistry` |
-| `"serving"` | `np.ndarray` of int, shape `(stream.n_requests,)`: the champion version that answered each request |
-| `"predicted"` | `list` of str, one per request: the word served |
-| `"events"` | `list` of dicts `{"t", "kind", "version", "reason"}`, `kind` in `"retrain"`, `"promote"`, `"reject"`, `"rollback"` |
-| `"gates"` | `list` of dicts: `gate_challenger`'s four keys plus `"t"`, `"champion"`, `"challenger"` (versions) and `"gate_ids"` (the request ids of the gate examples) |
-| `"train_ids"` | `set` of the request ids whose feedback went into the training buffer |
-
-The graded outcome: **after the drift the gated system recovers** (its served accuracy over the last
-1000 requests is at least 0.55 on the capstone stream, and at least 0.5 on noisier streams — the best
-possible on regime B is about 0.64 — and far above the never-retrained model), and **no promoted model is worse than the champion on its gate set**. The tests
-recompute both from your registry, your `serving`/`predicted` and the stream; they do not trust your
-summary numbers.
-"""))
-
-add(solution("run_capstone", '''
+# %% nbgrader={"grade": false, "grade_id": "run_capstone", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def run_capstone(stream, base_model, system="gated", policy=None):
     """Run the continuous-training loop of one system over stream; return the record described above."""
     ### BEGIN SOLUTION
@@ -1750,16 +1745,15 @@ def run_capstone(stream, base_model, system="gated", policy=None):
     return {"system": system, "registry": registry, "serving": serving, "predicted": predicted,
             "events": events, "gates": gates, "train_ids": train_ids}
     ### END SOLUTION
-'''))
 
-add(markdown("""
-Run the three systems on the capstone stream and draw them on one timeline. Expect the never-retrained
-model to fall from about 0.6 to under 0.3 at the drift and stay there; both retraining systems to
-recover; the gated system to reject some challengers (red crosses) and promote the others; and the
-naive system to have promoted some challengers that were *worse* than the champion on the gate set.
-"""))
 
-add(code("""
+# %% [markdown]
+# Run the three systems on the capstone stream and draw them on one timeline. Expect the never-retrained
+# model to fall from about 0.6 to under 0.3 at the drift and stay there; both retraining systems to
+# recover; the gated system to reject some challengers (red crosses) and promote the others; and the
+# naive system to have promoted some challengers that were *worse* than the champion on the gate set.
+
+# %%
 capstone_results = [run_capstone(CAPSTONE_STREAM, BASE_MODEL, system) for system in ["never", "naive", "gated"]]
 drift_at = CAPSTONE_STREAM.drift_at
 for result in capstone_results:
@@ -1778,58 +1772,55 @@ display(fig)
 plt.close(fig)
 for event in capstone_results[2]["events"]:
     print(f"  gated t={event['t']:7.1f}  {event['kind']:8} v{event['version']:<3} {event['reason']}")
-"""))
 
-add(markdown("""
-Read the event log against the plot:
 
-* a retrain can fire **before** the drift (a noisy PSI on 400 requests): its challenger is no better on
-  the gate set, and the gate refuses it — a needless retrain costs compute, not quality;
-* right after the drift the gate set still holds mostly pre-drift labels, so a challenger that has
-  learned the new world can look no better than the champion on it and be refused: a gated system can
-  recover **later** than a naive one (try other seeds or a partial drift with the widget below). That is
-  the price of the gate, and the reason the gate set must be *recent* held-out data: the fresher the
-  gate set (a smaller `gate_size`, a larger holdout share), the faster the recovery and the noisier the gate;
-* the naive system recovers too, but it shipped challengers that were worse than the model they
-  replaced. On this small model that costs a point or two for a while; on a real product, a bad
-  model shipped automatically is an incident;
-* no rollback fires in this run: the gate already stopped the bad challengers. The rollback check is
-  the second line of defence, for a model that passes the gate and then fails on live traffic.
-"""))
+# %% [markdown]
+# Read the event log against the plot:
+#
+# * a retrain can fire **before** the drift (a noisy PSI on 400 requests): its challenger is no better on
+#   the gate set, and the gate refuses it — a needless retrain costs compute, not quality;
+# * right after the drift the gate set still holds mostly pre-drift labels, so a challenger that has
+#   learned the new world can look no better than the champion on it and be refused: a gated system can
+#   recover **later** than a naive one (try other seeds or a partial drift with the widget below). That is
+#   the price of the gate, and the reason the gate set must be *recent* held-out data: the fresher the
+#   gate set (a smaller `gate_size`, a larger holdout share), the faster the recovery and the noisier the gate;
+# * the naive system recovers too, but it shipped challengers that were worse than the model they
+#   replaced. On this small model that costs a point or two for a while; on a real product, a bad
+#   model shipped automatically is an incident;
+# * no rollback fires in this run: the gate already stopped the bad challengers. The rollback check is
+#   the second line of defence, for a model that passes the gate and then fails on live traffic.
 
-add(markdown("""
-### Does the gate pay for itself? Other seeds, and a data bug
+# %% [markdown]
+# ### Does the gate pay for itself? Other seeds, and a data bug
+#
+# One stream and one seed prove little. The cell below runs naive and gated retraining on two more
+# clean streams (seeds 1 and 2), then on three streams with a **data bug**: for requests 2400 to 3399,
+# long after the drift, the logger of the *training* shard stores another user's next word as the label
+# (`make_corrupted_stream`). Held-out labels travel by a separate, sound path, so the gate set stays
+# clean. Expect:
+#
+# * on **clean** streams the two are close and naive is sometimes ahead by a point or two. With sound
+#   feedback every challenger is trained on good data, so "always promote" rarely hurts, while the
+#   gate, which must *show* non-inferiority on 200 examples, refuses modest improvements and recovers
+#   later. That is a tie in quality at best, bought with a slower recovery; the gate is insurance, and
+#   on a clean stream insurance does not pay;
+# * with the **data bug**, naive promotes challengers trained on the bad labels (several promotions that
+#   are worse than their champion on the gate set) and serves clearly worse on the last 1000 requests,
+#   on every seed; the gated system refuses them and promotes none that is worse on its gate set.
+#
+# The gate protects only as well as its own data: had the bug also corrupted the held-out labels, both
+# models would be judged on garbage, and a challenger that learned the garbage could look *better*.
+# That is why the gate set is logged, stored and validated apart from the training data.
 
-One stream and one seed prove little. The cell below runs naive and gated retraining on two more
-clean streams (seeds 1 and 2), then on three streams with a **data bug**: for requests 2400 to 3399,
-long after the drift, the logger of the *training* shard stores another user's next word as the label
-(`make_corrupted_stream`). Held-out labels travel by a separate, sound path, so the gate set stays
-clean. Expect:
-
-* on **clean** streams the two are close and naive is sometimes ahead by a point or two. With sound
-  feedback every challenger is trained on good data, so "always promote" rarely hurts, while the
-  gate, which must *show* non-inferiority on 200 examples, refuses modest improvements and recovers
-  later. That is a tie in quality at best, bought with a slower recovery; the gate is insurance, and
-  on a clean stream insurance does not pay;
-* with the **data bug**, naive promotes challengers trained on the bad labels (several promotions that
-  are worse than their champion on the gate set) and serves clearly worse on the last 1000 requests,
-  on every seed; the gated system refuses them and promotes none that is worse on its gate set.
-
-The gate protects only as well as its own data: had the bug also corrupted the held-out labels, both
-models would be judged on garbage, and a challenger that learned the garbage could look *better*.
-That is why the gate set is logged, stored and validated apart from the training data.
-"""))
-
-add(code("""
+# %%
 def summarize(result, stream):
-    \"\"\"(served accuracy on the last 1000 requests, promotions, promotions worse than the champion on the gate set).\"\"\"
+    """(served accuracy on the last 1000 requests, promotions, promotions worse than the champion on the gate set)."""
     promoted = {e["version"] for e in result["events"] if e["kind"] == "promote"}
     worse = sum(1 for g in result["gates"] if g["challenger"] in promoted and g["delta"] < 0)
     return served_accuracy(result, stream, stream.n_requests - 1000), len(promoted), worse
 
 print(f"{'stream':18}{'naive: last 1000, promotions, worse on gate':>45}{'gated: same':>22}")
-streams = [("clean, seed 0", CAPSTONE_STREAM)] + [(f"clean, seed {seed}", make_capstone_stream(seed=seed)) for seed in (1, 2)] \
-          + [(f"data bug, seed {seed}", make_corrupted_stream(seed=seed)) for seed in range(3)]
+streams = [("clean, seed 0", CAPSTONE_STREAM)] + [(f"clean, seed {seed}", make_capstone_stream(seed=seed)) for seed in (1, 2)]           + [(f"data bug, seed {seed}", make_corrupted_stream(seed=seed)) for seed in range(3)]
 for label, stream_ in streams:
     if stream_ is CAPSTONE_STREAM:
         results_ = {r["system"]: r for r in capstone_results}
@@ -1837,9 +1828,8 @@ for label, stream_ in streams:
         results_ = {system: run_capstone(stream_, BASE_MODEL, system) for system in ("naive", "gated")}
     (naive_acc, naive_n, naive_worse), (gated_acc, gated_n, gated_worse) = (summarize(results_[s], stream_) for s in ("naive", "gated"))
     print(f"{label:18}{naive_acc:>33.3f}{naive_n:>6}{naive_worse:>6}{gated_acc:>16.3f}{gated_n:>6}{gated_worse:>6}")
-"""))
 
-add(tests("test_run_capstone_visible", 2, '''
+# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_visible", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 """Check run_capstone's record, and the graded outcome on the capstone stream: the gated system recovers after the drift and never promotes a model worse than the champion on the gate set."""
 def _audit_capstone(result, stream, system):
     """Recompute, from the registry and the stream, what run_capstone claims; return served accuracy on the last 1000 requests."""
@@ -1911,9 +1901,8 @@ assert gated_accuracy >= 0.55, f"after the drift the gated system should recover
 assert gated_accuracy >= never_accuracy + 0.2, f"the gated system ({gated_accuracy:.3f}) should be far above the never-retrained model ({never_accuracy:.3f})"
 assert any(e["kind"] == "promote" for e in gated["events"]), "the gated system never promoted anything"
 print("run_capstone: visible tests passed")
-'''))
 
-add(tests("test_run_capstone_hidden", 3, '''
+# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_hidden", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 """Check other streams and policies: recovery on a noisier stream, a gate that refuses everything, and the never and naive systems."""
 check_type(gated, dict, "run_capstone's result in the visible test above (run that cell first)")
 ### BEGIN HIDDEN TESTS
@@ -1948,9 +1937,8 @@ check_equal(promoted, retrained, "versions promoted by the naive system (it prom
 check_equal(len(naive["gates"]), len(retrained), "gate records of the naive system (it still records the gate)")
 check_equal(gated["registry"].history[0], 1, "the first champion is version 1 (the base model)")
 ### END HIDDEN TESTS
-'''))
 
-add(tests("test_run_capstone_hidden_data_bug", 3, '''
+# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_hidden_data_bug", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 """Check the gate's value on a stream with corrupted training feedback, and that run_capstone leaves the shared CAPSTONE_POLICY alone."""
 check_type(gated, dict, "run_capstone's result in the visible test above (run that cell first)")
 ### BEGIN HIDDEN TESTS
@@ -1972,20 +1960,18 @@ assert gated_last >= 0.55, f"on the data-bug stream the gated system should serv
 assert gated_last >= naive_last, (f"on the data-bug stream the gated system ({gated_last:.3f}) should serve at least as well as naive "
                                   f"retraining ({naive_last:.3f}) on the last 1000 requests")
 ### END HIDDEN TESTS
-'''))
 
-add(markdown("""
-### A fire drill: the rollback check
+# %% [markdown]
+# ### A fire drill: the rollback check
+#
+# Since the gate stopped every bad challenger, the rollback never fired above. Here we break the rules on
+# purpose to watch the second line of defence work: a data bug pairs each context with the *next*
+# request's label, a model is trained on that, and it is promoted **without** the gate. The rollback
+# check of `run_capstone` then compares it, on the next 150 held-out labels, with the champion it
+# replaced. Expect a large `c` (labels only the previous champion got right), a tiny p-value, and a
+# rollback to the previous version.
 
-Since the gate stopped every bad challenger, the rollback never fired above. Here we break the rules on
-purpose to watch the second line of defence work: a data bug pairs each context with the *next*
-request's label, a model is trained on that, and it is promoted **without** the gate. The rollback
-check of `run_capstone` then compares it, on the next 150 held-out labels, with the champion it
-replaced. Expect a large `c` (labels only the previous champion got right), a tiny p-value, and a
-rollback to the previous version.
-"""))
-
-add(code("""
+# %%
 drill_registry = capstone_results[2]["registry"]            # the gated run's registry
 good_version = drill_registry.champion_version
 labels_in_order = [(e.request_id, e.target) for e in CAPSTONE_STREAM.events() if e.kind == "feedback"]
@@ -2001,18 +1987,17 @@ b, c, p_value = mcnemar_test(correct_vector(drill_registry.champion(), held_out)
 print(f"promoted v{bad_version}; live check on {len(held_out)} held-out labels: b={b}, c={c}, p={p_value:.2g}")
 if c > b and p_value < CAPSTONE_POLICY["alpha"]:
     print(f"rollback -> v{drill_registry.rollback()}; history {drill_registry.history}")
-"""))
 
-add(markdown("""
-### Explore: drift size, gate margin, retrain policy
 
-Move the sliders and press **Run** to re-run the simulation and redraw the timeline: a partial drift
-(only some traffic changes), a wider non-inferiority margin or a negative `min_gain` (letting slightly
-worse challengers through), label noise, and which systems to compare. (The static figure above is the
-default setting; the widget needs a live kernel.)
-"""))
+# %% [markdown]
+# ### Explore: drift size, gate margin, retrain policy
+#
+# Move the sliders and press **Run** to re-run the simulation and redraw the timeline: a partial drift
+# (only some traffic changes), a wider non-inferiority margin or a negative `min_gain` (letting slightly
+# worse challengers through), label noise, and which systems to compare. (The static figure above is the
+# default setting; the widget needs a live kernel.)
 
-add(code("""
+# %%
 def explore_capstone(drift_fraction=1.0, label_noise=0.1, non_inferiority=0.02, min_gain=0.0,
                      systems=("never", "naive", "gated")):
     stream = make_capstone_stream(drift_fraction=drift_fraction, label_noise=label_noise)
@@ -2051,118 +2036,107 @@ run_button.on_click(on_run)
 display(widgets.VBox([widgets.HBox([controls["drift_fraction"], controls["label_noise"]]),
                       widgets.HBox([controls["non_inferiority"], controls["min_gain"]]),
                       widgets.HBox([controls["systems"], run_button]), explore_output]))
-"""))
 
-# --------------------------------------------------------------------------------------------------- part 8
-add(markdown("""
-## Part 8: beyond one machine, on paper
+# %% [markdown]
+# ## Part 8: beyond one machine, on paper
+#
+# Everything above ran in one process in a few seconds. At production scale the *loop* stays the same;
+# where each piece runs changes:
+#
+# * **Serving** runs on many replicas behind a load balancer. Each replica loads the champion *by version*
+#   from the registry; promotion and rollback are a change of one pointer (the "champion" alias), which
+#   replicas pick up — a rollback takes seconds because nothing is retrained.
+# * **Feedback** is logged with the request id and the model version that served it to a durable log or
+#   queue (Kafka, Pub/Sub, Kinesis) and joined with the request log later: labels arrive late, so the
+#   join waits. The held-out gate split is decided by a hash of the request id, so every worker agrees.
+# * **The training buffer** becomes a table in a data warehouse or lake: the recent window is a time
+#   filter, the replay a stored random sample. Validation (the `add` checks) runs in the ingestion job and
+#   its rejection counts are monitored like any metric.
+# * **Retraining** of a large model is **data-parallel** on an existing engine — PyTorch
+#   `DistributedDataParallel`, Horovod, or Ray Train: each worker computes gradients on its shard of the
+#   batch and an all-reduce averages them, so the result matches one big batch. Never hand-write it.
+# * **The registry** is a shared service (MLflow Model Registry, a cloud ML platform, or an object store
+#   plus a database) holding immutable artifacts with their metrics, data snapshot id and code version.
+# * **The gate** runs as a pipeline step (Airflow, Kubeflow, or a CI job) after training: it evaluates
+#   champion and challenger on the same frozen gate set and only then moves the alias. A/B tests and
+#   canaries run in the serving layer, which routes a share of traffic by user id.
+# * **The monitor and the retrain decision** run as a scheduled job reading the metrics store;
+#   `should_retrain`'s reason is written to the audit log next to every model version.
 
-Everything above ran in one process in a few seconds. At production scale the *loop* stays the same;
-where each piece runs changes:
+# %% [markdown]
+# ## Written answers (graded by hand)
+#
+# Answer in the two cells below, in your own words, with concrete references to what you saw in this
+# notebook where they help.
 
-* **Serving** runs on many replicas behind a load balancer. Each replica loads the champion *by version*
-  from the registry; promotion and rollback are a change of one pointer (the "champion" alias), which
-  replicas pick up — a rollback takes seconds because nothing is retrained.
-* **Feedback** is logged with the request id and the model version that served it to a durable log or
-  queue (Kafka, Pub/Sub, Kinesis) and joined with the request log later: labels arrive late, so the
-  join waits. The held-out gate split is decided by a hash of the request id, so every worker agrees.
-* **The training buffer** becomes a table in a data warehouse or lake: the recent window is a time
-  filter, the replay a stored random sample. Validation (the `add` checks) runs in the ingestion job and
-  its rejection counts are monitored like any metric.
-* **Retraining** of a large model is **data-parallel** on an existing engine — PyTorch
-  `DistributedDataParallel`, Horovod, or Ray Train: each worker computes gradients on its shard of the
-  batch and an all-reduce averages them, so the result matches one big batch. Never hand-write it.
-* **The registry** is a shared service (MLflow Model Registry, a cloud ML platform, or an object store
-  plus a database) holding immutable artifacts with their metrics, data snapshot id and code version.
-* **The gate** runs as a pipeline step (Airflow, Kubeflow, or a CI job) after training: it evaluates
-  champion and challenger on the same frozen gate set and only then moves the alias. A/B tests and
-  canaries run in the serving layer, which routes a share of traffic by user id.
-* **The monitor and the retrain decision** run as a scheduled job reading the metrics store;
-  `should_retrain`'s reason is written to the audit log next to every model version.
-"""))
+# %% [markdown] nbgrader={"grade": true, "grade_id": "written_self_retraining", "locked": false, "points": 3, "schema_version": 3, "solution": true, "task": false}
+# **When may a model retrain itself, and when must a human decide?** Give concrete conditions for both
+# sides and explain the reasoning (risk, reversibility, evidence). (3 points)
+#
+# ### BEGIN SOLUTION
+# *Model answer.* A model may retrain and even promote itself automatically when the change is **routine,
+# measurable and reversible**: the same architecture and features, new data from the same pipeline that
+# passed validation (the buffer's checks, with a normal rejection rate), a trigger with a logged reason
+# (cooldown respected, enough new labels), a gate on a held-out set that was never trained on with a
+# non-inferiority margin, a registry so that rollback is one call, and live monitoring after promotion
+# (canary / rollback check). Under those conditions a wrong retraining costs little and is undone fast.
+#
+# A human must decide when the decision is **not routine or not reversible**, or when the evidence the
+# automation relies on is itself in doubt: a large or sudden drift (a new user population, a product
+# change — the model may be learning the wrong thing, e.g. a data bug rather than a real change); the
+# gate set is no longer representative (it was drawn from the old world) or labels may be corrupted; the
+# validation rejects an unusual share of data; repeated rollbacks or repeated gate rejections; changes to
+# the model's architecture, features, objective or fairness/safety properties; regulated or high-stakes
+# domains (credit, medical) where a change needs sign-off and documentation; and any time the gate and
+# live metrics disagree. Automation should escalate (alert a human) instead of retrying forever.
+#
+# *Rubric (3 points).*
+# - 1 point: conditions under which automatic retraining is acceptable, naming at least two safeguards
+#   (held-out gate / validation / rollback / cooldown / monitoring) and why they make it safe (reversible, measured).
+# - 1 point: at least two concrete situations that need a human (e.g. large/unexplained drift, suspected
+#   data or label problems, unrepresentative gate set, architecture/objective change, regulated or
+#   high-impact domain, repeated rollbacks).
+# - 1 point: a clear principle linking the two (risk × reversibility × quality of evidence), or escalation
+#   as a designed outcome. Vague answers ("humans should check important things") get at most 1 point.
+# ### END SOLUTION
 
-# --------------------------------------------------------------------------------------------------- written
-add(markdown("""
-## Written answers (graded by hand)
+# %% [markdown] nbgrader={"grade": true, "grade_id": "written_breaking_production", "locked": false, "points": 3, "schema_version": 3, "solution": true, "task": false}
+# **How can continuous training break production, and what guards against it?** Name at least three
+# distinct failure modes and, for each, the guard. (3 points)
+#
+# ### BEGIN SOLUTION
+# *Model answer.* Failure modes and guards:
+# 1. **A worse model is shipped** (noise in a small evaluation, overfitting to recent data): a fixed-size
+#    held-out gate set, a paired test (McNemar) and a non-inferiority margin; never "every retraining is an
+#    improvement". In the capstone the naive system promoted challengers worse on the gate set.
+# 2. **No way back** (retraining the live model in place): immutable versions in a registry, promotion as
+#    a pointer change, one-call rollback, and a post-promotion live check that triggers it.
+# 3. **Bad data poisons training** (out-of-vocabulary or unknown targets, logging bugs, label noise,
+#    adversarial feedback): validation at ingestion that rejects and *counts* bad examples, alerts on the
+#    rejection rate, and limits on the share of new data per retrain.
+# 4. **Catastrophic forgetting** (training only on recent data loses older behaviour that still matters):
+#    replay of a reservoir sample of the history, and a gate set that covers the segments that matter.
+# 5. **Feedback loops** (the model's outputs shape its future labels; a self-reinforcing bias): held-out
+#    traffic or exploration (bandits, a random slice served by a baseline), and monitoring of the label
+#    distribution.
+# 6. **Thrashing / instability** (retraining on every blip, flapping champions): cooldowns, minimum
+#    data, consecutive-degradation rules, and decisions with logged reasons.
+# 7. **Leakage** (the gate set ends up in the training data, so the gate always passes): a split by a
+#    stable hash of the request id, audited (the tests of `run_capstone` check exactly this).
+# 8. **Peeking in online tests**: fixing the sample size in advance, or sequential methods.
+#
+# *Rubric (3 points).* 1 point per distinct failure mode paired with an appropriate guard, up to 3. A
+# failure mode without a guard, or a guard without the failure it prevents, earns half a point. Answers
+# that repeat the same failure in different words count once.
+# ### END SOLUTION
 
-Answer in the two cells below, in your own words, with concrete references to what you saw in this
-notebook where they help.
-"""))
-
-add(written("written_self_retraining", 3, """
-**When may a model retrain itself, and when must a human decide?** Give concrete conditions for both
-sides and explain the reasoning (risk, reversibility, evidence). (3 points)
-
-### BEGIN SOLUTION
-*Model answer.* A model may retrain and even promote itself automatically when the change is **routine,
-measurable and reversible**: the same architecture and features, new data from the same pipeline that
-passed validation (the buffer's checks, with a normal rejection rate), a trigger with a logged reason
-(cooldown respected, enough new labels), a gate on a held-out set that was never trained on with a
-non-inferiority margin, a registry so that rollback is one call, and live monitoring after promotion
-(canary / rollback check). Under those conditions a wrong retraining costs little and is undone fast.
-
-A human must decide when the decision is **not routine or not reversible**, or when the evidence the
-automation relies on is itself in doubt: a large or sudden drift (a new user population, a product
-change — the model may be learning the wrong thing, e.g. a data bug rather than a real change); the
-gate set is no longer representative (it was drawn from the old world) or labels may be corrupted; the
-validation rejects an unusual share of data; repeated rollbacks or repeated gate rejections; changes to
-the model's architecture, features, objective or fairness/safety properties; regulated or high-stakes
-domains (credit, medical) where a change needs sign-off and documentation; and any time the gate and
-live metrics disagree. Automation should escalate (alert a human) instead of retrying forever.
-
-*Rubric (3 points).*
-- 1 point: conditions under which automatic retraining is acceptable, naming at least two safeguards
-  (held-out gate / validation / rollback / cooldown / monitoring) and why they make it safe (reversible, measured).
-- 1 point: at least two concrete situations that need a human (e.g. large/unexplained drift, suspected
-  data or label problems, unrepresentative gate set, architecture/objective change, regulated or
-  high-impact domain, repeated rollbacks).
-- 1 point: a clear principle linking the two (risk × reversibility × quality of evidence), or escalation
-  as a designed outcome. Vague answers ("humans should check important things") get at most 1 point.
-### END SOLUTION
-"""))
-
-add(written("written_breaking_production", 3, """
-**How can continuous training break production, and what guards against it?** Name at least three
-distinct failure modes and, for each, the guard. (3 points)
-
-### BEGIN SOLUTION
-*Model answer.* Failure modes and guards:
-1. **A worse model is shipped** (noise in a small evaluation, overfitting to recent data): a fixed-size
-   held-out gate set, a paired test (McNemar) and a non-inferiority margin; never "every retraining is an
-   improvement". In the capstone the naive system promoted challengers worse on the gate set.
-2. **No way back** (retraining the live model in place): immutable versions in a registry, promotion as
-   a pointer change, one-call rollback, and a post-promotion live check that triggers it.
-3. **Bad data poisons training** (out-of-vocabulary or unknown targets, logging bugs, label noise,
-   adversarial feedback): validation at ingestion that rejects and *counts* bad examples, alerts on the
-   rejection rate, and limits on the share of new data per retrain.
-4. **Catastrophic forgetting** (training only on recent data loses older behaviour that still matters):
-   replay of a reservoir sample of the history, and a gate set that covers the segments that matter.
-5. **Feedback loops** (the model's outputs shape its future labels; a self-reinforcing bias): held-out
-   traffic or exploration (bandits, a random slice served by a baseline), and monitoring of the label
-   distribution.
-6. **Thrashing / instability** (retraining on every blip, flapping champions): cooldowns, minimum
-   data, consecutive-degradation rules, and decisions with logged reasons.
-7. **Leakage** (the gate set ends up in the training data, so the gate always passes): a split by a
-   stable hash of the request id, audited (the tests of `run_capstone` check exactly this).
-8. **Peeking in online tests**: fixing the sample size in advance, or sequential methods.
-
-*Rubric (3 points).* 1 point per distinct failure mode paired with an appropriate guard, up to 3. A
-failure mode without a guard, or a guard without the failure it prevents, earns half a point. Answers
-that repeat the same failure in different words count once.
-### END SOLUTION
-"""))
-
-add(markdown("""
-## Summary
-
-* Keep training data **validated** and remember the past with **replay**, or the model forgets it.
-* Retrain for a **reason**, after a **cooldown**, with **enough data**.
-* Never retrain in place: **register** versions, **promote** a champion, **roll back** in one call.
-* Promote only through a **gate**: the same held-out examples for both models, a **paired test**, a
-  **non-inferiority margin**.
-* Online: fix the **sample size** in advance, do not **peek**, and use a **bandit** to route traffic.
-* Labels are **late and noisy** feedback: compare models on the same labels, keep held-out data.
-"""))
-
-if __name__ == "__main__":
-    write_notebook(CELLS, f"source/{ASSIGNMENT}/{ASSIGNMENT}.ipynb")
+# %% [markdown]
+# ## Summary
+#
+# * Keep training data **validated** and remember the past with **replay**, or the model forgets it.
+# * Retrain for a **reason**, after a **cooldown**, with **enough data**.
+# * Never retrain in place: **register** versions, **promote** a champion, **roll back** in one call.
+# * Promote only through a **gate**: the same held-out examples for both models, a **paired test**, a
+#   **non-inferiority margin**.
+# * Online: fix the **sample size** in advance, do not **peek**, and use a **bandit** to route traffic.
+# * Labels are **late and noisy** feedback: compare models on the same labels, keep held-out data.

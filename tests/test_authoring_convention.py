@@ -373,7 +373,7 @@ def fixture_globals(nb, assignment: course.Assignment) -> list[str]:
     return problems
 
 
-def test_cells(nb, assignment: course.Assignment) -> list[str]:
+def grading_cells(nb, assignment: course.Assignment) -> list[str]:
     """e) Test cells: `test_<name>_` ids, a docstring first, only `_` names bound, the prescribed prints."""
     problems = []
     for cell in nb.cells:
@@ -439,7 +439,7 @@ def solutions_and_points(nb, assignment: course.Assignment) -> list[str]:
 
 
 RULES = {rule.__name__: rule for rule in (exercise_headings, written_answers, intro_points_table,
-                                          setup_and_helpers_locked, fixture_globals, test_cells,
+                                          setup_and_helpers_locked, fixture_globals, grading_cells,
                                           solutions_and_points)}
 
 
@@ -545,18 +545,18 @@ def _points_moved_between_cells(nb):
 
 
 BREAKAGES = {
-    "test cell binds a plain name": (_bind_plain_name, "test_cells", "binds plain names ['result"),
+    "test cell binds a plain name": (_bind_plain_name, "grading_cells", "binds plain names ['result"),
     "heading with the wrong points": (_wrong_points_heading, "exercise_headings", "99 points"),
     "heading in an old style": (_old_style_heading, "exercise_headings", "another style"),
     "points table misses a row": (_table_row_missing, "intro_points_table", "points table"),
-    "'passed' after a type check": (_passed_after_a_type_check, "test_cells", "prints in its visible part"),
-    "visible cell without its print": (_visible_cell_without_its_print, "test_cells", "should end with print("),
-    "hidden cell without a behaviour": (_hidden_cell_without_behaviour, "test_cells", "hidden_<behaviour>"),
+    "'passed' after a type check": (_passed_after_a_type_check, "grading_cells", "prints in its visible part"),
+    "visible cell without its print": (_visible_cell_without_its_print, "grading_cells", "should end with print("),
+    "hidden cell without a behaviour": (_hidden_cell_without_behaviour, "grading_cells", "hidden_<behaviour>"),
     "global named vocab": (_lower_case_global, "fixture_globals", "binds the global `vocab`"),
     "pretrained model named MODEL": (_fixture_under_another_name, "fixture_globals", "call it BASE_MODEL"),
     "provided helpers unlocked": (_helpers_unlocked, "setup_and_helpers_locked", "'provided_helpers'"),
     "test uses a name from a demo cell": (_test_uses_a_demo_name, "setup_and_helpers_locked", "['held_out']"),
-    "test cell without a docstring": (_no_docstring, "test_cells", "docstring"),
+    "test cell without a docstring": (_no_docstring, "grading_cells", "docstring"),
     "two solution cells for one name": (_second_solution_cell, "solutions_and_points", "one cell each"),
     "question inside the answer cell": (_question_in_answer_cell, "written_answers", "more than the answer"),
     "test points differ from course.toml": (_points_moved_between_cells, "solutions_and_points", "course.toml gives"),

@@ -22,12 +22,26 @@
 # 5. **Evaluation beyond accuracy:** top-k accuracy, confidence, calibration with a reliability
 #    diagram, and accuracy per slice of the data (`evaluate`, `expected_calibration_error`).
 #
-# **Grading.** Six functions are graded automatically (21 points) and two written answers by hand
-# (6 points). Each function has *visible* tests you can run now, and **hidden tests** that run only
-# when your work is graded: passing the visible tests does not prove that an answer is right, so
-# read each statement carefully and test the edge cases yourself. Keep the names and signatures
-# exactly as given, and do not redefine the names that the locked cells provide (`check_equal`,
-# `FakeModel`, `table_model`, ...): the tests use them.
+# **Grading.** Six functions are graded automatically and two written answers by hand:
+#
+# | exercise | points |
+# |---|---|
+# | `normalize_context` | 3 |
+# | `safe_predict` | 3 |
+# | `run_test_suite` | 6 |
+# | `gradient_check` | 3 |
+# | `evaluate` | 3 |
+# | `expected_calibration_error` | 3 |
+# | written answer: testing across modalities | 3 |
+# | written answer: metrics for this model | 3 |
+# | **total** | **27** |
+#
+# Each function has *visible* tests you can run now, and **hidden tests** that run only when your
+# work is graded, one cell per behaviour, so your grade says which behaviour is wrong. Passing the
+# visible tests does not prove that an answer is right, so read each statement carefully and test
+# the edge cases yourself. Keep the names and signatures exactly as given, and do not redefine the
+# names that the locked cells provide (`VOCAB`, `BASE_MODEL`, `check_equal`, `FakeModel`,
+# `table_model`, ...): the demos and the tests use them.
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import math
@@ -38,6 +52,11 @@ import ipywidgets as widgets
 
 from nextword import (NextWordModel, Vocabulary, best_last_word_accuracy, default_vocabulary,
                       encode_examples, make_examples, pretrained_model)
+
+# The fixtures the demos share (UPPER_CASE, the same names in every notebook of the course).
+VOCAB = default_vocabulary()
+print("training the pretrained model on regime A (about a second) ...", flush=True)
+BASE_MODEL = pretrained_model(seed=0)          # deterministic: the same seed gives the same weights
 
 
 # %% nbgrader={"grade": false, "grade_id": "grading_guard", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -226,13 +245,10 @@ class OneWrongEntryModel(NextWordModel):
 
 
 # %%
-vocab = default_vocabulary()
-print("training the pretrained model on regime A (about a second) ...", flush=True)
-model = pretrained_model(seed=0)          # deterministic: the same seed gives the same weights
-print(vocab, "->", len(vocab), "ids, 0 ..", len(vocab) - 1)
-print("id of 'the':", vocab.encode("the"), "| id 0 is", repr(vocab.decode(0)),
-      "| unknown words encode to", vocab.encode("teh"))
-print(model, "predicts after ['the']:", model.predict(["the"]))
+print(VOCAB, "->", len(VOCAB), "ids, 0 ..", len(VOCAB) - 1)
+print("id of 'the':", VOCAB.encode("the"), "| id 0 is", repr(VOCAB.decode(0)),
+      "| unknown words encode to", VOCAB.encode("teh"))
+print(BASE_MODEL, "predicts after ['the']:", BASE_MODEL.predict(["the"]))
 
 
 # %% [markdown]
@@ -266,14 +282,14 @@ print("Had it returned 0/0 as 1.0 ('nothing failed'), the report would even have
 held_out = make_examples(2000, seed=1, regime="A")          # fresh examples the model never saw
 
 def quick_accuracy(m, examples):
-    word_ids, target_ids = encode_examples(examples, vocab)
+    word_ids, target_ids = encode_examples(examples, VOCAB)
     return float(np.mean(m.predict_proba(word_ids).argmax(axis=1) == target_ids))
 
 targets = [target for _, target in held_out]
 most_common = max(set(targets), key=targets.count)
-print(f"untrained model (the original 'baseline'): {quick_accuracy(NextWordModel(vocab, seed=0), held_out):.3f}")
+print(f"untrained model (the original 'baseline'): {quick_accuracy(NextWordModel(VOCAB, seed=0), held_out):.3f}")
 print(f"always predict {most_common!r} (a trivial baseline): {targets.count(most_common) / len(targets):.3f}")
-print(f"pretrained model:                        {quick_accuracy(model, held_out):.3f}")
+print(f"pretrained model:                        {quick_accuracy(BASE_MODEL, held_out):.3f}")
 print(f"best possible last-word predictor:       {best_last_word_accuracy(held_out):.3f}")
 
 # %% [markdown]
@@ -283,7 +299,7 @@ print(f"best possible last-word predictor:       {best_last_word_accuracy(held_o
 # 0..V-1 and an unknown word has a real place to go.
 
 # %%
-original_words = [w for w in vocab.words[1:] if w != "to"][:24]
+original_words = [w for w in VOCAB.words[1:] if w != "to"][:24]
 original_ids = {word: i + 1 for i, word in enumerate(original_words)}    # 1..24: the bug
 scores = np.zeros(len(original_words))                                   # size 24
 last = original_words[-1]
@@ -292,7 +308,7 @@ try:
 except IndexError as exc:
     print(f"scores[{original_ids[last]}] for {last!r}: IndexError: {exc}")
 print("ids used:", min(original_ids.values()), "..", max(original_ids.values()), "| valid indices: 0 ..", len(scores) - 1)
-print("Vocabulary: ids 0 ..", len(vocab) - 1, "for", len(vocab), "tokens; every id is a valid row of W1.")
+print("Vocabulary: ids 0 ..", len(VOCAB) - 1, "for", len(VOCAB), "tokens; every id is a valid row of W1.")
 
 # %% [markdown]
 # **Bug 4, test targets were not in the vocabulary.** The original's tests expected `"to"`, a word
@@ -306,7 +322,7 @@ missing = sorted({target for _, target in original_tests if target not in origin
 print("targets missing from the original vocabulary:", missing)
 print("'to' encodes to id", original_vocab.encode("to"), "=", repr(original_vocab.decode(original_vocab.encode("to"))))
 print("targets missing from the course vocabulary:  ",
-      sorted({target for _, target in original_tests if target not in vocab}))
+      sorted({target for _, target in original_tests if target not in VOCAB}))
 
 
 # %% [markdown]
@@ -359,11 +375,11 @@ def normalize_context(context, vocab, max_len=None):
 # then `[]`, and finally a `TypeError` caught and printed.
 
 # %%
-print(normalize_context(["  The", "CAT", "", "teh", "42", "sat"], vocab))
-print(normalize_context(["on"] * 10_000 + ["the"], vocab, max_len=3))
-print(normalize_context(["", "   "], vocab))
+print(normalize_context(["  The", "CAT", "", "teh", "42", "sat"], VOCAB))
+print(normalize_context(["on"] * 10_000 + ["the"], VOCAB, max_len=3))
+print(normalize_context(["", "   "], VOCAB))
 try:
-    normalize_context(["the", 3], vocab)
+    normalize_context(["the", 3], VOCAB)
 except TypeError as exc:
     print("TypeError:", exc)
 
@@ -387,8 +403,8 @@ expect_raises(TypeError, normalize_context, ["the", 3], _v, what="normalize_cont
               hint="Check isinstance(item, str) for every item.")
 print("normalize_context: visible tests passed")
 
-# %% nbgrader={"grade": true, "grade_id": "test_normalize_context_hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-"""Hidden tests of normalize_context: exact types, max_len corner cases, order of operations, other vocabularies."""
+# %% nbgrader={"grade": true, "grade_id": "test_normalize_context_hidden_words", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+"""Hidden tests of normalize_context's words: exact types, whitespace of every kind, unknown words and numbers, another vocabulary's unk."""
 _v = default_vocabulary()
 check_type(normalize_context(["cat"], _v), list, "normalize_context(['cat'])")
 ### BEGIN HIDDEN TESTS
@@ -397,18 +413,39 @@ check_type(_out, list, "normalize_context(['The', 'Cat'])")
 for _i, _w in enumerate(_out):
     check_type(_w, str, f"normalize_context(['The', 'Cat'])[{_i}]")
 check_equal(_out, ["the", "cat"], "normalize_context(['The', 'Cat'])")
-# a new list, even when nothing changes
-_ctx = ["the", "cat"]
-_out = normalize_context(_ctx, _v)
-assert _out is not _ctx, "normalize_context must return a new list, not its input"
-_out.append("sat")
-check_equal(_ctx, ["the", "cat"], "the input after changing normalize_context's result")
 # whitespace of every kind, and the unknown token itself
 check_equal(normalize_context(["\tTHE\n", "  Dog  "], _v), ["the", "dog"], "normalize_context(['\\tTHE\\n', '  Dog  '])")
 check_equal(normalize_context(["<UNK>", "<unk>"], _v), ["<unk>", "<unk>"], "normalize_context(['<UNK>', '<unk>'])")
 check_equal(normalize_context(["3", "3.5", "-1", "cat"], _v), ["<unk>", "<unk>", "<unk>", "cat"],
             "normalize_context(['3', '3.5', '-1', 'cat']) (numbers are unknown words)")
-# max_len corner cases
+# another vocabulary, with its own unknown token
+_w = Vocabulary(["cat", "sat"], unk="<oov>")
+check_equal(normalize_context(["Cat", "dog", "SAT"], _w), ["cat", "<oov>", "sat"],
+            "normalize_context(['Cat', 'dog', 'SAT']) with unk='<oov>' (use vocab.unk, not the string '<unk>')")
+print("normalize_context: hidden tests of words passed")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_normalize_context_hidden_new_list", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+"""Hidden tests of normalize_context's result: a new list, even when nothing changes, and the input left alone."""
+_v = default_vocabulary()
+check_type(normalize_context(["the"], _v), list, "normalize_context(['the'])")
+### BEGIN HIDDEN TESTS
+_ctx = ["the", "cat"]
+_out = normalize_context(_ctx, _v)
+assert _out is not _ctx, "normalize_context must return a new list, not its input (even when nothing changes)"
+_out.append("sat")
+check_equal(_ctx, ["the", "cat"], "the input after changing normalize_context's result (return a new list)")
+_ctx = [" The", "CAT ", "", "teh"]
+normalize_context(_ctx, _v, max_len=1)
+check_equal(_ctx, [" The", "CAT ", "", "teh"], "the input list after normalize_context(..., max_len=1) (never change it)")
+print("normalize_context: hidden tests of a new list passed")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_normalize_context_hidden_max_len", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+"""Hidden tests of normalize_context's max_len: 0 keeps nothing, larger than the context, and empty words dropped first."""
+_v = default_vocabulary()
+check_type(normalize_context(["a", "dog"], _v, max_len=1), list, "normalize_context(['a', 'dog'], max_len=1)")
+### BEGIN HIDDEN TESTS
 check_equal(normalize_context(["a", "dog"], _v, max_len=0), [],
             "normalize_context(['a', 'dog'], max_len=0) (keeps nothing: words[-0:] is the whole list)")
 check_equal(normalize_context(["a", "dog"], _v, max_len=5), ["a", "dog"], "normalize_context(['a', 'dog'], max_len=5)")
@@ -420,16 +457,20 @@ check_equal(normalize_context(["the", "CAT", "xyz"], _v, max_len=2), ["cat", "<u
 _long = ["the", "dog"] * 50_000 + ["  RAN  "]
 check_equal(normalize_context(_long, _v, max_len=3), ["the", "dog", "ran"], "normalize_context(100 001 words, max_len=3)")
 check_equal(len(normalize_context(_long, _v)), 100_001, "len(normalize_context(100 001 words)) without max_len")
-# another vocabulary, with its own unknown token
-_w = Vocabulary(["cat", "sat"], unk="<oov>")
-check_equal(normalize_context(["Cat", "dog", "SAT"], _w), ["cat", "<oov>", "sat"],
-            "normalize_context(['Cat', 'dog', 'SAT']) with unk='<oov>' (use vocab.unk, not the string '<unk>')")
-# non-str items raise TypeError, wherever they are
+print("normalize_context: hidden tests of max_len passed")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_normalize_context_hidden_type_errors", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+"""Hidden tests of normalize_context's TypeError: every item that is not a str raises, wherever it is."""
+_v = default_vocabulary()
+check_type(normalize_context(["the", "cat"], _v), list, "normalize_context(['the', 'cat'])")
+### BEGIN HIDDEN TESTS
 for _bad in (["the", 3], [None], ["the", "cat", b"dog"], [3.5, "the"], [["the"]]):
     expect_raises(TypeError, normalize_context, list(_bad), _v, what=f"normalize_context({_bad!r})",
                   hint="Every item must be checked, including items that max_len would drop.")
 expect_raises(TypeError, normalize_context, ["the", 3, "cat"], _v, max_len=1,
               what="normalize_context(['the', 3, 'cat'], max_len=1)", hint="Check every item, not only the kept ones.")
+print("normalize_context: hidden tests of TypeError passed")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -511,18 +552,18 @@ def safe_predict(model, context, vocab):
 # feeds such failures to its monitor as errors).
 
 # %%
-print(safe_predict(model, ["the", "cat"], vocab), safe_predict(model, ["  THE", "Cat "], vocab))
-print(safe_predict(model, ["", " "], vocab))
-print(safe_predict(FakeModel(error=RuntimeError("weights file is corrupted")), ["the", "cat"], vocab))
+print(safe_predict(BASE_MODEL, ["the", "cat"], VOCAB), safe_predict(BASE_MODEL, ["  THE", "Cat "], VOCAB))
+print(safe_predict(BASE_MODEL, ["", " "], VOCAB))
+print(safe_predict(FakeModel(error=RuntimeError("weights file is corrupted")), ["the", "cat"], VOCAB))
 spy = FakeModel(word="sat", confidence=0.5)
-safe_predict(spy, ["The", "kat"], vocab)
+safe_predict(spy, ["The", "kat"], VOCAB)
 print(spy.seen)
 
 fallbacks = {}
 broken = FakeModel(error=RuntimeError("weights file is corrupted"))
-for serving_model, context in [(model, ["the", "cat"]), (model, [" "]), (broken, ["a", "dog"]),
-                               (model, ["the", 3]), (FakeModel(confidence=float("nan")), ["the"])]:
-    word, confidence, reason = safe_predict_with_reason(serving_model, context, vocab)
+for serving_model, context in [(BASE_MODEL, ["the", "cat"]), (BASE_MODEL, [" "]), (broken, ["a", "dog"]),
+                               (BASE_MODEL, ["the", 3]), (FakeModel(confidence=float("nan")), ["the"])]:
+    word, confidence, reason = safe_predict_with_reason(serving_model, context, VOCAB)
     print(f"{str(context):16} -> {word!r:9} {confidence:.3f}  fallback: {reason}")
     if reason is not None:
         kind = reason.split(":")[0]
@@ -551,22 +592,31 @@ check_equal(_out[:2], ("<unk>", 0.0), "safe_predict_with_reason(model, [])[:2]")
 check_type(_out[2], str, "the fallback reason of safe_predict_with_reason(model, [])")
 print("safe_predict: visible tests passed")
 
-# %% nbgrader={"grade": true, "grade_id": "test_safe_predict_hidden", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-"""Hidden tests of safe_predict's answers: exact types, what the model is asked, every kind of failure, clipping, other vocabularies."""
+# %% nbgrader={"grade": true, "grade_id": "test_safe_predict_hidden_model_input", "locked": true, "points": 0.25, "schema_version": 3, "solution": false, "task": false}
+"""Hidden tests of what safe_predict asks the model: the normalized context, once, and nothing for an empty one."""
 _v = default_vocabulary()
 check_type(safe_predict(FakeModel(), ["the"], _v), tuple, "safe_predict(FakeModel(), ['the'])")
 ### BEGIN HIDDEN TESTS
-# the model receives the normalized context
 _spy = FakeModel(word="sat", confidence=0.25)
 _out = safe_predict(_spy, ["  The", "", "KAT", "dog "], _v)
 check_equal(_out, ("sat", 0.25), "safe_predict(FakeModel('sat', 0.25), ['  The', '', 'KAT', 'dog '])")
 check_equal(_spy.seen, [["the", "<unk>", "dog"]], "the contexts the model received (normalize first, then predict once)")
-# empty normalized context: the model is not asked at all
 _spy = FakeModel(word="cat", confidence=0.9)
 check_equal(safe_predict(_spy, ["  ", ""], _v), ("<unk>", 0.0), "safe_predict(FakeModel('cat', 0.9), ['  ', ''])")
 check_equal(_spy.seen, [], "contexts the model received for an empty normalized context (it must not be called)")
 check_equal(safe_predict(_spy, [], _v), ("<unk>", 0.0), "safe_predict(FakeModel('cat', 0.9), [])")
-# NumPy confidences become Python floats; finite confidences are clipped into [0, 1]
+_m = pretrained_model(seed=0)
+for _ctx in (["the"], ["a", "big"], ["xyz"], ["The", "BIRD"]):
+    _expected = _m.predict(normalize_context(_ctx, _v))
+    check_equal(safe_predict(_m, _ctx, _v), _expected, f"safe_predict(model, {_ctx!r}) (the pretrained model's answer)")
+print("safe_predict: hidden tests of the model's input passed")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_safe_predict_hidden_confidence", "locked": true, "points": 0.25, "schema_version": 3, "solution": false, "task": false}
+"""Hidden tests of safe_predict's confidence: a Python float, NumPy numbers converted, finite values clipped into [0, 1]."""
+_v = default_vocabulary()
+check_type(safe_predict(FakeModel(), ["a"], _v), tuple, "safe_predict(FakeModel(), ['a'])")
+### BEGIN HIDDEN TESTS
 _out = safe_predict(FakeModel(word="dog", confidence=np.float64(0.375)), ["a"], _v)
 check_type(_out, tuple, "safe_predict result")
 check_type(_out[0], str, "safe_predict(...)[0]")
@@ -578,7 +628,14 @@ check_equal(safe_predict(FakeModel(word="dog", confidence=1.25), ["a"], _v), ("d
             "safe_predict with a finite confidence 1.25 (clip finite confidences into [0, 1])")
 check_equal(safe_predict(FakeModel(word="dog", confidence=-0.5), ["a"], _v), ("dog", 0.0),
             "safe_predict with a finite confidence -0.5 (clip finite confidences into [0, 1])")
-# every failure gives the fallback
+print("safe_predict: hidden tests of the confidence passed")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_safe_predict_hidden_failures", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+"""Hidden tests of safe_predict's fallback: every exception, non-finite or unconvertible confidences, non-str items, NaN weights, vocab.unk."""
+_v = default_vocabulary()
+check_type(safe_predict(FakeModel(error=RuntimeError("x")), ["the"], _v), tuple, "safe_predict(a model that raises, ['the'])")
+### BEGIN HIDDEN TESTS
 for _err in (ValueError("v"), IndexError("i"), KeyError("k"), ZeroDivisionError("z"), RuntimeError("r"),
              TypeError("t"), AttributeError("a")):
     check_equal(safe_predict(FakeModel(error=_err), ["the", "cat"], _v), ("<unk>", 0.0),
@@ -591,18 +648,14 @@ check_equal(safe_predict(FakeModel(confidence="high"), ["the"], _v), ("<unk>", 0
 for _bad in (["the", 3], [None], ["the", b"cat"]):
     check_equal(safe_predict(FakeModel(), list(_bad), _v), ("<unk>", 0.0),
                 f"safe_predict(FakeModel(), {_bad!r}) (an item that is not a str gives the fallback, it never raises)")
-# another vocabulary: the fallback is vocab.unk
 _w = Vocabulary(["cat", "sat"], unk="<oov>")
 check_equal(safe_predict(FakeModel(error=RuntimeError("x")), ["cat"], _w), ("<oov>", 0.0),
             "safe_predict fallback with unk='<oov>' (return vocab.unk, not the string '<unk>')")
 check_equal(safe_predict(FakeModel(), [" "], _w), ("<oov>", 0.0), "safe_predict(FakeModel(), [' ']) with unk='<oov>'")
-# the real model, including a model whose weights became NaN
 _m = pretrained_model(seed=0)
-for _ctx in (["the"], ["a", "big"], ["xyz"], ["The", "BIRD"]):
-    _expected = _m.predict(normalize_context(_ctx, _v))
-    check_equal(safe_predict(_m, _ctx, _v), _expected, f"safe_predict(model, {_ctx!r})")
 _nan_model = as_model(_m, {**_m.params, "b2": np.full(len(_v), np.nan)})
 check_equal(safe_predict(_nan_model, ["the"], _v), ("<unk>", 0.0), "safe_predict with NaN weights")
+print("safe_predict: hidden tests of the fallback passed")
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_safe_predict_hidden_reasons", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -636,6 +689,7 @@ for _model, _ctx, _what in _fallbacks:
 _w = Vocabulary(["cat", "sat"], unk="<oov>")
 check_equal(safe_predict_with_reason(FakeModel(error=KeyError("k")), ["cat"], _w)[:2], ("<oov>", 0.0),
             "safe_predict_with_reason fallback with unk='<oov>'")
+print("safe_predict: hidden tests of the fallback reasons passed")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -781,13 +835,13 @@ suite = [
      "word": "tree", "drection": "up"},
     {"kind": "mft", "name": "bug 4: target not in vocab", "context": ["the", "cat", "sat", "on"], "expected": ["teh"]},
 ]
-report = run_test_suite(model, suite, vocab)
+report = run_test_suite(BASE_MODEL, suite, VOCAB)
 for detail in report["details"]:
     status = "PASS " if detail["passed"] else "ERROR" if detail["reason"].startswith("error") else "FAIL "
     print(f"{status} {detail['kind']:4} {detail['name']:32} {detail['reason']}")
 print({key: report[key] for key in ("passed", "failed", "errors")})
 try:
-    run_test_suite(model, [], vocab)
+    run_test_suite(BASE_MODEL, [], VOCAB)
 except ValueError as exc:
     print("empty suite -> ValueError:", exc)
 
@@ -799,10 +853,10 @@ except ValueError as exc:
 
 # %%
 dead_model = FakeModel(error=RuntimeError("weights file not found"))
-nan_model = as_model(model, {**model.params, "W2": np.full_like(model.params["W2"], np.nan)})
+nan_model = as_model(BASE_MODEL, {**BASE_MODEL.params, "W2": np.full_like(BASE_MODEL.params["W2"], np.nan)})
 valid_cases = [case for case in suite if case["name"] not in ("broken case (typo in a key)", "bug 4: target not in vocab")]
 for label, broken_model in [("model that always raises", dead_model), ("model with NaN weights", nan_model)]:
-    broken_report = run_test_suite(broken_model, valid_cases, vocab)
+    broken_report = run_test_suite(broken_model, valid_cases, VOCAB)
     print(f"{label:25}", {key: broken_report[key] for key in ("passed", "failed", "errors")},
           "| INV case:", broken_report["details"][3]["reason"])
 
@@ -824,7 +878,7 @@ PERTURBATIONS = {
 def explore_perturbation(context="the big dog", perturbation="typo in the last word"):
     words = context.split()
     changed = PERTURBATIONS[perturbation](words)
-    before, after = safe_predict(model, words, vocab), safe_predict(model, changed, vocab)
+    before, after = safe_predict(BASE_MODEL, words, VOCAB), safe_predict(BASE_MODEL, changed, VOCAB)
     verdict = "INVARIANT" if before[0] == after[0] else "CHANGED"
     print(f"{words} -> {before[0]!r} ({before[1]:.2f})   |   {changed} -> {after[0]!r} ({after[1]:.2f})   {verdict}")
 
@@ -867,7 +921,7 @@ expect_raises(ValueError, run_test_suite, _m, [], _v, what="run_test_suite(model
               hint="An empty suite must raise ValueError before anything is divided or reported.")
 print("run_test_suite: visible tests passed")
 
-# %% nbgrader={"grade": true, "grade_id": "test_run_test_suite_hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_run_test_suite_hidden_kinds", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of run_test_suite's three kinds: passing and failing, strict DIR moves, normalization, errors, types."""
 _v = Vocabulary(["a", "b", "c"])
 _m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
@@ -913,25 +967,41 @@ for _i, (_name, _flag) in enumerate(zip(_names, _expected_flags)):
     check_equal(_d.get("passed"), _flag, f"details[{_i}]['passed'] of case {_name}{_hint}")
 check_equal([_r["passed"], _r["failed"], _r["errors"]], [5, 4, 4],
             "[passed, failed, errors] (a case that raises or has an unknown kind counts only in errors)")
-# a suite of only errors is not green either
+print("run_test_suite: hidden tests of the three kinds passed")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_run_test_suite_hidden_empty_suites", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+"""Hidden tests of run_test_suite's counts when nothing passed: a suite of only errors, and empty suites raising ValueError."""
+_v = Vocabulary(["a", "b", "c"])
+_m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
+check_type(run_test_suite(_m, [{"kind": "?", "name": "q"}], _v), dict, "run_test_suite(one case of an unknown kind)")
+### BEGIN HIDDEN TESTS
 _r = run_test_suite(_m, [{"kind": "?", "name": "q"}], _v)
 check_equal([_r["passed"], _r["failed"], _r["errors"]], [0, 0, 1], "[passed, failed, errors] for one unknown kind")
 for _empty in ([], ()):
     expect_raises(ValueError, run_test_suite, _m, _empty, _v, what=f"run_test_suite(model, {_empty!r}, vocab)",
                   hint="An empty suite must raise ValueError (not ZeroDivisionError, not a zero report).")
-# the real model
+print("run_test_suite: hidden tests of empty and all-error suites passed")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_run_test_suite_hidden_real_model", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+"""Hidden tests of run_test_suite on the pretrained model: an MFT case and DIR cases in both directions."""
 _v2 = default_vocabulary()
 _pm = pretrained_model(seed=0)
+check_type(run_test_suite(_pm, [{"kind": "mft", "name": "x", "context": ["the"], "expected": ["cat"]}], _v2), dict,
+           "run_test_suite(pretrained model, one mft case)")
+### BEGIN HIDDEN TESTS
 _r = run_test_suite(_pm, [
     {"kind": "mft", "name": "bird", "context": ["The", "BIRD"], "expected": ["flew"]},
     {"kind": "dir", "name": "big", "context": ["the"], "changed": ["the", "big"], "word": "dog", "direction": "up"},
     {"kind": "dir", "name": "big down", "context": ["the"], "changed": ["the", "big"], "word": "dog", "direction": "down"},
 ], _v2)
 check_equal([_r["passed"], _r["failed"], _r["errors"]], [2, 1, 0], "[passed, failed, errors] on the pretrained model")
+print("run_test_suite: hidden tests of the pretrained model's cases passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_run_test_suite_hidden_no_answer", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-"""Hidden tests of run_test_suite on cases the model cannot answer and on bad test data: all errors, never a pass."""
+# %% nbgrader={"grade": true, "grade_id": "test_run_test_suite_hidden_no_answer", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""Hidden tests of run_test_suite on cases the model cannot answer (dead model, NaN weights, empty contexts): errors, never a pass."""
 _v = Vocabulary(["a", "b", "c"])
 _m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
 check_type(run_test_suite(FakeModel(error=RuntimeError("x")), [{"kind": "inv", "name": "i", "context": ["a"],
@@ -967,7 +1037,31 @@ _all_errors(run_test_suite(_m, [{"kind": "inv", "name": "one empty side", "conte
             "for INV cases with an empty context on one or both sides")
 _all_errors(run_test_suite(_m, [{"kind": "mft", "name": "empty", "context": ["  "], "expected": ["c"]}], _v),
             "for an MFT case whose context is empty after normalizing")
-# bad test data: expected words or the DIR word outside the vocabulary (bug 4 of the original)
+# errors do not stop the other cases
+_r = run_test_suite(_m, [{"kind": "inv", "name": "dead", "context": [], "perturbed": []},
+                         {"kind": "mft", "name": "ok", "context": ["a"], "expected": ["b"]}], _v)
+check_equal(_counts(_r), [1, 0, 1], "[passed, failed, errors] for an unanswerable case followed by a passing one")
+print("run_test_suite: hidden tests of models that cannot answer passed")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_run_test_suite_hidden_bad_test_data", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""Hidden tests of run_test_suite on bad test data: expected or DIR words outside the vocabulary are errors; real words are normalized."""
+_v = Vocabulary(["a", "b", "c"])
+_m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
+check_type(run_test_suite(_m, [{"kind": "mft", "name": "m", "context": ["a"], "expected": ["zzz"]}], _v), dict,
+           "run_test_suite(an MFT case expecting 'zzz')")
+### BEGIN HIDDEN TESTS
+def _counts(report):
+    return [report["passed"], report["failed"], report["errors"]]
+
+def _all_errors(report, what):
+    check_equal(_counts(report), [0, 0, len(report["details"])], f"[passed, failed, errors] {what}")
+    for _d in report["details"]:
+        check_equal(_d["passed"], False, f"details[...]['passed'] {what}")
+        assert _d["reason"].startswith("error"), (f"the reason of an error case should start with 'error', "
+                                                  f"got {_d['reason']!r} {what}")
+
+# expected words or the DIR word outside the vocabulary (bug 4 of the original)
 _oov = FakeModel(word="zzz", confidence=0.9)
 _all_errors(run_test_suite(_oov, [{"kind": "mft", "name": "oov", "context": ["a"], "expected": ["zzz"]}], _v),
             "for an MFT case expecting only 'zzz', a word not in the vocabulary, even when the model says 'zzz'")
@@ -983,10 +1077,7 @@ _r = run_test_suite(_m, [{"kind": "mft", "name": "m", "context": ["a"], "expecte
                          {"kind": "dir", "name": "d", "context": ["a"], "changed": ["b"], "word": " A", "direction": "up"}], _v)
 check_equal(_counts(_r), [2, 1, 0], "[passed, failed, errors] with expected words [' B ', 'zzz'] and ['zzz', 'C'] and "
             "DIR word ' A' (strip and lower them; one real expected word makes the case valid)")
-# errors do not stop the other cases
-_r = run_test_suite(_m, [{"kind": "inv", "name": "dead", "context": [], "perturbed": []},
-                         {"kind": "mft", "name": "ok", "context": ["a"], "expected": ["b"]}], _v)
-check_equal(_counts(_r), [1, 0, 1], "[passed, failed, errors] for an unanswerable case followed by a passing one")
+print("run_test_suite: hidden tests of bad test data passed")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1002,11 +1093,11 @@ check_equal(_counts(_r), [1, 0, 1], "[passed, failed, errors] for an unanswerabl
 
 # %%
 train = make_examples(3000, seed=2, regime="A")
-word_ids, target_ids = encode_examples(train, vocab)
-fresh = NextWordModel(vocab, seed=0)
+word_ids, target_ids = encode_examples(train, VOCAB)
+fresh = NextWordModel(VOCAB, seed=0)
 initial_loss = fresh.loss(word_ids, target_ids)
-print(f"initial loss {initial_loss:.4f} vs ln V = ln {len(vocab)} = {math.log(len(vocab)):.4f}")
-assert abs(initial_loss - math.log(len(vocab))) < 0.05, "the initial loss is far from ln V: check the initialisation"
+print(f"initial loss {initial_loss:.4f} vs ln V = ln {len(VOCAB)} = {math.log(len(VOCAB)):.4f}")
+assert abs(initial_loss - math.log(len(VOCAB))) < 0.05, "the initial loss is far from ln V: check the initialisation"
 
 # %% [markdown]
 # **Check 2: one training step lowers the loss.** One small gradient step on a batch must lower the
@@ -1088,9 +1179,9 @@ def gradient_check(model, word_ids, target_ids, eps=1e-5):
 # pretrained model well under `1e-4`, and the model that forgets the ReLU mask far above it.
 
 # %%
-check_words, check_targets = encode_examples(make_examples(40, seed=3), vocab)
-print(f"pretrained model:           {gradient_check(model, check_words, check_targets):.2e}")
-buggy = as_model(ForgotReluMaskModel(vocab), model.params)
+check_words, check_targets = encode_examples(make_examples(40, seed=3), VOCAB)
+print(f"pretrained model:           {gradient_check(BASE_MODEL, check_words, check_targets):.2e}")
+buggy = as_model(ForgotReluMaskModel(VOCAB), BASE_MODEL.params)
 print(f"model forgetting ReLU mask: {gradient_check(buggy, check_words, check_targets):.2e}")
 
 # %% nbgrader={"grade": true, "grade_id": "test_gradient_check_visible", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -1107,13 +1198,11 @@ _bad = gradient_check(as_model(ForgotReluMaskModel(_v, hidden_size=5), _m.params
 check_type(_bad, float, "gradient_check(buggy model, ...)")
 assert _bad > 1e-2, (f"gradient_check on wrong gradients (ReLU mask forgotten): expected more than 1e-2, got {_bad!r}. "
                      "Do you check every entry of W1 and b1 and return the maximum?")
-print(f"gradient_check: visible tests passed (correct {_good:.1e}, buggy {_bad:.1e})")
+print(f"gradient_check: correct gradients {_good:.1e}, ReLU mask forgotten {_bad:.1e}")
+print("gradient_check: visible tests passed")
 
-# %% nbgrader={"grade": true, "grade_id": "test_gradient_check_hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-"""Hidden tests of gradient_check: hand-worked values, the floor, eps, every entry, exact restoration."""
-_v = default_vocabulary()
-_m = pretrained_model(seed=0)
-_w, _t = encode_examples(make_examples(12, seed=6), _v)
+# %% nbgrader={"grade": true, "grade_id": "test_gradient_check_hidden_formula", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+"""Hidden tests of gradient_check's formula on hand-worked values: the relative error, the 1e-6 floor, the maximum."""
 check_type(gradient_check(NextWordModel(Vocabulary(["a"]), hidden_size=2), [1], [0]), float,
            "gradient_check(a tiny model, ...)")
 ### BEGIN HIDDEN TESTS
@@ -1125,22 +1214,30 @@ check_close(_r, 0.2, "gradient_check with one entry, a=3 and n=2 (relative error
 _r = gradient_check(PolyModel([0.0], 2, [1e-8]), [0], [0])
 check_close(_r, 0.01, "gradient_check with one entry, a = 1e-8 and n = 0 (the denominator is floored at 1e-6)",
             rel=1e-5, abs_tol=1e-9)
-# three entries with errors 0.2, 0.01 and 0: the maximum is 0.2, and every value is restored
-_pm = PolyModel([1.0, 0.0, 2.0], 2, [1.0, 1e-8, 0.0])
-_r = gradient_check(_pm, [0], [0])
+# three entries with errors 0.2, 0.01 and 0: the maximum is 0.2
+_r = gradient_check(PolyModel([1.0, 0.0, 2.0], 2, [1.0, 1e-8, 0.0]), [0], [0])
 check_close(_r, 0.2, "gradient_check over entries with errors 0.2, 0.01, 0 (return the MAXIMUM)", rel=1e-5, abs_tol=1e-7)
-check_array_close(_pm.params["w"], [1.0, 0.0, 2.0], "params after gradient_check", rtol=0, atol=0)
-# eps is used, with central differences: sum(w^3) at w = 1, eps = 0.1 gives n = 3.01, a = 3
+print("gradient_check: hidden tests of the formula passed")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_gradient_check_hidden_eps", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+"""Hidden test of gradient_check's eps: central differences with the given step."""
+check_type(gradient_check(NextWordModel(Vocabulary(["a"]), hidden_size=2), [1], [0]), float,
+           "gradient_check(a tiny model, ...)")
+### BEGIN HIDDEN TESTS
+# sum(w^3) at w = 1, eps = 0.1: n = ((1.1)^3 - (0.9)^3) / 0.2 = 3.01 against a = 3
 _r = gradient_check(PolyModel([1.0], 3, [0.0]), [0], [0], eps=0.1)
-check_close(_r, 0.01 / 6.01, "gradient_check(cubic model, eps=0.1) (central difference with the given eps)",
-            rel=1e-6, abs_tol=1e-9)
-_pm = PolyModel([1.0, 0.45, 0.3], 3, [0.0, 0.0, 0.0])
-gradient_check(_pm, [0], [0], eps=0.1)
-check_array_close(_pm.params["w"], [1.0, 0.45, 0.3],
-                  "params after gradient_check(eps=0.1) (store each value and assign it back; x + eps - eps != x in floats)",
-                  rtol=0, atol=0)
-# a wrong gradient in one single entry, anywhere, is found (a small model keeps this fast)
-_sv = Vocabulary(["a", "b", "c"])
+check_close(_r, 0.01 / 6.01, "gradient_check(cubic model, eps=0.1) (central difference (L(x+eps) - L(x-eps)) / (2 eps) "
+            "with the given eps)", rel=1e-6, abs_tol=1e-9)
+print("gradient_check: hidden tests of eps passed")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_gradient_check_hidden_every_entry", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+"""Hidden tests of gradient_check's coverage: a wrong gradient in one single entry of any parameter array is found."""
+check_type(gradient_check(NextWordModel(Vocabulary(["a"]), hidden_size=2), [1], [0]), float,
+           "gradient_check(a tiny model, ...)")
+### BEGIN HIDDEN TESTS
+_sv = Vocabulary(["a", "b", "c"])                # a small model keeps this fast
 _sw, _st = np.array([1, 2, 3, 0, 1]), np.array([2, 1, 1, 3, 0])
 _small = NextWordModel(_sv, hidden_size=5, seed=3)
 _small.fit([(["a"], "b"), (["b"], "a"), (["c"], "a"), (["a"], "c")] * 5, epochs=3, lr=0.5)
@@ -1151,12 +1248,32 @@ for _name, _index in (("b2", -1), ("W2", (-1, -1)), ("W1", (-1, -1)), ("b1", 0))
     _r = gradient_check(_bad, _sw, _st)
     assert _r > 1e-3, (f"gradient_check missed a wrong gradient in {_name}[{_index}]: got {_r!r}, expected > 1e-3. "
                        "Check every entry of every parameter array.")
-# the parameters are exactly as before
-_orig = {k: v.copy() for k, v in _m.params.items()}
+print("gradient_check: hidden tests of every entry passed")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_gradient_check_hidden_restores_params", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+"""Hidden tests of gradient_check's side effects: every parameter is put back exactly (stored and assigned back)."""
+check_type(gradient_check(NextWordModel(Vocabulary(["a"]), hidden_size=2), [1], [0]), float,
+           "gradient_check(a tiny model, ...)")
+### BEGIN HIDDEN TESTS
+_pm = PolyModel([1.0, 0.0, 2.0], 2, [1.0, 1e-8, 0.0])
+gradient_check(_pm, [0], [0])
+check_array_close(_pm.params["w"], [1.0, 0.0, 2.0], "params after gradient_check (restore each value exactly)",
+                  rtol=0, atol=0)
+_pm = PolyModel([1.0, 0.45, 0.3], 3, [0.0, 0.0, 0.0])
+gradient_check(_pm, [0], [0], eps=0.1)
+check_array_close(_pm.params["w"], [1.0, 0.45, 0.3],
+                  "params after gradient_check(eps=0.1) (store each value and assign it back; x + eps - eps != x in floats)",
+                  rtol=0, atol=0)
+_v = default_vocabulary()
+_m = pretrained_model(seed=0)
+_w, _t = encode_examples(make_examples(12, seed=6), _v)
+_orig = {_k: _value.copy() for _k, _value in _m.params.items()}
 gradient_check(_m, _w, _t)
 for _k in _orig:
     check_array_close(_m.params[_k], _orig[_k], f"model.params[{_k!r}] after gradient_check (restore each value exactly)",
                       rtol=0, atol=0)
+print("gradient_check: hidden tests of restored parameters passed")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1221,8 +1338,8 @@ def evaluate(model, examples, vocab, k=3):
 # accuracy (a first hint of good calibration).
 
 # %%
-results = evaluate(model, held_out, vocab, k=3)
-print(results)
+results = evaluate(BASE_MODEL, held_out, VOCAB, k=3)
+print({key: round(value, 3) for key, value in results.items()})
 print(f"best possible last-word accuracy on the same examples: {best_last_word_accuracy(held_out):.3f}")
 
 # %% nbgrader={"grade": true, "grade_id": "test_evaluate_visible", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -1251,7 +1368,6 @@ print("evaluate: visible tests passed")
 _v = Vocabulary(["a", "b", "c"])                 # ids: <unk> 0, a 1, b 2, c 3
 _m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
 check_type(evaluate(_m, [(["a"], "b")], _v), dict, "evaluate(model, [(['a'], 'b')])")
-print("evaluate: type checked; the hidden test of normalized targets runs when your work is graded")
 ### BEGIN HIDDEN TESTS
 # every prediction is right once the targets are normalized: a -> b, b -> a, <unk> -> c
 _ex = [(["a"], " B"), (["b"], "A "), (["zzz"], "C"), (["a"], "b")]
@@ -1264,7 +1380,7 @@ _r = evaluate(_m, [(["a"], "unknownword")], _v, k=4)
 assert _r.get("top_k_accuracy") == 1.0, (
     f"evaluate with an unknown target and k = 4: expected top-4 accuracy 1.0 (the target becomes <unk>, "
     f"one of the 4 words), got {_r.get('top_k_accuracy')!r}. Unknown target words become vocab.unk.")
-print("evaluate: hidden test of normalized targets passed")
+print("evaluate: hidden tests of normalized targets passed")
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_evaluate_hidden_k", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
@@ -1272,25 +1388,25 @@ print("evaluate: hidden test of normalized targets passed")
 _v = Vocabulary(["a", "b", "c"])
 _m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
 check_type(evaluate(_m, [(["a"], "b")], _v, k=1), dict, "evaluate(model, [(['a'], 'b')], vocab, k=1)")
-print("evaluate: type checked; the hidden test of k < 1 runs when your work is graded")
 ### BEGIN HIDDEN TESTS
 for _k in (0, -1):
     expect_raises(ValueError, evaluate, _m, [(["a"], "b")], _v, k=_k, what=f"evaluate(model, examples, vocab, k={_k})",
                   hint="k < 1 must raise ValueError: a top-0 accuracy is not 0.0, and certainly not 1.0.")
-print("evaluate: hidden test of k < 1 passed")
+print("evaluate: hidden tests of k < 1 passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_evaluate_hidden", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-"""Hidden tests of evaluate: a model with known probabilities, normalization of contexts and targets, every k."""
+# %% nbgrader={"grade": true, "grade_id": "test_evaluate_hidden_values", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+"""Hidden tests of evaluate's values on a model with known probabilities: n, accuracy, top-2 accuracy, mean confidence, types."""
 _v = Vocabulary(["a", "b", "c"])                 # ids: <unk> 0, a 1, b 2, c 3
 _m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
 check_type(evaluate(_m, [(["a"], "b")], _v), dict, "evaluate(model, [(['a'], 'b')])")
 ### BEGIN HIDDEN TESTS
+# targets are already normalized here: their normalization has its own cell
 _ex = [(["a"], "b"),                   # last a: ranking b .7, a .15, c .1, <unk> .05 -> top-1 hit
        (["B "], "c"),                  # last b: a .5, c .25, b .15 -> top-2 hit
-       (["x", "C"], "A"),              # last c: b .35, a .3, <unk> .2 -> target a: top-2 hit
+       (["x", "C"], "a"),              # last c: b .35, a .3, <unk> .2 -> target a: top-2 hit
        (["c", "zzz"], "c"),            # last <unk>: c .4 -> top-1 hit
-       (["b", "a"], "unknownword"),    # last a: target <unk> is 4th
+       (["b", "a"], "<unk>"),          # last a: target <unk> is 4th
        (["a", "", "  "], "a")]         # last a: target a is 2nd
 _r = evaluate(_m, _ex, _v, k=2)
 check_type(_r, dict, "evaluate(...)")
@@ -1298,19 +1414,46 @@ check_type(_r.get("n"), int, "evaluate(...)['n']")
 for _key in ("accuracy", "top_k_accuracy", "mean_confidence"):
     check_type(_r.get(_key), float, f"evaluate(...)[{_key!r}]")
 check_equal(_r["n"], 6, "evaluate(...)['n']")
-check_close(_r["accuracy"], 2 / 6, "accuracy on 6 hand-worked examples (normalize contexts AND targets; use the LAST word)",
-            rel=1e-9, abs_tol=1e-12)
+check_close(_r["accuracy"], 2 / 6, "accuracy on 6 hand-worked examples whose contexts need normalizing (normalize each "
+            "context with normalize_context and predict from its LAST word)", rel=1e-9, abs_tol=1e-12)
 check_close(_r["top_k_accuracy"], 5 / 6, "top-2 accuracy on 6 hand-worked examples", rel=1e-9, abs_tol=1e-12)
 check_close(_r["mean_confidence"], (0.7 + 0.5 + 0.35 + 0.4 + 0.7 + 0.7) / 6,
             "mean_confidence (the probability of the PREDICTED word, not of the target)", rel=1e-9, abs_tol=1e-12)
+check_equal(evaluate(_m, [(["b"], "a")], _v, k=1), {"n": 1, "accuracy": 1.0, "top_k_accuracy": 1.0, "mean_confidence": 0.5},
+            "evaluate on [(['b'], 'a')] with k=1")
+print("evaluate: hidden tests of its values passed")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_evaluate_hidden_top_k", "locked": true, "points": 0.25, "schema_version": 3, "solution": false, "task": false}
+"""Hidden tests of evaluate's top-k accuracy for every k, and the default k=3."""
+_v = Vocabulary(["a", "b", "c"])                 # ids: <unk> 0, a 1, b 2, c 3
+_m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
+check_type(evaluate(_m, [(["a"], "b")], _v), dict, "evaluate(model, [(['a'], 'b')])")
+### BEGIN HIDDEN TESTS
+# targets are already normalized here: their normalization has its own cell
+_ex = [(["a"], "b"),                   # last a: ranking b .7, a .15, c .1, <unk> .05 -> top-1 hit
+       (["B "], "c"),                  # last b: a .5, c .25, b .15 -> top-2 hit
+       (["x", "C"], "a"),              # last c: b .35, a .3, <unk> .2 -> target a: top-2 hit
+       (["c", "zzz"], "c"),            # last <unk>: c .4 -> top-1 hit
+       (["b", "a"], "<unk>"),          # last a: target <unk> is 4th
+       (["a", "", "  "], "a")]         # last a: target a is 2nd
 for _k, _expected in ((1, 2 / 6), (2, 5 / 6), (3, 5 / 6), (4, 1.0)):
     check_close(evaluate(_m, _ex, _v, k=_k)["top_k_accuracy"], _expected,
                 f"top-{_k} accuracy on the hand-worked examples (the k MOST probable words)", rel=1e-9, abs_tol=1e-12)
 check_close(evaluate(_m, _ex, _v)["top_k_accuracy"], 5 / 6, "top-k accuracy with the default k=3", rel=1e-9, abs_tol=1e-12)
-_one = evaluate(_m, [(["b"], "a")], _v, k=1)
-check_equal(_one, {"n": 1, "accuracy": 1.0, "top_k_accuracy": 1.0, "mean_confidence": 0.5}, "evaluate on [(['b'], 'a')]")
-expect_raises(ValueError, evaluate, _m, [], _v, what="evaluate(model, [], vocab)",
-              hint="An empty list must raise ValueError, not divide by zero.")
+print("evaluate: hidden tests of top-k passed")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_evaluate_hidden_empty", "locked": true, "points": 0.25, "schema_version": 3, "solution": false, "task": false}
+"""Hidden test of evaluate on no examples: ValueError, not a division by zero."""
+_v = Vocabulary(["a", "b", "c"])                 # ids: <unk> 0, a 1, b 2, c 3
+_m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
+check_type(evaluate(_m, [(["a"], "b")], _v), dict, "evaluate(model, [(['a'], 'b')])")
+### BEGIN HIDDEN TESTS
+for _empty in ([], ()):
+    expect_raises(ValueError, evaluate, _m, _empty, _v, what=f"evaluate(model, {_empty!r}, vocab)",
+                  hint="An empty list must raise ValueError, not divide by zero.")
+print("evaluate: hidden tests of no examples passed")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1359,14 +1502,14 @@ def expected_calibration_error(confidences, correct, n_bins=10):
 
 
 # %% [markdown]
-# Try it. You should see `0.45` for the worked example, `0.0` for a perfectly calibrated toy
+# Try it. You should see `0.45` for the worked example, `0.00` for a perfectly calibrated toy
 # case, and `0.75` for a model that is over-confident in one bin and under-confident in
 # another (the gaps do not cancel: each is an absolute value).
 
 # %%
-print(expected_calibration_error([0.95, 0.95], [True, False]))
-print(expected_calibration_error([0.5, 0.5, 0.5, 0.5], [1, 0, 1, 0]))
-print(expected_calibration_error([0.25, 0.75], [True, False]))
+for confidences, correct in [([0.95, 0.95], [True, False]), ([0.5, 0.5, 0.5, 0.5], [1, 0, 1, 0]),
+                             ([0.25, 0.75], [True, False])]:
+    print(f"ECE of {confidences} with {correct}: {expected_calibration_error(confidences, correct):.2f}")
 
 # %% nbgrader={"grade": true, "grade_id": "test_expected_calibration_error_visible", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """Check expected_calibration_error on small hand-worked cases and its errors."""
@@ -1382,19 +1525,51 @@ expect_raises(ValueError, expected_calibration_error, [0.5, 0.6], [True], what="
               hint="Mismatched lengths must raise ValueError (zip() would silently drop items).")
 print("expected_calibration_error: visible tests passed")
 
-# %% nbgrader={"grade": true, "grade_id": "test_expected_calibration_error_hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-"""Hidden tests of expected_calibration_error: weighting by bin size, bin edges, c = 1.0, n_bins, arrays, types."""
+# %% nbgrader={"grade": true, "grade_id": "test_expected_calibration_error_hidden_weighting", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+"""Hidden tests of expected_calibration_error's weighting: each bin by its share of the predictions, on small and random cases."""
 check_type(expected_calibration_error([0.5], [True]), float, "expected_calibration_error([0.5], [True])")
 ### BEGIN HIDDEN TESTS
 # bins weighted by their share: bin 1 (3 items, acc 1/3, conf .15), bin 8 (1 item, acc 1, conf .85)
 check_close(expected_calibration_error([0.15, 0.15, 0.15, 0.85], [True, False, False, True]),
             0.75 * (1 / 3 - 0.15) + 0.25 * 0.15,
             "ECE of [.15, .15, .15, .85] with [T, F, F, T] (weight each bin by n_bin / N)", rel=1e-9, abs_tol=1e-12)
+# a larger random case against an independent computation by sorting into bins by hand
+_rng = np.random.default_rng(0)
+_conf = _rng.uniform(0, 1, 400)
+_hit = _rng.uniform(0, 1, 400) < _conf ** 2
+_total = 0.0
+for _b in range(10):
+    _members = [_i for _i in range(400) if min(int(_conf[_i] * 10), 9) == _b]
+    if _members:
+        _acc = sum(bool(_hit[_i]) for _i in _members) / len(_members)
+        _mc = sum(float(_conf[_i]) for _i in _members) / len(_members)
+        _total += len(_members) / 400 * abs(_acc - _mc)
+check_close(expected_calibration_error(_conf, _hit), _total, "ECE of 400 random predictions", rel=1e-9, abs_tol=1e-12)
+print("expected_calibration_error: hidden tests of the weighting passed")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_expected_calibration_error_hidden_bin_edges", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+"""Hidden tests of expected_calibration_error's bins: c = 1.0 in the last bin, c = 0.0 in the first, floor(c * n_bins) at the edges."""
+check_type(expected_calibration_error([0.5], [True]), float, "expected_calibration_error([0.5], [True])")
+### BEGIN HIDDEN TESTS
 # c = 1.0 goes to the last bin, c = 0.0 to the first: |1 - 1| * .5 + |0 - .05| * .5
 check_close(expected_calibration_error([1.0, 0.05], [1, 0]), 0.025,
             "ECE of [1.0, 0.05] with [1, 0] (c = 1.0 belongs to the last bin)", rel=1e-9, abs_tol=1e-12)
 check_close(expected_calibration_error([1.0, 1.0, 0.0], [True, False, False]), (2 / 3) * 0.5,
             "ECE of [1.0, 1.0, 0.0] with [T, F, F]", rel=1e-9, abs_tol=1e-12)
+# bin edges: 0.5 * 4 = 2 -> bin 2 of 4; 0.49 -> bin 1
+check_close(expected_calibration_error([0.5, 0.49], [True, True], n_bins=4), 0.5 * 0.5 + 0.5 * 0.51,
+            "ECE of [0.5, 0.49] with n_bins=4", rel=1e-9, abs_tol=1e-12)
+check_close(expected_calibration_error([0.5, 0.45], [True, False], n_bins=4), 0.5 * 0.5 + 0.5 * 0.45,
+            "ECE of [0.5, 0.45] with [T, F], n_bins=4 (floor(c * n_bins) puts 0.5 and 0.45 in different bins)",
+            rel=1e-9, abs_tol=1e-12)
+print("expected_calibration_error: hidden tests of the bin edges passed")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_expected_calibration_error_hidden_n_bins", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+"""Hidden tests of expected_calibration_error's n_bins: the same predictions in 10, 2 and 1 bins."""
+check_type(expected_calibration_error([0.5], [True]), float, "expected_calibration_error([0.5], [True])")
+### BEGIN HIDDEN TESTS
 # n_bins matters: 4 items in 4 bins of 10, or in 2 bins of 2
 _c, _y = [0.2, 0.4, 0.6, 0.9], [False, True, True, True]
 check_close(expected_calibration_error(_c, _y), (0.2 + 0.6 + 0.4 + 0.1) / 4, "ECE of [.2, .4, .6, .9] with 10 bins",
@@ -1403,31 +1578,21 @@ check_close(expected_calibration_error(_c, _y, n_bins=2), 0.5 * 0.2 + 0.5 * 0.25
             "ECE of [.2, .4, .6, .9] with n_bins=2 (bins [0, .5) and [.5, 1])", rel=1e-9, abs_tol=1e-12)
 check_close(expected_calibration_error(_c, _y, n_bins=1), abs(0.75 - 0.525), "ECE with n_bins=1 (one bin)",
             rel=1e-9, abs_tol=1e-12)
-# bin edges: 0.5 * 4 = 2 -> bin 2 of 4; 0.49 -> bin 1
-check_close(expected_calibration_error([0.5, 0.49], [True, True], n_bins=4), 0.5 * 0.5 + 0.5 * 0.51,
-            "ECE of [0.5, 0.49] with n_bins=4", rel=1e-9, abs_tol=1e-12)
-check_close(expected_calibration_error([0.5, 0.45], [True, False], n_bins=4), 0.5 * 0.5 + 0.5 * 0.45,
-            "ECE of [0.5, 0.45] with [T, F], n_bins=4 (floor(c * n_bins) puts 0.5 and 0.45 in different bins)",
-            rel=1e-9, abs_tol=1e-12)
+print("expected_calibration_error: hidden tests of n_bins passed")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_expected_calibration_error_hidden_arrays_and_errors", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+"""Hidden tests of expected_calibration_error's inputs: NumPy arrays and 0/1 ints, a Python float back, ValueError for bad lengths."""
+check_type(expected_calibration_error([0.5], [True]), float, "expected_calibration_error([0.5], [True])")
+### BEGIN HIDDEN TESTS
 # NumPy arrays and 0/1 ints work the same as lists of bools
 check_close(expected_calibration_error(np.array([0.95, 0.95]), np.array([1, 0])), 0.45, "ECE on NumPy arrays")
 _r = expected_calibration_error(np.array([0.3, 0.8]), np.array([True, True]))
 check_type(_r, float, "expected_calibration_error on NumPy arrays (return a Python float)")
 check_close(_r, 0.5 * 0.7 + 0.5 * 0.2, "ECE of [0.3, 0.8] with [T, T]", rel=1e-9, abs_tol=1e-12)
-# a larger random case against an independent computation by sorting into bins by hand
-_rng = np.random.default_rng(0)
-_conf = _rng.uniform(0, 1, 400)
-_hit = _rng.uniform(0, 1, 400) < _conf ** 2
-_total = 0.0
-for _b in range(10):
-    _members = [i for i in range(400) if min(int(_conf[i] * 10), 9) == _b]
-    if _members:
-        _acc = sum(bool(_hit[i]) for i in _members) / len(_members)
-        _mc = sum(float(_conf[i]) for i in _members) / len(_members)
-        _total += len(_members) / 400 * abs(_acc - _mc)
-check_close(expected_calibration_error(_conf, _hit), _total, "ECE of 400 random predictions", rel=1e-9, abs_tol=1e-12)
 expect_raises(ValueError, expected_calibration_error, [0.5], [True, False], what="expected_calibration_error([0.5], [True, False])")
 expect_raises(ValueError, expected_calibration_error, np.array([]), np.array([]), what="expected_calibration_error on empty arrays")
+print("expected_calibration_error: hidden tests of arrays and errors passed")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1444,7 +1609,7 @@ expect_raises(ValueError, expected_calibration_error, np.array([]), np.array([])
 # %%
 def predictions(m, examples):
     """Per-example confidence (largest probability) and correctness, contexts and targets as given."""
-    word_ids, target_ids = encode_examples(examples, vocab)
+    word_ids, target_ids = encode_examples(examples, VOCAB)
     probs = m.predict_proba(word_ids)
     return probs.max(axis=1), probs.argmax(axis=1) == target_ids
 
@@ -1461,8 +1626,8 @@ def reliability_diagram(ax, confidences, correct, title, n_bins=10):
     ax.legend(loc="upper left", fontsize=8)
 
 drifted = make_examples(2000, seed=4, regime="B")
-conf_a, correct_a = predictions(model, held_out)
-conf_b, correct_b = predictions(model, drifted)
+conf_a, correct_a = predictions(BASE_MODEL, held_out)
+conf_b, correct_b = predictions(BASE_MODEL, drifted)
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
 reliability_diagram(axes[0], conf_a, correct_a, "regime A (training world)")
 reliability_diagram(axes[1], conf_b, correct_b, "regime B (after the drift)")
@@ -1577,8 +1742,8 @@ slices["typo in the last word"] = [(ctx[:-1] + [ctx[-1] + "e"], target) for ctx,
 names, accuracies, ceilings = [], [], []
 print(f"{'slice':28}{'n':>6}{'accuracy':>10}{'top-3':>8}{'ceiling':>9}")
 for name, examples in slices.items():
-    result = evaluate(model, examples, vocab, k=3)
-    ceiling = best_last_word_accuracy([(normalize_context(c, vocab), t) for c, t in examples])
+    result = evaluate(BASE_MODEL, examples, VOCAB, k=3)
+    ceiling = best_last_word_accuracy([(normalize_context(c, VOCAB), t) for c, t in examples])
     names.append(name); accuracies.append(result["accuracy"]); ceilings.append(ceiling)
     print(f"{name:28}{result['n']:>6}{result['accuracy']:>10.3f}{result['top_k_accuracy']:>8.3f}{ceiling:>9.3f}")
 
@@ -1636,7 +1801,9 @@ plt.show()
 # ## 7. Written answers (graded by hand)
 
 # %% [markdown]
-# **Question 1 (3 points).** How would you test a **vision** model, an **NLP** model and a **tabular**
+# ### Written answer 1 (3 points, graded by hand): testing across modalities
+#
+# How would you test a **vision** model, an **NLP** model and a **tabular**
 # model differently? For each, name the input edge cases, one invariance and one directional test
 # you would write, and the slices you would evaluate on. Say what stays the same for all three.
 # Write your answer in the next cell.
@@ -1669,7 +1836,9 @@ plt.show()
 # ### END SOLUTION
 
 # %% [markdown]
-# **Question 2 (3 points).** Which metrics matter most for *this* next-word model and why? Use the
+# ### Written answer 2 (3 points, graded by hand): metrics for this model
+#
+# Which metrics matter most for *this* next-word model and why? Use the
 # numbers you computed above (accuracy against the best last-word predictor, top-3 accuracy, mean
 # confidence, ECE, slices) and say which metric you would watch in production and what threshold
 # would worry you. Write your answer in the next cell.

@@ -100,7 +100,7 @@ def answer_moved_to_plain_cells(nb, ctx):
 def answer_cell_takes_a_test_id(nb, ctx):
     """Swap grade_ids: the first answer cell claims the hidden test's id and the hidden test cell claims the answer's."""
     first = answer_cells(nb)[0]
-    hidden = next(c for c in _tests(nb) if _meta(c)["grade_id"].endswith("_hidden"))
+    hidden = next(c for c in _tests(nb) if "_hidden" in _meta(c)["grade_id"])  # the first hidden cell
     answer_id, test_id = _meta(first)["grade_id"], _meta(hidden)["grade_id"]
     first.source, hidden.source = "pass", GUARD_EDIT + ONE_LINER
     _meta(first)["grade_id"], _meta(hidden)["grade_id"] = test_id, answer_id

@@ -1493,7 +1493,7 @@ print("ThompsonRouter: hidden tests of convergence passed")
 # ### A router that never forgets, in a world that drifts
 #
 # `ThompsonRouter` weighs a success from an hour ago exactly like one from a second ago. In a course about
-# drift that is a flaw: once an arm has a few thousand labels behind it, its posterior is so narrow that
+# drift that is a flaw: once an arm has a thousand labels behind it, its posterior is so narrow that
 # new evidence barely moves it. The locked cell below gives a **discounted** variant: before each update it
 # multiplies every arm's success and failure counts by `gamma < 1` (here 0.99), so a label's weight halves
 # after about 70 newer labels and the posterior remembers roughly the last `1 / (1 - gamma) = 100` labels.
@@ -1502,9 +1502,9 @@ print("ThompsonRouter: hidden tests of convergence passed")
 # late, 80 % complete and 10 % noisy) between two arms: the pretrained model (arm 0, good on A) and a copy
 # retrained on regime-B examples (arm 1, good on B). Like everything in this notebook, the router
 # randomises **per request**: every request draws its own arm, and each label, when it arrives, updates
-# the arm that served that request. (A production router would draw once per user and keep the user
-# there; the lesson below does not depend on it.) It runs both routers on five stream seeds. Expect, on
-# every seed:
+# the arm that served that request. (A production router usually draws once per user and keeps the user
+# there, for a consistent experience; its counts are then users, not requests.) It runs both routers on
+# five stream seeds. Expect, on every seed:
 #
 # * before the drift, both routers send most traffic (over 80 %) to the pretrained model;
 # * over the 1000 requests after the drift, the **plain** router sends under 25 % of the traffic to the

@@ -296,6 +296,7 @@ SLIPS = {
     ("mcnemar_test", "no_length_check"): "test_mcnemar_test_hidden_types_and_lengths",
     ("gate_challenger", "significance_in_either_direction"): "test_gate_challenger_hidden_rule_order",
     ("gate_challenger", "empty_gate_promotes"): "test_gate_challenger_hidden_edge_cases",
+    ("gate_challenger", "bound_before_significance"): "test_gate_challenger_hidden_rule_order",
     ("gate_challenger", "two_sided_z"): "test_gate_challenger_hidden_bound",
     ("ThompsonRouter", "counts_on_choose"): "test_ThompsonRouter_hidden_counts",
     ("ThompsonRouter", "no_prior"): "test_ThompsonRouter_hidden_posterior",

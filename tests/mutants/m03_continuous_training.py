@@ -279,17 +279,44 @@ MUTANTS = {
 }
 
 
-# Correct implementations written differently from the reference: every one must keep every point.
-# Hidden tests must judge the contract, not the reference's way of meeting it.
-# Realistic slips a careful reader of the statement could still make, each with the hidden test cell
-# (the behaviour's own cell) in which it must lose its points. (ReservoirSampler.items returning the
-# internal list cannot be seen through the judge: attributes come back as copies.)
+# Realistic slips a careful reader of the statement could still make (issue 10, item 14), each with the hidden
+# test cell (the behaviour's own cell) in which it must lose its points.
 SLIPS = {
     ("should_retrain", "truthy_last_retrain_t"): "test_should_retrain_hidden_time_zero",
+    ("should_retrain", "cooldown_inclusive"): "test_should_retrain_hidden_boundaries",
+    ("should_retrain", "data_check_before_cooldown"): "test_should_retrain_hidden_order_and_alerts",
     ("TrainingBuffer", "non_str_target_raises"): "test_TrainingBuffer_hidden_non_str_target",
+    ("TrainingBuffer", "accepts_unk_target"): "test_TrainingBuffer_hidden_rejects",
+    ("TrainingBuffer", "mutates_callers_context"): "test_TrainingBuffer_hidden_inputs_untouched",
+    ("TrainingBuffer", "no_replay_in_training_set"): "test_TrainingBuffer_hidden_window_and_replay",
+    ("ReservoirSampler", "j_range_off_by_one"): "test_ReservoirSampler_hidden_uniform",
+    ("ModelRegistry", "get_hands_out_the_stored_model"): "test_ModelRegistry_hidden_copies",
+    ("ModelRegistry", "rollback_toggles_via_history"): "test_ModelRegistry_hidden_rollback",
+    ("mcnemar_test", "not_capped_at_one"): "test_mcnemar_test_hidden_p_value",
+    ("mcnemar_test", "no_length_check"): "test_mcnemar_test_hidden_types_and_lengths",
+    ("gate_challenger", "significance_in_either_direction"): "test_gate_challenger_hidden_rule_order",
+    ("gate_challenger", "empty_gate_promotes"): "test_gate_challenger_hidden_edge_cases",
+    ("gate_challenger", "bound_before_significance"): "test_gate_challenger_hidden_rule_order",
+    ("gate_challenger", "two_sided_z"): "test_gate_challenger_hidden_bound",
     ("ThompsonRouter", "counts_on_choose"): "test_ThompsonRouter_hidden_counts",
+    ("ThompsonRouter", "no_prior"): "test_ThompsonRouter_hidden_posterior",
+    ("run_capstone", "mutates_the_shared_policy"): "test_run_capstone_hidden_shared_policy",
 }
 
+# A slip of item 14 that no test cell can see, and why: `ReservoirSampler.items` returning the internal list
+# (so a caller that appends to the result changes the reservoir). Under the judge the sandbox encodes every
+# value it returns as plain data (course_sandbox.wire.encode turns a list into a new list, "$l"); only objects
+# the judge itself sent keep their identity ("$j"). A test cell therefore always receives a copy of `items`,
+# and no code in the sandbox other than the student's own ever reads `items` and mutates what it gets (the
+# reference TrainingBuffer builds a new list from it), so the aliasing has no effect a test can observe. The
+# statement still asks for a list the caller may keep; the mutant below is kept out of MUTANTS on purpose.
+UNTESTABLE = {
+    ("ReservoirSampler", "items_returns_the_internal_list"): _variant(
+        "ReservoirSampler", ("return list(self._items)", "return self._items")),
+}
+
+# Correct implementations written differently from the reference: every one must keep every point.
+# Hidden tests must judge the contract, not the reference's way of meeting it.
 ALTERNATIVES = {
     "ReservoirSampler": {
         "probability_then_slot": dedent('''

@@ -1,0 +1,84 @@
+"""Lessons of assignment 3 (03_continuous_training) that must hold on the course's own data, across seeds.
+
+Each test runs the computation a demo of the notebook runs, from the notebook's own cells (the reference
+solutions and the locked cells), and checks the claim its prose makes with the thresholds the prose states.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "source" / "03_continuous_training" / "03_continuous_training.ipynb"
+SEEDS = range(5)
+
+
+def _namespace(grade_ids: list[str]) -> dict:
+    """Execute the notebook's setup cell and the named cells (solutions without their markers), in notebook order."""
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    notebook = nbformat.read(str(NOTEBOOK), as_version=4)
+    namespace: dict = {}
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade_id") in ["setup", *grade_ids]:
+            source = "\n".join(line for line in cell.source.splitlines()
+                               if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+            exec(source, namespace)
+    return namespace
+
+
+def _prose_before(grade_id: str) -> str:
+    """The markdown cell just before the code cell with this grade_id."""
+    cells = nbformat.read(str(NOTEBOOK), as_version=4).cells
+    index = next(i for i, c in enumerate(cells) if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    return cells[index - 1].source
+
+
+@pytest.fixture(scope="module")
+def drift_routing() -> dict:
+    """The routing demo's computation on every seed: {seed: {router: summary}}."""
+    ns = _namespace(["provided_helpers", "ThompsonRouter", "provided_drift_router"])
+    arms = ns["drift_arms"]()
+    return {seed: {router: ns["routing_summary"](*run) for router, run in ns["drift_routing"](seed, arms).items()}
+            for seed in SEEDS}
+
+
+def test_the_routing_prose_states_the_thresholds_this_test_checks():
+    """The thresholds below are the prose's; if the prose changes, this test must change with it."""
+    prose = re.sub(r"\s+", " ", _prose_before("provided_drift_router"))
+    for claim in ("over 80 %) to the pretrained model", "the **plain** router sends under 25 % of the traffic to the retrained model",
+                  "the **discounted** router sends over 60 % there", "at least 15 points more often", "five stream seeds",
+                  "randomises **per request**"):
+        assert claim in prose, f"the routing demo's prose no longer says {claim!r}"
+
+
+def test_both_routers_favour_the_pretrained_model_before_the_drift(drift_routing):
+    shares = {(seed, router): round(s["pretrained before"], 3) for seed, runs in drift_routing.items() for router, s in runs.items()}
+    assert all(share > 0.8 for share in shares.values()), f"share of pre-drift traffic sent to the pretrained model: {shares}"
+
+
+def test_after_the_drift_the_plain_router_lags_and_the_discounted_one_switches(drift_routing):
+    plain = {seed: round(runs["plain"]["retrained after"], 3) for seed, runs in drift_routing.items()}
+    discounted = {seed: round(runs["discounted"]["retrained after"], 3) for seed, runs in drift_routing.items()}
+    assert all(share < 0.25 for share in plain.values()), (
+        f"plain router, share of the 1000 requests after the drift sent to the retrained model: {plain}")
+    assert all(share > 0.6 for share in discounted.values()), (
+        f"discounted router, share of the 1000 requests after the drift sent to the retrained model: {discounted}")
+
+
+def test_discounting_serves_at_least_15_points_better_after_the_drift(drift_routing):
+    gains = {seed: round(runs["discounted"]["accuracy after"] - runs["plain"]["accuracy after"], 3)
+             for seed, runs in drift_routing.items()}
+    assert all(gain >= 0.15 for gain in gains.values()), f"served accuracy, discounted minus plain, 1000 requests after the drift: {gains}"
+
+
+def test_the_plain_router_is_stuck_to_the_end_on_some_seeds(drift_routing):
+    """The prose: the plain router moves, on some seeds, not before the stream ends."""
+    at_the_end = {seed: round(runs["plain"]["retrained at the end"], 3) for seed, runs in drift_routing.items()}
+    assert min(at_the_end.values()) < 0.25 and max(at_the_end.values()) > 0.5, (
+        f"plain router, share of the last 1000 requests sent to the retrained model: {at_the_end}")

@@ -316,7 +316,7 @@ def setup_and_helpers_locked(nb, assignment: course.Assignment) -> list[str]:
         bound = {name for name, _ in _module_bindings(tree)}
         if _is_locked(cell):
             locked |= bound
-            if _grade_id(cell) == "provided_helpers":
+            if _grade_id(cell).startswith("provided_"):
                 helpers |= bound
         elif _is_solution(cell):
             graded |= bound
@@ -332,14 +332,15 @@ def setup_and_helpers_locked(nb, assignment: course.Assignment) -> list[str]:
     if "grading_guard" in by_id:
         guard = {name for name, _ in _module_bindings(_parse(by_id["grading_guard"].source, "grading_guard"))}
     for index, cell in enumerate(nb.cells):
-        if not _is_locked(cell) or _grade_id(cell) in ("provided_helpers", "grading_guard"):
+        if not _is_locked(cell) or _grade_id(cell).startswith("provided_") or _grade_id(cell) == "grading_guard":
             continue
         for statement in _parse(cell.source, f"cell {index}").body:
             if isinstance(statement, (ast.FunctionDef, ast.ClassDef)) and statement.name not in guard:
                 problems.append(f"`{statement.name}` is defined in locked cell {_grade_id(cell) or index}; "
-                                "helpers belong to the `provided_helpers` cell")
-    if "expect_raises" not in helpers:
-        problems.append("`expect_raises` is not defined in the `provided_helpers` cell")
+                                "helpers belong to the `provided_helpers` cell (or a locked `provided_<topic>` cell)")
+    uses_expect_raises = any(_is_test(c) and "expect_raises" in c.source for c in nb.cells if c.cell_type == "code")
+    if uses_expect_raises and "expect_raises" not in helpers:
+        problems.append("the tests use `expect_raises`, but no locked `provided_*` cell defines it")
     return problems
 
 

@@ -437,3 +437,158 @@ SLIPS = {
     ("two_proportion_z_test", "unknown_alternative_runs_two_sided"): "test_two_proportion_z_test_hidden_alternative",
     ("detect_degradation", "relative_confidence_drop"): "test_detect_degradation_hidden_confidence_latency",
 }
+
+
+# Correct implementations written from the statement alone (the exercise's markdown and the contract in
+# CURRICULUM.md), without reading the reference solutions: each must keep every point, so the hidden tests
+# judge what the statement asks, not the reference's way of doing it.
+ALTERNATIVES = {
+    "wilson_interval": {
+        # The interval as the two roots of the quadratic (p̂ - p)² = z² p (1 - p) / n.
+        "roots_of_the_quadratic": _src('''
+            def wilson_interval(k, n, z=1.96):
+                if min(k, n) < 0 or k > n:
+                    raise ValueError(f"need 0 <= k <= n, got k={k}, n={n}")
+                if n == 0:
+                    return 0.0, 1.0
+                share, z2 = k / n, z * z
+                a = 1.0 + z2 / n
+                b = -(2.0 * share + z2 / n)
+                c = share * share
+                root = math.sqrt(max(b * b - 4.0 * a * c, 0.0))
+                low, high = (-b - root) / (2.0 * a), (-b + root) / (2.0 * a)
+                return max(0.0, float(low)), min(1.0, float(high))
+        '''),
+    },
+    "two_proportion_z_test": {
+        # Φ from math.erfc, the p-value picked from a table of the three alternatives, checked up front.
+        "erfc_and_a_table_of_tails": _src('''
+            def two_proportion_z_test(k1, n1, k2, n2, alternative="two-sided"):
+                def phi(x):
+                    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+                tails = {"less": lambda z: phi(z), "greater": lambda z: 1.0 - phi(z),
+                         "two-sided": lambda z: 2.0 * (1.0 - phi(abs(z)))}
+                if alternative not in tails:
+                    raise ValueError(f"alternative must be one of {sorted(tails)}, not {alternative!r}")
+                pooled = (k1 + k2) / (n1 + n2)
+                variance = pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2)
+                if variance == 0:
+                    return 0.0, 1.0
+                z = (k2 / n2 - k1 / n1) / math.sqrt(variance)
+                return float(z), float(tails[alternative](z))
+        '''),
+    },
+    "detect_degradation": {
+        # Each rule a small function that returns an alert or None; the list keeps the ones that fired.
+        "one_function_per_rule": _src('''
+            def detect_degradation(baseline, current, policy):
+                def alert(metric, severity, message):
+                    return {"metric": metric, "severity": severity, "message": message}
+
+                def labels():
+                    if current["n"] < policy["min_samples"]:
+                        return alert("data", "info", f"only {current['n']} labels, need {policy['min_samples']}: "
+                                                     "not enough data to judge accuracy")
+                    before = baseline["correct"] / baseline["n"]
+                    now = current["correct"] / current["n"]
+                    _, p_value = two_proportion_z_test(baseline["correct"], baseline["n"],
+                                                       current["correct"], current["n"], "less")
+                    if before - now >= policy["min_drop"] and p_value < policy["alpha"]:
+                        return alert("accuracy", "critical", f"accuracy {before:.3f} -> {now:.3f} (p = {p_value:.2g})")
+                    return None
+
+                def confidence():
+                    fall = baseline["mean_confidence"] - current["mean_confidence"]
+                    if fall >= policy["max_confidence_drop"]:
+                        return alert("confidence", "warning", f"mean confidence fell by {fall:.3f}")
+                    return None
+
+                def latency():
+                    if current["p95_latency_ms"] > policy["latency_slo_ms"]:
+                        return alert("latency", "warning",
+                                     f"p95 latency {current['p95_latency_ms']} ms over the {policy['latency_slo_ms']} ms SLO")
+                    return None
+
+                return [found for found in (labels(), confidence(), latency()) if found is not None]
+        '''),
+    },
+    "population_stability_index": {
+        # Plain Python over pairs of counts, no NumPy.
+        "pure_python_sum": _src('''
+            def population_stability_index(expected, actual, eps=1e-4):
+                expected, actual = [float(x) for x in expected], [float(x) for x in actual]
+                if len(expected) != len(actual):
+                    raise ValueError(f"{len(expected)} expected counts but {len(actual)} actual counts")
+                if all(x == 0 for x in expected) or all(x == 0 for x in actual):
+                    raise ValueError("a side has no counts at all")
+                total_e, total_a = sum(expected), sum(actual)
+                psi = 0.0
+                for count_e, count_a in zip(expected, actual):
+                    e = max(count_e / total_e, eps)
+                    a = max(count_a / total_a, eps)
+                    psi += (a - e) * math.log(a / e)
+                return float(psi)
+        '''),
+    },
+    "RollingMonitor": {
+        # A list trimmed to the window, and the linear percentile interpolated by hand.
+        "trimmed_list_and_hand_percentile": _src('''
+            class RollingMonitor:
+                def __init__(self, window=500):
+                    self.size = window
+                    self.log = []
+
+                def record(self, confidence, latency_ms, correct=None, error=False):
+                    self.log.append({"confidence": float(confidence), "latency": float(latency_ms),
+                                     "correct": correct, "error": bool(error)})
+                    if len(self.log) > self.size:
+                        del self.log[: len(self.log) - self.size]
+
+                def health(self):
+                    count = len(self.log)
+                    if count == 0:
+                        return {"n": 0, "accuracy": None, "mean_confidence": None, "p95_latency_ms": None,
+                                "error_rate": None, "status": "no data"}
+                    labelled = [r["correct"] for r in self.log if r["correct"] is not None]
+                    latencies = sorted(r["latency"] for r in self.log)
+                    position = 0.95 * (count - 1)
+                    below = int(math.floor(position))
+                    above = min(below + 1, count - 1)
+                    p95 = latencies[below] + (position - below) * (latencies[above] - latencies[below])
+                    errors = sum(1 for r in self.log if r["error"]) / count
+                    return {"n": count,
+                            "accuracy": sum(1 for c in labelled if c is True) / len(labelled) if labelled else None,
+                            "mean_confidence": sum(r["confidence"] for r in self.log) / count,
+                            "p95_latency_ms": float(p95),
+                            "error_rate": float(errors),
+                            "status": "degraded" if errors > 0.05 else "healthy"}
+        '''),
+    },
+    "AlertManager": {
+        # One record per name: its streak and when it was last raised.
+        "per_name_records": _src('''
+            class AlertManager:
+                def __init__(self, cooldown=50, consecutive=3):
+                    self.cooldown, self.consecutive = cooldown, consecutive
+                    self.active = set()
+                    self.names = {}
+
+                def update(self, t, firing):
+                    for name in firing:
+                        self.names.setdefault(name, {"streak": 0, "raised_at": None})
+                    raised = []
+                    for name, state in self.names.items():
+                        if name not in firing:
+                            state["streak"] = 0
+                            self.active.discard(name)
+                            continue
+                        state["streak"] += 1
+                        cooled = state["raised_at"] is None or t - state["raised_at"] >= self.cooldown
+                        if state["streak"] >= self.consecutive and name not in self.active and cooled:
+                            state["raised_at"] = t
+                            self.active.add(name)
+                            raised.append(name)
+                    return sorted(raised)
+        '''),
+    },
+}

@@ -4,14 +4,17 @@ Grading runs a notebook through the trusted judge (``course_tools.judge``):
 the student's cells in a sandbox, the tests in the judge, which decides each
 test cell's verdict. ``run_notebook`` does exactly that for a whole notebook
 and records, for every graded, locked or answer cell, whether it passed.
-``score_mutants`` runs the reference once, then replaces one solution at a
+``score_corpora`` runs the reference once, then replaces one solution at a
 time with a wrong implementation *in the same sandbox*, re-runs that
 function's test cells in the judge, and reports which failed; after each
 mutant the sandbox's modules and globals are put back, so a cheat that
 patches NumPy cannot change the next mutant's fate.
 
-Run as a script in a subprocess (``python tests/notebook_harness.py NOTEBOOK
-CORPUS.py [ATTRIBUTE]``, or ``run_harness`` from a test); it prints a JSON report.
+A corpus file holds several corpora (``MUTANTS``, which must lose points,
+``ALTERNATIVES``, correct implementations which must keep them); one run scores
+all of them against one reference run. Run as a script in a subprocess
+(``python tests/notebook_harness.py NOTEBOOK CORPUS.py [ATTRIBUTE ...]``, or
+``run_harness`` from a test); it prints a JSON report.
 """
 
 from __future__ import annotations
@@ -98,18 +101,18 @@ def run_notebook(path: str | Path, replacements: dict[str, str] | None = None) -
         return _run_reference(session, nb)
 
 
-def score_mutants(notebook: str | Path, mutants: dict[str, dict[str, str]]) -> dict:
-    """Run the reference notebook once, then each mutant against its function's test cells.
+def score_corpora(notebook: str | Path, corpora: dict[str, dict[str, dict[str, str]]]) -> dict:
+    """Run the reference notebook once, then every implementation of every corpus against its function's test cells.
 
-    ``mutants`` maps a graded function's name (its solution cell's grade_id)
-    to ``{mutant_name: source}``. Returns a JSON-ready report with the
-    reference outcomes and, per mutant, the failed test cells and lost points.
-    A mutant that kills its sandbox loses every test it reached; the reference then runs again in a new one.
+    ``corpora`` maps a corpus's name (``MUTANTS``, ``ALTERNATIVES``) to ``{graded_name: {variant_name: source}}``,
+    the graded name being its solution cell's grade_id. Returns a JSON-ready report: the reference outcomes and,
+    under ``corpora[<name>]``, one entry per implementation with the test cells it failed and the points it lost.
+    An implementation that kills its sandbox loses every test it reached; the reference then runs again in a new one.
     """
     nb = nbformat.read(str(notebook), as_version=4)
     tests_by_id = {cell_grade_id(c): c for c in nb.cells if _nbgrader(c).get("grade") and c.cell_type == "code"}
     names = answer_names(nb)
-    report: dict = {"mutants": []}
+    report: dict = {"corpora": {}}
     with contextlib.ExitStack() as stack:
         def fresh_session():
             stack.close()
@@ -121,25 +124,27 @@ def score_mutants(notebook: str | Path, mutants: dict[str, dict[str, str]]) -> d
         session, reference = fresh_session()
         report["reference"] = {k: asdict(v) for k, v in reference.items() if isinstance(v, CellOutcome)}
         report["ungraded_failures"] = reference["_ungraded_failures"]
-        for function_name, variants in mutants.items():
-            test_ids = test_cell_ids_for(nb, function_name)
-            for mutant_name, source in variants.items():
-                outputs = session.exec_student(source)
-                setup_error = "; ".join(f"{o['ename']}: {o['evalue']}" for o in outputs if o.get("output_type") == "error")
-                scope = dict(session.namespace)
-                failed, lost = [], 0.0
-                for test_id in test_ids:
-                    cell = nbformat.from_dict(tests_by_id[test_id])
-                    verdict = session.run_test(cell, namespace=scope)
-                    if not verdict.passed:
-                        failed.append({"grade_id": test_id, "error": verdict.message[-300:], "stderr": ""})
-                        lost += float(_nbgrader(cell).get("points", 0))
-                report["mutants"].append({"function": function_name, "mutant": mutant_name, "test_cells": test_ids,
-                                          "setup_error": setup_error, "failed": failed, "points_lost": lost})
-                if session.remote.dead:
-                    session, _ = fresh_session()
-                else:
-                    session.remote.request({"op": "restore"})
+        for corpus_name, corpus in corpora.items():
+            entries = report["corpora"][corpus_name] = []
+            for function_name, variants in corpus.items():
+                test_ids = test_cell_ids_for(nb, function_name)
+                for mutant_name, source in variants.items():
+                    outputs = session.exec_student(source)
+                    setup_error = "; ".join(f"{o['ename']}: {o['evalue']}" for o in outputs if o.get("output_type") == "error")
+                    scope = dict(session.namespace)
+                    failed, lost = [], 0.0
+                    for test_id in test_ids:
+                        cell = nbformat.from_dict(tests_by_id[test_id])
+                        verdict = session.run_test(cell, namespace=scope)
+                        if not verdict.passed:
+                            failed.append({"grade_id": test_id, "error": verdict.message[-300:], "stderr": ""})
+                            lost += float(_nbgrader(cell).get("points", 0))
+                    entries.append({"function": function_name, "mutant": mutant_name, "test_cells": test_ids,
+                                    "setup_error": setup_error, "failed": failed, "points_lost": lost})
+                    if session.remote.dead:
+                        session, _ = fresh_session()
+                    else:
+                        session.remote.request({"op": "restore"})
     return report
 
 
@@ -154,21 +159,22 @@ def load_mutants(path: str | Path, attribute: str = "MUTANTS") -> dict[str, dict
     return getattr(module, attribute)
 
 
-def run_harness(notebook: str | Path, corpus: str | Path, attribute: str = "MUTANTS", timeout: float = 900) -> dict:
-    """Score the corpus's ``attribute`` against ``notebook`` in a fresh Python process; return the JSON report."""
+def run_harness(notebook: str | Path, corpus: str | Path, attributes: tuple[str, ...] = ("MUTANTS",),
+                timeout: float = 900) -> dict:
+    """Score the corpus file's ``attributes`` against ``notebook`` in a fresh Python process; return the JSON report."""
     import subprocess
 
-    done = subprocess.run([sys.executable, str(Path(__file__).resolve()), str(notebook), str(corpus), attribute],
+    done = subprocess.run([sys.executable, str(Path(__file__).resolve()), str(notebook), str(corpus), *attributes],
                           cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=timeout)
     if done.returncode != 0:
         raise RuntimeError(f"the harness failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout)
 
 
-def kill_table(report: dict) -> str:
+def kill_table(entries: list[dict]) -> str:
     """A table of killed/total mutants per graded name, with the survivors named, and the overall kill rate."""
     by_function: dict[str, list[dict]] = {}
-    for mutant in report["mutants"]:
+    for mutant in entries:
         by_function.setdefault(mutant["function"], []).append(mutant)
     lines = [f"{'graded name':30}{'killed':>8}{'total':>7}  survivors"]
     killed_all = total_all = 0
@@ -183,6 +189,6 @@ def kill_table(report: dict) -> str:
 
 
 if __name__ == "__main__":
-    notebook_path, mutants_path = sys.argv[1], sys.argv[2]
-    corpus_attribute = sys.argv[3] if len(sys.argv) > 3 else "MUTANTS"
-    print(json.dumps(score_mutants(notebook_path, load_mutants(mutants_path, corpus_attribute))))
+    notebook_path, corpus_path, *attribute_names = sys.argv[1:]
+    print(json.dumps(score_corpora(notebook_path, {attribute: load_mutants(corpus_path, attribute)
+                                                   for attribute in attribute_names or ["MUTANTS"]})))

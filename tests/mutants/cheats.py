@@ -1,5 +1,8 @@
 """The two cheats every mutant corpus uses, as source code to prepend to a wrong implementation.
 
+Every corpus names them the same way (``cheat_always_equal_<what it returns>`` and
+``cheat_patched_comparisons``) and, across its graded names, returns every always-equal type,
+so one check (``tests/assignment_checks.py``) covers all three assignments.
 ``ALWAYS_EQUAL`` defines subclasses of float, int, str, tuple, list and dict whose ``==`` always
 answers True (an exact-type check must reject them); ``PATCH_COMPARISONS`` replaces NumPy's and
 math's comparison functions by ones that always succeed (tests must use the grading guard's
@@ -54,3 +57,19 @@ PATCH_COMPARISONS = dedent('''
     _np.testing.assert_almost_equal = _npt.assert_almost_equal
     _math.isclose = lambda *a, **k: True
 ''')
+
+# What every corpus calls its cheats, per graded name.
+ALWAYS_EQUAL_PREFIX = "cheat_always_equal_"
+PATCHED = "cheat_patched_comparisons"
+# The types ALWAYS_EQUAL defines; each corpus returns every one of them somewhere.
+CHEAT_TYPES = ("_EqFloat", "_EqInt", "_EqStr", "_EqTuple", "_EqList", "_EqDict")
+
+
+def always_equal(source: str) -> str:
+    """``source`` (dedented) with the always-equal types defined before it."""
+    return ALWAYS_EQUAL + dedent(source).strip() + "\n"
+
+
+def patched_comparisons(wrong_source: str) -> str:
+    """A wrong implementation that also makes every comparison helper succeed."""
+    return PATCH_COMPARISONS + wrong_source

@@ -1,211 +1,70 @@
 """Wrong implementations of the graded functions of assignment 1 (01_testing); every one must lose points.
 
 ``MUTANTS[graded_name][mutant_name]`` is source code that replaces the solution cell ``graded_name`` of
-``source/01_testing/01_testing.ipynb``. Each graded name has plausible mistakes (off-by-one, missing
-edge case, wrong formula variant, ...) and two cheats: objects whose ``__eq__`` always answers True,
-and a wrong answer that also monkeypatches NumPy's and math's comparison functions.
+``source/01_testing/01_testing.ipynb``. Each plausible mistake (off-by-one, missing edge case, wrong
+formula variant, ...) is the reference solution with that one mistake edited in (an edit fails loudly
+if the reference no longer holds the text it replaces). Each graded name also has the two shared
+cheats of ``cheats.py``.
 """
 
 from textwrap import dedent
 
-from cheats import ALWAYS_EQUAL, PATCH_COMPARISONS  # noqa: E402 (tests/mutants is on sys.path when a corpus loads)
+from cheats import always_equal, patched_comparisons  # noqa: E402 (tests/mutants is on sys.path when a corpus loads)
+from reference import Reference
+
+REFERENCE = Reference("01_testing")
 
 
 def _src(text: str) -> str:
     return dedent(text).strip() + "\n"
 
 
+def _edits(name: str):
+    """Edits of the reference solution ``name``, given as flat pairs: ``_edits(name)(old, new, old2, new2, ...)``."""
+    return lambda *pairs: REFERENCE.edit(name, *zip(pairs[::2], pairs[1::2]))
+
+
+_normalize_variant = _edits("normalize_context")
+_TYPE_ERROR = 'raise TypeError(f"every word must be a str, got {type(item).__name__}: {item!r}")'
+_KEEP_LAST = "words[-max_len:] if max_len > 0 else []"
+_LOOP = "    words = []\n    for item in context:"
+_TRUNCATE_FIRST = "    if max_len is not None:\n        context = list(context)[-max_len:] if max_len > 0 else []\n"
+
 NORMALIZE_CONTEXT = {
-    "no_lowercase": _src('''
-        def normalize_context(context, vocab, max_len=None):
-            words = []
-            for item in context:
-                if not isinstance(item, str):
-                    raise TypeError("not a str")
-                word = item.strip()
-                if word:
-                    words.append(word if word in vocab else vocab.unk)
-            if max_len is not None:
-                words = words[-max_len:] if max_len > 0 else []
-            return words
-    '''),
-    "no_strip": _src('''
-        def normalize_context(context, vocab, max_len=None):
-            words = []
-            for item in context:
-                if not isinstance(item, str):
-                    raise TypeError("not a str")
-                word = item.lower()
-                if word.strip():
-                    words.append(word if word in vocab else vocab.unk)
-            if max_len is not None:
-                words = words[-max_len:] if max_len > 0 else []
-            return words
-    '''),
-    "empty_words_become_unk": _src('''
-        def normalize_context(context, vocab, max_len=None):
-            words = []
-            for item in context:
-                if not isinstance(item, str):
-                    raise TypeError("not a str")
-                word = item.strip().lower()
-                words.append(word if word in vocab else vocab.unk)
-            if max_len is not None:
-                words = words[-max_len:] if max_len > 0 else []
-            return words
-    '''),
-    "drops_unknown_words": _src('''
-        def normalize_context(context, vocab, max_len=None):
-            words = []
-            for item in context:
-                if not isinstance(item, str):
-                    raise TypeError("not a str")
-                word = item.strip().lower()
-                if word and word in vocab:
-                    words.append(word)
-            if max_len is not None:
-                words = words[-max_len:] if max_len > 0 else []
-            return words
-    '''),
-    "max_len_zero_keeps_everything": _src('''
-        def normalize_context(context, vocab, max_len=None):
-            words = []
-            for item in context:
-                if not isinstance(item, str):
-                    raise TypeError("not a str")
-                word = item.strip().lower()
-                if word:
-                    words.append(word if word in vocab else vocab.unk)
-            if max_len is not None:
-                words = words[-max_len:]
-            return words
-    '''),
-    "keeps_first_max_len_words": _src('''
-        def normalize_context(context, vocab, max_len=None):
-            words = []
-            for item in context:
-                if not isinstance(item, str):
-                    raise TypeError("not a str")
-                word = item.strip().lower()
-                if word:
-                    words.append(word if word in vocab else vocab.unk)
-            if max_len is not None:
-                words = words[:max_len]
-            return words
-    '''),
-    "truncates_before_dropping_empty": _src('''
-        def normalize_context(context, vocab, max_len=None):
-            items = list(context)
-            for item in items:
-                if not isinstance(item, str):
-                    raise TypeError("not a str")
-            if max_len is not None:
-                items = items[-max_len:] if max_len > 0 else []
-            words = []
-            for item in items:
-                word = item.strip().lower()
-                if word:
-                    words.append(word if word in vocab else vocab.unk)
-            return words
-    '''),
-    "mutates_input_in_place": _src('''
-        def normalize_context(context, vocab, max_len=None):
-            for item in context:
-                if not isinstance(item, str):
-                    raise TypeError("not a str")
-            context[:] = [w.strip().lower() for w in context if w.strip()]
-            context[:] = [w if w in vocab else vocab.unk for w in context]
-            if max_len is not None:
-                context[:] = context[-max_len:] if max_len > 0 else []
-            return context
-    '''),
-    "skips_non_str_items": _src('''
-        def normalize_context(context, vocab, max_len=None):
-            words = []
-            for item in context:
-                if not isinstance(item, str):
-                    continue
-                word = item.strip().lower()
-                if word:
-                    words.append(word if word in vocab else vocab.unk)
-            if max_len is not None:
-                words = words[-max_len:] if max_len > 0 else []
-            return words
-    '''),
-    "type_check_only_on_kept_words": _src('''
-        def normalize_context(context, vocab, max_len=None):
-            items = list(context)
-            if max_len is not None:
-                items = items[-max_len:] if max_len > 0 else []
-            words = []
-            for item in items:
-                if not isinstance(item, str):
-                    raise TypeError("not a str")
-                word = item.strip().lower()
-                if word:
-                    words.append(word if word in vocab else vocab.unk)
-            return words
-    '''),
-    "hardcoded_unk_string": _src('''
-        def normalize_context(context, vocab, max_len=None):
-            words = []
-            for item in context:
-                if not isinstance(item, str):
-                    raise TypeError("not a str")
-                word = item.strip().lower()
-                if word:
-                    words.append(word if word in vocab else "<unk>")
-            if max_len is not None:
-                words = words[-max_len:] if max_len > 0 else []
-            return words
-    '''),
-    "cheat_always_equal_list": ALWAYS_EQUAL + _src('''
+    "no_lowercase": _normalize_variant("word = item.strip().lower()", "word = item.strip()"),
+    "no_strip": _normalize_variant("word = item.strip().lower()\n        if word:", "word = item.lower()\n        if word.strip():"),
+    "empty_words_become_unk": _normalize_variant("        if word:\n            words.append(", "        words.append("),
+    "drops_unknown_words": _normalize_variant("if word:\n            words.append(word if word in vocab else vocab.unk)",
+                                              "if word and word in vocab:\n            words.append(word)"),
+    "max_len_zero_keeps_everything": _normalize_variant(_KEEP_LAST, "words[-max_len:]"),
+    "keeps_first_max_len_words": _normalize_variant(_KEEP_LAST, "words[:max_len]"),
+    "truncates_before_dropping_empty": _normalize_variant(
+        _LOOP, f"    for item in context:\n        if not isinstance(item, str):\n            {_TYPE_ERROR}\n" + _TRUNCATE_FIRST + _LOOP),
+    "mutates_input_in_place": _normalize_variant("    return words", "    context[:] = words\n    return context"),
+    "skips_non_str_items": _normalize_variant(_TYPE_ERROR, "continue"),
+    "type_check_only_on_kept_words": _normalize_variant(_LOOP, _TRUNCATE_FIRST + _LOOP),
+    "hardcoded_unk_string": _normalize_variant("else vocab.unk)", 'else "<unk>")'),
+    "cheat_always_equal_list": always_equal('''
         def normalize_context(context, vocab, max_len=None):
             return _EqList()
     '''),
-    "cheat_always_equal_str_items": ALWAYS_EQUAL + _src('''
+    "cheat_always_equal_str_items": always_equal('''
         def normalize_context(context, vocab, max_len=None):
             for item in context:
                 if not isinstance(item, str):
                     raise TypeError("not a str")
             return [_EqStr("x") for item in context if item.strip()]
     '''),
-    "cheat_patched_comparisons": PATCH_COMPARISONS + _src('''
+    "cheat_patched_comparisons": patched_comparisons(_src('''
         def normalize_context(context, vocab, max_len=None):
             return [str(w).lower() for w in context]
-    '''),
+    ''')),
 }
 
-# The reference safe_predict (two layers), with one marked change per mutant (applied by str.replace).
-_SAFE_REFERENCE = _src('''
-    def safe_predict_with_reason(model, context, vocab):
-        try:
-            words = normalize_context(context, vocab)
-        except TypeError as exc:
-            return vocab.unk, 0.0, f"bad input: {exc}"
-        if not words:
-            return vocab.unk, 0.0, "empty context"
-        try:
-            word, confidence = model.predict(words)
-            confidence = float(confidence)
-        except Exception as exc:
-            return vocab.unk, 0.0, f"model error: {exc}"
-        if not math.isfinite(confidence):
-            return vocab.unk, 0.0, "non-finite confidence"
-        return word, min(max(confidence, 0.0), 1.0), None
-
-    def safe_predict(model, context, vocab):
-        word, confidence, _ = safe_predict_with_reason(model, context, vocab)
-        return word, confidence
-''')
 
 
-def _safe_variant(old: str, new: str) -> str:
-    if old not in _SAFE_REFERENCE:
-        raise ValueError(f"mutation target not found: {old!r}")
-    return _SAFE_REFERENCE.replace(old, new, 1)
 
-
+_safe_variant = _edits("safe_predict")
 SAFE_PREDICT = {
     "does_not_normalize": _safe_variant(
         '''        words = normalize_context(context, vocab)
@@ -217,17 +76,17 @@ SAFE_PREDICT = {
         word, confidence = model.predict(words)
         confidence = float(confidence)
     except Exception as exc:
-        return vocab.unk, 0.0, f"model error: {exc}"
+        return vocab.unk, 0.0, f"model error: {type(exc).__name__}: {exc}"
 ''',
         '''    word, confidence = model.predict(words)
     confidence = float(confidence)
 '''),
     "catches_only_value_error": _safe_variant(
-        'except Exception as exc:\n        return vocab.unk, 0.0, f"model error: {exc}"',
-        'except ValueError as exc:\n        return vocab.unk, 0.0, f"model error: {exc}"'),
+        'except Exception as exc:\n        return vocab.unk, 0.0, f"model error: {type(exc).__name__}: {exc}"',
+        'except ValueError as exc:\n        return vocab.unk, 0.0, f"model error: {type(exc).__name__}: {exc}"'),
     "no_finite_check": _safe_variant(
         '''    if not math.isfinite(confidence):
-        return vocab.unk, 0.0, "non-finite confidence"
+        return vocab.unk, 0.0, f"non-finite confidence: {confidence}"
 ''', ''),
     "only_nan_checked": _safe_variant('if not math.isfinite(confidence):', 'if math.isnan(confidence):'),
     "keeps_numpy_float": _safe_variant(
@@ -236,7 +95,7 @@ SAFE_PREDICT = {
         '''    if not words:
         return vocab.unk, 0.0, "empty context"
 ''', ''),
-    "hardcoded_unk_string": _SAFE_REFERENCE.replace("vocab.unk, 0.0", '"<unk>", 0.0'),
+    "hardcoded_unk_string": _safe_variant("vocab.unk, 0.0", '"<unk>", 0.0'),
     "returns_list": _safe_variant('return word, confidence\n', 'return [word, confidence]\n'),
     "non_str_item_raises": _safe_variant(
         '''    try:
@@ -249,16 +108,16 @@ SAFE_PREDICT = {
     "out_of_range_confidence_falls_back": _safe_variant(
         'if not math.isfinite(confidence):', 'if not math.isfinite(confidence) or not 0.0 <= confidence <= 1.0:'),
     "reason_empty_string_on_fallback": _safe_variant('"empty context"', '""'),
-    "reason_none_on_model_error": _safe_variant('f"model error: {exc}"', 'None'),
+    "reason_none_on_model_error": _safe_variant('f"model error: {type(exc).__name__}: {exc}"', 'None'),
     "real_answer_has_a_reason": _safe_variant('min(max(confidence, 0.0), 1.0), None', 'min(max(confidence, 0.0), 1.0), "ok"'),
-    "cheat_always_equal_tuple": ALWAYS_EQUAL + _src('''
+    "cheat_always_equal_tuple": always_equal('''
         def safe_predict_with_reason(model, context, vocab):
             return _EqTuple(("the", 0.5, None))
 
         def safe_predict(model, context, vocab):
             return _EqTuple(("the", 0.5))
     '''),
-    "cheat_patched_comparisons": PATCH_COMPARISONS + _src('''
+    "cheat_patched_comparisons": patched_comparisons(_src('''
         def safe_predict_with_reason(model, context, vocab):
             try:
                 return (*model.predict(context), None)
@@ -267,87 +126,20 @@ SAFE_PREDICT = {
 
         def safe_predict(model, context, vocab):
             return safe_predict_with_reason(model, context, vocab)[:2]
-    '''),
+    ''')),
 }
 
-# The reference run_test_suite, with one marked change per mutant (applied by str.replace).
-_SUITE_REFERENCE = _src('''
-    def run_test_suite(model, suite, vocab):
-        if len(suite) == 0:
-            raise ValueError("the suite is empty")
-
-        def answer(context):
-            word, confidence, fallback = safe_predict_with_reason(model, context, vocab)
-            if fallback is not None:
-                raise RuntimeError(f"no answer: {fallback}")
-            return word, confidence
-
-        def real(word):
-            word = word.strip().lower()
-            return word if word in vocab and word != vocab.unk else None
-
-        def probability(context, word):
-            words = normalize_context(context, vocab)
-            if not words:
-                raise ValueError("empty context")
-            value = float(model.word_probability(words, word))
-            if not math.isfinite(value):
-                raise ValueError("non-finite probability")
-            return value
-
-        counts = {"passed": 0, "failed": 0, "errors": 0}
-        details = []
-        for index, case in enumerate(suite):
-            name = case.get("name", f"case {index}")
-            kind = case.get("kind")
-            try:
-                if kind == "mft":
-                    expected = [w.strip().lower() for w in case["expected"]]
-                    if not any(real(w) for w in expected):
-                        raise ValueError("bad test data")
-                    word, confidence = answer(case["context"])
-                    ok = word in expected
-                elif kind == "inv":
-                    before, _ = answer(case["context"])
-                    after, _ = answer(case["perturbed"])
-                    ok = before == after
-                elif kind == "dir":
-                    word, direction = real(case["word"]), case["direction"]
-                    if word is None:
-                        raise ValueError("bad test data")
-                    if direction not in ("up", "down"):
-                        raise ValueError(f"bad direction {direction!r}")
-                    p_before = probability(case["context"], word)
-                    p_after = probability(case["changed"], word)
-                    ok = p_after > p_before if direction == "up" else p_after < p_before
-                else:
-                    raise ValueError(f"unknown kind {kind!r}")
-            except Exception as exc:
-                counts["errors"] += 1
-                details.append({"name": name, "kind": kind, "passed": False, "reason": f"error: {exc}"})
-                continue
-            counts["passed" if ok else "failed"] += 1
-            details.append({"name": name, "kind": kind, "passed": bool(ok), "reason": "ok" if ok else "failed"})
-        return {**counts, "details": details}
-''')
 
 
-def _suite_variant(*replacements: str) -> str:
-    source = _SUITE_REFERENCE
-    for old, new in zip(replacements[::2], replacements[1::2]):
-        if old not in source:
-            raise ValueError(f"mutation target not found: {old!r}")
-        source = source.replace(old, new, 1)
-    return source
 
-
+_suite_variant = _edits("run_test_suite")
 RUN_TEST_SUITE = {
     "empty_suite_returns_zero_report": _suite_variant(
-        'raise ValueError("the suite is empty")', 'return {"passed": 0, "failed": 0, "errors": 0, "details": []}'),
+        'raise ValueError("the suite is empty: a run that tests nothing must not look green")', 'return {"passed": 0, "failed": 0, "errors": 0, "details": []}'),
     "empty_suite_divides_by_zero": _suite_variant(
-        'raise ValueError("the suite is empty")', 'rate = 0 / len(suite)'),
+        'raise ValueError("the suite is empty: a run that tests nothing must not look green")', 'rate = 0 / len(suite)'),
     "unknown_kind_counts_as_failed": _suite_variant(
-        '            else:\n                raise ValueError(f"unknown kind {kind!r}")',
+        '            else:\n                raise ValueError(f"unknown kind {kind!r}: expected \'mft\', \'inv\' or \'dir\'")',
         '            else:\n                ok = False'),
     "dir_not_strict": _suite_variant(
         'ok = p_after > p_before if direction == "up" else p_after < p_before',
@@ -361,7 +153,7 @@ RUN_TEST_SUITE = {
         '''        words = list(context)
         if not words:'''),
     "dir_any_other_direction_means_down": _suite_variant(
-        '                if direction not in ("up", "down"):\n                    raise ValueError(f"bad direction {direction!r}")\n',
+        '                if direction not in ("up", "down"):\n                    raise ValueError(f"direction must be \'up\' or \'down\', got {direction!r}")\n',
         ''),
     "mft_calls_model_directly": _suite_variant(
         'word, confidence = answer(case["context"])',
@@ -376,71 +168,48 @@ RUN_TEST_SUITE = {
     "exceptions_not_caught": _suite_variant(
         '        except Exception as exc:\n', '        except ZeroDivisionError as exc:\n'),
     "errors_dropped_from_details": _suite_variant(
-        '            details.append({"name": name, "kind": kind, "passed": False, "reason": f"error: {exc}"})\n', ''),
+        '            details.append({"name": name, "kind": kind, "passed": False,\n'
+        '                            "reason": f"error: {type(exc).__name__}: {exc}"})\n', ''),
     "passed_flag_not_bool": _suite_variant('"passed": bool(ok)', '"passed": int(ok)'),
     # the realistic slips of issue 10: a fallback or bad test data treated as an answer
     "fallbacks_count_as_answers": _suite_variant(
         '''        if fallback is not None:
-            raise RuntimeError(f"no answer: {fallback}")
+            raise RuntimeError(f"the model could not answer {list(context)!r}: {fallback}")
 ''', ''),
     "fallback_only_checked_before_the_perturbation": _suite_variant(
         '                after, _ = answer(case["perturbed"])',
         '                after, _ = safe_predict(model, case["perturbed"], vocab)'),
     "nan_probability_is_a_failure": _suite_variant(
         '''        if not math.isfinite(value):
-            raise ValueError("non-finite probability")
+            raise ValueError(f"the probability of {word!r} after {words} is {value}")
 ''', ''),
     "mft_expected_words_not_checked_against_vocab": _suite_variant(
-        '''                if not any(real(w) for w in expected):
-                    raise ValueError("bad test data")
+        '''                if not any(real_word(word) for word in expected):
+                    raise ValueError(f"bad test data: no expected word of {list(case['expected'])} is in the vocabulary")
 ''', ''),
     "unk_counts_as_a_real_word": _suite_variant(
         'return word if word in vocab and word != vocab.unk else None', 'return word if word in vocab else None'),
     "dir_word_not_checked_against_vocab": _suite_variant(
-        'word, direction = real(case["word"]), case["direction"]',
-        'word, direction = case["word"].strip().lower(), case["direction"]'),
+        'case_word, direction = real_word(case["word"]), case["direction"]',
+        'case_word, direction = case["word"].strip().lower(), case["direction"]'),
     "expected_words_not_normalized": _suite_variant(
-        'expected = [w.strip().lower() for w in case["expected"]]', 'expected = list(case["expected"])'),
-    "error_reason_without_prefix": _suite_variant('"reason": f"error: {exc}"', '"reason": str(exc)'),
-    "cheat_always_equal_dict": ALWAYS_EQUAL + _src('''
+        'expected = [word.strip().lower() for word in case["expected"]]', 'expected = list(case["expected"])'),
+    "error_reason_without_prefix": _suite_variant('"reason": f"error: {type(exc).__name__}: {exc}"', '"reason": str(exc)'),
+    "cheat_always_equal_dict": always_equal('''
         def run_test_suite(model, suite, vocab):
             return _EqDict(passed=_EqInt(0), failed=_EqInt(0), errors=_EqInt(0), details=_EqList())
     '''),
-    "cheat_always_equal_int_counts": ALWAYS_EQUAL + _suite_variant(
+    "cheat_always_equal_int_counts": always_equal(_suite_variant(
         'return {**counts, "details": details}',
-        'return {"passed": _EqInt(1), "failed": _EqInt(1), "errors": _EqInt(0), "details": _EqList(details)}'),
-    "cheat_patched_comparisons": PATCH_COMPARISONS + _suite_variant(
-        'ok = before == after', 'ok = True'),
+        'return {"passed": _EqInt(1), "failed": _EqInt(1), "errors": _EqInt(0), "details": _EqList(details)}')),
+    "cheat_patched_comparisons": patched_comparisons(_suite_variant(
+        'ok = before == after', 'ok = True')),
 }
 
-# The reference gradient_check, with one marked change per mutant.
-_GRADIENT_REFERENCE = _src('''
-    def gradient_check(model, word_ids, target_ids, eps=1e-5):
-        analytic = model.gradients(word_ids, target_ids)
-        worst = 0.0
-        for name, values in model.params.items():
-            grad = analytic[name]
-            for index in np.ndindex(values.shape):
-                original = values[index]
-                values[index] = original + eps
-                loss_plus = model.loss(word_ids, target_ids)
-                values[index] = original - eps
-                loss_minus = model.loss(word_ids, target_ids)
-                values[index] = original
-                numeric = (loss_plus - loss_minus) / (2 * eps)
-                a = float(grad[index])
-                error = abs(a - numeric) / max(1e-6, abs(a) + abs(numeric))
-                worst = max(worst, error)
-        return float(worst)
-''')
 
 
-def _gradient_variant(old: str, new: str) -> str:
-    if old not in _GRADIENT_REFERENCE:
-        raise ValueError(f"mutation target not found: {old!r}")
-    return _GRADIENT_REFERENCE.replace(old, new, 1)
 
-
+_gradient_variant = _edits("gradient_check")
 GRADIENT_CHECK = {
     "forward_difference": _gradient_variant(
         '            values[index] = original - eps\n            loss_minus = model.loss(word_ids, target_ids)\n',
@@ -474,47 +243,21 @@ GRADIENT_CHECK = {
         '        grad = analytic[name]\n', '        if name not in ("W1", "W2"):\n            continue\n'
         '        grad = analytic[name]\n'),
     "returns_numpy_float": _gradient_variant('return float(worst)', 'return np.float64(worst)'),
-    "cheat_always_equal_float": ALWAYS_EQUAL + _src('''
+    "cheat_always_equal_float": always_equal('''
         def gradient_check(model, word_ids, target_ids, eps=1e-5):
             return _EqFloat(0.0)
     '''),
-    "cheat_patched_comparisons": PATCH_COMPARISONS + _gradient_variant(
-        'max(1e-6, abs(a) + abs(numeric))', 'max(1e-6, abs(a), abs(numeric))'),
+    "cheat_patched_comparisons": patched_comparisons(_gradient_variant(
+        'max(1e-6, abs(a) + abs(numeric))', 'max(1e-6, abs(a), abs(numeric))')),
 }
 
-_EVALUATE_REFERENCE = _src('''
-    def evaluate(model, examples, vocab, k=3):
-        if len(examples) == 0:
-            raise ValueError("no examples")
-        if k < 1:
-            raise ValueError("k < 1")
-        last_ids, target_ids = [], []
-        for context, target in examples:
-            words = normalize_context(context, vocab)
-            target_words = normalize_context([target], vocab)
-            if words:
-                last_ids.append(vocab.encode(words[-1]))
-                target_ids.append(vocab.encode(target_words[0]) if target_words else 0)
-        n = len(examples)
-        probs = model.predict_proba(np.array(last_ids))
-        ranking = np.argsort(-probs, axis=1, kind="stable")
-        targets = np.array(target_ids)
-        hits = int(np.sum(ranking[:, 0] == targets))
-        top_hits = int(np.sum(ranking[:, :k] == targets[:, None]))
-        confidence = float(np.sum(probs.max(axis=1)))
-        return {"n": n, "accuracy": hits / n, "top_k_accuracy": top_hits / n, "mean_confidence": confidence / n}
-''')
 
 
-def _evaluate_variant(old: str, new: str) -> str:
-    if old not in _EVALUATE_REFERENCE:
-        raise ValueError(f"mutation target not found: {old!r}")
-    return _EVALUATE_REFERENCE.replace(old, new, 1)
 
-
+_evaluate_variant = _edits("evaluate")
 EVALUATE = {
     # a realistic slip: k = 0 is not refused (top-0 accuracy 0.0 here; 1.0 in other implementations)
-    "k_below_one_accepted": _evaluate_variant('    if k < 1:\n        raise ValueError("k < 1")\n', ''),
+    "k_below_one_accepted": _evaluate_variant('    if k < 1:\n        raise ValueError(f"k must be at least 1, got {k!r}")\n', ''),
     "contexts_not_normalized": _evaluate_variant(
         'words = normalize_context(context, vocab)', 'words = [w for w in context if w]'),
     "targets_not_normalized": _evaluate_variant(
@@ -530,7 +273,7 @@ EVALUATE = {
         '"accuracy": np.float64(hits / n), "top_k_accuracy": np.float64(top_hits / n), '
         '"mean_confidence": np.float64(confidence / n)'),
     "empty_returns_zeros": _evaluate_variant(
-        'raise ValueError("no examples")',
+        'raise ValueError("no examples: accuracy of nothing is undefined")',
         'return {"n": 0, "accuracy": 0.0, "top_k_accuracy": 0.0, "mean_confidence": 0.0}'),
     "ignores_k": _evaluate_variant('ranking[:, :k]', 'ranking[:, :3]'),
     "accuracy_copy_pasted_from_top_k": _evaluate_variant(
@@ -538,39 +281,20 @@ EVALUATE = {
     "mean_confidence_over_correct_only": _evaluate_variant(
         'confidence = float(np.sum(probs.max(axis=1)))',
         'confidence = float(np.sum(probs.max(axis=1)[ranking[:, 0] == targets]))'),
-    "cheat_always_equal_dict": ALWAYS_EQUAL + _src('''
+    "cheat_always_equal_dict": always_equal('''
         def evaluate(model, examples, vocab, k=3):
             if len(examples) == 0:
                 raise ValueError("no examples")
             return _EqDict(n=_EqInt(len(examples)), accuracy=_EqFloat(0.6), top_k_accuracy=_EqFloat(0.9),
                            mean_confidence=_EqFloat(0.5))
     '''),
-    "cheat_patched_comparisons": PATCH_COMPARISONS + _evaluate_variant('ranking[:, :k]', 'ranking[:, :k + 1]'),
+    "cheat_patched_comparisons": patched_comparisons(_evaluate_variant('ranking[:, :k]', 'ranking[:, :k + 1]')),
 }
 
-_ECE_REFERENCE = _src('''
-    def expected_calibration_error(confidences, correct, n_bins=10):
-        conf = np.asarray(confidences, dtype=float).ravel()
-        hits = np.asarray(correct, dtype=float).ravel()
-        if conf.size == 0 or conf.size != hits.size:
-            raise ValueError("bad input")
-        bins = np.minimum(np.floor(conf * n_bins).astype(int), n_bins - 1)
-        ece = 0.0
-        for b in range(n_bins):
-            in_bin = bins == b
-            count = int(in_bin.sum())
-            if count:
-                ece += count / conf.size * abs(hits[in_bin].mean() - conf[in_bin].mean())
-        return float(ece)
-''')
 
 
-def _ece_variant(old: str, new: str) -> str:
-    if old not in _ECE_REFERENCE:
-        raise ValueError(f"mutation target not found: {old!r}")
-    return _ECE_REFERENCE.replace(old, new, 1)
 
-
+_ece_variant = _edits("expected_calibration_error")
 EXPECTED_CALIBRATION_ERROR = {
     "bins_of_width_one_over_n_minus_one": _ece_variant(
         'np.floor(conf * n_bins)', 'np.floor(conf * (n_bins - 1))'),
@@ -594,14 +318,14 @@ EXPECTED_CALIBRATION_ERROR = {
     "global_gap_not_binned": _ece_variant(
         '    bins = np.minimum', '    return float(abs(hits.mean() - conf.mean()))\n    bins = np.minimum'),
     "returns_numpy_float": _ece_variant('return float(ece)', 'return np.float64(ece)'),
-    "cheat_always_equal_float": ALWAYS_EQUAL + _src('''
+    "cheat_always_equal_float": always_equal('''
         def expected_calibration_error(confidences, correct, n_bins=10):
             if len(confidences) == 0 or len(confidences) != len(correct):
                 raise ValueError("bad input")
             return _EqFloat(0.0)
     '''),
-    "cheat_patched_comparisons": PATCH_COMPARISONS + _ece_variant(
-        'abs(hits[in_bin].mean() - conf[in_bin].mean())', '(hits[in_bin].mean() - conf[in_bin].mean())'),
+    "cheat_patched_comparisons": patched_comparisons(_ece_variant(
+        'abs(hits[in_bin].mean() - conf[in_bin].mean())', '(hits[in_bin].mean() - conf[in_bin].mean())')),
 }
 
 MUTANTS = {

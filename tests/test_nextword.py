@@ -241,6 +241,29 @@ def test_regime_b_changes_habits_of_frequent_words():
     assert after_in.count("a") > after_in.count("the")
 
 
+def test_shipped_pretrained_weights_are_exactly_what_training_gives():
+    # The notebooks load seed 0's weights instead of training them; retraining from scratch must give
+    # every bit back, so the stored copy can never drift from the recipe, the grammar or the model code.
+    shipped = nw.pretrained.shipped_params()
+    assert shipped is not None, ("nextword/_pretrained_weights.py is missing or made by another recipe: "
+                                 "run `python -m nextword.pretrained`")
+    trained = nw.pretrained.train_pretrained_params(nw.pretrained.SHIPPED_SEED)
+    assert list(shipped) == list(trained)
+    for name in trained:
+        assert shipped[name].dtype == trained[name].dtype and shipped[name].shape == trained[name].shape, name
+        differing = int(np.sum(shipped[name] != trained[name]))
+        assert differing == 0, (f"{name}: {differing} stored weights differ from a fresh training run: regenerate them "
+                                "with `python -m nextword.pretrained` and check the notebooks' quoted numbers")
+    model = nw.pretrained_model(seed=nw.pretrained.SHIPPED_SEED)
+    for name in trained:
+        np.testing.assert_array_equal(model.params[name], trained[name])
+
+
+def test_a_changed_recipe_never_serves_stale_weights(monkeypatch):
+    monkeypatch.setattr(nw.pretrained, "PRETRAIN_EPOCHS", nw.pretrained.PRETRAIN_EPOCHS + 1)
+    assert nw.pretrained.shipped_params() is None
+
+
 def test_pretrained_model_is_fast():
     # A generous bound on a noisy machine; the benchmark figure is in the closing note.
     nw.pretrained._pretrained_params.cache_clear()

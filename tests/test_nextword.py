@@ -373,3 +373,16 @@ def test_stream_is_deterministic():
 def test_bad_input_gets_a_clear_error(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_a_rebuilt_stream_reuses_its_events_but_owns_its_lists():
+    settings = dict(n_requests=300, drift_at=100, seed=11, feedback_rate=0.8, label_noise=0.1)
+    first, again = nw.ProductionStream(**settings), nw.ProductionStream(**settings)
+    assert list(first.events()) == list(again.events()) and first.requests == again.requests
+    assert first._requests is not again._requests and first._feedback is not again._feedback
+    first._feedback.clear()                      # what a subclass that rewrites feedback does to its own copy
+    assert len(list(nw.ProductionStream(**settings).events())) > len(first.requests)
+    other = nw.ProductionStream(**{**settings, "label_noise": 0.2})
+    assert [f.target for f in other._feedback] != [f.target for f in again._feedback]
+    unseeded = [nw.ProductionStream(n_requests=50, seed=None).requests for _ in range(2)]
+    assert unseeded[0] != unseeded[1], "seed=None must draw fresh traffic, never a stored day"

@@ -227,7 +227,7 @@ class OneWrongEntryModel(NextWordModel):
 
 # %%
 vocab = default_vocabulary()
-print("training the pretrained model on regime A (about a second) ...", flush=True)
+print("loading the pretrained model (trained on regime A; its weights ship with nextword) ...", flush=True)
 model = pretrained_model(seed=0)          # deterministic: the same seed gives the same weights
 print(vocab, "->", len(vocab), "ids, 0 ..", len(vocab) - 1)
 print("id of 'the':", vocab.encode("the"), "| id 0 is", repr(vocab.decode(0)),

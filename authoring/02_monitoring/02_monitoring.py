@@ -56,7 +56,7 @@ def expect_raises(exc_type, func, *args, what="the call", hint="", **kwargs):
     raise AssertionError(f"{what} should raise {exc_type.__name__}, but it returned {result!r}. {hint}")
 
 VOCAB = default_vocabulary()
-print("loading the pretrained model (trains in about a second) ...", flush=True)
+print("loading the pretrained model (trained on regime A; its weights ship with nextword) ...", flush=True)
 MODEL = pretrained_model(seed=0)  # the deployed model: trained on regime A, deterministic
 print(f"vocabulary: {len(VOCAB)} words; model: {MODEL}")
 
@@ -268,7 +268,7 @@ print("wilson_interval: hidden tests of its edge cases passed")
 #
 # Expect the 10-example dots to spread over roughly 0.3 – 0.9, with intervals as wide as the spread, while the
 # 1000-example dots stay within about ±0.03 of the truth. The numbers printed below count, over many more random
-# samples, how often chance alone looks "15 points worse": about one 10-example sample in seven, never a
+# samples, how often chance alone looks "15 points worse": about one 10-example sample in eight, never a
 # 1000-example one.
 
 # %%

@@ -887,7 +887,7 @@ else:
 #
 # Why a bound and not just the observed difference? "Not significantly worse" and "looks only 1 point
 # worse" are both weak on a small gate set: on 200 examples a challenger that is truly 3 points worse
-# looks no worse than the champion about one time in five. Non-inferiority turns the burden of proof
+# looks no worse than the champion about 15% of the time. Non-inferiority turns the burden of proof
 # around: the challenger must *show*, with confidence 1 − alpha, that it is at most `non_inferiority`
 # worse. The price is that a small gate set cannot show a small margin; the cells after the tests
 # measure both sides.
@@ -1091,7 +1091,7 @@ for label, (champion_ok_, challenger_ok_), override in cases:
 # with the *observed* delta amounts to when `min_gain = 0`. Expect, on the capstone's gate of 200:
 # the old rule promotes a challenger truly 3 points worse about 15% of the time and the new gate about
 # 2%; a challenger truly worse by exactly the margin is promoted at most about alpha = 5% of the time.
-# The price shows in the last column: a truly *equal* challenger is promoted only about 18% of the time
+# The price shows in the last column: a truly *equal* challenger is promoted only about 17% of the time
 # on 200 examples. The second table shows what gate size a margin needs: to promote an equal challenger
 # half the time (its best case under `min_gain = 0`, which refuses the unlucky half), the margin must be
 # about `z_(1-alpha) · sqrt(0.15 / n)`, so 2 points need about n = 1000 and 1 point about 4000.

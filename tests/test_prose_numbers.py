@@ -48,8 +48,9 @@ class Claim:
     ``prose``: words of one markdown cell around the number (whitespace-insensitive), the number in
     ``[[double brackets]]``: digits (``0.052``, ``1e-4``, ``2 000``) or a small number word (``six``).
     ``output``: a regular expression whose first group captures the value in the executed notebook's
-    printed output (the first match over all cells, in order); or ``expr``: a Python expression evaluated
-    in the kernel after the last cell. ``convert`` turns the captured value into the quoted quantity
+    printed output (the first match over all cells, in order), preferred because it is what a reader
+    sees; or ``expr``: a Python expression evaluated in the kernel after the last cell (with ``math`` and
+    every ``nextword`` name available), for a number the notebook only draws or keeps in a variable. ``convert`` turns the captured value into the quoted quantity
     (a share into a percentage, ...). ``relation``: ``"="`` (equal when rounded to the quoted digits),
     or ``"<"``, ``"<="``, ``">"``, ``">="`` for a bound. ``tolerance`` replaces rounding for a quoted
     expectation that a simulation only approximates; ``why`` says why.
@@ -92,9 +93,10 @@ CLAIMS = [
     Claim(N01, "perfectly calibrated model score about [[0.05]] on 300 labels", output=r"perfectly calibrated model: ([\d.]+)"),
     Claim(N01, "the pretrained model about [[0.07]] with 5% of windows", output=r"pretrained model, regime A: ([\d.]+)"),
     Claim(N01, "with 5% of windows above about [[0.1]], and the drifted", output=r"regime A: [\d.]+, ([\d.]+)"),
-    Claim(N01, "(its [[12]] hidden units are shared by all 43 words)", expr="model.hidden_size"),
-    Claim(N01, "(its 12 hidden units are shared by all [[43]] words)", expr="len(vocab)"),
-    Claim(N01, "is right only about [[62]]% of the time on regime A", expr="best_last_word_accuracy(held_out)", convert=percent),
+    Claim(N01, "(its [[12]] hidden units are shared by all 43 words)", expr="pretrained_model(seed=0).hidden_size"),
+    Claim(N01, "(its 12 hidden units are shared by all [[43]] words)", expr="len(default_vocabulary())"),
+    Claim(N01, "is right only about [[62]]% of the time on regime A",
+          output=r"best possible last-word accuracy on the same examples: ([\d.]+)", convert=percent),
     Claim(N01, "(here [[0.618]] against 0.624)", output=r"\{'n': 2000, 'accuracy': ([\d.]+)"),
     Claim(N01, "(here 0.618 against [[0.624]])", output=r"best possible last-word accuracy on the same examples: ([\d.]+)"),
     Claim(N01, "not the raw [[0.6]]. For a keyboard", output=r"\{'n': 2000, 'accuracy': ([\d.]+)"),
@@ -256,11 +258,11 @@ def execute_with_expressions(assignment: str) -> tuple[object, dict]:
     nb = nbformat.read(str(path), as_version=4)
     expressions = sorted({c.expr for c in CLAIMS if c.notebook == assignment and c.expr})
     probe = ("def _prose_numbers_probe(expressions):\n"
-             "    import json, math\n"
+             "    import json, math, nextword\n"
              "    found = {}\n"
              "    for expression in expressions:\n"
              "        try:\n"
-             "            found[expression] = float(eval(expression, {**globals(), 'math': math}))\n"
+             "            found[expression] = float(eval(expression, {**vars(nextword), **globals(), 'math': math}))\n"
              "        except Exception as exc:\n"
              "            found[expression] = f'{type(exc).__name__}: {exc}'\n"
              f"    print({RESULTS_MARK!r} + json.dumps(found))\n"

@@ -1799,7 +1799,7 @@ for event in capstone_results[2]["events"]:
 # (`make_corrupted_stream`). Held-out labels travel by a separate, sound path, so the gate set stays
 # clean. Expect:
 #
-# * on **clean** streams the two are close and naive is sometimes ahead by a point or two. With sound
+# * on **clean** streams the two are close and naive is sometimes ahead, by up to three points. With sound
 #   feedback every challenger is trained on good data, so "always promote" rarely hurts, while the
 #   gate, which must *show* non-inferiority on 200 examples, refuses modest improvements and recovers
 #   later. That is a tie in quality at best, bought with a slower recovery; the gate is insurance, and

@@ -386,3 +386,11 @@ def test_a_rebuilt_stream_reuses_its_events_but_owns_its_lists():
     assert [f.target for f in other._feedback] != [f.target for f in again._feedback]
     unseeded = [nw.ProductionStream(n_requests=50, seed=None).requests for _ in range(2)]
     assert unseeded[0] != unseeded[1], "seed=None must draw fresh traffic, never a stored day"
+
+
+def test_a_rebuilt_stream_has_its_own_events():
+    settings = dict(n_requests=200, drift_at=None, seed=12)
+    first, again = nw.ProductionStream(**settings), nw.ProductionStream(**settings)
+    assert first.requests[0] == again.requests[0] and first.requests[0] is not again.requests[0]
+    object.__setattr__(first.requests[0], "context", ("forced",))   # a cheat can force a frozen dataclass
+    assert nw.ProductionStream(**settings).requests[0].context != ("forced",)

@@ -65,6 +65,16 @@ class Feedback:
     kind = "feedback"
 
 
+def _own_copies(events: tuple) -> list:
+    """New objects equal to ``events`` (frozen dataclasses, copied without re-running their __init__)."""
+    copies = []
+    for event in events:
+        twin = object.__new__(type(event))
+        twin.__dict__.update(event.__dict__)
+        copies.append(twin)
+    return copies
+
+
 _SIMULATIONS: dict[tuple, tuple[tuple, tuple, tuple]] = {}   # settings -> events, least recently used first
 _SIMULATIONS_KEPT = 12  # a 6000-request day takes about 3 MB
 
@@ -155,7 +165,8 @@ class ProductionStream:
         Notebooks build the same day of traffic several times (a drift-free day per seed, replayed for
         two baselines, or a test rebuilding a demo's stream); the events are immutable and fully set by
         the settings, so a rebuilt stream takes the stored events instead of simulating them again.
-        Each stream gets its own lists. A subclass that simulates differently, or a seed that is not a
+        Each stream gets its own lists and its own event objects (as if simulated): an event changed
+        through one stream, even by force, never reaches another. A subclass that simulates differently, or a seed that is not a
         plain int (``None`` means fresh entropy), is always simulated.
         """
         cacheable = (type(self)._simulate is ProductionStream._simulate
@@ -170,7 +181,7 @@ class ProductionStream:
         while len(_SIMULATIONS) > _SIMULATIONS_KEPT:
             del _SIMULATIONS[next(iter(_SIMULATIONS))]
         requests, feedback, truth = stored
-        return list(requests), list(feedback), list(truth)
+        return _own_copies(requests), _own_copies(feedback), list(truth)
 
     def _simulate(self) -> tuple[list[Request], list[Feedback], list[str]]:
         rng = np.random.default_rng(self.seed)

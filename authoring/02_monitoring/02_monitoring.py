@@ -1393,13 +1393,16 @@ print(f"before the drift: true accuracy {_right[_before].mean():.2f}, mean confi
 # it on drift-free streams, as here.
 
 # %%
+DAY_RUNS = {}   # seed -> that drift-free day, replayed once and then judged with each baseline
+
 def false_accuracy_alerts(seeds, policy, use_offline):
     """Accuracy alerts on drift-free streams (all false), one count per seed."""
     fixed = offline_baseline(MODEL) if use_offline else None
     counts = []
     for seed in seeds:
-        run = replay(ProductionStream(seed=seed, drift_at=None, **STREAM_SETTINGS), MODEL)
-        _, raised, _ = run_monitoring(run, policy, baseline=fixed)
+        if seed not in DAY_RUNS:
+            DAY_RUNS[seed] = replay(ProductionStream(seed=seed, drift_at=None, **STREAM_SETTINGS), MODEL)
+        _, raised, _ = run_monitoring(DAY_RUNS[seed], policy, baseline=fixed)
         counts.append(sum(1 for _, name in raised if name == "accuracy"))
     return counts
 

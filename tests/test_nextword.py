@@ -241,6 +241,29 @@ def test_regime_b_changes_habits_of_frequent_words():
     assert after_in.count("a") > after_in.count("the")
 
 
+def test_shipped_pretrained_weights_are_exactly_what_training_gives():
+    # The notebooks load seed 0's weights instead of training them; retraining from scratch must give
+    # every bit back, so the stored copy can never drift from the recipe, the grammar or the model code.
+    shipped = nw.pretrained.shipped_params()
+    assert shipped is not None, ("nextword/_pretrained_weights.py is missing or made by another recipe: "
+                                 "run `python -m nextword.pretrained`")
+    trained = nw.pretrained.train_pretrained_params(nw.pretrained.SHIPPED_SEED)
+    assert list(shipped) == list(trained)
+    for name in trained:
+        assert shipped[name].dtype == trained[name].dtype and shipped[name].shape == trained[name].shape, name
+        differing = int(np.sum(shipped[name] != trained[name]))
+        assert differing == 0, (f"{name}: {differing} stored weights differ from a fresh training run: regenerate them "
+                                "with `python -m nextword.pretrained` and check the notebooks' quoted numbers")
+    model = nw.pretrained_model(seed=nw.pretrained.SHIPPED_SEED)
+    for name in trained:
+        np.testing.assert_array_equal(model.params[name], trained[name])
+
+
+def test_a_changed_recipe_never_serves_stale_weights(monkeypatch):
+    monkeypatch.setattr(nw.pretrained, "PRETRAIN_EPOCHS", nw.pretrained.PRETRAIN_EPOCHS + 1)
+    assert nw.pretrained.shipped_params() is None
+
+
 def test_pretrained_model_is_fast():
     # A generous bound on a noisy machine; the benchmark figure is in the closing note.
     nw.pretrained._pretrained_params.cache_clear()
@@ -350,3 +373,24 @@ def test_stream_is_deterministic():
 def test_bad_input_gets_a_clear_error(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_a_rebuilt_stream_reuses_its_events_but_owns_its_lists():
+    settings = dict(n_requests=300, drift_at=100, seed=11, feedback_rate=0.8, label_noise=0.1)
+    first, again = nw.ProductionStream(**settings), nw.ProductionStream(**settings)
+    assert list(first.events()) == list(again.events()) and first.requests == again.requests
+    assert first._requests is not again._requests and first._feedback is not again._feedback
+    first._feedback.clear()                      # what a subclass that rewrites feedback does to its own copy
+    assert len(list(nw.ProductionStream(**settings).events())) > len(first.requests)
+    other = nw.ProductionStream(**{**settings, "label_noise": 0.2})
+    assert [f.target for f in other._feedback] != [f.target for f in again._feedback]
+    unseeded = [nw.ProductionStream(n_requests=50, seed=None).requests for _ in range(2)]
+    assert unseeded[0] != unseeded[1], "seed=None must draw fresh traffic, never a stored day"
+
+
+def test_a_rebuilt_stream_has_its_own_events():
+    settings = dict(n_requests=200, drift_at=None, seed=12)
+    first, again = nw.ProductionStream(**settings), nw.ProductionStream(**settings)
+    assert first.requests[0] == again.requests[0] and first.requests[0] is not again.requests[0]
+    object.__setattr__(first.requests[0], "context", ("forced",))   # a cheat can force a frozen dataclass
+    assert nw.ProductionStream(**settings).requests[0].context != ("forced",)

@@ -55,7 +55,7 @@ from nextword import (NextWordModel, Vocabulary, best_last_word_accuracy, defaul
 
 # The fixtures the demos share (UPPER_CASE, the same names in every notebook of the course).
 VOCAB = default_vocabulary()
-print("training the pretrained model on regime A (about a second) ...", flush=True)
+print("loading the pretrained model (trained on regime A; its weights ship with nextword) ...", flush=True)
 BASE_MODEL = pretrained_model(seed=0)          # deterministic: the same seed gives the same weights
 
 

@@ -9,6 +9,7 @@ word-to-next-word habits change and the opening words shift in frequency.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from typing import Sequence
 
@@ -102,7 +103,7 @@ def _parse_rules(text: str) -> dict[str, dict[str, float]]:
     return rules
 
 
-def _transition_tables() -> dict[str, dict[str, tuple[list[str], np.ndarray]]]:
+def _transition_tables() -> dict[str, dict[str, tuple[list[str], list[float]]]]:
     rules_a = _parse_rules(_REGIME_A)
     rules_b = {**rules_a, **_parse_rules(_REGIME_B_CHANGES)}
     real_words = set(default_vocabulary().words[1:])
@@ -114,7 +115,13 @@ def _transition_tables() -> dict[str, dict[str, tuple[list[str], np.ndarray]]]:
             if unknown or (word not in real_words and word != START):
                 raise AssertionError(f"grammar rule {word!r} uses words outside the vocabulary: {unknown}")
             weights = np.array(list(choices.values()))
-            table[word] = (list(choices), weights / weights.sum())
+            probs = weights / weights.sum()
+            # What Generator.choice(len(p), p=p) computes before its single uniform draw: with the
+            # cumulative distribution stored, one rng.random() and a bisection give the same word, with
+            # the same draws, about ten times faster (sentences are drawn one word at a time).
+            cdf = probs.cumsum()
+            cdf /= cdf[-1]
+            table[word] = (list(choices), cdf.tolist())
         tables[regime] = table
     return tables
 
@@ -145,8 +152,8 @@ def sample_sentence(rng: np.random.Generator, regime: str = "A") -> list[str]:
         words: list[str] = []
         current = START
         while len(words) < MAX_SENTENCE_WORDS:
-            choices, probs = table[current]
-            current = choices[rng.choice(len(choices), p=probs)]
+            choices, cdf = table[current]
+            current = choices[bisect_right(cdf, rng.random())]
             if current == END:
                 break
             words.append(current)

@@ -19,9 +19,10 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     Subtracting each row's maximum before ``exp`` keeps every exponent <= 0, so
     logits of +-1e4 give finite probabilities that sum to 1.
     """
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    exps = np.exp(shifted)
-    return exps / exps.sum(axis=1, keepdims=True)
+    exps = logits - np.maximum.reduce(logits, axis=1, keepdims=True)
+    np.exp(exps, out=exps)
+    exps /= np.add.reduce(exps, axis=1, keepdims=True)
+    return exps
 
 
 def encode_examples(examples: Sequence[Example], vocab: Vocabulary) -> tuple[np.ndarray, np.ndarray]:
@@ -113,10 +114,12 @@ class NextWordModel:
     # -- forward ------------------------------------------------------------
     def _forward(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         p = self.params
-        pre = p["W1"][ids] + p["b1"]
+        pre = p["W1"][ids]
+        pre += p["b1"]
         hidden = np.maximum(pre, 0.0)
-        probs = softmax(hidden @ p["W2"] + p["b2"])
-        return pre, hidden, probs
+        logits = hidden @ p["W2"]
+        logits += p["b2"]
+        return pre, hidden, softmax(logits)
 
     def predict_proba(self, word_ids: Sequence[int]) -> np.ndarray:
         """Next-word probabilities for last-word ids ``word_ids`` (shape ``(N,)``): array ``(N, V)``, rows sum to 1."""
@@ -153,19 +156,21 @@ class NextWordModel:
         return self._gradients(*self._pair(word_ids, target_ids))
 
     def _gradients(self, words: np.ndarray, targets: np.ndarray) -> dict[str, np.ndarray]:
-        pre, hidden, probs = self._forward(words)
-        d_logits = probs.copy()
-        d_logits[np.arange(words.size), targets] -= 1.0
+        # In-place steps and direct ufunc reductions: the same arithmetic in the same order as the textbook
+        # expressions, with fewer temporary arrays (training runs thousands of these small batches).
+        pre, hidden, d_logits = self._forward(words)     # the probabilities, turned into d loss / d logits
+        rows = np.arange(words.size)
+        d_logits[rows, targets] -= 1.0
         d_logits /= words.size
-        d_hidden = (d_logits @ self.params["W2"].T) * (pre > 0)
+        d_hidden = d_logits @ self.params["W2"].T
+        d_hidden *= pre > 0
         one_hot = np.zeros((words.size, len(self.vocab)))
-        one_hot[np.arange(words.size), words] = 1.0
-        d_w1 = one_hot.T @ d_hidden
+        one_hot[rows, words] = 1.0
         return {
-            "W1": d_w1,
-            "b1": d_hidden.sum(axis=0),
+            "W1": one_hot.T @ d_hidden,
+            "b1": np.add.reduce(d_hidden, axis=0),
             "W2": hidden.T @ d_logits,
-            "b2": d_logits.sum(axis=0),
+            "b2": np.add.reduce(d_logits, axis=0),
         }
 
     # -- training -----------------------------------------------------------

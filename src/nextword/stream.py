@@ -65,6 +65,20 @@ class Feedback:
     kind = "feedback"
 
 
+def _own_copies(events: tuple) -> list:
+    """New objects equal to ``events`` (frozen dataclasses, copied without re-running their __init__)."""
+    copies = []
+    for event in events:
+        twin = object.__new__(type(event))
+        twin.__dict__.update(event.__dict__)
+        copies.append(twin)
+    return copies
+
+
+_SIMULATIONS: dict[tuple, tuple[tuple, tuple, tuple]] = {}   # settings -> events, least recently used first
+_SIMULATIONS_KEPT = 12  # a 6000-request day takes about 3 MB
+
+
 class ProductionStream:
     """Simulated traffic for a deployed next-word model, with a drift from regime A to B.
 
@@ -138,7 +152,36 @@ class ProductionStream:
         self.drift_latency_tail_prob = (self.latency_tail_prob if drift_latency_tail_prob is None
                                         else float(drift_latency_tail_prob))
         self.clock = SimulatedClock()
-        self._requests, self._feedback, self._truth = self._simulate()
+        self._requests, self._feedback, self._truth = self._simulation()
+
+    def _settings(self) -> tuple:
+        return (self.n_requests, self.drift_at, self.drift_fraction, self.drift_regime, self.seed,
+                self.requests_per_second, self.feedback_delay_s, self.feedback_rate, self.label_noise,
+                self.latency_median_ms, self.latency_tail_prob, self.drift_latency_tail_prob)
+
+    def _simulation(self) -> tuple[list[Request], list[Feedback], list[str]]:
+        """``_simulate()``'s lists, reused when a stream with the same settings and integer seed was built before.
+
+        Notebooks build the same day of traffic several times (a drift-free day per seed, replayed for
+        two baselines, or a test rebuilding a demo's stream); the events are immutable and fully set by
+        the settings, so a rebuilt stream takes the stored events instead of simulating them again.
+        Each stream gets its own lists and its own event objects (as if simulated): an event changed
+        through one stream, even by force, never reaches another. A subclass that simulates differently, or a seed that is not a
+        plain int (``None`` means fresh entropy), is always simulated.
+        """
+        cacheable = (type(self)._simulate is ProductionStream._simulate
+                     and isinstance(self.seed, (int, np.integer)) and not isinstance(self.seed, bool))
+        if not cacheable:
+            return self._simulate()
+        key = self._settings()
+        stored = _SIMULATIONS.pop(key, None)
+        if stored is None:
+            stored = tuple(tuple(part) for part in self._simulate())
+        _SIMULATIONS[key] = stored  # most recently used last
+        while len(_SIMULATIONS) > _SIMULATIONS_KEPT:
+            del _SIMULATIONS[next(iter(_SIMULATIONS))]
+        requests, feedback, truth = stored
+        return _own_copies(requests), _own_copies(feedback), list(truth)
 
     def _simulate(self) -> tuple[list[Request], list[Feedback], list[str]]:
         rng = np.random.default_rng(self.seed)

@@ -78,7 +78,7 @@ def percent(share: float) -> float:
 N01, N02, N03 = "01_testing", "02_monitoring", "03_continuous_training"
 CLAIMS = [
     # ---- 01: evaluation, calibration, slices, and the model answer that quotes them
-    Claim(N01, "You should see two numbers within [[0.05]]", expr="abs(initial_loss - math.log(len(vocab)))", relation="<"),
+    Claim(N01, "You should see two numbers within [[0.05]]", expr="abs(initial_loss - math.log(len(VOCAB)))", relation="<"),
     Claim(N01, "pretrained model well under `[[1e-4]]`", output=r"pretrained model: +(\d\.\d+e[-+]\d+)", relation="<"),
     Claim(N01, "You should see `[[0.45]]` for the worked example", expr="expected_calibration_error([0.95, 0.95], [True, False])"),
     Claim(N01, "You should see [[7]] passed, 1 failed and 2 errors", output=r"\{'passed': (\d+), 'failed': \d+, 'errors': \d+\}"),
@@ -146,8 +146,10 @@ CLAIMS = [
           convert=lambda sd: 1.96 * sd),
     # ---- 03: buffer, gate, A/B tests, capstone
     Claim(N03, "a buffer of length [[2]], and a training set of 4", output=r"len: (\d+)"),
-    Claim(N03, "`p = 2 / 2^6 = [[0.03125]]`", output=r"\(6, 0, ([\d.]+)\)"),
-    Claim(N03, "`p = 2·(1 + 6)/64 = [[0.219]]`", output=r"\(5, 1, ([\d.]+)\)"),
+    Claim(N03, "`p = 2 / 2^6 = [[0.031]]`", output=r"b=6, c=0, p=([\d.]+)"),
+    Claim(N03, "`p = 2·(1 + 6)/64 = [[0.219]]`", output=r"b=5, c=1, p=([\d.]+)"),
+    Claim(N03, "Expect `b=6, c=0, p=[[0.031]]`", output=r"b=6, c=0, p=([\d.]+)"),
+    Claim(N03, "then `b=5, c=1, p=[[0.219]]`", output=r"b=5, c=1, p=([\d.]+)"),
     Claim(N03, "a challenger that is truly 3 points worse looks no worse than the champion about [[15]]% of the time",
           output=r"\n0\.03 +([\d.]+)", convert=percent),
     Claim(N03, "truly 3 points worse about [[15]]% of the time and the new gate", output=r"\n0\.03 +([\d.]+)", convert=percent),

@@ -871,7 +871,12 @@ def mcnemar_test(correct_a, correct_b):
     n = b + c
     if n == 0:
         return b, c, 1.0
-    tail = sum(math.comb(n, i) for i in range(min(b, c) + 1)) / 2 ** n
+    # sum of math.comb(n, i) for i <= min(b, c), each term made from the one before (the same integers)
+    term = total = 1
+    for i in range(min(b, c)):
+        term = term * (n - i) // (i + 1)
+        total += term
+    tail = total / 2 ** n
     return b, c, float(min(1.0, 2.0 * tail))
     ### END SOLUTION
 
@@ -1186,6 +1191,7 @@ for label, (champion_ok_, challenger_ok_), override in cases:
 
 # %%
 sim_rng = np.random.default_rng(2024)
+gate_decisions = {}
 
 def promotion_rate(gap, n, margin=0.02, disagree=0.15, reps=600, old_rule=False):
     """Share of simulated gates of n examples that promote a challenger truly `gap` worse than the champion."""
@@ -1196,7 +1202,11 @@ def promotion_rate(gap, n, margin=0.02, disagree=0.15, reps=600, old_rule=False)
         if old_rule:
             promoted += c >= b
         else:
-            promoted += gate_challenger(*paired(b, c, n), policy_)["promote"]
+            # The gate sees only b, c and n, so each distinct draw is decided once.
+            key = (b, c, n, margin)
+            if key not in gate_decisions:
+                gate_decisions[key] = gate_challenger(*paired(b, c, n), policy_)["promote"]
+            promoted += gate_decisions[key]
     return promoted / reps
 
 print("capstone gate (200 examples, margin 0.02): share of challengers promoted")

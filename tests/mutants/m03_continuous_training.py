@@ -163,12 +163,14 @@ MUTANTS = {
     "mcnemar_test": {
         "one_sided": _variant("mcnemar_test", ("min(1.0, 2.0 * tail)", "min(1.0, tail)")),
         "not_capped_at_one": _variant("mcnemar_test", ("min(1.0, 2.0 * tail)", "2.0 * tail")),
-        "tail_excludes_min": _variant("mcnemar_test", ("range(min(b, c) + 1)", "range(min(b, c))")),
+        "tail_excludes_min": _variant("mcnemar_test", ("    term = total = 1\n    for i in range(min(b, c)):",
+                                                        "    term, total = 1, (1 if min(b, c) > 0 else 0)\n"
+                                                        "    for i in range(min(b, c) - 1):")),
         "b_and_c_swapped": _variant("mcnemar_test", ("return b, c, float(min(1.0, 2.0 * tail))", "return c, b, float(min(1.0, 2.0 * tail))")),
         "counts_agreements": _variant("mcnemar_test", ("b = sum(1 for x, y in zip(a, b_) if x and not y)", "b = sum(1 for x, y in zip(a, b_) if x)")),
         "chi_square_approximation": _variant("mcnemar_test", (
-            "tail = sum(math.comb(n, i) for i in range(min(b, c) + 1)) / 2 ** n",
-            "tail = 1 - NormalDist().cdf(max(abs(b - c) - 1, 0) / math.sqrt(n))")),
+            "    tail = total / 2 ** n",
+            "    tail = 1 - NormalDist().cdf(max(abs(b - c) - 1, 0) / math.sqrt(n))")),
         "numpy_integers": _variant("mcnemar_test", ("return b, c, float(", "return np.int64(b), np.int64(c), float(")),
         "no_length_check": _variant("mcnemar_test", ("    if len(a) != len(b_):\n", "    if False:\n")),
         "cheat_always_equal_tuple": ALWAYS_EQUAL + dedent('''

@@ -38,6 +38,7 @@ from bleach.css_sanitizer import CSSSanitizer
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbconvert.preprocessors import Preprocessor
 from nbformat import NotebookNode
+from nbgrader.utils import is_grade, is_locked, is_solution
 from traitlets import Bool, Int, List, Unicode
 
 from .course import course_root
@@ -255,15 +256,15 @@ class SanitizeFeedback(Preprocessor):
                              dropped, self.max_notebook_bytes)
 
 
+# Both read cells whose metadata SanitizeFeedback has already made well-typed (_safe_cell_metadata).
 def is_test_cell(cell) -> bool:
     """A graded test cell: nbgrader ``grade`` code cell that is not a solution."""
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+    return cell.cell_type == "code" and bool(is_grade(cell)) and not is_solution(cell)
 
 
 def _is_instructor_cell(cell) -> bool:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return bool(meta.get("locked") or meta.get("grade")) and not meta.get("solution")
+    """A cell students cannot change: nbgrader's locked cells (tests, locked set-up, the grading guard)."""
+    return bool(is_locked(cell))
 
 
 _BASE64 = re.compile(r"[A-Za-z0-9+/=\s]*")

@@ -48,6 +48,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+from nbgrader.utils import is_grade, is_locked, is_solution, is_task
 
 from . import vendored_assets
 from .course import course_root
@@ -100,9 +101,9 @@ def parse_rubric(source_nb) -> dict:
     """The rubric of every written answer: ``{"questions": [{"grade_id", "points", "criteria": [...]}]}``."""
     questions = []
     for cell in source_nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type != "markdown" or not (meta.get("solution") and meta.get("grade")):
+        if cell.cell_type != "markdown" or not (is_solution(cell) and is_grade(cell)):
             continue
+        meta = cell.metadata["nbgrader"]
         match = _RUBRIC_HEAD.search(cell.source)
         if not match:
             raise ValueError(f"written answer {meta['grade_id']} has no '*Rubric (N points).*' list")
@@ -187,10 +188,10 @@ def _scrub_tree(value, scrub, key: str = ""):
 # --------------------------------------------------------------------------- packets
 
 def _kind(cell) -> str:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    if meta.get("solution"):
+    """Of an autograded notebook, whose cells' metadata nbgrader rebuilt from the release."""
+    if is_solution(cell):
         return "answer"
-    if meta.get("grade") or meta.get("locked") or meta.get("task"):
+    if is_locked(cell) or is_task(cell):
         return "instructor"  # tests (visible and hidden), locked set-up, the grading guard
     return "plain"
 

@@ -65,6 +65,20 @@ class Persona:
     hands_in: str = "all"
     share: float = 0.0
 
+    def __post_init__(self):
+        for name, allowed in PERSONA_CHOICES.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"persona {self.name}: {name}={getattr(self, name)!r} is not one of {allowed}")
+
+
+PERSONA_CHOICES = {
+    "breaks": ("nothing", "everything", "every_other", "loop_target", "crash_target"),
+    "broken_answer": ("stub", "always_equal", "infinite_loop", "os_exit"),
+    "working_answer": ("reference", "noisy"),
+    "written": ("answer", "stub", "hedged"),
+    "tests": ("kept", "deleted", "edited"),
+    "hands_in": ("all", "first"),
+}
 
 PERSONAS = {p.name: p for p in (
     Persona("perfect", "Ada", "Perfect", "reference solution everywhere", share=0.30),

@@ -26,7 +26,7 @@ import pytest
 from course_tools import feedback, sample_class
 from course_tools.batch import grade_class
 from course_tools.course import available_assignments
-from course_tools.generate import differences
+from course_tools.generate import release_differences
 from course_tools.gradebook import gradebook_row_counts, open_gradebook, read_grades
 from course_tools.nbgrader_apps import ensure_venv_on_path, run_in_workers
 
@@ -52,13 +52,7 @@ def auto_scores(record: dict) -> dict[str, float | None]:
 
 
 def test_generated_release_matches_the_committed_release(graded):
-    problems = []
-    for assignment in ASSIGNMENTS:
-        committed = ROOT / "release" / assignment
-        if not committed.is_dir():
-            problems.append(f"release/{assignment} is missing")
-            continue
-        problems += differences(graded["course"] / "release" / assignment, committed)
+    problems = release_differences(graded["course"] / "release", ROOT, ASSIGNMENTS)
     assert not problems, "release/ is out of sync with source/ (run `make generate`):\n" + "\n".join(problems)
 
 

@@ -59,19 +59,23 @@ def differences(left: Path, right: Path) -> list[str]:
     return found
 
 
+def release_differences(fresh: Path, root: Path, assignments: list[str]) -> list[str]:
+    """What differs between student versions generated into ``fresh`` and the committed ``<root>/release/``."""
+    problems = []
+    for name in assignments:
+        committed = root / "release" / name
+        if not committed.is_dir():
+            problems.append(f"release/{name} is missing")
+            continue
+        problems.extend(f"release/{name}/{d}" for d in differences(fresh / name, committed))
+    return problems
+
+
 def check(assignments: list[str], root: Path) -> list[str]:
     """Regenerate into a temporary folder; return what differs from the committed ``release/``."""
     with tempfile.TemporaryDirectory(prefix="release-check-") as tmp:
-        fresh = Path(tmp)
-        generate(assignments, fresh, root)
-        problems = []
-        for name in assignments:
-            committed = root / "release" / name
-            if not committed.is_dir():
-                problems.append(f"release/{name} is missing")
-                continue
-            problems.extend(f"release/{name}/{d}" for d in differences(fresh / name, committed))
-        return problems
+        generate(assignments, Path(tmp), root)
+        return release_differences(Path(tmp), root, assignments)
 
 
 def main(argv: list[str] | None = None) -> int:

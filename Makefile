@@ -5,7 +5,6 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-ASSIGNMENTS := 01_testing 02_monitoring 03_continuous_training
 
 # nbgrader shells out to programs installed beside it (alembic), so the venv's bin comes first.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
@@ -48,7 +47,7 @@ sync: $(STAMP)
 # Instructors: generate the student versions (release/) from source/, as `nbgrader generate_assignment` does.
 # (nbgrader's "release" is handing them to students: see the README's exchange section.)
 generate: $(STAMP)
-	$(BIN)/python -m course_tools.release
+	$(BIN)/python -m course_tools.generate
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -3,22 +3,22 @@
 import os
 from pathlib import Path
 
+from course_tools.course import load
+
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
 COURSE_ROOT = Path(__file__).resolve().parent
 
-c.CourseDirectory.course_id = "testing-continuous-training"
+# The course id, like the assignments (the folders source/<name>), comes from the manifest course.toml.
+# nbgrader 0.9 registers each assignment in the gradebook when `nbgrader generate_assignment` first
+# runs (its old db_assignments option is gone), so nothing here lists them.
+c.CourseDirectory.course_id = load(COURSE_ROOT).id
 c.CourseDirectory.root = str(COURSE_ROOT)
 
 # The exchange students fetch from and submit to (README "A real class: the exchange"): on one machine
 # nbgrader's default folder, created once with `sudo .venv/bin/python -m course_tools.exchange setup`;
 # with JupyterHub the same path on storage every user's server mounts. $NBGRADER_EXCHANGE overrides it.
 c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE") or "/srv/nbgrader/exchange"
-
-# The three assignments are the folders source/01_testing, source/02_monitoring and
-# source/03_continuous_training; nbgrader 0.9 registers each in the gradebook when
-# `nbgrader generate_assignment` first runs (its old db_assignments option is gone).
-ASSIGNMENTS = ("01_testing", "02_monitoring", "03_continuous_training")
 
 # Every student notebook opens with the course header (restart & run all, NAME, COLLABORATORS).
 c.IncludeHeaderFooter.header = "source/header.ipynb"

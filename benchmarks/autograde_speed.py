@@ -34,8 +34,10 @@ from nbclient.exceptions import DeadKernelError
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 from course_tools import sample_class  # noqa: E402
-from course_tools.autograde import ensure_venv_on_path, grade_class, read_grades, gradebook_row_counts  # noqa: E402
-from course_tools.release import available_assignments  # noqa: E402
+from course_tools.batch import grade_class  # noqa: E402
+from course_tools.course import available_assignments  # noqa: E402
+from course_tools.gradebook import gradebook_row_counts, read_grades  # noqa: E402
+from course_tools.nbgrader_apps import ensure_venv_on_path  # noqa: E402
 
 TIMEOUT = 20  # the course's c.Execute.timeout
 

@@ -29,10 +29,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 from course_tools import sample_class  # noqa: E402
-from course_tools.autograde import ensure_venv_on_path, install_gradebook_lock, register_missing_assignments  # noqa: E402
+from course_tools import course  # noqa: E402
+from course_tools.gradebook import install_gradebook_lock  # noqa: E402
+from course_tools.nbgrader_apps import ensure_venv_on_path, register_missing_assignments  # noqa: E402
 from course_tools.postgres import PrivatePostgres  # noqa: E402
 
-COURSE_ID = "testing-continuous-training"
+COURSE_ID = course.load(ROOT).id
 
 
 def cells_of(url: str, assignment: str) -> tuple[str, list[str], list[str], list[str]]:

@@ -32,7 +32,7 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
-from course_tools.release import available_assignments  # noqa: E402
+from course_tools.course import available_assignments  # noqa: E402
 
 
 def cell_seconds(cell) -> float:

@@ -28,7 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 from course_tools import sample_class  # noqa: E402
-from course_tools.autograde import ensure_venv_on_path, grade_class, gradebook_row_counts, read_grades  # noqa: E402
+from course_tools.batch import grade_class  # noqa: E402
+from course_tools.gradebook import gradebook_row_counts, read_grades  # noqa: E402
+from course_tools.nbgrader_apps import ensure_venv_on_path  # noqa: E402
 from course_tools.cluster import LocalDaskCluster  # noqa: E402
 from course_tools.postgres import PrivatePostgres  # noqa: E402
 

@@ -21,7 +21,8 @@ def small_graded_class(tmp_path_factory):
     from nbgrader.api import Gradebook
 
     from course_tools import sample_class
-    from course_tools.autograde import grade_class, ensure_venv_on_path
+    from course_tools.batch import grade_class
+    from course_tools.nbgrader_apps import ensure_venv_on_path
     from course_tools.sandbox import sandbox_status
 
     ensure_venv_on_path()

@@ -48,7 +48,9 @@ import pytest
 from attacks import ATTACKS, FAMILIES, Context
 from attacks import damage
 from course_tools import feedback, sample_class
-from course_tools.autograde import ensure_venv_on_path, grade_class, gradebook_row_counts, read_grades
+from course_tools.batch import grade_class
+from course_tools.gradebook import gradebook_row_counts, read_grades
+from course_tools.nbgrader_apps import ensure_venv_on_path
 from course_tools.sandbox import SANDBOX_UID_BASE, sandbox_status
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -254,7 +256,7 @@ def run(tmp_path_factory):
     info = sample_class.read_course(course, [ASSIGNMENT])[ASSIGNMENT]
     plans = sample_class.plans({ASSIGNMENT: info})
     for student, kind in HONEST.items():
-        nb = sample_class.build_submission(release_nb, info, plans[(kind, ASSIGNMENT)], None, None)
+        nb = sample_class.build_submission(release_nb, info, plans[(kind, ASSIGNMENT)])
         target = course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
         target.parent.mkdir(parents=True)
         nbformat.write(nb, str(target))

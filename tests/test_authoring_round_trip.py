@@ -12,7 +12,7 @@ from pathlib import Path
 
 import nbformat
 
-from course_tools import authoring, release
+from course_tools import authoring, generate
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "02_monitoring"
@@ -22,7 +22,7 @@ def _course_copy(tmp_path: Path) -> Path:
     course = tmp_path / "course"
     for name in ("source", "authoring"):
         shutil.copytree(ROOT / name, course / name)
-    for name in ("nbgrader_config.py", "jupytext.toml"):
+    for name in ("course.toml", "nbgrader_config.py", "jupytext.toml"):
         shutil.copy2(ROOT / name, course / name)
     return course
 
@@ -75,7 +75,7 @@ def test_edits_on_either_side_reach_the_other_and_the_student_version(tmp_path):
     assert "in sync" in _sync(course)  # a second sync writes nothing
 
     # 3. Both edits reach the generated student version; the hidden part of the test cell does not.
-    release.generate([ASSIGNMENT], course / "release", course)
+    generate.generate([ASSIGNMENT], course / "release", course)
     student = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
     assert _cell(student, grade_id).source.startswith("# edited in JupyterLab")
     assert "### BEGIN HIDDEN TESTS" not in _cell(student, grade_id).source

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from course_tools import sample_class
-from course_tools.autograde import ensure_venv_on_path, read_grades
+from course_tools.gradebook import read_grades
+from course_tools.nbgrader_apps import ensure_venv_on_path
 from course_tools.sandbox import sandbox_status
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,7 +35,8 @@ def course(tmp_path_factory):
     fresh.mkdir()
     for name in ("source", "release", "submitted"):
         shutil.copytree(built / name, fresh / name)
-    shutil.copy(built / "nbgrader_config.py", fresh / "nbgrader_config.py")
+    for name in ("course.toml", "nbgrader_config.py"):
+        shutil.copy(built / name, fresh / name)
     assert not (fresh / "gradebook.db").exists()
     return fresh
 

@@ -62,7 +62,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def course(small_graded_class, tmp_path_factory):
     """The graded course with an exchange (01_testing released), a reference notebook and a solved one."""
-    from course_tools.release import nbgrader_environment
+    from course_tools.generate import nbgrader_environment
 
     course = small_graded_class
     exchange = tmp_path_factory.mktemp("exchange")
@@ -84,7 +84,7 @@ def course(small_graded_class, tmp_path_factory):
 @pytest.fixture(scope="module")
 def lab(course, tmp_path_factory):
     """A real JupyterLab server on 127.0.0.1 with a token, serving the course folder; yields its base URL."""
-    from course_tools.release import nbgrader_environment
+    from course_tools.generate import nbgrader_environment
 
     home = tmp_path_factory.mktemp("lab")
     settings = home / "settings"

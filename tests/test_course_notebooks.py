@@ -14,10 +14,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_tools import authoring, release
+from course_tools import authoring, course
+from course_tools.generate import nbgrader_environment
 
 ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENTS = release.available_assignments(ROOT)
+ASSIGNMENTS = course.available_assignments(ROOT)
 
 
 def _notebook(kind: str, name: str) -> Path:
@@ -25,7 +26,8 @@ def _notebook(kind: str, name: str) -> Path:
 
 
 def test_every_contract_assignment_exists():
-    assert ASSIGNMENTS == list(release.ASSIGNMENTS), f"missing source folders: {set(release.ASSIGNMENTS) - set(ASSIGNMENTS)}"
+    names = course.load(ROOT).names
+    assert ASSIGNMENTS == list(names), f"missing source folders: {set(names) - set(ASSIGNMENTS)}"
 
 
 @pytest.mark.parametrize("pair", authoring.pairs(ROOT), ids=lambda p: p.name)
@@ -50,7 +52,7 @@ def test_source_notebooks_carry_no_outputs(path):
 def _validate(path: Path, *extra: str) -> str:
     result = subprocess.run([sys.executable, "-m", "nbgrader", "validate", str(path), *extra],
                             cwd=ROOT, capture_output=True, text=True, timeout=600,
-                            env=release.nbgrader_environment())
+                            env=nbgrader_environment())
     return result.stdout + result.stderr
 
 

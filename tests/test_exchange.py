@@ -37,8 +37,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_tools import exchange, sample_class
-from course_tools.autograde import _course_id, db_url_for, ensure_venv_on_path, read_grades
+from course_tools import exchange, gradebook, sample_class
+from course_tools.gradebook import open_gradebook, read_grades
+from course_tools.nbgrader_apps import ensure_venv_on_path
 from course_tools.sandbox import sandbox_status
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -121,7 +122,7 @@ class Class:
         fetched = nbformat.read(str(path), as_version=4)
         info = self.info
         broken = {"perfect": set(), "partial": sample_class.partial_broken(info), "blank": set(info.solutions)}[kind]
-        nb = sample_class.build_submission(fetched, info, sample_class.Plan(kind, ASSIGNMENT, broken), None, None)
+        nb = sample_class.build_submission(fetched, info, sample_class.Plan(kind, ASSIGNMENT, broken))
         nbformat.write(nb, str(path))
         account = pwd.getpwnam(user)
         os.chown(path, account.pw_uid, account.pw_gid)
@@ -192,14 +193,12 @@ def answer_cells(nb) -> dict[str, str]:
 
 
 def set_due_date(course: Path, when: datetime) -> None:
-    from nbgrader.api import Gradebook
-
-    with Gradebook(db_url_for(course), _course_id(course)) as gb:
+    with open_gradebook(course) as gb:
         gb.update_or_create_assignment(ASSIGNMENT, duedate=when.replace(tzinfo=None))
 
 
 def inbound(klass: Class) -> list[str]:
-    return sorted(p.name for p in (klass.exchange / _course_id(klass.course) / "inbound").iterdir())
+    return sorted(p.name for p in (klass.exchange / gradebook.course_id(klass.course) / "inbound").iterdir())
 
 
 @pytest.fixture(scope="module")
@@ -215,7 +214,7 @@ def klass():
     try:
         exchange.setup(k.exchange)
         t = time.perf_counter()
-        k.python = exchange.student_env(base / "student-python", k.exchange, _course_id(ROOT))
+        k.python = exchange.student_env(base / "student-python", k.exchange, gradebook.course_id(ROOT))
         k.seconds["student environment"] = time.perf_counter() - t
         sample_class.make_course(k.course, ROOT, [ASSIGNMENT], progress=None)
         os.chmod(k.course, 0o700)  # the instructor's folder: solutions, hidden tests, gradebook
@@ -229,12 +228,12 @@ def klass():
         try:
             k.each_student("fetch_assignment", ASSIGNMENT, students=("nbx_ada", "nbx_ben"))
             lab.wait()
-            k.listed = lab.call("GET", f"/assignments?course_id={_course_id(ROOT)}")
-            k.fetched = lab.call("POST", f"/assignments/fetch?course_id={_course_id(ROOT)}&assignment_id={ASSIGNMENT}")
+            k.listed = lab.call("GET", f"/assignments?course_id={gradebook.course_id(ROOT)}")
+            k.fetched = lab.call("POST", f"/assignments/fetch?course_id={gradebook.course_id(ROOT)}&assignment_id={ASSIGNMENT}")
             k.submit("nbx_ada", "perfect")
             k.submit("nbx_ben", "blank")
             k.handed_in.setdefault("nbx_cleo", []).append(k.answer("nbx_cleo", "partial"))
-            k.submitted = lab.call("POST", f"/assignments/submit?course_id={_course_id(ROOT)}&assignment_id={ASSIGNMENT}")
+            k.submitted = lab.call("POST", f"/assignments/submit?course_id={gradebook.course_id(ROOT)}&assignment_id={ASSIGNMENT}")
         finally:
             lab.stop()
         k.due = datetime.now(timezone.utc)
@@ -319,15 +318,15 @@ def test_the_latest_submission_is_collected_and_nothing_is_lost(klass):
     for user in STUDENTS:
         collected = klass.course / "submitted" / user / ASSIGNMENT
         latest = max(per_student[user], key=lambda n: n.split("+")[2])
-        assert (collected / "timestamp.txt").read_text() == (klass.exchange / _course_id(klass.course) / "inbound"
+        assert (collected / "timestamp.txt").read_text() == (klass.exchange / gradebook.course_id(klass.course) / "inbound"
                                                              / latest / "timestamp.txt").read_text()
         nb = nbformat.read(str(collected / f"{ASSIGNMENT}.ipynb"), as_version=4)
         assert answer_cells(nb) == klass.handed_in[user][-1], f"{user}: the collected notebook is not their last"
         # every submission is still in the exchange and in the student's own cache
-        cache = klass.home(user) / ".local/share/jupyter/nbgrader_cache" / _course_id(klass.course)
+        cache = klass.home(user) / ".local/share/jupyter/nbgrader_cache" / gradebook.course_id(klass.course)
         assert len(list(cache.glob(f"{user}+{ASSIGNMENT}+*"))) == len(klass.handed_in[user])
         for name, cells in zip(sorted(per_student[user], key=lambda n: n.split("+")[2]), klass.handed_in[user]):
-            kept = klass.exchange / _course_id(klass.course) / "inbound" / name / f"{ASSIGNMENT}.ipynb"
+            kept = klass.exchange / gradebook.course_id(klass.course) / "inbound" / name / f"{ASSIGNMENT}.ipynb"
             assert answer_cells(nbformat.read(str(kept), as_version=4)) == cells
 
 
@@ -338,15 +337,13 @@ def test_collect_without_update_keeps_the_collected_submission(klass):
 
 
 def test_late_submissions_are_recorded_late(klass):
-    from nbgrader.api import Gradebook
-
-    with Gradebook(db_url_for(klass.course), _course_id(klass.course)) as gb:
+    with open_gradebook(klass.course) as gb:
         late = {user: gb.find_submission(ASSIGNMENT, user).total_seconds_late for user in STUDENTS}
     assert late["nbx_ada"] == 0 and late["nbx_ben"] > 0 and late["nbx_cleo"] > 0, late
 
 
 def test_students_cannot_see_each_others_work_or_the_course(klass):
-    course_id = _course_id(klass.course)
+    course_id = gradebook.course_id(klass.course)
     listing = klass.student("nbx_ben", program=("ls", str(klass.exchange / course_id / "inbound")), check=False)
     assert listing.returncode != 0 and "Permission denied" in listing.stderr, listing
     peek = klass.student("nbx_ben", program=("ls", str(klass.course / "source")), check=False)

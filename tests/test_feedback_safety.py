@@ -258,7 +258,7 @@ def _source_notebook():
 
 
 def test_generate_end_to_end_sanitizes_caps_and_hides(tmp_path):
-    from course_tools.autograde import run_in_worker_many
+    from course_tools.nbgrader_apps import run_in_workers
 
     root = tmp_path / "course"
     (root / "source" / "ps").mkdir(parents=True)
@@ -266,12 +266,12 @@ def test_generate_end_to_end_sanitizes_caps_and_hides(tmp_path):
         'c = get_config()\nc.CourseDirectory.course_id = "feedback-safety"\n'
         f'c.CourseDirectory.root = {str(root)!r}\n', encoding="utf-8")
     nbformat.write(_source_notebook(), str(root / "source" / "ps" / "ps.ipynb"))
-    ((ok, log),) = run_in_worker_many([("generate_assignment", ["ps", "--force"])], root)
+    ((ok, log),) = run_in_workers([("generate_assignment", ["ps", "--force"])], root)
     assert ok, log[-2000:]
     submitted = root / "submitted" / "mallory" / "ps" / "ps.ipynb"
     submitted.parent.mkdir(parents=True)
     submitted.write_bytes((root / "release" / "ps" / "ps.ipynb").read_bytes())
-    ((ok, log),) = run_in_worker_many([("autograde", ["ps", "--student=mallory", "--force"])], root)
+    ((ok, log),) = run_in_workers([("autograde", ["ps", "--student=mallory", "--force"])], root)
     assert ok, log[-2000:]
     # what the sandboxed grading could have left behind: the autograded copy, shaped by the attacker
     autograded = root / "autograded" / "mallory" / "ps" / "ps.ipynb"

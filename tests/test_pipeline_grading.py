@@ -24,9 +24,11 @@ import nbformat
 import pytest
 
 from course_tools import feedback, sample_class
-from course_tools.autograde import (_course_id, db_url_for, ensure_venv_on_path, grade_class, gradebook_row_counts,
-                                    read_grades, run_in_worker_many)
-from course_tools.release import available_assignments, differences
+from course_tools.batch import grade_class
+from course_tools.course import available_assignments
+from course_tools.generate import release_differences
+from course_tools.gradebook import gradebook_row_counts, open_gradebook, read_grades
+from course_tools.nbgrader_apps import ensure_venv_on_path, run_in_workers
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = available_assignments(ROOT)
@@ -50,13 +52,7 @@ def auto_scores(record: dict) -> dict[str, float | None]:
 
 
 def test_generated_release_matches_the_committed_release(graded):
-    problems = []
-    for assignment in ASSIGNMENTS:
-        committed = ROOT / "release" / assignment
-        if not committed.is_dir():
-            problems.append(f"release/{assignment} is missing")
-            continue
-        problems += differences(graded["course"] / "release" / assignment, committed)
+    problems = release_differences(graded["course"] / "release", ROOT, ASSIGNMENTS)
     assert not problems, "release/ is out of sync with source/ (run `make generate`):\n" + "\n".join(problems)
 
 
@@ -142,8 +138,6 @@ def test_serial_grading_records_the_same_grades(graded, tmp_path):
 
 
 def test_regrading_is_idempotent_and_keeps_manual_grades(graded, tmp_path):
-    from nbgrader.api import Gradebook
-
     course = tmp_path / "regrade"
     shutil.copytree(graded["course"], course)
     assignment = ASSIGNMENTS[0]
@@ -151,7 +145,7 @@ def test_regrading_is_idempotent_and_keeps_manual_grades(graded, tmp_path):
     rows_before = gradebook_row_counts(course)
     info = sample_class.read_course(ROOT, [assignment])[assignment]
     test_cell = next(iter(info.tests))
-    with Gradebook(db_url_for(course), _course_id(course)) as gb:  # what a grader does in formgrader
+    with open_gradebook(course) as gb:  # what a grader does in formgrader
         for grade in gb.find_submission_notebook(assignment, assignment, "perfect").grades:
             if grade.name == test_cell:
                 grade.manual_score = 0.5
@@ -209,7 +203,7 @@ def test_feedback_can_hide_hidden_tests_but_keeps_outcomes(graded):
 
 def test_grades_export_to_csv(graded, tmp_path):
     target = tmp_path / "grades.csv"
-    ((ok, log),) = run_in_worker_many([("export", [f"--to={target}"])], graded["course"])
+    ((ok, log),) = run_in_workers([("export", [f"--to={target}"])], graded["course"])
     assert ok, log[-2000:]
     rows = target.read_text(encoding="utf-8").splitlines()
     assert len(rows) - 1 == len(STUDENTS) * len(ASSIGNMENTS), rows[:3]
@@ -217,8 +211,6 @@ def test_grades_export_to_csv(graded, tmp_path):
 
 def test_formgrader_sees_names_timestamps_and_exactly_the_written_answers_left_to_grade(graded, tmp_path):
     """What formgrader lists for the demo class: names, submission times, "needs manual grading" where due."""
-    from nbgrader.api import Gradebook
-
     from course_tools.demo import grade_written_answers
 
     course = tmp_path / "formgrader"
@@ -227,10 +219,11 @@ def test_formgrader_sees_names_timestamps_and_exactly_the_written_answers_left_t
     written = {(a, g) for a, info in sample_class.read_course(ROOT, ASSIGNMENTS).items() for g in info.written}
     assert scored == len(written), "perfect answers every written question"
     waiting = {}
-    with Gradebook(db_url_for(course), _course_id(course)) as gb:
+    with open_gradebook(course) as gb:
         for student in STUDENTS:
             record = gb.find_student(student)
-            assert (record.first_name, record.last_name) == sample_class.NAMES[student]
+            persona = sample_class.PERSONAS[student]
+            assert (record.first_name, record.last_name) == (persona.first_name, persona.last_name)
         for index, assignment in enumerate(ASSIGNMENTS):
             for student in STUDENTS:
                 submission = gb.find_submission(assignment, student)

@@ -17,10 +17,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_tools import release
+from course_tools.course import available_assignments
 
 ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENTS = release.available_assignments(ROOT)
+ASSIGNMENTS = available_assignments(ROOT)
 REGIONS = (("### BEGIN SOLUTION", "### END SOLUTION"), ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"))
 MIN_LENGTH = 16  # shorter lines (`return x`, `pass`) are too generic to identify a solution
 

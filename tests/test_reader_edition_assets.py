@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from course_tools import reader_edition, release, vendored_assets
+from course_tools import reader_edition, vendored_assets
+from course_tools.course import available_assignments
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-ASSIGNMENTS = release.available_assignments(ROOT)
+ASSIGNMENTS = available_assignments(ROOT)
 
 
 def test_vendored_assets_match_their_recorded_pinned_versions():

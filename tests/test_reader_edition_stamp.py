@@ -17,7 +17,7 @@ def test_a_page_stamped_with_its_sources_hash_is_left_alone(tmp_path):
             f'content="{reader_edition.source_hash(source)}">\n</head><body>kept</body></html>')
     page.write_text(text, encoding="utf-8")
     said = []
-    assert reader_edition.build([ASSIGNMENT], out_dir=tmp_path, progress=said.append) == []
+    assert reader_edition.build([ASSIGNMENT], ROOT, out_dir=tmp_path, progress=said.append) == []
     assert page.read_text(encoding="utf-8") == text
     assert any("up to date" in line for line in said), said
 

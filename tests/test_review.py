@@ -16,9 +16,10 @@ import nbformat
 import pytest
 
 from course_tools import review, sample_class
+from course_tools.course import load
 
 ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENTS = ("01_testing", "02_monitoring", "03_continuous_training")
+ASSIGNMENTS = load(ROOT).names
 
 # (snippet, substrings every one of which must appear among the reasons)
 ATTACKS = [

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
 from course_tools import sample_class
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_a_roster_has_n_students_in_the_proportions_asked():
@@ -36,10 +39,10 @@ def test_a_large_class_is_written_with_each_kind_s_submission(tmp_path):
     import nbformat
 
     for folder in ("course", "demo"):  # write_class reads only release/
-        shutil.copytree(sample_class.COURSE_ROOT / "release" / "01_testing", tmp_path / folder / "release" / "01_testing")
+        shutil.copytree(ROOT / "release" / "01_testing", tmp_path / folder / "release" / "01_testing")
     ids = sample_class.roster(12, seed=1)
-    sample_class.write_class(tmp_path / "course", sample_class.COURSE_ROOT, ["01_testing"], ids=ids, progress=None)
-    sample_class.write_class(tmp_path / "demo", sample_class.COURSE_ROOT, ["01_testing"], progress=None)
+    sample_class.write_class(tmp_path / "course", ROOT, ["01_testing"], ids=ids, progress=None)
+    sample_class.write_class(tmp_path / "demo", ROOT, ["01_testing"], progress=None)
     for student, kind in ids.items():
         written = nbformat.read(str(tmp_path / "course" / "submitted" / student / "01_testing" / "01_testing.ipynb"), 4)
         reference = nbformat.read(str(tmp_path / "demo" / "submitted" / kind / "01_testing" / "01_testing.ipynb"), 4)

@@ -25,7 +25,9 @@ import pytest
 
 from course_tools import sample_class
 from course_tools.cluster import LocalDaskCluster
-from course_tools.autograde import ensure_venv_on_path, grade_class, gradebook_row_counts, read_grades
+from course_tools.batch import grade_class
+from course_tools.gradebook import gradebook_row_counts, read_grades
+from course_tools.nbgrader_apps import ensure_venv_on_path
 from course_tools.postgres import PrivatePostgres, server_binaries
 from course_tools.sandbox import sandbox_status
 
@@ -48,7 +50,8 @@ def base(tmp_path_factory):
     fresh.mkdir()
     for name in ("source", "release", "submitted"):
         shutil.copytree(course / name, fresh / name)
-    shutil.copy(course / "nbgrader_config.py", fresh / "nbgrader_config.py")
+    for name in ("course.toml", "nbgrader_config.py"):
+        shutil.copy(course / name, fresh / name)
     results = grade_class(course, [ASSIGNMENT], workers=1, progress=None)
     assert all(r.ok for r in results), [r.line() for r in results]
     return {"folder": folder, "fresh": fresh, "grades": _comparable(read_grades(course)),

@@ -22,10 +22,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_tools import release, sample_class, student_bundle
+from course_tools import sample_class, student_bundle
+from course_tools.course import available_assignments
 
 ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENTS = release.available_assignments(ROOT)
+ASSIGNMENTS = available_assignments(ROOT)
 RUN_ASSIGNMENT = "01_testing"
 TOP = student_bundle.TOP
 
@@ -191,7 +192,7 @@ def test_unpacked_bundle_sets_up_with_its_own_command_and_behaves_as_released(bu
     released = home / "notebooks" / RUN_ASSIGNMENT / f"{RUN_ASSIGNMENT}.ipynb"
     info = sample_class.read_source(ROOT, RUN_ASSIGNMENT)
     solved_nb = sample_class.build_submission(nbformat.read(str(released), as_version=4), info,
-                                              sample_class.Plan("perfect", RUN_ASSIGNMENT, set()), None, None)
+                                              sample_class.Plan("perfect", RUN_ASSIGNMENT, set()))
     solved = released.with_name("solved.ipynb")
     nbformat.write(solved_nb, str(solved))
     script = tmp_path / "run_notebook.py"

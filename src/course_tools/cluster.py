@@ -2,7 +2,7 @@
 
     python -m course_tools.autograde --cluster tcp://scheduler:8786 --root /shared/course
 
-Each task runs ``course_tools.autograde.grade_one`` on a worker, exactly as a local
+Each task runs ``course_tools.grading.grade_one`` on a worker, exactly as a local
 worker process does: nbgrader's autograde with the course's trusted pipeline
 (sandboxed student code, the judge, ``SaveAutoGrades``), so only the worker's
 trusted side writes grades. Every host sees the course folder at the same path
@@ -32,11 +32,12 @@ _READY: dict[str, bool] = {}
 
 def grade_task(assignment: str, student: str, root: str, extra: tuple[str, ...], lock: bool):
     """One submission, on a Dask worker (the first task in a worker process prepares it, as a pool worker)."""
-    from .autograde import _worker_init, grade_one
+    from .grading import grade_one
+    from .nbgrader_apps import prepare_worker
 
     key = f"{root}|{lock}"
     if not _READY.get(key):
-        _worker_init(root, lock, quiet=False)
+        prepare_worker(root, lock, quiet=False)
         _READY[key] = True
     return grade_one(assignment, student, root, extra)
 
@@ -45,7 +46,7 @@ def grade_on_cluster(address: str, todo: list[tuple[str, str]], root: str, extra
     """Send every (assignment, student) of ``todo`` to the Dask scheduler at ``address``; yield Results as they finish."""
     from distributed import Client, as_completed
 
-    from .autograde import Result
+    from .grading import Result
 
     client = Client(address, timeout="30s")
     try:

@@ -84,6 +84,11 @@ def load(root: Path | None = None) -> Course:
     return _load(path.resolve(), path.stat().st_mtime)
 
 
+def available_assignments(root: Path) -> list[str]:
+    """The course's assignments that have a source folder under ``root``, in course order."""
+    return [name for name in load(root).names if (Path(root) / "source" / name).is_dir()]
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv != ["assignments"]:

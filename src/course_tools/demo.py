@@ -2,13 +2,15 @@
 
 0. the model story: the pretrained model, its drop after the drift, retraining;
 1. regenerate the student versions from source/ and check they match the committed release/;
-2. build a synthetic class of 9 students in ``.sample_class/`` (git-ignored, rebuilt each time);
+2. build a synthetic class, one student per persona, in ``.sample_class/`` (git-ignored, rebuilt each time);
 3. autograde every assignment with 2 worker processes: each submission rebuilt from the release, its
    code run in a bubblewrap sandbox, its tests in the trusted judge; the review list; then feedback
    (hidden tests hidden, student markup sanitized);
 4. export the grades with ``nbgrader export``;
 5. write the reader's edition (executed reference notebooks as HTML) into ``notebooks/``;
 6. print each student's score per assignment and mastery level.
+
+The course is ``--root``, else the working directory's course (the folder holding ``course.toml``).
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ import numpy as np
 
 import nextword as nw
 
-COURSE_ROOT = Path(__file__).resolve().parents[2]
-SAMPLE_CLASS = COURSE_ROOT / ".sample_class"
+from .course import course_root, load
+
+SAMPLE_CLASS = ".sample_class"  # inside the course folder, git-ignored
 
 
 def _accuracy(model: nw.NextWordModel, examples) -> float:
@@ -52,10 +55,10 @@ def step(number: int, title: str) -> None:
     print(f"\n== {number}. {title} ==", flush=True)
 
 
-def check_release(assignments: list[str]) -> bool:
-    from .release import check
+def check_release(assignments: list[str], root: Path) -> bool:
+    from .generate import check
 
-    problems = check(assignments)
+    problems = check(assignments, root)
     for line in problems:
         print("  out of sync:", line)
     print("  release/ matches source/" if not problems else
@@ -69,12 +72,10 @@ def grade_written_answers(course_dir: Path, student: str, assignments: list[str]
     Like formgrader's save, a scored answer no longer needs manual grading, so formgrader shows
     "needs manual grading" only where a written answer still has no score.
     """
-    from nbgrader.api import Gradebook
-
-    from .autograde import _course_id, db_url_for
+    from .gradebook import open_gradebook
 
     count = 0
-    with Gradebook(db_url_for(course_dir), _course_id(course_dir)) as gb:
+    with open_gradebook(course_dir) as gb:
         for assignment in assignments:
             try:
                 submission = gb.find_submission(assignment, student)
@@ -95,15 +96,16 @@ def grade_written_answers(course_dir: Path, student: str, assignments: list[str]
     return count
 
 
-def summary(course_dir: Path, assignments: list[str], results, students) -> list[list[str]]:
+def summary(root: Path, course_dir: Path, assignments: list[str], results, students) -> list[list[str]]:
     from . import mastery
-    from .autograde import read_grades
+    from .gradebook import read_grades
     from .sample_class import expected_scores
 
     grades = read_grades(course_dir)
-    expected = expected_scores(COURSE_ROOT, assignments, students)
+    expected = expected_scores(root, assignments, students)
     failed = {(r.assignment, r.student): r for r in results if not r.ok}
-    levels = mastery.levels(grades, list(students), assignments)
+    course = load(root)
+    levels = mastery.levels(grades, list(students), course)
     rows = []
     mismatches = []
     for student in students:
@@ -137,7 +139,8 @@ def summary(course_dir: Path, assignments: list[str], results, students) -> list
           "  Written answers are graded by hand (formgrader); until then each counts 0 in the score, its points\n"
           "  show as \"to grade\", and the mastery level leaves it out (it reckons only graded points).\n"
           "  This demo scores `perfect`'s written answers only; blank or untouched answers score 0 automatically.\n"
-          "  Mastery: 80 % of a part's graded points unlocks its level (see course_tools/mastery.py).")
+          f"  Mastery: {course.mastery_threshold:.0%} of a part's graded points unlocks its level "
+          "(course.toml; see course_tools/mastery.py).")
     if mismatches:
         print("  autograded scores that differ from the prediction made from the notebooks' metadata:")
         for line in mismatches:
@@ -147,26 +150,29 @@ def summary(course_dir: Path, assignments: list[str], results, students) -> list
     return rows
 
 
-def run_tour(workers: int = 2, skip_reader: bool = False) -> int:
+def run_tour(root: Path, workers: int = 2, skip_reader: bool = False) -> int:
     from . import feedback, reader_edition, sample_class
-    from .autograde import ensure_venv_on_path, grade_class, print_review_list, run_in_worker_many
-    from .release import available_assignments
+    from .batch import grade_class
+    from .course import available_assignments
+    from .grading import print_review_list
+    from .nbgrader_apps import ensure_venv_on_path, run_in_workers
     from .sandbox import sandbox_status
 
     ensure_venv_on_path()  # nbgrader runs `alembic` from the environment's bin folder
     os.environ.setdefault("MPLBACKEND", "Agg")
-    assignments = available_assignments()
+    assignments = available_assignments(root)
+    sample = root / SAMPLE_CLASS
     ok = True
     tour_start = time.perf_counter()
 
     step(1, "Student versions: regenerate release/ from source/ and compare with the committed copy")
-    ok &= check_release(assignments)
+    ok &= check_release(assignments, root)
 
-    step(2, f"A synthetic class of {len(sample_class.STUDENTS)} students, built from the notebooks in {SAMPLE_CLASS.name}/")
-    sample_class.make_course(SAMPLE_CLASS, COURSE_ROOT, assignments)
-    sample_class.write_class(SAMPLE_CLASS, COURSE_ROOT, assignments)
-    for student in sample_class.STUDENTS:
-        print(f"  {student:<20} {sample_class.DESCRIPTIONS[student]}")
+    step(2, f"A synthetic class of {len(sample_class.STUDENTS)} students, built from the notebooks in {SAMPLE_CLASS}/")
+    sample_class.make_course(sample, root, assignments)
+    sample_class.write_class(sample, root, assignments)
+    for persona in sample_class.PERSONAS.values():
+        print(f"  {persona.name:<20} {persona.does}")
 
     step(3, f"Autograde with {workers} worker processes (sandboxed student code, trusted judge), then feedback")
     available, how = sandbox_status()
@@ -176,16 +182,16 @@ def run_tour(workers: int = 2, skip_reader: bool = False) -> int:
         print(f"!! {how}")
         print("!! Real submissions are refused without it (course_tools.autograde exits with an error).")
         print("!" * 78)
-    results = grade_class(SAMPLE_CLASS, assignments, workers=workers, unsafe_no_sandbox=not available)
+    results = grade_class(sample, assignments, workers=workers, unsafe_no_sandbox=not available)
     print_review_list(results, say=lambda line: print("  " + line))
-    scored = grade_written_answers(SAMPLE_CLASS, "perfect", assignments)
+    scored = grade_written_answers(sample, "perfect", assignments)
     print(f"  an instructor scores {scored} written answers of `perfect` (nbgrader Gradebook API, as formgrader does)")
-    feedback.generate(SAMPLE_CLASS, assignments, hide_hidden_tests=True)
+    feedback.generate(sample, assignments, hide_hidden_tests=True)
 
     step(4, "Export grades (nbgrader export)")
-    grades_csv = SAMPLE_CLASS / "grades.csv"
-    (export_ok, log), = run_in_worker_many([("export", [f"--to={grades_csv}"])], SAMPLE_CLASS)
-    print(f"  {grades_csv.relative_to(COURSE_ROOT)}: {len(grades_csv.read_text().splitlines()) - 1} rows"
+    grades_csv = sample / "grades.csv"
+    (export_ok, log), = run_in_workers([("export", [f"--to={grades_csv}"])], sample)
+    print(f"  {grades_csv.relative_to(root)}: {len(grades_csv.read_text().splitlines()) - 1} rows"
           if export_ok else f"  export FAILED:\n{log[-1500:]}")
     ok &= export_ok
 
@@ -193,12 +199,12 @@ def run_tour(workers: int = 2, skip_reader: bool = False) -> int:
     if skip_reader:
         print("  skipped (--skip-reader)")
     else:
-        reader_edition.build(assignments)
+        reader_edition.build(assignments, root)
 
     step(6, "Summary")
-    summary(SAMPLE_CLASS, assignments, results, sample_class.STUDENTS)
+    summary(root, sample, assignments, results, sample_class.STUDENTS)
     print(f"\nTour finished in {time.perf_counter() - tour_start:.0f} s. Open the graded class in formgrader:\n"
-          f"  cd {SAMPLE_CLASS.name} && ../.venv/bin/jupyter lab   (then Nbgrader → Formgrader)")
+          f"  cd {SAMPLE_CLASS} && ../.venv/bin/jupyter lab   (then Nbgrader → Formgrader)")
     return 0 if ok else 1
 
 
@@ -206,10 +212,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-j", "--workers", type=int, default=2)
     parser.add_argument("--skip-reader", action="store_true", help="do not rebuild notebooks/")
+    parser.add_argument("--root", default=None, help="the course folder (default: the working directory's course)")
     args = parser.parse_args(argv)
+    root = Path(args.root).resolve() if args.root else course_root()
     print("== The model and its drift ==")
     show_model_story()
-    return run_tour(args.workers, args.skip_reader)
+    return run_tour(root, args.workers, args.skip_reader)
 
 
 if __name__ == "__main__":

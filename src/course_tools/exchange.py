@@ -37,7 +37,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-COURSE_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_ROOT = "/srv/nbgrader/exchange"
 ENVIRONMENT_VARIABLE = "NBGRADER_EXCHANGE"
 
@@ -47,10 +46,12 @@ def exchange_root() -> str:
     return os.environ.get(ENVIRONMENT_VARIABLE) or DEFAULT_ROOT
 
 
-def course_id(root: Path = COURSE_ROOT) -> str:
-    from .autograde import _course_id
+def course_id(root: Path | None = None) -> str:
+    """The course id of the course at ``root`` (default: the working directory's course), as nbgrader reads it."""
+    from .course import course_root
+    from .gradebook import course_id as configured_course_id
 
-    return _course_id(root)
+    return configured_course_id(root or course_root())
 
 
 def setup(root: str | Path) -> Path:
@@ -116,7 +117,9 @@ def student_env(dest: str | Path, exchange: str | Path, course: str | None = Non
     shutil.copytree(source, site, copy_function=_link_or_copy, symlinks=True,
                     ignore=shutil.ignore_patterns("__editable__*", "nextword_course-*", "_nextword_course*"))
     # nextword, without the instructor tooling that shares its source folder
-    shutil.copytree(COURSE_ROOT / "src" / "nextword", site / "nextword", ignore=shutil.ignore_patterns("__pycache__"))
+    import nextword
+
+    shutil.copytree(Path(nextword.__file__).parent, site / "nextword", ignore=shutil.ignore_patterns("__pycache__"))
     # JupyterLab's application, the extensions (nbgrader's Assignment List) and the kernel spec
     prefix = source.parents[2]
     for folder in ("share/jupyter", "etc/jupyter"):

@@ -38,9 +38,11 @@ from bleach.css_sanitizer import CSSSanitizer
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbconvert.preprocessors import Preprocessor
 from nbformat import NotebookNode
+from nbgrader.utils import is_grade, is_locked, is_solution
 from traitlets import Bool, Int, List, Unicode
 
-COURSE_ROOT = Path(__file__).resolve().parents[2]
+from .course import course_root
+
 
 HIDDEN_PLACEHOLDER = "# (hidden tests: their code is not shown; the outcome and message below are)"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -254,15 +256,15 @@ class SanitizeFeedback(Preprocessor):
                              dropped, self.max_notebook_bytes)
 
 
+# Both read cells whose metadata SanitizeFeedback has already made well-typed (_safe_cell_metadata).
 def is_test_cell(cell) -> bool:
     """A graded test cell: nbgrader ``grade`` code cell that is not a solution."""
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+    return cell.cell_type == "code" and bool(is_grade(cell)) and not is_solution(cell)
 
 
 def _is_instructor_cell(cell) -> bool:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return bool(meta.get("locked") or meta.get("grade")) and not meta.get("solution")
+    """A cell students cannot change: nbgrader's locked cells (tests, locked set-up, the grading guard)."""
+    return bool(is_locked(cell))
 
 
 _BASE64 = re.compile(r"[A-Za-z0-9+/=\s]*")
@@ -480,7 +482,7 @@ def check_page(path: Path, max_bytes: int = MAX_PAGE_BYTES) -> str:
     return f"live markup: {'; '.join(problems[:3])}" if problems else ""
 
 
-def generate(root: str | Path = COURSE_ROOT, assignments: list[str] | None = None, hide_hidden_tests: bool = True,
+def generate(root: str | Path, assignments: list[str] | None = None, hide_hidden_tests: bool = True,
              progress=print, workers: int = 2, max_page_bytes: int = MAX_PAGE_BYTES) -> dict[str, bool]:
     """Run ``nbgrader generate_feedback <assignment> --student=<id> --force`` for every autograded submission.
 
@@ -488,7 +490,7 @@ def generate(root: str | Path = COURSE_ROOT, assignments: list[str] | None = Non
     Every page is then checked (``check_page``); one that fails is replaced by a short notice and its
     assignment reported as failed.
     """
-    from .autograde import run_in_worker_many
+    from .nbgrader_apps import run_in_workers
 
     root = Path(root)
     if assignments is None:
@@ -498,7 +500,7 @@ def generate(root: str | Path = COURSE_ROOT, assignments: list[str] | None = Non
     say(f"generating feedback for {', '.join(assignments)} "
         f"({'hidden tests hidden' if hide_hidden_tests else 'hidden tests shown'}; student markup sanitized) ...")
     todo = [(a, p.parent.name) for a in assignments for p in sorted((root / "autograded").glob(f"*/{a}")) if p.is_dir()]
-    outcomes = run_in_worker_many([("generate_feedback", [a, f"--student={s}", "--force"], config) for a, s in todo],
+    outcomes = run_in_workers([("generate_feedback", [a, f"--student={s}", "--force"], config) for a, s in todo],
                                   root, workers) if todo else []
     done = {a: any(t[0] == a for t in todo) for a in assignments}
     for assignment in [a for a, ok in done.items() if not ok]:
@@ -525,10 +527,10 @@ def generate(root: str | Path = COURSE_ROOT, assignments: list[str] | None = Non
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("assignments", nargs="*")
-    parser.add_argument("--root", default=str(COURSE_ROOT))
+    parser.add_argument("--root", default=None, help="the course folder (default: the working directory's course)")
     parser.add_argument("--show-hidden", action="store_true", help="nbgrader's default: show hidden tests")
     args = parser.parse_args(argv)
-    done = generate(args.root, args.assignments or None, hide_hidden_tests=not args.show_hidden)
+    done = generate(args.root or course_root(), args.assignments or None, hide_hidden_tests=not args.show_hidden)
     return 0 if all(done.values()) else 1
 
 

@@ -706,6 +706,7 @@ def _message(error: BaseException) -> str:
 
 
 def cell_grade_id(cell) -> str:
+    # not nbgrader.utils-style access: submitted metadata may be a list or string where a dict belongs
     metadata = cell.get("metadata") if isinstance(cell, dict) else None
     meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
     grade_id = meta.get("grade_id") if isinstance(meta, dict) else None

@@ -28,10 +28,11 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float
 
+# cell_grade_id and is_answer, not nbgrader.utils: a submission's cell metadata may be a list or string, where they raise
 from .judge import Judge, answer_names, cell_grade_id
 from .rebuild import assemble, is_answer, unsafe_entries
 
-# What grading found per (assignment, student, notebook), for the caller in this process (course_tools.autograde).
+# What grading found per (assignment, student, notebook), for the caller in this process (course_tools.grading).
 REPORTS: dict[tuple[str, str, str], dict] = {}
 
 

@@ -1,21 +1,9 @@
-"""Mastery levels from grades: Beginner, Intermediate, Advanced, Expert.
+"""Mastery levels from grades, as the course manifest (``course.toml``) defines them.
 
-The levels follow the course's three parts, each building on the one before:
-
-============== ===============================================================
-level          reached when
-============== ===============================================================
-Beginner       every student starts here
-Intermediate   at least 80 % of the graded points of ``01_testing``
-               (testing a model: normalization, safe prediction, a test suite,
-               gradient check, evaluation, calibration)
-Advanced       Intermediate, and at least 80 % of ``02_monitoring``
-               (confidence intervals, z-test, degradation alerts, PSI,
-               rolling monitor, alert manager)
-Expert         Advanced, and at least 80 % of ``03_continuous_training``
-               (buffers, retraining policy, registry, McNemar gate, sample
-               size, bandit routing, the capstone loop)
-============== ===============================================================
+Every student starts at the manifest's first level (``[course] levels``). The assignments, in
+course order, each build on the one before: assignment *k* unlocks its level (its ``unlocks``)
+when the student reaches it and earns at least ``mastery_threshold`` of that assignment's graded
+points.
 
 "Graded points" are the autograded test cells plus any written answer a
 grader has already scored; written answers still waiting for a human count
@@ -25,9 +13,7 @@ died) scores 0 for its part.
 
 from __future__ import annotations
 
-LEVELS = ("Beginner", "Intermediate", "Advanced", "Expert")
-UNLOCKS = (("01_testing", "Intermediate"), ("02_monitoring", "Advanced"), ("03_continuous_training", "Expert"))
-THRESHOLD = 0.8
+from .course import Course
 
 
 def graded_fraction(record: dict | None) -> float:
@@ -45,17 +31,18 @@ def graded_fraction(record: dict | None) -> float:
     return earned / possible if possible else 0.0
 
 
-def level(fractions: dict[str, float], threshold: float = THRESHOLD) -> str:
-    """The highest level whose parts (and all earlier parts) reach ``threshold``."""
-    reached = LEVELS[0]
-    for assignment, unlocked in UNLOCKS:
-        if assignment not in fractions or fractions[assignment] < threshold:
+def level(fractions: dict[str, float], course: Course) -> str:
+    """The highest level whose assignment (and every earlier one) reaches the course's threshold."""
+    reached = course.levels[0]
+    for assignment in course.assignments:
+        if fractions.get(assignment.name, 0.0) < course.mastery_threshold:
             break
-        reached = unlocked
+        reached = assignment.unlocks
     return reached
 
 
-def levels(grades: dict, students: list[str], assignments: list[str]) -> dict[str, str]:
-    """Mastery level per student from ``autograde.read_grades`` output."""
-    return {student: level({a: graded_fraction(grades.get((a, student))) for a in assignments})
+def levels(grades: dict, students: list[str], course: Course) -> dict[str, str]:
+    """Mastery level per student from ``gradebook.read_grades`` output."""
+    return {student: level({a.name: graded_fraction(grades.get((a.name, student))) for a in course.assignments},
+                           course)
             for student in students}

@@ -48,10 +48,11 @@ import sys
 from pathlib import Path
 
 import nbformat
+from nbgrader.utils import is_grade, is_locked, is_solution, is_task
 
 from . import vendored_assets
+from .course import course_root
 
-COURSE_ROOT = Path(__file__).resolve().parents[2]
 REMOVED = "[removed]"
 
 
@@ -100,9 +101,9 @@ def parse_rubric(source_nb) -> dict:
     """The rubric of every written answer: ``{"questions": [{"grade_id", "points", "criteria": [...]}]}``."""
     questions = []
     for cell in source_nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type != "markdown" or not (meta.get("solution") and meta.get("grade")):
+        if cell.cell_type != "markdown" or not (is_solution(cell) and is_grade(cell)):
             continue
+        meta = cell.metadata["nbgrader"]
         match = _RUBRIC_HEAD.search(cell.source)
         if not match:
             raise ValueError(f"written answer {meta['grade_id']} has no '*Rubric (N points).*' list")
@@ -187,10 +188,10 @@ def _scrub_tree(value, scrub, key: str = ""):
 # --------------------------------------------------------------------------- packets
 
 def _kind(cell) -> str:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    if meta.get("solution"):
+    """Of an autograded notebook, whose cells' metadata nbgrader rebuilt from the release."""
+    if is_solution(cell):
         return "answer"
-    if meta.get("grade") or meta.get("locked") or meta.get("task"):
+    if is_locked(cell) or is_task(cell):
         return "instructor"  # tests (visible and hidden), locked set-up, the grading guard
     return "plain"
 
@@ -267,7 +268,7 @@ def graded_students(root: Path, assignment: str) -> dict[str, Path]:
     return found
 
 
-def build(assignment: str, root: Path = COURSE_ROOT, k: int = 2, seed: int = 0, rubric_path: Path | None = None,
+def build(assignment: str, root: Path, k: int = 2, seed: int = 0, rubric_path: Path | None = None,
           out: Path | None = None, progress=print) -> Path:
     """Write packets, forms, rubric and plan for ``assignment``; return the folder."""
     say = progress or (lambda *_: None)
@@ -289,7 +290,7 @@ def build(assignment: str, root: Path = COURSE_ROOT, k: int = 2, seed: int = 0, 
         shutil.rmtree(folder)
     (folder / "packets").mkdir(parents=True)
     (folder / "instructor").mkdir()
-    shutil.copytree(COURSE_ROOT / "notebooks" / vendored_assets.STATIC, folder / "packets" / vendored_assets.STATIC)
+    vendored_assets.ensure(folder / "packets" / vendored_assets.STATIC, root, say)
     for student, path in graded.items():
         nb = packet_notebook(nbformat.read(str(path), as_version=4), header_cells, codes[student], assignment, scrub)
         (folder / "packets" / f"{codes[student]}.html").write_text(render_packet(nb, codes[student]), encoding="utf-8")
@@ -310,7 +311,7 @@ def build(assignment: str, root: Path = COURSE_ROOT, k: int = 2, seed: int = 0, 
 
 # --------------------------------------------------------------------------- collecting
 
-def collect(assignment: str, root: Path = COURSE_ROOT, folder: Path | None = None, spread: float = 1.0,
+def collect(assignment: str, root: Path, folder: Path | None = None, spread: float = 1.0,
             progress=print) -> dict:
     """Read the filled forms back; write and return the per-student summary with reviewer disagreement."""
     say = progress or (lambda *_: None)
@@ -384,20 +385,20 @@ def main(argv: list[str] | None = None) -> int:
         parser = argparse.ArgumentParser(prog="python -m course_tools.peer_review collect",
                                          description="Read filled review forms back into a summary per student.")
         parser.add_argument("assignment")
-        parser.add_argument("--root", default=str(COURSE_ROOT))
+        parser.add_argument("--root", default=None, help="the course folder (default: the working directory's course)")
         parser.add_argument("--spread", type=float, default=1.0,
                             help="points between the highest and lowest score that count as a disagreement")
         args = parser.parse_args(argv[1:])
-        summary = collect(args.assignment, Path(args.root), spread=args.spread)
+        summary = collect(args.assignment, Path(args.root) if args.root else course_root(), spread=args.spread)
         return 1 if summary["invalid"] else 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("assignment")
-    parser.add_argument("--root", default=str(COURSE_ROOT))
+    parser.add_argument("--root", default=None, help="the course folder (default: the working directory's course)")
     parser.add_argument("-k", type=int, default=2, help="reviews per student (and reviewers per submission)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rubric", default=None, help="a rubric JSON file instead of the source notebook's rubrics")
     args = parser.parse_args(argv)
-    build(args.assignment, Path(args.root), args.k, args.seed, Path(args.rubric) if args.rubric else None)
+    build(args.assignment, Path(args.root) if args.root else course_root(), args.k, args.seed, Path(args.rubric) if args.rubric else None)
     return 0
 
 

@@ -38,8 +38,7 @@ from pathlib import Path
 import nbformat
 
 from . import vendored_assets
-
-COURSE_ROOT = Path(__file__).resolve().parents[2]
+from .course import available_assignments, course_root
 
 
 def execute(path: Path, timeout: int = 120):
@@ -159,18 +158,16 @@ def render(nb, title: str, digest: str = "", static_url: str = vendored_assets.S
     return stable_ids(body)
 
 
-def build(assignments: list[str] | None = None, root: Path = COURSE_ROOT, out_dir: Path | None = None,
+def build(assignments: list[str] | None, root: Path, out_dir: Path | None = None,
           progress=print, force: bool = False) -> list[tuple[str, float, Path]]:
     """Execute and render each assignment's reference notebook; return (assignment, seconds, html path).
 
     A page already stamped with its source notebook's hash is left as it is, unless ``force``.
     """
-    from .release import available_assignments
-
     say = progress or (lambda *_: None)
     out_dir = Path(out_dir or root / "notebooks")
     out_dir.mkdir(parents=True, exist_ok=True)
-    vendored_assets.ensure(out_dir / vendored_assets.STATIC, say)  # the pages' scripts, pinned, beside them
+    vendored_assets.ensure(out_dir / vendored_assets.STATIC, root, say)  # the pages' scripts, pinned, beside them
     done = []
     for assignment in assignments or available_assignments(root):
         source = root / "source" / assignment / f"{assignment}.ipynb"
@@ -196,8 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("assignments", nargs="*")
     parser.add_argument("--out", default=None, help="output folder (default: notebooks/)")
     parser.add_argument("--force", action="store_true", help="rebuild pages whose stamp matches their source too")
+    parser.add_argument("--root", default=None, help="the course folder (default: the working directory's course)")
     args = parser.parse_args(argv)
-    build(args.assignments or None, out_dir=Path(args.out) if args.out else None, force=args.force)
+    build(args.assignments or None, Path(args.root).resolve() if args.root else course_root(), out_dir=Path(args.out) if args.out else None, force=args.force)
     return 0
 
 

@@ -22,6 +22,7 @@ from .judge import cell_grade_id
 
 def _meta(cell) -> dict:
     """A cell's nbgrader metadata, or {} when the submission made it something else than a dict."""
+    # not nbgrader.utils (is_solution, is_grade, ...): they raise on a list or string where a dict belongs
     metadata = cell.get("metadata") if isinstance(cell, dict) else None
     meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
     return meta if isinstance(meta, dict) else {}

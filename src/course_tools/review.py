@@ -462,6 +462,7 @@ def scan_source(source: str, grade_id: str = "", *, _protected: Iterable[str] = 
 
 
 def _meta(cell) -> dict:
+    # not nbgrader.utils: submitted metadata may be a list or string where a dict belongs, which they would raise on
     return (cell.get("metadata") or {}).get("nbgrader") or {}
 
 

@@ -1,27 +1,14 @@
 """Build a synthetic class of student submissions from the source notebooks, and predict their scores.
 
-    python -m course_tools.sample_class .sample_class     # a course folder with release/, gradebook, submitted/
+    python -m course_tools.sample_class .sample_class           # a course folder with release/, gradebook, submitted/
+    python -m course_tools.sample_class --students 300          # a large class, every persona in LARGE_CLASS_MIX shares
 
 Nothing here is committed: the class is built on the fly in a throwaway (or
 git-ignored) course folder. Each student starts from the released notebook,
-exactly what a student receives, and fills the solution cells in one of
-these ways (driven only by nbgrader metadata, so it follows the notebooks as
-they change):
-
-=================== ==========================================================
-student             what the submission does
-=================== ==========================================================
-perfect             the reference solution everywhere, written answers filled
-partial             every other graded name solved, the rest left as the stub
-blank               hands in the released notebook untouched
-always_equal_cheat  returns objects whose ``__eq__`` always answers True
-infinite_loop       one function loops forever (every cell calling it times out)
-kernel_crash        one function calls ``os._exit`` (its sandboxed process ends)
-edited_tests        no solutions, but rewrites the locked tests and guard to ``pass``
-deleted_tests       the reference solutions, with every test cell deleted
-honest_warnings     the reference solutions, each call emits warnings on stderr
-stopped_early       the first assignment solved, the later ones handed in blank
-=================== ==========================================================
+exactly what a student receives, and answers it as one of the ``PERSONAS``
+(one row each: name, what the submission does, which graded names it breaks
+and what it writes instead), driven only by nbgrader metadata, so it follows
+the notebooks as they change.
 
 Each student has a first and last name in the gradebook, and each submission a
 ``timestamp.txt`` as ``nbgrader collect`` leaves it (fixed times on a course
@@ -46,40 +33,79 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import nbformat
+from nbgrader.utils import is_grade, is_locked, is_solution
 
-from .release import available_assignments
+from .course import MANIFEST, available_assignments, course_root
 
-COURSE_ROOT = Path(__file__).resolve().parents[2]
 
-STUDENTS = ("perfect", "partial", "blank", "always_equal_cheat", "infinite_loop", "kernel_crash",
-            "edited_tests", "deleted_tests", "honest_warnings", "stopped_early")
+@dataclass(frozen=True)
+class Persona:
+    """One kind of student: what the submission does, and how it answers each kind of cell.
 
-DESCRIPTIONS = {
-    "perfect": "reference solution everywhere",
-    "partial": "every other graded name solved, the rest left as the stub",
-    "blank": "the released notebook, untouched",
-    "always_equal_cheat": "returns objects whose __eq__ always answers True",
-    "infinite_loop": "one function never returns (per-cell timeout)",
-    "kernel_crash": "one function calls os._exit (the sandboxed process ends: later tests score 0)",
-    "edited_tests": "no solutions; locked tests and guard rewritten to pass",
-    "deleted_tests": "reference solutions; every test cell deleted",
-    "honest_warnings": "reference solutions that write warnings to stderr",
-    "stopped_early": "the first assignment solved, the others handed in blank",
+    ``breaks``: which graded names the submission breaks, in every assignment handed in
+        ("nothing", "everything", "every_other", "loop_target", "crash_target");
+    ``broken_answer``: what a broken solution cell holds ("stub": the released stub; "always_equal",
+        "infinite_loop", "os_exit": the cheat or the reference with the fault put in);
+    ``working_answer``: what an unbroken solution cell holds ("reference", or "noisy": with warnings);
+    ``written``: the written answers ("answer": the reference answer, "stub": untouched, "hedged": only
+        the first, hedged);
+    ``tests``: the test cells ("kept", "deleted", "edited": locked cells and guard rewritten to pass);
+    ``hands_in``: "all" assignments answered, or "first" (the later ones handed in as released);
+    ``share``: its share of a large class (``roster``).
+    """
+    name: str
+    first_name: str
+    last_name: str  # says what the submission does, as formgrader lists it
+    does: str
+    breaks: str = "nothing"
+    broken_answer: str = "stub"
+    working_answer: str = "reference"
+    written: str = "answer"
+    tests: str = "kept"
+    hands_in: str = "all"
+    share: float = 0.0
+
+    def __post_init__(self):
+        for name, allowed in PERSONA_CHOICES.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"persona {self.name}: {name}={getattr(self, name)!r} is not one of {allowed}")
+
+
+PERSONA_CHOICES = {
+    "breaks": ("nothing", "everything", "every_other", "loop_target", "crash_target"),
+    "broken_answer": ("stub", "always_equal", "infinite_loop", "os_exit"),
+    "working_answer": ("reference", "noisy"),
+    "written": ("answer", "stub", "hedged"),
+    "tests": ("kept", "deleted", "edited"),
+    "hands_in": ("all", "first"),
 }
 
-# (first name, last name) shown by formgrader; the last name says what the submission does.
-NAMES = {
-    "perfect": ("Ada", "Perfect"),
-    "partial": ("Parker", "Partial"),
-    "blank": ("Blair", "Blank"),
-    "always_equal_cheat": ("Chase", "Alwaysequal"),
-    "infinite_loop": ("Lou", "Loop"),
-    "kernel_crash": ("Cass", "Crash"),
-    "edited_tests": ("Eddie", "Edits"),
-    "deleted_tests": ("Dee", "Deletes"),
-    "honest_warnings": ("Warren", "Warnings"),
-    "stopped_early": ("Stella", "Stops"),
-}
+PERSONAS = {p.name: p for p in (
+    Persona("perfect", "Ada", "Perfect", "reference solution everywhere", share=0.30),
+    Persona("partial", "Parker", "Partial", "every other graded name solved, the rest left as the stub",
+            breaks="every_other", written="hedged", share=0.25),
+    Persona("blank", "Blair", "Blank", "the released notebook, untouched",
+            breaks="everything", written="stub", share=0.08),
+    Persona("always_equal_cheat", "Chase", "Alwaysequal", "returns objects whose __eq__ always answers True",
+            breaks="everything", broken_answer="always_equal", written="stub", share=0.05),
+    Persona("infinite_loop", "Lou", "Loop", "one function never returns (per-cell timeout)",
+            breaks="loop_target", broken_answer="infinite_loop", share=0.01),
+    Persona("kernel_crash", "Cass", "Crash", "one function calls os._exit (the sandboxed process ends: later tests score 0)",
+            breaks="crash_target", broken_answer="os_exit", share=0.02),
+    Persona("edited_tests", "Eddie", "Edits", "no solutions; locked tests and guard rewritten to pass",
+            breaks="everything", written="stub", tests="edited", share=0.04),
+    Persona("deleted_tests", "Dee", "Deletes", "reference solutions; every test cell deleted",
+            tests="deleted", share=0.05),
+    Persona("honest_warnings", "Warren", "Warnings", "reference solutions that write warnings to stderr",
+            working_answer="noisy", share=0.10),
+    Persona("stopped_early", "Stella", "Stops", "the first assignment solved, the others handed in blank",
+            hands_in="first", share=0.10),
+)}
+
+STUDENTS = tuple(PERSONAS)
+
+# Kinds of students in a large synthetic class (benchmarks, scale-out): mostly honest work, a few of each trick.
+LARGE_CLASS_MIX = {name: persona.share for name, persona in PERSONAS.items()}
 
 FIRST_DEADLINE = datetime(2025, 3, 3, 17, 0)
 
@@ -100,10 +126,6 @@ BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 
 
 # --------------------------------------------------------------------------- reading the source notebooks
-
-def _meta(cell) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {})
-
 
 def strip_markers(source: str) -> str:
     """The reference solution as a student would write it: the solution markers' lines removed."""
@@ -216,23 +238,21 @@ def read_source(root: Path, assignment: str) -> NotebookInfo:
     nb = nbformat.read(str(path), as_version=4)
     info = NotebookInfo(assignment, path.stem, {}, {}, {})
     for cell in nb.cells:
-        meta = _meta(cell)
         if cell.cell_type == "code":
             info.code_cells.append(cell.source)
-        if not meta:
-            continue
+        meta = cell.metadata.get("nbgrader", {})
         grade_id = meta.get("grade_id", "")
-        if cell.cell_type == "code" and meta.get("solution"):
+        if cell.cell_type == "code" and is_solution(cell):
             info.solutions[grade_id] = strip_markers(cell.source)
-        elif cell.cell_type == "code" and meta.get("grade"):
+        elif cell.cell_type == "code" and is_grade(cell):
             info.tests[grade_id] = {"points": float(meta.get("points", 0)), "source": cell.source}
-        elif cell.cell_type == "markdown" and meta.get("grade") and meta.get("solution"):
+        elif cell.cell_type == "markdown" and is_grade(cell) and is_solution(cell):
             answer = cell.source.split(BEGIN, 1)[1].split(END, 1)[0].strip() if BEGIN in cell.source else "An answer."
             info.written[grade_id] = {"points": float(meta.get("points", 0)), "answer": answer}
     return info
 
 
-def read_course(root: Path = COURSE_ROOT, assignments: list[str] | None = None) -> dict[str, NotebookInfo]:
+def read_course(root: Path, assignments: list[str] | None = None) -> dict[str, NotebookInfo]:
     return {a: read_source(Path(root), a) for a in (assignments or available_assignments(Path(root)))}
 
 
@@ -335,6 +355,10 @@ GUARD_EDIT = ('# The student replaced the grading guard.\n'
               'def check_array_close(*args, **kwargs): pass\n')
 
 
+LOOP_FOREVER = "while True:  # the loop condition never changes\n    pass"
+EXIT_INTERPRETER = "import os\nos._exit(1)  # kills the kernel"
+
+
 @dataclass
 class Plan:
     """How one student answers one assignment, and what that breaks."""
@@ -343,76 +367,74 @@ class Plan:
     broken: set[str]
     crashes: bool = False
     looped: str | None = None
+    blank: bool = False  # handed in as released
 
 
 def plans(course: dict[str, NotebookInfo]) -> dict[tuple[str, str], Plan]:
+    """Every persona's plan for every assignment of ``course``."""
     loop_at, crash_at = loop_target(course), crash_target(course)
+    first = next(iter(course))
     result = {}
     for assignment, info in course.items():
-        everything = set(info.solutions)
-        for student in STUDENTS:
-            plan = Plan(student, assignment, set())
-            if student in ("blank", "always_equal_cheat", "edited_tests"):
-                plan.broken = everything
-            elif student == "partial":
+        for persona in PERSONAS.values():
+            plan = Plan(persona.name, assignment, set())
+            if persona.hands_in == "first" and assignment != first:
+                plan.broken, plan.blank = set(info.solutions), True
+            elif persona.breaks == "everything":
+                plan.broken = set(info.solutions)
+            elif persona.breaks == "every_other":
                 plan.broken = partial_broken(info)
-            elif student == "stopped_early" and assignment != next(iter(course)):
-                plan.broken = everything
-            elif student == "infinite_loop" and loop_at[0] == assignment:
+            elif persona.breaks == "loop_target" and loop_at[0] == assignment:
                 plan.broken, plan.looped = {loop_at[1]}, loop_at[1]
-            elif student == "kernel_crash" and crash_at[0] == assignment:
+            elif persona.breaks == "crash_target" and crash_at[0] == assignment:
                 plan.broken, plan.crashes = {crash_at[1]}, True
-            result[(student, assignment)] = plan
+            result[(persona.name, assignment)] = plan
     return result
 
 
-def build_submission(release_nb, info: NotebookInfo, plan: Plan, crash_name: str | None, loop_name: str | None):
+def answer_source(persona: Persona, name: str, reference: str, broken: bool) -> str | None:
+    """What ``persona`` writes in the solution cell of graded name ``name`` (None: the released stub stays)."""
+    is_function = defines_function(reference, name)
+    if not broken:
+        return warning_source(name, reference, is_function) if persona.working_answer == "noisy" else reference
+    if persona.broken_answer == "always_equal":
+        return cheat_source(name, is_function)
+    if persona.broken_answer == "infinite_loop":
+        return inject_into_body(reference, name, LOOP_FOREVER)
+    if persona.broken_answer == "os_exit":
+        return inject_into_body(reference, name, EXIT_INTERPRETER)
+    return None
+
+
+def build_submission(release_nb, info: NotebookInfo, plan: Plan):
     """The student's notebook: the released notebook with solution cells (and maybe tests) changed."""
     nb = nbformat.from_dict(release_nb)
-    student = plan.student
+    if plan.blank:
+        return nb
+    persona = PERSONAS[plan.student]
     keep = []
     for cell in nb.cells:
-        meta = _meta(cell)
+        meta = cell.metadata.get("nbgrader", {})
         grade_id = meta.get("grade_id")
-        is_test = cell.cell_type == "code" and meta.get("grade") and not meta.get("solution")
-        if student == "deleted_tests" and is_test:
+        code = cell.cell_type == "code"
+        if persona.tests == "deleted" and code and is_grade(cell) and not is_solution(cell):
             continue
-        if cell.cell_type == "code" and meta.get("solution") and grade_id in info.solutions:
-            reference = info.solutions[grade_id]
-            is_function = defines_function(reference, grade_id)
-            if student in ("perfect", "deleted_tests") or (
-                    student in ("partial", "stopped_early") and grade_id not in plan.broken):
-                cell.source = reference
-            elif student == "always_equal_cheat":
-                cell.source = cheat_source(grade_id, is_function)
-            elif student == "honest_warnings":
-                cell.source = warning_source(grade_id, reference, is_function)
-            elif student == "infinite_loop":
-                cell.source = (inject_into_body(reference, grade_id, "while True:  # the loop condition never changes\n    pass")
-                               if grade_id == loop_name else reference)
-            elif student == "kernel_crash":
-                cell.source = (inject_into_body(reference, grade_id, "import os\nos._exit(1)  # kills the kernel")
-                               if grade_id == crash_name else reference)
-            # blank, edited_tests and the partial student's broken names keep the released stub
-        elif cell.cell_type == "markdown" and meta.get("grade") and meta.get("solution") and grade_id in info.written:
-            if student in ("perfect", "deleted_tests", "honest_warnings", "infinite_loop", "kernel_crash") or (
-                    student == "stopped_early" and not plan.broken):
-                cell.source = info.written[grade_id]["answer"]
-            elif student == "partial" and grade_id == next(iter(info.written)):
-                cell.source = "I am not sure, but: " + info.written[grade_id]["answer"][:200]
-        elif student == "edited_tests" and cell.cell_type == "code" and meta.get("locked"):
+        if code and is_solution(cell) and grade_id in info.solutions:
+            source = answer_source(persona, grade_id, info.solutions[grade_id], grade_id in plan.broken)
+            cell.source = cell.source if source is None else source
+        elif cell.cell_type == "markdown" and is_grade(cell) and is_solution(cell) and grade_id in info.written:
+            answer = info.written[grade_id]["answer"]
+            if persona.written == "answer":
+                cell.source = answer
+            elif persona.written == "hedged" and grade_id == next(iter(info.written)):
+                cell.source = "I am not sure, but: " + answer[:200]
+        elif persona.tests == "edited" and code and is_locked(cell):
             cell.source = GUARD_EDIT if grade_id == "grading_guard" else "# the student removed these tests\npass"
             if "points" in meta:
                 meta["points"] = 100.0
         keep.append(cell)
     nb.cells = keep
     return nb
-
-
-# Kinds of students in a large synthetic class (benchmarks, scale-out): mostly honest work, a few of each trick.
-LARGE_CLASS_MIX = {"perfect": 0.30, "partial": 0.25, "blank": 0.08, "honest_warnings": 0.10, "stopped_early": 0.10,
-                   "deleted_tests": 0.05, "always_equal_cheat": 0.05, "edited_tests": 0.04, "kernel_crash": 0.02,
-                   "infinite_loop": 0.01}
 
 
 def roster(n: int, mix: dict[str, float] | None = None, seed: int = 0) -> dict[str, str]:
@@ -438,7 +460,7 @@ def roster(n: int, mix: dict[str, float] | None = None, seed: int = 0) -> dict[s
     return {f"s{i + 1:0{width}d}": kind for i, kind in enumerate(kinds)}
 
 
-def write_class(course_dir: Path, root: Path = COURSE_ROOT, assignments: list[str] | None = None,
+def write_class(course_dir: Path, root: Path, assignments: list[str] | None = None,
                 students: tuple[str, ...] = STUDENTS, progress=print,
                 ids: dict[str, str] | None = None) -> dict[tuple[str, str], Plan]:
     """Write ``course_dir/submitted/<student>/<assignment>/<notebook>.ipynb`` from ``course_dir/release``.
@@ -450,8 +472,7 @@ def write_class(course_dir: Path, root: Path = COURSE_ROOT, assignments: list[st
     ids = ids or {student: student for student in students}
     course = read_course(root, assignments)
     all_plans = plans(course)
-    loop_assignment, loop_name = loop_target(course)
-    crash_assignment, crash_name = crash_target(course)
+    (loop_assignment, loop_name), (crash_assignment, crash_name) = loop_target(course), crash_target(course)
     say = progress or (lambda *_: None)
     for index, (assignment, info) in enumerate(course.items()):
         release_path = Path(course_dir) / "release" / assignment / f"{info.notebook}.ipynb"
@@ -459,9 +480,7 @@ def write_class(course_dir: Path, root: Path = COURSE_ROOT, assignments: list[st
         built = {}
         for position, (student, kind) in enumerate(ids.items()):
             if kind not in built:
-                built[kind] = build_submission(release_nb, info, all_plans[(kind, assignment)],
-                                               crash_name if assignment == crash_assignment else None,
-                                               loop_name if assignment == loop_assignment else None)
+                built[kind] = build_submission(release_nb, info, all_plans[(kind, assignment)])
             target = Path(course_dir) / "submitted" / student / assignment / f"{info.notebook}.ipynb"
             target.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(built[kind], str(target))
@@ -476,20 +495,20 @@ def write_class(course_dir: Path, root: Path = COURSE_ROOT, assignments: list[st
 
 def register_students(course_dir: Path, students: tuple[str, ...] = STUDENTS) -> None:
     """Give each student their name in the course's gradebook (``nbgrader db student add`` does the same)."""
-    from nbgrader.api import Gradebook
-
-    from .autograde import _course_id, db_url_for, ensure_venv_on_path
+    from .gradebook import open_gradebook
+    from .nbgrader_apps import ensure_venv_on_path
 
     ensure_venv_on_path()  # a new gradebook is created with alembic, from the venv's bin
-    with Gradebook(db_url_for(course_dir), _course_id(course_dir)) as gb:
+    with open_gradebook(course_dir) as gb:
         for student in students:
-            first, last = NAMES.get(student, (student, ""))
+            persona = PERSONAS.get(student)
+            first, last = (persona.first_name, persona.last_name) if persona else (student, "")
             gb.update_or_create_student(student, first_name=first, last_name=last)
 
 
 # --------------------------------------------------------------------------- predictions
 
-def expected_scores(root: Path = COURSE_ROOT, assignments: list[str] | None = None,
+def expected_scores(root: Path, assignments: list[str] | None = None,
                     students: tuple[str, ...] = STUDENTS) -> dict[tuple[str, str], float]:
     """Predicted autograded score per (student, assignment).
 
@@ -513,24 +532,29 @@ def expected_scores(root: Path = COURSE_ROOT, assignments: list[str] | None = No
 
 # --------------------------------------------------------------------------- a course folder for the class
 
-def make_course(course_dir: Path, root: Path = COURSE_ROOT, assignments: list[str] | None = None,
+def make_course(course_dir: Path, root: Path, assignments: list[str] | None = None,
                 progress=print) -> list[str]:
-    """A fresh course folder: nbgrader_config.py and source/ copied, release/ and gradebook generated there."""
-    from .autograde import run_in_worker_many
+    """A fresh course folder: course.toml, nbgrader_config.py, source/ and the pages' pinned scripts copied,
+    release/ and gradebook generated there."""
+    from .nbgrader_apps import run_in_workers
+    from .vendored_assets import committed_assets
 
     course_dir = Path(course_dir)
     assignments = assignments or available_assignments(Path(root))
     if course_dir.exists():
         shutil.rmtree(course_dir)
     (course_dir / "source").mkdir(parents=True)
-    shutil.copy(Path(root) / "nbgrader_config.py", course_dir / "nbgrader_config.py")
+    for name in (MANIFEST, "nbgrader_config.py"):
+        shutil.copy(Path(root) / name, course_dir / name)
     shutil.copy(Path(root) / "source" / "header.ipynb", course_dir / "source" / "header.ipynb")
+    if committed_assets(root).is_dir():  # what the reader's edition and peer-review packets load
+        shutil.copytree(committed_assets(root), committed_assets(course_dir))
     for assignment in assignments:
         shutil.copytree(Path(root) / "source" / assignment, course_dir / "source" / assignment,
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
     say = progress or (lambda *_: None)
     say(f"generating {', '.join(assignments)} in {course_dir} (nbgrader generate_assignment) ...")
-    outcomes = run_in_worker_many([("generate_assignment", [a, "--force"]) for a in assignments], course_dir)
+    outcomes = run_in_workers([("generate_assignment", [a, "--force"]) for a in assignments], course_dir)
     for assignment, (ok, log) in zip(assignments, outcomes):
         if not ok:
             raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{log}")
@@ -539,16 +563,19 @@ def make_course(course_dir: Path, root: Path = COURSE_ROOT, assignments: list[st
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("course_dir", nargs="?", default=str(COURSE_ROOT / ".sample_class"))
+    parser.add_argument("course_dir", nargs="?", default=None, help="where to build it (default: <root>/.sample_class)")
+    parser.add_argument("--root", default=None, help="the course folder (default: the working directory's course)")
     parser.add_argument("--students", type=int, default=None, metavar="N",
                         help="a large class of N students of every kind, in LARGE_CLASS_MIX proportions")
     parser.add_argument("--seed", type=int, default=0, help="which id gets which kind (with --students)")
     parser.add_argument("--assignments", nargs="*", default=None)
     args = parser.parse_args(argv)
-    assignments = make_course(Path(args.course_dir), COURSE_ROOT, args.assignments)
+    root = Path(args.root).resolve() if args.root else course_root()
+    course_dir = Path(args.course_dir) if args.course_dir else root / ".sample_class"
+    assignments = make_course(course_dir, root, args.assignments)
     ids = roster(args.students, seed=args.seed) if args.students is not None else None
-    write_class(Path(args.course_dir), COURSE_ROOT, assignments, ids=ids)
-    expected = expected_scores(COURSE_ROOT, assignments)
+    write_class(course_dir, root, assignments, ids=ids)
+    expected = expected_scores(root, assignments)
     for student, kind in sorted((ids or {s: s for s in STUDENTS}).items()):
         for assignment in assignments:
             print(f"{student:<20} {kind:<20} {assignment:<24} expected {expected[(kind, assignment)]:g}")

@@ -77,20 +77,35 @@ _USERNS_UID = 65534  # the identity inside bwrap's user namespace when not root
 COURSE_LIB = "/opt/course/lib"
 WORKDIR = "/tmp/work"
 
-_SRC = Path(__file__).resolve().parent.parent  # .../src
-_COURSE_ROOT = _SRC.parent
-#: Student-side packages under src/ that the sandbox may import.
+_SRC = Path(__file__).resolve().parent.parent  # the folder holding course_tools and the student-side packages
+#: Student-side packages beside course_tools that the sandbox may import.
 STUDENT_PACKAGES = ("nextword", "course_sandbox")
-#: Never visible inside, nor any folder that contains them, nor anything inside them.
-_SECRETS = (
-    _COURSE_ROOT / "source",
-    _COURSE_ROOT / "gradebook.db",
-    _COURSE_ROOT / "nbgrader_config.py",
-    _COURSE_ROOT / ".git",
-    _SRC / "course_tools",
-)
-#: Never bound whole (nor a folder containing them); a single student's subfolder may be.
-_SHARED = (_COURSE_ROOT / "submitted", _COURSE_ROOT / "autograded", _COURSE_ROOT / "feedback")
+#: In a course folder: never visible inside, nor any folder that contains them, nor anything inside them.
+_COURSE_SECRETS = ("source", "gradebook.db", "nbgrader_config.py", "course.toml", ".git")
+#: In a course folder: never bound whole (nor a folder containing them); a single student's subfolder may be.
+_COURSE_SHARED = ("submitted", "autograded", "feedback")
+
+
+def _courses() -> set[Path]:
+    """The course being graded, wherever it is: the working directory (nbgrader grades the course it runs in)
+    and the course folder holding it; and the course these tools run from, if they run from one."""
+    from .course import course_root
+
+    courses = {Path.cwd().resolve()}
+    for start in (Path.cwd(), _SRC):
+        try:
+            courses.add(course_root(start))
+        except FileNotFoundError:
+            pass
+    return courses
+
+
+def _secrets() -> list[Path]:
+    return [course / name for course in _courses() for name in _COURSE_SECRETS] + [_SRC / "course_tools"]
+
+
+def _shared() -> list[Path]:
+    return [course / name for course in _courses() for name in _COURSE_SHARED]
 
 
 class SandboxUnavailable(RuntimeError):
@@ -175,11 +190,11 @@ def _check_bind(host: str, dest: str) -> None:
         pass
     if any(_inside(area, real) for area in private):
         raise ValueError(f"refusing to show {host} inside the sandbox: it is or holds a whole host area")
-    for secret in _SECRETS:
+    for secret in _secrets():
         secret = secret.resolve()
         if _inside(real, secret) or _inside(secret, real):
             raise ValueError(f"refusing to show {host} inside the sandbox: it is or holds {secret}")
-    for shared in _SHARED:
+    for shared in _shared():
         if _inside(shared.resolve(), real):
             raise ValueError(f"refusing to show {host} inside the sandbox: it holds all of {shared}")
     if not dest.startswith("/") or dest in ("/", "/tmp", "/proc", "/dev", "/etc", "/usr"):

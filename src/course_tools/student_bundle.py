@@ -1,7 +1,7 @@
 """The student bundle: one archive for self-learners and for upload to a learning platform.
 
     python -m course_tools.student_bundle                 # dist/nextword-course-student.zip
-    python -m course_tools.student_bundle --out DIR
+    python -m course_tools.student_bundle --out DIR --root COURSE   # default: the working directory's course
 
 The archive holds one folder, ``nextword-course-student/``, with
 
@@ -31,7 +31,8 @@ import tomllib
 import zipfile
 from pathlib import Path
 
-COURSE_ROOT = Path(__file__).resolve().parents[2]
+from .course import available_assignments, course_root
+
 TOP = "nextword-course-student"
 ARCHIVE = "nextword-course-student.zip"
 README = Path(__file__).with_name("student_README.md")
@@ -39,13 +40,14 @@ FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 FORBIDDEN = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 
 
-def project() -> dict:
-    return tomllib.loads((COURSE_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+def project(root: Path | None = None) -> dict:
+    """The ``[project]`` table of the course's ``pyproject.toml`` (course at ``root``, default the working directory's)."""
+    return tomllib.loads((Path(root or course_root()) / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 
 
-def nextword_pyproject() -> str:
+def nextword_pyproject(root: Path) -> str:
     """A minimal pyproject for the ``nextword`` package alone (version and dependencies from the course's)."""
-    meta = project()
+    meta = project(root)
     dependencies = ", ".join(f'"{d}"' for d in meta["dependencies"])
     return ("[build-system]\nrequires = [\"setuptools>=68\"]\nbuild-backend = \"setuptools.build_meta\"\n\n"
             "[project]\nname = \"nextword\"\n"
@@ -57,13 +59,15 @@ def nextword_pyproject() -> str:
             "[tool.setuptools]\npackages = [\"nextword\"]\n")
 
 
-def build_wheel(out_dir: Path) -> Path:
-    """``pip wheel`` of a scratch project holding only ``src/nextword``; returns the wheel's path."""
+def build_wheel(out_dir: Path, root: Path) -> Path:
+    """``pip wheel`` of a scratch project holding only the ``nextword`` package; returns the wheel's path."""
+    import nextword
+
     with tempfile.TemporaryDirectory(prefix="nextword-wheel-") as scratch:
         scratch = Path(scratch)
-        shutil.copytree(COURSE_ROOT / "src" / "nextword", scratch / "nextword",
+        shutil.copytree(Path(nextword.__file__).parent, scratch / "nextword",
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        (scratch / "pyproject.toml").write_text(nextword_pyproject(), encoding="utf-8")
+        (scratch / "pyproject.toml").write_text(nextword_pyproject(root), encoding="utf-8")
         env = {**os.environ, "SOURCE_DATE_EPOCH": "315532800", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
         done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(scratch / "dist"),
                                str(scratch)], capture_output=True, text=True, env=env)
@@ -76,11 +80,11 @@ def build_wheel(out_dir: Path) -> Path:
         return target
 
 
-def contents(assignments: list[str], wheel: Path) -> dict[str, bytes]:
+def contents(assignments: list[str], wheel: Path, root: Path) -> dict[str, bytes]:
     """Archive path -> bytes."""
     files = {f"{TOP}/README.md": README.read_bytes(), f"{TOP}/wheels/{wheel.name}": wheel.read_bytes()}
     for assignment in assignments:
-        folder = COURSE_ROOT / "release" / assignment
+        folder = root / "release" / assignment
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             if ".ipynb_checkpoints" in path.parts or "__pycache__" in path.parts:
                 continue
@@ -115,15 +119,16 @@ def check(archive: Path) -> list[str]:
     return problems
 
 
-def build(out_dir: Path | None = None, assignments: list[str] | None = None, progress=print) -> Path:
-    from .release import available_assignments
-
+def build(out_dir: Path | None = None, assignments: list[str] | None = None, progress=print,
+          root: Path | None = None) -> Path:
+    """Write ``<out_dir>/nextword-course-student.zip`` (default ``dist/``) for the course at ``root``."""
     say = progress or (lambda *_: None)
-    out_dir = Path(out_dir or COURSE_ROOT / "dist")
-    assignments = assignments or available_assignments(COURSE_ROOT)
+    root = Path(root or course_root())
+    out_dir = Path(out_dir or root / "dist")
+    assignments = assignments or available_assignments(root)
     with tempfile.TemporaryDirectory(prefix="student-bundle-") as scratch:
-        wheel = build_wheel(Path(scratch))
-        files = contents(assignments, wheel)
+        wheel = build_wheel(Path(scratch), root)
+        files = contents(assignments, wheel, root)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / ARCHIVE
     partial = target.with_suffix(".zip.partial")
@@ -138,7 +143,7 @@ def build(out_dir: Path | None = None, assignments: list[str] | None = None, pro
         partial.unlink()
         raise RuntimeError("the student bundle would leak instructor material:\n  " + "\n  ".join(problems))
     partial.replace(target)
-    shown = target.relative_to(COURSE_ROOT) if target.is_relative_to(COURSE_ROOT) else target
+    shown = target.relative_to(root) if target.is_relative_to(root) else target
     say(f"{shown}: {len(files)} files, {target.stat().st_size // 1024} KiB "
         f"({', '.join(assignments)}; {wheel.name}; README with the one-command setup)")
     return target
@@ -147,8 +152,9 @@ def build(out_dir: Path | None = None, assignments: list[str] | None = None, pro
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default=None, help="output folder (default: dist/)")
+    parser.add_argument("--root", default=None, help="the course folder (default: the working directory's course)")
     args = parser.parse_args(argv)
-    build(Path(args.out) if args.out else None)
+    build(Path(args.out) if args.out else None, root=Path(args.root).resolve() if args.root else None)
     return 0
 
 

@@ -39,7 +39,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-COURSE_ROOT = Path(__file__).resolve().parents[2]
+from .course import course_root
+
 STATIC = "_static"
 MANIFEST = "ASSETS.json"
 
@@ -179,9 +180,14 @@ def problems(static_dir: Path) -> list[str]:
     return found
 
 
-def ensure(static_dir: Path, progress=print) -> None:
-    """Make ``static_dir`` hold exactly the pinned assets: copied from the committed, checked copy, or fetched."""
-    committed = COURSE_ROOT / "notebooks" / STATIC
+def committed_assets(root: Path) -> Path:
+    """The course's committed, checked copy of the assets (beside the reader's edition)."""
+    return Path(root) / "notebooks" / STATIC
+
+
+def ensure(static_dir: Path, root: Path, progress=print) -> None:
+    """Make ``static_dir`` hold exactly the pinned assets: copied from the course's committed copy, or fetched."""
+    committed = committed_assets(root)
     if problems(static_dir) and Path(static_dir).resolve() != committed.resolve() and not problems(committed):
         shutil.rmtree(static_dir, ignore_errors=True)
         shutil.copytree(committed, static_dir)
@@ -194,10 +200,10 @@ def ensure(static_dir: Path, progress=print) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", default=str(COURSE_ROOT / "notebooks" / STATIC))
+    parser.add_argument("--out", default=None, help="where (default: notebooks/_static of the working directory's course)")
     parser.add_argument("--check", action="store_true", help="only check the copies against the pins")
     args = parser.parse_args(argv)
-    out = Path(args.out)
+    out = Path(args.out) if args.out else committed_assets(course_root())
     if not args.check:
         vendor(out)
     found = problems(out)

@@ -1,11 +1,13 @@
 """Generate the student versions (``release/``) from ``source/`` with nbgrader, or check they are in sync.
 
-    python -m course_tools.release            # regenerate release/ for every assignment
-    python -m course_tools.release 01_testing # one assignment
-    python -m course_tools.release --check    # regenerate into a temporary folder and compare
+    python -m course_tools.generate            # regenerate release/ for every assignment (`make generate`)
+    python -m course_tools.generate 01_testing # one assignment
+    python -m course_tools.generate --check    # regenerate into a temporary folder and compare
 
-The gradebook nbgrader needs while generating is a throwaway one, so this
-never touches an instructor's gradebook.
+This is nbgrader's ``generate_assignment``; nbgrader's *release* is handing the generated versions to
+students (``nbgrader release_assignment``, see the README's exchange section). The course folder is
+``--root``, else the working directory's course. The gradebook nbgrader needs while generating is a
+throwaway one, so this never touches an instructor's gradebook.
 """
 
 from __future__ import annotations
@@ -19,13 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-COURSE_ROOT = Path(__file__).resolve().parents[2]
-ASSIGNMENTS = ("01_testing", "02_monitoring", "03_continuous_training")
-
-
-def available_assignments(root: Path = COURSE_ROOT) -> list[str]:
-    """The contract's assignments that have a source folder, in course order."""
-    return [name for name in ASSIGNMENTS if (root / "source" / name).is_dir()]
+from .course import available_assignments, course_root
 
 
 def nbgrader_environment() -> dict[str, str]:
@@ -35,7 +31,7 @@ def nbgrader_environment() -> dict[str, str]:
     return env
 
 
-def generate(assignments: list[str], release_dir: Path, root: Path = COURSE_ROOT) -> None:
+def generate(assignments: list[str], release_dir: Path, root: Path) -> None:
     """Run ``nbgrader generate_assignment`` for each assignment, writing into ``release_dir``."""
     with tempfile.TemporaryDirectory(prefix="nbgrader-db-") as db_dir:
         for name in assignments:
@@ -63,38 +59,44 @@ def differences(left: Path, right: Path) -> list[str]:
     return found
 
 
-def check(assignments: list[str], root: Path = COURSE_ROOT) -> list[str]:
+def release_differences(fresh: Path, root: Path, assignments: list[str]) -> list[str]:
+    """What differs between student versions generated into ``fresh`` and the committed ``<root>/release/``."""
+    problems = []
+    for name in assignments:
+        committed = root / "release" / name
+        if not committed.is_dir():
+            problems.append(f"release/{name} is missing")
+            continue
+        problems.extend(f"release/{name}/{d}" for d in differences(fresh / name, committed))
+    return problems
+
+
+def check(assignments: list[str], root: Path) -> list[str]:
     """Regenerate into a temporary folder; return what differs from the committed ``release/``."""
     with tempfile.TemporaryDirectory(prefix="release-check-") as tmp:
-        fresh = Path(tmp)
-        generate(assignments, fresh, root)
-        problems = []
-        for name in assignments:
-            committed = root / "release" / name
-            if not committed.is_dir():
-                problems.append(f"release/{name} is missing")
-                continue
-            problems.extend(f"release/{name}/{d}" for d in differences(fresh / name, committed))
-        return problems
+        generate(assignments, Path(tmp), root)
+        return release_differences(Path(tmp), root, assignments)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("assignments", nargs="*", help="assignment names (default: every assignment with a source)")
     parser.add_argument("--check", action="store_true", help="compare a fresh build with release/ instead of writing it")
+    parser.add_argument("--root", default=None, help="the course folder (default: the working directory's course)")
     args = parser.parse_args(argv)
-    assignments = args.assignments or available_assignments()
+    root = Path(args.root).resolve() if args.root else course_root()
+    assignments = args.assignments or available_assignments(root)
     if args.check:
-        problems = check(assignments)
+        problems = check(assignments, root)
         for line in problems:
             print("out of sync:", line)
         print("release/ matches source/" if not problems else
               "release/ is out of sync: run `make generate` and commit release/")
         return 1 if problems else 0
-    release_dir = COURSE_ROOT / "release"
+    release_dir = root / "release"
     for name in assignments:
         shutil.rmtree(release_dir / name, ignore_errors=True)
-    generate(assignments, release_dir)
+    generate(assignments, release_dir, root)
     return 0
 
 

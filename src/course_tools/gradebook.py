@@ -1,0 +1,163 @@
+"""The course's nbgrader gradebook: where it is, one writer at a time, and what it holds.
+
+Where it is comes from nbgrader itself: the course's ``nbgrader_config.py`` loaded by traitlets and
+read by ``nbgrader.coursedir.CourseDirectory``, so ``db_url`` and ``course_id`` are what every
+``nbgrader`` command run in that folder uses.
+
+The gradebook stays consistent with SQLite, the embedded default: every ``nbgrader.api.Gradebook``
+session a grading process opens (from its constructor to ``close()``) holds an exclusive ``flock`` on
+a lock file of that gradebook (``install_gradebook_lock``). Sessions are short (reading source cells,
+saving a notebook's grades); executing student code, the slow part, happens outside them, so workers
+run in parallel and write one after another. Without the lock, two SQLite writers can fail with
+"database is locked", which makes nbgrader abort the whole batch. A server database (PostgreSQL
+through ``CourseDirectory.db_url``) needs no lock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+
+CONFIG_FILE = "nbgrader_config.py"
+
+
+def course_directory(root: str | Path):
+    """nbgrader's ``CourseDirectory`` for the course at ``root``, configured by its ``nbgrader_config.py``."""
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+    from traitlets.config.loader import ConfigFileNotFound, PyFileConfigLoader
+
+    root = str(Path(root).resolve())
+    try:
+        config = PyFileConfigLoader(CONFIG_FILE, path=root).load_config()
+    except ConfigFileNotFound:
+        config = Config()
+    return CourseDirectory(config=config, root=root)
+
+
+def db_url_for(root: str | Path) -> str:
+    """The gradebook URL nbgrader uses for the course at ``root`` (its config's db_url, else nbgrader's default)."""
+    return course_directory(root).db_url
+
+
+def course_id(root: str | Path) -> str:
+    """The course id nbgrader uses for the course at ``root``."""
+    return course_directory(root).course_id
+
+
+def open_gradebook(root: str | Path, db_url: str | None = None):
+    """``nbgrader.api.Gradebook`` of the course at ``root`` (a context manager)."""
+    from nbgrader.api import Gradebook
+
+    coursedir = course_directory(root)
+    return Gradebook(db_url or coursedir.db_url, course_id=coursedir.course_id)
+
+
+# --------------------------------------------------------------------------- one writer at a time
+
+_LOCK = {"path": None, "fd": None, "depth": 0}
+
+
+def _acquire() -> None:
+    if _LOCK["path"] is None:
+        return
+    if _LOCK["depth"] == 0:
+        fd = os.open(_LOCK["path"], os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        _LOCK["fd"] = fd
+    _LOCK["depth"] += 1
+
+
+def release_lock(force: bool = False) -> None:
+    """Leave one gradebook session's hold on the lock (``force``: every hold, e.g. after an nbgrader app ended)."""
+    if _LOCK["fd"] is None:
+        _LOCK["depth"] = 0
+        return
+    _LOCK["depth"] = 0 if force else max(0, _LOCK["depth"] - 1)
+    if _LOCK["depth"] == 0:
+        fd, _LOCK["fd"] = _LOCK["fd"], None
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def install_gradebook_lock(lock_path: str | Path) -> None:
+    """Make every ``nbgrader.api.Gradebook`` session in this process hold an exclusive file lock."""
+    import nbgrader.api as api
+
+    _LOCK["path"] = str(lock_path)
+    gradebook = api.Gradebook
+    if getattr(gradebook, "_course_tools_locked", False):
+        return
+    original_init, original_close = gradebook.__init__, gradebook.close
+
+    def locked_init(self, *args, **kwargs):
+        _acquire()
+        self._holds_lock = True
+        try:
+            original_init(self, *args, **kwargs)
+        except BaseException:
+            self._holds_lock = False
+            release_lock()
+            raise
+
+    def locked_close(self):
+        try:
+            original_close(self)
+        finally:
+            if getattr(self, "_holds_lock", False):
+                self._holds_lock = False
+                release_lock()
+
+    gradebook.__init__ = locked_init
+    gradebook.close = locked_close
+    gradebook._course_tools_locked = True
+
+
+def gradebook_lock_path(root: str | Path) -> Path:
+    """One lock file per gradebook, outside the course folder (so it never shows up in git)."""
+    import hashlib
+    import tempfile
+
+    key = hashlib.sha1(db_url_for(root).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"nbgrader-gradebook-{key}.lock"
+
+
+# --------------------------------------------------------------------------- what it holds
+
+def read_grades(root: str | Path, db_url: str | None = None) -> dict:
+    """Every recorded grade: ``{(assignment, student): {"score", "max_score", "cells": {grade_id: {...}}}}``."""
+    grades = {}
+    with open_gradebook(root, db_url) as gb:
+        for assignment in gb.assignments:
+            for submission in assignment.submissions:
+                cells = {}
+                for notebook in submission.notebooks:
+                    for grade in notebook.grades:
+                        cells[grade.name] = {"notebook": notebook.name, "auto_score": grade.auto_score,
+                                             "manual_score": grade.manual_score, "score": grade.score,
+                                             "max_score": grade.max_score}
+                    for comment in notebook.comments:
+                        cells.setdefault(comment.name, {})["manual_comment"] = comment.manual_comment
+                grades[(assignment.name, submission.student_id)] = {
+                    "score": submission.score, "max_score": submission.max_score, "cells": cells}
+    return grades
+
+
+def gradebook_row_counts(root: str | Path, db_url: str | None = None) -> dict:
+    """Row counts per gradebook table and duplicate (student, assignment, cell) grades, to check consistency."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(db_url or db_url_for(root))
+    counts = {}
+    with engine.connect() as conn:
+        for table in ("student", "submitted_assignment", "submitted_notebook", "grade", "comment"):
+            counts[table] = conn.execute(sa.text(f"SELECT COUNT(*) FROM {table}")).scalar()
+        counts["duplicate_grades"] = conn.execute(sa.text(
+            "SELECT COUNT(*) FROM (SELECT notebook_id, cell_id FROM grade "
+            "GROUP BY notebook_id, cell_id HAVING COUNT(*) > 1) AS duplicates")).scalar()
+        counts["duplicate_submissions"] = conn.execute(sa.text(
+            "SELECT COUNT(*) FROM (SELECT assignment_id, student_id FROM submitted_assignment "
+            "GROUP BY assignment_id, student_id HAVING COUNT(*) > 1) AS duplicates")).scalar()
+    engine.dispose()
+    return counts

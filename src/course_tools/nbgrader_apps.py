@@ -1,0 +1,153 @@
+"""nbgrader's commands run in-process, in worker processes that pay nbgrader's import once.
+
+``run_app("autograde", [...], root)`` is ``nbgrader autograde ...`` run from the course folder
+``root``, with its log captured instead of printed. ``run_in_workers`` runs a list of such commands
+in fresh worker processes (keeping nbgrader's imports and configuration out of the caller).
+``register_missing_assignments`` records in the gradebook the assignments it lacks, as a fresh
+clone needs before its first grading.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import io
+import logging
+import multiprocessing
+import os
+import sys
+from pathlib import Path
+
+from .gradebook import gradebook_lock_path, install_gradebook_lock, open_gradebook, release_lock
+
+APPS = {
+    "autograde": ("nbgrader.apps.autogradeapp", "AutogradeApp"),
+    "generate_feedback": ("nbgrader.apps.generatefeedbackapp", "GenerateFeedbackApp"),
+    "generate_assignment": ("nbgrader.apps.generateassignmentapp", "GenerateAssignmentApp"),
+    "export": ("nbgrader.apps.exportapp", "ExportApp"),
+}
+_RUN_COUNT = [0]
+
+
+def run_app(command: str, argv: list[str], root: str | Path | None = None,
+            config: dict | None = None) -> tuple[bool, str]:
+    """Run ``nbgrader <command> <argv>`` in this process (config from ``root``); return (success, log).
+
+    ``config`` adds traitlets configuration on top of ``nbgrader_config.py`` (e.g. feedback preprocessors).
+    """
+    import importlib
+
+    module_name, class_name = APPS[command]
+    app_class = getattr(importlib.import_module(module_name), class_name)
+    _RUN_COUNT[0] += 1
+    logger = logging.getLogger(f"course_tools.nbgrader.{_RUN_COUNT[0]}")
+    logger.propagate = False
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(logging.Formatter("[%(levelname)s] %(message)s"))
+    logger.addHandler(handler)
+    cwd = os.getcwd()
+    ok = True
+    try:
+        if root is not None:
+            os.chdir(root)
+        with contextlib.redirect_stdout(io.StringIO()):
+            app = app_class(log=logger)
+            if config:
+                from traitlets.config import Config
+                app.update_config(Config(config))
+            app.initialize(argv)
+            app.log = logger  # initialize may configure its own stderr handler; keep ours
+            app.start()
+    except SystemExit as exc:
+        ok = exc.code in (0, None)
+    except Exception:  # report, never crash the worker
+        import traceback
+        buffer.write("[ERROR] " + traceback.format_exc())
+        ok = False
+    finally:
+        os.chdir(cwd)
+        release_lock(force=True)
+        logger.removeHandler(handler)
+    return ok, buffer.getvalue()
+
+
+def ensure_venv_on_path() -> None:
+    """nbgrader runs the ``alembic`` executable next to the interpreter when it creates a gradebook."""
+    bindir = str(Path(sys.executable).parent)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+
+
+def quiet_worker() -> None:
+    """Send this process's stderr (and its kernels', which inherit it) to a log file, not the terminal.
+
+    Kernels print transport warnings and nbgrader's dependencies emit deprecation warnings; nbgrader's
+    own log is captured per submission instead.
+    """
+    import tempfile
+    import warnings
+
+    warnings.simplefilter("ignore")
+    log = open(Path(tempfile.gettempdir()) / "course_tools-workers.log", "ab", buffering=0)
+    os.dup2(log.fileno(), 2)
+
+
+def prepare_worker(root: str, lock: bool, quiet: bool = True) -> None:
+    """Make this process a grading worker for the course at ``root`` (pool initializer, first Dask task)."""
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    ensure_venv_on_path()
+    if quiet:
+        quiet_worker()
+    os.chdir(root)
+    if lock:
+        install_gradebook_lock(gradebook_lock_path(root))
+    import nbgrader.apps.autogradeapp  # noqa: F401  (pay the import once per worker)
+
+
+def worker_pool(root: str, workers: int, lock: bool = True) -> cf.ProcessPoolExecutor:
+    """``workers`` fresh (spawned) processes prepared to run nbgrader for the course at ``root``."""
+    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                  initializer=prepare_worker, initargs=(root, lock))
+
+
+def run_in_workers(commands: list[tuple], root: str | Path, workers: int = 1) -> list[tuple[bool, str]]:
+    """Run nbgrader commands ``(command, argv[, config])`` in fresh worker processes; (success, log) for each.
+
+    With one worker they run one after another; fresh processes keep nbgrader's imports and
+    configuration out of the caller, and each worker pays the import once.
+    """
+    root = str(Path(root).resolve())
+    with worker_pool(root, max(1, min(workers, len(commands)))) as pool:
+        futures = [pool.submit(run_app, command[0], command[1], root, *command[2:]) for command in commands]
+        return [future.result() for future in futures]
+
+
+def register_missing_assignments(root: str | Path, assignments: list[str], say=print) -> None:
+    """Record in the gradebook every assignment (and its notebooks' cells) that it lacks.
+
+    nbgrader learns an assignment's cells from ``generate_assignment``; it runs here into a scratch
+    release folder, so the committed ``release/`` is never rewritten by grading.
+    """
+    import tempfile
+
+    from nbgrader.api import MissingEntry
+
+    missing = []
+    with open_gradebook(root) as gb:
+        for assignment in assignments:
+            try:
+                if not gb.find_assignment(assignment).notebooks:
+                    missing.append(assignment)
+            except MissingEntry:
+                missing.append(assignment)
+    if not missing:
+        return
+    say(f"registering {', '.join(missing)} in the gradebook (nbgrader generate_assignment into a scratch folder) ...")
+    with tempfile.TemporaryDirectory(prefix="course-register-") as scratch:
+        outcomes = run_in_workers([("generate_assignment", [a, "--force", f"--CourseDirectory.release_directory={scratch}"])
+                                   for a in missing], root)
+    for assignment, (ok, log) in zip(missing, outcomes):
+        if not ok:
+            raise RuntimeError(f"could not register {assignment} in the gradebook "
+                               f"(nbgrader generate_assignment failed):\n{log[-3000:]}")

@@ -33,6 +33,8 @@ from typing import Callable
 import nbformat
 import pytest
 
+from course_tools import course
+
 ROOT = Path(__file__).resolve().parents[1]
 NUMBER_WORDS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
                 "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
@@ -75,7 +77,7 @@ def percent(share: float) -> float:
     return 100 * share
 
 
-N01, N02, N03 = "01_testing", "02_monitoring", "03_continuous_training"
+N01, N02, N03 = course.load(Path(__file__).resolve().parents[1]).names
 CLAIMS = [
     # ---- 01: evaluation, calibration, slices, and the model answer that quotes them
     Claim(N01, "You should see two numbers within [[0.05]]", expr="abs(initial_loss - math.log(len(VOCAB)))", relation="<"),

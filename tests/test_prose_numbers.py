@@ -77,7 +77,7 @@ def percent(share: float) -> float:
     return 100 * share
 
 
-N01, N02, N03 = course.load(Path(__file__).resolve().parents[1]).names
+N01, N02, N03 = course.load(ROOT).names
 CLAIMS = [
     # ---- 01: evaluation, calibration, slices, and the model answer that quotes them
     Claim(N01, "You should see two numbers within [[0.05]]", expr="abs(initial_loss - math.log(len(VOCAB)))", relation="<"),

@@ -2,45 +2,19 @@
 
 ``MUTANTS[graded_name][mutant_name]`` is source code that replaces the solution cell ``graded_name`` of
 ``source/03_continuous_training/03_continuous_training.ipynb``. Most mutants are the reference solution
-with one plausible mistake edited in (``_variant`` fails loudly if the reference no longer contains the
+with one plausible mistake edited in (``_variant``, i.e. ``Reference.edit``, fails loudly if the reference no longer contains the
 text it edits, so the corpus cannot silently go stale). Each graded name also has two cheats: objects
 whose ``__eq__`` always answers True, and a wrong answer that also monkeypatches NumPy's and math's
 comparison functions.
 """
 
-from pathlib import Path
 from textwrap import dedent
 
-import nbformat
-
-NOTEBOOK = Path(__file__).resolve().parents[2] / "source" / "03_continuous_training" / "03_continuous_training.ipynb"
-
 from cheats import ALWAYS_EQUAL, PATCH_COMPARISONS  # noqa: E402 (tests/mutants is on sys.path when a corpus loads)
+from reference import Reference
 
-
-def _reference_sources() -> dict[str, str]:
-    nb = nbformat.read(str(NOTEBOOK), as_version=4)
-    sources = {}
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution") and cell.cell_type == "code":
-            lines = [line for line in cell.source.splitlines()
-                     if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")]
-            sources[meta["grade_id"]] = "\n".join(lines) + "\n"
-    return sources
-
-
-REFERENCE = _reference_sources()
-
-
-def _variant(name: str, *edits: tuple[str, str]) -> str:
-    """The reference solution of ``name`` with each ``(old, new)`` edit applied (``old`` must occur)."""
-    source = REFERENCE[name]
-    for old, new in edits:
-        if old not in source:
-            raise ValueError(f"mutant of {name}: the reference no longer contains {old!r}")
-        source = source.replace(old, new)
-    return source
+REFERENCE = Reference("03_continuous_training")
+_variant = REFERENCE.edit
 
 
 def _wrapped(name: str, new_name: str, wrapper: str) -> str:

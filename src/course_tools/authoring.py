@@ -83,8 +83,9 @@ def normalized(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
     for index, cell in enumerate(nb.cells):
         # Ids carry the notebook's name so they stay unique once nbgrader prepends the header.
         cell["id"] = f"{name}-{index:03d}"
-        cell.metadata.pop("jupyter", None)
-        cell.metadata.pop("execution", None)
+        # JupyterLab's view state and jupytext's layout hints (blank lines after a cell) are not content.
+        for key in ("jupyter", "execution", "lines_to_next_cell", "lines_to_end_of_cell_marker", "cell_marker"):
+            cell.metadata.pop(key, None)
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     nbformat.validate(nb)

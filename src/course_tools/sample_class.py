@@ -288,8 +288,15 @@ def crash_target(course: dict[str, NotebookInfo]) -> tuple[str, str]:
 
 
 def partial_broken(info: NotebookInfo) -> set[str]:
-    """The graded names the partial student leaves as stubs: every second one."""
-    return set(list(info.solutions)[1::2])
+    """The graded names the partial student leaves as stubs: every second one that no other solution uses.
+
+    Only names nothing else builds on: a solved name built on a stub passes the cells of its behaviours
+    that never reach the stub and fails the others, which the metadata cannot predict.
+    """
+    names = list(info.solutions)
+    leaves = [name for name in names
+              if not any(name in names_used(info.solutions[other]) for other in names if other != name)]
+    return set(leaves[1::2])
 
 
 # --------------------------------------------------------------------------- writing submissions

@@ -138,7 +138,12 @@ def test_an_interrupted_run_resumes_with_what_is_missing_and_force_regrades_all(
     assert len(skipped) == 3, done.stdout
     graded_now = [line for line in done.stdout.splitlines() if "test cells passed" in line]
     assert sorted(line.split()[3] for line in graded_now) == sorted(STUDENTS[3:]), done.stdout
+    assert f"graded {len(STUDENTS) - 3}/{len(STUDENTS) - 3} submissions" in done.stdout, done.stdout
     assert _comparable(read_grades(course)) == base["grades"]
+    again = subprocess.run([sys.executable, "-m", "course_tools.autograde", ASSIGNMENT, "--root", str(course),
+                            "--cluster", cluster.address], capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0 and f"nothing left to grade: all {len(STUDENTS)} submission(s)" in again.stdout, \
+        again.stdout + again.stderr
     forced = grade_class(course, [ASSIGNMENT], cluster=cluster.address, force=True, progress=None)
     assert all(r.ok and "already graded" not in " ".join(r.notes) for r in forced), [r.line() for r in forced]
     assert _comparable(read_grades(course)) == base["grades"]

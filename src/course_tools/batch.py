@@ -83,8 +83,13 @@ def grade_class(root: str | Path, assignments: list[str] | None = None,
             results.append(result)
             say(f"  [{len(results):>3}/{total}] {result.line()}")
     failed = [r for r in results if not r.ok]
-    say(f"graded {len(results) - len(failed)}/{len(results)} submissions in {time.perf_counter() - start:.1f} s"
-        + (f"; not graded: {', '.join(f'{r.student} ({r.assignment})' for r in failed)}" if failed else ""))
+    skipped = total - len(todo)
+    if not todo:
+        say(f"nothing left to grade: all {skipped} submission(s) were graded before (--force regrades)")
+    else:
+        say(f"graded {len(todo) - len(failed)}/{len(todo)} submissions in {time.perf_counter() - start:.1f} s"
+            + (f", {skipped} more graded before" if skipped else "")
+            + (f"; not graded: {', '.join(f'{r.student} ({r.assignment})' for r in failed)}" if failed else ""))
     order = {pair: i for i, pair in enumerate(submissions(root, assignments, students))}
     return sorted(results, key=lambda r: order[(r.assignment, r.student)])
 

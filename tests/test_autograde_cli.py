@@ -69,6 +69,19 @@ def test_a_fresh_clone_registers_its_assignments_and_grades(course, tmp_path):
         "registering the assignments changed release/"
 
 
+@pytest.mark.skipif(not sandbox_status()[0], reason=f"NO SANDBOX HERE: {sandbox_status()[1]}")
+def test_a_course_folder_without_a_manifest_grades_from_its_working_directory(course, tmp_path):
+    """An instructor's own nbgrader folder (config, release, submissions, no course.toml) run from inside it."""
+    root = copy_of(course, tmp_path)
+    (root / "course.toml").unlink()
+    done = subprocess.run([sys.executable, "-m", "course_tools.autograde", "-j", "1"], cwd=root,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    auto_max = sample_class.read_course(ROOT, [ASSIGNMENT])[ASSIGNMENT].auto_max_score
+    perfect = read_grades(root)[(ASSIGNMENT, "perfect")]
+    assert sum(c["auto_score"] or 0 for c in perfect["cells"].values() if "max_score" in c) == auto_max
+
+
 def test_without_a_sandbox_grading_is_refused_loudly(course, tmp_path):
     root = copy_of(course, tmp_path)
     done = autograde(root, env={"COURSE_BWRAP": "/nonexistent/bwrap"})

@@ -55,12 +55,31 @@ class Course:
 
 
 def course_root(start: Path | None = None) -> Path:
-    """The nearest folder at or above ``start`` (default: the working directory) holding course.toml."""
+    """The course folder for ``start`` (default: the working directory), as nbgrader takes it.
+
+    The nearest folder at or above ``start`` holding course.toml or nbgrader_config.py; else ``start``.
+    """
     start = (start or Path.cwd()).resolve()
     for folder in (start, *start.parents):
-        if (folder / MANIFEST).is_file():
+        if (folder / MANIFEST).is_file() or (folder / "nbgrader_config.py").is_file():
             return folder
-    raise FileNotFoundError(f"no {MANIFEST} in {start} or above: run this from the course folder or pass --root")
+    return start
+
+
+# The manifest of the course these tools were installed from: a course folder made by hand (its own
+# nbgrader_config.py, submitted/, ...) without a course.toml of its own grades against this course.
+_OWN_MANIFEST = Path(__file__).resolve().parents[2] / MANIFEST
+
+
+def manifest_path(root: Path | None = None) -> Path:
+    """course.toml at or above ``root`` (default: ``course_root()``), else the tools' own course's."""
+    start = Path(root or course_root()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / MANIFEST).is_file():
+            return folder / MANIFEST
+    if _OWN_MANIFEST.is_file():
+        return _OWN_MANIFEST
+    raise FileNotFoundError(f"no {MANIFEST} in {start} or above, and none beside the installed course_tools")
 
 
 @lru_cache(maxsize=None)
@@ -79,9 +98,9 @@ def _load(path: Path, mtime: float) -> Course:
 
 
 def load(root: Path | None = None) -> Course:
-    """The manifest of the course at ``root`` (default: ``course_root()``)."""
-    path = (root or course_root()) / MANIFEST
-    return _load(path.resolve(), path.stat().st_mtime)
+    """The manifest of the course at ``root`` (default: ``course_root()``; see ``manifest_path``)."""
+    path = manifest_path(root)
+    return _load(path, path.stat().st_mtime)
 
 
 def available_assignments(root: Path) -> list[str]:

@@ -82,7 +82,7 @@ PERSONA_CHOICES = {
 
 PERSONAS = {p.name: p for p in (
     Persona("perfect", "Ada", "Perfect", "reference solution everywhere", share=0.30),
-    Persona("partial", "Parker", "Partial", "every other graded name solved, the rest left as the stub",
+    Persona("partial", "Parker", "Partial", "every other name no other answer builds on left as the stub, the rest solved",
             breaks="every_other", written="hedged", share=0.25),
     Persona("blank", "Blair", "Blank", "the released notebook, untouched",
             breaks="everything", written="stub", share=0.08),

@@ -86,8 +86,8 @@ def writer(url: str, lock_path: str | None, assignment: str, students: list[str]
 
 def measure(url: str, lock_path: str | None, assignment: str, writers: int, per_writer: int, tag: str) -> float:
     cells = cells_of(url, assignment)
-    start = multiprocessing.get_context("fork").Event()
     ctx = multiprocessing.get_context("fork")
+    start = ctx.Event()
     processes = [ctx.Process(target=writer, args=(url, lock_path, assignment,
                                                   [f"{tag}-w{w}-s{i:04d}" for i in range(per_writer)], cells, start))
                  for w in range(writers)]

@@ -95,6 +95,7 @@ c.JupyterHub.services = [
         "oauth_no_confirm": True,
         "environment": {
             "HOME": grader_home,
+            "TMPDIR": f"{grader_home}/.cache/tmp",   # made by course_tools.hub setup; /tmp files may be another's
             "PATH": f"{environment_bin}:/usr/local/bin:/usr/bin:/bin",
             "PYTHONPATH": settings["environment"] + "-tools",   # course_tools, for nbgrader_config.py
             "NBGRADER_EXCHANGE": settings["exchange"],

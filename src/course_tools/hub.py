@@ -11,6 +11,8 @@ As root, from the course folder (the repository):
     sudo .venv/bin/python -m course_tools.hub grade 01_testing -j 2         # the trusted pipeline
     sudo .venv/bin/python -m course_tools.hub feedback 01_testing           # generate + release feedback
     sudo .venv/bin/python -m course_tools.hub export --to lms_grades.csv    # for the LMS (course_tools.lms_export)
+    sudo .venv/bin/python -m course_tools.hub share-reviews 01_testing      # peer review: ~/peer_review/01_testing/
+    sudo .venv/bin/python -m course_tools.hub collect-reviews 01_testing    # the filled forms back, summarized
 
 The layout, in the manner of nbgrader's ``demo_one_class_multiple_graders``:
 
@@ -165,6 +167,38 @@ def install_proxy(folder: Path = HUB_FOLDER) -> Path:
     return proxy
 
 
+_INCOMPATIBLE = """
+import sys
+from importlib.metadata import distributions
+from packaging.specifiers import SpecifierSet
+version = ".".join(map(str, sys.version_info[:3]))
+for dist in distributions():
+    needs = dist.metadata.get("Requires-Python")
+    if needs and version not in SpecifierSet(needs):
+        print(dist.metadata["Name"])
+"""
+
+
+def fit_environment_to_interpreter(environment: str | Path) -> list[str]:
+    """Reinstall the packages of ``environment`` whose ``Requires-Python`` its interpreter does not meet.
+
+    The student environment holds the venv's packages on the system's Python, the same minor version but
+    maybe an older patch release (Debian 12: 3.11.2), and a package may need a newer one (soupsieve 4.1
+    needs 3.11.5: its patterns use possessive quantifiers; on 3.11.2 every nbconvert HTML export, hence
+    formgrader's submission view and feedback, fails). pip, run by that interpreter, picks the newest
+    release that supports it; the hard-linked originals in the venv are unlinked, never changed.
+    """
+    python = Path(environment) / "bin" / "python"
+    names = subprocess.run([str(python), "-c", _INCOMPATIBLE], capture_output=True, text=True, check=True).stdout.split()
+    if names:
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--force-reinstall",
+                        "--disable-pip-version-check", *names], check=True)
+        for path in Path(environment).rglob("*"):  # world-readable, as the rest of the environment
+            if not path.is_symlink():
+                os.chmod(path, path.stat().st_mode | (0o755 if path.is_dir() else 0o444))
+    return names
+
+
 def install_tools(dest: Path, source: Path = REPOSITORY / "src") -> Path:
     """A root-owned, world-readable copy of course_tools and the student-side packages for the grader account."""
     if dest.exists():
@@ -203,17 +237,23 @@ def setup(settings: HubSettings, assignments: list[str] | None = None, root: Pat
     """Everything the hub needs, as root: proxy, exchange, environment, grader account and course folder."""
     from . import sample_class
 
+    from concurrent.futures import ThreadPoolExecutor
+
     install_proxy(Path(settings.proxy).parents[2])
     exchange.setup(settings.exchange)
-    exchange.student_env(settings.environment, settings.exchange, settings.course_id)
+    course = Path(settings.course)
+    with ThreadPoolExecutor(2) as pool:  # both mostly wait on files and subprocesses
+        environment = pool.submit(exchange.student_env, settings.environment, settings.exchange, settings.course_id)
+        if not (course / "gradebook.db").exists():
+            # the course folder: manifest, config, source/ and the generated release/ (as `make generate` does)
+            sample_class.make_course(course, root, assignments, progress=print)
+        environment.result()
+    fit_environment_to_interpreter(settings.environment)
     install_tools(settings.tools)
     grader = create_account(settings.grader_account)
-    course = Path(settings.course)
-    if not (course / "gradebook.db").exists():
-        # the course folder: manifest, config, source/ and the generated release/ (as `make generate` does)
-        sample_class.make_course(course, root, assignments, progress=print)
     os.chmod(course, 0o700)
     grader_jupyter_config(Path(grader.pw_dir), course)
+    grader_tmp(grader)
     _chown_tree(Path(grader.pw_dir), grader)
     _chown_tree(course, grader)
     settings.save()
@@ -254,11 +294,22 @@ def add_roster(settings: HubSettings, path: str | Path, graders: bool = False,
 # ------------------------------------------------------------------ the course commands, as the grader account
 
 
+def grader_tmp(account: pwd.struct_passwd) -> str:
+    """The grader account's own temporary folder: files the tools keep in a fixed place under /tmp
+    (e.g. the grading workers' log) may already exist there, owned by another account."""
+    path = Path(account.pw_dir) / ".cache" / "tmp"
+    if not path.is_dir():
+        path.mkdir(parents=True, mode=0o700)
+        for item in (path.parent, path):
+            os.chown(item, account.pw_uid, account.pw_gid)
+    return str(path)
+
+
 def grader_environment(settings: HubSettings) -> dict[str, str]:
     account = pwd.getpwnam(settings.grader_account)
     return {"HOME": account.pw_dir, "USER": account.pw_name, "LOGNAME": account.pw_name, "LANG": "C.UTF-8",
             "PATH": f"{settings.bin}:/usr/local/bin:/usr/bin:/bin", "PYTHONPATH": str(settings.tools),
-            exchange.ENVIRONMENT_VARIABLE: settings.exchange,
+            exchange.ENVIRONMENT_VARIABLE: settings.exchange, "TMPDIR": grader_tmp(account),
             "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
 
 
@@ -287,10 +338,71 @@ def course_command(settings: HubSettings, verb: str, assignment: str | None, wor
         "grade": [[python, "-m", "course_tools.autograde", assignment, "-j", str(workers)]],
         "feedback": [[python, "-m", "course_tools.feedback", assignment],
                      ["nbgrader", "release_feedback", assignment]],
+        "build-reviews": [[python, "-m", "course_tools.peer_review", assignment]],
+        "summarize-reviews": [[python, "-m", "course_tools.peer_review", "collect", assignment]],
         "export": [["nbgrader", "export", "--exporter=course_tools.lms_export.LmsExportPlugin",
                     f"--to={to or 'lms_grades.csv'}"]],
     }[verb]
     return [as_grader(settings, [part for part in step if part is not None], capture=capture) for step in steps]
+
+
+# ------------------------------------------------------------------ peer review through the students' homes
+
+REVIEW_FOLDER = "peer_review"      # in each reviewer's home: ~/peer_review/<assignment>/
+MAX_FORM_BYTES = 256 * 1024
+
+
+def share_reviews(settings: HubSettings, assignment: str) -> dict[str, int]:
+    """Copy each reviewer's forms, and the packets they name, into ``~reviewer/peer_review/<assignment>/`` (root).
+
+    ``python -m course_tools.peer_review`` (as the grader account) wrote ``peer_review/<assignment>/`` in
+    the course folder; the course folder is the grader's (mode 700) and every home is its owner's (700),
+    so root carries the files across: each student sees exactly their own forms and packets.
+    """
+    built = Path(settings.course) / REVIEW_FOLDER / assignment
+    shared = {}
+    for forms in sorted((built / "forms").iterdir()):
+        account = pwd.getpwnam(forms.name)
+        dest = Path(account.pw_dir) / REVIEW_FOLDER / assignment
+        dest.mkdir(parents=True, exist_ok=True)
+        for form in sorted(forms.glob("*.json")):
+            shutil.copy(form, dest / form.name)
+            shutil.copy(built / "packets" / f"{form.stem}.html", dest / f"{form.stem}.html")
+        if (built / "packets" / "_static").is_dir():
+            shutil.copytree(built / "packets" / "_static", dest / "_static", dirs_exist_ok=True)
+        _chown_tree(Path(account.pw_dir) / REVIEW_FOLDER, account)
+        shared[forms.name] = len(list(forms.glob("*.json")))
+    return shared
+
+
+def collect_reviews(settings: HubSettings, assignment: str) -> dict[str, int]:
+    """Copy the filled forms back from the reviewers' homes into the course folder (root).
+
+    Only the forms that were handed out are read, as regular files (never through a symlink a student
+    planted) of bounded size; anything else in the student's folder is ignored.
+    """
+    built = Path(settings.course) / REVIEW_FOLDER / assignment
+    grader = pwd.getpwnam(settings.grader_account)
+    collected = {}
+    for forms in sorted((built / "forms").iterdir()):
+        home = Path(pwd.getpwnam(forms.name).pw_dir) / REVIEW_FOLDER / assignment
+        count = 0
+        for form in sorted(forms.glob("*.json")):
+            try:
+                fd = os.open(home / form.name, os.O_RDONLY | os.O_NOFOLLOW)
+            except OSError:
+                continue  # not returned (or a symlink)
+            with os.fdopen(fd, "rb") as handle:
+                if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                    continue
+                data = handle.read(MAX_FORM_BYTES + 1)
+            if len(data) > MAX_FORM_BYTES:
+                continue
+            form.write_bytes(data)
+            os.chown(form, grader.pw_uid, grader.pw_gid)
+            count += 1
+        collected[forms.name] = count
+    return collected
 
 
 # ------------------------------------------------------------------ running the hub
@@ -364,6 +476,9 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("assignment")
         if verb == "grade":
             sub.add_argument("-j", "--workers", type=int, default=2)
+    for verb, what in (("share-reviews", "build peer-review packets and forms, copy each reviewer's into their home (root)"),
+                       ("collect-reviews", "copy the filled forms back into the course folder and summarize (root)")):
+        commands.add_parser(verb, help=what).add_argument("assignment")
     export = commands.add_parser("export", help="grades for an LMS (one column per assignment), as the grader account")
     export.add_argument("--to", default="lms_grades.csv")
     args = parser.parse_args(argv)
@@ -391,6 +506,12 @@ def main(argv: list[str] | None = None) -> int:
         os.chdir(settings.state)
         os.execve(settings.hub_python, [settings.hub_python, "-m", "jupyterhub", "-f", str(CONFIG_FILE)],
                   hub_environment(settings))
+    elif args.command == "share-reviews":
+        course_command(settings, "build-reviews", args.assignment)
+        print(f"forms shared: {share_reviews(settings, args.assignment)}")
+    elif args.command == "collect-reviews":
+        print(f"forms returned: {collect_reviews(settings, args.assignment)}")
+        course_command(settings, "summarize-reviews", args.assignment)
     elif args.command == "export":
         course_command(settings, "export", None, to=args.to)
     else:

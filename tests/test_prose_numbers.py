@@ -88,6 +88,7 @@ CLAIMS = [
     Claim(N01, "You should see 7 passed, 1 failed and [[2]] errors", output=r"\{'passed': \d+, 'failed': \d+, 'errors': (\d+)\}"),
     Claim(N01, "You should see [[0]] passed and 0 failed for both", output=r"always raises +\{'passed': (\d+)"),
     Claim(N01, "You should see 0 passed and [[0]] failed for both", output=r"NaN weights +\{'passed': \d+, 'failed': (\d+)"),
+    Claim(N01, "You should see the [[3]] INV cases pass and every MFT", output=r"all-zero weights: \{'passed': (\d+)"),
     Claim(N01, "You should see an accuracy of about [[0.6]], close to the best", output=r"\{'n': 2000, 'accuracy': ([\d.]+)"),
     Claim(N01, "a top-3 accuracy of about [[0.86]], and a mean confidence", output=r"'top_k_accuracy': ([\d.]+)"),
     Claim(N01, "bars roughly along the diagonal for A (ECE about [[0.05]])", expr="expected_calibration_error(conf_a, correct_a)"),

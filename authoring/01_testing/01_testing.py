@@ -213,6 +213,8 @@ class explain_failures:
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None or not issubclass(exc_type, Exception) or issubclass(exc_type, AssertionError):
             return False
+        if exc_type.__name__ in ("StudentTimeout", "SandboxGone", "SandboxError", "WireError"):
+            return False                      # the grading machinery's own verdicts (a time limit, a dead sandbox) stand
         import traceback as _traceback
         frames = _traceback.extract_tb(tb)
         call = (frames[0].line or "").strip() if frames else ""
@@ -1342,6 +1344,7 @@ def gradient_check(model, word_ids, target_ids, eps=1e-5):
 
 # %%
 check_words, check_targets = encode_examples(make_examples(40, seed=3), VOCAB)
+print(f"gradient checks of {sum(v.size for v in BASE_MODEL.params.values())} parameters, twice ...", flush=True)
 print(f"pretrained model:           {gradient_check(BASE_MODEL, check_words, check_targets):.2e}")
 buggy = as_model(ForgotReluMaskModel(VOCAB), BASE_MODEL.params)
 print(f"model forgetting ReLU mask: {gradient_check(buggy, check_words, check_targets):.2e}")
@@ -1943,6 +1946,7 @@ def threshold_view(threshold=0.5, regime="A"):
     ax.legend(loc="lower left", fontsize=8)
     plt.show()
 
+print("drawing the coverage / accuracy trade-off ...", flush=True)
 threshold_view()                       # the default view, drawn statically
 
 threshold_slider = widgets.FloatSlider(value=0.5, min=0.0, max=0.95, step=0.05, description="threshold")

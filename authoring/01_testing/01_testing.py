@@ -12,27 +12,17 @@
 # | its test **targets were not in the vocabulary** (`"to"`) | such a test can never pass, or passes for the wrong reason | check the test data itself before trusting a test |
 #
 # In this notebook you build, one step at a time, the tests that would have caught every one of
-# those bugs, for a small next-word model:
-#
-# 1. **Inputs:** normalize what users type, and handle the edge cases (`normalize_context`).
-# 2. **A safe prediction wrapper** that never crashes the caller (`safe_predict`).
-# 3. **Behavioural tests** in the style of CheckList (MFT, INV, DIR) and a runner that cannot look
-#    green when nothing ran (`run_test_suite`).
-# 4. **Pre-training checks:** the initial loss, one training step, and a gradient check (`gradient_check`).
-# 5. **Evaluation beyond accuracy:** top-k accuracy, confidence, calibration with a reliability
-#    diagram, and accuracy per slice of the data (`evaluate`, `expected_calibration_error`).
-#
-# **Time: about 115 minutes**, one lab session. The core path, part by part (a guide: reading the
-# prose, running the demos, writing and testing each function):
+# those bugs, for a small next-word model. **Time: about 120 minutes**, one lab session; the core path,
+# part by part (a guide: reading, running the demos, writing and testing each function):
 #
 # | part | minutes |
 # |---|---|
-# | this introduction and 0. what went wrong in the original exercise | 10 |
-# | 1. inputs: `normalize_context` | 10 |
-# | 2. a safe prediction wrapper: `safe_predict` | 15 |
-# | 3. behavioural tests: `run_test_suite` | 30 |
-# | 4. pre-training checks: `gradient_check` | 10 |
-# | 5. evaluation beyond accuracy: `evaluate`, `expected_calibration_error`, slices | 25 |
+# | this introduction, and 0. the original's bugs reproduced | 10 |
+# | 1. inputs: normalize what users type (`normalize_context`) | 10 |
+# | 2. a safe prediction wrapper that never crashes the caller (`safe_predict`) | 15 |
+# | 3. behavioural tests (MFT, INV, DIR) and a runner that cannot look green when nothing ran (`run_test_suite`) | 30 |
+# | 4. pre-training checks: initial loss, one step, a gradient check (`gradient_check`) | 15 |
+# | 5. evaluation beyond accuracy: top-k, calibration, slices (`evaluate`, `expected_calibration_error`) | 25 |
 # | 6. two written answers | 15 |
 #
 # Sections titled **Going further** (two explorers with sliders and the ML Test Score map) are

@@ -1582,6 +1582,7 @@ for name, fixed in (("offline (clean test set)", _offline), ("live (first 600 la
 # label could say anything. A `confidence` alert comes with it: a fallback answers with confidence 0.
 
 # %%
+print("replaying the drift-free stream with a two-minute outage ...", flush=True)
 OUTAGE_RUN = replay(ProductionStream(seed=1, drift_at=None, **STREAM_SETTINGS), BASE_MODEL, outage=(600.0, 720.0))
 _timeline, _raised, _ = run_monitoring(OUTAGE_RUN, dict(POLICY, alpha=0.01, min_drop=0.05))
 print(f"fallbacks served: {sum(OUTAGE_RUN['error'])} of {len(OUTAGE_RUN['error'])} requests")
@@ -1819,6 +1820,7 @@ def score_cusum(threshold):
             delays.append(detections[0] - labels["drift_time"])
     return {"mean_delay": float(np.mean(delays)), "detected": len(delays), "per_24h": false_alarms / quiet_seconds * 86400}
 
+print("scoring the CUSUM at 5 thresholds and the window at 3 alphas on the 20 streams ...", flush=True)
 fig, ax = plt.subplots(figsize=(7, 3.5))
 cusum_scores = {h: score_cusum(h) for h in (8, 10, 12, 15, 20)}
 window_scores = {a: score_policy(window=300, alpha=a, min_drop=0.05, consecutive=3) for a in (0.001, 0.01, 0.05)}
@@ -1858,6 +1860,7 @@ plt.close(fig)
 def counts(ids):
     return np.bincount(ids, minlength=len(VOCAB))
 
+print("drawing 20,000 examples of each regime ...", flush=True)
 x_a, y_a = encode_examples(make_examples(20_000, seed=100, regime="A"), VOCAB)
 x_b, y_b = encode_examples(make_examples(20_000, seed=200, regime="B"), VOCAB)
 proba_a, proba_b = BASE_MODEL.predict_proba(x_a), BASE_MODEL.predict_proba(x_b)
@@ -1880,8 +1883,9 @@ for name, proba, targets in (("regime A", proba_a, y_a), ("covariate-only shift"
 # * Alert on a drop that is **both** significant and large enough to matter — and say "not enough data" when
 #   that is the truth.
 # * Judge latency by a high percentile against an SLO; the mean hides the tail.
-# * Watch inputs too, knowing what they can see: PSI catches covariate drift without labels, never concept
-#   drift (same inputs, new next words), and has a noise floor of its own.
+# * Watch inputs too, knowing what they can see: PSI catches covariate drift without labels (and, in next-word
+#   prediction, label drift: each label is the next input), never concept drift (same inputs, new next words), and
+#   has a noise floor of its own. A confidence-based accuracy estimate works only while `P(y | x)` holds.
 # * Take the baseline from the same measurement you monitor (the champion's first live labels), never from a
 #   clean offline test set: label noise alone made the offline baseline raise dozens of false alerts per 24 h.
 # * A fallback is an error, not an answer: count it at request time, where it needs no label.

@@ -945,10 +945,17 @@ print("mcnemar_test: hidden tests of types and lengths passed")
 # * `delta`: challenger accuracy − champion accuracy on the gate set (a float; `(c - b) / n`);
 # * `p_value`: McNemar's, with the **champion as A** (`mcnemar_test(correct_champion, correct_challenger)`);
 # * `upper_bound`: a one-sided (1 − `alpha`) **upper confidence bound on how much worse the challenger
-#   is**, i.e. on champion accuracy − challenger accuracy, from the paired data. Use the Wald bound for
-#   paired proportions: with `n` examples, `d = (b - c) / n`, `var = ((b + c) / n - d**2) / n`,
-#   `upper_bound = d + z * sqrt(var)` with `z = NormalDist().inv_cdf(1 - alpha)` (1.645 for
-#   alpha = 0.05). It is a float.
+#   is**, i.e. on champion accuracy − challenger accuracy, from the paired data: exactly
+#   `paired_upper_bound(b, c, n, policy["alpha"])`, the provided function below (a float).
+#
+# **Which bound, and why not the textbook one.** The Wald bound for paired proportions,
+# `d + z·sqrt(((b + c)/n − d²)/n)` with `d = (b − c)/n`, is the bound this gate used to have. It has the
+# flaw assignment 2 showed in the Wald interval for one proportion: with no disagreement at all
+# (`b = c = 0`) it is `0`, as if 200 examples proved two models *identical*, and with few discordant
+# pairs it is far too tight. The provided `paired_upper_bound` is **Tango's score bound** (Tango 1998,
+# the paired analogue of the Wilson interval): the largest difference `Δ0` that a one-sided score test
+# of "champion − challenger = Δ0" does not reject at level `alpha`. At `b = c = 0` it is
+# `z² / (n + z²)`, 0.013 on 200 examples, not 0. You call it; you do not write it.
 #
 # A challenger is promoted only when the gate set **shows** that it is not worse by more than the
 # margin. The **first** rule that applies decides:
@@ -960,9 +967,10 @@ print("mcnemar_test: hidden tests of types and lengths passed")
 # | `delta < min_gain` | `"no gain"` | `False` |
 # | otherwise | `"promote"` | `True` |
 #
-# An empty gate set shows nothing: return `promote False`, reason `"not shown non-inferior"`,
-# `delta 0.0`, `p_value 1.0` and `upper_bound` `float("inf")`. Lengths that differ raise `ValueError`
-# (as `mcnemar_test` does).
+# The comparisons are exactly as written: a bound *equal* to the margin passes (`>` refuses, not `>=`),
+# and a `delta` equal to `min_gain` passes. An empty gate set shows nothing: return `promote False`,
+# reason `"not shown non-inferior"`, `delta 0.0`, `p_value 1.0` and `upper_bound` `float("inf")`. Lengths
+# that differ raise `ValueError` (as `mcnemar_test` does). The result has exactly these **five** keys.
 #
 # Why a bound and not just the observed difference? "Not significantly worse" and "looks only 1 point
 # worse" are both weak on a small gate set: on 200 examples a challenger that is truly 3 points worse
@@ -970,6 +978,40 @@ print("mcnemar_test: hidden tests of types and lengths passed")
 # around: the challenger must *show*, with confidence 1 − alpha, that it is at most `non_inferiority`
 # worse. The price is that a small gate set cannot show a small margin; the cells after the tests
 # measure both sides.
+
+# %% nbgrader={"grade": false, "grade_id": "provided_gate_bound", "locked": true, "schema_version": 3, "solution": false, "task": false}
+def paired_upper_bound(b, c, n, alpha):
+    """One-sided (1 - alpha) upper confidence bound on (b - c) / n, Tango's score method; inf for n == 0.
+
+    b, c: discordant counts (b: only the champion right, c: only the challenger right) among n paired examples.
+    """
+    if n == 0:
+        return float("inf")
+    z = NormalDist().inv_cdf(1 - alpha)
+
+    def score(delta0):
+        """Tango's score statistic for H0: (b - c) / n = delta0 (it falls as delta0 grows)."""
+        quad_a, quad_b = 2 * n, -b - c + (2 * n - b + c) * delta0
+        quad_c = -c * delta0 * (1 - delta0)
+        # constrained maximum-likelihood estimate of P(only the challenger right) under H0
+        q_c = (math.sqrt(max(quad_b * quad_b - 4 * quad_a * quad_c, 0.0)) - quad_b) / (2 * quad_a)
+        variance = n * (2 * q_c + delta0 * (1 - delta0))
+        gap = b - c - n * delta0
+        if variance <= 0:
+            return -math.inf if gap < 0 else 0.0
+        return gap / math.sqrt(variance)
+
+    low, high = (b - c) / n, 1.0          # score(low) = 0 >= -z; bisect for score = -z
+    if score(high) >= -z:
+        return 1.0
+    for _ in range(60):
+        middle = (low + high) / 2
+        if score(middle) >= -z:
+            low = middle
+        else:
+            high = middle
+    return float(low)
+
 
 # %% nbgrader={"grade": false, "grade_id": "gate_challenger", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def gate_challenger(correct_champion, correct_challenger, policy):
@@ -980,9 +1022,7 @@ def gate_challenger(correct_champion, correct_challenger, policy):
     if n == 0:
         return {"promote": False, "reason": "not shown non-inferior", "delta": 0.0, "p_value": 1.0,
                 "upper_bound": float("inf")}
-    d = (b - c) / n                                   # champion accuracy - challenger accuracy
-    variance = max(((b + c) / n - d * d) / n, 0.0)
-    upper_bound = d + NormalDist().inv_cdf(1 - policy["alpha"]) * math.sqrt(variance)
+    upper_bound = paired_upper_bound(b, c, n, policy["alpha"])    # on champion accuracy - challenger accuracy
     delta = (c - b) / n
     if b > c and p_value < policy["alpha"]:
         reason = "significantly worse"
@@ -1024,15 +1064,19 @@ check_equal(_decision["promote"], True, "promote for a challenger right on 10 mo
 check_equal(_decision["reason"], "promote", "reason for that challenger")
 check_close(_decision["delta"], 0.1, "delta = 0.40 - 0.30")
 check_close(_decision["p_value"], 2 / 1024, "p_value (b=0, c=10)")
-check_close(_decision["upper_bound"], -0.1 + 1.6448536269514722 * math.sqrt((0.1 - 0.01) / 100),
-            "upper_bound for b=0, c=10, n=100: d = -0.1, var = (0.1 - 0.01) / 100, d + z * sqrt(var) with z = 1.645")
+check_close(_decision["upper_bound"], paired_upper_bound(0, 10, 100, 0.05),
+            "upper_bound for b=0, c=10, n=100: paired_upper_bound(b, c, n, policy['alpha'])")
 check_equal(gate_challenger(_better, _same, _policy)["reason"], "significantly worse", "reason when the champion wins 10 to 0")
 _swapped = [False] * 10 + [True] * 10 + [True] * 20 + [False] * 60     # b = 10, c = 10 against _same
 check_equal(gate_challenger(_same, _swapped, _policy)["reason"], "not shown non-inferior",
-            "reason for a challenger that ties the champion (b=c=10 of 100): the bound 0.074 exceeds the 0.02 margin")
-check_equal(gate_challenger(_same, _same, _policy)["reason"], "promote",
-            "reason for an identical challenger (no disagreement: bound 0, delta 0 >= min_gain 0)")
-check_equal(gate_challenger(_same, _same, {**_policy, "min_gain": 0.01})["reason"], "no gain", "reason for an identical challenger with min_gain 0.01")
+            "reason for a challenger that ties the champion (b=c=10 of 100): the bound 0.076 exceeds the 0.02 margin")
+check_equal(gate_challenger(_same, _same, _policy)["reason"], "not shown non-inferior",
+            "reason for an identical challenger on 100 examples: no disagreement still leaves a bound of 0.026 > 0.02")
+_same_big = [True] * 300 + [False] * 700
+check_equal(gate_challenger(_same_big, _same_big, _policy)["reason"], "promote",
+            "reason for an identical challenger on 1000 examples (bound 0.003 <= 0.02, delta 0 >= min_gain 0)")
+check_equal(gate_challenger(_same_big, _same_big, {**_policy, "min_gain": 0.01})["reason"], "no gain",
+            "reason for an identical challenger on 1000 examples with min_gain 0.01")
 print("gate_challenger: visible tests passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_gate_challenger_hidden_rule_order", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
@@ -1099,41 +1143,63 @@ print("gate_challenger: hidden tests of the edge cases passed")
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_gate_challenger_hidden_bound", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-"""Hidden test of the upper bound itself: one-sided z from alpha, the paired Wald variance, the champion-minus-challenger sign."""
+"""Hidden test of the upper bound itself: paired_upper_bound(b, c, n, alpha) (champion minus challenger, one-sided alpha), and a bound equal to the margin passes."""
 _policy = {"alpha": 0.05, "non_inferiority": 0.02, "min_gain": 0.0}
 check_type(gate_challenger([True, False], [False, True], _policy)["upper_bound"], float, "upper_bound")
 ### BEGIN HIDDEN TESTS
-def _wald(b, c, n, alpha):
-    d = (b - c) / n
-    return d + NormalDist().inv_cdf(1 - alpha) * math.sqrt(((b + c) / n - d * d) / n)
+def _tango_score(b, c, n, delta0):
+    """Tango's score statistic for H0: (b - c) / n = delta0, written out again here (the test's own ground truth)."""
+    qa, qb, qc = 2 * n, -b - c + (2 * n - b + c) * delta0, -c * delta0 * (1 - delta0)
+    q_c = (math.sqrt(max(qb * qb - 4 * qa * qc, 0.0)) - qb) / (2 * qa)
+    return (b - c - n * delta0) / math.sqrt(n * (2 * q_c + delta0 * (1 - delta0)))
 
-for _b, _c, _n, _alpha in [(12, 5, 200, 0.05), (5, 12, 200, 0.05), (12, 5, 200, 0.1), (30, 30, 400, 0.01), (0, 4, 50, 0.05)]:
+for _b, _c, _n, _alpha in [(12, 5, 200, 0.05), (5, 12, 200, 0.05), (12, 5, 200, 0.1), (30, 30, 400, 0.01), (0, 4, 50, 0.05),
+                           (3, 0, 200, 0.05)]:
     _champion = [True] * _b + [False] * _c + [True] * 7 + [False] * (_n - _b - _c - 7)
     _challenger = [False] * _b + [True] * _c + [True] * 7 + [False] * (_n - _b - _c - 7)
     _decision = gate_challenger(_champion, _challenger, {**_policy, "alpha": _alpha})
-    check_close(_decision["upper_bound"], _wald(_b, _c, _n, _alpha),
-                f"bound: upper_bound for b={_b}, c={_c}, n={_n}, alpha={_alpha} (one-sided z = NormalDist().inv_cdf(1 - alpha); "
-                f"var = ((b + c) / n - d**2) / n; d = (b - c) / n, champion minus challenger)", rel=1e-6, abs_tol=1e-9)
+    _z = NormalDist().inv_cdf(1 - _alpha)
+    _bound = _decision["upper_bound"]
+    assert (_b - _c) / _n < _bound < 1 and abs(_tango_score(_b, _c, _n, _bound) + _z) < 1e-6, (
+        f"bound: upper_bound for b={_b}, c={_c}, n={_n}, alpha={_alpha} should be paired_upper_bound(b, c, n, policy['alpha']) "
+        f"(champion minus challenger, one-sided: Tango's score test at that difference gives -{_z:.3f}); got {_bound!r}, "
+        f"where the score test gives {_tango_score(_b, _c, _n, _bound) if (_b - _c) / _n < _bound < 1 else float('nan'):.3f}")
     check_close(_decision["delta"], (_c - _b) / _n, f"bound: delta for b={_b}, c={_c}, n={_n}")
+# honest with no disagreement at all: z^2 / (n + z^2), not 0 (a Wald bound would say 0 and promote)
+_identical = gate_challenger([True] * 60 + [False] * 140, [True] * 60 + [False] * 140, {**_policy, "non_inferiority": 0.01})
+check_close(_identical["upper_bound"], 1.6448536269514722 ** 2 / (200 + 1.6448536269514722 ** 2),
+            "bound: two identical models on 200 examples (b = c = 0): the bound is z^2 / (n + z^2) = 0.013, not 0",
+            rel=1e-6, abs_tol=1e-9)
+check_equal(_identical["reason"], "not shown non-inferior",
+            "bound: b = c = 0 on 200 examples with margin 0.01: the bound 0.013 is above the margin")
+# a bound exactly equal to the margin passes (the rule refuses only upper_bound > non_inferiority)
+_equal_models = [True] * 300 + [False] * 700
+_at_margin = gate_challenger(_equal_models, _equal_models, _policy)["upper_bound"]
+check_equal(gate_challenger(_equal_models, _equal_models, {**_policy, "non_inferiority": _at_margin})["reason"], "promote",
+            f"bound: an identical challenger on 1000 examples with the margin set to its own bound ({_at_margin:.4f}): "
+            "a bound equal to the margin is shown non-inferior (refuse only when upper_bound > non_inferiority)")
 # the margin is compared with the bound, not with -delta: a tie on a small gate is refused, on a big one promoted
 _tie_small = gate_challenger([True] * 10 + [False] * 10 + [False] * 80, [False] * 10 + [True] * 10 + [False] * 80, _policy)
-check_equal(_tie_small["reason"], "not shown non-inferior", "bound: a tie (b=c=10) on 100 examples, the bound 0.074 is above the margin")
+check_equal(_tie_small["reason"], "not shown non-inferior", "bound: a tie (b=c=10) on 100 examples, the bound 0.076 is above the margin")
 _tie_big = gate_challenger([True] * 10 + [False] * 10 + [False] * 4980, [False] * 10 + [True] * 10 + [False] * 4980, _policy)
-check_equal(_tie_big["reason"], "promote", "bound: a tie (b=c=10) on 5000 examples, the bound 0.003 is within the margin")
+check_equal(_tie_big["reason"], "promote", "bound: a tie (b=c=10) on 5000 examples, the bound 0.002 is within the margin")
 check_equal(gate_challenger([True] * 10 + [False] * 10 + [False] * 80, [False] * 10 + [True] * 10 + [False] * 80,
                             {**_policy, "non_inferiority": 0.08})["reason"], "promote",
-            "bound: a tie (b=c=10) on 100 examples with margin 0.08 (the bound 0.074 is within it)")
+            "bound: a tie (b=c=10) on 100 examples with margin 0.08 (the bound 0.076 is within it)")
 print("gate_challenger: hidden tests of the upper bound passed")
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# **Each rule decides a realistic case.** The table below runs your gate on four paired outcomes, under
+# **Each rule decides a realistic case.** The table below runs your gate on five paired outcomes, under
 # the capstone's policy (alpha 0.05, margin 0.02, min_gain 0) unless said otherwise, and shows what the
 # gate would decide *without* the rule that decided. Expect:
 #
 # * a challenger that ties the champion on the capstone's gate of 200 examples (b = c = 15) is refused as
 #   `"not shown non-inferior"`: 200 examples cannot show a 2-point margin (without that rule it would be
 #   promoted on a coin flip);
+# * two models that never disagree on the 200 gate examples, under a 1-point margin, are refused too: the
+#   score bound is 0.013, because 200 agreements cannot rule out a 1.3-point difference on the traffic
+#   (the Wald bound would say 0 and promote);
 # * on an offline gate of 5000 examples, a challenger 0.2 points worse is *shown* within the margin and
 #   refused only by `"no gain"` (without that rule it would be promoted);
 # * on 10 000 examples with a policy that accepts a loss up to 1 point (`min_gain = -0.01`), a challenger
@@ -1154,6 +1220,7 @@ def paired(b, c, n, both_right=0):
 
 RULES = ["significantly worse", "not shown non-inferior", "no gain"]
 cases = [("tie on the capstone's gate", paired(15, 15, 200, 90), {}),
+         ("no disagreement on 200, margin 0.01", paired(0, 0, 200, 120), {"non_inferiority": 0.01}),
          ("0.2 points worse, offline gate", paired(110, 100, 5000, 2900), {}),
          ("0.8 points worse, huge gate, min_gain -0.01", paired(300, 220, 10000, 5800), {"min_gain": -0.01}),
          ("after the drift", paired(10, 60, 200, 50), {})]
@@ -1184,7 +1251,7 @@ for label, (champion_ok_, challenger_ok_), override in cases:
 # with the *observed* delta amounts to when `min_gain = 0`. Expect, on the capstone's gate of 200:
 # the old rule promotes a challenger truly 3 points worse about 15% of the time and the new gate about
 # 2%; a challenger truly worse by exactly the margin is promoted at most about alpha = 5% of the time.
-# The price shows in the last column: a truly *equal* challenger is promoted only about 17% of the time
+# The price shows in the last column: a truly *equal* challenger is promoted only about 16% of the time
 # on 200 examples. The second table shows what gate size a margin needs: to promote an equal challenger
 # half the time (its best case under `min_gain = 0`, which refuses the unlucky half), the margin must be
 # about `z_(1-alpha) · sqrt(0.15 / n)`, so 2 points need about n = 1000 and 1 point about 4000.

@@ -162,10 +162,22 @@ MUTANTS = {
             '    elif upper_bound > policy["non_inferiority"]:\n        reason = "not shown non-inferior"\n',
             '    if upper_bound > policy["non_inferiority"]:\n        reason = "not shown non-inferior"\n'
             '    elif b > c and p_value < policy["alpha"]:\n        reason = "significantly worse"\n')),
-        "two_sided_z": _variant("gate_challenger", ("inv_cdf(1 - policy[\"alpha\"])", "inv_cdf(1 - policy[\"alpha\"] / 2)")),
-        "fixed_z_1_645": _variant("gate_challenger", ("NormalDist().inv_cdf(1 - policy[\"alpha\"])", "1.645")),
-        "variance_without_d_squared": _variant("gate_challenger", ("((b + c) / n - d * d) / n", "(b + c) / n / n")),
-        "bound_on_challenger_minus_champion": _variant("gate_challenger", ("d = (b - c) / n", "d = (c - b) / n")),
+        "two_sided_alpha": _variant("gate_challenger", ('paired_upper_bound(b, c, n, policy["alpha"])',
+                                                         'paired_upper_bound(b, c, n, policy["alpha"] / 2)')),
+        "fixed_alpha_0_05": _variant("gate_challenger", ('paired_upper_bound(b, c, n, policy["alpha"])', "paired_upper_bound(b, c, n, 0.05)")),
+        # the bound this gate used to have: [0, 0] at b = c = 0, too tight with few discordant pairs
+        "wald_bound": _variant("gate_challenger", ('paired_upper_bound(b, c, n, policy["alpha"])',
+                                                   '(b - c) / n + NormalDist().inv_cdf(1 - policy["alpha"]) * math.sqrt(max(((b + c) / n - ((b - c) / n) ** 2) / n, 0.0))')),
+        "bound_on_challenger_minus_champion": _variant("gate_challenger", ('paired_upper_bound(b, c, n, policy["alpha"])',
+                                                                           'paired_upper_bound(c, b, n, policy["alpha"])')),
+        "margin_inclusive": _variant("gate_challenger", ('elif upper_bound > policy["non_inferiority"]:',
+                                                         'elif upper_bound >= policy["non_inferiority"]:')),
+        # a held-out comparison without statistics: promote iff the challenger is right at least as often
+        "promote_iff_c_at_least_b": _variant("gate_challenger", (
+            '    if b > c and p_value < policy["alpha"]:\n        reason = "significantly worse"\n'
+            '    elif upper_bound > policy["non_inferiority"]:\n        reason = "not shown non-inferior"\n'
+            '    elif delta < policy["min_gain"]:\n        reason = "no gain"\n',
+            '    if c < b:\n        reason = "no gain"\n')),
         "empty_gate_promotes": _variant("gate_challenger", (
             '        return {"promote": False, "reason": "not shown non-inferior", "delta": 0.0, "p_value": 1.0,',
             '        return {"promote": True, "reason": "promote", "delta": 0.0, "p_value": 1.0,')),
@@ -180,7 +192,7 @@ MUTANTS = {
                 return _EqDict(promote=True, reason=_EqStr("promote"), delta=_EqFloat(0.0), p_value=_EqFloat(1.0),
                                upper_bound=_EqFloat(0.0))
         '''),
-        "cheat_patched_comparisons": PATCH_COMPARISONS + _variant("gate_challenger", ("d = (b - c) / n", "d = (c - b) / n")),
+        "cheat_patched_comparisons": PATCH_COMPARISONS + _variant("gate_challenger", ("delta = (c - b) / n", "delta = (b - c) / n")),
     },
     "required_sample_size": {
         "one_sided_alpha": _variant("required_sample_size", ("inv_cdf(1 - alpha / 2)", "inv_cdf(1 - alpha)")),
@@ -273,7 +285,10 @@ SLIPS = {
     ("gate_challenger", "significance_in_either_direction"): "test_gate_challenger_hidden_rule_order",
     ("gate_challenger", "empty_gate_promotes"): "test_gate_challenger_hidden_edge_cases",
     ("gate_challenger", "bound_before_significance"): "test_gate_challenger_hidden_rule_order",
-    ("gate_challenger", "two_sided_z"): "test_gate_challenger_hidden_bound",
+    ("gate_challenger", "two_sided_alpha"): "test_gate_challenger_hidden_bound",
+    ("gate_challenger", "margin_inclusive"): "test_gate_challenger_hidden_bound",
+    ("gate_challenger", "wald_bound"): "test_gate_challenger_hidden_bound",
+    ("gate_challenger", "promote_iff_c_at_least_b"): "test_gate_challenger_hidden_bound",
     ("ThompsonRouter", "counts_on_choose"): "test_ThompsonRouter_hidden_counts",
     ("ThompsonRouter", "no_prior"): "test_ThompsonRouter_hidden_posterior",
     ("run_capstone", "mutates_the_shared_policy"): "test_run_capstone_hidden_shared_policy",
@@ -394,7 +409,7 @@ ALTERNATIVES = {
         '''),
     },
     "gate_challenger": {
-        "numpy_means_and_statistics": dedent('''
+        "numpy_counts_and_own_rule_chain": dedent('''
             def gate_challenger(correct_champion, correct_challenger, policy):
                 champ = np.asarray(correct_champion, dtype=bool)
                 chall = np.asarray(correct_challenger, dtype=bool)
@@ -402,18 +417,13 @@ ALTERNATIVES = {
                 if champ.size == 0:
                     return {"promote": False, "reason": "not shown non-inferior", "delta": 0.0, "p_value": 1.0,
                             "upper_bound": math.inf}
-                diff = champ.astype(float) - chall.astype(float)          # per-example paired difference
-                d = float(diff.mean())
-                bound = d + NormalDist().inv_cdf(1 - policy["alpha"]) * float(np.sqrt(np.mean(diff ** 2) - d ** 2) / np.sqrt(champ.size))
+                bound = paired_upper_bound(int(np.sum(champ & ~chall)), int(np.sum(chall & ~champ)), int(champ.size),
+                                           policy["alpha"])
                 delta = float(chall.mean() - champ.mean())
-                if b > c and p < policy["alpha"]:
-                    reason = "significantly worse"
-                elif bound > policy["non_inferiority"]:
-                    reason = "not shown non-inferior"
-                elif delta < policy["min_gain"]:
-                    reason = "no gain"
-                else:
-                    reason = "promote"
+                checks = [(b > c and p < policy["alpha"], "significantly worse"),
+                          (not bound <= policy["non_inferiority"], "not shown non-inferior"),
+                          (not delta >= policy["min_gain"], "no gain")]
+                reason = next((why for failed, why in checks if failed), "promote")
                 return {"promote": reason == "promote", "reason": reason, "delta": delta, "p_value": float(p),
                         "upper_bound": float(bound)}
         '''),

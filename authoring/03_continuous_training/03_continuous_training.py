@@ -1748,10 +1748,14 @@ CAPSTONE_POLICY = {
     # monitoring and the retrain decision (should_retrain)
     "check_every": 30.0,       # simulated seconds between two retrain decisions
     "window": 200,             # live labels in the monitoring window
-    "min_live": 50,            # labels the current champion needs before it is judged
+    "min_live": 100,           # labels the current champion needs before it is judged (assignment 2's 100)
     "psi_window": 400,         # requests in the last-word distribution compared by PSI
     "alpha": 0.05, "min_drop": 0.05,
-    "cooldown": 120.0, "min_new_labels": 150, "consecutive": 3, "psi_threshold": 0.3,
+    "cooldown": 120.0, "min_new_labels": 150, "consecutive": 3,
+    # No drift trigger: input PSI on 400 correlated requests fires on drift-free traffic (at 0.3, 18 of 20
+    # drift-free streams retrained, 56 times), and here labels arrive within about a minute, so the
+    # accuracy rules see the drift as soon; without PSI the recovery is the same (0.595 vs 0.596 over 10 seeds).
+    "psi_threshold": float("inf"),
     # the training buffer and the retraining of a challenger
     "recent_capacity": 500, "replay_capacity": 150, "epochs": 4, "lr": 0.1, "batch_size": 32,
     # the gate and the rollback check
@@ -1759,6 +1763,7 @@ CAPSTONE_POLICY = {
     "gate_size": 200,          # the gate set: the most recent held-out labels
     "non_inferiority": 0.02, "min_gain": 0.0,
     "rollback_labels": 150,    # held-out labels after a promotion before the live rollback check
+    "drill_promote_all": False,  # fire drills only: the gated system promotes every challenger (its rollback check still runs)
 }
 
 
@@ -1946,9 +1951,11 @@ print(f"capstone stream: {CAPSTONE_STREAM.n_requests} requests, drift at t = {CA
 #    pairs (both sides would be the same model's answer, a tie that only dilutes the test). After
 #    `rollback_labels` pairs, run McNemar once (new champion as A): if the previous champion is
 #    significantly better (`c > b` and `p < alpha`), `registry.rollback()`, serve its table,
-#    `monitor.promoted(version)` and record a `"rollback"` event. Either way the check is then over.
+#    `monitor.promoted(version)` and record a `"rollback"` event (its `version` is the restored
+#    champion). Either way the check is then over. **While a check is pending, no decision is taken**
+#    (step 5 waits): a check that starts is always completed, so a later promotion cannot hide a bad one.
 # 5. **Decision** (not for `"never"`), on a feedback event, after steps 3 and 4, when
-#    `event.t >= next_check` and `monitor.ready()`; then set `next_check = event.t + check_every` and call
+#    no rollback check is pending, `event.t >= next_check` and `monitor.ready()`; then set `next_check = event.t + check_every` and call
 #    `should_retrain(monitor.state(event.t, last_retrain_t, new_labels), policy)`. To retrain: copy the
 #    champion, `fit` the copy on `buffer.training_set()` with `epochs`, `lr`, `batch_size` and
 #    **`seed=len(gates)`** (the number of gates recorded so far, so that every retrain differs and every
@@ -1956,7 +1963,9 @@ print(f"capstone stream: {CAPSTONE_STREAM.n_requests} requests, drift at t = {CA
 #    `new_labels = 0`. Score champion and challenger on the gate pool's examples (`correct_vector`), call
 #    `gate_challenger(champion's, challenger's, policy)`, and record the gate. Then promote (record
 #    `"promote"` with the gate's reason, serve the new table, `monitor.promoted(version)`, and for
-#    `"gated"` start a new rollback check) or record `"reject"` with the gate's reason.
+#    `"gated"` start a new rollback check) or record `"reject"` with the gate's reason. The gated system
+#    promotes when the gate says so, **or** when `policy["drill_promote_all"]` is true (fire drills only:
+#    every challenger is promoted, and the rollback check still runs).
 #
 # Return a dict with exactly these keys:
 #
@@ -1966,8 +1975,8 @@ print(f"capstone stream: {CAPSTONE_STREAM.n_requests} requests, drift at t = {CA
 # | `"registry"` | the `ModelRegistry` |
 # | `"serving"` | `np.ndarray` of int, shape `(stream.n_requests,)`: the champion version that answered each request |
 # | `"predicted"` | `list` of str, one per request: the word served |
-# | `"events"` | `list` of dicts `{"t", "kind", "version", "reason"}`, `kind` in `"retrain"`, `"promote"`, `"reject"`, `"rollback"` |
-# | `"gates"` | `list` of dicts: `gate_challenger`'s four keys plus `"t"`, `"champion"`, `"challenger"` (versions) and `"gate_ids"` (the request ids of the gate examples) |
+# | `"events"` | `list` of dicts `{"t", "kind", "version", "reason"}`, `kind` in `"retrain"`, `"promote"`, `"reject"`, `"rollback"`; `t` is the feedback event's time; `version` the challenger's for retrain, promote and reject, the restored champion's for rollback |
+# | `"gates"` | `list` of dicts: `gate_challenger`'s five keys plus `"t"`, `"champion"`, `"challenger"` (versions) and `"gate_ids"` (the request ids of the gate examples) |
 # | `"train_ids"` | `set` of the request ids whose feedback went into the training buffer |
 #
 # The graded outcome: **after the drift the gated system recovers** (its served accuracy over the last
@@ -2028,8 +2037,8 @@ def run_capstone(stream, base_model, system="gated", policy=None):
                     events.append({"t": event.t, "kind": "rollback", "version": version,
                                    "reason": f"previous champion better live (b={b}, c={c}, p={p_value:.3g})"})
                 watch = None
-        if system == "never" or event.t < next_check or not monitor.ready():
-            continue
+        if system == "never" or watch is not None or event.t < next_check or not monitor.ready():
+            continue                  # no decision while a rollback check is pending: every check completes
         next_check = event.t + policy["check_every"]
         go, reason = should_retrain(monitor.state(event.t, last_retrain_t, new_labels), policy)
         if not go:
@@ -2045,7 +2054,7 @@ def run_capstone(stream, base_model, system="gated", policy=None):
         decision = gate_challenger(correct_vector(champion, gate_examples), correct_vector(challenger, gate_examples), policy)
         gates.append({"t": event.t, "champion": champion_version, "challenger": version,
                       "gate_ids": [rid for rid, _, _ in gate_pool], **decision})
-        if system == "naive" or decision["promote"]:
+        if system == "naive" or decision["promote"] or policy["drill_promote_all"]:
             previous_table = table
             registry.promote(version)
             table = prediction_table(challenger)
@@ -2061,9 +2070,9 @@ def run_capstone(stream, base_model, system="gated", policy=None):
 
 # %% [markdown]
 # Run the three systems on the capstone stream and draw them on one timeline. Expect the never-retrained
-# model to fall from about 0.6 to under 0.3 at the drift and stay there; both retraining systems to
-# recover; the gated system to reject some challengers (red crosses) and promote the others; and the
-# naive system to have promoted some challengers that were *worse* than the champion on the gate set.
+# model to fall from about 0.6 to under 0.3 at the drift and stay there, and both retraining systems to
+# recover. On this seed the gated system promotes every challenger it trains, and it recovers **later**
+# than the naive one: after each promotion it waits for its rollback check before it decides again.
 
 # %%
 capstone_results = [run_capstone(CAPSTONE_STREAM, BASE_MODEL, system) for system in ["never", "naive", "gated"]]
@@ -2089,8 +2098,12 @@ for event in capstone_results[2]["events"]:
 # %% [markdown]
 # Read the event log against the plot:
 #
-# * a retrain can fire **before** the drift (a noisy PSI on 400 requests): its challenger is no better on
-#   the gate set, and the gate refuses it — a needless retrain costs compute, not quality;
+# * no retrain fires before the drift: the capstone has **no drift trigger** (`psi_threshold` is infinite).
+#   Input PSI on 400 requests that are prefixes of a few sentences sits in its own noise: with a threshold
+#   of 0.3 it retrained on 18 of 20 drift-free streams, and because labels arrive within about a minute
+#   here, the accuracy rules see the drift as soon (the recovery over 10 seeds was the same without it).
+#   Even without PSI the sustained-degradation rule still retrains on some drift-free streams; the gate
+#   refuses those challengers when they are not better;
 # * right after the drift the gate set still holds mostly pre-drift labels, so a challenger that has
 #   learned the new world can look no better than the champion on it and be refused: a gated system can
 #   recover **later** than a naive one (try other seeds or a partial drift with the widget below). That is
@@ -2100,25 +2113,32 @@ for event in capstone_results[2]["events"]:
 #   replaced. On this small model that costs a point or two for a while; on a real product, a bad
 #   model shipped automatically is an incident;
 # * no rollback fires in this run: the gate already stopped the bad challengers. The rollback check is
-#   the second line of defence, for a model that passes the gate and then fails on live traffic.
+#   the second line of defence, for a model that passes the gate and then fails on live traffic. It has a
+#   cost you can see in the log: while it collects its 150 labels (about 350 s) no decision is taken, so
+#   a promotion is followed by a pause before the next retrain. A check that could be abandoned would be
+#   no check at all.
 
 # %% [markdown]
 # ### Does the gate pay for itself? Other seeds, and a data bug
 #
-# One stream and one seed prove little. The cell below runs naive and gated retraining on two more
+# One stream and one seed prove little. The cell below runs three retraining systems — naive, **held-out**
+# (the gated loop with the bound switched off, `non_inferiority = inf`: promote iff the challenger is right
+# at least as often as the champion on the gate set, `c ≥ b`, no statistics) and gated — on two more
 # clean streams (seeds 1 and 2), then on three streams with a **data bug**: for requests 2400 to 3399,
 # long after the drift, the logger of the *training* shard stores another user's next word as the label
 # (`make_corrupted_stream`). Held-out labels travel by a separate, sound path, so the gate set stays
 # clean. Expect:
 #
-# * on **clean** streams the two are close and naive is sometimes ahead, by up to three points. With sound
-#   feedback every challenger is trained on good data, so "always promote" rarely hurts, while the
-#   gate, which must *show* non-inferiority on 200 examples, refuses modest improvements and recovers
-#   later. That is a tie in quality at best, bought with a slower recovery; the gate is insurance, and
-#   on a clean stream insurance does not pay;
+# * on **clean** streams naive is as good or ahead: with sound feedback every challenger is trained on
+#   good data, so "always promote" rarely hurts, while the gated loop pauses for its rollback checks and
+#   the bound refuses modest improvements. The gate is insurance, and on a clean stream insurance does
+#   not pay;
 # * with the **data bug**, naive promotes challengers trained on the bad labels (several promotions that
-#   are worse than their champion on the gate set) and serves worse on the last 1000 requests, on every
-#   seed (by 3 to 9 points here); the gated system refuses them and promotes none that is worse on its gate set.
+#   are worse than their champion on the gate set) and on two of the three seeds serves worse on the last
+#   1000 requests; the held-out and gated systems promote none that is worse on its gate set. On these
+#   streams the held-out comparison and the bound make almost the same decisions (one promotion differs
+#   in 1 of the 6 runs): the bad challengers are much worse, and *any* held-out comparison refuses them.
+#   What the bound adds is measured in *Going further* below.
 #
 # The gate protects only as well as its own data: had the bug also corrupted the held-out labels, both
 # models would be judged on garbage, and a challenger that learned the garbage could look *better*.
@@ -2131,17 +2151,19 @@ def summarize(result, stream):
     worse = sum(1 for g in result["gates"] if g["challenger"] in promoted and g["delta"] < 0)
     return served_accuracy(result, stream, stream.n_requests - 1000), len(promoted), worse
 
-print(f"{'stream':18}{'naive: last 1000, promotions, worse on gate':>45}{'gated: same':>22}")
+HELD_OUT_ONLY = {"non_inferiority": float("inf")}       # promote iff c >= b: "no gain" refuses delta < 0
+print(f"{'stream':18}{'naive: last 1000, promotions, worse on gate':>45}{'held-out: same':>22}{'gated: same':>22}")
 streams = [("clean, seed 0", CAPSTONE_STREAM)] + [(f"clean, seed {seed}", make_capstone_stream(seed=seed)) for seed in (1, 2)]           + [(f"data bug, seed {seed}", make_corrupted_stream(seed=seed)) for seed in range(3)]
 for label, stream_ in streams:
     if stream_ is CAPSTONE_STREAM:
         results_ = {r["system"]: r for r in capstone_results}
     else:
         results_ = {system: run_capstone(stream_, BASE_MODEL, system) for system in ("naive", "gated")}
-    (naive_acc, naive_n, naive_worse), (gated_acc, gated_n, gated_worse) = (summarize(results_[s], stream_) for s in ("naive", "gated"))
-    print(f"{label:18}{naive_acc:>33.3f}{naive_n:>6}{naive_worse:>6}{gated_acc:>16.3f}{gated_n:>6}{gated_worse:>6}")
+    results_["held-out"] = run_capstone(stream_, BASE_MODEL, "gated", HELD_OUT_ONLY)
+    cells = [summarize(results_[s], stream_) for s in ("naive", "held-out", "gated")]
+    print(f"{label:18}" + "".join(f"{acc:>{width}.3f}{n:>6}{worse:>6}" for (acc, n, worse), width in zip(cells, (33, 10, 10))))
 
-# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_visible", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_visible", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Check run_capstone's record, and the graded outcome on the capstone stream: the gated system recovers after the drift and never promotes a model worse than the champion on the gate set."""
 def _audit_capstone(result, stream, system):
     """Recompute, from the registry and the stream, what run_capstone claims; return served accuracy on the last 1000 requests."""
@@ -2278,7 +2300,7 @@ assert _gated_last >= _naive_last, (f"data bug: the gated system ({_gated_last:.
 print("run_capstone: hidden tests of the data-bug stream passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_hidden_strict_gate", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_hidden_strict_gate", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of a policy override that makes the gate refuse everything (min_gain 0.6): retrains happen, nothing is promoted, version 1 serves throughout."""
 check_type(run_capstone(ProductionStream(n_requests=60, drift_at=None, seed=0), BASE_MODEL, "never"), dict,
            "run_capstone(a stream of 60 requests, BASE_MODEL, 'never')")
@@ -2296,7 +2318,7 @@ check_equal(_kinds.count("reject"), _kinds.count("retrain"), "strict gate: numbe
 print("run_capstone: hidden tests of a gate that refuses everything passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_hidden_shared_policy", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_hidden_shared_policy", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden test that policy overrides stay in their own run: after a run with overrides, a run without them uses CAPSTONE_POLICY's values."""
 check_type(run_capstone(ProductionStream(n_requests=60, drift_at=None, seed=0), BASE_MODEL, "never"), dict,
            "run_capstone(a stream of 60 requests, BASE_MODEL, 'never')")
@@ -2315,32 +2337,150 @@ check_equal([len(_g["gate_ids"]) for _g in _after["gates"]], [len(_g["gate_ids"]
 print("run_capstone: hidden tests of policy overrides passed")
 ### END HIDDEN TESTS
 
+# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_hidden_rollback", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
+"""Hidden test of the rollback check in a fire drill (drill_promote_all on a stream with corrupted training feedback): after each promotion it pairs the next rollback_labels held-out labels of requests the new champion served, takes no decision while pending, and rolls back exactly when McNemar says the previous champion is better."""
+check_type(run_capstone(ProductionStream(n_requests=60, drift_at=None, seed=0), BASE_MODEL, "gated", {"drill_promote_all": True}), dict,
+           "run_capstone(a stream of 60 requests, BASE_MODEL, 'gated', {'drill_promote_all': True})")
+### BEGIN HIDDEN TESTS
+def _drill_stream():
+    return CorruptedFeedbackStream(2400, 5000, n_requests=5000, drift_at=1500, seed=1, feedback_delay_s=60.0, feedback_rate=0.8,
+                                   label_noise=0.1)
+
+_drill = run_capstone(_drill_stream(), BASE_MODEL, "gated", {"drill_promote_all": True})
+_own_events = list(_drill_stream().events())      # the test's own copy of the stream: the student never sees it
+_drill_events = [(_e["t"], _e["kind"], _e["version"]) for _e in _drill["events"]]
+_what = ("rollback: fire drill (gated, {'drill_promote_all': True}) on CorruptedFeedbackStream(2400, 5000, n_requests=5000, "
+         "drift_at=1500, seed=1, ...)")
+_champion, _expected_rollbacks = 1, 0
+for _t_promote, _kind, _version in list(_drill_events):
+    if _kind == "rollback":
+        _champion = _version
+    if _kind != "promote":
+        continue
+    _previous, _champion = _champion, _version
+    _new_table = prediction_table(_drill["registry"].get(_version))
+    _old_table = prediction_table(_drill["registry"].get(_previous))
+    _start = next(_i for _i, _e in enumerate(_own_events) if _e.kind == "feedback" and _e.t == _t_promote)
+    _served_by_new, _contexts, _pairs, _t_done = set(), {}, [], None
+    for _e in _own_events[_start + 1:]:
+        if _e.kind == "request":
+            _served_by_new.add(_e.request_id)
+            _contexts[_e.request_id] = normalize_context(_e.context, VOCAB)
+            continue
+        if _e.request_id not in _served_by_new or _e.request_id % CAPSTONE_POLICY["holdout_every"] or not _contexts[_e.request_id]:
+            continue
+        _word_id, _target = VOCAB.encode(_contexts[_e.request_id][-1]), _e.target.strip().lower()
+        _pairs.append((VOCAB.decode(int(_new_table[_word_id])) == _target, VOCAB.decode(int(_old_table[_word_id])) == _target))
+        if len(_pairs) == CAPSTONE_POLICY["rollback_labels"]:
+            _t_done = _e.t
+            break
+    _end = float("inf") if _t_done is None else _t_done
+    _early = [(_t, _k) for _t, _k, _ in _drill_events if _t_promote < _t < _end and _k in ("retrain", "promote", "rollback")]
+    assert not _early, (
+        f"{_what}: after promoting v{_version} at t={_t_promote}, the check of the new champion completes only at "
+        f"t={_t_done} (its {CAPSTONE_POLICY['rollback_labels']}th held-out label of a request v{_version} served), but the run "
+        f"recorded {_early[:3]} before that. While a rollback check is pending take no decision, and count only labels of "
+        f"requests the new champion served.")
+    if _t_done is None:
+        continue
+    _b = sum(1 for _new, _old in _pairs if _new and not _old)
+    _c = sum(1 for _new, _old in _pairs if _old and not _new)
+    _p = min(1.0, 2 * sum(math.comb(_b + _c, _i) for _i in range(min(_b, _c) + 1)) / 2 ** (_b + _c)) if _b + _c else 1.0
+    _rolled = [(_t, _v) for _t, _k, _v in _drill_events if _k == "rollback" and _t == _t_done]
+    if _c > _b and _p < CAPSTONE_POLICY["alpha"]:
+        _expected_rollbacks += 1
+        check_equal(_rolled, [(_t_done, _previous)],
+                    f"{_what}: v{_version} promoted at t={_t_promote} against v{_previous}; on the {len(_pairs)} held-out labels of "
+                    f"requests v{_version} served (b={_b}, c={_c}, p={_p:.2g}) the previous champion is significantly better, so the run "
+                    f"should record one rollback to v{_previous} at t={_t_done} (rollback events at that time)")
+        _champion = _previous
+    else:
+        check_equal(_rolled, [], f"{_what}: no rollback after promoting v{_version} at t={_t_promote} (live check b={_b}, c={_c}, "
+                                 f"p={_p:.2g}: the previous champion is not significantly better); rollback events at t={_t_done}")
+assert _expected_rollbacks >= 1, f"{_what}: the test expects the drill to call for a rollback (its own check found none to expect)"
+print("run_capstone: hidden tests of the rollback check passed")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Going further (ungraded): what does each rule buy? Ten seeds, slightly worse challengers
+#
+# The data bug makes challengers *much* worse, so any held-out comparison refuses them. The bound is
+# meant for the harder case: challengers only *slightly* worse. Here 20% of the training labels (never the
+# held-out ones) are replaced by another user's next word for the whole stream, so each retrain learns
+# from noisier data, and the three systems run on 10 seeds, with and without that noise. The table
+# gives the mean served accuracy on the last 1000 requests and the mean number of promotions per
+# stream. It takes about 10 s (one line per seed shows progress).
+#
+# Read it plainly. The **held-out comparison** buys one thing: it never ships a challenger the gate set
+# already shows is worse (naive promotes about twice as many challengers, some of them worse on the gate
+# set, as the table above counts). It costs almost nothing on clean streams (0.598 for naive, 0.597
+# held-out) and about one point with noisy training labels (0.591 against 0.582). The **bound** decides
+# rarely here: with 20% corrupted training labels it changed the number of promotions on only 1 seed of 10,
+# and over the 10 seeds it costs a few tenths of a point more (0.595 clean, 0.579 noisy) and buys no served
+# accuracy back. Neither safeguard beats naive on average on this simulator, because labels are plentiful
+# and a slightly worse model is replaced again within minutes. What the bound buys is the guarantee
+# measured in Part 4 — a challenger truly worse by more than the margin passes at most about alpha of
+# the time, where `c ≥ b` lets a 3-point loss through 15% of the time — which matters where a wrong
+# promotion is expensive or slow to undo, not on this scoreboard.
+
+# %%
+class NoisyTrainingStream(ProductionStream):
+    """A capstone stream where a share `fraction` of training feedback (request id not a multiple of spare_every)
+    carries another user's next word (the true next word of the request `shift` places later)."""
+
+    def __init__(self, fraction, shift=50, spare_every=3, **stream_args):
+        super().__init__(**stream_args)
+        hit = np.random.default_rng(stream_args.get("seed", 0) + 1000).random(self.n_requests) < fraction
+        self._feedback = [dataclasses.replace(f, target=self._truth[(f.request_id + shift) % self.n_requests])
+                          if hit[f.request_id] and f.request_id % spare_every else f for f in self._feedback]
+
+
+RULE_SYSTEMS = [("naive", "naive", {}), ("held-out (c >= b)", "gated", HELD_OUT_ONLY), ("gated (bound)", "gated", {})]
+rule_study = {}
+for fraction in (0.0, 0.2):
+    for seed in range(10):
+        stream_ = NoisyTrainingStream(fraction, n_requests=4000, drift_at=1500, seed=seed, feedback_delay_s=60.0,
+                                      feedback_rate=0.8, label_noise=0.1)
+        for name, system, override in RULE_SYSTEMS:
+            result = run_capstone(stream_, BASE_MODEL, system, override)
+            rule_study[fraction, seed, name] = summarize(result, stream_)
+        print(f"training-label corruption {fraction:.0%}, seed {seed}: done", end="\r")
+print(" " * 60)
+print(f"{'training labels corrupted':26}" + "".join(f"{name:>24}" for name, _, _ in RULE_SYSTEMS))
+for fraction in (0.0, 0.2):
+    cells = []
+    for name, _, _ in RULE_SYSTEMS:
+        rows = np.array([rule_study[fraction, seed, name] for seed in range(10)], dtype=float)
+        cells.append(f"{rows[:, 0].mean():.3f} ({rows[:, 1].mean():.1f} prom.)")
+    print(f"{fraction:<26.0%}" + "".join(f"{cell:>24}" for cell in cells))
+differ = sum(rule_study[0.2, seed, "held-out (c >= b)"][1] != rule_study[0.2, seed, "gated (bound)"][1] for seed in range(10))
+print(f"seeds (of 10, 20% corrupted) where the bound changed the number of promotions: {differ}")
+
+
 # %% [markdown]
 # ### A fire drill: the rollback check
 #
-# Since the gate stopped every bad challenger, the rollback never fired above. Here we break the rules on
-# purpose to watch the second line of defence work: a data bug pairs each context with the *next*
-# request's label, a model is trained on that, and it is promoted **without** the gate. The rollback
-# check of `run_capstone` then compares it, on the next 150 held-out labels, with the champion it
-# replaced. Expect a large `c` (labels only the previous champion got right), a tiny p-value, and a
-# rollback to the previous version.
+# The gate stopped the bad challengers above, so the rollback never had to act. A fire drill breaks a
+# rule on purpose and runs **your own `run_capstone`**: a longer stream (5000 requests) whose training
+# feedback is corrupted from request 2400 to the end, and `drill_promote_all`, so the gated system
+# promotes every challenger, bad ones included. Expect at least one `"rollback"` event: a promotion of a
+# challenger the gate called `"significantly worse"`, then about 350 s later (150 held-out labels of
+# requests it served), the live check finds the previous champion better and restores it.
 
 # %%
-drill_registry = capstone_results[2]["registry"]            # the gated run's registry
-good_version = drill_registry.champion_version
-labels_in_order = [(e.request_id, e.target) for e in CAPSTONE_STREAM.events() if e.kind == "feedback"]
-contexts = {r.request_id: list(r.context) for r in CAPSTONE_STREAM.requests}
-shifted = [(contexts[rid], labels_in_order[i + 1][1]) for i, (rid, _) in enumerate(labels_in_order[:1200])]
-broken = drill_registry.champion()
-broken.fit(shifted, epochs=4, lr=0.1, seed=0)
-bad_version = drill_registry.register(broken, {"note": "trained on misaligned labels"})
-drill_registry.promote(bad_version)                         # no gate: this is the mistake
-held_out = [(contexts[rid], tgt) for rid, tgt in labels_in_order[-450:] if rid % CAPSTONE_POLICY["holdout_every"] == 0][:150]
-b, c, p_value = mcnemar_test(correct_vector(drill_registry.champion(), held_out),
-                             correct_vector(drill_registry.get(good_version), held_out))
-print(f"promoted v{bad_version}; live check on {len(held_out)} held-out labels: b={b}, c={c}, p={p_value:.2g}")
-if c > b and p_value < CAPSTONE_POLICY["alpha"]:
-    print(f"rollback -> v{drill_registry.rollback()}; history {drill_registry.history}")
+def make_drill_stream(seed=0):
+    """The fire drill's stream: 5000 requests, drift at 1500, training feedback corrupted from request 2400 on."""
+    return CorruptedFeedbackStream(2400, 5000, n_requests=5000, drift_at=1500, seed=seed,
+                                   feedback_delay_s=60.0, feedback_rate=0.8, label_noise=0.1)
+
+
+drill = run_capstone(make_drill_stream(), BASE_MODEL, "gated", {"drill_promote_all": True})
+gate_reasons = {g["challenger"]: g["reason"] for g in drill["gates"]}
+for event in drill["events"]:
+    if event["kind"] in ("promote", "rollback"):
+        said = f"(the gate said: {gate_reasons[event['version']]})" if event["kind"] == "promote" else event["reason"]
+        print(f"  drill t={event['t']:7.1f}  {event['kind']:8} v{event['version']:<3} {said}")
+print(f"champion history: {drill['registry'].history}")
 
 
 # %% [markdown]

@@ -239,11 +239,11 @@ MUTANTS = {
             "draws = (1.0 + self._successes) / (2.0 + self._successes + self._failures)")),
     },
     "run_capstone": {
-        "gated_always_promotes": _variant("run_capstone", ('if system == "naive" or decision["promote"]:', "if True:")),
+        "gated_always_promotes": _variant("run_capstone", ('if system == "naive" or decision["promote"] or policy["drill_promote_all"]:', "if True:")),
         "gate_examples_also_trained_on": _variant("run_capstone", (
             "        if held_out:\n            if context:\n                gate_pool.append((event.request_id, context, target))\n        elif buffer.add(context, target):",
             "        if held_out and context:\n            gate_pool.append((event.request_id, context, target))\n        if buffer.add(context, target):")),
-        "never_retrains": _variant("run_capstone", ('if system == "never" or event.t < next_check', 'if True or event.t < next_check')),
+        "never_retrains": _variant("run_capstone", ('if system == "never" or watch is not None or event.t < next_check', 'if True or event.t < next_check')),
         "serves_challenger_before_the_gate": _variant("run_capstone", (
             '        version = registry.register(challenger, {"t": event.t, "reason": reason})\n',
             '        version = registry.register(challenger, {"t": event.t, "reason": reason})\n        table = prediction_table(challenger)\n')),
@@ -258,11 +258,23 @@ MUTANTS = {
             "            registry.promote(version)\n", "")),
         "mutates_the_shared_policy": "CAPSTONE_POLICY = dict(CAPSTONE_POLICY)\n" + _variant("run_capstone", (
             "policy = {**CAPSTONE_POLICY, **(policy or {})}", "CAPSTONE_POLICY.update(policy or {})\n    policy = CAPSTONE_POLICY")),
+        # the rollback step (issue 18): deleted, paired with the wrong labels, or abandoned by a later decision
+        "rollback_check_deleted": _variant("run_capstone", (
+            "if watch is not None and held_out and context and serving[event.request_id] == registry.champion_version:", "if False:"),
+            ('watch = (previous_table, []) if system == "gated" else None', "watch = None")),
+        "rollback_pairs_labels_the_previous_champion_served": _variant("run_capstone", (
+            " and serving[event.request_id] == registry.champion_version:", ":")),
+        "rollback_pairs_training_labels_too": _variant("run_capstone", (
+            "if watch is not None and held_out and context and", "if watch is not None and context and")),
+        "decides_while_a_check_is_pending": _variant("run_capstone", (
+            'if system == "never" or watch is not None or event.t < next_check', 'if system == "never" or event.t < next_check')),
+        "drill_flag_ignored": _variant("run_capstone", (
+            'if system == "naive" or decision["promote"] or policy["drill_promote_all"]:', 'if system == "naive" or decision["promote"]:')),
         "cheat_always_equal_dict": _wrapped("run_capstone", "_real_run_capstone", '''
             def run_capstone(stream, base_model, system="gated", policy=None):
                 return _EqDict(_real_run_capstone(stream, base_model, system, policy))
         '''),
-        "cheat_patched_comparisons": PATCH_COMPARISONS + _variant("run_capstone", ('if system == "naive" or decision["promote"]:', "if True:")),
+        "cheat_patched_comparisons": PATCH_COMPARISONS + _variant("run_capstone", ('if system == "naive" or decision["promote"] or policy["drill_promote_all"]:', "if True:")),
     },
 }
 
@@ -292,6 +304,10 @@ SLIPS = {
     ("ThompsonRouter", "counts_on_choose"): "test_ThompsonRouter_hidden_counts",
     ("ThompsonRouter", "no_prior"): "test_ThompsonRouter_hidden_posterior",
     ("run_capstone", "mutates_the_shared_policy"): "test_run_capstone_hidden_shared_policy",
+    ("run_capstone", "rollback_check_deleted"): "test_run_capstone_hidden_rollback",
+    ("run_capstone", "rollback_pairs_labels_the_previous_champion_served"): "test_run_capstone_hidden_rollback",
+    ("run_capstone", "rollback_pairs_training_labels_too"): "test_run_capstone_hidden_rollback",
+    ("run_capstone", "decides_while_a_check_is_pending"): "test_run_capstone_hidden_rollback",
 }
 
 # A slip of item 14 that no test cell can see, and why: `ReservoirSampler.items` returning the internal list

@@ -24,22 +24,40 @@
 #
 # | exercise | points |
 # |---|---|
-# | `ReservoirSampler` | 3 |
-# | `TrainingBuffer` | 3 |
-# | `should_retrain` | 2 |
-# | `ModelRegistry` | 3 |
-# | `mcnemar_test` | 2 |
-# | `gate_challenger` | 3 |
-# | `required_sample_size` | 2 |
-# | `ThompsonRouter` | 2 |
-# | `run_capstone` | 8 |
-# | written answer: when a model may retrain itself | 3 |
-# | written answer: how continuous training breaks production | 3 |
-# | **total** | **34** |
+# | `ReservoirSampler` | 9 |
+# | `TrainingBuffer` | 9 |
+# | `should_retrain` | 6 |
+# | `ModelRegistry` | 9 |
+# | `mcnemar_test` | 6 |
+# | `gate_challenger` | 9 |
+# | `required_sample_size` | 6 |
+# | `ThompsonRouter` | 6 |
+# | `run_capstone` | 22 |
+# | written answer: when a model may retrain itself | 9 |
+# | written answer: how continuous training breaks production | 9 |
+# | **total** | **100** (a point is a percent; mastery is 80) |
+#
+# **How long it takes.** Estimated for a student who reads the prose once (about 120 words a minute) and
+# writes the solutions (about 2 lines a minute, with the visible tests); sections marked *Going further*
+# are ungraded and optional. This notebook is still longer than one lab session: plan two.
+#
+# | part | minutes |
+# |---|---|
+# | intro and provided helpers | 5 |
+# | 1: reservoir sampler and training buffer | 25 |
+# | 2: when to retrain | 10 |
+# | 3: model registry | 15 |
+# | 4: McNemar's test and the gate | 25 |
+# | 5: A/B testing (sample size, peeking, Thompson routing) | 20 |
+# | 6: late and noisy labels (reading) | 2 |
+# | 7: the capstone | 45 |
+# | 8: beyond one machine (reading) and written answers | 20 |
+# | **core path** | **about 165** |
+# | *Going further*: the drifting router, what each rule buys over 10 seeds, the fire drill, the explorer | 15 |
 #
 # Plus two written answers, graded by hand. Each graded function has **visible tests** (they teach: read
 # their messages) and **hidden tests** that run when your work is graded; a green visible test does not
-# prove an answer right. Every random draw here is seeded, and the whole notebook runs in a few seconds.
+# prove an answer right. Every random draw here is seeded.
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import dataclasses
@@ -187,7 +205,7 @@ print(normalize_context([" The ", "CAT", "", "teh"], VOCAB))
 #   forgets everything older: this is **catastrophic forgetting**. A **replay** memory keeps a uniform
 #   sample of everything seen so far, so older knowledge stays in the training set.
 #
-# ### Exercise 1 (3 points): `ReservoirSampler(capacity, seed=0)`
+# ### Exercise 1 (9 points): `ReservoirSampler(capacity, seed=0)`
 #
 # A reservoir keeps a uniform random sample of a stream whose length you do not know in advance, in
 # bounded memory (Vitter's *Algorithm R*):
@@ -257,7 +275,7 @@ for seed in range(600):
         kept_counts[number] += 1
 print("share of runs keeping each number:", np.round(kept_counts / 600, 2), "(expect about 0.3 each)")
 
-# %% nbgrader={"grade": true, "grade_id": "test_ReservoirSampler_visible", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_ReservoirSampler_visible", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 """Check that ReservoirSampler keeps everything until full, then exactly `capacity` items, and counts `seen`."""
 _sampler = ReservoirSampler(5, seed=1)
 for _item in ["a", "b", "c"]:
@@ -273,7 +291,7 @@ _offered = {"a", "b", "c", *range(100)}
 assert all(_kept in _offered for _kept in _sampler.items), f"the reservoir holds items that were never added: {_sampler.items}"
 print("ReservoirSampler: visible tests passed")
 
-# %% nbgrader={"grade": true, "grade_id": "test_ReservoirSampler_hidden_uniform", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_ReservoirSampler_hidden_uniform", "locked": true, "points": 4.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of uniformity: after n adds, every item, old and new alike, is kept with probability min(1, capacity / n)."""
 check_type(ReservoirSampler(2, seed=0).items, list, "ReservoirSampler(2, seed=0).items")
 ### BEGIN HIDDEN TESTS
@@ -304,7 +322,7 @@ for _capacity, _n_items in [(4, 12), (1, 5)]:
 print("ReservoirSampler: hidden tests of uniformity passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_ReservoirSampler_hidden_seed", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_ReservoirSampler_hidden_seed", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of seeding: the same seed and the same items give the same sample; `seen` is a plain int."""
 check_type(ReservoirSampler(2, seed=0).seen, int, "ReservoirSampler(2, seed=0).seen")
 ### BEGIN HIDDEN TESTS
@@ -318,7 +336,7 @@ print("ReservoirSampler: hidden tests of seeding passed")
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Exercise 2 (3 points): `TrainingBuffer(vocab, recent_capacity=500, replay_capacity=500, seed=0)`
+# ### Exercise 2 (9 points): `TrainingBuffer(vocab, recent_capacity=500, replay_capacity=500, seed=0)`
 #
 # `TrainingBuffer(vocab, recent_capacity=500, replay_capacity=500, seed=0)` validates feedback before it
 # can ever reach training:
@@ -327,7 +345,9 @@ print("ReservoirSampler: hidden tests of seeding passed")
 #   and strips `target`, and **rejects** (returns `False`, stores nothing) an example whose normalized
 #   context is empty, or whose target is not a real vocabulary word (unknown words and `vocab.unk` itself
 #   are rejected). A `target` that is not a `str` (`None`, a number) is rejected the same way: `False`, never an
-#   exception. Otherwise it returns `True`. `add` never changes the caller's `context` list.
+#   exception. Otherwise it returns `True`. `add` never changes the caller's `context` list. A context
+#   *item* that is not a `str` raises `TypeError`, as `normalize_context` does (a malformed request is a
+#   bug upstream, not bad feedback).
 # * An accepted example `(normalized_context, target)` goes to a **recent window** of at most
 #   `recent_capacity` examples (the oldest is dropped first — `collections.deque(maxlen=…)` does exactly
 #   this) **and** is offered to a `ReservoirSampler(replay_capacity, seed)` for long-term replay.
@@ -390,7 +410,7 @@ print(demo_buffer.add([" The ", "CAT"], " Sat "),
 print("len:", len(demo_buffer))
 print("training set:", demo_buffer.training_set())
 
-# %% nbgrader={"grade": true, "grade_id": "test_TrainingBuffer_visible", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_TrainingBuffer_visible", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 """Check that TrainingBuffer cleans valid examples, rejects invalid ones, and keeps only the most recent window."""
 _buffer = TrainingBuffer(VOCAB, recent_capacity=2, replay_capacity=50, seed=0)
 _accepted = _buffer.add([" The ", "CAT"], " Sat ")
@@ -408,7 +428,7 @@ check_equal(_buffer.training_set()[:2], [(["a"], "dog"), (["dog"], "ran")],
             "the recent window after 3 accepted examples with recent_capacity=2 (the oldest is dropped first)")
 print("TrainingBuffer: visible tests passed")
 
-# %% nbgrader={"grade": true, "grade_id": "test_TrainingBuffer_hidden_non_str_target", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_TrainingBuffer_hidden_non_str_target", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of TrainingBuffer.add with a target that is not a str: rejected (False), nothing stored, no exception."""
 _buffer = TrainingBuffer(VOCAB, recent_capacity=5, replay_capacity=5, seed=0)
 check_type(_buffer.add(["the"], "cat"), bool, "add(['the'], 'cat')")
@@ -420,7 +440,7 @@ check_equal(len(_buffer), 1, "non-str target: len(buffer) after one valid exampl
 print("TrainingBuffer: hidden tests of non-str targets passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_TrainingBuffer_hidden_rejects", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_TrainingBuffer_hidden_rejects", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of rejection: an unk target (in any case or spacing) and an empty context are refused and reach neither the window nor the replay."""
 check_type(TrainingBuffer(VOCAB).add(["the"], "cat"), bool, "TrainingBuffer(VOCAB).add(['the'], 'cat')")
 ### BEGIN HIDDEN TESTS
@@ -434,7 +454,7 @@ check_equal(len(_buffer), 0, "rejection: len(buffer) after only rejected example
 print("TrainingBuffer: hidden tests of rejection passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_TrainingBuffer_hidden_inputs_untouched", "locked": true, "points": 0.25, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_TrainingBuffer_hidden_inputs_untouched", "locked": true, "points": 0.75, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of inputs and outputs: add() leaves the caller's context list alone, unknown context words become unk, and training_set() is a new list."""
 check_type(TrainingBuffer(VOCAB).training_set(), list, "TrainingBuffer(VOCAB).training_set()")
 ### BEGIN HIDDEN TESTS
@@ -451,7 +471,7 @@ check_equal(len(_buffer.training_set()), _size,
 print("TrainingBuffer: hidden tests of inputs and outputs passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_TrainingBuffer_hidden_window_and_replay", "locked": true, "points": 0.75, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_TrainingBuffer_hidden_window_and_replay", "locked": true, "points": 2.25, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of the two memories: the recent window keeps the newest examples oldest first, the replay is offered every accepted example, bounded by its capacity."""
 check_type(len(TrainingBuffer(VOCAB)), int, "len(TrainingBuffer(VOCAB))")
 ### BEGIN HIDDEN TESTS
@@ -527,7 +547,7 @@ plt.close(fig)
 # Retraining is not free: it costs compute, it can go wrong, and a model that changes every minute cannot
 # be debugged. So the decision is a policy with **reasons** you can log and audit.
 #
-# ### Exercise 3 (2 points): `should_retrain(state, policy) -> tuple[bool, str]`
+# ### Exercise 3 (6 points): `should_retrain(state, policy) -> tuple[bool, str]`
 #
 # `state` has `t`, `last_retrain_t` (or `None` before any retraining), `new_labels`, `alerts` (a list of
 # alert dicts as from assignment 2's `detect_degradation`: each has `metric`, `severity`, `message`),
@@ -575,7 +595,7 @@ print(should_retrain(quiet, retrain_policy))
 print(should_retrain({**quiet, "last_retrain_t": None}, retrain_policy))
 print(should_retrain({**quiet, "last_retrain_t": None, "alerts": []}, retrain_policy))
 
-# %% nbgrader={"grade": true, "grade_id": "test_should_retrain_visible", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_should_retrain_visible", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 """Check each rule of should_retrain once, with its exact reason."""
 _policy = {"cooldown": 100.0, "min_new_labels": 200, "consecutive": 3, "psi_threshold": 0.25}
 _alert = {"metric": "accuracy", "severity": "critical", "message": "drop"}
@@ -591,7 +611,7 @@ check_equal(should_retrain({**_state, "consecutive_degraded": 3}, _policy), (Tru
 check_equal(should_retrain({**_state, "psi": 0.4}, _policy), (True, "data drift"), "should_retrain with psi 0.4 (threshold 0.25)")
 print("should_retrain: visible tests passed")
 
-# %% nbgrader={"grade": true, "grade_id": "test_should_retrain_hidden_boundaries", "locked": true, "points": 0.25, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_should_retrain_hidden_boundaries", "locked": true, "points": 0.75, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of the thresholds: cooldown, min_new_labels, consecutive and psi_threshold, each exactly at and just beside its boundary."""
 _policy = {"cooldown": 100.0, "min_new_labels": 200, "consecutive": 3, "psi_threshold": 0.25}
 _state = {"t": 1000.0, "last_retrain_t": None, "new_labels": 500, "alerts": [], "consecutive_degraded": 0, "psi": 0.0}
@@ -613,7 +633,7 @@ check_equal(should_retrain({**_state, "psi": 0.2499}, _policy), (False, "stable"
 print("should_retrain: hidden tests of the thresholds passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_should_retrain_hidden_order_and_alerts", "locked": true, "points": 0.25, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_should_retrain_hidden_order_and_alerts", "locked": true, "points": 0.75, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of rule order and alert filtering: the first rule that applies decides; only critical accuracy alerts count."""
 _policy = {"cooldown": 100.0, "min_new_labels": 200, "consecutive": 3, "psi_threshold": 0.25}
 _state = {"t": 1000.0, "last_retrain_t": None, "new_labels": 500, "alerts": [], "consecutive_degraded": 0, "psi": 0.0}
@@ -635,7 +655,7 @@ check_equal(should_retrain({**_state, "consecutive_degraded": 3, "psi": 1.0}, _p
 print("should_retrain: hidden tests of rule order and alert filtering passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_should_retrain_hidden_time_zero", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_should_retrain_hidden_time_zero", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of the cooldown after a retrain at time 0.0: a falsy time is still a time (compare with None, not truthiness)."""
 _policy = {"cooldown": 100.0, "min_new_labels": 200, "consecutive": 3, "psi_threshold": 0.25}
 _crit = {"metric": "accuracy", "severity": "critical", "message": "drop"}
@@ -656,7 +676,7 @@ print("should_retrain: hidden tests of a retrain at t = 0.0 passed")
 # A **registry** stores every model version as an immutable copy, says which one is the **champion**
 # (the one serving traffic) and can **roll back** to the previous champion in one call.
 #
-# ### Exercise 4 (3 points): `ModelRegistry()`
+# ### Exercise 4 (9 points): `ModelRegistry()`
 #
 # * `register(model, metrics) -> int` stores an **independent copy** (`model.copy()`) with its metrics
 #   dict and returns its version: 1, 2, 3, …
@@ -670,6 +690,7 @@ print("should_retrain: hidden tests of a retrain at t = 0.0 passed")
 #   version it returns to).
 #
 # Nothing done to a model after `register`, or to a copy handed out, may change what the registry holds.
+# `get(version)` or `promote(version)` of a version that was never registered raises `KeyError`.
 
 # %% nbgrader={"grade": false, "grade_id": "ModelRegistry", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class ModelRegistry:
@@ -755,7 +776,7 @@ demo_registry.promote(v2)
 print("champion:", demo_registry.champion_version, "-> rollback to", demo_registry.rollback(),
       "| history:", demo_registry.history)
 
-# %% nbgrader={"grade": true, "grade_id": "test_ModelRegistry_visible", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_ModelRegistry_visible", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 """Check versions, promotion, the champion, and a rollback in the simplest case."""
 _registry = ModelRegistry()
 assert _registry.champion() is None, "champion() before any promotion should be None"
@@ -771,7 +792,7 @@ check_equal(_registry.champion_version, 1, "champion_version after the rollback"
 check_equal(_registry.history, [1, 2, 1], "history after promote(1), promote(2), rollback()")
 print("ModelRegistry: visible tests passed")
 
-# %% nbgrader={"grade": true, "grade_id": "test_ModelRegistry_hidden_copies", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_ModelRegistry_hidden_copies", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of immutability: the registry stores an independent copy and hands out copies, so nothing done outside changes what it holds."""
 check_type(ModelRegistry().register(BASE_MODEL, {}), int, "ModelRegistry().register(BASE_MODEL, {})")
 ### BEGIN HIDDEN TESTS
@@ -798,7 +819,7 @@ check_array_close(_registry.champion().predict_proba(_probe), _reference,
 print("ModelRegistry: hidden tests of immutability passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_ModelRegistry_hidden_rollback", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_ModelRegistry_hidden_rollback", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of rollback: a stack of champions (two rollbacks after promoting 1, 2, 3 lead to 1), RuntimeError when there is no previous champion, and the history."""
 check_type(ModelRegistry().history, list, "ModelRegistry().history")
 ### BEGIN HIDDEN TESTS
@@ -853,7 +874,7 @@ print("ModelRegistry: hidden tests of rollback passed")
 # **McNemar's exact test** gives the two-sided p-value
 # `p = min(1, 2 · Σ_{i ≤ min(b, c)} C(b+c, i) / 2^(b+c))`, and `p = 1.0` when `b + c == 0`.
 #
-# ### Exercise 5 (2 points): `mcnemar_test(correct_a, correct_b) -> tuple[int, int, float]`
+# ### Exercise 5 (6 points): `mcnemar_test(correct_a, correct_b) -> tuple[int, int, float]`
 #
 # `correct_a`, `correct_b`: sequences of booleans (lists or NumPy arrays) of the same length; return
 # `(b, c, p_value)` as `(int, int, float)`. Lengths that differ raise `ValueError`. Use `math.comb`.
@@ -892,7 +913,7 @@ for correct_a, correct_b in [([True] * 6 + [False] * 4, [False] * 6 + [False] * 
     b, c, p_value = mcnemar_test(correct_a, correct_b)
     print(f"b={b}, c={c}, p={p_value:.3f}")
 
-# %% nbgrader={"grade": true, "grade_id": "test_mcnemar_test_visible", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_mcnemar_test_visible", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 """Check b, c and the exact two-sided p-value on small hand-worked cases."""
 check_equal(mcnemar_test([True, True, True, False], [False, False, False, False]), (3, 0, 0.25),
             "mcnemar_test with b=3, c=0: p = 2 * C(3,0) / 2**3 = 0.25")
@@ -902,7 +923,7 @@ check_equal((_b, _c), (5, 1), "(b, c) for arrays where A alone is right 5 times 
 check_close(_p, 2 * (1 + 6) / 64, "p-value for b=5, c=1 (two-sided: twice the lower tail)")
 print("mcnemar_test: visible tests passed")
 
-# %% nbgrader={"grade": true, "grade_id": "test_mcnemar_test_hidden_p_value", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_mcnemar_test_hidden_p_value", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of the p-value: exact, two-sided, capped at 1, counting only the disagreements."""
 check_type(mcnemar_test([True], [False]), tuple, "mcnemar_test([True], [False])")
 ### BEGIN HIDDEN TESTS
@@ -918,7 +939,7 @@ check_equal(mcnemar_test([True] * 4 + [False] * 3, [True] * 4 + [True] * 3), (0,
 print("mcnemar_test: hidden tests of the p-value passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_mcnemar_test_hidden_types_and_lengths", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_mcnemar_test_hidden_types_and_lengths", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of the result's types (plain int, int, float) and of the length check (ValueError)."""
 check_type(mcnemar_test([True], [False]), tuple, "mcnemar_test([True], [False])")
 ### BEGIN HIDDEN TESTS
@@ -937,7 +958,7 @@ print("mcnemar_test: hidden tests of types and lengths passed")
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Exercise 6 (3 points): `gate_challenger(correct_champion, correct_challenger, policy) -> dict`
+# ### Exercise 6 (9 points): `gate_challenger(correct_champion, correct_challenger, policy) -> dict`
 #
 # `policy` has `alpha`, `non_inferiority` (a margin, e.g. 0.02) and `min_gain`. Return a dict with keys
 #
@@ -1052,7 +1073,7 @@ for label, decision in [("replay model vs pretrained", gate_challenger(champion_
     print(f"{label}: {decision['reason']:22} delta {decision['delta']:+.3f}, p {decision['p_value']:.2g}, "
           f"upper bound {decision['upper_bound']:+.3f}")
 
-# %% nbgrader={"grade": true, "grade_id": "test_gate_challenger_visible", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_gate_challenger_visible", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 """Check the four outcomes of gate_challenger and its upper bound on small hand-made gate sets."""
 _policy = {"alpha": 0.05, "non_inferiority": 0.02, "min_gain": 0.0}
 _same = [True] * 30 + [False] * 70
@@ -1079,7 +1100,7 @@ check_equal(gate_challenger(_same_big, _same_big, {**_policy, "min_gain": 0.01})
             "reason for an identical challenger on 1000 examples with min_gain 0.01")
 print("gate_challenger: visible tests passed")
 
-# %% nbgrader={"grade": true, "grade_id": "test_gate_challenger_hidden_rule_order", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_gate_challenger_hidden_rule_order", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of the rules and their order: significance (of a worse challenger only) first, then the non-inferiority bound, then min_gain."""
 _policy = {"alpha": 0.05, "non_inferiority": 0.02, "min_gain": 0.0}
 check_type(gate_challenger([True, False], [True, False], _policy), dict, "gate_challenger(two identical models)")
@@ -1118,7 +1139,7 @@ check_equal(_winner_gate["promote"], True, "promote for a significantly better c
 print("gate_challenger: hidden tests of the rules and their order passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_gate_challenger_hidden_edge_cases", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_gate_challenger_hidden_edge_cases", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of the edges: plain types in the result, NumPy input, an empty gate set, and lengths that differ."""
 _policy = {"alpha": 0.05, "non_inferiority": 0.02, "min_gain": 0.0}
 check_type(gate_challenger([True, False], [True, False], _policy), dict, "gate_challenger(two identical models)")
@@ -1142,7 +1163,7 @@ else:
 print("gate_challenger: hidden tests of the edge cases passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_gate_challenger_hidden_bound", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_gate_challenger_hidden_bound", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of the upper bound itself: paired_upper_bound(b, c, n, alpha) (champion minus challenger, one-sided alpha), and a bound equal to the margin passes."""
 _policy = {"alpha": 0.05, "non_inferiority": 0.02, "min_gain": 0.0}
 check_type(gate_challenger([True, False], [False, True], _policy)["upper_bound"], float, "upper_bound")
@@ -1311,7 +1332,7 @@ for n, reps in ((200, 300), (1000, 300), (4000, 100)):   # a gate of 4000 costs 
 # account for the clustering of requests within users. (Assignment 2 measured the same effect: overlapping,
 # correlated windows make a monitor's false-alarm rate something to measure, not something α promises.)
 #
-# ### Exercise 7 (2 points): `required_sample_size(p_baseline, mde, alpha=0.05, power=0.8) -> int`
+# ### Exercise 7 (6 points): `required_sample_size(p_baseline, mde, alpha=0.05, power=0.8) -> int`
 #
 # The per-arm sample size of a two-sided two-proportion z-test, with `p1 = p_baseline`,
 # `p2 = p_baseline + mde`, `p̄ = (p1 + p2) / 2`:
@@ -1342,14 +1363,14 @@ def required_sample_size(p_baseline, mde, alpha=0.05, power=0.8):
 for mde in [0.10, 0.05, 0.03, 0.01]:
     print(f"detect 0.62 -> {0.62 + mde:.2f}: {required_sample_size(0.62, mde):>6} requests per arm")
 
-# %% nbgrader={"grade": true, "grade_id": "test_required_sample_size_visible", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_required_sample_size_visible", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 """Check required_sample_size on the textbook case 50% -> 60% (alpha 0.05, power 0.8)."""
 _n = required_sample_size(0.5, 0.1)
 check_type(_n, int, "required_sample_size(0.5, 0.1)")
 check_equal(_n, 388, "required_sample_size(0.5, 0.1): (1.96*sqrt(2*.55*.45) + 0.8416*sqrt(.25+.24))**2 / 0.01 = 387.3 -> 388")
 print("required_sample_size: visible tests passed")
 
-# %% nbgrader={"grade": true, "grade_id": "test_required_sample_size_hidden_alpha_and_power", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_required_sample_size_hidden_alpha_and_power", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of other alphas and powers against independently worked values (z values from a printed normal table)."""
 check_type(required_sample_size(0.3, 0.05), int, "required_sample_size(0.3, 0.05)")
 ### BEGIN HIDDEN TESTS
@@ -1367,7 +1388,7 @@ check_equal(required_sample_size(0.5, 0.1, power=0.5), _hand(0.5, 0.1, 1.959964,
 print("required_sample_size: hidden tests of alpha and power passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_required_sample_size_hidden_effect_size", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_required_sample_size_hidden_effect_size", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of the effect: a drop (negative mde) is detected like a gain, and a 10x smaller effect needs about 100x more samples."""
 check_type(required_sample_size(0.6, -0.1), int, "required_sample_size(0.6, -0.1)")
 ### BEGIN HIDDEN TESTS
@@ -1424,7 +1445,7 @@ plt.close(fig)
 
 
 # %% [markdown]
-# ### Exercise 8 (2 points): `ThompsonRouter(n_arms, seed=0)`
+# ### Exercise 8 (6 points): `ThompsonRouter(n_arms, seed=0)`
 #
 # A fixed 50/50 split spends half the traffic on the worse model for the whole test. A **bandit** shifts
 # traffic towards whichever model is doing better while still exploring. **Thompson sampling** keeps, for
@@ -1500,7 +1521,7 @@ fig.tight_layout()
 display(fig)
 plt.close(fig)
 
-# %% nbgrader={"grade": true, "grade_id": "test_ThompsonRouter_visible", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_ThompsonRouter_visible", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 """Check that ThompsonRouter returns valid arms, counts updates per arm, and prefers an arm that always succeeds."""
 _router = ThompsonRouter(3, seed=0)
 _arm = _router.choose()
@@ -1520,7 +1541,7 @@ check_equal(sum(_counts), 40, "sum of counts after 40 rounds of choose() then up
 assert _counts[1] > _counts[0], f"arm 1 always succeeds and arm 0 always fails, yet counts are {_counts}"
 print("ThompsonRouter: visible tests passed")
 
-# %% nbgrader={"grade": true, "grade_id": "test_ThompsonRouter_hidden_counts", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_ThompsonRouter_hidden_counts", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of ThompsonRouter.counts: update() counts a pull, choose() alone does not."""
 _router = ThompsonRouter(3, seed=0)
 check_type(_router.choose(), int, "choose()")
@@ -1534,7 +1555,7 @@ check_equal([int(_c) for _c in _router.counts], [0, 2, 1], "counts: after update
 print("ThompsonRouter: hidden tests of counts passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_ThompsonRouter_hidden_posterior", "locked": true, "points": 0.25, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_ThompsonRouter_hidden_posterior", "locked": true, "points": 0.75, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of the posterior: without data every arm is equally likely; after one success and one failure the draws follow Beta(1 + s, 1 + f)."""
 check_type(ThompsonRouter(2, seed=0).choose(), int, "ThompsonRouter(2, seed=0).choose()")
 ### BEGIN HIDDEN TESTS
@@ -1553,7 +1574,7 @@ assert abs(_wins - 5 / 6) < 0.04, (f"posterior: after one success on arm 0 and o
 print("ThompsonRouter: hidden tests of the posterior passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_ThompsonRouter_hidden_convergence", "locked": true, "points": 0.25, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_ThompsonRouter_hidden_convergence", "locked": true, "points": 0.75, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of convergence: on random rewards with success rates 0.3, 0.5 and 0.7, most of 1500 requests go to the best arm."""
 check_type(ThompsonRouter(3, seed=7).choose(), int, "ThompsonRouter(3, seed=7).choose()")
 ### BEGIN HIDDEN TESTS
@@ -1571,7 +1592,7 @@ print("ThompsonRouter: hidden tests of convergence passed")
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### A router that never forgets, in a world that drifts
+# ### Going further (ungraded): a router that never forgets, in a world that drifts
 #
 # `ThompsonRouter` weighs a success from an hour ago exactly like one from a second ago. In a course about
 # drift that is a flaw: once an arm has a thousand labels behind it, its posterior is so narrow that
@@ -1913,7 +1934,7 @@ print(f"capstone stream: {CAPSTONE_STREAM.n_requests} requests, drift at t = {CA
 
 
 # %% [markdown]
-# ### Exercise 9 (8 points): `run_capstone(stream, base_model, system="gated", policy=None) -> dict`
+# ### Exercise 9 (22 points): `run_capstone(stream, base_model, system="gated", policy=None) -> dict`
 #
 # Run one system over `stream.events()` and record what it did. `policy` entries override
 # `CAPSTONE_POLICY` (build a new dict: never change `CAPSTONE_POLICY` itself, later runs rely on it).
@@ -1943,7 +1964,8 @@ print(f"capstone stream: {CAPSTONE_STREAM.n_requests} requests, drift at t = {CA
 #    empty), otherwise to the **buffer** (add the request id to `train_ids` when the buffer accepts it,
 #    and count it in `new_labels`). A gate example is never trained on. The gate set of a decision is
 #    the gate pool at that moment: fixed for the decision (both models answer exactly the same held-out
-#    examples) and rolling forward with the stream, so that it describes today's traffic.
+#    examples) and rolling forward with the stream, so that it describes today's traffic. An empty gate
+#    pool is an empty gate set, which `gate_challenger` refuses (`"not shown non-inferior"`).
 # 4. **Rollback check (gated only).** After a promotion, for each held-out label (a gate-pool example)
 #    **of a request the new champion served** (`serving[request_id]` is its version), collect the pair
 #    (did the new champion serve the right word, would the previous champion's table have). Labels of
@@ -2163,7 +2185,7 @@ for label, stream_ in streams:
     cells = [summarize(results_[s], stream_) for s in ("naive", "held-out", "gated")]
     print(f"{label:18}" + "".join(f"{acc:>{width}.3f}{n:>6}{worse:>6}" for (acc, n, worse), width in zip(cells, (33, 10, 10))))
 
-# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_visible", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_visible", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 """Check run_capstone's record, and the graded outcome on the capstone stream: the gated system recovers after the drift and never promotes a model worse than the champion on the gate set."""
 def _audit_capstone(result, stream, system):
     """Recompute, from the registry and the stream, what run_capstone claims; return served accuracy on the last 1000 requests."""
@@ -2236,7 +2258,7 @@ assert _gated_accuracy >= _never_last + 0.2, f"the gated system ({_gated_accurac
 assert any(_e["kind"] == "promote" for _e in _gated["events"]), "the gated system never promoted anything"
 print("run_capstone: visible tests passed")
 
-# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_hidden_noisy_recovery", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_hidden_noisy_recovery", "locked": true, "points": 3.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of recovery on a noisier stream (20% label noise, another seed): the gated system still recovers, far above the never-retrained model."""
 check_type(run_capstone(ProductionStream(n_requests=60, drift_at=None, seed=0), BASE_MODEL, "never"), dict,
            "run_capstone(a stream of 60 requests, BASE_MODEL, 'never')")
@@ -2249,7 +2271,7 @@ assert _noisy_accuracy >= _never_accuracy(_noisy) + 0.2, (
 print("run_capstone: hidden tests of recovery on a noisier stream passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_hidden_never", "locked": true, "points": 0.25, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_hidden_never", "locked": true, "points": 0.75, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of the "never" system: no event, version 1 serves every request."""
 check_type(run_capstone(ProductionStream(n_requests=60, drift_at=None, seed=0), BASE_MODEL, "never"), dict,
            "run_capstone(a stream of 60 requests, BASE_MODEL, 'never')")
@@ -2262,7 +2284,7 @@ assert all(int(_v) == 1 for _v in _never["serving"]), "never: the never-retraine
 print("run_capstone: hidden tests of the never-retrained system passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_hidden_naive", "locked": true, "points": 0.75, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_hidden_naive", "locked": true, "points": 2.25, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of the "naive" system: it retrains after the drift, promotes every retrained model, and still records every gate."""
 check_type(run_capstone(ProductionStream(n_requests=60, drift_at=None, seed=0), BASE_MODEL, "never"), dict,
            "run_capstone(a stream of 60 requests, BASE_MODEL, 'never')")
@@ -2280,7 +2302,7 @@ check_equal(_naive["registry"].history[:len(_retrained) + 1], [1] + _retrained,
 print("run_capstone: hidden tests of the naive system passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_hidden_data_bug", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_hidden_data_bug", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of the gate's value on a stream with corrupted training feedback: naive ships a worse model, gated does not and serves at least as well."""
 check_type(run_capstone(ProductionStream(n_requests=60, drift_at=None, seed=0), BASE_MODEL, "never"), dict,
            "run_capstone(a stream of 60 requests, BASE_MODEL, 'never')")
@@ -2300,7 +2322,7 @@ assert _gated_last >= _naive_last, (f"data bug: the gated system ({_gated_last:.
 print("run_capstone: hidden tests of the data-bug stream passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_hidden_strict_gate", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_hidden_strict_gate", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of a policy override that makes the gate refuse everything (min_gain 0.6): retrains happen, nothing is promoted, version 1 serves throughout."""
 check_type(run_capstone(ProductionStream(n_requests=60, drift_at=None, seed=0), BASE_MODEL, "never"), dict,
            "run_capstone(a stream of 60 requests, BASE_MODEL, 'never')")
@@ -2318,7 +2340,7 @@ check_equal(_kinds.count("reject"), _kinds.count("retrain"), "strict gate: numbe
 print("run_capstone: hidden tests of a gate that refuses everything passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_hidden_shared_policy", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_hidden_shared_policy", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden test that policy overrides stay in their own run: after a run with overrides, a run without them uses CAPSTONE_POLICY's values."""
 check_type(run_capstone(ProductionStream(n_requests=60, drift_at=None, seed=0), BASE_MODEL, "never"), dict,
            "run_capstone(a stream of 60 requests, BASE_MODEL, 'never')")
@@ -2337,7 +2359,7 @@ check_equal([len(_g["gate_ids"]) for _g in _after["gates"]], [len(_g["gate_ids"]
 print("run_capstone: hidden tests of policy overrides passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_hidden_rollback", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_hidden_rollback", "locked": true, "points": 4.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of the rollback check in a fire drill (drill_promote_all on a stream with corrupted training feedback): after each promotion it pairs the next rollback_labels held-out labels of requests the new champion served, takes no decision while pending, and rolls back exactly when McNemar says the previous champion is better."""
 check_type(run_capstone(ProductionStream(n_requests=60, drift_at=None, seed=0), BASE_MODEL, "gated", {"drill_promote_all": True}), dict,
            "run_capstone(a stream of 60 requests, BASE_MODEL, 'gated', {'drill_promote_all': True})")
@@ -2458,7 +2480,7 @@ print(f"seeds (of 10, 20% corrupted) where the bound changed the number of promo
 
 
 # %% [markdown]
-# ### A fire drill: the rollback check
+# ### Going further (ungraded): a fire drill of the rollback check
 #
 # The gate stopped the bad challengers above, so the rollback never had to act. A fire drill breaks a
 # rule on purpose and runs **your own `run_capstone`**: a longer stream (5000 requests) whose training
@@ -2564,12 +2586,12 @@ display(widgets.VBox([widgets.HBox([controls["drift_fraction"], controls["label_
 # in this notebook where they help.
 
 # %% [markdown]
-# ### Written answer 1 (3 points, graded by hand): when a model may retrain itself
+# ### Written answer 1 (9 points, graded by hand): when a model may retrain itself
 #
 # **When may a model retrain itself, and when must a human decide?** Give concrete conditions for both
 # sides and explain the reasoning (risk, reversibility, evidence).
 
-# %% [markdown] nbgrader={"grade": true, "grade_id": "written_self_retraining", "locked": false, "points": 3, "schema_version": 3, "solution": true, "task": false}
+# %% [markdown] nbgrader={"grade": true, "grade_id": "written_self_retraining", "locked": false, "points": 9, "schema_version": 3, "solution": true, "task": false}
 # ### BEGIN SOLUTION
 # *Model answer.* A model may retrain and even promote itself automatically when the change is **routine,
 # measurable and reversible**: the same architecture and features, new data from the same pipeline that
@@ -2587,23 +2609,23 @@ display(widgets.VBox([widgets.HBox([controls["drift_fraction"], controls["label_
 # domains (credit, medical) where a change needs sign-off and documentation; and any time the gate and
 # live metrics disagree. Automation should escalate (alert a human) instead of retrying forever.
 #
-# *Rubric (3 points).*
-# - 1 point: conditions under which automatic retraining is acceptable, naming at least two safeguards
+# *Rubric (9 points).*
+# - 3 points: conditions under which automatic retraining is acceptable, naming at least two safeguards
 #   (held-out gate / validation / rollback / cooldown / monitoring) and why they make it safe (reversible, measured).
-# - 1 point: at least two concrete situations that need a human (e.g. large/unexplained drift, suspected
+# - 3 points: at least two concrete situations that need a human (e.g. large/unexplained drift, suspected
 #   data or label problems, unrepresentative gate set, architecture/objective change, regulated or
 #   high-impact domain, repeated rollbacks).
-# - 1 point: a clear principle linking the two (risk × reversibility × quality of evidence), or escalation
-#   as a designed outcome. Vague answers ("humans should check important things") get at most 1 point.
+# - 3 points: a clear principle linking the two (risk × reversibility × quality of evidence), or escalation
+#   as a designed outcome. Vague answers ("humans should check important things") get at most 3 points.
 # ### END SOLUTION
 
 # %% [markdown]
-# ### Written answer 2 (3 points, graded by hand): how continuous training breaks production
+# ### Written answer 2 (9 points, graded by hand): how continuous training breaks production
 #
 # **How can continuous training break production, and what guards against it?** Name at least three
 # distinct failure modes and, for each, the guard.
 
-# %% [markdown] nbgrader={"grade": true, "grade_id": "written_breaking_production", "locked": false, "points": 3, "schema_version": 3, "solution": true, "task": false}
+# %% [markdown] nbgrader={"grade": true, "grade_id": "written_breaking_production", "locked": false, "points": 9, "schema_version": 3, "solution": true, "task": false}
 # ### BEGIN SOLUTION
 # *Model answer.* Failure modes and guards:
 # 1. **A worse model is shipped** (noise in a small evaluation, overfitting to recent data): a fixed-size
@@ -2625,7 +2647,7 @@ display(widgets.VBox([widgets.HBox([controls["drift_fraction"], controls["label_
 #    stable hash of the request id, audited (the tests of `run_capstone` check exactly this).
 # 8. **Peeking in online tests**: fixing the sample size in advance, or sequential methods.
 #
-# *Rubric (3 points).* 1 point per distinct failure mode paired with an appropriate guard, up to 3. A
+# *Rubric (9 points).* 3 points per distinct failure mode paired with an appropriate guard, up to 9. A
 # failure mode without a guard, or a guard without the failure it prevents, earns half a point. Answers
 # that repeat the same failure in different words count once.
 # ### END SOLUTION

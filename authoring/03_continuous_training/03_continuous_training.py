@@ -37,23 +37,10 @@
 # | written answer: how continuous training breaks production | 9 |
 # | **total** | **100** (a point is a percent; mastery is 80) |
 #
-# **How long it takes.** Estimated for a student who reads the prose once (about 120 words a minute) and
-# writes the solutions (about 2 lines a minute, with the visible tests); sections marked *Going further*
-# are ungraded and optional. This notebook is still longer than one lab session: plan two.
-#
-# | part | minutes |
-# |---|---|
-# | intro and provided helpers | 5 |
-# | 1: reservoir sampler and training buffer | 25 |
-# | 2: when to retrain | 10 |
-# | 3: model registry | 15 |
-# | 4: McNemar's test and the gate | 25 |
-# | 5: A/B testing (sample size, peeking, Thompson routing) | 20 |
-# | 6: late and noisy labels (reading) | 2 |
-# | 7: the capstone | 45 |
-# | 8: beyond one machine (reading) and written answers | 20 |
-# | **core path** | **about 165** |
-# | *Going further*: the drifting router, what each rule buys over 10 seeds, the fire drill, the explorer | 15 |
+# **How long it takes.** Longer than one lab session: about 170 minutes for the graded path by the
+# course's estimate (`benchmarks/student_path.py`: prose read once, solutions written with the visible
+# tests), plus about 10 minutes for the sections marked *Going further*, which are ungraded and
+# optional. Plan two sessions.
 #
 # Plus two written answers, graded by hand. Each graded function has **visible tests** (they teach: read
 # their messages) and **hidden tests** that run when your work is graded; a green visible test does not

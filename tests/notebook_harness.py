@@ -160,7 +160,7 @@ def load_mutants(path: str | Path, attribute: str = "MUTANTS") -> dict[str, dict
 
 
 def run_harness(notebook: str | Path, corpus: str | Path, attributes: tuple[str, ...] = ("MUTANTS",),
-                timeout: float = 900) -> dict:
+                timeout: float = 2400) -> dict:
     """Score the corpus file's ``attributes`` against ``notebook`` in a fresh Python process; return the JSON report."""
     import subprocess
 

@@ -82,3 +82,34 @@ def test_the_plain_router_is_stuck_to_the_end_on_some_seeds(drift_routing):
     at_the_end = {seed: round(runs["plain"]["retrained at the end"], 3) for seed, runs in drift_routing.items()}
     assert min(at_the_end.values()) < 0.25 and max(at_the_end.values()) > 0.5, (
         f"plain router, share of the last 1000 requests sent to the retrained model: {at_the_end}")
+
+
+@pytest.fixture(scope="module")
+def capstone_namespace() -> dict:
+    """The notebook's reference loop and everything it uses (provided cells and solutions, up to run_capstone)."""
+    return _namespace(["provided_helpers", "ReservoirSampler", "TrainingBuffer", "should_retrain", "ModelRegistry",
+                       "mcnemar_test", "provided_gate_bound", "gate_challenger", "provided_capstone_tools", "run_capstone"])
+
+
+def test_the_psi_trigger_is_left_out_for_the_reason_the_prose_gives(capstone_namespace):
+    """Issue 18: at the old threshold 0.3 input PSI retrains on 18 of 20 drift-free streams; without it the
+    recovery after a drift is the same over 10 seeds, and the capstone's policy has no drift trigger."""
+    ns = capstone_namespace
+    source = re.sub(r"\s+", " ", "\n".join(c.source for c in nbformat.read(str(NOTEBOOK), as_version=4).cells))
+    for claim in ("with a threshold of 0.3 it retrained on 18 of 20 drift-free streams",
+                  "the recovery over 10 seeds was the same without it"):
+        assert claim in source, f"the capstone's prose no longer says {claim!r}"
+    assert ns["CAPSTONE_POLICY"]["psi_threshold"] == float("inf")
+
+    def drift_free(seed):
+        return ns["ProductionStream"](n_requests=4000, drift_at=None, seed=seed, feedback_delay_s=60.0, feedback_rate=0.8,
+                                      label_noise=0.1)
+
+    run, base = ns["run_capstone"], ns["BASE_MODEL"]
+    retrained = sum(any(e["kind"] == "retrain" for e in run(drift_free(seed), base, "gated", {"psi_threshold": 0.3})["events"])
+                    for seed in range(100, 120))
+    assert retrained == 18, f"with psi_threshold 0.3, {retrained} of 20 drift-free streams retrained (the prose says 18)"
+    recovery = {threshold: np.mean([ns["served_accuracy"](run(stream, base, "gated", {"psi_threshold": threshold}), stream, 3000)
+                                    for stream in (ns["make_capstone_stream"](seed=seed) for seed in range(10))])
+                for threshold in (0.3, float("inf"))}
+    assert abs(recovery[0.3] - recovery[float("inf")]) < 0.005, f"served accuracy on the last 1000 requests, 10 seeds: {recovery}"

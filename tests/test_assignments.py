@@ -176,7 +176,7 @@ def test_gate_false_promotion_rate_is_near_alpha_at_the_capstone_gate_size():
     """A challenger truly worse by the margin passes the reference gate about alpha of the time on the capstone's gate of 200."""
     import numpy as np
     ns = _cell_namespace(read_notebook("03_continuous_training"),
-                         ["provided_helpers", "provided_capstone_tools", "mcnemar_test", "gate_challenger"])
+                         ["provided_helpers", "provided_capstone_tools", "mcnemar_test", "provided_gate_bound", "gate_challenger"])
     policy = {key: ns["CAPSTONE_POLICY"][key] for key in ("alpha", "non_inferiority", "min_gain")}
     n, margin, alpha = ns["CAPSTONE_POLICY"]["gate_size"], policy["non_inferiority"], policy["alpha"]
     rng = np.random.default_rng(7)

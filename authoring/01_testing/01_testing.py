@@ -1994,18 +1994,30 @@ widgets.VBox([threshold_slider, regime_buttons, threshold_output])
 #
 # Not covered in this notebook, and where the course takes them up, honestly:
 #
+# * **Infra 3** (the ML pipeline is integration tested): assignment 3's capstone runs the whole loop
+#   (monitor, retrain, gate, promote, roll back) end to end on a simulated stream, and its tests check it.
 # * **Infra 4** (model quality is validated *before* it is served): `evaluate` measures quality, but
 #   nothing here stops a bad model from being served. Assignment 3's champion/challenger gate does.
-# * **Infra 6, 7** (canaries, rollback): assignment 3 has a rollback check on live labels; a real
-#   canary (a share of live traffic) is only discussed there, on paper.
+# * **Infra 6** (models are canaried before serving): only discussed in assignment 3, on paper; no share
+#   of live traffic is ever routed to a new model before it serves everything.
+# * **Infra 7** (serving models can be rolled back): assignment 3's registry keeps every version and can
+#   roll back; its capstone completes a live rollback check after each promotion, and a fire drill shows
+#   it restoring the previous champion.
+# * **Model 4** (the impact of model staleness is known): assignment 3 measures it — the never-retrained
+#   model falls from about 0.6 to under 0.3 after the drift.
 # * **Monitor 2, 6, 7** (data invariants in serving, serving latency, prediction quality on served
 #   data): assignment 2 watches the input distribution (PSI), the p95 latency and live accuracy.
 #   Throughput, RAM and training speed (the rest of Monitor 6) are not monitored anywhere.
-# * **Not covered by the course at all:** Monitor 1 (notification of dependency changes),
-#   Monitor 3 (training and serving compute the same features: the course only *shares* one
-#   normalization between training and serving, it never checks that they agree), Monitor 4
-#   (the model is not too stale: assignment 3 retrains on degradation and drift, never on age),
-#   and the privacy and cost of features (Data 2 to 6).
+# * **Not covered by the course at all:** Model 1 (the model specification is reviewed and checked in:
+#   the model is versioned code in `nextword`, but review is not taught), Model 2 (offline and online
+#   metrics correlate: the course measures both, never their agreement), Model 3 (hyperparameters are
+#   tuned: every size and learning rate is fixed), Model 7 (the model is tested for inclusion: slices
+#   here are by context, not by groups of people), Data 2 to 6 (every feature is beneficial, no
+#   feature costs too much, features meet meta-level requirements, the pipeline has privacy controls,
+#   new features can be added quickly), Monitor 1 (notification of dependency changes), Monitor 3
+#   (training and serving compute the same features: the course only *shares* one normalization
+#   between training and serving, it never checks that they agree) and Monitor 4 (the model is not
+#   too stale: assignment 3 retrains on degradation, never on age).
 #
 # ## 6. Written answers (graded by hand)
 

@@ -162,10 +162,22 @@ MUTANTS = {
             '    elif upper_bound > policy["non_inferiority"]:\n        reason = "not shown non-inferior"\n',
             '    if upper_bound > policy["non_inferiority"]:\n        reason = "not shown non-inferior"\n'
             '    elif b > c and p_value < policy["alpha"]:\n        reason = "significantly worse"\n')),
-        "two_sided_z": _variant("gate_challenger", ("inv_cdf(1 - policy[\"alpha\"])", "inv_cdf(1 - policy[\"alpha\"] / 2)")),
-        "fixed_z_1_645": _variant("gate_challenger", ("NormalDist().inv_cdf(1 - policy[\"alpha\"])", "1.645")),
-        "variance_without_d_squared": _variant("gate_challenger", ("((b + c) / n - d * d) / n", "(b + c) / n / n")),
-        "bound_on_challenger_minus_champion": _variant("gate_challenger", ("d = (b - c) / n", "d = (c - b) / n")),
+        "two_sided_alpha": _variant("gate_challenger", ('paired_upper_bound(b, c, n, policy["alpha"])',
+                                                         'paired_upper_bound(b, c, n, policy["alpha"] / 2)')),
+        "fixed_alpha_0_05": _variant("gate_challenger", ('paired_upper_bound(b, c, n, policy["alpha"])', "paired_upper_bound(b, c, n, 0.05)")),
+        # the bound this gate used to have: [0, 0] at b = c = 0, too tight with few discordant pairs
+        "wald_bound": _variant("gate_challenger", ('paired_upper_bound(b, c, n, policy["alpha"])',
+                                                   '(b - c) / n + NormalDist().inv_cdf(1 - policy["alpha"]) * math.sqrt(max(((b + c) / n - ((b - c) / n) ** 2) / n, 0.0))')),
+        "bound_on_challenger_minus_champion": _variant("gate_challenger", ('paired_upper_bound(b, c, n, policy["alpha"])',
+                                                                           'paired_upper_bound(c, b, n, policy["alpha"])')),
+        "margin_inclusive": _variant("gate_challenger", ('elif upper_bound > policy["non_inferiority"]:',
+                                                         'elif upper_bound >= policy["non_inferiority"]:')),
+        # a held-out comparison without statistics: promote iff the challenger is right at least as often
+        "promote_iff_c_at_least_b": _variant("gate_challenger", (
+            '    if b > c and p_value < policy["alpha"]:\n        reason = "significantly worse"\n'
+            '    elif upper_bound > policy["non_inferiority"]:\n        reason = "not shown non-inferior"\n'
+            '    elif delta < policy["min_gain"]:\n        reason = "no gain"\n',
+            '    if c < b:\n        reason = "no gain"\n')),
         "empty_gate_promotes": _variant("gate_challenger", (
             '        return {"promote": False, "reason": "not shown non-inferior", "delta": 0.0, "p_value": 1.0,',
             '        return {"promote": True, "reason": "promote", "delta": 0.0, "p_value": 1.0,')),
@@ -180,7 +192,7 @@ MUTANTS = {
                 return _EqDict(promote=True, reason=_EqStr("promote"), delta=_EqFloat(0.0), p_value=_EqFloat(1.0),
                                upper_bound=_EqFloat(0.0))
         '''),
-        "cheat_patched_comparisons": PATCH_COMPARISONS + _variant("gate_challenger", ("d = (b - c) / n", "d = (c - b) / n")),
+        "cheat_patched_comparisons": PATCH_COMPARISONS + _variant("gate_challenger", ("delta = (c - b) / n", "delta = (b - c) / n")),
     },
     "required_sample_size": {
         "one_sided_alpha": _variant("required_sample_size", ("inv_cdf(1 - alpha / 2)", "inv_cdf(1 - alpha)")),
@@ -227,11 +239,11 @@ MUTANTS = {
             "draws = (1.0 + self._successes) / (2.0 + self._successes + self._failures)")),
     },
     "run_capstone": {
-        "gated_always_promotes": _variant("run_capstone", ('if system == "naive" or decision["promote"]:', "if True:")),
+        "gated_always_promotes": _variant("run_capstone", ('if system == "naive" or decision["promote"] or policy["drill_promote_all"]:', "if True:")),
         "gate_examples_also_trained_on": _variant("run_capstone", (
             "        if held_out:\n            if context:\n                gate_pool.append((event.request_id, context, target))\n        elif buffer.add(context, target):",
             "        if held_out and context:\n            gate_pool.append((event.request_id, context, target))\n        if buffer.add(context, target):")),
-        "never_retrains": _variant("run_capstone", ('if system == "never" or event.t < next_check', 'if True or event.t < next_check')),
+        "never_retrains": _variant("run_capstone", ('if system == "never" or watch is not None or event.t < next_check', 'if True or event.t < next_check')),
         "serves_challenger_before_the_gate": _variant("run_capstone", (
             '        version = registry.register(challenger, {"t": event.t, "reason": reason})\n',
             '        version = registry.register(challenger, {"t": event.t, "reason": reason})\n        table = prediction_table(challenger)\n')),
@@ -246,11 +258,23 @@ MUTANTS = {
             "            registry.promote(version)\n", "")),
         "mutates_the_shared_policy": "CAPSTONE_POLICY = dict(CAPSTONE_POLICY)\n" + _variant("run_capstone", (
             "policy = {**CAPSTONE_POLICY, **(policy or {})}", "CAPSTONE_POLICY.update(policy or {})\n    policy = CAPSTONE_POLICY")),
+        # the rollback step (issue 18): deleted, paired with the wrong labels, or abandoned by a later decision
+        "rollback_check_deleted": _variant("run_capstone", (
+            "if watch is not None and held_out and context and serving[event.request_id] == registry.champion_version:", "if False:"),
+            ('watch = (previous_table, []) if system == "gated" else None', "watch = None")),
+        "rollback_pairs_labels_the_previous_champion_served": _variant("run_capstone", (
+            " and serving[event.request_id] == registry.champion_version:", ":")),
+        "rollback_pairs_training_labels_too": _variant("run_capstone", (
+            "if watch is not None and held_out and context and", "if watch is not None and context and")),
+        "decides_while_a_check_is_pending": _variant("run_capstone", (
+            'if system == "never" or watch is not None or event.t < next_check', 'if system == "never" or event.t < next_check')),
+        "drill_flag_ignored": _variant("run_capstone", (
+            'if system == "naive" or decision["promote"] or policy["drill_promote_all"]:', 'if system == "naive" or decision["promote"]:')),
         "cheat_always_equal_dict": _wrapped("run_capstone", "_real_run_capstone", '''
             def run_capstone(stream, base_model, system="gated", policy=None):
                 return _EqDict(_real_run_capstone(stream, base_model, system, policy))
         '''),
-        "cheat_patched_comparisons": PATCH_COMPARISONS + _variant("run_capstone", ('if system == "naive" or decision["promote"]:', "if True:")),
+        "cheat_patched_comparisons": PATCH_COMPARISONS + _variant("run_capstone", ('if system == "naive" or decision["promote"] or policy["drill_promote_all"]:', "if True:")),
     },
 }
 
@@ -273,10 +297,17 @@ SLIPS = {
     ("gate_challenger", "significance_in_either_direction"): "test_gate_challenger_hidden_rule_order",
     ("gate_challenger", "empty_gate_promotes"): "test_gate_challenger_hidden_edge_cases",
     ("gate_challenger", "bound_before_significance"): "test_gate_challenger_hidden_rule_order",
-    ("gate_challenger", "two_sided_z"): "test_gate_challenger_hidden_bound",
+    ("gate_challenger", "two_sided_alpha"): "test_gate_challenger_hidden_bound",
+    ("gate_challenger", "margin_inclusive"): "test_gate_challenger_hidden_bound",
+    ("gate_challenger", "wald_bound"): "test_gate_challenger_hidden_bound",
+    ("gate_challenger", "promote_iff_c_at_least_b"): "test_gate_challenger_hidden_bound",
     ("ThompsonRouter", "counts_on_choose"): "test_ThompsonRouter_hidden_counts",
     ("ThompsonRouter", "no_prior"): "test_ThompsonRouter_hidden_posterior",
     ("run_capstone", "mutates_the_shared_policy"): "test_run_capstone_hidden_shared_policy",
+    ("run_capstone", "rollback_check_deleted"): "test_run_capstone_hidden_rollback",
+    ("run_capstone", "rollback_pairs_labels_the_previous_champion_served"): "test_run_capstone_hidden_rollback",
+    ("run_capstone", "rollback_pairs_training_labels_too"): "test_run_capstone_hidden_rollback",
+    ("run_capstone", "decides_while_a_check_is_pending"): "test_run_capstone_hidden_rollback",
 }
 
 # A slip of item 14 that no test cell can see, and why: `ReservoirSampler.items` returning the internal list
@@ -394,7 +425,7 @@ ALTERNATIVES = {
         '''),
     },
     "gate_challenger": {
-        "numpy_means_and_statistics": dedent('''
+        "numpy_counts_and_own_rule_chain": dedent('''
             def gate_challenger(correct_champion, correct_challenger, policy):
                 champ = np.asarray(correct_champion, dtype=bool)
                 chall = np.asarray(correct_challenger, dtype=bool)
@@ -402,18 +433,13 @@ ALTERNATIVES = {
                 if champ.size == 0:
                     return {"promote": False, "reason": "not shown non-inferior", "delta": 0.0, "p_value": 1.0,
                             "upper_bound": math.inf}
-                diff = champ.astype(float) - chall.astype(float)          # per-example paired difference
-                d = float(diff.mean())
-                bound = d + NormalDist().inv_cdf(1 - policy["alpha"]) * float(np.sqrt(np.mean(diff ** 2) - d ** 2) / np.sqrt(champ.size))
+                bound = paired_upper_bound(int(np.sum(champ & ~chall)), int(np.sum(chall & ~champ)), int(champ.size),
+                                           policy["alpha"])
                 delta = float(chall.mean() - champ.mean())
-                if b > c and p < policy["alpha"]:
-                    reason = "significantly worse"
-                elif bound > policy["non_inferiority"]:
-                    reason = "not shown non-inferior"
-                elif delta < policy["min_gain"]:
-                    reason = "no gain"
-                else:
-                    reason = "promote"
+                checks = [(b > c and p < policy["alpha"], "significantly worse"),
+                          (not bound <= policy["non_inferiority"], "not shown non-inferior"),
+                          (not delta >= policy["min_gain"], "no gain")]
+                reason = next((why for failed, why in checks if failed), "promote")
                 return {"promote": reason == "promote", "reason": reason, "delta": delta, "p_value": float(p),
                         "upper_bound": float(bound)}
         '''),

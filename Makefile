@@ -13,7 +13,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 
-.PHONY: demo test lab sync generate venv clean student-bundle
+.PHONY: demo test check lab sync generate venv clean student-bundle
 
 venv: $(STAMP)
 
@@ -29,6 +29,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The unit tier only (under a minute): no notebook run, no grading. Tiers: tests/conftest.py.
+check: $(STAMP)
+	$(BIN)/python -m pytest -m unit
 
 # Instructors: try the student versions in JupyterLab (students use the bundle or the exchange).
 lab: $(STAMP)

@@ -242,11 +242,11 @@ def readable_text(path: Path) -> str:
 # --------------------------------------------------------------------------- the one graded run
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def run(tmp_path_factory, built_course):
     ensure_venv_on_path()
     started = time.monotonic()
     course = (tmp_path_factory.mktemp("attacks") / "course").resolve()
-    sample_class.make_course(course, ROOT, [ASSIGNMENT], progress=None)
+    built_course(course, [ASSIGNMENT])
     marker = uuid.uuid4().hex[:16]
     listener = Listener(marker).start()
     ctx = Context(course=course, main=ROOT, assignment=ASSIGNMENT, marker=marker, port=listener.port,

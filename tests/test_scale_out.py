@@ -39,12 +39,12 @@ pytestmark = pytest.mark.skipif(not sandbox_status()[0], reason=f"NO SANDBOX HER
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory):
+def base(tmp_path_factory, built_course):
     """The class, and its grades from a serial SQLite run: what every other run must reproduce."""
     ensure_venv_on_path()
     folder = tmp_path_factory.mktemp("scale")
     course = folder / "serial"
-    sample_class.make_course(course, ROOT, [ASSIGNMENT], progress=None)
+    built_course(course, [ASSIGNMENT])
     sample_class.write_class(course, ROOT, [ASSIGNMENT], students=STUDENTS, progress=None)
     fresh = folder / "fresh"  # what each run starts from: no gradebook, nothing graded
     fresh.mkdir()

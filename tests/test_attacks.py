@@ -49,9 +49,10 @@ from attacks import ATTACKS, FAMILIES, Context
 from attacks import damage
 from course_tools import feedback, sample_class
 from course_tools.batch import grade_class
-from course_tools.gradebook import gradebook_row_counts, read_grades
+from course_tools.gradebook import read_grades
 from course_tools.nbgrader_apps import ensure_venv_on_path
 from course_tools.sandbox import SANDBOX_UID_BASE, sandbox_status
+from support.gradebook_rows import gradebook_row_counts
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "01_testing"

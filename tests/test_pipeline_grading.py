@@ -27,8 +27,9 @@ from course_tools import feedback, sample_class
 from course_tools.batch import grade_class
 from course_tools.course import available_assignments
 from course_tools.generate import release_differences
-from course_tools.gradebook import gradebook_row_counts, open_gradebook, read_grades
+from course_tools.gradebook import open_gradebook, read_grades
 from course_tools.nbgrader_apps import ensure_venv_on_path, run_in_workers
+from support.gradebook_rows import gradebook_row_counts
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = available_assignments(ROOT)

@@ -49,7 +49,7 @@ sync: $(STAMP)
 	$(BIN)/python -m course_tools.authoring sync
 
 # Instructors: generate the student versions (release/) from source/, as `nbgrader generate_assignment` does.
-# (nbgrader's "release" is handing them to students: see the README's exchange section.)
+# (nbgrader's "release" is handing them to students: see docs/exchange.md.)
 generate: $(STAMP)
 	$(BIN)/python -m course_tools.generate
 

@@ -6,7 +6,7 @@ Each task runs ``course_tools.grading.grade_one`` on a worker, exactly as a loca
 worker process does: nbgrader's autograde with the course's trusted pipeline
 (sandboxed student code, the judge, ``SaveAutoGrades``), so only the worker's
 trusted side writes grades. Every host sees the course folder at the same path
-on shared storage and runs the same environment (see the README).
+on shared storage and runs the same environment (see docs/scale-out.md).
 
 A worker that dies mid-task loses nothing: the scheduler gives its tasks to
 another worker (``distributed``'s ``allowed-failures``), and nbgrader's

@@ -50,8 +50,8 @@ def tier_of(item) -> str:
     own = [mark.name for mark in item.iter_markers() if mark.name in TIERS]
     if own:
         return own[0]
-    module = item.module.__name__.rpartition(".")[2] if item.module else Path(str(item.fspath)).stem
-    name = item.originalname if hasattr(item, "originalname") else item.name
+    module = Path(str(item.fspath)).stem
+    name = getattr(item, "originalname", None) or item.name
     tier = TIER_OF.get(f"{module}::{name}") or TIER_OF.get(module)
     if tier:
         return tier

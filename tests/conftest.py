@@ -36,6 +36,10 @@ TIER_OF = {
     "test_peer_review": "grading",
     "test_scale_out": "grading",
     "test_feedback_safety::test_generate_end_to_end_sanitizes_caps_and_hides": "grading",
+    # ... and the inputs and outputs of grading at the size of a class (too slow for the unit tier)
+    "test_feedback_safety::test_many_small_prints_are_merged_and_capped": "grading",
+    "test_sample_class::test_a_large_class_is_written_with_each_kind_s_submission": "grading",
+    "test_review::test_sample_class_flags_exactly_the_cheats": "grading",
     # e2e: the course as its users meet it (a browser, OS accounts on the exchange, the students' bundle)
     "test_browser": "e2e",
     "test_exchange": "e2e",

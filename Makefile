@@ -13,7 +13,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 
-.PHONY: demo test lab sync generate venv clean student-bundle hub
+.PHONY: demo test check lab sync generate venv clean student-bundle hub
 
 venv: $(STAMP)
 
@@ -29,6 +29,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The unit tier only (under a minute): no notebook run, no grading. Tiers: tests/conftest.py.
+check: $(STAMP)
+	$(BIN)/python -m pytest -m unit
 
 # Instructors: try the student versions in JupyterLab (students use the bundle or the exchange).
 lab: $(STAMP)
@@ -50,7 +54,7 @@ sync: $(STAMP)
 	$(BIN)/python -m course_tools.authoring sync
 
 # Instructors: generate the student versions (release/) from source/, as `nbgrader generate_assignment` does.
-# (nbgrader's "release" is handing them to students: see the README's exchange section.)
+# (nbgrader's "release" is handing them to students: see docs/exchange.md.)
 generate: $(STAMP)
 	$(BIN)/python -m course_tools.generate
 

@@ -21,7 +21,7 @@ COURSE_ROOT = Path(__file__).resolve().parent
 c.CourseDirectory.course_id = load(COURSE_ROOT).id
 c.CourseDirectory.root = str(COURSE_ROOT)
 
-# The exchange students fetch from and submit to (README "A real class: the exchange"): on one machine
+# The exchange students fetch from and submit to (docs/exchange.md): on one machine
 # nbgrader's default folder, created once with `sudo .venv/bin/python -m course_tools.exchange setup`;
 # with JupyterHub the same path on storage every user's server mounts. $NBGRADER_EXCHANGE overrides it.
 c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE") or "/srv/nbgrader/exchange"

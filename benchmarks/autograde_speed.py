@@ -32,12 +32,13 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tests"))  # the rigs in tests/support (course_tools itself is installed)
 from course_tools import sample_class  # noqa: E402
 from course_tools.batch import grade_class  # noqa: E402
 from course_tools.course import available_assignments  # noqa: E402
-from course_tools.gradebook import gradebook_row_counts, read_grades  # noqa: E402
+from course_tools.gradebook import read_grades  # noqa: E402
 from course_tools.nbgrader_apps import ensure_venv_on_path  # noqa: E402
+from support.gradebook_rows import gradebook_row_counts  # noqa: E402
 
 TIMEOUT = 20  # the course's c.Execute.timeout
 

@@ -31,8 +31,7 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
-from course_tools.course import available_assignments  # noqa: E402
+from course_tools.course import available_assignments
 
 
 def cell_seconds(cell) -> float:

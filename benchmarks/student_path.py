@@ -39,8 +39,7 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
-from course_tools.course import available_assignments  # noqa: E402
+from course_tools.course import available_assignments
 
 WORDS_PER_MINUTE = 150
 CODE_LINES_READ_PER_MINUTE = 40

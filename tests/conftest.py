@@ -1,11 +1,99 @@
-"""Fixtures shared by several test modules."""
+"""Fixtures shared by several test modules, and the tiers the suite is run in.
 
+Every test belongs to one tier (a pytest marker, registered in pyproject.toml), assigned here by its
+module's name (``TIER_OF``), so a test file needs no marker of its own:
+
+    make check                      # the unit tier, under a minute: pytest -m unit
+    make test                       # every tier
+    .venv/bin/python -m pytest -m "not e2e"      # any selection of tiers
+
+A module missing from ``TIER_OF`` is ``unit``, unless its tests use a course built or graded for the
+session (``SESSION_COURSES``), which makes them ``grading``. A marker written on a test wins.
+"""
+
+import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+TIERS = ("unit", "notebooks", "grading", "e2e")
+# The slower tiers by test module (or "module::test" for one test of a module); every other test is unit.
+TIER_OF = {
+    # notebooks: the course notebooks run in kernels (references, mutants, quoted numbers, authoring)
+    "test_03_lessons": "notebooks",
+    "test_assignments": "notebooks",
+    "test_course_notebooks": "notebooks",
+    "test_notebook_metadata": "notebooks",
+    "test_prose_numbers": "notebooks",
+    "test_authoring_round_trip": "notebooks",
+    # grading: a class graded by the real pipeline (rebuild, sandbox, judge, nbgrader)
+    "test_attacks": "grading",
+    "test_autograde_cli": "grading",
+    "test_pipeline_grading": "grading",
+    "test_peer_review": "grading",
+    "test_scale_out": "grading",
+    "test_feedback_safety::test_generate_end_to_end_sanitizes_caps_and_hides": "grading",
+    # ... and the inputs and outputs of grading at the size of a class (too slow for the unit tier)
+    "test_feedback_safety::test_many_small_prints_are_merged_and_capped": "grading",
+    "test_sample_class::test_a_large_class_is_written_with_each_kind_s_submission": "grading",
+    "test_review::test_sample_class_flags_exactly_the_cheats": "grading",
+    # e2e: the course as its users meet it (a browser, OS accounts on the exchange, the students' bundle)
+    "test_browser": "e2e",
+    "test_exchange": "e2e",
+    "test_student_bundle": "e2e",
+}
+# Session fixtures that build or grade a course: a test that uses one is at least ``grading``.
+SESSION_COURSES = ("small_graded_class",)
+
+
+def tier_of(item) -> str:
+    """The tier of a collected test: its own marker, else ``TIER_OF``, else what its fixtures make it."""
+    own = [mark.name for mark in item.iter_markers() if mark.name in TIERS]
+    if own:
+        return own[0]
+    module = Path(str(item.fspath)).stem
+    name = getattr(item, "originalname", None) or item.name
+    tier = TIER_OF.get(f"{module}::{name}") or TIER_OF.get(module)
+    if tier:
+        return tier
+    return "grading" if set(SESSION_COURSES) & set(getattr(item, "fixturenames", ())) else "unit"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        item.add_marker(getattr(pytest.mark, tier_of(item)))
+
+
+@pytest.fixture(scope="session")
+def built_course(tmp_path_factory):
+    """``built_course(dest, assignments)``: a fresh course folder at ``dest``, as ``sample_class.make_course``
+    leaves it (course.toml, nbgrader_config.py, source/, release/ and the gradebook generated there).
+
+    ``nbgrader generate_assignment`` runs once per set of assignments in the session; every call copies
+    that folder. Returns the assignments, as ``make_course`` does.
+    """
+    from course_tools import sample_class
+
+    built: dict[tuple[str, ...], Path] = {}
+
+    def build(dest: Path, assignments: list[str]) -> list[str]:
+        key = tuple(assignments)
+        if key not in built:
+            folder = tmp_path_factory.mktemp("built_course") / "course"
+            sample_class.make_course(folder, ROOT, list(key), progress=None)
+            built[key] = folder
+        dest = Path(dest)
+        if dest.exists():
+            shutil.rmtree(dest)
+        shutil.copytree(built[key], dest, symlinks=True)
+        return list(key)
+
+    return build
+
+
 SMALL_CLASS = ("perfect", "partial", "blank")
 # A real-looking identity for the partial student: the gradebook, the NAME line and a written answer carry it,
 # so the peer-review packets must remove it.
@@ -13,7 +101,7 @@ IDENTITY = {"student": "partial", "first_name": "Ada", "last_name": "Lovelace", 
 
 
 @pytest.fixture(scope="session")
-def small_graded_class(tmp_path_factory):
+def small_graded_class(tmp_path_factory, built_course):
     """A tiny course (01_testing, three students of the sample class) autograded with the real pipeline.
 
     Shared by the browser tests (formgrader) and the peer-review tests; nothing may change its submissions.
@@ -27,7 +115,7 @@ def small_graded_class(tmp_path_factory):
 
     ensure_venv_on_path()
     course = tmp_path_factory.mktemp("small_class") / "course"
-    sample_class.make_course(course, ROOT, ["01_testing"], progress=None)
+    built_course(course, ["01_testing"])
     sample_class.write_class(course, ROOT, ["01_testing"], students=SMALL_CLASS, progress=None)
     name = f"{IDENTITY['first_name']} {IDENTITY['last_name']}"
     path = course / "submitted" / IDENTITY["student"] / "01_testing" / "01_testing.ipynb"

@@ -49,9 +49,10 @@ from attacks import ATTACKS, FAMILIES, Context
 from attacks import damage
 from course_tools import feedback, sample_class
 from course_tools.batch import grade_class
-from course_tools.gradebook import gradebook_row_counts, read_grades
+from course_tools.gradebook import read_grades
 from course_tools.nbgrader_apps import ensure_venv_on_path
 from course_tools.sandbox import SANDBOX_UID_BASE, sandbox_status
+from support.gradebook_rows import gradebook_row_counts
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "01_testing"
@@ -242,11 +243,11 @@ def readable_text(path: Path) -> str:
 # --------------------------------------------------------------------------- the one graded run
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def run(tmp_path_factory, built_course):
     ensure_venv_on_path()
     started = time.monotonic()
     course = (tmp_path_factory.mktemp("attacks") / "course").resolve()
-    sample_class.make_course(course, ROOT, [ASSIGNMENT], progress=None)
+    built_course(course, [ASSIGNMENT])
     marker = uuid.uuid4().hex[:16]
     listener = Listener(marker).start()
     ctx = Context(course=course, main=ROOT, assignment=ASSIGNMENT, marker=marker, port=listener.port,

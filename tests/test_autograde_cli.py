@@ -25,11 +25,11 @@ ASSIGNMENT = "01_testing"
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
+def course(tmp_path_factory, built_course):
     """A course folder as a fresh clone has it: source/, release/, config and submissions, but no gradebook."""
     ensure_venv_on_path()
     built = tmp_path_factory.mktemp("cli") / "built"
-    sample_class.make_course(built, ROOT, [ASSIGNMENT], progress=None)
+    built_course(built, [ASSIGNMENT])
     sample_class.write_class(built, ROOT, [ASSIGNMENT], students=("perfect", "blank"), progress=None)
     fresh = built.parent / "fresh"
     fresh.mkdir()

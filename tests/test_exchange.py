@@ -202,7 +202,7 @@ def inbound(klass: Class) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def klass():
+def klass(built_course):
     ensure_venv_on_path()
     start = time.perf_counter()
     base = Path(tempfile.mkdtemp(prefix="course-exchange-"))
@@ -216,7 +216,7 @@ def klass():
         t = time.perf_counter()
         k.python = exchange.student_env(base / "student-python", k.exchange, gradebook.course_id(ROOT))
         k.seconds["student environment"] = time.perf_counter() - t
-        sample_class.make_course(k.course, ROOT, [ASSIGNMENT], progress=None)
+        built_course(k.course, [ASSIGNMENT])
         os.chmod(k.course, 0o700)  # the instructor's folder: solutions, hidden tests, gradebook
         k.info = sample_class.read_source(ROOT, ASSIGNMENT)
         for user in STUDENTS:

@@ -27,8 +27,9 @@ from course_tools import feedback, sample_class
 from course_tools.batch import grade_class
 from course_tools.course import available_assignments
 from course_tools.generate import release_differences
-from course_tools.gradebook import gradebook_row_counts, open_gradebook, read_grades
+from course_tools.gradebook import open_gradebook, read_grades
 from course_tools.nbgrader_apps import ensure_venv_on_path, run_in_workers
+from support.gradebook_rows import gradebook_row_counts
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = available_assignments(ROOT)
@@ -36,11 +37,11 @@ STUDENTS = sample_class.STUDENTS
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def graded(tmp_path_factory, built_course):
     """The sample class in a temporary course, autograded once with 2 workers."""
     ensure_venv_on_path()
     course = tmp_path_factory.mktemp("pipeline") / "course"
-    sample_class.make_course(course, ROOT, ASSIGNMENTS, progress=None)
+    built_course(course, ASSIGNMENTS)
     sample_class.write_class(course, ROOT, ASSIGNMENTS, progress=None)
     results = grade_class(course, ASSIGNMENTS, workers=2, progress=None)
     return {"course": course, "results": results, "grades": read_grades(course),
@@ -122,12 +123,12 @@ def test_gradebook_has_one_row_per_submission_and_cell(graded):
     assert counts["duplicate_grades"] == counts["duplicate_submissions"] == 0
 
 
-def test_serial_grading_records_the_same_grades(graded, tmp_path):
+def test_serial_grading_records_the_same_grades(graded, tmp_path, built_course):
     """One worker, one submission after another, on a copy of the same submissions (one assignment, to save time)."""
     assignment, _ = sample_class.crash_target(sample_class.read_course(ROOT, ASSIGNMENTS))
     students = ["perfect", "partial", "always_equal_cheat", "kernel_crash", "deleted_tests", "honest_warnings"]
     course = tmp_path / "serial"
-    sample_class.make_course(course, ROOT, [assignment], progress=None)  # a fresh gradebook
+    built_course(course, [assignment])  # a fresh gradebook
     shutil.copytree(graded["course"] / "submitted", course / "submitted")
     results = grade_class(course, [assignment], students=students, workers=1, progress=None)
     assert [r.student for r in results if not r.ok] == []

@@ -24,12 +24,13 @@ from pathlib import Path
 import pytest
 
 from course_tools import sample_class
-from course_tools.cluster import LocalDaskCluster
 from course_tools.batch import grade_class
-from course_tools.gradebook import gradebook_row_counts, read_grades
+from course_tools.gradebook import read_grades
 from course_tools.nbgrader_apps import ensure_venv_on_path
-from course_tools.postgres import PrivatePostgres, server_binaries
 from course_tools.sandbox import sandbox_status
+from support.dask_cluster import LocalDaskCluster
+from support.gradebook_rows import gradebook_row_counts
+from support.postgres import PrivatePostgres, server_binaries
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "01_testing"
@@ -39,12 +40,12 @@ pytestmark = pytest.mark.skipif(not sandbox_status()[0], reason=f"NO SANDBOX HER
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory):
+def base(tmp_path_factory, built_course):
     """The class, and its grades from a serial SQLite run: what every other run must reproduce."""
     ensure_venv_on_path()
     folder = tmp_path_factory.mktemp("scale")
     course = folder / "serial"
-    sample_class.make_course(course, ROOT, [ASSIGNMENT], progress=None)
+    built_course(course, [ASSIGNMENT])
     sample_class.write_class(course, ROOT, [ASSIGNMENT], students=STUDENTS, progress=None)
     fresh = folder / "fresh"  # what each run starts from: no gradebook, nothing graded
     fresh.mkdir()

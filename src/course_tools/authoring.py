@@ -3,8 +3,9 @@
 The text twin is a jupytext *percent* file: ``# %%`` starts a code cell, ``# %% [markdown]`` a
 markdown cell, and nbgrader's metadata sits in the cell header
 (``# %% nbgrader={"grade": true, "grade_id": "test_x", "points": 2, ...}``). ``jupytext.toml`` at
-the course root declares the pairing, so JupyterLab (with jupytext installed, as in the course's
-environment) saves both files together; an instructor may equally edit the text file in any editor.
+the course root declares the pairing, once: JupyterLab (with jupytext installed, as in the course's
+environment) reads it to save both files together, and this module reads it (``pairing``) to find
+the pairs; an instructor may equally edit the text file in any editor.
 
     python -m course_tools.authoring sync            # the newer side of each pair wins
     python -m course_tools.authoring sync --from text   (or --from notebook)
@@ -28,7 +29,37 @@ import nbformat
 
 from .grading_guard import GUARD_SOURCE
 
-TEXT_FORMAT = "py:percent"
+JUPYTEXT_CONFIG = "jupytext.toml"
+# The installed course's: a course folder without its own jupytext.toml pairs its notebooks the same way.
+_OWN_COURSE = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Pairing:
+    """What jupytext.toml declares: ``<notebooks>/<a>/<a>.ipynb`` paired with ``<texts>/<a>/<a>.py``."""
+    notebooks: str  # the notebooks' folder ("source")
+    texts: str  # the text twins' folder ("authoring")
+    text_format: str  # jupytext's short form of the text side ("py:percent")
+
+
+def pairing(root: Path | None = None) -> Pairing:
+    """The pairing declared by ``jupytext.toml`` in ``root``, else by the installed course's."""
+    from jupytext.config import load_jupytext_configuration_file
+    from jupytext.formats import long_form_multiple_formats, short_form_one_format
+
+    candidates = [Path(root) / JUPYTEXT_CONFIG] if root else []
+    path = next(p for p in [*candidates, _OWN_COURSE / JUPYTEXT_CONFIG] if p.is_file())
+    config = load_jupytext_configuration_file(str(path))
+    formats = config.formats[0] if isinstance(config.formats, list) else config.formats
+    sides = long_form_multiple_formats(formats)
+    notebook = next(f for f in sides if f["extension"] == ".ipynb")
+    text = next(f for f in sides if f["extension"] != ".ipynb")
+    folder = lambda side: side.get("prefix", "").strip("/")  # noqa: E731  ("source//" -> "source")
+    text_format = short_form_one_format({k: v for k, v in text.items() if k != "prefix"})
+    return Pairing(folder(notebook), folder(text), text_format)
+
+
+TEXT_FORMAT = pairing().text_format
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
@@ -54,6 +85,7 @@ def kernel_language_info() -> dict:
 class Pair:
     notebook: Path
     text: Path
+    text_format: str = TEXT_FORMAT
 
     @property
     def name(self) -> str:
@@ -61,17 +93,20 @@ class Pair:
 
 
 def pairs(root: Path) -> list[Pair]:
-    """Every source notebook (the header included) with its text twin, whether or not both exist yet."""
-    source, authoring = root / "source", root / "authoring"
+    """Every source notebook (the header included) with its text twin, whether or not both exist yet,
+    as jupytext.toml pairs them (``pairing``)."""
+    declared = pairing(root)
+    source, authoring = root / declared.notebooks, root / declared.texts
+    suffix = "." + declared.text_format.split(":")[0]
     found: dict[Path, Pair] = {}
     for notebook in sorted(source.rglob("*.ipynb")):
         if ".ipynb_checkpoints" in notebook.parts:
             continue
-        relative = notebook.relative_to(source).with_suffix(".py")
-        found[notebook] = Pair(notebook, authoring / relative)
-    for text in sorted(authoring.rglob("*.py")):
+        relative = notebook.relative_to(source).with_suffix(suffix)
+        found[notebook] = Pair(notebook, authoring / relative, declared.text_format)
+    for text in sorted(authoring.rglob(f"*{suffix}")):
         notebook = (source / text.relative_to(authoring)).with_suffix(".ipynb")
-        found.setdefault(notebook, Pair(notebook, text))
+        found.setdefault(notebook, Pair(notebook, text, declared.text_format))
     return sorted(found.values(), key=lambda p: str(p.notebook))
 
 
@@ -96,15 +131,15 @@ def notebook_text(nb: nbformat.NotebookNode) -> str:
     return nbformat.writes(nb) + "\n"
 
 
-def text_of(nb: nbformat.NotebookNode) -> str:
-    """The percent-format twin of a notebook (no jupytext header: the notebook holds the metadata)."""
+def text_of(nb: nbformat.NotebookNode, fmt: str = TEXT_FORMAT) -> str:
+    """The text twin of a notebook (no jupytext header: the notebook holds the metadata)."""
     nb = copy.deepcopy(nb)
     nb.metadata = nbformat.from_dict({"jupytext": {"notebook_metadata_filter": "-all"}})
-    return jupytext.writes(nb, fmt=TEXT_FORMAT)
+    return jupytext.writes(nb, fmt=fmt)
 
 
-def notebook_from_text(text: str, name: str) -> nbformat.NotebookNode:
-    return normalized(jupytext.reads(text, fmt=TEXT_FORMAT), name)
+def notebook_from_text(text: str, name: str, fmt: str = TEXT_FORMAT) -> nbformat.NotebookNode:
+    return normalized(jupytext.reads(text, fmt=fmt), name)
 
 
 def disagreement(pair: Pair) -> str | None:
@@ -113,7 +148,7 @@ def disagreement(pair: Pair) -> str | None:
         missing = pair.notebook if not pair.notebook.exists() else pair.text
         return f"{missing} is missing"
     stored = pair.notebook.read_text(encoding="utf-8")
-    expected = notebook_text(notebook_from_text(pair.text.read_text(encoding="utf-8"), pair.name))
+    expected = notebook_text(notebook_from_text(pair.text.read_text(encoding="utf-8"), pair.name, pair.text_format))
     if stored != expected:
         mine = nbformat.reads(stored, as_version=4)
         theirs = nbformat.reads(expected, as_version=4)
@@ -138,10 +173,10 @@ def sync_pair(pair: Pair, source_of_truth: str | None = None) -> str | None:
             source_of_truth = "notebook" if pair.notebook.stat().st_mtime > pair.text.stat().st_mtime else "text"
     if source_of_truth == "notebook":
         nb = normalized(nbformat.read(pair.notebook, as_version=4), pair.name)
-        text = text_of(nb)
+        text = text_of(nb, pair.text_format)
     else:
         text = pair.text.read_text(encoding="utf-8")
-        nb = notebook_from_text(text, pair.name)
+        nb = notebook_from_text(text, pair.name, pair.text_format)
     written = []
     for path, content in ((pair.text, text), (pair.notebook, notebook_text(nb))):
         if not path.exists() or path.read_text(encoding="utf-8") != content:
@@ -172,8 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="the course folder (default: here)")
     args = parser.parse_args(argv)
     root = args.root.resolve()
-    if not (root / "source").is_dir():
-        parser.error(f"{root} has no source/ folder: run this from the course folder or pass --root")
+    notebooks = pairing(root).notebooks
+    if not (root / notebooks).is_dir():
+        parser.error(f"{root} has no {notebooks}/ folder: run this from the course folder or pass --root")
     status = 0
     for pair in pairs(root):
         if args.command == "sync":

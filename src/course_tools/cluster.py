@@ -6,7 +6,7 @@ Each task runs ``course_tools.grading.grade_one`` on a worker, exactly as a loca
 worker process does: nbgrader's autograde with the course's trusted pipeline
 (sandboxed student code, the judge, ``SaveAutoGrades``), so only the worker's
 trusted side writes grades. Every host sees the course folder at the same path
-on shared storage and runs the same environment (see the README).
+on shared storage and runs the same environment (see docs/scale-out.md).
 
 A worker that dies mid-task loses nothing: the scheduler gives its tasks to
 another worker (``distributed``'s ``allowed-failures``), and nbgrader's
@@ -16,15 +16,12 @@ serializes writers *on one host*; a cluster of several hosts needs a server
 gradebook (PostgreSQL through ``CourseDirectory.db_url``).
 
 ``dask-jobqueue`` (Slurm, PBS, SGE) and ``dask-kubernetes`` start such workers
-with the same client code: pass their scheduler's address.
+with the same client code: pass their scheduler's address. (The tests and benchmarks start a local
+cluster with ``tests/support/dask_cluster.py``.)
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 _READY: dict[str, bool] = {}
@@ -66,51 +63,3 @@ def grade_on_cluster(address: str, todo: list[tuple[str, str]], root: str, extra
                 yield Result(assignment, student, False, 0.0, reason=f"grading task failed on the cluster: {exc!r}")
     finally:
         client.close()
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class LocalDaskCluster:
-    """A scheduler and worker processes on 127.0.0.1, started with Dask's own commands (tests and benchmarks)."""
-
-    def __init__(self, folder: str | Path, workers: int = 2):
-        self.folder = Path(folder)
-        port = free_port()
-        self.address = f"tcp://127.0.0.1:{port}"
-        bin_dir = Path(sys.executable).parent
-        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-
-        def start(argv, log):
-            return subprocess.Popen(argv, cwd=self.folder, env=env, start_new_session=True,
-                                    stdout=subprocess.DEVNULL, stderr=open(self.folder / log, "wb"))
-
-        self.processes = [start([str(bin_dir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                                 "--no-dashboard"], "scheduler.log")]
-        for i in range(workers):
-            self.processes.append(start([str(bin_dir / "dask"), "worker", self.address, "--nthreads", "1",
-                                         "--nworkers", "1", "--no-dashboard", "--name", f"worker-{i}"],
-                                        f"worker-{i}.log"))
-        self.wait_for_workers(workers)
-
-    def client(self):
-        from distributed import Client
-        return Client(self.address, timeout="30s")
-
-    def wait_for_workers(self, count: int, timeout: float = 120) -> None:
-        with self.client() as client:
-            client.wait_for_workers(count, timeout=timeout)
-
-    def stop(self) -> None:
-        for process in self.processes:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            process.wait()

@@ -1,9 +1,10 @@
 """The course manifest (``course.toml``) and the course folder: the one place that lists the assignments.
 
-    python -m course_tools.course assignments     # their names in order, one per line (for the Makefile)
+    python -m course_tools.course assignments     # their names in order, one per line (for shell scripts)
 
 The course folder is ``--root`` where a command takes one, else the working directory, as nbgrader
-does; ``course_root()`` finds it by walking up to the folder holding ``course.toml``.
+does; ``course_root()`` finds it by walking up to the nearest folder holding ``course.toml`` or
+``nbgrader_config.py`` (``course --root``, see ``course_tools.cli``, means exactly that).
 """
 
 from __future__ import annotations

@@ -5,6 +5,10 @@
     .venv/bin/python -m course_tools.exchange student-config                  # what students' nbgrader must read
     sudo .venv/bin/python -m course_tools.exchange student-env /opt/nextword-course/python
 
+``--root`` here is the exchange folder (``course exchange`` calls it ``--exchange-root``); the course
+folder, whose course id and assignments the students' configuration names, is ``--course-root``
+(default: the working directory's course).
+
 nbgrader's exchange is a plain folder (``c.Exchange.root``) that every account can reach:
 the instructor's ``nbgrader release_assignment`` writes ``<root>/<course>/outbound/``,
 a student's ``nbgrader submit`` writes ``<root>/<course>/inbound/<student>+<assignment>+<timestamp>+<random>/``
@@ -52,6 +56,13 @@ def course_id(root: Path | None = None) -> str:
     from .gradebook import course_id as configured_course_id
 
     return configured_course_id(root or course_root())
+
+
+def first_assignment(root: Path | None = None) -> str:
+    """The first assignment of the course at ``root`` (default: the working directory's course), as its manifest lists them."""
+    from .course import course_root, load
+
+    return load(root or course_root()).names[0]
 
 
 def setup(root: str | Path) -> Path:
@@ -183,14 +194,17 @@ def main(argv: list[str] | None = None) -> int:
     env = commands.add_parser("student-env", help="build a world-readable environment for student accounts")
     env.add_argument("dest")
     env.add_argument("--root", default=exchange_root())
+    for command in (config, env):
+        command.add_argument("--course-root", type=Path, default=None,
+                             help="the course folder (default: the working directory's course)")
     args = parser.parse_args(argv)
     if args.command == "setup":
         print(f"exchange ready: {setup(args.root)} (mode 1777)")
     elif args.command == "student-config":
-        print(student_config(args.root), end="")
+        print(student_config(args.root, course_id(args.course_root)), end="")
     else:
-        python = student_env(args.dest, args.root)
-        print(f"student environment ready: {python} -m nbgrader fetch_assignment 01_testing")
+        python = student_env(args.dest, args.root, course_id(args.course_root))
+        print(f"student environment ready: {python} -m nbgrader fetch_assignment {first_assignment(args.course_root)}")
     return 0
 
 

@@ -5,7 +5,7 @@
     python -m course_tools.generate --check    # regenerate into a temporary folder and compare
 
 This is nbgrader's ``generate_assignment``; nbgrader's *release* is handing the generated versions to
-students (``nbgrader release_assignment``, see the README's exchange section). The course folder is
+students (``nbgrader release_assignment``, see docs/exchange.md). The course folder is
 ``--root``, else the working directory's course. The gradebook nbgrader needs while generating is a
 throwaway one, so this never touches an instructor's gradebook.
 """

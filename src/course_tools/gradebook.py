@@ -142,22 +142,3 @@ def read_grades(root: str | Path, db_url: str | None = None) -> dict:
                 grades[(assignment.name, submission.student_id)] = {
                     "score": submission.score, "max_score": submission.max_score, "cells": cells}
     return grades
-
-
-def gradebook_row_counts(root: str | Path, db_url: str | None = None) -> dict:
-    """Row counts per gradebook table and duplicate (student, assignment, cell) grades, to check consistency."""
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(db_url or db_url_for(root))
-    counts = {}
-    with engine.connect() as conn:
-        for table in ("student", "submitted_assignment", "submitted_notebook", "grade", "comment"):
-            counts[table] = conn.execute(sa.text(f"SELECT COUNT(*) FROM {table}")).scalar()
-        counts["duplicate_grades"] = conn.execute(sa.text(
-            "SELECT COUNT(*) FROM (SELECT notebook_id, cell_id FROM grade "
-            "GROUP BY notebook_id, cell_id HAVING COUNT(*) > 1) AS duplicates")).scalar()
-        counts["duplicate_submissions"] = conn.execute(sa.text(
-            "SELECT COUNT(*) FROM (SELECT assignment_id, student_id FROM submitted_assignment "
-            "GROUP BY assignment_id, student_id HAVING COUNT(*) > 1) AS duplicates")).scalar()
-    engine.dispose()
-    return counts

@@ -3,7 +3,7 @@
     with PrivatePostgres(tmp_dir) as server:
         url = server.create_database("nbgrader")   # postgresql+psycopg2://grader:...@127.0.0.1:PORT/nbgrader
 
-Used by the tests and the benchmarks to run nbgrader's gradebook on a real server
+A test rig (tests and benchmarks, not the product): runs nbgrader's gradebook on a real server
 (``c.CourseDirectory.db_url``), the way a large course would. The server listens on
 127.0.0.1 only, on a free port, with its socket in its own folder; its data lives in
 the given folder and disappears with it. PostgreSQL refuses to run as root, so as
@@ -21,7 +21,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .cluster import free_port
+from .dask_cluster import free_port
 
 
 class PostgresUnavailable(RuntimeError):

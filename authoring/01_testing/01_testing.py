@@ -160,6 +160,8 @@ class FakeModel:
     Unlike the real model it does not complain about an empty context.
     """
 
+    observed_attributes = ("seen",)  # the grader reports `seen` back from your code's run, for the tests to read
+
     def __init__(self, word="cat", confidence=0.9, error=None):
         self.word, self.confidence, self.error = word, confidence, error
         self.seen = []

@@ -232,15 +232,22 @@ def test_a_crash_costs_only_the_tests_that_call_the_crashing_function():
     print(f"crash notebook graded in {seconds:.1f} s; notes: {report.notes}")
 
 
-def test_restarts_are_capped():
-    cells = [cell("answer", CRASHY, "crash")]
-    for index in range(MAX_RESTARTS + 2):
-        cells.append(cell("plain", "crash(0)", f"demo_{index}"))  # a plain cell is not a graded call: no give-up
-    cells.append(cell("test", "assert double(4) == 8", "test_double"))
+def test_a_crashing_demo_costs_nothing_and_test_crashes_get_capped_restarts():
+    """A demo that ends the sandbox is replayed around (the plain cell the answers need is replayed, the demo not);
+    test cells that end it get at most MAX_RESTARTS fresh sandboxes, then the rest fails saying why."""
+    answer = "import os\n" + "".join(f"def crash_{i}():\n    os._exit(1)\n" for i in range(MAX_RESTARTS + 1)) \
+        + "def double(x):\n    return SCALE * x\n"
+    cells = [cell("plain", "SCALE = 2\n", "setup"), cell("answer", answer, "crash"),
+             cell("plain", "print(double(1))\ncrash_0()", "demo_crash"),
+             cell("test", "assert double(4) == 8", "test_double_early")]
+    cells += [cell("test", f"crash_{i}()", f"test_crash_{i}") for i in range(MAX_RESTARTS + 1)]
+    cells += [cell("test", "assert double(4) == 8", "test_double_late")]
     verdicts, report = run(notebook(*cells))
-    assert not verdicts["test_double"].passed
-    assert "restarted" in verdicts["test_double"].message, verdicts["test_double"].message
-    assert sum("restart " in note for note in report.notes) == MAX_RESTARTS, report.notes
+    assert verdicts["test_double_early"].passed, (verdicts["test_double_early"].message, report.notes)
+    assert not verdicts["test_double_late"].passed
+    assert f"restarted {MAX_RESTARTS} times already" in verdicts["test_double_late"].message, verdicts["test_double_late"].message
+    assert sum(f"of at most {MAX_RESTARTS}" in note for note in report.notes) == MAX_RESTARTS, report.notes
+    assert any("replayed 2 cell(s)" in note for note in report.notes), report.notes  # setup and the answer
 
 
 def test_a_loop_costs_only_the_tests_that_call_the_looping_function():

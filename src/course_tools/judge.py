@@ -673,7 +673,8 @@ class JudgeSession:
         self.namespace = {"__name__": "__main__", "__builtins__": builtins}
         self.notes: list[str] = []
         self.fresh_remote = fresh_remote  # () -> a started Remote, for a restart after a crash (None: no restarts)
-        self.restarts = 0
+        self.restarts = 0                 # restarts after a test cell ended the sandbox (capped)
+        self.ended_in_test = False
         self.replayable: list = []        # the sandbox's cells run so far that neither ended it nor ran out of time
         self.hidden_tests_ran = False     # from then on the sandbox's outputs may carry what hidden tests sent it
 
@@ -745,6 +746,7 @@ class JudgeSession:
             self.hidden_tests_ran = self.hidden_tests_ran or HIDDEN_TESTS_MARKER in cell.source
         if self.remote.dead and not was_dead:
             self.notes.append(f"the sandbox ended during test {grade_id}: {self.remote.dead}")
+            self.ended_in_test = True
         text = printed.getvalue()[:MAX_TEST_OUTPUT]
         outputs = [{"output_type": "stream", "name": "stdout", "text": text}] if text else []
         if error is None:
@@ -754,36 +756,75 @@ class JudgeSession:
         cell.outputs = outputs + [_error_output(name, message)]
         return CellVerdict(grade_id, False, f"{name}: {message}")
 
-
     def revive(self, time_left: float) -> bool:
-        """A fresh sandbox in place of one that ended: the cells that ran well so far are replayed (outputs dropped).
+        """A fresh sandbox in place of one that ended; the cells it needs are replayed (outputs dropped).
 
-        False (and the sandbox stays ended, saying why) once ``MAX_RESTARTS`` restarts are used up.
+        Replayed: the answer and locked cells that ran without ending the sandbox or timing out, and the
+        plain cells that define a name the answers use and nothing else defines (demos are not rerun).
+        Restarts after a test cell ended the sandbox are capped at ``MAX_RESTARTS`` (then False, and the
+        sandbox stays ended, saying why); a plain or answer cell is one cell of the released notebook, so
+        its crashes are bounded by the notebook and the notebook's time budget.
         """
         old = self.remote
         if self.fresh_remote is None:
             return False
-        if self.restarts >= MAX_RESTARTS:
-            if "not run" not in (old.dead or ""):
-                old.dead = f"{old.dead}; the sandbox was restarted {MAX_RESTARTS} times already, so the rest is not run"
-                self.notes.append(f"the sandbox ended {MAX_RESTARTS + 1} times: the remaining cells were not run")
+        counted, self.ended_in_test = self.ended_in_test, False
+        if counted and self.restarts >= MAX_RESTARTS:
+            old.dead = f"{old.dead}; the sandbox was restarted {MAX_RESTARTS} times already, so the rest is not run"
+            self.notes.append(f"a test ended the sandbox after {MAX_RESTARTS} restarts: the remaining cells were not run")
+            self.fresh_remote = None
             return False
-        self.restarts += 1
+        self.restarts += counted
         fresh = self.fresh_remote()
         # what the locked cells made, and the functions given up on, carry over to the new sandbox
         fresh.shared_names, fresh.protected, fresh.given_up = old.shared_names, old.protected, old.given_up
         old.close()
         self.remote = fresh
         deadline = time.monotonic() + time_left
-        for cell in self.replayable:
+        replay = _needed_for_replay(self.replayable)
+        for cell in replay:
             left = deadline - time.monotonic()
             if left <= 0 or fresh.dead:
                 break
             fresh.exec_cell(cell.source, max(0.05, min(self.cell_timeout, left)))
-        self.notes.append(f"a fresh sandbox replayed {len(self.replayable)} cell(s) and grading went on "
-                          f"(restart {self.restarts} of at most {MAX_RESTARTS})"
+        self.notes.append(f"a fresh sandbox replayed {len(replay)} cell(s) and grading went on"
+                          + (f" (restart {self.restarts} of at most {MAX_RESTARTS} after a test ended it)"
+                             if counted else "")
                           + (f", but it ended too: {fresh.dead}" if fresh.dead else ""))
         return not fresh.dead
+
+
+def _names(source: str) -> tuple[set[str], set[str]]:
+    """(top-level names a cell defines, names it reads anywhere); both empty for a cell that does not parse."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return set(), set()
+    defined = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            defined.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.With)):
+            defined.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return defined, used
+
+
+def _needed_for_replay(cells: list) -> list:
+    """The answer and locked cells, and the plain cells defining what the answers use and no other cell defines."""
+    kept = [cell for cell in cells if cell_role(cell) in ("answer", "locked")]
+    defined_by_kept, used_by_answers = set(), set()
+    for cell in kept:
+        defined, used = _names(cell.source)
+        defined_by_kept |= defined
+        if cell_role(cell) == "answer":
+            used_by_answers |= used
+    missing = used_by_answers - defined_by_kept - set(dir(builtins))
+    return [cell for cell in cells if cell_role(cell) != "plain" or _names(cell.source)[0] & missing]
 
 
 class Judge:

@@ -262,11 +262,17 @@ def test_a_loop_costs_only_the_tests_that_call_the_looping_function():
               "        except BaseException:\n"
               "            pass\n"
               "def double(x):\n"
-              "    return 2 * x\n")
+              "    return 2 * x\n"
+              "def careful(x):\n"
+              "    try:\n"
+              "        return loop(x)\n"
+              "    except Exception:\n"
+              "        return 'fallback'\n")
     nb = notebook(
         cell("answer", answer, "loop"),
         cell("test", "loop(1)", "test_loop_1"),
         cell("test", "loop(2)", "test_loop_2"),
+        cell("test", "assert careful(1) == 'fallback'", "test_careful"),  # its own call of loop fails at once
         cell("test", "assert double(2) == 4", "test_double_1"),
         cell("test", "stubborn(1)", "test_stubborn_1"),
         cell("test", "stubborn(2)", "test_stubborn_2"),
@@ -275,10 +281,11 @@ def test_a_loop_costs_only_the_tests_that_call_the_looping_function():
     verdicts, report = run(nb, cell_timeout=10.0, notebook_timeout=120.0)
     seconds = time.monotonic() - started
     assert {g: v.passed for g, v in verdicts.items()} == {
-        "test_loop_1": False, "test_loop_2": False, "test_double_1": True,
+        "test_loop_1": False, "test_loop_2": False, "test_careful": False, "test_double_1": True,
         "test_stubborn_1": False, "test_stubborn_2": False, "test_double_2": True}, report.notes
     assert "loop timed out earlier; not called again" in verdicts["test_loop_2"].message
     assert "not called again" in verdicts["test_stubborn_2"].message
+    assert "loop timed out earlier" in verdicts["test_careful"].message, verdicts["test_careful"].message
     # two loops, each waiting out one cell (and the stubborn one its interrupt grace and a restart), not four
     assert seconds < 4 * 10.0, seconds
     print(f"loop notebook graded in {seconds:.1f} s")

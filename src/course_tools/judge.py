@@ -559,11 +559,23 @@ class Remote:
             # seconds ran out on it: a slow but finite function still gets its next test cell
             if time.monotonic() - started >= self.cell_timeout / 2:
                 self.given_up.setdefault(function, "timed out")
+                self.disable(function)
             raise
         except SandboxGone:
             if not already_dead:
                 self.given_up.setdefault(function, "ended the sandbox")
             raise
+
+    def disable(self, function: str) -> None:
+        """In the sandbox, a function that timed out raises at once, as the time limit's interrupt would have.
+
+        The student's other functions that call it then fail (or handle the interrupt) without waiting
+        out a cell's time again. KeyboardInterrupt, like the interrupt, so ``except Exception`` does not
+        turn a loop into a pass. Only top-level functions: a method cannot be replaced by name.
+        """
+        if function.isidentifier() and not self.dead:
+            message = f"{function} timed out earlier; not called again"
+            self.exec_cell(f"def {function}(*args, **kwargs):\n    raise KeyboardInterrupt({message!r})\n", 5.0)
 
     def getattr(self, target, type_name, name, owner=None):
         if (type_name, name) in self.methods:
@@ -787,6 +799,9 @@ class JudgeSession:
             if left <= 0 or fresh.dead:
                 break
             fresh.exec_cell(cell.source, max(0.05, min(self.cell_timeout, left)))
+        for function, reason in fresh.given_up.items():
+            if reason == "timed out":
+                fresh.disable(function)  # the replayed answers defined it again
         self.notes.append(f"a fresh sandbox replayed {len(replay)} cell(s) and grading went on"
                           + (f" (restart {self.restarts} of at most {MAX_RESTARTS} after a test ended it)"
                              if counted else "")

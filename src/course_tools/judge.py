@@ -810,7 +810,7 @@ class JudgeSession:
 
 
 def _names(source: str) -> tuple[set[str], set[str]]:
-    """(top-level names a cell defines, names it reads anywhere); both empty for a cell that does not parse."""
+    """(top-level names a cell defines, names it reads but binds nowhere); both empty for a cell that does not parse."""
     import ast
 
     try:
@@ -825,7 +825,14 @@ def _names(source: str) -> tuple[set[str], set[str]]:
             defined.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
         elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.With)):
             defined.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
-    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    # names read but bound nowhere in the cell (not a parameter, local or import): what it needs from elsewhere
+    bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    bound |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments)
+              for a in (*n.posonlyargs, *n.args, *n.kwonlyargs, n.vararg, n.kwarg) if a is not None}
+    bound |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    bound |= {(a.asname or a.name).split(".")[0] for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
+              for a in n.names}
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - bound
     return defined, used
 
 

@@ -149,6 +149,29 @@ def test_a_spy_reports_only_its_declared_public_attributes_and_a_private_write_i
     assert (spy._private, spy.word, hasattr(spy, "extra")) == ([], "cat", False)
 
 
+def test_a_spy_cannot_be_pointed_at_an_earlier_argument_to_write_into_it():
+    """Two steps: the spy's observed list is rebound to the twin of an earlier call's nested list, then written."""
+    answer = ("_kept = []\n"
+              "def remember(table):\n"
+              "    _kept.append(table['truth'])\n"
+              "    return 0\n"
+              "def ask(model, context):\n"
+              "    if model.seen is _kept[0]:\n"
+              "        model.seen[:] = ['forged']\n"
+              "    model.seen = _kept[0]\n"
+              "    return 'cat'\n")
+    test = ("_table = {'truth': ['a', 'b']}\n"
+            "remember(_table)\n"
+            "_spy = Spy()\n"
+            "ask(_spy, ['x'])\n"
+            "ask(_spy, ['x'])\n"
+            "assert _table == {'truth': ['a', 'b']}, _table\n")
+    nb = notebook(cell("locked", SPY, "spy"), cell("answer", answer, "remember"), cell("test", test, "test_ask"))
+    verdicts, namespace = run_keeping_namespace(nb)
+    assert verdicts["test_ask"].passed, verdicts["test_ask"].message
+    assert namespace["_table"] == {"truth": ["a", "b"]} and namespace["_spy"].seen == []
+
+
 def test_a_function_that_mutates_its_input_is_still_caught():
     """Copy-back of the call's own top-level containers keeps 'the input is never mutated' checks honest."""
     test = ("_context = ['The', 'Cat']\n"

@@ -45,12 +45,18 @@ change, even as a direct argument.
 
 A crash costs only its tests (``Judge.run``): when the sandbox ends during a
 cell (``os._exit``, a signal, a limit), the next cell starts a fresh sandbox
-that replays the answer, plain and locked cells so far (not the cells that
-ended the sandbox or ran out of time), at most ``MAX_RESTARTS`` times per
-notebook. A graded function (or a student class's method) that timed out or
-ended the sandbox is not called again: later calls fail at once with the
-reason, so one infinite loop or one crash costs the tests that call it, not
-the notebook's time budget.
+that replays the answer and locked cells so far, and the plain cells that
+define a name the answers read (not the cells that ended the sandbox or ran
+out of time; replayed outputs are dropped). Restarts after a *test* cell
+ended the sandbox are capped at ``MAX_RESTARTS`` per notebook, then the rest
+fails saying why; a plain or answer cell is one cell of the released
+notebook, so its crashes are bounded by the notebook and its time budget. A
+graded function (or a student class's method) that timed out or ended the
+sandbox is not called again: later calls from tests fail at once with the
+reason, and in the sandbox a top-level function that timed out is replaced by
+one raising ``KeyboardInterrupt`` at once (what the time limit's interrupt
+would have done), so one infinite loop or one crash costs the tests that call
+it, not the notebook's time budget.
 
 Feedback never shows what the student's code saw in hidden tests: once a test
 cell with hidden tests has run, the outputs of later answer, plain and locked
@@ -407,8 +413,11 @@ class Remote:
                 if value.shape == obj.shape and obj.flags.writeable:
                     obj[...] = value.astype(obj.dtype, copy=False)
             elif isinstance(value, wire._Attributes):
+                judge_objects = {id(o) for o in self.twins.values()}
                 for name in self.observed_attributes(obj):
-                    if name in value and _plain(value[name]):
+                    # new plain data only: never one of the judge's own objects (say, an earlier call's argument),
+                    # which a later call with this spy would then copy the student's changes into
+                    if name in value and _plain(value[name], judge_objects):
                         setattr(obj, name, value[name])
 
     # ---- handles
@@ -923,16 +932,16 @@ def _reachable(roots, limit: int = 200_000) -> dict[int, object]:
     return seen
 
 
-def _plain(value, depth: int = 0) -> bool:
-    """Only builtin data and NumPy arrays (what a spy may report back): no handles, no objects."""
-    if depth > wire.MAX_DEPTH:
+def _plain(value, judge_objects: set[int], depth: int = 0) -> bool:
+    """Only new builtin data and NumPy arrays (what a spy may report back): no handles, none of the judge's objects."""
+    if depth > wire.MAX_DEPTH or id(value) in judge_objects:
         return False
     if value is None or type(value) in (bool, int, float, complex, str, bytes, np.ndarray) or isinstance(value, np.generic):
         return True
     if type(value) in (list, tuple, set, frozenset):
-        return all(_plain(item, depth + 1) for item in value)
+        return all(_plain(item, judge_objects, depth + 1) for item in value)
     if type(value) is dict:
-        return all(_plain(k, depth + 1) and _plain(v, depth + 1) for k, v in value.items())
+        return all(_plain(k, judge_objects, depth + 1) and _plain(v, judge_objects, depth + 1) for k, v in value.items())
     return False
 
 

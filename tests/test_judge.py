@@ -172,6 +172,31 @@ def test_a_spy_cannot_be_pointed_at_an_earlier_argument_to_write_into_it():
     assert namespace["_table"] == {"truth": ["a", "b"]} and namespace["_spy"].seen == []
 
 
+def test_a_test_can_observe_nested_parameters_it_declared_and_only_those():
+    """``model.observed_attributes = ("params",)`` set by the test: the arrays inside ``params`` come back (a
+    gradient check that does not restore them is caught); an undeclared model's arrays never change."""
+    answer = ("def perturb(model):\n"
+              "    model.params['w'][0] += 1.0\n"
+              "    model.other['w'][0] += 1.0\n"
+              "    return None\n")
+    test = ("from nextword import NextWordModel, default_vocabulary\n"
+            "_watched = NextWordModel(default_vocabulary(), seed=0)\n"
+            "_watched.params, _watched.other = {'w': np.zeros(2)}, {'w': np.zeros(2)}\n"
+            "_watched.observed_attributes = ('params',)\n"
+            "_plain = NextWordModel(default_vocabulary(), seed=0)\n"
+            "_plain.params = {'w': np.zeros(2)}\n"
+            "_plain.other = {'w': np.zeros(2)}\n"
+            "perturb(_watched)\n"
+            "perturb(_plain)\n")
+    nb = notebook(cell("locked", "import numpy as np\n", "imports"), cell("answer", answer, "perturb"),
+                  cell("test", test, "test_perturb"))
+    verdicts, namespace = run_keeping_namespace(nb)
+    assert verdicts["test_perturb"].passed, verdicts["test_perturb"].message
+    watched, plain = namespace["_watched"], namespace["_plain"]
+    assert list(watched.params["w"]) == [1.0, 0.0] and list(watched.other["w"]) == [0.0, 0.0]
+    assert list(plain.params["w"]) == [0.0, 0.0] and list(plain.other["w"]) == [0.0, 0.0]
+
+
 def test_a_function_that_mutates_its_input_is_still_caught():
     """Copy-back of the call's own top-level containers keeps 'the input is never mutated' checks honest."""
     test = ("_context = ['The', 'Cat']\n"

@@ -222,6 +222,8 @@ class PolyModel:
     Its `gradients` are power * w ** (power - 1) + offset, so `offset` plants a known error in each entry.
     """
 
+    observed_attributes = ("params",)  # the grader reports `params` back from your code's run, for the tests to read
+
     def __init__(self, w, power, offset):
         self.params = {"w": np.array(w, dtype=float)}
         self.power, self.offset = power, np.array(offset, dtype=float)
@@ -1269,6 +1271,7 @@ check_array_close(_pm.params["w"], [1.0, 0.45, 0.3],
                   rtol=0, atol=0)
 _v = default_vocabulary()
 _m = pretrained_model(seed=0)
+_m.observed_attributes = ("params",)  # the grader reports the parameters back from your code's run
 _w, _t = encode_examples(make_examples(12, seed=6), _v)
 _orig = {_k: _value.copy() for _k, _value in _m.params.items()}
 gradient_check(_m, _w, _t)

@@ -34,11 +34,14 @@ and only for the call being made:
   test can check that a function did not mutate its input
   (``normalize_context``'s "the input is never mutated"). Never the state of
   objects nested inside them, never an argument of an earlier call;
-* **spies**: an argument whose class, defined in a locked cell, lists
-  ``observed_attributes`` (for example ``FakeModel.observed_attributes =
-  ("seen",)``) gets those public attributes back, plain data only (the
-  containers they hold are copied back one level deep too), so a test can see
-  what a test double was asked. Private (``_``) attributes never come back.
+* **observed attributes**: an argument whose class, defined in a locked cell,
+  lists ``observed_attributes`` (a spy: ``FakeModel.observed_attributes =
+  ("seen",)``), or on which the test set ``obj.observed_attributes = (...)``
+  itself, gets those public attributes back: new plain data only (never a
+  handle, never one of the judge's objects), and the contents of the lists,
+  dicts, sets and arrays the attribute holds (``model.params``' arrays), so a
+  test can see what a test double was asked, or that ``gradient_check`` put
+  every parameter back. Private (``_``) attributes never come back.
 
 The locked cells' own fixtures (``VOCAB``, ``BASE_MODEL``, ...) never take a
 change, even as a direct argument.
@@ -363,14 +366,21 @@ class Remote:
         return self.twins[tid]
 
     def observed_attributes(self, obj) -> tuple[str, ...]:
-        """The public attributes a spy (an object of a locked cell's class) declares for tests to observe."""
+        """The public attributes a test declared it observes on one of its objects (see the module's docstring).
+
+        Declared by a locked cell's class (``observed_attributes`` in the class body) or by the test on the
+        object itself (``obj.observed_attributes = (...)``, set in the judge: the student cannot change it).
+        """
         kind = type(obj)
-        if not _twinnable_object(obj) or kind.__module__ != "__main__" or kind.__qualname__ not in self.shared_names:
+        if not _twinnable_object(obj):
             return ()
-        names = kind.__dict__.get("observed_attributes", ())
+        names = obj.__dict__.get("observed_attributes")
+        if names is None and kind.__module__ == "__main__" and kind.__qualname__ in self.shared_names:
+            names = kind.__dict__.get("observed_attributes")
         if type(names) not in (tuple, list):
             return ()
-        return tuple(name for name in names if type(name) is str and name.isidentifier() and not name.startswith("_"))
+        return tuple(name for name in names if type(name) is str and name.isidentifier()
+                     and not name.startswith("_") and name != "observed_attributes")
 
     def _copy_back_targets(self, args, kwargs, memo: dict) -> dict[int, object]:
         """Twin id -> judge object for what may take the student's changes in this call (see the module's docstring)."""
@@ -386,9 +396,8 @@ class Remote:
                 allow(arg)
             for name in self.observed_attributes(arg):
                 allow(arg)
-                value = arg.__dict__.get(name)
-                if type(value) in (list, dict, set, np.ndarray):
-                    allow(value)
+                for container in _containers_within(arg.__dict__.get(name)):
+                    allow(container)
         return targets
 
     def _apply_sync(self, states) -> None:
@@ -930,6 +939,23 @@ def _reachable(roots, limit: int = 200_000) -> dict[int, object]:
         elif type(getattr(obj, "__dict__", None)) is dict:
             stack.extend(obj.__dict__.values())
     return seen
+
+
+def _containers_within(value, limit: int = 10_000) -> list:
+    """The lists, dicts, sets and arrays in ``value`` reachable through containers only (never an object's state)."""
+    found, seen, stack = [], set(), [value]
+    while stack and len(found) < limit:
+        item = stack.pop()
+        if id(item) in seen or type(item) not in (list, dict, set, tuple, np.ndarray):
+            continue
+        seen.add(id(item))
+        if type(item) is not tuple:
+            found.append(item)
+        if type(item) in (list, set, tuple):
+            stack.extend(item)
+        elif type(item) is dict:
+            stack.extend(item.values())
+    return found
 
 
 def _plain(value, judge_objects: set[int], depth: int = 0) -> bool:

@@ -145,6 +145,7 @@ def score_corpora(notebook: str | Path, corpora: dict[str, dict[str, dict[str, s
                         session, _ = fresh_session()
                     else:
                         session.remote.request({"op": "restore"})
+                        session.remote.given_up.clear()  # the next implementation gets called, even if this one looped
     return report
 
 

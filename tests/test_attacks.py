@@ -479,6 +479,26 @@ def test_no_secret_reaches_the_attackers_feedback(run, student):
     assert not shown, f"{student}: hidden test or solution lines in its feedback: {shown}"
 
 
+def test_no_hidden_input_reaches_the_recorder_s_page(run):
+    """A recorder of normalize_context prints, in later cells, what hidden tests sent it: none of it is shown."""
+    from attacks.recorder import RECORDED
+
+    student = "att_12_print_hidden_inputs_later"
+    graded = run["course"] / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    nb = nbformat.read(str(graded), as_version=4)
+    tests = {c.source for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade")}
+    # the first input a hidden test of 01 sends normalize_context (the released notebook never shows it)
+    hidden_input = repr(["The", "Cat"])
+    assert hidden_input not in readable_text(run["course"] / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    shown = json.dumps([c.get("outputs", []) for c in nb.cells if c.cell_type == "code" and c.source not in tests])
+    assert RECORDED not in shown and hidden_input not in shown, shown[:2000]
+    assert "output hidden: produced after hidden tests ran" in shown
+    # a recorded call reads "['The', 'Cat'](Vocabulary(...),){}": only the recorder's print would put it on the page
+    # (the page shows the attack's source, which names RECORDED, and the judge's messages, which name inputs)
+    page = visible_text((run["course"] / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text(encoding="utf-8"))
+    assert "](Vocabulary(" not in page
+
+
 # --------------------------------------------------------------------------- network, processes, time
 
 def test_no_connection_left_the_sandbox(run):

@@ -242,6 +242,8 @@ class FakeModel:
     Unlike the real model it does not complain about an empty context.
     """
 
+    observed_attributes = ("seen",)  # the grader reports `seen` back from your code's run, for the tests to read
+
     def __init__(self, word="cat", confidence=0.9, error=None):
         self.word, self.confidence, self.error = word, confidence, error
         self.seen = []
@@ -301,6 +303,8 @@ class PolyModel:
 
     Its `gradients` are power * w ** (power - 1) + offset, so `offset` plants a known error in each entry.
     """
+
+    observed_attributes = ("params",)  # the grader reports `params` back from your code's run, for the tests to read
 
     def __init__(self, w, power, offset):
         self.params = {"w": np.array(w, dtype=float)}
@@ -1452,6 +1456,7 @@ with explain_failures("gradient_check's side effects",
                       rtol=0, atol=0)
     _v = default_vocabulary()
     _m = pretrained_model(seed=0)
+    _m.observed_attributes = ("params",)  # the grader reports the parameters back from your code's run
     _w, _t = encode_examples(make_examples(12, seed=6), _v)
     _orig = {_k: _value.copy() for _k, _value in _m.params.items()}
     gradient_check(_m, _w, _t)

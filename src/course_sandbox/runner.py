@@ -8,8 +8,10 @@ JSON plain data (``course_sandbox.wire``), because nothing here is trusted.
 
 Objects the judge passes as arguments become *twins*: the judge's copy and
 this one are brought into line at every call they take part in (in place, so
-references that student code kept see the change), and their state after the
-call is sent back. Objects created here reach the judge only as handles.
+references that student code kept see the change). The state after the call
+is sent back only for the twins the request lists in ``copy_back`` (the judge
+decides what a test may observe and ignores anything else this side sends).
+Objects created here reach the judge only as handles.
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ MAX_OUTPUTS_PER_CELL = 20
 # twin id -> object, and id(object) -> twin id, for objects the judge sent
 _TWINS: dict[int, object] = {}
 _TWIN_OF: dict[int, int] = {}
-_ADOPTED: list[int] = []
 # handle id -> object created here and shown to the judge
 _HANDLES: dict[int, object] = {}
 _HANDLE_OF: dict[int, int] = {}
@@ -57,16 +58,12 @@ def _module_states() -> list[tuple[types.ModuleType, dict]]:
 def _register(tid: int, obj):
     _TWINS[tid] = obj
     _TWIN_OF[id(obj)] = tid
-    _ADOPTED.append(tid)
     return obj
 
 
 def _existing(tid: int, kind):
     twin = _TWINS.get(tid)
-    if twin is not None and type(twin) is kind:
-        _ADOPTED.append(tid)
-        return twin
-    return None
+    return twin if twin is not None and type(twin) is kind else None
 
 
 def adopt_list(tid, items):
@@ -148,7 +145,7 @@ def _encode(value):
 
 def _sync(tids) -> list:
     states = []
-    for tid in dict.fromkeys(tids):
+    for tid in dict.fromkeys(tid for tid in tids if type(tid) is int and tid in _TWINS):
         state = wire.encode_state(_TWINS[tid], _as_handle, _judge_id)
         if state is not None:
             states.append([tid, state])
@@ -305,19 +302,19 @@ def serve(sock) -> None:
             continue
         except EOFError:
             return
-        seq = None
+        seq, copy_back = None, ()
         try:
-            _ADOPTED.clear()
             (seq,) = wire.SEQ.unpack_from(payload)
             request = pickle.loads(payload[wire.SEQ.size:])
+            copy_back = request.get("copy_back", ())
             reply = handle(shell, request)
         except StudentRaised as raised:
             reply = {"error": {**_error(raised.error), "origin": "student"}}
         except BaseException as exc:  # the runner's own failure (a missing name, a released handle, ...)
             reply = {"error": {**_error(exc), "origin": "runner"}}
         try:
-            if _ADOPTED:
-                reply["sync"] = _sync(list(_ADOPTED))
+            if copy_back:
+                reply["sync"] = _sync(copy_back)
             reply["seq"] = seq
             message = wire.dumps(reply)
         except BaseException as exc:

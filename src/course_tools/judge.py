@@ -20,9 +20,51 @@ does can mark a test as passed: at worst it returns values, which the tests
 judge with their own comparison functions.
 
 Arguments are pickled into the sandbox (trusted to untrusted), and mutable
-ones (lists, dicts, sets, arrays, plain objects) become *twins*: their state
-after the call is copied back here, in place, so a test can check that a
-function did not mutate its input or that a test double saw the right calls.
+ones (lists, dicts, sets, arrays, plain objects) become *twins* there: the
+student's code works on copies, and by default nothing it does to them comes
+back. The judge's objects are snapshots the student can read, never write; a
+test's ground truth (a stream's true next words, a fixture's arrays) stays
+what the test made, whatever the student's code did to its twin.
+
+Copy-back, in place, happens only where a test needs to observe a mutation,
+and only for the call being made:
+
+* the **top level of the call's own arguments** when they are plain containers
+  (``list``, ``dict``, ``set``, ``ndarray``): their items after the call, so a
+  test can check that a function did not mutate its input
+  (``normalize_context``'s "the input is never mutated"). Never the state of
+  objects nested inside them, never an argument of an earlier call;
+* **observed attributes**: an argument whose class, defined in a locked cell,
+  lists ``observed_attributes`` (a spy: ``FakeModel.observed_attributes =
+  ("seen",)``), or on which the test set ``obj.observed_attributes = (...)``
+  itself, gets those public attributes back: new plain data only (never a
+  handle, never one of the judge's objects), and the contents of the lists,
+  dicts, sets and arrays the attribute holds (``model.params``' arrays), so a
+  test can see what a test double was asked, or that ``gradient_check`` put
+  every parameter back. Private (``_``) attributes never come back.
+
+The locked cells' own fixtures (``VOCAB``, ``BASE_MODEL``, ...) never take a
+change, even as a direct argument.
+
+A crash costs only its tests (``Judge.run``): when the sandbox ends during a
+cell (``os._exit``, a signal, a limit), the next cell starts a fresh sandbox
+that replays the answer and locked cells so far, and the plain cells that
+define a name the answers read (not the cells that ended the sandbox or ran
+out of time; replayed outputs are dropped). Restarts after a *test* cell
+ended the sandbox are capped at ``MAX_RESTARTS`` per notebook, then the rest
+fails saying why; a plain or answer cell is one cell of the released
+notebook, so its crashes are bounded by the notebook and its time budget. A
+graded function (or a student class's method) that timed out or ended the
+sandbox is not called again: later calls from tests fail at once with the
+reason, and in the sandbox a top-level function that timed out is replaced by
+one raising ``KeyboardInterrupt`` at once (what the time limit's interrupt
+would have done), so one infinite loop or one crash costs the tests that call
+it, not the notebook's time budget.
+
+Feedback never shows what the student's code saw in hidden tests: once a test
+cell with hidden tests has run, the outputs of later answer, plain and locked
+cells (which run in the sandbox that served those tests, and could print what
+it recorded) are replaced by a short note.
 """
 
 from __future__ import annotations
@@ -52,6 +94,9 @@ EXPECTABLE = {name: cls for name, cls in vars(builtins).items()
               and not issubclass(cls, Warning)}
 MAX_TEST_OUTPUT = 20_000
 MAX_PROCESS_OUTPUT = 200_000
+MAX_RESTARTS = 3  # fresh sandboxes per notebook after a crash: a crash costs its tests, not unlimited replays
+HIDDEN_TESTS_MARKER = "BEGIN HIDDEN TESTS"
+OUTPUT_HIDDEN_NOTE = "(output hidden: produced after hidden tests ran)\n"
 
 
 class StudentError(Exception):
@@ -68,6 +113,10 @@ class SandboxError(Exception):
 
 class SandboxGone(Exception):
     """The sandboxed process ended (it exited, crashed or was killed at a limit)."""
+
+
+class NotCalledAgain(Exception):
+    """A function of the student's code that timed out or ended the sandbox earlier; it is not called again."""
 
 
 # --------------------------------------------------------------------------- proxies for the student's objects
@@ -255,6 +304,8 @@ class Remote:
         self.protected: dict[int, object] = {}  # objects the locked cells made: id -> object (kept alive)
         self.process = None
         self.output = bytearray()     # what the runner wrote to its stdout/stderr outside cells (capped)
+        self.copy_back: dict[int, object] = {}  # twin id -> the judge's object that takes its state, this call only
+        self.given_up: dict[str, str] = {}      # a student's function -> why it is not called again
 
     # ---- lifetime
     def start(self) -> "Remote":
@@ -314,14 +365,49 @@ class Remote:
             raise wire.WireError(f"the sandbox named an object the judge never sent ({tid})")
         return self.twins[tid]
 
+    def observed_attributes(self, obj) -> tuple[str, ...]:
+        """The public attributes a test declared it observes on one of its objects (see the module's docstring).
+
+        Declared by a locked cell's class (``observed_attributes`` in the class body) or by the test on the
+        object itself (``obj.observed_attributes = (...)``, set in the judge: the student cannot change it).
+        """
+        kind = type(obj)
+        if not _twinnable_object(obj):
+            return ()
+        names = obj.__dict__.get("observed_attributes")
+        if names is None and kind.__module__ == "__main__" and kind.__qualname__ in self.shared_names:
+            names = kind.__dict__.get("observed_attributes")
+        if type(names) not in (tuple, list):
+            return ()
+        return tuple(name for name in names if type(name) is str and name.isidentifier()
+                     and not name.startswith("_") and name != "observed_attributes")
+
+    def _copy_back_targets(self, args, kwargs, memo: dict) -> dict[int, object]:
+        """Twin id -> judge object for what may take the student's changes in this call (see the module's docstring)."""
+        targets = {}
+
+        def allow(obj) -> None:
+            twin = memo.get(id(obj))
+            if isinstance(twin, _Twin) and id(obj) not in self.protected:
+                targets[twin.tid] = obj
+
+        for arg in (*args, *kwargs.values()):
+            if type(arg) in (list, dict, set, np.ndarray):
+                allow(arg)
+            for name in self.observed_attributes(arg):
+                allow(arg)
+                for container in _containers_within(arg.__dict__.get(name)):
+                    allow(container)
+        return targets
+
     def _apply_sync(self, states) -> None:
         for item in states if type(states) is list else ():
             if type(item) is not list or len(item) != 2:
                 raise wire.WireError("bad state message")
             tid, state = item
-            obj = self.twins.get(tid) if type(tid) is int else None
-            if obj is None or id(obj) in self.protected:
-                continue  # the locked cells' fixtures (VOCAB, BASE_MODEL, ...) never take the student's changes
+            obj = self.copy_back.get(tid) if type(tid) is int else None
+            if obj is None:
+                continue  # not an argument of this call that a test may observe: the student's changes stay there
             value = self._decode(state)
             kind = type(obj)
             if kind is list and type(value) is list:
@@ -335,11 +421,13 @@ class Remote:
             elif kind is np.ndarray and type(value) is np.ndarray:
                 if value.shape == obj.shape and obj.flags.writeable:
                     obj[...] = value.astype(obj.dtype, copy=False)
-            elif isinstance(value, dict) and type(getattr(obj, "__dict__", None)) is dict:
-                # attributes the student's code set to its own objects are not taken over
-                kept = {name: v for name, v in value.items() if not isinstance(v, (Handle, RemoteName))}
-                obj.__dict__.clear()
-                obj.__dict__.update(kept)
+            elif isinstance(value, wire._Attributes):
+                judge_objects = {id(o) for o in self.twins.values()}
+                for name in self.observed_attributes(obj):
+                    # new plain data only: never one of the judge's own objects (say, an earlier call's argument),
+                    # which a later call with this spy would then copy the student's changes into
+                    if name in value and _plain(value[name], judge_objects):
+                        setattr(obj, name, value[name])
 
     # ---- handles
     def _handle(self, hid: int, type_name: str) -> Handle:
@@ -365,9 +453,12 @@ class Remote:
         if self.released:
             message["release"], self.released = self.released, []
         memo: dict = {}
+        plain_args, plain_kwargs = message.get("args", ()), message.get("kwargs", {})
         for key in ("args", "kwargs", "value", "key", "item"):
             if key in message:
                 message[key] = _as_twins(message[key], self, memo)
+        self.copy_back = self._copy_back_targets(plain_args, plain_kwargs, memo) if message["op"] == "call" else {}
+        message["copy_back"] = sorted(self.copy_back)
         if "kwargs" in message:
             message["kwargs"] = message["kwargs"].payload[0]  # the keyword dict itself is not the caller's object
             message["kwargs"] = dict(message["kwargs"])
@@ -375,8 +466,11 @@ class Remote:
         _ArgumentPickler(buffer, self).dump(message)
         if timeout is None:
             timeout = self.cell_timeout if self.deadline is None else self.deadline - time.monotonic()
-        reply = self._exchange(wire.SEQ.pack(self.seq) + buffer.getvalue(), max(timeout, 0.05))
-        self._apply_sync(reply.get("sync", []))
+        try:
+            reply = self._exchange(wire.SEQ.pack(self.seq) + buffer.getvalue(), max(timeout, 0.05))
+            self._apply_sync(reply.get("sync", []))
+        finally:
+            self.copy_back = {}
         if "error" in reply:
             raise self._exception(reply["error"])
         return reply
@@ -461,8 +555,45 @@ class Remote:
         except Exception:
             return StudentError(f"{shown}: {message}")
 
+    def _function_name(self, target, attr) -> str:
+        """What a call runs, as the student would name it: ``normalize_context``, ``RollingMonitor.health``."""
+        kind, key = target
+        if kind == "h":
+            proxy = self.handles.get(key)
+            owner = (proxy._type if proxy is not None else "?").rsplit(".", 1)[-1]
+            return f"{owner}.{attr}" if attr else f"{owner}()"
+        return f"{key}.{attr}" if attr else str(key)
+
     def call(self, target, attr, args, kwargs):
-        return self.request({"op": "call", "target": target, "attr": attr, "args": tuple(args), "kwargs": dict(kwargs)})
+        function = self._function_name(target, attr)
+        if function in self.given_up:
+            raise NotCalledAgain(f"{function} {self.given_up[function]} earlier; not called again")
+        already_dead, started = self.dead, time.monotonic()
+        try:
+            return self.request({"op": "call", "target": target, "attr": attr, "args": tuple(args),
+                                 "kwargs": dict(kwargs)})
+        except StudentTimeout:
+            # given up only when this call alone used much of a cell's time, not when a cell's last
+            # seconds ran out on it: a slow but finite function still gets its next test cell
+            if time.monotonic() - started >= self.cell_timeout / 2:
+                self.given_up.setdefault(function, "timed out")
+                self.disable(function)
+            raise
+        except SandboxGone:
+            if not already_dead:
+                self.given_up.setdefault(function, "ended the sandbox")
+            raise
+
+    def disable(self, function: str) -> None:
+        """In the sandbox, a function that timed out raises at once, as the time limit's interrupt would have.
+
+        The student's other functions that call it then fail (or handle the interrupt) without waiting
+        out a cell's time again. KeyboardInterrupt, like the interrupt, so ``except Exception`` does not
+        turn a loop into a pass. Only top-level functions: a method cannot be replaced by name.
+        """
+        if function.isidentifier() and not self.dead:
+            message = f"{function} timed out earlier; not called again"
+            self.exec_cell(f"def {function}(*args, **kwargs):\n    raise KeyboardInterrupt({message!r})\n", 5.0)
 
     def getattr(self, target, type_name, name, owner=None):
         if (type_name, name) in self.methods:
@@ -567,10 +698,15 @@ def answer_names(release_nb) -> set[str]:
 class JudgeSession:
     """One sandbox and one trusted namespace: run cells in notebook order, or single cells (mutant scoring)."""
 
-    def __init__(self, remote: Remote, student_names: set[str], cell_timeout: float = 20.0):
+    def __init__(self, remote: Remote, student_names: set[str], cell_timeout: float = 20.0, fresh_remote=None):
         self.remote, self.student_names, self.cell_timeout = remote, set(student_names), cell_timeout
         self.namespace = {"__name__": "__main__", "__builtins__": builtins}
         self.notes: list[str] = []
+        self.fresh_remote = fresh_remote  # () -> a started Remote, for a restart after a crash (None: no restarts)
+        self.restarts = 0                 # restarts after a test cell ended the sandbox (capped)
+        self.ended_in_test = False
+        self.replayable: list = []        # the sandbox's cells run so far that neither ended it nor ran out of time
+        self.hidden_tests_ran = False     # from then on the sandbox's outputs may carry what hidden tests sent it
 
     def run_cell(self, cell, timeout: float | None = None) -> CellVerdict | None:
         """Run one code cell where its role says; fill its outputs; a test cell gives its verdict."""
@@ -581,7 +717,15 @@ class JudgeSession:
         verdict = None
         cell.outputs = []
         if role in ("answer", "plain", "locked"):
+            was_dead = self.remote.dead
             cell.outputs = self.exec_student(cell.source, timeout)
+            if self.remote.dead and not was_dead:
+                self.notes.append(f"the sandbox ended during cell {cell_grade_id(cell) or role}: {self.remote.dead}")
+            elif not self.remote.dead and not any(o.get("ename") == "CellTimeoutError" for o in cell.outputs):
+                self.replayable.append(cell)
+            if self.hidden_tests_ran and cell.outputs:
+                # the sandbox served hidden tests: what it prints now could be what they sent it
+                cell.outputs = [{"output_type": "stream", "name": "stdout", "text": OUTPUT_HIDDEN_NOTE}]
         if role == "locked":
             self._trusted(cell)
         elif role == "test":
@@ -619,6 +763,7 @@ class JudgeSession:
             namespace[name] = RemoteName(self.remote, name)
         printed = io.StringIO()
         self.remote.deadline = time.monotonic() + (self.cell_timeout if timeout is None else timeout)
+        was_dead = self.remote.dead
         error = None
         try:
             with contextlib.redirect_stdout(printed), warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -628,6 +773,10 @@ class JudgeSession:
             error = exc
         finally:
             self.remote.deadline = None
+            self.hidden_tests_ran = self.hidden_tests_ran or HIDDEN_TESTS_MARKER in cell.source
+        if self.remote.dead and not was_dead:
+            self.notes.append(f"the sandbox ended during test {grade_id}: {self.remote.dead}")
+            self.ended_in_test = True
         text = printed.getvalue()[:MAX_TEST_OUTPUT]
         outputs = [{"output_type": "stream", "name": "stdout", "text": text}] if text else []
         if error is None:
@@ -636,6 +785,86 @@ class JudgeSession:
         name, message = type(error).__name__, _message(error)
         cell.outputs = outputs + [_error_output(name, message)]
         return CellVerdict(grade_id, False, f"{name}: {message}")
+
+    def revive(self, time_left: float) -> bool:
+        """A fresh sandbox in place of one that ended; the cells it needs are replayed (outputs dropped).
+
+        Replayed: the answer and locked cells that ran without ending the sandbox or timing out, and the
+        plain cells that define a name the answers use and nothing else defines (demos are not rerun).
+        Restarts after a test cell ended the sandbox are capped at ``MAX_RESTARTS`` (then False, and the
+        sandbox stays ended, saying why); a plain or answer cell is one cell of the released notebook, so
+        its crashes are bounded by the notebook and the notebook's time budget.
+        """
+        old = self.remote
+        if self.fresh_remote is None:
+            return False
+        counted, self.ended_in_test = self.ended_in_test, False
+        if counted and self.restarts >= MAX_RESTARTS:
+            old.dead = f"{old.dead}; the sandbox was restarted {MAX_RESTARTS} times already, so the rest is not run"
+            self.notes.append(f"a test ended the sandbox after {MAX_RESTARTS} restarts: the remaining cells were not run")
+            self.fresh_remote = None
+            return False
+        self.restarts += counted
+        fresh = self.fresh_remote()
+        # what the locked cells made, and the functions given up on, carry over to the new sandbox
+        fresh.shared_names, fresh.protected, fresh.given_up = old.shared_names, old.protected, old.given_up
+        old.close()
+        self.remote = fresh
+        deadline = time.monotonic() + time_left
+        replay = _needed_for_replay(self.replayable)
+        for cell in replay:
+            left = deadline - time.monotonic()
+            if left <= 0 or fresh.dead:
+                break
+            fresh.exec_cell(cell.source, max(0.05, min(self.cell_timeout, left)))
+        for function, reason in fresh.given_up.items():
+            if reason == "timed out":
+                fresh.disable(function)  # the replayed answers defined it again
+        self.notes.append(f"a fresh sandbox replayed {len(replay)} cell(s) and grading went on"
+                          + (f" (restart {self.restarts} of at most {MAX_RESTARTS} after a test ended it)"
+                             if counted else "")
+                          + (f", but it ended too: {fresh.dead}" if fresh.dead else ""))
+        return not fresh.dead
+
+
+def _names(source: str) -> tuple[set[str], set[str]]:
+    """(top-level names a cell defines, names it reads but binds nowhere); both empty for a cell that does not parse."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return set(), set()
+    defined = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            defined.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.With)):
+            defined.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+    # names read but bound nowhere in the cell (not a parameter, local or import): what it needs from elsewhere
+    bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    bound |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments)
+              for a in (*n.posonlyargs, *n.args, *n.kwonlyargs, n.vararg, n.kwarg) if a is not None}
+    bound |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    bound |= {(a.asname or a.name).split(".")[0] for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
+              for a in n.names}
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - bound
+    return defined, used
+
+
+def _needed_for_replay(cells: list) -> list:
+    """The answer and locked cells, and the plain cells defining what the answers use and no other cell defines."""
+    kept = [cell for cell in cells if cell_role(cell) in ("answer", "locked")]
+    defined_by_kept, used_by_answers = set(), set()
+    for cell in kept:
+        defined, used = _names(cell.source)
+        defined_by_kept |= defined
+        if cell_role(cell) == "answer":
+            used_by_answers |= used
+    missing = used_by_answers - defined_by_kept - set(dir(builtins))
+    return [cell for cell in cells if cell_role(cell) != "plain" or _names(cell.source)[0] & missing]
 
 
 class Judge:
@@ -647,10 +876,16 @@ class Judge:
         self.limits = limits
 
     def session(self, student_names: set[str]) -> "contextlib.AbstractContextManager[JudgeSession]":
+        def fresh_remote() -> Remote:
+            return Remote(self.sandboxed, self.limits, self.cell_timeout).start()
+
         @contextlib.contextmanager
         def opened():
-            with Remote(self.sandboxed, self.limits, self.cell_timeout) as remote:
-                yield JudgeSession(remote, student_names, self.cell_timeout)
+            session = JudgeSession(fresh_remote(), student_names, self.cell_timeout, fresh_remote=fresh_remote)
+            try:
+                yield session
+            finally:
+                session.remote.close()  # the sandbox in use now (earlier ones were closed when replaced)
         return opened()
 
     def run(self, nb, student_names: set[str]) -> JudgeReport:
@@ -658,11 +893,16 @@ class Judge:
         report = JudgeReport()
         start = time.monotonic()
         deadline = start + self.notebook_timeout
+        out_of_time = False
         with self.session(student_names) as session:
             for index, cell in enumerate(nb.cells):
                 left = deadline - time.monotonic()
-                if left <= 0 and not session.remote.dead:
+                if left <= 0 and not out_of_time:
+                    out_of_time = True
                     session.remote._gone(f"the notebook did not finish within {self.notebook_timeout:g} s")
+                if session.remote.dead and not out_of_time and cell_role(cell) != "markdown":
+                    session.revive(left)  # a crash costs the cells that need what crashed, not the rest
+                    left = deadline - time.monotonic()
                 verdict = session.run_cell(cell, max(0.05, min(self.cell_timeout, left)))
                 if cell.cell_type == "code":
                     cell.execution_count = index + 1
@@ -673,6 +913,9 @@ class Judge:
                            if output.get("ename") in ("CellTimeoutError", "StudentTimeout"))
             if timeouts:
                 report.notes.append(f"{timeouts} cell(s) stopped at the time limit ({self.cell_timeout:g} s per cell)")
+            if session.remote.given_up:
+                report.notes.append("not called again after it " + "; ".join(
+                    f"{reason}: {function}" for function, reason in sorted(session.remote.given_up.items())))
             if session.remote.dead:
                 report.notes.append(f"the sandbox ended early: {session.remote.dead}")
         report.seconds = time.monotonic() - start
@@ -696,6 +939,36 @@ def _reachable(roots, limit: int = 200_000) -> dict[int, object]:
         elif type(getattr(obj, "__dict__", None)) is dict:
             stack.extend(obj.__dict__.values())
     return seen
+
+
+def _containers_within(value, limit: int = 10_000) -> list:
+    """The lists, dicts, sets and arrays in ``value`` reachable through containers only (never an object's state)."""
+    found, seen, stack = [], set(), [value]
+    while stack and len(found) < limit:
+        item = stack.pop()
+        if id(item) in seen or type(item) not in (list, dict, set, tuple, np.ndarray):
+            continue
+        seen.add(id(item))
+        if type(item) is not tuple:
+            found.append(item)
+        if type(item) in (list, set, tuple):
+            stack.extend(item)
+        elif type(item) is dict:
+            stack.extend(item.values())
+    return found
+
+
+def _plain(value, judge_objects: set[int], depth: int = 0) -> bool:
+    """Only new builtin data and NumPy arrays (what a spy may report back): no handles, none of the judge's objects."""
+    if depth > wire.MAX_DEPTH or id(value) in judge_objects:
+        return False
+    if value is None or type(value) in (bool, int, float, complex, str, bytes, np.ndarray) or isinstance(value, np.generic):
+        return True
+    if type(value) in (list, tuple, set, frozenset):
+        return all(_plain(item, judge_objects, depth + 1) for item in value)
+    if type(value) is dict:
+        return all(_plain(k, judge_objects, depth + 1) and _plain(v, judge_objects, depth + 1) for k, v in value.items())
+    return False
 
 
 def _message(error: BaseException) -> str:

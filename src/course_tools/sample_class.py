@@ -90,7 +90,8 @@ PERSONAS = {p.name: p for p in (
             breaks="everything", broken_answer="always_equal", written="stub", share=0.05),
     Persona("infinite_loop", "Lou", "Loop", "one function never returns (per-cell timeout)",
             breaks="loop_target", broken_answer="infinite_loop", share=0.01),
-    Persona("kernel_crash", "Cass", "Crash", "one function calls os._exit (the sandboxed process ends: later tests score 0)",
+    Persona("kernel_crash", "Cass", "Crash", "one function calls os._exit (the sandbox ends; a fresh one replays "
+            "the answers: only the tests that need that function score 0)",
             breaks="crash_target", broken_answer="os_exit", share=0.02),
     Persona("edited_tests", "Eddie", "Edits", "no solutions; locked tests and guard rewritten to pass",
             breaks="everything", written="stub", tests="edited", share=0.04),
@@ -215,21 +216,6 @@ class NotebookInfo:
 
     def cells_using(self, name: str) -> int:
         return sum(1 for source in self.code_cells if name in names_used(source))
-
-    def tests_after_first_use(self, name: str) -> set[str]:
-        """Test cells at or after the first code cell that runs ``name`` (not the one that defines it).
-
-        When that call ends the sandboxed process, nothing after it can pass.
-        """
-        tests_by_source = {t["source"]: g for g, t in self.tests.items()}
-        dead, failing = False, set()
-        for source in self.code_cells:
-            if not dead and name in names_used(source) and source != self.solutions.get(name) \
-                    and not defines_function(source, name):
-                dead = True
-            if dead and source in tests_by_source:
-                failing.add(tests_by_source[source])
-        return failing
 
 
 def read_source(root: Path, assignment: str) -> NotebookInfo:
@@ -520,8 +506,10 @@ def expected_scores(root: Path, assignments: list[str] | None = None,
     """Predicted autograded score per (student, assignment).
 
     Written answers need a human, so they count 0 here; every test cell a
-    submission cannot break counts its full points. Where the student's code
-    ends its sandboxed process, every test from the first cell that calls it on scores 0.
+    submission cannot break counts its full points. A function that ends its
+    sandboxed process costs only the tests that need it, like a stub: the judge
+    starts a fresh sandbox, replays the answers and goes on, and does not call
+    that function again (``course_tools.judge``).
     """
     course = read_course(root, assignments)
     all_plans = plans(course)
@@ -531,8 +519,6 @@ def expected_scores(root: Path, assignments: list[str] | None = None,
             continue
         info = course[assignment]
         failing = info.failing_tests(plan.broken)
-        if plan.crashes:
-            failing |= info.tests_after_first_use(next(iter(plan.broken)))
         result[(student, assignment)] = sum(t["points"] for g, t in info.tests.items() if g not in failing)
     return result
 

@@ -12,6 +12,9 @@ Every attack is one student's submission to an assignment, built from the releas
 
 Each attack's docstring says what it tries. ``tests/test_attacks.py`` grades them all in one run,
 with honest classmates before and after them, and checks that none of them gained anything.
+Attacks on the judge's handling of arguments (rewriting a stream's ground truth through
+``stream._truth``, nested state of an earlier call's argument, a spy's private attributes) and on
+what a crash or a loop costs need small notebooks of their own: ``tests/test_judge.py``.
 
 ``known`` marks an attack that *does* get through today: ``{check name: reason}``; the test of
 that check is then an ``xfail(strict=True)`` until the grading is fixed. ``refused`` marks an
@@ -41,6 +44,7 @@ FAMILIES = {
     9: "resources (memory, output, forks, disk, time)",
     10: "forging the judge channel",
     11: "feedback injection (script, event handlers)",
+    12: "showing hidden-test inputs (a recorder, printed by a later cell)",
 }
 
 
@@ -133,6 +137,6 @@ def folder(family: int, name: str | None = None, known: dict | None = None, refu
 
 # The corpus, one module per family (importing them registers the attacks, in this order).
 from . import (channel, damage, guard, ipython_hooks, lingering, liars, markup, network,  # noqa: E402,F401
-               resources, secrets, structure)
+               recorder, resources, secrets, structure)
 
 ATTACKS.sort(key=lambda attack: attack.student)

@@ -237,18 +237,50 @@ _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 def _tree_cpu_seconds(root: int) -> float:
     """CPU seconds of ``root`` and every live descendant, with what each has reaped (from /proc)."""
-    total, seen, stack = 0, set(), [root]
-    while stack:
-        pid = stack.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
+    total = 0
+    for pid in _tree_pids(root):
         try:
             with open(f"/proc/{pid}/stat") as handle:
                 fields = handle.read().rsplit(")", 1)[1].split()
             total += sum(int(fields[i]) for i in (11, 12, 13, 14))  # utime, stime, cutime, cstime
         except (OSError, IndexError, ValueError):
             continue
+    return total / _CLOCK_TICKS
+
+
+def _run_queue_seconds(pid: int) -> float:
+    """Seconds the threads of ``pid`` have waited on a run queue (second field of schedstat, ns)."""
+    total = 0
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0.0
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/schedstat") as handle:
+                total += int(handle.read().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / 1e9
+
+
+def thread_wait_seconds() -> float:
+    """Seconds the calling thread has waited on a run queue (a busy host), from /proc/thread-self/schedstat."""
+    try:
+        with open("/proc/thread-self/schedstat") as handle:
+            return int(handle.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _tree_pids(root: int) -> list[int]:
+    """``root`` and its live descendants."""
+    seen, stack = [], [root]
+    while stack:
+        pid = stack.pop()
+        if pid in seen or not os.path.exists(f"/proc/{pid}"):
+            continue
+        seen.append(pid)
         try:
             tasks = os.listdir(f"/proc/{pid}/task")
         except OSError:
@@ -259,7 +291,7 @@ def _tree_cpu_seconds(root: int) -> float:
                     stack.extend(int(p) for p in handle.read().split())
             except (OSError, ValueError):
                 stack.extend(_children(pid) if task == str(pid) else [])
-    return total / _CLOCK_TICKS
+    return seen
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -469,6 +501,7 @@ class Sandbox:
         self.cgroup = None  # its course_tools.cgroups.SandboxCgroup, when one could be made
         self._done = False
         self._cpu_seen = 0.0  # CPU seconds last measured (kept once the sandbox is gone)
+        self._wait_seen = 0.0  # seconds spent waiting for a CPU, last measured
 
     # ---------------------------------------------------------------- start
 
@@ -688,6 +721,18 @@ class Sandbox:
         if self.pid is not None and not self._done:
             self._cpu_seen = max(self._cpu_seen, _tree_cpu_seconds(self.pid))
         return self._cpu_seen
+
+    def cpu_wait_seconds(self) -> float:
+        """Time its processes were ready to run but waited for a CPU the host gave to others.
+
+        Read from each live process's ``/proc/<pid>/task/*/schedstat`` (never decreasing: a process
+        that ends takes its figure along). Wall-clock backstops leave this time out, so a busy host
+        does not stop code that would finish in time on a quiet one.
+        """
+        if self.pid is not None and not self._done:
+            pids = self.cgroup.pids() if self.cgroup is not None else _tree_pids(self.pid)
+            self._wait_seen = max(self._wait_seen, sum(_run_queue_seconds(pid) for pid in pids))
+        return self._wait_seen
 
     def interrupt(self) -> None:
         """SIGINT to the sandboxed command itself (KeyboardInterrupt in a Python inside)."""

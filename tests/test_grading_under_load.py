@@ -49,3 +49,28 @@ def test_the_looping_student_keeps_its_predicted_score_beside_a_cpu_hog(tmp_path
           f"{sum(scores.values()):g} points (predicted {expected:g}) in {result.seconds:.0f} s; {result.notes}")
     assert result.ok and any("time limit" in note and "CPU" in note for note in result.notes), result.line()
     assert sum(scores.values()) == expected, f"scored {sum(scores.values()):g}, predicted {expected:g}; lost {lost}"
+
+
+CPU_BOUND = "while True:\n    pass"
+FORKED_CPU_BOUND = "import os\nfor _ in range(3):\n    if os.fork() == 0:\n        break\nwhile True:\n    pass"
+WAITING = "import time\ntime.sleep(600)"
+
+
+@pytest.mark.skipif(not SANDBOX_OK, reason=f"!!! SANDBOX UNAVAILABLE !!! {SANDBOX_STATUS}")
+@pytest.mark.parametrize("source, stopped_by", [(CPU_BOUND, "CPU time"), (FORKED_CPU_BOUND, "CPU time"),
+                                                (WAITING, "wall-clock time")], ids=["loop", "forked-loops", "sleep"])
+def test_a_cell_stops_at_its_cpu_budget_or_at_the_wall_clock_backstop(source, stopped_by):
+    """Computing spends the sandbox's CPU budget (all its processes); only waiting runs into the wall-clock backstop."""
+    from course_tools.judge import Remote
+
+    with Remote(sandboxed=True, cell_timeout=1.0) as remote:
+        assert remote.exec_cell("pass", 60.0) == ([], False), "the sandbox starts (its start-up is not the test's)"
+        before = remote.cpu_seconds()
+        outputs, failed = remote.exec_cell(source, 1.0)
+        used = remote.cpu_seconds() - before
+    assert failed and outputs[0]["ename"] == "CellTimeoutError", outputs
+    assert stopped_by in outputs[0]["evalue"], outputs[0]["evalue"]
+    if stopped_by == "CPU time":
+        assert used >= 1.0, f"stopped after {used:.2f} CPU s of a 1 s budget"
+    else:
+        assert used < 1.0

@@ -250,12 +250,12 @@ class Budget:
 
     __slots__ = ("remote", "cpu", "wall", "cpu_start", "wall_start", "wait_start")
 
-    def __init__(self, remote: "Remote", cpu: float):
+    def __init__(self, remote: "Remote", cpu: float, wall: float | None = None):
         self.remote = remote
         self.cpu_start, self.wall_start, self.wait_start = remote.cpu_seconds(), time.monotonic(), remote.wait_seconds()
-        self.cpu, self.wall = cpu, cpu * remote.wall_factor  # what it is given
+        self.cpu, self.wall = cpu, cpu * remote.wall_factor if wall is None else wall  # what it is given
         ceiling = remote.ceiling
-        if ceiling is not None:
+        if ceiling is not None and wall is None:
             self.cpu, self.wall = min(self.cpu, ceiling.cpu_left()), min(self.wall, ceiling.wall_left())
 
     def cpu_left(self) -> float:
@@ -455,7 +455,7 @@ class Remote:
         except OSError as exc:
             raise self._gone(f"the sandbox stopped listening ({exc})") from None
         interrupted = None  # why the student's code was interrupted, once it was
-        grace = 0.0
+        grace = None  # the time it has to stop once interrupted (waits for a busy host's CPUs left out)
         while True:
             if interrupted is None:
                 wall, cpu = budget.wall_left(), budget.cpu_left()
@@ -465,18 +465,18 @@ class Remote:
                                    f"waits for a busy host's CPUs (the backstop for code that waits: "
                                    f"{self.wall_factor:g}x the CPU time it had)")
                     self.process.interrupt()
-                    grace = time.monotonic() + 2.0
+                    grace = Budget(self, float("inf"), wall=2.0)
                     continue
                 # Check the CPU time every quarter second (a sandbox's quota holds it near one CPU).
                 wait = min(wall, max(cpu, 0.01), 0.25)
             else:
-                wait = grace - time.monotonic()
+                wait = min(grace.wall_left(), 0.25)
                 if wait <= 0:
                     raise self._gone("it did not stop when interrupted after the time limit; the sandbox was killed")
             if not select.select([self.sock], [], [], wait)[0]:
                 continue
             # A message has begun: read all of it (within the wall-clock backstop), never half of one.
-            self.sock.settimeout(max(budget.wall_left(), grace - time.monotonic(), 1.0))
+            self.sock.settimeout(max(budget.wall_left(), grace.wall_left() if grace else 0.0, 1.0))
             try:
                 raw = wire.recv_frame(self.sock)
             except socket.timeout:

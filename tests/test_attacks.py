@@ -52,6 +52,7 @@ from course_tools import feedback, sample_class
 from course_tools.batch import grade_class
 from course_tools.gradebook import gradebook_row_counts, read_grades
 from course_tools.nbgrader_apps import ensure_venv_on_path
+from course_tools.cgroups import stale_cgroups
 from course_tools.judge import WALL_FACTOR
 from course_tools.sandbox import SANDBOX_UID_BASE, sandbox_status
 
@@ -305,6 +306,7 @@ def run(tmp_path_factory):
         left_behind = [p for p in processes() if marker in p[2]]
         orphans = orphaned_sandbox_processes()
         new_key_users = {uid: usage for uid, usage in sandbox_key_users().items() if uid not in key_users_before}
+        cgroups_left = stale_cgroups()
         events = listener.stop()
         for path in kernel_files:
             path.unlink(missing_ok=True)
@@ -320,7 +322,7 @@ def run(tmp_path_factory):
         "course": course, "ctx": ctx, "info": info, "results": {r.student: r for r in results}, "grades": grades,
         "counts": counts, "course_before": course_before, "course_after": course_after, "main_before": main_before,
         "main_after": main_after, "events": events, "left_behind": left_behind, "orphans": orphans,
-        "key_users": new_key_users,
+        "key_users": new_key_users, "cgroups_left": cgroups_left,
         "feedback_done": feedback_done, "expected": sample_class.expected_scores(course, [ASSIGNMENT], ("perfect", "blank")),
         "seconds": {"setup": setup_seconds, "grading": grading_seconds, "feedback": feedback_seconds,
                     "total": time.monotonic() - started},
@@ -518,6 +520,11 @@ def test_no_process_outlives_grading(run):
     assert run["left_behind"] == [], f"attack processes still running: {run['left_behind']}"
     assert run["orphans"] == [], f"processes with a sandbox uid outlived their grader: {run['orphans']}"
     assert [p for p in processes() if run["ctx"].marker in p[2]] == []
+
+
+def test_no_sandbox_cgroup_outlives_grading(run):
+    """Every sandbox's cgroup is removed with it, even when its code was killed at a limit."""
+    assert run["cgroups_left"] == [], f"cgroups of finished graders: {run['cgroups_left']}"
 
 
 def test_no_key_is_left_in_any_keyring(run):

@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["CgroupUnavailable", "SandboxCgroup", "cgroup_status", "JOIN_SCRIPT"]
+__all__ = ["CgroupUnavailable", "SandboxCgroup", "cgroup_status", "stale_cgroups", "JOIN_SCRIPT"]
 
 #: The v1 controllers a sandbox uses (cpuacct: its CPU time).
 V1_CONTROLLERS = ("memory", "pids", "cpu", "cpuacct")
@@ -137,23 +137,36 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _stale(parent: Path) -> list[Path]:
+    try:
+        entries = list(parent.iterdir())
+    except OSError:
+        return []
+    found = []
+    for entry in entries:
+        parts = entry.name.split(".")
+        if len(parts) == 3 and parts[0] == PREFIX and parts[1].isdigit() and not _alive(int(parts[1])):
+            found.append(entry)
+    return found
+
+
+def stale_cgroups() -> list[Path]:
+    """Sandbox cgroups left behind by grading processes that are gone (there should be none)."""
+    hierarchies, _ = _hierarchies()
+    return [path for hierarchy in hierarchies for path in _stale(hierarchy.parent)]
+
+
 def _remove_stale(parent: Path) -> None:
     """Empty cgroups left by a grader that was killed before it could remove them (once per parent)."""
     with _lock:
         if parent in _cleaned:
             return
         _cleaned.add(parent)
-    try:
-        entries = list(parent.iterdir())
-    except OSError:
-        return
-    for entry in entries:
-        parts = entry.name.split(".")
-        if len(parts) == 3 and parts[0] == PREFIX and parts[1].isdigit() and not _alive(int(parts[1])):
-            try:
-                entry.rmdir()
-            except OSError:
-                pass
+    for entry in _stale(parent):
+        try:
+            entry.rmdir()
+        except OSError:
+            pass
 
 
 class SandboxCgroup:

@@ -50,7 +50,9 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-# Per-cell time limit (a test cell's calls into student code share it), and a limit per notebook.
+# Per-cell time limit (a test cell's calls into student code share it), and a limit per notebook, in
+# seconds of the sandbox's CPU time (so a busy grader gives the same grades); wall-clock time backs
+# them up at course_tools.judge.WALL_FACTOR (5x) for code that only waits.
 c.JudgedExecute.cell_timeout = 20
 c.JudgedExecute.notebook_timeout = 120
 

@@ -22,9 +22,10 @@ pointing at that listener. Every test below reads that one run:
 Attacks that get through today carry ``known={check: reason}`` in the corpus and are
 ``xfail(strict=True)`` for that check only.
 
-The slowest member is ``att_00_sleep_in_every_cell``: it is bounded only by the per-notebook
-limit (300 s in ``nbgrader_config.py``), so the module takes about that long plus the rest of
-the class on the other worker. The figures are printed by ``test_report_figures``.
+The slowest member is ``att_00_sleep_in_every_cell``: sleeping uses no CPU time, so it is bounded
+only by the per-notebook wall-clock backstop (``WALL_FACTOR`` times the notebook's CPU budget in
+``nbgrader_config.py``), so the module takes about that long plus the rest of the class on the
+other worker. The figures are printed by ``test_report_figures``.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ from course_tools import feedback, sample_class
 from course_tools.batch import grade_class
 from course_tools.gradebook import read_grades
 from course_tools.nbgrader_apps import ensure_venv_on_path
+from course_tools.cgroups import stale_cgroups
+from course_tools.judge import WALL_FACTOR
 from course_tools.sandbox import SANDBOX_UID_BASE, sandbox_status
 from support.gradebook_rows import gradebook_row_counts
 
@@ -191,10 +194,35 @@ def processes() -> list[tuple[int, int, str]]:
     return found
 
 
+def _inside_a_sandbox(pid: int) -> bool:
+    """Whether ``pid`` descends from a bwrap process (a live sandbox: the lead's, or another run's)."""
+    for _ in range(64):
+        try:
+            with open(f"/proc/{pid}/comm") as handle:
+                if handle.read().strip() == "bwrap":
+                    return True
+            with open(f"/proc/{pid}/status") as handle:
+                pid = int(next(line for line in handle if line.startswith("PPid:")).split()[1])
+        except (OSError, StopIteration, ValueError):
+            return False
+        if pid <= 1:
+            return False
+    return False
+
+
 def orphaned_sandbox_processes() -> list[tuple[int, int, str]]:
-    """Processes running as a sandbox uid whose creating grader process is gone (the lead's live runs are ignored)."""
-    return [p for p in processes() if p[1] >= SANDBOX_UID_BASE
-            and not Path(f"/proc/{(p[1] - SANDBOX_UID_BASE) // 64}").exists()]
+    """Processes running as a sandbox uid outside any live sandbox: they escaped the one that made them."""
+    return [p for p in processes() if p[1] >= SANDBOX_UID_BASE and not _inside_a_sandbox(p[0])]
+
+
+def sandbox_key_users() -> dict[int, str]:
+    """Sandbox uids that own keys in the kernel's keyrings (/proc/key-users lists every uid holding one)."""
+    try:
+        with open("/proc/key-users") as handle:
+            rows = [line.split(":", 1) for line in handle if ":" in line]
+    except OSError:
+        return {}
+    return {int(uid): usage.strip() for uid, usage in rows if uid.strip().isdigit() and int(uid) >= SANDBOX_UID_BASE}
 
 
 # --------------------------------------------------------------------------- secrets
@@ -270,6 +298,7 @@ def run(tmp_path_factory, built_course):
     kernel_files = plant_kernel_files(marker, listener.port)
     setup_seconds = time.monotonic() - started
 
+    key_users_before = sandbox_key_users()
     graded_at = time.monotonic()
     try:
         results = grade_class(course, [ASSIGNMENT], workers=2, progress=None)
@@ -277,6 +306,8 @@ def run(tmp_path_factory, built_course):
         grading_seconds = time.monotonic() - graded_at
         left_behind = [p for p in processes() if marker in p[2]]
         orphans = orphaned_sandbox_processes()
+        new_key_users = {uid: usage for uid, usage in sandbox_key_users().items() if uid not in key_users_before}
+        cgroups_left = stale_cgroups()
         events = listener.stop()
         for path in kernel_files:
             path.unlink(missing_ok=True)
@@ -292,6 +323,7 @@ def run(tmp_path_factory, built_course):
         "course": course, "ctx": ctx, "info": info, "results": {r.student: r for r in results}, "grades": grades,
         "counts": counts, "course_before": course_before, "course_after": course_after, "main_before": main_before,
         "main_after": main_after, "events": events, "left_behind": left_behind, "orphans": orphans,
+        "key_users": new_key_users, "cgroups_left": cgroups_left,
         "feedback_done": feedback_done, "expected": sample_class.expected_scores(course, [ASSIGNMENT], ("perfect", "blank")),
         "seconds": {"setup": setup_seconds, "grading": grading_seconds, "feedback": feedback_seconds,
                     "total": time.monotonic() - started},
@@ -511,8 +543,19 @@ def test_no_process_outlives_grading(run):
     assert [p for p in processes() if run["ctx"].marker in p[2]] == []
 
 
+def test_no_sandbox_cgroup_outlives_grading(run):
+    """Every sandbox's cgroup is removed with it, even when its code was killed at a limit."""
+    assert run["cgroups_left"] == [], f"cgroups of finished graders: {run['cgroups_left']}"
+
+
+def test_no_key_is_left_in_any_keyring(run):
+    """No sandbox uid of this run holds a key in the kernel after grading (keyrings would carry it to the next one)."""
+    assert run["key_users"] == {}, f"sandbox uids holding kernel keys: {run['key_users']}"
+
+
 def test_time_is_bounded_per_notebook(run):
-    limit = notebook_limit() + OVERHEAD
+    """The notebook budget counts CPU time; code that only waits is stopped by the wall-clock backstop."""
+    limit = notebook_limit() * WALL_FACTOR + OVERHEAD
     slow = {s: round(r.seconds, 1) for s, r in run["results"].items() if r.seconds > limit}
     assert not slow, f"over the per-notebook limit + {OVERHEAD:g} s: {slow}"
     sleeper = run["results"]["att_00_sleep_in_every_cell"]

@@ -444,3 +444,228 @@ def test_nothing_survives_a_grader_that_dies_without_cleaning_up():
     while processes_of(uid) and time.monotonic() < deadline:
         time.sleep(0.01)
     assert processes_of(uid) == [], "bwrap's --die-with-parent takes the whole sandbox down"
+
+
+# --------------------------------------------------------------------------- cgroup, seccomp, uids
+
+from course_tools.cgroups import cgroup_status  # noqa: E402
+
+CGROUP_OK, CGROUP_STATUS = cgroup_status()
+needs_cgroup = pytest.mark.skipif(
+    not (OK and CGROUP_OK), reason=f"!!! NO CGROUP PER SANDBOX HERE, SANDBOX-WIDE LIMITS ARE UNTESTED !!! {CGROUP_STATUS}")
+
+@needs_cgroup
+def test_memory_is_capped_for_all_the_sandboxs_processes_together():
+    """Four children of 1.5 GB each stay under a 3 GB RLIMIT_AS each; the sandbox's cgroup kills at 3 GB in all."""
+    cap, child = 3 * 1024**3, 3 * 1024**3 // 2
+    code = """
+        import os, sys, time
+        children, size = int(sys.argv[1]), int(sys.argv[2])
+        for _ in range(children):
+            if os.fork() == 0:
+                block = b"\\1" * size  # every page written: resident, not only reserved
+                time.sleep(5)  # all four at once would hold 6 GB
+                os._exit(0)
+        statuses = [os.waitstatus_to_exitcode(os.wait()[1]) for _ in range(children)]
+        print(" ".join(map(str, sorted(statuses))), flush=True)
+        time.sleep(60)
+    """
+    box = Sandbox([sys.executable, "-c", textwrap.dedent(code), 4, child], limits=Limits(memory_bytes=cap)).start()
+    paths = [path for _, path in box.cgroup.dirs]
+    try:
+        statuses = [int(s) for s in read_line(box, timeout=180).split()]
+        peak, kills = box.cgroup.memory_peak(), box.cgroup.oom_kills()
+    finally:
+        box.kill()
+    print(f"\n[sandbox] memory hog, 4 x {child / 1024**3:g} GB under a {cap / 1024**3:g} GB sandbox cap: "
+          f"children ended {statuses}, peak {peak / 1024**3:.2f} GB, {kills} kill(s) by the cgroup")
+    killed = statuses.count(-signal.SIGKILL)
+    assert killed >= 2 and statuses.count(0) + killed == 4, f"at most one child of 1.5 GB fits beside another: {statuses}"
+    assert kills in (None, killed)
+    assert peak is not None and peak <= cap, f"the sandbox held {peak / 1024**3:.2f} GB"
+    assert not any(path.exists() for path in paths), "the sandbox's cgroup is removed with it"
+
+
+@needs_cgroup
+def test_a_fork_bomb_is_bounded_by_the_cgroup_and_its_cgroup_removed():
+    code = """
+        import os, time
+        children = 0
+        try:
+            while True:
+                if os.fork() == 0:
+                    time.sleep(60)
+                    os._exit(0)
+                children += 1
+        except OSError as error:
+            print(children, type(error).__name__, flush=True)
+        time.sleep(60)
+    """
+    # RLIMIT_NPROC far above the cgroup's task limit: only the cgroup can stop it.
+    box = Sandbox([sys.executable, "-c", textwrap.dedent(code)], limits=Limits(processes=20)).start()
+    paths = [path for _, path in box.cgroup.dirs]
+    pids_max = next(path / "pids.max" for path in paths if (path / "pids.max").exists())
+    try:
+        assert int(pids_max.read_text()) == 22, "the sandbox's tasks: its processes, bwrap and bwrap's reaper"
+        children, error = read_line(box).split()
+        assert error == "BlockingIOError" and int(children) < 20
+        assert len(box.cgroup.pids()) <= 22
+        assert set(processes_of(box.uid)) <= set(box.cgroup.pids()), "every process of the sandbox is in its cgroup"
+    finally:
+        box.kill()
+    assert processes_of(box.uid) == []
+    assert not any(path.exists() for path in paths), "the sandbox's cgroup is removed with it"
+
+
+@pytest.mark.parametrize("sandboxed", [pytest.param(True, marks=needs_bwrap), False], ids=["sandbox", "unsafe"])
+def test_cpu_seconds_count_every_process_of_the_sandbox(sandboxed):
+    """Three children each burn 0.4 s of CPU and exit: the sandbox's CPU time counts them all (cgroup or /proc)."""
+    code = """
+        import os, time
+        for _ in range(3):
+            if os.fork() == 0:
+                start = time.process_time()
+                while time.process_time() - start < 0.4:
+                    pass
+                os._exit(0)
+        for _ in range(3):
+            os.wait()
+        print("done", flush=True)
+        time.sleep(60)
+    """
+    box = Sandbox([sys.executable, "-c", textwrap.dedent(code)], unsafe_no_sandbox=not sandboxed).start()
+    try:
+        assert read_line(box, timeout=60) == "done"
+        used = box.cpu_seconds()
+    finally:
+        box.kill()
+    assert used >= 1.2, f"{used:.2f} CPU s counted for 3 x 0.4 s"
+    assert box.cpu_seconds() >= used, "the last figure stays once the sandbox is gone"
+
+
+@needs_cgroup
+def test_a_sandbox_takes_at_most_its_cpu_quota():
+    """Three busy processes for 2 s of wall time: the sandbox gets at most one CPU (load only lowers it)."""
+    code = """
+        import os, time
+        start = time.monotonic()
+        for _ in range(2):
+            if os.fork() == 0:
+                while time.monotonic() - start < 2:
+                    pass
+                os._exit(0)
+        while time.monotonic() - start < 2:
+            pass
+        os.wait(); os.wait()
+        print(time.monotonic() - start, flush=True)
+        time.sleep(60)
+    """
+    box = Sandbox([sys.executable, "-c", textwrap.dedent(code)], limits=Limits(cpus=1.0)).start()
+    try:
+        wall = float(read_line(box, timeout=60))
+        used = box.cpu_seconds()
+    finally:
+        box.kill()
+    print(f"\n[sandbox] 3 busy processes for {wall:.1f} s of wall time used {used:.2f} CPU s (quota: 1 CPU)")
+    assert used <= 1.15 * wall + 0.3, f"{used:.2f} CPU s in {wall:.2f} s: over one CPU"
+
+
+SYSCALLS = {  # (x86_64, aarch64) numbers; arguments chosen so that, unfiltered, none answers EPERM as root
+    "add_key": ((248, 217), (0, 0, 0, 0, 0)),          # NULL type: EFAULT
+    "keyctl": ((250, 219), (9999, 0, 0, 0, 0)),        # no such operation: EOPNOTSUPP
+    "request_key": ((249, 218), (0, 0, 0, 0, 0)),      # NULL type: EFAULT
+    "unshare": ((272, 97), (0, 0, 0, 0, 0)),           # nothing to unshare: succeeds
+    "setns": ((308, 268), (-1, 0, 0, 0, 0)),           # bad descriptor: EBADF
+    "ptrace": ((101, 117), (0, 0, 0, 0, 0)),           # PTRACE_TRACEME: succeeds
+    "perf_event_open": ((298, 241), (0, 0, -1, -1, 0)),  # NULL attributes: EFAULT
+    "bpf": ((321, 280), (9999, 0, 0, 0, 0)),           # no such command: EINVAL
+    "userfaultfd": ((323, 282), (-1, 0, 0, 0, 0)),     # bad flags: EINVAL
+    "io_uring_setup": ((425, 425), (0, 0, 0, 0, 0)),   # no entries: EINVAL/EFAULT
+    "mount": ((165, 40), (0, 0, 0, 0, 0)),
+    "umount2": ((166, 39), (0, 0, 0, 0, 0)),
+    "pivot_root": ((155, 41), (0, 0, 0, 0, 0)),
+    "fsopen": ((430, 430), (0, 0, 0, 0, 0)),
+    "open_tree": ((428, 428), (-1, 0, 0, 0, 0)),
+}
+PROBE = """
+    import ctypes, errno, json, os, sys
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    arch = 0 if os.uname().machine == "x86_64" else 1
+    result = {}
+    for name, (numbers, args) in json.loads(sys.argv[1]).items():
+        if os.fork() == 0:  # one child per call: PTRACE_TRACEME or unshare must not change the prober
+            ctypes.set_errno(0)
+            code = libc.syscall(ctypes.c_long(numbers[arch]), *[ctypes.c_long(a) for a in args])
+            os.write(1, (name + " " + ("ok" if code >= 0 else errno.errorcode[ctypes.get_errno()]) + "\\n").encode())
+            os._exit(0)
+        os.wait()
+    pid = os.fork()
+    if pid == 0:
+        os._exit(7)
+    print("fork", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), flush=True)
+"""
+
+
+def probe_syscalls(**kwargs) -> dict[str, str]:
+    code, out, err = run(PROBE, json.dumps(SYSCALLS), **kwargs)
+    assert code == 0, err
+    return dict(line.split() for line in out.splitlines())
+
+
+@needs_bwrap
+@pytest.mark.skipif(os.uname().machine not in ("x86_64", "aarch64"), reason="system call numbers for x86_64 and aarch64")
+def test_seccomp_refuses_keyrings_tracing_io_uring_mounts_and_namespaces(capsys):
+    from course_tools.sandbox import _seccomp_program
+
+    assert _seccomp_program()[0] is not None, _seccomp_program()[1]
+    inside = probe_syscalls()
+    with capsys.disabled():
+        print(f"\n[sandbox] seccomp inside: {inside}")
+    assert inside.pop("fork") == "7", "ordinary process creation still works"
+    assert inside == {name: "EPERM" for name in SYSCALLS}
+    # The same calls in an unfiltered process as root: the filter, not a missing privilege, refused them.
+    outside = probe_syscalls(unsafe_no_sandbox=True) if os.geteuid() == 0 else {}
+    for name in ("add_key", "keyctl", "request_key", "unshare", "setns", "ptrace", "bpf", "io_uring_setup"):
+        assert outside.get(name, "not root") != "EPERM", (name, outside)
+
+
+@needs_bwrap
+def test_successive_sandboxes_never_share_a_uid():
+    uids = []
+    for _ in range(4):
+        box = Sandbox([sys.executable, "-c", "import os; print(os.getuid())"]).start()
+        out, _ = box.process.communicate(timeout=30)
+        box.wait()
+        assert int(out) == box.uid
+        uids.append(box.uid)
+    print(f"\n[sandbox] uids of 4 successive sandboxes in one process: {uids}")
+    assert len(set(uids)) == 4, uids
+    if os.geteuid() == 0:
+        assert uids == sorted(uids), "a fresh uid each time, from one counter"
+
+
+KEY_STORE = """
+    import ctypes, errno, sys
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    ADD_KEY, KEYCTL = (248, 250) if __import__("os").uname().machine == "x86_64" else (217, 219)
+    KEY_SPEC_USER_KEYRING, KEYCTL_SEARCH = -4, 10
+    description = sys.argv[1].encode()
+    if sys.argv[2] == "store":
+        key = libc.syscall(ADD_KEY, b"user", description, b"the secret", 10, KEY_SPEC_USER_KEYRING)
+    else:
+        key = libc.syscall(KEYCTL, KEYCTL_SEARCH, KEY_SPEC_USER_KEYRING, b"user", description, 0)
+    print(sys.argv[2], key if key >= 0 else errno.errorcode[ctypes.get_errno()])
+"""
+
+
+@needs_bwrap
+@pytest.mark.skipif(os.uname().machine not in ("x86_64", "aarch64"), reason="system call numbers for x86_64 and aarch64")
+def test_a_key_stored_by_one_sandbox_never_reaches_the_next():
+    description = f"course-attack-{os.getpid()}-{time.time_ns()}"
+    first = run(KEY_STORE, description, "store")
+    second = run(KEY_STORE, description, "find")
+    assert first[:2] == (0, "store EPERM\n") and second[:2] == (0, "find EPERM\n"), (first, second)
+    with open("/proc/keys") as handle:
+        assert description not in handle.read()

@@ -73,6 +73,7 @@ import builtins
 import contextlib
 import io
 import pickle
+import select
 import socket
 import threading
 import time
@@ -97,6 +98,10 @@ MAX_PROCESS_OUTPUT = 200_000
 MAX_RESTARTS = 3  # fresh sandboxes per notebook after a crash: a crash costs its tests, not unlimited replays
 HIDDEN_TESTS_MARKER = "BEGIN HIDDEN TESTS"
 OUTPUT_HIDDEN_NOTE = "(output hidden: produced after hidden tests ran)\n"
+#: Time limits count the sandbox's CPU time (every process of it), so a busy grading host gives the same
+#: grade as a quiet one; wall-clock time only backs them up, this many times longer, for code that waits
+#: (leaving out time the sandbox was ready to run but the host's CPUs were busy elsewhere).
+WALL_FACTOR = 5.0
 
 
 class StudentError(Exception):
@@ -285,6 +290,35 @@ class _ArgumentPickler(pickle.Pickler):
         return NotImplemented
 
 
+# --------------------------------------------------------------------------- time budgets
+
+class Budget:
+    """Time the student's code may still use from now: ``cpu`` seconds of the sandbox's CPU time, and a
+    wall-clock backstop ``WALL_FACTOR`` times longer (less the time the sandbox waited for a busy host's
+    CPUs); both within the remote's ``ceiling`` (the notebook's)."""
+
+    __slots__ = ("remote", "cpu", "wall", "cpu_start", "wall_start", "wait_start")
+
+    def __init__(self, remote: "Remote", cpu: float, wall: float | None = None):
+        self.remote = remote
+        self.cpu_start, self.wall_start, self.wait_start = remote.cpu_seconds(), time.monotonic(), remote.wait_seconds()
+        self.cpu, self.wall = cpu, cpu * remote.wall_factor if wall is None else wall  # what it is given
+        ceiling = remote.ceiling
+        if ceiling is not None and wall is None:
+            self.cpu, self.wall = min(self.cpu, ceiling.cpu_left()), min(self.wall, ceiling.wall_left())
+
+    def cpu_left(self) -> float:
+        return self.cpu - (self.remote.cpu_seconds() - self.cpu_start)
+
+    def wall_left(self) -> float:
+        elapsed = time.monotonic() - self.wall_start
+        waited = min(max(self.remote.wait_seconds() - self.wait_start, 0.0), elapsed)
+        return self.wall - (elapsed - waited)
+
+    def spent(self) -> bool:
+        return self.wall_left() <= 0 or self.cpu_left() <= 0
+
+
 # --------------------------------------------------------------------------- the channel to one sandbox
 
 class Remote:
@@ -292,7 +326,11 @@ class Remote:
 
     def __init__(self, sandboxed: bool = True, limits=None, cell_timeout: float = 20.0):
         self.sandboxed, self.limits, self.cell_timeout = sandboxed, limits, cell_timeout
-        self.deadline = None          # monotonic time by which the current cell must be done
+        self.deadline: Budget | None = None  # what the current test cell has left
+        self.ceiling: Budget | None = None   # what the notebook has left: no cell gets more
+        self.wall_factor = WALL_FACTOR
+        self.cpu_before = 0.0         # CPU seconds of this remote's earlier sandboxes
+        self.wait_before = 0.0        # and the seconds they waited for a CPU
         self.dead: str | None = None  # why the sandbox is gone
         self.seq = 0
         self.twins: dict[int, object] = {}
@@ -334,9 +372,23 @@ class Remote:
             if room > 0:
                 self.output += chunk[:room]
 
+    def cpu_seconds(self) -> float:
+        """CPU time the student's code has used, every process of every sandbox of this remote."""
+        return self.cpu_before + (self.process.cpu_seconds() if self.process is not None else 0.0)
+
+    def wait_seconds(self) -> float:
+        """Time the sandboxes of this remote, and the judge's thread calling them, were ready to run but
+        waited for a CPU (a busy host): a call and its reply wait for both in turn."""
+        from .sandbox import thread_wait_seconds
+
+        sandbox = self.wait_before + (self.process.cpu_wait_seconds() if self.process is not None else 0.0)
+        return sandbox + thread_wait_seconds()
+
     def close(self) -> None:
         if self.process is not None:
             self.process.kill()
+            self.cpu_before += self.process.cpu_seconds()
+            self.wait_before += self.process.cpu_wait_seconds()
             self.process = None
         with contextlib.suppress(OSError):
             self.sock.close()
@@ -464,10 +516,12 @@ class Remote:
             message["kwargs"] = dict(message["kwargs"])
         buffer = io.BytesIO()
         _ArgumentPickler(buffer, self).dump(message)
-        if timeout is None:
-            timeout = self.cell_timeout if self.deadline is None else self.deadline - time.monotonic()
+        if timeout is not None:
+            budget = Budget(self, timeout)
+        else:
+            budget = self.deadline if self.deadline is not None else Budget(self, self.cell_timeout)
         try:
-            reply = self._exchange(wire.SEQ.pack(self.seq) + buffer.getvalue(), max(timeout, 0.05))
+            reply = self._exchange(wire.SEQ.pack(self.seq) + buffer.getvalue(), budget)
             self._apply_sync(reply.get("sync", []))
         finally:
             self.copy_back = {}
@@ -488,28 +542,39 @@ class Remote:
         except Exception as exc:  # e.g. an integer too long to convert: the student's value, refused
             raise wire.WireError(f"the student's code returned a value the judge refused ({type(exc).__name__})") from None
 
-    def _exchange(self, payload: bytes, timeout: float) -> dict:
+    def _exchange(self, payload: bytes, budget: Budget) -> dict:
         try:
             self.sock.settimeout(5.0)
             wire.send_frame(self.sock, payload)
         except OSError as exc:
             raise self._gone(f"the sandbox stopped listening ({exc})") from None
-        interrupted = False
-        limit = time.monotonic() + timeout
+        interrupted = None  # why the student's code was interrupted, once it was
+        grace = None  # the time it has to stop once interrupted (waits for a busy host's CPUs left out)
         while True:
-            remaining = limit - time.monotonic()
-            if remaining <= 0:
-                if interrupted:
+            if interrupted is None:
+                wall, cpu = budget.wall_left(), budget.cpu_left()
+                if wall <= 0 or cpu <= 0:
+                    interrupted = (f"used the {budget.cpu:.3g} s of CPU time it had" if cpu <= 0 else
+                                   f"did not finish within {budget.wall:.3g} s of wall-clock time, not counting "
+                                   f"waits for a busy host's CPUs (the backstop for code that waits: "
+                                   f"{self.wall_factor:g}x the CPU time it had)")
+                    self.process.interrupt()
+                    grace = Budget(self, float("inf"), wall=2.0)
+                    continue
+                # Check the CPU time every quarter second (a sandbox's quota holds it near one CPU).
+                wait = min(wall, max(cpu, 0.01), 0.25)
+            else:
+                wait = min(grace.wall_left(), 0.25)
+                if wait <= 0:
                     raise self._gone("it did not stop when interrupted after the time limit; the sandbox was killed")
-                interrupted = True
-                self.process.interrupt()
-                limit = time.monotonic() + 2.0
+            if not select.select([self.sock], [], [], wait)[0]:
                 continue
-            self.sock.settimeout(remaining)
+            # A message has begun: read all of it (within the wall-clock backstop), never half of one.
+            self.sock.settimeout(max(budget.wall_left(), grace.wall_left() if grace else 0.0, 1.0))
             try:
                 raw = wire.recv_frame(self.sock)
             except socket.timeout:
-                continue
+                raise self._gone("it stopped in the middle of a message") from None
             except (EOFError, OSError) as exc:
                 raise self._gone(self._death_reason(exc)) from None
             except wire.WireError as exc:
@@ -520,9 +585,8 @@ class Remote:
                 raise self._gone(f"it sent a malformed message ({exc})") from None
             if type(reply) is not dict or reply.get("seq") != self.seq:
                 continue  # a stale or forged message: only the reply to this request counts
-            if interrupted:
-                raise StudentTimeout(f"the student's code did not finish within {self.cell_timeout:g} s "
-                                     "(the time a test cell has) and was interrupted")
+            if interrupted is not None:
+                raise StudentTimeout(f"the student's code {interrupted} and was interrupted")
             return reply
 
     def _death_reason(self, exc) -> str:
@@ -568,14 +632,17 @@ class Remote:
         function = self._function_name(target, attr)
         if function in self.given_up:
             raise NotCalledAgain(f"{function} {self.given_up[function]} earlier; not called again")
-        already_dead, started = self.dead, time.monotonic()
+        already_dead = self.dead
+        # measures what this call alone used (not clipped to what the cell had left)
+        used = Budget(self, self.cell_timeout, wall=self.cell_timeout * self.wall_factor)
         try:
             return self.request({"op": "call", "target": target, "attr": attr, "args": tuple(args),
                                  "kwargs": dict(kwargs)})
         except StudentTimeout:
             # given up only when this call alone used much of a cell's time, not when a cell's last
             # seconds ran out on it: a slow but finite function still gets its next test cell
-            if time.monotonic() - started >= self.cell_timeout / 2:
+            # (in the sandbox's CPU time, or wall-clock time less waits for a busy host's CPUs: never load)
+            if used.cpu_left() <= used.cpu / 2 or used.wall_left() <= used.wall / 2:
                 self.given_up.setdefault(function, "timed out")
                 self.disable(function)
             raise
@@ -610,9 +677,9 @@ class Remote:
         if self.released:
             message["release"], self.released = self.released, []
         try:
-            reply = self._exchange(wire.SEQ.pack(self.seq) + pickle.dumps(message), timeout)
-        except StudentTimeout:
-            return [_error_output("CellTimeoutError", f"the cell did not finish within {timeout:g} s")], True
+            reply = self._exchange(wire.SEQ.pack(self.seq) + pickle.dumps(message), Budget(self, timeout))
+        except StudentTimeout as exc:
+            return [_error_output("CellTimeoutError", f"the cell stopped at its time limit: {exc}")], True
         except SandboxGone as exc:
             return [_error_output("SandboxGone", str(exc))], True
         if "error" in reply:
@@ -762,7 +829,7 @@ class JudgeSession:
         for name in self.student_names:
             namespace[name] = RemoteName(self.remote, name)
         printed = io.StringIO()
-        self.remote.deadline = time.monotonic() + (self.cell_timeout if timeout is None else timeout)
+        self.remote.deadline = Budget(self.remote, self.cell_timeout if timeout is None else timeout)
         was_dead = self.remote.dead
         error = None
         try:
@@ -786,7 +853,7 @@ class JudgeSession:
         cell.outputs = outputs + [_error_output(name, message)]
         return CellVerdict(grade_id, False, f"{name}: {message}")
 
-    def revive(self, time_left: float) -> bool:
+    def revive(self, notebook: "Budget") -> bool:
         """A fresh sandbox in place of one that ended; the cells it needs are replayed (outputs dropped).
 
         Replayed: the answer and locked cells that ran without ending the sandbox or timing out, and the
@@ -809,14 +876,15 @@ class JudgeSession:
         # what the locked cells made, and the functions given up on, carry over to the new sandbox
         fresh.shared_names, fresh.protected, fresh.given_up = old.shared_names, old.protected, old.given_up
         old.close()
+        # the notebook's budget goes on counting: the fresh sandbox's time adds to the ended one's
+        fresh.cpu_before, fresh.wait_before = old.cpu_seconds(), old.wait_before
+        notebook.remote, fresh.ceiling = fresh, notebook
         self.remote = fresh
-        deadline = time.monotonic() + time_left
         replay = _needed_for_replay(self.replayable)
         for cell in replay:
-            left = deadline - time.monotonic()
-            if left <= 0 or fresh.dead:
+            if notebook.spent() or fresh.dead:
                 break
-            fresh.exec_cell(cell.source, max(0.05, min(self.cell_timeout, left)))
+            fresh.exec_cell(cell.source, self.cell_timeout)
         for function, reason in fresh.given_up.items():
             if reason == "timed out":
                 fresh.disable(function)  # the replayed answers defined it again
@@ -892,18 +960,18 @@ class Judge:
         """Execute ``nb`` (modified in place: outputs of every code cell) and return the verdicts."""
         report = JudgeReport()
         start = time.monotonic()
-        deadline = start + self.notebook_timeout
-        out_of_time = False
         with self.session(student_names) as session:
+            # The notebook's budget, in the sandbox's CPU time (wall-clock backstop): no cell gets more.
+            session.remote.ceiling = notebook = Budget(session.remote, self.notebook_timeout)
+            out_of_time = False
             for index, cell in enumerate(nb.cells):
-                left = deadline - time.monotonic()
-                if left <= 0 and not out_of_time:
+                if notebook.spent() and not out_of_time:
                     out_of_time = True
-                    session.remote._gone(f"the notebook did not finish within {self.notebook_timeout:g} s")
+                    session.remote._gone(f"the notebook used up its time limit ({self.notebook_timeout:g} s of CPU "
+                                         f"time, {self.notebook_timeout * session.remote.wall_factor:g} s wall-clock)")
                 if session.remote.dead and not out_of_time and cell_role(cell) != "markdown":
-                    session.revive(left)  # a crash costs the cells that need what crashed, not the rest
-                    left = deadline - time.monotonic()
-                verdict = session.run_cell(cell, max(0.05, min(self.cell_timeout, left)))
+                    session.revive(notebook)  # a crash costs the cells that need what crashed, not the rest
+                verdict = session.run_cell(cell, self.cell_timeout)
                 if cell.cell_type == "code":
                     cell.execution_count = index + 1
                 if verdict is not None:
@@ -912,7 +980,8 @@ class Judge:
             timeouts = sum(1 for cell in nb.cells for output in cell.get("outputs", [])
                            if output.get("ename") in ("CellTimeoutError", "StudentTimeout"))
             if timeouts:
-                report.notes.append(f"{timeouts} cell(s) stopped at the time limit ({self.cell_timeout:g} s per cell)")
+                report.notes.append(f"{timeouts} cell(s) stopped at the time limit ({self.cell_timeout:g} s of CPU "
+                                    f"time per cell, {self.cell_timeout * session.remote.wall_factor:g} s wall-clock)")
             if session.remote.given_up:
                 report.notes.append("not called again after it " + "; ".join(
                     f"{reason}: {function}" for function, reason in sorted(session.remote.given_up.items())))

@@ -20,11 +20,16 @@ in a fresh set of Linux namespaces built by bubblewrap (``bwrap``):
   there; directories above a bind (``/root``, ``/work/main``) exist but are empty;
 * an unprivileged identity: as root, bwrap runs without a user namespace (so it can
   bind root-only paths such as ``/root/.pyenv`` read-only) and ``setpriv`` switches to
-  a uid of its own (one per live sandbox, from ``SANDBOX_UID_BASE``) with no
+  a uid of its own (a fresh one for every sandbox, never reused: see :func:`_take_uid`) with no
   capabilities, no supplementary groups and ``no_new_privs``; as any other user,
   bwrap's user namespace maps the caller to uid 65534;
+* a seccomp filter (:mod:`course_tools.seccomp_filter`, loaded by bwrap) that refuses kernel
+  keyrings, ptrace, bpf, perf, userfaultfd, io_uring, mounts and new namespaces with EPERM;
+* a cgroup of its own (:mod:`course_tools.cgroups`), made before anything runs and removed after:
+  memory of all its processes together, a number of tasks, a CPU quota, and its CPU time
+  (:meth:`Sandbox.cpu_seconds`); where no cgroup can be made, :func:`sandbox_status` says so;
 * resource limits (``prlimit``) that hold for every process inside: address space,
-  processes, CPU seconds, file size, open files, no core dumps.
+  processes, CPU seconds, file size, open files, no core dumps (per process: a second line).
 
 ``unsafe_no_sandbox=True`` gives the same interface with no isolation at all (a plain
 subprocess in a new session), for an instructor's explicit opt-out and for trusted
@@ -34,8 +39,10 @@ test code.
 from __future__ import annotations
 
 import errno
+import fcntl
 import functools
 import json
+import logging
 import os
 import re
 import resource
@@ -43,6 +50,7 @@ import select
 import shutil
 import signal
 import site
+import stat
 import subprocess
 import sys
 import tempfile
@@ -50,6 +58,8 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from .cgroups import JOIN_SCRIPT
 
 __all__ = [
     "SANDBOX_UID_BASE", "Limits", "Sandbox", "SandboxUnavailable",
@@ -64,13 +74,16 @@ INSTALL_HINT = (
     "Only if you accept running student code unisolated: unsafe_no_sandbox=True."
 )
 
-#: First uid handed to sandboxes when running as root. A sandbox's uid is
-#: ``SANDBOX_UID_BASE + (host pid of the creating process) * 64 + slot`` (slot < 64,
-#: unique among the process's live sandboxes), so concurrent sandboxes, even from
-#: different grading processes, never share a uid: they cannot signal or ptrace each
-#: other and each has its own RLIMIT_NPROC count.
+#: First uid handed to sandboxes when running as root. Every sandbox on the host takes the next
+#: uid of one counter shared by all grading processes (:func:`_take_uid`), up to
+#: ``SANDBOX_UID_BASE + SANDBOX_UID_COUNT`` and then around again: no two sandboxes share a uid,
+#: at the same time or one after the other, so nothing one leaves under its uid (a key in a
+#: keyring, a file in a shared place, a process) reaches the next one, and each has its own
+#: RLIMIT_NPROC count.
 SANDBOX_UID_BASE = 200_000
-_SLOTS_PER_PROCESS = 64
+SANDBOX_UID_COUNT = 1 << 30
+#: Where the counter lives (root only: a sandbox sees neither /run nor /var).
+UID_COUNTER_DIRS = ("/run/course-sandbox", "/var/lib/course-sandbox")
 _USERNS_UID = 65534  # the identity inside bwrap's user namespace when not root
 
 #: Where the student-side packages appear inside the sandbox (``PYTHONPATH``).
@@ -114,8 +127,9 @@ class SandboxUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class Limits:
-    memory_bytes: int = 3 * 1024**3  # RLIMIT_AS
-    processes: int = 64  # RLIMIT_NPROC (for the sandbox uid)
+    memory_bytes: int = 3 * 1024**3  # RLIMIT_AS of each process, and all processes together (cgroup)
+    processes: int = 64  # RLIMIT_NPROC (for the sandbox uid), and the cgroup's tasks (+2: bwrap and its reaper)
+    cpus: float = 1.0  # the cgroup's CPU quota: one sandbox never takes more than this many cores
     cpu_seconds: int = 900  # RLIMIT_CPU
     file_bytes: int = 64 * 1024**2  # RLIMIT_FSIZE
     open_files: int = 256  # RLIMIT_NOFILE
@@ -173,6 +187,111 @@ def _default_signals() -> list[str]:
     except (OSError, subprocess.SubprocessError):
         pass
     return []
+
+
+_log = logging.getLogger(__name__)
+#: libseccomp's Python bindings are installed for the system Python (Debian: python3-seccomp).
+SECCOMP_PYTHONS = ("/usr/bin/python3",)
+SECCOMP_HINT = "install libseccomp's Python bindings for /usr/bin/python3 (Debian/Ubuntu: apt-get install python3-seccomp)"
+
+
+@functools.lru_cache(maxsize=None)
+def _seccomp_program() -> tuple[bytes | None, str]:
+    """(the compiled BPF filter, what it is) or (None, why there is none); built once per process."""
+    script = str(Path(__file__).resolve().parent / "seccomp_filter.py")
+    problems = []
+    for python in (*SECCOMP_PYTHONS, sys.executable):
+        if not os.access(python, os.X_OK):
+            continue
+        try:
+            done = subprocess.run([python, "-I", script], capture_output=True, timeout=60)
+        except (OSError, subprocess.SubprocessError) as error:
+            problems.append(f"{python}: {error}")
+            continue
+        program = done.stdout
+        if done.returncode == 0 and program and len(program) % 8 == 0:
+            return program, f"seccomp filter ({len(program) // 8} BPF instructions, libseccomp via {python})"
+        problems.append(f"{python}: " + (done.stderr.decode(errors="replace").strip().splitlines() or ["no output"])[-1])
+    return None, f"no seccomp filter ({'; '.join(problems) or 'no Python found'}); {SECCOMP_HINT}"
+
+
+def _make_cgroup(limits: "Limits"):
+    """A cgroup for one sandbox, or None (said once per process) where none can be made."""
+    from .cgroups import CgroupUnavailable, SandboxCgroup
+
+    try:
+        return SandboxCgroup.create(limits.memory_bytes, limits.processes + 2, limits.cpus)
+    except CgroupUnavailable as error:
+        _warn_once(f"NO CGROUP PER SANDBOX ({error}): memory and processes are limited per process only "
+                   "(RLIMIT_AS, RLIMIT_NPROC), with no CPU quota, and time budgets count the process tree's CPU")
+        return None
+
+
+@functools.lru_cache(maxsize=None)
+def _warn_once(message: str) -> None:
+    _log.warning("%s", message)
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _tree_cpu_seconds(root: int) -> float:
+    """CPU seconds of ``root`` and every live descendant, with what each has reaped (from /proc)."""
+    total = 0
+    for pid in _tree_pids(root):
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            total += sum(int(fields[i]) for i in (11, 12, 13, 14))  # utime, stime, cutime, cstime
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / _CLOCK_TICKS
+
+
+def _run_queue_seconds(pid: int) -> float:
+    """Seconds the threads of ``pid`` have waited on a run queue (second field of schedstat, ns)."""
+    total = 0
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0.0
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/schedstat") as handle:
+                total += int(handle.read().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / 1e9
+
+
+def thread_wait_seconds() -> float:
+    """Seconds the calling thread has waited on a run queue (a busy host), from /proc/thread-self/schedstat."""
+    try:
+        with open("/proc/thread-self/schedstat") as handle:
+            return int(handle.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _tree_pids(root: int) -> list[int]:
+    """``root`` and its live descendants."""
+    seen, stack = [], [root]
+    while stack:
+        pid = stack.pop()
+        if pid in seen or not os.path.exists(f"/proc/{pid}"):
+            continue
+        seen.append(pid)
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            tasks = [str(pid)]
+        for task in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{task}/children") as handle:
+                    stack.extend(int(p) for p in handle.read().split())
+            except (OSError, ValueError):
+                stack.extend(_children(pid) if task == str(pid) else [])
+    return seen
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -260,26 +379,40 @@ def sandbox_env(extra: dict | None = None) -> dict:
     return env
 
 
-# ------------------------------------------------------------------ uid slots
+# ------------------------------------------------------------------ uids
 
-_slot_lock = threading.Lock()
-_slots_in_use: dict[int, set[int]] = {}  # keyed by pid, so a forked child starts empty
-
-
-def _take_uid() -> tuple[int, int]:
-    pid = os.getpid()
-    with _slot_lock:
-        used = _slots_in_use.setdefault(pid, set())
-        for slot in range(_SLOTS_PER_PROCESS):
-            if slot not in used:
-                used.add(slot)
-                return SANDBOX_UID_BASE + (pid % (1 << 22)) * _SLOTS_PER_PROCESS + slot, slot
-    raise RuntimeError(f"more than {_SLOTS_PER_PROCESS} live sandboxes in one process")
+_uid_lock = threading.Lock()
 
 
-def _give_uid(slot: int, pid: int) -> None:
-    with _slot_lock:
-        _slots_in_use.get(pid, set()).discard(slot)
+def _uid_counter() -> str:
+    """The counter file: in a root-owned folder no one else can write (made 0700 if missing)."""
+    for folder in UID_COUNTER_DIRS:
+        try:
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+            info = os.lstat(folder)
+        except OSError:
+            continue
+        if stat.S_ISDIR(info.st_mode) and info.st_uid == 0 and not info.st_mode & 0o022:
+            return os.path.join(folder, "next-uid")
+    raise SandboxUnavailable(f"no root-owned folder for the sandbox uid counter ({', '.join(UID_COUNTER_DIRS)})")
+
+
+def _take_uid() -> int:
+    """The next sandbox uid: one counter for every grading process on the host (a locked file)."""
+    path = _uid_counter()
+    with _uid_lock:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            text = os.pread(fd, 64, 0).decode(errors="replace").strip()
+            offset = int(text) if text.isdigit() else 0
+            offset %= SANDBOX_UID_COUNT
+            following = str((offset + 1) % SANDBOX_UID_COUNT).encode()
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, following, 0)
+            return SANDBOX_UID_BASE + offset
+        finally:
+            os.close(fd)  # releases the lock
 
 
 # ------------------------------------------------------------------ processes
@@ -364,9 +497,11 @@ class Sandbox:
         self._init_pidfd: int | None = None
         self._command_pidfd: int | None = None
         self._command_pid: int | None = None
-        self._slot: tuple[int, int] | None = None
         self._unsafe_tmp: str | None = None
+        self.cgroup = None  # its course_tools.cgroups.SandboxCgroup, when one could be made
         self._done = False
+        self._cpu_seen = 0.0  # CPU seconds last measured (kept once the sandbox is gone)
+        self._wait_seen = 0.0  # seconds spent waiting for a CPU, last measured
 
     # ---------------------------------------------------------------- start
 
@@ -388,12 +523,11 @@ class Sandbox:
         _, options = _bwrap_info()
         root = _is_root()
         if root:
-            uid, slot = _take_uid()
-            self._slot = (slot, os.getpid())
-            self.uid = inner_uid = uid
+            self.uid = inner_uid = _take_uid()
         else:
             self.uid, inner_uid = os.getuid(), _USERNS_UID
         try:
+            self.cgroup = _make_cgroup(self.limits)
             self._spawn(binds, env, options, root, inner_uid)
         except BaseException:
             self._release()
@@ -463,7 +597,16 @@ class Sandbox:
             args += ["--perms", "0777", "--dir", cwd]
         args += ["--chdir", cwd]
         info_r, info_w = os.pipe()
-        args += ["--info-fd", str(info_w), "--"]
+        args += ["--info-fd", str(info_w)]
+        program = _seccomp_program()[0]
+        if program is not None:
+            # bwrap reads the program from the pipe and loads it last, just before the command starts.
+            seccomp_r, seccomp_w = os.pipe()
+            os.write(seccomp_w, program)  # a few hundred bytes: far below a pipe's buffer
+            os.close(seccomp_w)
+            data_fds.append(seccomp_r)
+            args += ["--seccomp", str(seccomp_r)]
+        args += ["--"]
         # Inside: limits for every process, then (as root) the drop to the sandbox uid.
         args += [_tool("prlimit"),
                  f"--as={_clamped(resource.RLIMIT_AS, lim.memory_bytes)}",
@@ -476,6 +619,9 @@ class Sandbox:
             args += [_tool("setpriv"), f"--reuid={inner_uid}", f"--regid={inner_uid}", "--clear-groups",
                      "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
         args += _default_signals() + self.argv
+        if self.cgroup is not None:
+            # A shell joins the cgroup, then becomes bwrap: the sandbox is born inside it.
+            args = [_tool("sh"), "-c", JOIN_SCRIPT, "sh", *self.cgroup.procs_files, "--", *args]
         try:
             self.process = subprocess.Popen(
                 args, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -561,6 +707,33 @@ class Sandbox:
                 return
             time.sleep(0.002)
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by every process of the sandbox together.
+
+        From its cgroup where it has one; else the sum over its live process tree (each process's
+        own time and its reaped children's) read from /proc.
+        """
+        if self.cgroup is not None and not self._done:
+            used = self.cgroup.cpu_seconds()
+            if used is not None:
+                self._cpu_seen = max(self._cpu_seen, used)
+                return self._cpu_seen
+        if self.pid is not None and not self._done:
+            self._cpu_seen = max(self._cpu_seen, _tree_cpu_seconds(self.pid))
+        return self._cpu_seen
+
+    def cpu_wait_seconds(self) -> float:
+        """Time its processes were ready to run but waited for a CPU the host gave to others.
+
+        Read from each live process's ``/proc/<pid>/task/*/schedstat`` (never decreasing: a process
+        that ends takes its figure along). Wall-clock backstops leave this time out, so a busy host
+        does not stop code that would finish in time on a quiet one.
+        """
+        if self.pid is not None and not self._done:
+            pids = self.cgroup.pids() if self.cgroup is not None else _tree_pids(self.pid)
+            self._wait_seen = max(self._wait_seen, sum(_run_queue_seconds(pid) for pid in pids))
+        return self._wait_seen
+
     def interrupt(self) -> None:
         """SIGINT to the sandboxed command itself (KeyboardInterrupt in a Python inside)."""
         if self.process is None or self.process.poll() is not None:
@@ -630,9 +803,8 @@ class Sandbox:
             if fd is not None:
                 os.close(fd)
         self._init_pidfd = self._command_pidfd = None
-        if self._slot is not None:
-            _give_uid(*self._slot)
-            self._slot = None
+        if self.cgroup is not None:
+            self.cgroup.remove()
         if self._unsafe_tmp is not None:
             shutil.rmtree(self._unsafe_tmp, ignore_errors=True)
             self._unsafe_tmp = None
@@ -714,7 +886,7 @@ def _probe() -> tuple[bool, str]:
         return False, f"sandboxing needs Linux (this is {sys.platform}). {INSTALL_HINT}"
     if _bwrap() is None:
         return False, f"bubblewrap (bwrap) is not installed. {INSTALL_HINT}"
-    missing = [tool for tool in (("prlimit", "setpriv") if _is_root() else ("prlimit",)) if _tool(tool) is None]
+    missing = [tool for tool in (("prlimit", "setpriv", "sh") if _is_root() else ("prlimit", "sh")) if _tool(tool) is None]
     if missing:
         return False, f"{', '.join(missing)} missing (Debian: apt-get install util-linux). {INSTALL_HINT}"
     try:
@@ -735,6 +907,18 @@ def _probe() -> tuple[bool, str]:
     if code != 0:
         return False, (f"a trivial sandboxed `true` failed (exit {code}): "
                        f"{err.decode(errors='replace').strip() or 'no message'}. {INSTALL_HINT}")
+    from .cgroups import cgroup_status
+
+    _, seccomp = _seccomp_program()
+    has_cgroup, cgroup = cgroup_status()
+    limits = Limits()
+    cgroup = (f"per-sandbox {cgroup}: {limits.memory_bytes / 1024**3:g} GB for all its processes, "
+              f"{limits.processes + 2} tasks, {limits.cpus:g} CPU, budgets in CPU time" if has_cgroup else
+              f"!!! NO CGROUP PER SANDBOX ({cgroup}): memory and processes limited per process only, "
+              "no CPU quota !!!")
+    seccomp = seccomp if _seccomp_program()[0] is not None else f"!!! {seccomp} !!!"
     if _is_root():
-        return True, f"{version}, root: runs as uid {uid} (a fresh uid per sandbox from {SANDBOX_UID_BASE}, via setpriv)"
-    return True, f"{version}, user namespace: runs as uid {_USERNS_UID} inside (uid {uid} outside)"
+        who = f"root: runs as uid {uid} (a fresh uid per sandbox from {SANDBOX_UID_BASE}, never reused, via setpriv)"
+    else:
+        who = f"user namespace: runs as uid {_USERNS_UID} inside (uid {uid} outside)"
+    return True, f"{version}, {who}; {seccomp}; {cgroup}"

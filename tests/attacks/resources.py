@@ -34,6 +34,33 @@ def allocate_8_gb(ctx):
 
 
 @answer(9)
+def memory_in_four_children(ctx):
+    """Four forked children of 1.5 GB each (written, so resident): each under the 3 GB per-process cap, 6 GB together."""
+    return r'''
+    import os as _os
+    import time as _time
+    _ready = _os.pipe()
+    _kids = []
+    for _i in range(4):
+        _pid = _os.fork()
+        if _pid == 0:
+            _block = b"1" * (3 * 1024**3 // 2)
+            _os.write(_ready[1], b"+")
+            _time.sleep(8)
+            _os._exit(0)
+        _kids.append(_pid)
+    _os.close(_ready[1])
+    _holding = 0
+    while _os.read(_ready[0], 1) == b"+":
+        _holding += 1
+    _ends = [_os.waitstatus_to_exitcode(_os.waitpid(_pid, 0)[1]) for _pid in _kids]
+    print("children holding 1.5 GB:", _holding, "ended:", _ends)
+    if _holding == 4:
+        print("ATTACK-SUCCEEDED held 6 GB in one sandbox")
+    '''
+
+
+@answer(9)
 def print_40_mb(ctx):
     """Print 40 MB in the cell (one string and 10 000 small writes), display 200 outputs, and print 40 MB in the function."""
     return r'''

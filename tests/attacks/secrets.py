@@ -95,3 +95,53 @@ def record_test_inputs(ctx):
         raise NotImplementedError()
     get_ipython().events.register("post_run_cell", lambda result: print("TEST INPUTS SEEN:", _SEEN[-50:]))
     '''
+
+
+_KEYRINGS = r'''
+    import ctypes as _ct, os as _os
+    _libc = _ct.CDLL(None, use_errno=True)
+    _libc.syscall.restype = _ct.c_long
+    _ADD_KEY, _KEYCTL = (248, 250) if _os.uname().machine == "x86_64" else (217, 219)
+    # thread, process, session, user and user-session keyrings, and the persistent one (KEYCTL_GET_PERSISTENT)
+    _RINGS = {"thread": -1, "process": -2, "session": -3, "user": -4, "user-session": -5}
+    _persistent = _libc.syscall(_KEYCTL, 22, -1, -4)
+    if _persistent >= 0:
+        _RINGS["persistent"] = _persistent
+    _DESCRIPTION = ("course-attack-" + _ATTACK["marker"]).encode()
+'''
+
+
+@answer(5)
+def store_a_key_in_the_kernel(ctx):
+    """Store a secret with add_key in every keyring (user, session, persistent...): it would outlive grading."""
+    return _KEYRINGS + r'''
+    for _name, _ring in _RINGS.items():
+        _key = _libc.syscall(_ADD_KEY, b"user", _DESCRIPTION, b"answers for the next one", 24, _ring)
+        if _key >= 0:
+            print("ATTACK-SUCCEEDED stored a key in the", _name, "keyring:", _key)
+        else:
+            print("add_key", _name, _os.strerror(_ct.get_errno()))
+    '''
+
+
+@answer(5)
+def take_the_key_a_classmate_stored(ctx):
+    """Search every keyring for the key att_05_store_a_key_in_the_kernel stored, and read /proc/keys."""
+    return _KEYRINGS + r'''
+    import time as _time
+    for _attempt in range(3):  # the storing submission may be graded at the same time, by the other worker
+        for _name, _ring in _RINGS.items():
+            _key = _libc.syscall(_KEYCTL, 10, _ring, b"user", _DESCRIPTION, 0)  # KEYCTL_SEARCH
+            if _key >= 0:
+                _buffer = _ct.create_string_buffer(100)
+                _libc.syscall(_KEYCTL, 11, _key, _buffer, 100)  # KEYCTL_READ
+                print("ATTACK-SUCCEEDED found the stored key in the", _name, "keyring:", _buffer.value)
+            else:
+                print("keyctl search", _name, _os.strerror(_ct.get_errno()))
+        try:
+            if _DESCRIPTION.decode() in open("/proc/keys").read():
+                print("ATTACK-SUCCEEDED saw the stored key in /proc/keys")
+        except OSError as _e:
+            print("/proc/keys", type(_e).__name__)
+        _time.sleep(1)
+    '''

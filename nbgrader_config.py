@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from course_tools.course import load
+from course_tools.judged_autograde import TRUSTED_AUTOGRADE_PREPROCESSORS, TRUSTED_SANITIZE_PREPROCESSORS
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
@@ -33,17 +34,11 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # the tests in the judge's own process, which calls the student's functions and compares plain data.
 # Test cells' outputs are written by the judge only, so SaveAutoGrades scores what the judge saw.
 # See course_tools/judged_autograde.py; `python -m course_tools.autograde` runs this pipeline.
-c.Autograde.sanitize_preprocessors = [
-    "nbgrader.preprocessors.ClearOutput",
-    "course_tools.judged_autograde.RebuildFromRelease",
-]
-c.Autograde.autograde_preprocessors = [
-    "course_tools.judged_autograde.JudgedExecute",
-    "nbgrader.preprocessors.LimitOutput",
-    "nbgrader.preprocessors.SaveAutoGrades",
-    "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata",
-]
+# course_tools.autograde (and every other course_tools grading path) sets these lists itself, whatever
+# this file says, and refuses a configuration that would run student code outside the judge; they are
+# here too so that the stock `nbgrader autograde` is the same trusted pipeline.
+c.Autograde.sanitize_preprocessors = list(TRUSTED_SANITIZE_PREPROCESSORS)
+c.Autograde.autograde_preprocessors = list(TRUSTED_AUTOGRADE_PREPROCESSORS)
 # Per-cell time limit (a test cell's calls into student code share it), and a limit per notebook.
 c.JudgedExecute.cell_timeout = 20
 c.JudgedExecute.notebook_timeout = 120

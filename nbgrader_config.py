@@ -46,3 +46,15 @@ c.JudgedExecute.notebook_timeout = 120
 # `nbgrader validate` (students' and the course's own check) still runs notebooks in a kernel.
 c.Execute.timeout = 20
 c.Execute.interrupt_on_timeout = True
+
+# Feedback, however it is made (formgrader's "Generate Feedback" button, `nbgrader generate_feedback`,
+# `python -m course_tools.feedback`): hidden tests hidden, student markup sanitized and size-capped
+# (course_tools.feedback), rendered with the course's own "feedback" template (a strict
+# Content-Security-Policy, no scripts, student content framed as the student's; it is found first, and
+# nbgrader's formgrader templates stay reachable behind it), and every written page checked, a failing
+# page replaced by a notice (the post-convert hook).
+from course_tools.feedback import FEEDBACK_PREPROCESSORS, FEEDBACK_TEMPLATE_BASEDIRS  # noqa: E402
+
+c.GenerateFeedback.preprocessors = list(FEEDBACK_PREPROCESSORS)
+c.GenerateFeedback.post_convert_hook = "course_tools.feedback.check_feedback_pages"
+c.HTMLExporter.extra_template_basedirs = list(FEEDBACK_TEMPLATE_BASEDIRS)

@@ -35,7 +35,7 @@ def render(nb, config: dict | None = None, hide_hidden_tests: bool = True) -> st
     c = Config(config or {})
     c.Exporter.default_preprocessors = []  # as nbgrader's converters set it
     c.HTMLExporter.template_name = "feedback"
-    c.HTMLExporter.extra_template_basedirs = [str(TEMPLATES / "templates")]
+    c.HTMLExporter.extra_template_basedirs = list(feedback.FEEDBACK_TEMPLATE_BASEDIRS)  # as nbgrader_config.py
     c.HTMLExporter.extra_template_paths = [str(TEMPLATES / "static" / "node_modules" / "bootstrap" / "dist" / "css")]
     exporter = HTMLExporter(config=c)
     for name in feedback.feedback_preprocessors(hide_hidden_tests):
@@ -120,13 +120,20 @@ def live_problems(page: str) -> list[str]:
     """Everything in the page a browser would run, found independently of ``feedback.unsafe_markup``."""
     soup = BeautifulSoup(page, "html.parser")
     problems = []
-    for script in soup.find_all("script"):
-        text = (script.string or "") + str(script.get("src", ""))
-        # the template's own scripts: MathJax loader and config; nothing student-made may look like them
-        if "alert" in text or not (script.get("src", "").startswith("https://cdnjs.cloudflare.com/ajax/libs/mathjax/")
-                                   or script.get("type") == "text/x-mathjax-config"):
-            problems.append(f"script: {text[:80]}")
+    for script in soup.find_all("script"):  # the course's template has none (its CSP forbids them)
+        problems.append(f"script: {((script.string or '') + str(script.get('src', '')))[:80]}")
+    policies = soup.find_all("meta", attrs={"http-equiv": True})
+    if [(m.find_parent("head") is not None, m["http-equiv"].lower(), m.get("content")) for m in policies[:1]] != [
+            (True, "content-security-policy", feedback.CONTENT_SECURITY_POLICY)]:
+        problems.append(f"no strict Content-Security-Policy first in <head>: {policies[:1]}")
     for tag in soup.find_all(True):
+        for name in ("src", "srcset", "background", "poster", "data"):
+            if tag.get(name) and not str(tag[name]).strip().lower().startswith("data:"):
+                problems.append(f"remote resource <{tag.name} {name}={str(tag[name])[:40]}>")
+        if tag.name == "link" and tag.get("href"):
+            problems.append(f"remote resource <link href={tag['href'][:40]}>")
+        if re.search(r"url\s*\(", str(tag.get("style", "")), re.I):
+            problems.append(f"remote resource <{tag.name} style=url(...)>")
         for name, value in tag.attrs.items():
             value = " ".join(value) if isinstance(value, list) else str(value)
             if name.lower().startswith("on"):
@@ -136,7 +143,7 @@ def live_problems(page: str) -> list[str]:
             if "alert(" in value and not (name == "href" and not urlsplit(value).scheme):  # a relative link is inert
                 problems.append(f"payload in <{tag.name} {name}={value[:40]}>")
         if tag.name in ("iframe", "object", "embed", "svg", "math", "form", "button", "meta", "base"):
-            if not (tag.name == "meta" and "http-equiv" not in tag.attrs):
+            if not (tag.name == "meta" and ("http-equiv" not in tag.attrs or tag is policies[0])):
                 problems.append(f"<{tag.name}>")
     body = soup.find("body")
     if body is not None:
@@ -154,12 +161,15 @@ def test_crafted_page_carries_no_live_payload(crafted_page):
     assert feedback.unsafe_markup(crafted_page) == []
 
 
-def test_template_scripts_are_only_mathjax(crafted_page):
+def test_the_page_runs_no_script_and_carries_a_strict_content_security_policy(crafted_page):
     soup = BeautifulSoup(crafted_page, "html.parser")
-    scripts = soup.find_all("script")
-    assert scripts, "the feedback template's MathJax loader is gone: update the allow-list"
-    assert all(s.find_parent("head") is not None for s in scripts)
-    assert "alert" not in " ".join(str(s) for s in scripts)
+    assert soup.find_all("script") == []
+    meta = soup.find("head").find("meta", attrs={"http-equiv": "Content-Security-Policy"})
+    directives = dict(d.strip().split(" ", 1) for d in meta["content"].split(";"))
+    assert directives["default-src"] == "'none'" and directives["img-src"] == "data:"
+    assert "script-src" not in directives and "http" not in meta["content"] and "*" not in meta["content"]
+    assert feedback.unsafe_markup(crafted_page.replace(meta["content"], "default-src *")), \
+        "the page check accepts a page without the strict policy"
 
 
 def test_student_markup_is_shown_as_text_not_lost(crafted_page):
@@ -226,12 +236,21 @@ def test_many_small_prints_are_merged_and_capped():
 
 
 def test_unsafe_markup_detects_what_it_should():
-    head = '<html><head><script src="https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/latest.js"></script></head>'
-    assert feedback.unsafe_markup(head + "<body><p>fine</p></body></html>") == []
+    head = (f'<html><head><meta http-equiv="Content-Security-Policy" content="{feedback.CONTENT_SECURITY_POLICY}">'
+            '<style>p {color: red}</style></head>')
+    assert feedback.unsafe_markup(head + f"<body><p>fine</p><img src='data:image/png;base64,{PNG}'></body></html>") == []
     for bad in ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>", '<a href=" javascript:alert(1)">x</a>',
                 "<svg onload=alert(1)>", "<iframe srcdoc='x'></iframe>", '<a href="data:text/html,x">x</a>',
-                '<meta http-equiv="refresh" content="0">', "<style>*{}</style>"):
+                '<meta http-equiv="refresh" content="0">', "<style>*{}</style>",
+                '<img src="https://attacker.example/pixel.png">', '<img src="//attacker.example/p.png">',
+                '<img src="http://127.0.0.1:8888/x">', '<img srcset="https://attacker.example/a.png 2x">',
+                '<div style="background: url(https://attacker.example/b.png)">x</div>',
+                '<link rel="stylesheet" href="https://attacker.example/s.css">'):
         assert feedback.unsafe_markup(head + f"<body>{bad}</body></html>"), bad
+    for bad_head in ("<html><head></head>", head.replace("'none'", "*", 1),
+                     '<html><head><script src="https://cdnjs.cloudflare.com/ajax/libs/mathjax/x.js"></script>'
+                     + head[len("<html><head>"):]):
+        assert feedback.unsafe_markup(bad_head + "<body><p>fine</p></body></html>"), bad_head
 
 
 # --------------------------------------------------------------------------- end to end, through nbgrader

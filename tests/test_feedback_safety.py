@@ -323,3 +323,72 @@ def test_generate_end_to_end_sanitizes_caps_and_hides(tmp_path):
     assert any("WITHHELD" in m and "mallory" in m for m in messages), messages
     withheld = page_path.read_text(encoding="utf-8")
     assert "withheld" in withheld and HIDDEN_LINE not in withheld and "alert" not in withheld
+
+
+# --------------------------------------------------------------------------- every nbgrader path to feedback
+
+FORMGRADER_BUTTON = """
+import json, sys
+from nbgrader.apps import NbGrader
+from nbgrader.apps.api import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
+
+# as formgrader's handlers do (server_extensions/formgrader/base.py: the `api` property), then what its
+# "Generate Feedback" button's handler calls (apihandlers.py: api.generate_feedback(assignment, student))
+app = NbGrader()
+app.load_config_file()
+api = NbGraderAPI(CourseDirectory(parent=app), parent=app)
+print(json.dumps(api.generate_feedback(sys.argv[1], sys.argv[2])))
+"""
+
+
+def test_formgrader_button_and_stock_nbgrader_give_the_safe_page(small_graded_class, tmp_path):
+    """issue 17.2: the course's nbgrader_config.py puts hiding, sanitizing, the template and the check into
+    nbgrader's own GenerateFeedback, so no path to a feedback page shows a hidden test or carries live markup."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    from test_peer_review import _hidden_test_lines, _page_lines
+
+    root = tmp_path / "course"
+    shutil.copytree(small_graded_class, root, ignore=shutil.ignore_patterns("feedback", "peer_review"))
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    button = subprocess.run([sys.executable, "-c", FORMGRADER_BUTTON, "01_testing", "perfect"], cwd=root, env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert button.returncode == 0 and json.loads(button.stdout.strip().splitlines()[-1])["success"], \
+        button.stdout[-3000:] + button.stderr[-3000:]
+    stock = subprocess.run([str(Path(sys.executable).parent / "nbgrader"), "generate_feedback", "01_testing",
+                            "--student=partial", "--force"], cwd=root, env=env, capture_output=True, text=True,
+                           timeout=600)
+    assert stock.returncode == 0, stock.stdout[-3000:] + stock.stderr[-3000:]
+    hidden = _hidden_test_lines()
+    assert len(hidden) > 20, "the source notebook's hidden tests were not found"
+    for student in ("perfect", "partial"):
+        page = (root / "feedback" / student / "01_testing" / "01_testing.html").read_text(encoding="utf-8")
+        assert "withheld" not in page, f"{student}'s page was withheld: {page[:600]}"
+        shown = sorted(hidden & _page_lines(page))
+        assert not shown, f"{student}: {len(shown)} hidden-test line(s) on the page, e.g. {shown[:3]}"
+        assert feedback.HIDDEN_PLACEHOLDER in html_text(page)
+        assert live_problems(page) == [] and feedback.unsafe_markup(page) == []
+        assert "Student's answer" in html_text(page)
+
+
+def html_text(page: str) -> str:
+    return BeautifulSoup(page, "html.parser").get_text()
+
+
+def test_the_post_convert_hook_withholds_a_failing_page(tmp_path, monkeypatch):
+    folder = tmp_path / "feedback" / "mallory" / "ps"
+    folder.mkdir(parents=True)
+    head = f'<html><head><meta http-equiv="Content-Security-Policy" content="{feedback.CONTENT_SECURITY_POLICY}"></head>'
+    (folder / "good.html").write_text(head + "<body><p>fine</p></body></html>", encoding="utf-8")
+    (folder / "bad.html").write_text(head + '<body><img src="https://attacker.example/p.png"></body></html>',
+                                     encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # nbgrader runs the hook from the course folder
+    feedback.check_feedback_pages(assignment="ps", student="mallory", notebooks=[])
+    assert "fine" in (folder / "good.html").read_text(encoding="utf-8")
+    withheld = (folder / "bad.html").read_text(encoding="utf-8")
+    assert "withheld" in withheld and "attacker.example" in withheld  # the reason, escaped, names it
+    assert feedback.check_page(folder / "bad.html") == ""

@@ -504,6 +504,14 @@ def feedback_preprocessors(hide_hidden_tests: bool = True) -> list[str]:
     return [p for p in FEEDBACK_PREPROCESSORS if hide_hidden_tests or not p.endswith(".HideHiddenTests")]
 
 
+def feedback_config(hide_hidden_tests: bool = True) -> dict:
+    """What ``nbgrader generate_feedback`` needs for the course's safe page, whatever the folder's config says
+    (the course's ``nbgrader_config.py`` sets the same)."""
+    return {"GenerateFeedback": {"preprocessors": feedback_preprocessors(hide_hidden_tests),
+                                 "post_convert_hook": "course_tools.feedback.check_feedback_pages"},
+            "HTMLExporter": {"template_name": "feedback", "extra_template_basedirs": list(FEEDBACK_TEMPLATE_BASEDIRS)}}
+
+
 def check_page(path: Path, max_bytes: int = MAX_PAGE_BYTES) -> str:
     """Why the rendered page at ``path`` must not reach its student ('' when it may)."""
     size = path.stat().st_size
@@ -551,7 +559,7 @@ def generate(root: str | Path, assignments: list[str] | None = None, hide_hidden
     root = Path(root)
     if assignments is None:
         assignments = sorted({p.name for p in (root / "autograded").glob("*/*") if p.is_dir()})
-    config = {"GenerateFeedback": {"preprocessors": feedback_preprocessors(hide_hidden_tests)}}
+    config = feedback_config(hide_hidden_tests)
     say = progress or (lambda *_: None)
     say(f"generating feedback for {', '.join(assignments)} "
         f"({'hidden tests hidden' if hide_hidden_tests else 'hidden tests shown'}; student markup sanitized) ...")

@@ -392,3 +392,27 @@ def test_the_post_convert_hook_withholds_a_failing_page(tmp_path, monkeypatch):
     withheld = (folder / "bad.html").read_text(encoding="utf-8")
     assert "withheld" in withheld and "attacker.example" in withheld  # the reason, escaped, names it
     assert feedback.check_page(folder / "bad.html") == ""
+
+
+def test_remote_images_and_a_fake_verdict_stay_inert_and_framed_as_the_students():
+    """issue 17.8: remote images (https, 127.0.0.1, protocol-relative, srcset, CSS url()) and a green
+    'All hidden tests passed' box, in a written answer and in an answer cell's outputs."""
+    from attacks.markup import FAKE_VERDICT, REMOTE
+
+    nb = nbformat.v4.new_notebook()
+    written = _cell("markdown", f"My answer.\n\n{REMOTE}\n\n{FAKE_VERDICT}", "written", solution=True, grade=True,
+                    points=1, score=0.0)
+    code = _cell("code", "def f():\n    return 42", "f", solution=True)
+    code.outputs = [_display({"text/html": REMOTE + FAKE_VERDICT, "text/plain": "All hidden tests passed (plain)"}),
+                    _display({"text/markdown": "![x](https://evil.example/md.png)", "text/plain": "md"})]
+    nb.cells = [written, code]
+    page = render(nb)
+    assert live_problems(page) == [] and feedback.unsafe_markup(page) == []
+    soup = BeautifulSoup(page, "html.parser")
+    assert not [img for img in soup.find_all("img") if img.get("srcset") or (img.get("src") and not img["src"].startswith("data:"))]
+    classes = {c for tag in soup.find_all(class_=True) for c in tag["class"]}
+    assert not classes & {"alert", "alert-success", "label-success", "panel-success"}
+    for text in ("All hidden tests passed.", "All hidden tests passed (plain)"):
+        holder = soup.find(string=re.compile(re.escape(text)))
+        assert holder is not None, text
+        assert holder.find_parent(class_="student-answer") is not None, f"{text!r} is not framed as the student's"

@@ -416,3 +416,16 @@ def test_remote_images_and_a_fake_verdict_stay_inert_and_framed_as_the_students(
         holder = soup.find(string=re.compile(re.escape(text)))
         assert holder is not None, text
         assert holder.find_parent(class_="student-answer") is not None, f"{text!r} is not framed as the student's"
+
+
+def test_the_grading_guard_is_one_line_on_the_page():
+    """issue 19: the guard's source (the same for every student) is not reprinted on each page."""
+    from course_tools.grading_guard import GUARD_SOURCE
+
+    nb = crafted_notebook()
+    guard = _cell("code", GUARD_SOURCE, "grading_guard", locked=True)
+    nb.cells.insert(0, guard)
+    page = render(nb)
+    body = BeautifulSoup(page, "html.parser").get_text()
+    assert "def _make_grading_guard" not in body and "grading_guard (locked)" in body
+    assert len(page.encode()) < len(render(nb, {"SanitizeFeedback": {"collapsed_cells": []}}).encode()) - 5_000

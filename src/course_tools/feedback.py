@@ -117,6 +117,8 @@ class SanitizeFeedback(Preprocessor):
     image_types = List(Unicode(), ["image/png", "image/jpeg"], help="Image outputs kept (base64 only)").tag(
         config=True)
     allowed_tags = List(Unicode(), sorted(ALLOWED_TAGS), help="HTML tags kept in rendered markdown").tag(config=True)
+    collapsed_cells = List(Unicode(), ["grading_guard"], help="grade_ids of locked instructor cells shown as one line: "
+                           "the same for every student, already in the released notebook").tag(config=True)
 
     # ------------------------------------------------------------------ notebook
 
@@ -136,6 +138,12 @@ class SanitizeFeedback(Preprocessor):
             cell.source = self.render_markdown(self._cap_text(_text(cell.source), self.max_source_bytes, "cell"),
                                                cell.get("attachments") or {})
             cell.pop("attachments", None)
+        elif cell.cell_type == "code" and nbgrader.get("grade_id") in self.collapsed_cells and nbgrader.get("locked") \
+                and not nbgrader.get("solution") and not nbgrader.get("grade"):
+            # ~23 KB of highlighted code per page, identical for everyone: its name is enough here
+            cell.source = (f"# {nbgrader['grade_id']} (locked): the course's own code, as in the released notebook "
+                           "(not shown in feedback)")
+            cell.outputs = []
         elif cell.cell_type == "code":
             cell.source = self._cap_text(_text(cell.source), self.max_source_bytes, "cell")
             cell.execution_count = _int_or_none(cell.get("execution_count"))

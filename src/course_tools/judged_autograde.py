@@ -37,7 +37,8 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float
 
 # cell_grade_id and is_answer, not nbgrader.utils: a submission's cell metadata may be a list or string, where they raise
-from .judge import Judge, answer_names, cell_grade_id
+from .judge import Judge, answer_names, cell_grade_id, cell_role
+from .output_budget import apply_output_budget
 from .rebuild import assemble, is_answer, unsafe_entries
 
 # The trusted pipeline. nbgrader_config.py uses these lists too, so the stock `nbgrader autograde` is trusted.
@@ -174,6 +175,11 @@ class JudgedExecute(NbGraderPreprocessor):
         report = judge.run(nb, names)
         grading = nb.metadata.setdefault("course_grading", {"notes": [], "review": ""})
         grading["notes"] = list(grading.get("notes", [])) + report.notes
+        # a per-notebook output budget, images validated (course_tools.output_budget); test cells are never cut
+        budget = apply_output_budget(nb, lambda cell: cell_role(cell) == "test")
+        if budget:
+            grading["notes"] += budget
+            grading["review"] = "; ".join(filter(None, [grading.get("review", ""), "output budget: " + "; ".join(budget)]))
         grading["sandboxed"] = bool(self.sandbox)
         grading["passed"] = sum(v.passed for v in report.verdicts)
         grading["tests"] = len(report.verdicts)

@@ -403,19 +403,25 @@ def test_remote_images_and_a_fake_verdict_stay_inert_and_framed_as_the_students(
     written = _cell("markdown", f"My answer.\n\n{REMOTE}\n\n{FAKE_VERDICT}", "written", solution=True, grade=True,
                     points=1, score=0.0)
     code = _cell("code", "def f():\n    return 42", "f", solution=True)
+    demo = _cell("code", "print(f())")  # a demo cell: instructor code, but its output is the student's function's
+    demo.outputs = [nbformat.v4.new_output("stream", name="stdout", text="All hidden tests passed (demo)\n")]
+    test = _cell("code", "assert f() == 42", "test_f", grade=True, locked=True, points=1, score=1.0)
+    test.outputs = [nbformat.v4.new_output("stream", name="stdout", text="judge: f checked\n")]
     code.outputs = [_display({"text/html": REMOTE + FAKE_VERDICT, "text/plain": "All hidden tests passed (plain)"}),
                     _display({"text/markdown": "![x](https://evil.example/md.png)", "text/plain": "md"})]
-    nb.cells = [written, code]
+    nb.cells = [written, code, demo, test]
     page = render(nb)
     assert live_problems(page) == [] and feedback.unsafe_markup(page) == []
     soup = BeautifulSoup(page, "html.parser")
     assert not [img for img in soup.find_all("img") if img.get("srcset") or (img.get("src") and not img["src"].startswith("data:"))]
     classes = {c for tag in soup.find_all(class_=True) for c in tag["class"]}
     assert not classes & {"alert", "alert-success", "label-success", "panel-success"}
-    for text in ("All hidden tests passed.", "All hidden tests passed (plain)"):
+    for text in ("All hidden tests passed.", "All hidden tests passed (plain)", "All hidden tests passed (demo)"):
         holder = soup.find(string=re.compile(re.escape(text)))
         assert holder is not None, text
         assert holder.find_parent(class_="student-answer") is not None, f"{text!r} is not framed as the student's"
+    judge = soup.find(string=re.compile("judge: f checked"))
+    assert judge is not None and judge.find_parent(class_="student-answer") is None, "the judge's output is framed"
 
 
 def test_the_grading_guard_is_one_line_on_the_page():

@@ -192,3 +192,28 @@ def test_a_config_that_would_run_student_code_outside_the_judge_is_refused(cours
     assert len(lines) == 2 and all("refused" in l and named in l for l in lines), done.stdout
     assert not (root / "PWNED").exists(), "student code ran"
     assert not list(root.glob("autograded/*/*/*.ipynb")), "a refused run graded something"
+
+
+def test_the_trusted_pipeline_check_reads_every_way_a_config_can_say_it():
+    """Unit check of course_tools.judged_autograde.untrusted_settings on configs as nbgrader loads them."""
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from course_tools.judged_autograde import untrusted_settings
+
+    def loaded(text: str, tmp: Path) -> Config:
+        (tmp / "nbgrader_config.py").write_text("c = get_config()\n" + text, encoding="utf-8")
+        return PyFileConfigLoader("nbgrader_config.py", path=str(tmp)).load_config()
+
+    import tempfile
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        assert untrusted_settings(loaded("c.CourseDirectory.course_id = 'x'\n", tmp)) == []
+        course = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
+        assert untrusted_settings(course) == [], "the course's own config must pass"
+        appended = untrusted_settings(loaded("c.Autograde.autograde_preprocessors.append('nbgrader.preprocessors.Execute')\n", tmp))
+        assert appended and "Execute" in appended[0]
+        assert untrusted_settings(loaded("c.NotebookExporter.preprocessors = ['x.Run']\n", tmp))
+        assert untrusted_settings(loaded("c.ExecutePreprocessor.enabled = True\n", tmp))
+        unsandboxed = loaded("c.JudgedExecute.sandbox = False\n", tmp)
+        assert untrusted_settings(unsandboxed) and untrusted_settings(unsandboxed, allow_unsandboxed=True) == []

@@ -66,17 +66,24 @@ def _preprocessor_name(entry) -> str:
     return name.rsplit(".", 1)[-1]
 
 
+def _listed(value) -> list:
+    """A configured list, also when the config file changed it in place (``c.X.y.append(...)``: a LazyConfigValue)."""
+    if hasattr(value, "get_value"):
+        value = value.get_value([])
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
 def untrusted_settings(config, allow_unsandboxed: bool = False) -> list[str]:
     """Why ``config`` (an nbgrader app's effective traitlets config) would run student code outside the judge."""
     reasons = []
-    autograde = config.get("Autograde", {}) if "Autograde" in config else {}
+    autograde = config["Autograde"] if "Autograde" in config else {}
     for key in ("sanitize_preprocessors", "autograde_preprocessors", "preprocessors"):
-        for entry in autograde.get(key, []) if key in autograde else []:
+        for entry in _listed(autograde[key]) if key in autograde else []:
             if _preprocessor_name(entry) not in _INERT_PREPROCESSORS:
                 reasons.append(f"Autograde.{key} lists {entry!r}, which runs (or may run) student code outside "
                                f"the judge")
     for section in ("Exporter", "NotebookExporter", "TemplateExporter", "HTMLExporter"):
-        listed = config[section].get("preprocessors", []) if section in config else []
+        listed = _listed(config[section]["preprocessors"]) if section in config and "preprocessors" in config[section] else []
         if listed:
             reasons.append(f"{section}.preprocessors = {list(listed)!r}: grading runs only the trusted preprocessors")
     if "Autograde" in config and "exporter_class" in autograde:

@@ -13,7 +13,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 
-.PHONY: demo test lab sync generate venv clean student-bundle
+.PHONY: demo test lab sync generate venv clean student-bundle hub
 
 venv: $(STAMP)
 
@@ -37,6 +37,11 @@ lab: $(STAMP)
 # Students who are not on the course server: the released notebooks, the nextword wheel and a README.
 student-bundle: $(STAMP)
 	$(BIN)/python -m course_tools.student_bundle
+
+# The class on JupyterHub (docs/hub.md), as root, after `sudo .venv/bin/python -m course_tools.hub setup
+# --instructor NAME` and the roster: the hub, its proxy, formgrader and the idle culler, in the foreground.
+hub: $(STAMP)
+	$(BIN)/python -m course_tools.hub start
 
 # Instructors: each source notebook has a text twin, authoring/<a>/<a>.py (jupytext percent format).
 # After editing either side (JupyterLab with nbgrader's toolbar, or a text editor), make the pair agree;

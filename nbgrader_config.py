@@ -1,12 +1,18 @@
 """nbgrader configuration for the course (read by every nbgrader command run from this folder)."""
 
 import os
+import sys
 from pathlib import Path
 
 from course_tools.course import load
 from course_tools.judged_autograde import TRUSTED_AUTOGRADE_PREPROCESSORS, TRUSTED_SANITIZE_PREPROCESSORS
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
+
+# nbgrader shells out to `alembic`, installed beside it: `.venv/bin/nbgrader collect ...` works without an
+# activated venv (or `PATH=.venv/bin:$PATH`) when the folder of the running interpreter is on PATH.
+if os.path.dirname(sys.executable) not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
 
 COURSE_ROOT = Path(__file__).resolve().parent
 

@@ -110,6 +110,21 @@ def test_realistic_slips_lose_points_in_their_behaviours_cell(report, assignment
     checks.assert_slips_lose_points_in_their_own_cell(report, load_mutants(corpus_file(assignment.name), "SLIPS"))
 
 
+# A behaviour is graded once (issue 19): these slips cost points in their own cell and in no other.
+GRADED_ONCE = {
+    "02_monitoring": {("detect_degradation", "min_samples_inclusive"): "test_detect_degradation_hidden_min_samples",
+                      ("AlertManager", "streak_never_reset"): "test_AlertManager_hidden_streak"},
+}
+
+
+def test_slips_graded_once_cost_only_their_own_cell(report, assignment):
+    slips = GRADED_ONCE.get(assignment.name, {})
+    by_key = {(m["function"], m["mutant"]): m for m in report["corpora"]["MUTANTS"]}
+    wrong = {f"{f}.{m}": sorted(c["grade_id"] for c in by_key[(f, m)]["failed"])
+             for (f, m), cell in slips.items() if [c["grade_id"] for c in by_key[(f, m)]["failed"]] != [cell]}
+    assert not wrong, f"slips that should cost only their own behaviour's cell, and the cells they fail: {wrong}"
+
+
 def test_other_correct_implementations_keep_every_point(report, graded):
     """Hidden tests must judge the contract, not the reference's way of meeting it."""
     checks.assert_alternatives_keep_every_point(report, graded)

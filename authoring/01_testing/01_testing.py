@@ -12,35 +12,44 @@
 # | its test **targets were not in the vocabulary** (`"to"`) | such a test can never pass, or passes for the wrong reason | check the test data itself before trusting a test |
 #
 # In this notebook you build, one step at a time, the tests that would have caught every one of
-# those bugs, for a small next-word model:
+# those bugs, for a small next-word model. **Time: about 120 minutes**, one lab session; the core path,
+# part by part (a guide: reading, running the demos, writing and testing each function):
 #
-# 1. **Inputs:** normalize what users type, and handle the edge cases (`normalize_context`).
-# 2. **A safe prediction wrapper** that never crashes the caller (`safe_predict`).
-# 3. **Behavioural tests** in the style of CheckList (MFT, INV, DIR) and a runner that cannot look
-#    green when nothing ran (`run_test_suite`).
-# 4. **Pre-training checks:** the initial loss, one training step, and a gradient check (`gradient_check`).
-# 5. **Evaluation beyond accuracy:** top-k accuracy, confidence, calibration with a reliability
-#    diagram, and accuracy per slice of the data (`evaluate`, `expected_calibration_error`).
+# | part | minutes |
+# |---|---|
+# | this introduction, and 0. the original's bugs reproduced | 10 |
+# | 1. inputs: normalize what users type (`normalize_context`) | 10 |
+# | 2. a safe prediction wrapper that never crashes the caller (`safe_predict`) | 15 |
+# | 3. behavioural tests (MFT, INV, DIR) and a runner that cannot look green when nothing ran (`run_test_suite`) | 30 |
+# | 4. pre-training checks: initial loss, one step, a gradient check (`gradient_check`) | 15 |
+# | 5. evaluation beyond accuracy: top-k, calibration, slices (`evaluate`, `expected_calibration_error`) | 25 |
+# | 6. two written answers | 15 |
 #
-# **Grading.** Six functions are graded automatically and two written answers by hand:
+# Sections titled **Going further** (two explorers with sliders and the ML Test Score map) are
+# ungraded and outside that time: run them, skip them, or come back to them after the lab.
+#
+# **Grading: 100 points** (a point is a percent of the notebook; mastery needs 80). Six exercises are
+# graded automatically (exercise 2 asks for two functions, `safe_predict` and its companion
+# `safe_predict_with_reason`, graded together) and two written answers by hand:
 #
 # | exercise | points |
 # |---|---|
-# | `normalize_context` | 3 |
-# | `safe_predict` | 3 |
-# | `run_test_suite` | 6 |
-# | `gradient_check` | 3 |
-# | `evaluate` | 3 |
-# | `expected_calibration_error` | 3 |
-# | written answer: testing across modalities | 3 |
-# | written answer: metrics for this model | 3 |
-# | **total** | **27** |
+# | `normalize_context` | 10 |
+# | `safe_predict` | 12 |
+# | `run_test_suite` | 24 |
+# | `gradient_check` | 10 |
+# | `evaluate` | 10 |
+# | `expected_calibration_error` | 10 |
+# | written answer: testing across modalities | 12 |
+# | written answer: metrics for this model | 12 |
+# | **total** | **100** |
 #
 # Each function has *visible* tests you can run now, and **hidden tests** that run only when your
-# work is graded, one cell per behaviour, so your grade says which behaviour is wrong. Passing the
-# visible tests does not prove that an answer is right, so read each statement carefully and test
-# the edge cases yourself. Keep the names and signatures exactly as given, and do not redefine the
-# names that the locked cells provide (`VOCAB`, `BASE_MODEL`, `check_equal`, `FakeModel`,
+# work is graded, one cell per behaviour, so your grade says which behaviour is wrong. Every case a
+# hidden test checks is stated in the exercise's text; what no test checks is said too ("Not tested").
+# Passing the visible tests does not prove that an answer is right, so read each statement carefully
+# and test the edge cases yourself. Keep the names and signatures exactly as given, and do not
+# redefine the names that the locked cells provide (`VOCAB`, `BASE_MODEL`, `check_equal`, `FakeModel`,
 # `table_model`, ...): the demos and the tests use them.
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -90,27 +99,49 @@ def _make_grading_guard():
             raise AssertionError(f"{what}: expected {expected!r}, got {show(actual)}")
 
     def check_equal(actual, expected, what):
-        """Fail unless actual equals expected with exactly the same types, recursively (floats compared closely)."""
-        check_type(actual, _type(expected), what)
+        """Fail unless actual equals expected with exactly the same types, recursively (floats compared closely).
+
+        A difference inside a list, tuple or dict is named by its place ("element 1", "key 'passed'")
+        and the message shows both whole values, so it reads as the behaviour, not as an index."""
+        problem = _difference(actual, expected, "")
+        if problem is None:
+            return
+        where, message = problem
+        if not where:
+            raise AssertionError(f"{what}{message}")
+        raise AssertionError(f"{what}: at {where}{message}; the whole value: expected {show(expected)}, "
+                             f"got {show(actual)}")
+
+    def _difference(actual, expected, where):
+        """(place, message) of the first difference, or None; message starts with ':' or ' should'."""
+        if _type(actual) is not _type(expected):
+            return where, (f" should be of type {_type(expected).__name__}, but it is "
+                           f"{_type(actual).__name__}: {show(actual)}")
         if _type(expected) is float:
-            check_close(actual, expected, what)
+            if not _isfinite(actual) or not _isclose(actual, expected, rel_tol=1e-9, abs_tol=1e-9):
+                return where, f": expected {expected!r}, got {show(actual)}"
         elif _type(expected) in _scalar_types:
             if not (actual == expected):
-                raise AssertionError(f"{what}: expected {show(expected)}, got {show(actual)}")
+                return where, f": expected {show(expected)}, got {show(actual)}"
         elif _type(expected) in (list, tuple):
             if _len(actual) != _len(expected):
-                raise AssertionError(f"{what}: expected {_len(expected)} items, got {_len(actual)}: {show(actual)}")
+                return where, f": expected {_len(expected)} items, got {_len(actual)}: {show(actual)}"
             for i in range(_len(expected)):
-                check_equal(actual[i], expected[i], f"{what}[{i}]")
+                problem = _difference(actual[i], expected[i], f"{where} → element {i}" if where else f"element {i}")
+                if problem is not None:
+                    return problem
         elif _type(expected) is dict:
             missing = [k for k in expected if k not in actual]
             extra = [k for k in actual if k not in expected]
             if missing or extra:
-                raise AssertionError(f"{what}: missing keys {missing}, unexpected keys {extra}")
+                return where, f": missing keys {missing}, unexpected keys {extra}"
             for key in expected:
-                check_equal(actual[key], expected[key], f"{what}[{key!r}]")
+                problem = _difference(actual[key], expected[key], f"{where} → key {key!r}" if where else f"key {key!r}")
+                if problem is not None:
+                    return problem
         else:
             raise TypeError(f"check_equal cannot compare values of type {_type(expected).__name__}")
+        return None
 
     def check_array_close(actual, expected, what, rtol=1e-7, atol=1e-9):
         """Fail unless actual is a NumPy array of the expected shape, element-wise close to expected."""
@@ -151,6 +182,57 @@ def expect_raises(exc_type, func, *args, what="the call", hint="", **kwargs):
         raise AssertionError(f"{what} should raise {exc_type.__name__}, but it raised "
                              f"{type(exc).__name__}: {exc}. {hint}") from None
     raise AssertionError(f"{what} should raise {exc_type.__name__}, but it returned {result!r}. {hint}")
+
+
+def check_same(actual, expected, what, names=None):
+    """check_equal, but when one item of a tuple or list differs, say which and show both whole values.
+
+    The items are named by `names`, by a leading "[a, b, c]" in `what` (e.g. "[passed, failed, errors] for ..."),
+    or, for an answer tuple (word, confidence[, reason]), by those names.
+    """
+    try:
+        check_equal(actual, expected, what)
+    except AssertionError as exc:
+        message = str(exc)
+        if not message.startswith(what + "["):
+            raise
+        index = message[len(what) + 1:].split("]", 1)[0]          # the first item that differs: "1" or "'errors'"
+        detail = message[len(what):]
+        while detail.startswith("["):                                # "[1][0]: expected 'a', got 'b'" -> "expected ..."
+            detail = detail.split("]", 1)[1]
+        detail = detail[1:].strip() if detail.startswith(":") else detail.strip()
+        if names is None and what.startswith("[") and "]" in what:   # "[passed, failed, errors] for ..." names the items
+            names = [part.strip() for part in what[1:what.index("]")].split(",")]
+        if names is None and type(expected) is tuple and len(expected) in (2, 3) and type(expected[0]) is str:
+            names = ("word", "confidence", "reason")                  # an answer of safe_predict(_with_reason)
+        if names is not None and index.isdigit() and int(index) < len(names):
+            label = names[int(index)]
+        else:
+            label = f"item {index}"
+        raise AssertionError(f"{what}: expected {expected!r}, got {actual!r}; the {label} differs ({detail})") from None
+
+
+class explain_failures:
+    """A `with` block in a hidden test: if the code under test raises, fail with the behaviour tested, the line
+    of the test that raised, and what the statement expects instead (the traceback above still shows where)."""
+
+    def __init__(self, behaviour, expected):
+        self.behaviour, self.expected = behaviour, expected
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None or not issubclass(exc_type, Exception) or issubclass(exc_type, AssertionError):
+            return False
+        if exc_type.__name__ in ("StudentTimeout", "SandboxGone", "SandboxError", "WireError"):
+            return False                      # the grading machinery's own verdicts (a time limit, a dead sandbox) stand
+        import traceback as _traceback
+        frames = _traceback.extract_tb(tb)
+        call = (frames[0].line or "").strip() if frames else ""
+        raised = f"`{call}` raised" if call else "the code under test raised"
+        raise AssertionError(f"{self.behaviour}: {raised} {exc_type.__name__}: {exc}. "
+                             f"Expected instead: {self.expected}") from exc
 
 
 class FakeModel:
@@ -341,12 +423,16 @@ print("targets missing from the course vocabulary:  ",
 # | very long contexts | 10 000 words | keep only the last `max_len` words when `max_len` is given |
 # | not a string | `["the", 3]`, `[None]` | raise `TypeError`: that is a caller's bug, not user input |
 #
-# ### Exercise 1 (3 points): `normalize_context(context, vocab, max_len=None) -> list[str]`
+# ### Exercise 1 (10 points): `normalize_context(context, vocab, max_len=None) -> list[str]`
 #
 # Strip and lowercase every word, drop the words that are empty after stripping, replace words
 # not in `vocab` by `vocab.unk`, then keep only the last `max_len` words when `max_len` is given
 # (`max_len=0` keeps nothing: beware that `words[-0:]` is the *whole* list). Return a **new** list and
-# never change the input. Any item that is not a `str` raises `TypeError`.
+# never change the input. Any item that is not a `str` raises `TypeError`, wherever it stands (also an
+# item that `max_len` would drop).
+#
+# Not tested, so choose freely: a bare string as `context` (`"the cat"` is not a list of words: the
+# caller's bug) and a negative `max_len` (`max_len` is `None` or an `int >= 0`).
 
 # %% nbgrader={"grade": false, "grade_id": "normalize_context", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def normalize_context(context, vocab, max_len=None):
@@ -383,93 +469,101 @@ try:
 except TypeError as exc:
     print("TypeError:", exc)
 
-# %% nbgrader={"grade": true, "grade_id": "test_normalize_context_visible", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_normalize_context_visible", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 """Check normalize_context on the edge cases of the table: case, spaces, empty strings, unknown words, max_len."""
 _v = default_vocabulary()
-check_equal(normalize_context(["the", "cat"], _v), ["the", "cat"], "normalize_context(['the', 'cat'])")
-check_equal(normalize_context(["  The", "CAT "], _v), ["the", "cat"],
+check_same(normalize_context(["the", "cat"], _v), ["the", "cat"], "normalize_context(['the', 'cat'])")
+check_same(normalize_context(["  The", "CAT "], _v), ["the", "cat"],
             "normalize_context(['  The', 'CAT ']) (did you strip() and lower() each word?)")
-check_equal(normalize_context(["", "  ", "dog"], _v), ["dog"],
+check_same(normalize_context(["", "  ", "dog"], _v), ["dog"],
             "normalize_context(['', '  ', 'dog']) (empty words must be dropped, not turned into <unk>)")
-check_equal(normalize_context(["teh", "42", "cat"], _v), ["<unk>", "<unk>", "cat"],
+check_same(normalize_context(["teh", "42", "cat"], _v), ["<unk>", "<unk>", "cat"],
             "normalize_context(['teh', '42', 'cat']) (unknown words become vocab.unk, they are not dropped)")
-check_equal(normalize_context([], _v), [], "normalize_context([])")
-check_equal(normalize_context(["a", "big", "red", "car"], _v, max_len=2), ["red", "car"],
+check_same(normalize_context([], _v), [], "normalize_context([])")
+check_same(normalize_context(["a", "big", "red", "car"], _v, max_len=2), ["red", "car"],
             "normalize_context(['a', 'big', 'red', 'car'], max_len=2) (keep the LAST max_len words)")
 _ctx = ["The", "teh", " "]
 normalize_context(_ctx, _v)
-check_equal(_ctx, ["The", "teh", " "], "the input list after normalize_context (it must not be changed)")
+check_same(_ctx, ["The", "teh", " "], "the input list after normalize_context (it must not be changed)")
 expect_raises(TypeError, normalize_context, ["the", 3], _v, what="normalize_context(['the', 3])",
               hint="Check isinstance(item, str) for every item.")
 print("normalize_context: visible tests passed")
 
-# %% nbgrader={"grade": true, "grade_id": "test_normalize_context_hidden_words", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_normalize_context_hidden_words", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of normalize_context's words: exact types, whitespace of every kind, unknown words and numbers, another vocabulary's unk."""
 _v = default_vocabulary()
 check_type(normalize_context(["cat"], _v), list, "normalize_context(['cat'])")
 ### BEGIN HIDDEN TESTS
-_out = normalize_context(["The", "Cat"], _v)
-check_type(_out, list, "normalize_context(['The', 'Cat'])")
-for _i, _w in enumerate(_out):
-    check_type(_w, str, f"normalize_context(['The', 'Cat'])[{_i}]")
-check_equal(_out, ["the", "cat"], "normalize_context(['The', 'Cat'])")
-# whitespace of every kind, and the unknown token itself
-check_equal(normalize_context(["\tTHE\n", "  Dog  "], _v), ["the", "dog"], "normalize_context(['\\tTHE\\n', '  Dog  '])")
-check_equal(normalize_context(["<UNK>", "<unk>"], _v), ["<unk>", "<unk>"], "normalize_context(['<UNK>', '<unk>'])")
-check_equal(normalize_context(["3", "3.5", "-1", "cat"], _v), ["<unk>", "<unk>", "<unk>", "cat"],
-            "normalize_context(['3', '3.5', '-1', 'cat']) (numbers are unknown words)")
-# another vocabulary, with its own unknown token
-_w = Vocabulary(["cat", "sat"], unk="<oov>")
-check_equal(normalize_context(["Cat", "dog", "SAT"], _w), ["cat", "<oov>", "sat"],
-            "normalize_context(['Cat', 'dog', 'SAT']) with unk='<oov>' (use vocab.unk, not the string '<unk>')")
+with explain_failures("normalize_context's words",
+                      'a new list of stripped, lowercased words, unknown words (numbers too) as vocab.unk'):
+    _out = normalize_context(["The", "Cat"], _v)
+    check_type(_out, list, "normalize_context(['The', 'Cat'])")
+    for _i, _w in enumerate(_out):
+        check_type(_w, str, f"normalize_context(['The', 'Cat'])[{_i}]")
+    check_same(_out, ["the", "cat"], "normalize_context(['The', 'Cat'])")
+    # whitespace of every kind, and the unknown token itself
+    check_same(normalize_context(["\tTHE\n", "  Dog  "], _v), ["the", "dog"], "normalize_context(['\\tTHE\\n', '  Dog  '])")
+    check_same(normalize_context(["<UNK>", "<unk>"], _v), ["<unk>", "<unk>"], "normalize_context(['<UNK>', '<unk>'])")
+    check_same(normalize_context(["3", "3.5", "-1", "cat"], _v), ["<unk>", "<unk>", "<unk>", "cat"],
+                "normalize_context(['3', '3.5', '-1', 'cat']) (numbers are unknown words)")
+    # another vocabulary, with its own unknown token
+    _w = Vocabulary(["cat", "sat"], unk="<oov>")
+    check_same(normalize_context(["Cat", "dog", "SAT"], _w), ["cat", "<oov>", "sat"],
+                "normalize_context(['Cat', 'dog', 'SAT']) with unk='<oov>' (use vocab.unk, not the string '<unk>')")
 print("normalize_context: hidden tests of words passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_normalize_context_hidden_new_list", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_normalize_context_hidden_new_list", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of normalize_context's result: a new list, even when nothing changes, and the input left alone."""
 _v = default_vocabulary()
 check_type(normalize_context(["the"], _v), list, "normalize_context(['the'])")
 ### BEGIN HIDDEN TESTS
-_ctx = ["the", "cat"]
-_out = normalize_context(_ctx, _v)
-assert _out is not _ctx, "normalize_context must return a new list, not its input (even when nothing changes)"
-_out.append("sat")
-check_equal(_ctx, ["the", "cat"], "the input after changing normalize_context's result (return a new list)")
-_ctx = [" The", "CAT ", "", "teh"]
-normalize_context(_ctx, _v, max_len=1)
-check_equal(_ctx, [" The", "CAT ", "", "teh"], "the input list after normalize_context(..., max_len=1) (never change it)")
+with explain_failures("normalize_context's result",
+                      'a new list every time, and the input list left as it was'):
+    _ctx = ["the", "cat"]
+    _out = normalize_context(_ctx, _v)
+    assert _out is not _ctx, "normalize_context must return a new list, not its input (even when nothing changes)"
+    _out.append("sat")
+    check_same(_ctx, ["the", "cat"], "the input after changing normalize_context's result (return a new list)")
+    _ctx = [" The", "CAT ", "", "teh"]
+    normalize_context(_ctx, _v, max_len=1)
+    check_same(_ctx, [" The", "CAT ", "", "teh"], "the input list after normalize_context(..., max_len=1) (never change it)")
 print("normalize_context: hidden tests of a new list passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_normalize_context_hidden_max_len", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_normalize_context_hidden_max_len", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of normalize_context's max_len: 0 keeps nothing, larger than the context, and empty words dropped first."""
 _v = default_vocabulary()
 check_type(normalize_context(["a", "dog"], _v, max_len=1), list, "normalize_context(['a', 'dog'], max_len=1)")
 ### BEGIN HIDDEN TESTS
-check_equal(normalize_context(["a", "dog"], _v, max_len=0), [],
-            "normalize_context(['a', 'dog'], max_len=0) (keeps nothing: words[-0:] is the whole list)")
-check_equal(normalize_context(["a", "dog"], _v, max_len=5), ["a", "dog"], "normalize_context(['a', 'dog'], max_len=5)")
-check_equal(normalize_context(["a", "dog"], _v, max_len=1), ["dog"], "normalize_context(['a', 'dog'], max_len=1)")
-check_equal(normalize_context(["the", "cat", "", "  "], _v, max_len=2), ["the", "cat"],
-            "normalize_context(['the', 'cat', '', '  '], max_len=2) (drop empty words BEFORE keeping the last max_len)")
-check_equal(normalize_context(["the", "CAT", "xyz"], _v, max_len=2), ["cat", "<unk>"],
-            "normalize_context(['the', 'CAT', 'xyz'], max_len=2)")
-_long = ["the", "dog"] * 50_000 + ["  RAN  "]
-check_equal(normalize_context(_long, _v, max_len=3), ["the", "dog", "ran"], "normalize_context(100 001 words, max_len=3)")
-check_equal(len(normalize_context(_long, _v)), 100_001, "len(normalize_context(100 001 words)) without max_len")
+with explain_failures("normalize_context's max_len",
+                      'the last max_len words after dropping empty ones; max_len=0 gives []'):
+    check_same(normalize_context(["a", "dog"], _v, max_len=0), [],
+                "normalize_context(['a', 'dog'], max_len=0) (keeps nothing: words[-0:] is the whole list)")
+    check_same(normalize_context(["a", "dog"], _v, max_len=5), ["a", "dog"], "normalize_context(['a', 'dog'], max_len=5)")
+    check_same(normalize_context(["a", "dog"], _v, max_len=1), ["dog"], "normalize_context(['a', 'dog'], max_len=1)")
+    check_same(normalize_context(["the", "cat", "", "  "], _v, max_len=2), ["the", "cat"],
+                "normalize_context(['the', 'cat', '', '  '], max_len=2) (drop empty words BEFORE keeping the last max_len)")
+    check_same(normalize_context(["the", "CAT", "xyz"], _v, max_len=2), ["cat", "<unk>"],
+                "normalize_context(['the', 'CAT', 'xyz'], max_len=2)")
+    _long = ["the", "dog"] * 50_000 + ["  RAN  "]
+    check_same(normalize_context(_long, _v, max_len=3), ["the", "dog", "ran"], "normalize_context(100 001 words, max_len=3)")
+    check_same(len(normalize_context(_long, _v)), 100_001, "len(normalize_context(100 001 words)) without max_len")
 print("normalize_context: hidden tests of max_len passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_normalize_context_hidden_type_errors", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_normalize_context_hidden_type_errors", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of normalize_context's TypeError: every item that is not a str raises, wherever it is."""
 _v = default_vocabulary()
 check_type(normalize_context(["the", "cat"], _v), list, "normalize_context(['the', 'cat'])")
 ### BEGIN HIDDEN TESTS
-for _bad in (["the", 3], [None], ["the", "cat", b"dog"], [3.5, "the"], [["the"]]):
-    expect_raises(TypeError, normalize_context, list(_bad), _v, what=f"normalize_context({_bad!r})",
-                  hint="Every item must be checked, including items that max_len would drop.")
-expect_raises(TypeError, normalize_context, ["the", 3, "cat"], _v, max_len=1,
-              what="normalize_context(['the', 3, 'cat'], max_len=1)", hint="Check every item, not only the kept ones.")
+with explain_failures("normalize_context's TypeError",
+                      'TypeError for any item that is not a str, and nothing else raised'):
+    for _bad in (["the", 3], [None], ["the", "cat", b"dog"], [3.5, "the"], [["the"]]):
+        expect_raises(TypeError, normalize_context, list(_bad), _v, what=f"normalize_context({_bad!r})",
+                      hint="Every item must be checked, including items that max_len would drop.")
+    expect_raises(TypeError, normalize_context, ["the", 3, "cat"], _v, max_len=1,
+                  what="normalize_context(['the', 3, 'cat'], max_len=1)", hint="Check every item, not only the kept ones.")
 print("normalize_context: hidden tests of TypeError passed")
 ### END HIDDEN TESTS
 
@@ -480,7 +574,7 @@ print("normalize_context: hidden tests of TypeError passed")
 # other ways (a corrupted file, a bug, NaN weights). In production a request must still get an
 # answer. A *safe wrapper* turns every failure into an explicit "I don't know": `(vocab.unk, 0.0)`.
 #
-# ### Exercise 2 (3 points): `safe_predict(model, context, vocab) -> tuple[str, float]`
+# ### Exercise 2 (12 points): `safe_predict(model, context, vocab) -> tuple[str, float]`
 #
 # Never raise, whatever the context holds. Normalize the context first (with `normalize_context`)
 # and give the *normalized* context to `model.predict`. Return the fallback `(vocab.unk, 0.0)` when
@@ -492,7 +586,8 @@ print("normalize_context: hidden tests of TypeError passed")
 #
 # Otherwise return the model's word and its confidence as a Python `float` clipped into [0, 1]
 # (a finite confidence outside [0, 1], e.g. `1.0000001` from rounding, becomes `1.0`; note that
-# `np.float64` is *not* a Python `float`: convert with `float(...)`).
+# `np.float64` is *not* a Python `float`: convert with `float(...)`). Whatever `float(...)` converts is a
+# confidence, so the string `"0.5"` gives `0.5` (not tested); whatever it cannot convert (`"high"`) falls back.
 #
 # A fallback hides a failure from the user, and that is its job; it must not hide it from *you*.
 # So write the wrapper in two layers, in the same cell:
@@ -500,7 +595,8 @@ print("normalize_context: hidden tests of TypeError passed")
 # * `safe_predict_with_reason(model, context, vocab) -> tuple[str, float, str | None]` does the work
 #   and says whether it fell back: `(word, confidence, None)` for a real answer, and
 #   `(vocab.unk, 0.0, reason)` for a fallback, where `reason` is a non-empty `str` that says why
-#   (for example `"empty context"`, `"model error: RuntimeError: boom"`, `"non-finite confidence: nan"`);
+#   (for example `"empty context"`, `"model error: RuntimeError: boom"`, `"non-finite confidence: nan"`),
+#   also when the exception's own message is empty (`str(RuntimeError())` is `""`: name its type);
 # * `safe_predict(model, context, vocab)` returns its first two entries.
 #
 # The test runner of exercise 3 and the monitor of assignment 2 use the reason; users only ever
@@ -570,125 +666,136 @@ for serving_model, context in [(BASE_MODEL, ["the", "cat"]), (BASE_MODEL, [" "])
         fallbacks[kind] = fallbacks.get(kind, 0) + 1
 print("fallbacks by reason:", fallbacks)
 
-# %% nbgrader={"grade": true, "grade_id": "test_safe_predict_visible", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_safe_predict_visible", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 """Check safe_predict: the model's answer for a normal context, (unk, 0.0) for empty contexts and crashing models."""
 _v = default_vocabulary()
 _m = pretrained_model(seed=0)
 _word, _conf = _m.predict(["the", "cat"])
-check_equal(safe_predict(_m, ["the", "cat"], _v), (_word, _conf), "safe_predict(model, ['the', 'cat'])")
-check_equal(safe_predict(_m, [" The ", "CAT"], _v), (_word, _conf),
+check_same(safe_predict(_m, ["the", "cat"], _v), (_word, _conf), "safe_predict(model, ['the', 'cat'])")
+check_same(safe_predict(_m, [" The ", "CAT"], _v), (_word, _conf),
             "safe_predict(model, [' The ', 'CAT']) (normalize the context before predicting)")
-check_equal(safe_predict(_m, [], _v), ("<unk>", 0.0), "safe_predict(model, [])")
-check_equal(safe_predict(_m, ["", "   "], _v), ("<unk>", 0.0), "safe_predict(model, ['', '   ']) (empty after normalizing)")
-check_equal(safe_predict(FakeModel(error=RuntimeError("boom")), ["the"], _v), ("<unk>", 0.0),
+check_same(safe_predict(_m, [], _v), ("<unk>", 0.0), "safe_predict(model, [])")
+check_same(safe_predict(_m, ["", "   "], _v), ("<unk>", 0.0), "safe_predict(model, ['', '   ']) (empty after normalizing)")
+check_same(safe_predict(FakeModel(error=RuntimeError("boom")), ["the"], _v), ("<unk>", 0.0),
             "safe_predict with a model that raises RuntimeError (catch the model's exceptions)")
-check_equal(safe_predict(FakeModel(confidence=float("nan")), ["the"], _v), ("<unk>", 0.0),
+check_same(safe_predict(FakeModel(confidence=float("nan")), ["the"], _v), ("<unk>", 0.0),
             "safe_predict with a model whose confidence is NaN")
-check_equal(safe_predict_with_reason(_m, ["the", "cat"], _v), (_word, _conf, None),
+check_same(safe_predict_with_reason(_m, ["the", "cat"], _v), (_word, _conf, None),
             "safe_predict_with_reason(model, ['the', 'cat']) (a real answer has reason None)")
 _out = safe_predict_with_reason(_m, [], _v)
 check_type(_out, tuple, "safe_predict_with_reason(model, [])")
-check_equal(_out[:2], ("<unk>", 0.0), "safe_predict_with_reason(model, [])[:2]")
+check_same(_out[:2], ("<unk>", 0.0), "safe_predict_with_reason(model, [])[:2]")
 check_type(_out[2], str, "the fallback reason of safe_predict_with_reason(model, [])")
 print("safe_predict: visible tests passed")
 
-# %% nbgrader={"grade": true, "grade_id": "test_safe_predict_hidden_model_input", "locked": true, "points": 0.25, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_safe_predict_hidden_model_input", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of what safe_predict asks the model: the normalized context, once, and nothing for an empty one."""
 _v = default_vocabulary()
 check_type(safe_predict(FakeModel(), ["the"], _v), tuple, "safe_predict(FakeModel(), ['the'])")
 ### BEGIN HIDDEN TESTS
-_spy = FakeModel(word="sat", confidence=0.25)
-_out = safe_predict(_spy, ["  The", "", "KAT", "dog "], _v)
-check_equal(_out, ("sat", 0.25), "safe_predict(FakeModel('sat', 0.25), ['  The', '', 'KAT', 'dog '])")
-check_equal(_spy.seen, [["the", "<unk>", "dog"]], "the contexts the model received (normalize first, then predict once)")
-_spy = FakeModel(word="cat", confidence=0.9)
-check_equal(safe_predict(_spy, ["  ", ""], _v), ("<unk>", 0.0), "safe_predict(FakeModel('cat', 0.9), ['  ', ''])")
-check_equal(_spy.seen, [], "contexts the model received for an empty normalized context (it must not be called)")
-check_equal(safe_predict(_spy, [], _v), ("<unk>", 0.0), "safe_predict(FakeModel('cat', 0.9), [])")
-_m = pretrained_model(seed=0)
-for _ctx in (["the"], ["a", "big"], ["xyz"], ["The", "BIRD"]):
-    _expected = _m.predict(normalize_context(_ctx, _v))
-    check_equal(safe_predict(_m, _ctx, _v), _expected, f"safe_predict(model, {_ctx!r}) (the pretrained model's answer)")
+with explain_failures('what safe_predict asks the model',
+                      "the model's answer for the normalized context; no call for an empty one; never an exception"):
+    _spy = FakeModel(word="sat", confidence=0.25)
+    _out = safe_predict(_spy, ["  The", "", "KAT", "dog "], _v)
+    check_same(_out, ("sat", 0.25), "safe_predict(FakeModel('sat', 0.25), ['  The', '', 'KAT', 'dog '])")
+    check_same(_spy.seen, [["the", "<unk>", "dog"]], "the contexts the model received (normalize first, then predict once)")
+    _spy = FakeModel(word="cat", confidence=0.9)
+    check_same(safe_predict(_spy, ["  ", ""], _v), ("<unk>", 0.0), "safe_predict(FakeModel('cat', 0.9), ['  ', ''])")
+    check_same(_spy.seen, [], "contexts the model received for an empty normalized context (it must not be called)")
+    check_same(safe_predict(_spy, [], _v), ("<unk>", 0.0), "safe_predict(FakeModel('cat', 0.9), [])")
+    _m = pretrained_model(seed=0)
+    for _ctx in (["the"], ["a", "big"], ["xyz"], ["The", "BIRD"]):
+        _expected = _m.predict(normalize_context(_ctx, _v))
+        check_same(safe_predict(_m, _ctx, _v), _expected, f"safe_predict(model, {_ctx!r}) (the pretrained model's answer)")
 print("safe_predict: hidden tests of the model's input passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_safe_predict_hidden_confidence", "locked": true, "points": 0.25, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_safe_predict_hidden_confidence", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of safe_predict's confidence: a Python float, NumPy numbers converted, finite values clipped into [0, 1]."""
 _v = default_vocabulary()
 check_type(safe_predict(FakeModel(), ["a"], _v), tuple, "safe_predict(FakeModel(), ['a'])")
 ### BEGIN HIDDEN TESTS
-_out = safe_predict(FakeModel(word="dog", confidence=np.float64(0.375)), ["a"], _v)
-check_type(_out, tuple, "safe_predict result")
-check_type(_out[0], str, "safe_predict(...)[0]")
-check_type(_out[1], float, "safe_predict(...)[1] for a model returning np.float64 (convert with float())")
-check_equal(_out, ("dog", 0.375), "safe_predict(FakeModel('dog', np.float64(0.375)), ['a'])")
-check_equal(safe_predict(FakeModel(word="dog", confidence=1.0), ["a"], _v), ("dog", 1.0), "confidence 1.0")
-check_equal(safe_predict(FakeModel(word="dog", confidence=0.0), ["a"], _v), ("dog", 0.0), "confidence 0.0")
-check_equal(safe_predict(FakeModel(word="dog", confidence=1.25), ["a"], _v), ("dog", 1.0),
-            "safe_predict with a finite confidence 1.25 (clip finite confidences into [0, 1])")
-check_equal(safe_predict(FakeModel(word="dog", confidence=-0.5), ["a"], _v), ("dog", 0.0),
-            "safe_predict with a finite confidence -0.5 (clip finite confidences into [0, 1])")
+with explain_failures("safe_predict's confidence",
+                      '(word, confidence) with the confidence a Python float clipped into [0, 1]; never an exception'):
+    _out = safe_predict(FakeModel(word="dog", confidence=np.float64(0.375)), ["a"], _v)
+    check_type(_out, tuple, "safe_predict result")
+    check_type(_out[0], str, "safe_predict(...)[0]")
+    check_type(_out[1], float, "safe_predict(...)[1] for a model returning np.float64 (convert with float())")
+    check_same(_out, ("dog", 0.375), "safe_predict(FakeModel('dog', np.float64(0.375)), ['a'])")
+    check_same(safe_predict(FakeModel(word="dog", confidence=1.0), ["a"], _v), ("dog", 1.0), "confidence 1.0")
+    check_same(safe_predict(FakeModel(word="dog", confidence=0.0), ["a"], _v), ("dog", 0.0), "confidence 0.0")
+    check_same(safe_predict(FakeModel(word="dog", confidence=1.25), ["a"], _v), ("dog", 1.0),
+                "safe_predict with a finite confidence 1.25 (clip finite confidences into [0, 1])")
+    check_same(safe_predict(FakeModel(word="dog", confidence=-0.5), ["a"], _v), ("dog", 0.0),
+                "safe_predict with a finite confidence -0.5 (clip finite confidences into [0, 1])")
 print("safe_predict: hidden tests of the confidence passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_safe_predict_hidden_failures", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_safe_predict_hidden_failures", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of safe_predict's fallback: every exception, non-finite or unconvertible confidences, non-str items, NaN weights, vocab.unk."""
 _v = default_vocabulary()
 check_type(safe_predict(FakeModel(error=RuntimeError("x")), ["the"], _v), tuple, "safe_predict(a model that raises, ['the'])")
 ### BEGIN HIDDEN TESTS
-for _err in (ValueError("v"), IndexError("i"), KeyError("k"), ZeroDivisionError("z"), RuntimeError("r"),
-             TypeError("t"), AttributeError("a")):
-    check_equal(safe_predict(FakeModel(error=_err), ["the", "cat"], _v), ("<unk>", 0.0),
-                f"safe_predict with a model raising {type(_err).__name__} (catch every Exception)")
-for _bad in (float("nan"), float("inf"), float("-inf"), np.float64("nan"), np.inf):
-    check_equal(safe_predict(FakeModel(confidence=_bad), ["the"], _v), ("<unk>", 0.0),
-                f"safe_predict with confidence {_bad!r} (non-finite confidences give the fallback)")
-check_equal(safe_predict(FakeModel(confidence="high"), ["the"], _v), ("<unk>", 0.0),
-            "safe_predict with a confidence float() cannot convert ('high')")
-for _bad in (["the", 3], [None], ["the", b"cat"]):
-    check_equal(safe_predict(FakeModel(), list(_bad), _v), ("<unk>", 0.0),
-                f"safe_predict(FakeModel(), {_bad!r}) (an item that is not a str gives the fallback, it never raises)")
-_w = Vocabulary(["cat", "sat"], unk="<oov>")
-check_equal(safe_predict(FakeModel(error=RuntimeError("x")), ["cat"], _w), ("<oov>", 0.0),
-            "safe_predict fallback with unk='<oov>' (return vocab.unk, not the string '<unk>')")
-check_equal(safe_predict(FakeModel(), [" "], _w), ("<oov>", 0.0), "safe_predict(FakeModel(), [' ']) with unk='<oov>'")
-_m = pretrained_model(seed=0)
-_nan_model = as_model(_m, {**_m.params, "b2": np.full(len(_v), np.nan)})
-check_equal(safe_predict(_nan_model, ["the"], _v), ("<unk>", 0.0), "safe_predict with NaN weights")
+with explain_failures("safe_predict's fallback",
+                      '(vocab.unk, 0.0) for every failure; safe_predict never raises'):
+    for _err in (ValueError("v"), IndexError("i"), KeyError("k"), ZeroDivisionError("z"), RuntimeError("r"),
+                 TypeError("t"), AttributeError("a")):
+        check_same(safe_predict(FakeModel(error=_err), ["the", "cat"], _v), ("<unk>", 0.0),
+                    f"safe_predict with a model raising {type(_err).__name__} (catch every Exception)")
+    for _bad in (float("nan"), float("inf"), float("-inf"), np.float64("nan"), np.inf):
+        check_same(safe_predict(FakeModel(confidence=_bad), ["the"], _v), ("<unk>", 0.0),
+                    f"safe_predict with confidence {_bad!r} (non-finite confidences give the fallback)")
+    check_same(safe_predict(FakeModel(confidence="high"), ["the"], _v), ("<unk>", 0.0),
+                "safe_predict with a confidence float() cannot convert ('high')")
+    for _bad in (["the", 3], [None], ["the", b"cat"]):
+        check_same(safe_predict(FakeModel(), list(_bad), _v), ("<unk>", 0.0),
+                    f"safe_predict(FakeModel(), {_bad!r}) (an item that is not a str gives the fallback, it never raises)")
+    _w = Vocabulary(["cat", "sat"], unk="<oov>")
+    check_same(safe_predict(FakeModel(error=RuntimeError("x")), ["cat"], _w), ("<oov>", 0.0),
+                "safe_predict fallback with unk='<oov>' (return vocab.unk, not the string '<unk>')")
+    check_same(safe_predict(FakeModel(), [" "], _w), ("<oov>", 0.0), "safe_predict(FakeModel(), [' ']) with unk='<oov>'")
+    _m = pretrained_model(seed=0)
+    _nan_model = as_model(_m, {**_m.params, "b2": np.full(len(_v), np.nan)})
+    check_same(safe_predict(_nan_model, ["the"], _v), ("<unk>", 0.0), "safe_predict with NaN weights")
 print("safe_predict: hidden tests of the fallback passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_safe_predict_hidden_reasons", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_safe_predict_hidden_reasons", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of safe_predict_with_reason: None for every real answer, a non-empty str reason for every fallback."""
 _v = default_vocabulary()
 check_type(safe_predict_with_reason(FakeModel(), ["the"], _v), tuple, "safe_predict_with_reason(FakeModel(), ['the'])")
 ### BEGIN HIDDEN TESTS
-_m = pretrained_model(seed=0)
-_real = [(FakeModel(word="dog", confidence=np.float64(0.375)), ["a"], ("dog", 0.375)),
-         (FakeModel(word="dog", confidence=1.25), [" A "], ("dog", 1.0)),
-         (FakeModel(word="dog", confidence=0.0), ["a"], ("dog", 0.0)),
-         (_m, ["The", "BIRD"], _m.predict(["the", "bird"]))]
-for _i, (_model, _ctx, _expected) in enumerate(_real):
-    _out = safe_predict_with_reason(_model, _ctx, _v)
-    check_type(_out, tuple, f"safe_predict_with_reason (real answer {_i})")
-    check_equal(len(_out), 3, f"len(safe_predict_with_reason(...)) (real answer {_i})")
-    check_type(_out[1], float, f"the confidence of safe_predict_with_reason (real answer {_i})")
-    check_equal(_out, (*_expected, None), f"safe_predict_with_reason for a real answer {_i} (reason None, confidence clipped into [0, 1])")
-_nan_model = as_model(_m, {**_m.params, "b2": np.full(len(_v), np.nan)})
-_fallbacks = [(_m, [], "an empty context"), (_m, ["", "  "], "a context empty after normalizing"),
-              (FakeModel(error=RuntimeError("down")), ["the"], "a model that raises"),
-              (FakeModel(confidence=float("nan")), ["the"], "a NaN confidence"),
-              (FakeModel(confidence=float("inf")), ["the"], "an infinite confidence"),
-              (_nan_model, ["the"], "NaN weights"), (FakeModel(), ["the", 3], "a non-str item")]
-for _model, _ctx, _what in _fallbacks:
-    _out = safe_predict_with_reason(_model, _ctx, _v)
-    check_type(_out, tuple, f"safe_predict_with_reason with {_what}")
-    check_equal(_out[:2], ("<unk>", 0.0), f"safe_predict_with_reason(...)[:2] with {_what}")
-    check_type(_out[2], str, f"the fallback reason with {_what} (a str that says why)")
-    assert _out[2].strip(), f"the fallback reason with {_what} is an empty string: say why it fell back"
-_w = Vocabulary(["cat", "sat"], unk="<oov>")
-check_equal(safe_predict_with_reason(FakeModel(error=KeyError("k")), ["cat"], _w)[:2], ("<oov>", 0.0),
-            "safe_predict_with_reason fallback with unk='<oov>'")
+with explain_failures('safe_predict_with_reason',
+                      '(word, confidence, None) for a real answer, (vocab.unk, 0.0, a non-empty str) for a fallback; never an exception'):
+    _m = pretrained_model(seed=0)
+    # confidences inside [0, 1] only: clipping has its own cell, so a clipping slip costs points there alone
+    _real = [(FakeModel(word="dog", confidence=np.float64(0.375)), ["a"], ("dog", 0.375), "FakeModel('dog', np.float64(0.375))"),
+             (FakeModel(word="dog", confidence=0.625), [" A "], ("dog", 0.625), "FakeModel('dog', 0.625)"),
+             (FakeModel(word="dog", confidence=0.0), ["a"], ("dog", 0.0), "FakeModel('dog', 0.0)"),
+             (_m, ["The", "BIRD"], _m.predict(["the", "bird"]), "the pretrained model")]
+    for _model, _ctx, _expected, _label in _real:
+        _what = f"safe_predict_with_reason({_label}, {_ctx!r}), a real answer"
+        _out = safe_predict_with_reason(_model, _ctx, _v)
+        check_type(_out, tuple, _what)
+        check_same(_out, (*_expected, None), f"{_what} (word and confidence as the model gave them, reason None)",
+                   names=("word", "confidence", "reason"))
+    _nan_model = as_model(_m, {**_m.params, "b2": np.full(len(_v), np.nan)})
+    _fallbacks = [(_m, [], "an empty context"), (_m, ["", "  "], "a context empty after normalizing"),
+                  (FakeModel(error=RuntimeError("down")), ["the"], "a model that raises"),
+                  (FakeModel(error=RuntimeError()), ["the"], "a model raising RuntimeError() (an empty message: name the type)"),
+                  (FakeModel(confidence=float("nan")), ["the"], "a NaN confidence"),
+                  (FakeModel(confidence=float("inf")), ["the"], "an infinite confidence"),
+                  (_nan_model, ["the"], "NaN weights"), (FakeModel(), ["the", 3], "a non-str item")]
+    for _model, _ctx, _what in _fallbacks:
+        _out = safe_predict_with_reason(_model, _ctx, _v)
+        check_type(_out, tuple, f"safe_predict_with_reason with {_what}")
+        check_same(_out[:2], ("<unk>", 0.0), f"the word and confidence of safe_predict_with_reason with {_what}",
+                   names=("word", "confidence"))
+        check_type(_out[2], str, f"the fallback reason with {_what} (a str that says why)")
+        assert _out[2].strip(), f"the fallback reason with {_what} is an empty string: say why it fell back"
+    _w = Vocabulary(["cat", "sat"], unk="<oov>")
+    check_same(safe_predict_with_reason(FakeModel(error=KeyError("k")), ["cat"], _w)[:2], ("<oov>", 0.0),
+                "safe_predict_with_reason fallback with unk='<oov>'")
 print("safe_predict: hidden tests of the fallback reasons passed")
 ### END HIDDEN TESTS
 
@@ -714,14 +821,19 @@ print("safe_predict: hidden tests of the fallback reasons passed")
 #  "word": "dog", "direction": "up" or "down"}                            # passes if P(word) moves strictly that way
 # ```
 #
-# ### Exercise 3 (6 points): `run_test_suite(model, suite, vocab) -> dict`
+# ### Exercise 3 (24 points): `run_test_suite(model, suite, vocab) -> dict`
 #
 # Return `{"passed": int, "failed": int, "errors": int, "details": [...]}` with one detail dict per
 # case, in order: `{"name": ..., "kind": ..., "passed": bool, "reason": str}`, with `name` and `kind`
 # copied from the case as given (even an unknown kind).
 #
+# * The kind is matched exactly: `"mft"`, `"inv"` or `"dir"` in lower case (`"MFT"` is an unknown kind).
 # * **MFT** and **INV** predictions go through `safe_predict_with_reason`. Expected words are
-#   compared after `strip()` and `lower()`; the predicted word must be one of them.
+#   compared after `strip()` and `lower()`; the predicted word, as the model returns it (not
+#   normalized), must be one of them. `expected` is a list of words (a bare string is not tested).
+# * **`<unk>` is a real answer when the model gives it.** A prediction of `vocab.unk` that did not
+#   fall back (reason `None`) counts like any other word: it matches an MFT case that lists `<unk>`
+#   beside a real word, and two such predictions make an INV case pass. Only a *fallback* is no answer.
 # * **DIR** compares `model.word_probability(normalized context, word)` with the same for `changed`
 #   (both contexts normalized, `word` stripped and lowercased); equal probabilities are *not* a
 #   move, so the case fails.
@@ -861,7 +973,262 @@ for label, broken_model in [("model that always raises", dead_model), ("model wi
           "| INV case:", broken_report["details"][3]["reason"])
 
 # %% [markdown]
-# **Explore perturbations.** Type a context, pick a perturbation, and watch whether the prediction
+# A third broken model is harder to catch: one whose weights were loaded as **all zeros** (a common
+# failed-load state: the file was missing and the code silently kept freshly zeroed arrays). It does
+# not raise and its confidences are finite: every probability is 1/V, so it answers `<unk>` (id 0)
+# for every context, a *real* answer, not a fallback. Every INV case passes: the same `<unk>` before
+# and after. Only the MFT cases see that it knows nothing. You should see the 3 INV cases pass and
+# every MFT and DIR case fail.
+#
+# The lesson: **an INV case needs an MFT companion.** Invariance says "the answer does not change",
+# never "the answer is right"; a model that always gives the same answer is perfectly invariant. Give
+# every INV case's context an MFT case too (or a DIR case), as this suite does.
+
+# %%
+zero_model = as_model(BASE_MODEL, {name: np.zeros_like(value) for name, value in BASE_MODEL.params.items()})
+zero_report = run_test_suite(zero_model, valid_cases, VOCAB)
+print("all-zero weights:", {key: zero_report[key] for key in ("passed", "failed", "errors")})
+for detail in zero_report["details"]:
+    print(f"  {'PASS' if detail['passed'] else 'FAIL'} {detail['kind']:4} {detail['name']:32} {detail['reason']}")
+
+# %% nbgrader={"grade": true, "grade_id": "test_run_test_suite_visible", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
+"""Check run_test_suite on a model whose answers are known by construction: one case of each kind, an error, a dead model, an empty suite."""
+_v = Vocabulary(["a", "b", "c"])                 # ids: <unk> 0, a 1, b 2, c 3
+_m = table_model(_v, [[0.1, 0.2, 0.3, 0.4],       # after <unk>: c is most likely
+                      [0.05, 0.15, 0.7, 0.1],     # after a: b
+                      [0.1, 0.5, 0.15, 0.25],     # after b: a
+                      [0.2, 0.3, 0.35, 0.15]])    # after c: b
+_suite = [
+    {"kind": "mft", "name": "a -> b", "context": ["a"], "expected": ["b"]},
+    {"kind": "inv", "name": "case", "context": ["a"], "perturbed": ["A"]},
+    {"kind": "dir", "name": "a->b raises P(a)", "context": ["a"], "changed": ["b"], "word": "a", "direction": "up"},
+    {"kind": "mft", "name": "c -> a", "context": ["c"], "expected": ["a"]},
+    {"kind": "nonsense", "name": "unknown kind", "context": ["a"]},
+]
+_r = run_test_suite(_m, _suite, _v)
+check_type(_r, dict, "run_test_suite(...)")
+for _key in ("passed", "failed", "errors"):
+    check_type(_r.get(_key), int, f"run_test_suite(...)[{_key!r}]")
+check_same([_r["passed"], _r["failed"], _r["errors"]], [3, 1, 1],
+            "[passed, failed, errors] (an unknown kind is an error, not a failure)")
+check_type(_r.get("details"), list, "run_test_suite(...)['details']")
+check_same([_d["passed"] for _d in _r["details"]], [True, True, True, False, False], "the 'passed' flag of each detail")
+check_same([_d["name"] for _d in _r["details"]], [c["name"] for c in _suite], "the detail names, in suite order")
+_dead = run_test_suite(FakeModel(error=RuntimeError("down")),
+                       [{"kind": "inv", "name": "i", "context": ["a"], "perturbed": ["b"]}], _v)
+check_same([_dead["passed"], _dead["failed"], _dead["errors"]], [0, 0, 1],
+            "[passed, failed, errors] for an INV case and a model that always raises "
+            "(both sides fell back to <unk>: that is not the same answer, it is no answer: an error)")
+expect_raises(ValueError, run_test_suite, _m, [], _v, what="run_test_suite(model, [], vocab)",
+              hint="An empty suite must raise ValueError before anything is divided or reported.")
+print("run_test_suite: visible tests passed")
+
+# %% nbgrader={"grade": true, "grade_id": "test_run_test_suite_hidden_kinds", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+"""Hidden tests of run_test_suite's three kinds: passing and failing, strict DIR moves, normalization, errors, types."""
+_v = Vocabulary(["a", "b", "c"])
+_m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
+check_type(run_test_suite(_m, [{"kind": "mft", "name": "x", "context": ["a"], "expected": ["b"]}], _v), dict,
+           "run_test_suite(one mft case)")
+### BEGIN HIDDEN TESTS
+with explain_failures("run_test_suite's three kinds",
+                      'a report with one detail per case; a case that raises counts in errors and the others still run'):
+    _suite = [
+        {"kind": "mft", "name": "m1", "context": ["a"], "expected": ["b"]},                    # b: pass
+        {"kind": "mft", "name": "m2", "context": [" A "], "expected": ["a", "c"]},             # b: fail
+        {"kind": "mft", "name": "m3", "context": ["zzz"], "expected": ["c"]},                  # <unk> row -> c: pass
+        {"kind": "inv", "name": "i1", "context": ["a"], "perturbed": ["c", "A"]},              # b, b: pass
+        {"kind": "inv", "name": "i2", "context": ["a"], "perturbed": ["b"]},                   # b, a: fail
+        {"kind": "dir", "name": "d1", "context": ["a"], "changed": ["b"], "word": "a", "direction": "up"},     # .15 -> .5: pass
+        {"kind": "dir", "name": "d2", "context": ["a"], "changed": ["b"], "word": "a", "direction": "down"},   # fail
+        {"kind": "dir", "name": "d3", "context": ["b"], "changed": [" B"], "word": "c", "direction": "up"},    # equal: fail
+        {"kind": "dir", "name": "d4", "context": ["c"], "changed": ["zzz"], "word": "c", "direction": "up"},   # .15 -> .4: pass
+        {"kind": "metamorphic", "name": "x1", "context": ["a"]},                                              # error
+        {"kind": "dir", "name": "x2", "context": ["a"], "changed": ["b"], "direction": "up"},                # no word: error
+        {"kind": "dir", "name": "x3", "context": ["", " "], "changed": ["a"], "word": "a", "direction": "up"},  # empty: error
+        {"kind": "dir", "name": "x4", "context": ["a"], "changed": ["b"], "word": "a", "direction": "sideways"},  # error
+        {"kind": "MFT", "name": "x5", "context": ["a"], "expected": ["b"]},                   # kinds are lower case: error
+    ]
+    _r = run_test_suite(_m, _suite, _v)
+    check_type(_r, dict, "run_test_suite(...)")
+    for _key in ("passed", "failed", "errors"):
+        check_type(_r.get(_key), int, f"run_test_suite(...)[{_key!r}]")
+    check_type(_r.get("details"), list, "run_test_suite(...)['details']")
+    for _i, _d in enumerate(_r["details"]):
+        check_type(_d, dict, f"details[{_i}]")
+        check_type(_d.get("passed"), bool, f"details[{_i}]['passed']")
+        check_type(_d.get("reason"), str, f"details[{_i}]['reason']")
+    check_same(len(_r["details"]), len(_suite), "number of details (one per case, errors included)")
+    _names = ["m1", "m2", "m3", "i1", "i2", "d1", "d2", "d3", "d4", "x1", "x2", "x3", "x4", "x5"]
+    _expected_flags = [True, False, True, True, False, True, False, False, True, False, False, False, False, False]
+    for _i, (_name, _flag) in enumerate(zip(_names, _expected_flags)):
+        _d = _r["details"][_i]
+        check_same(_d.get("name"), _name, f"details[{_i}]['name']")
+        check_same(_d.get("kind"), _suite[_i]["kind"], f"details[{_i}]['kind'] of case {_name}")
+        _hint = {"m3": " (normalize 'zzz' to <unk>: the model answers from its <unk> row)",
+                 "d3": " (equal probabilities are not a move: use strict > and <, and normalize ' B' to 'b')",
+                 "d4": " (normalize 'zzz' to <unk> before asking word_probability)",
+                 "x3": " (an empty normalized context has no probability: the case is an error)",
+                 "i1": " (normalize both contexts)", "m2": " (normalize ' A ' to 'a')",
+                 "x5": " (the kind 'MFT' is not 'mft': match kinds exactly; an unknown kind is an error)"}.get(_name, "")
+        check_same(_d.get("passed"), _flag, f"details[{_i}]['passed'] of case {_name}{_hint}")
+    check_same([_r["passed"], _r["failed"], _r["errors"]], [5, 4, 5],
+               "[passed, failed, errors] of 14 cases (a case that raises or has an unknown kind counts only in errors)")
+print("run_test_suite: hidden tests of the three kinds passed")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_run_test_suite_hidden_empty_suites", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+"""Hidden tests of run_test_suite's counts when nothing passed: a suite of only errors, and empty suites raising ValueError."""
+_v = Vocabulary(["a", "b", "c"])
+_m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
+check_type(run_test_suite(_m, [{"kind": "?", "name": "q"}], _v), dict, "run_test_suite(one case of an unknown kind)")
+### BEGIN HIDDEN TESTS
+with explain_failures("run_test_suite's counts when nothing passed",
+                      'a report counting an unknown kind as an error; ValueError only for an empty suite'):
+    _r = run_test_suite(_m, [{"kind": "?", "name": "q"}], _v)
+    check_same([_r["passed"], _r["failed"], _r["errors"]], [0, 0, 1], "[passed, failed, errors] for one unknown kind")
+    for _empty in ([], ()):
+        expect_raises(ValueError, run_test_suite, _m, _empty, _v, what=f"run_test_suite(model, {_empty!r}, vocab)",
+                      hint="An empty suite must raise ValueError (not ZeroDivisionError, not a zero report).")
+print("run_test_suite: hidden tests of empty and all-error suites passed")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_run_test_suite_hidden_real_model", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+"""Hidden tests of run_test_suite on the pretrained model: an MFT case and DIR cases in both directions."""
+_v2 = default_vocabulary()
+_pm = pretrained_model(seed=0)
+check_type(run_test_suite(_pm, [{"kind": "mft", "name": "x", "context": ["the"], "expected": ["cat"]}], _v2), dict,
+           "run_test_suite(pretrained model, one mft case)")
+### BEGIN HIDDEN TESTS
+with explain_failures('run_test_suite on the pretrained model',
+                      "a report on the pretrained model's MFT and DIR cases"):
+    _r = run_test_suite(_pm, [
+        {"kind": "mft", "name": "bird", "context": ["The", "BIRD"], "expected": ["flew"]},
+        {"kind": "dir", "name": "big", "context": ["the"], "changed": ["the", "big"], "word": "dog", "direction": "up"},
+        {"kind": "dir", "name": "big down", "context": ["the"], "changed": ["the", "big"], "word": "dog", "direction": "down"},
+    ], _v2)
+    check_same([_r["passed"], _r["failed"], _r["errors"]], [2, 1, 0], "[passed, failed, errors] on the pretrained model")
+print("run_test_suite: hidden tests of the pretrained model's cases passed")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_run_test_suite_hidden_no_answer", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+"""Hidden tests of run_test_suite on cases the model cannot answer (dead model, NaN weights, empty contexts): errors, never a pass."""
+_v = Vocabulary(["a", "b", "c"])
+_m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
+check_type(run_test_suite(FakeModel(error=RuntimeError("x")), [{"kind": "inv", "name": "i", "context": ["a"],
+                                                                "perturbed": ["a"]}], _v), dict, "run_test_suite(dead model)")
+### BEGIN HIDDEN TESTS
+with explain_failures('run_test_suite on cases the model cannot answer (dead model, NaN weights, empty contexts)',
+                      'a report in which every case the model could not answer is an error (catch it per case)'):
+    def _counts(report):
+        return [report["passed"], report["failed"], report["errors"]]
+
+    def _all_errors(report, what):
+        check_same(_counts(report), [0, 0, len(report["details"])], f"[passed, failed, errors] {what}")
+        for _d in report["details"]:
+            check_same(_d["passed"], False, f"details[...]['passed'] {what}")
+            assert _d["reason"].startswith("error"), (f"the reason of an error case should start with 'error', "
+                                                      f"got {_d['reason']!r} {what}")
+
+    _suite = [
+        {"kind": "mft", "name": "m", "context": ["a"], "expected": ["<unk>", "b"]},
+        {"kind": "mft", "name": "m2", "context": ["a"], "expected": ["a"]},
+        {"kind": "inv", "name": "i", "context": ["a"], "perturbed": ["b"]},
+        {"kind": "inv", "name": "i2", "context": ["a"], "perturbed": ["A"]},
+        {"kind": "dir", "name": "d", "context": ["a"], "changed": ["b"], "word": "a", "direction": "up"},
+    ]
+    # a dead model and a model with NaN weights pass no case, and fail none either: they never answered
+    _all_errors(run_test_suite(FakeModel(error=RuntimeError("down")), _suite, _v),
+                "for a model that always raises (a fallback is not an answer)")
+    _all_errors(run_test_suite(as_model(_m, {**_m.params, "W2": np.full((4, 4), np.nan)}), _suite, _v),
+                "for a model with NaN weights (NaN confidences fall back; NaN probabilities are not a move)")
+    _all_errors(run_test_suite(FakeModel(word="b", confidence=float("inf")), _suite[:4], _v),
+                "for a model whose confidence is infinite")
+    # one side of an INV case falls back: an error, whatever the other side says
+    _all_errors(run_test_suite(_m, [{"kind": "inv", "name": "one empty side", "context": ["a"], "perturbed": ["", " "]},
+                                    {"kind": "inv", "name": "both empty", "context": [], "perturbed": [" "]}], _v),
+                "for INV cases with an empty context on one or both sides")
+    _all_errors(run_test_suite(_m, [{"kind": "mft", "name": "empty", "context": ["  "], "expected": ["c"]}], _v),
+                "for an MFT case whose context is empty after normalizing")
+    # errors do not stop the other cases
+    _r = run_test_suite(_m, [{"kind": "inv", "name": "dead", "context": [], "perturbed": []},
+                             {"kind": "mft", "name": "ok", "context": ["a"], "expected": ["b"]}], _v)
+    check_same(_counts(_r), [1, 0, 1], "[passed, failed, errors] for an unanswerable case followed by a passing one")
+print("run_test_suite: hidden tests of models that cannot answer passed")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_run_test_suite_hidden_bad_test_data", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+"""Hidden tests of run_test_suite on bad test data: expected or DIR words outside the vocabulary are errors; real words are normalized."""
+_v = Vocabulary(["a", "b", "c"])
+_m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
+check_type(run_test_suite(_m, [{"kind": "mft", "name": "m", "context": ["a"], "expected": ["zzz"]}], _v), dict,
+           "run_test_suite(an MFT case expecting 'zzz')")
+### BEGIN HIDDEN TESTS
+with explain_failures('run_test_suite on bad test data',
+                      'a report in which bad test data is an error (catch it per case), real words normalized'):
+    def _counts(report):
+        return [report["passed"], report["failed"], report["errors"]]
+
+    def _all_errors(report, what):
+        check_same(_counts(report), [0, 0, len(report["details"])], f"[passed, failed, errors] {what}")
+        for _d in report["details"]:
+            check_same(_d["passed"], False, f"details[...]['passed'] {what}")
+            assert _d["reason"].startswith("error"), (f"the reason of an error case should start with 'error', "
+                                                      f"got {_d['reason']!r} {what}")
+
+    # expected words or the DIR word outside the vocabulary (bug 4 of the original)
+    _oov = FakeModel(word="zzz", confidence=0.9)
+    _all_errors(run_test_suite(_oov, [{"kind": "mft", "name": "oov", "context": ["a"], "expected": ["zzz"]}], _v),
+                "for an MFT case expecting only 'zzz', a word not in the vocabulary, even when the model says 'zzz'")
+    _all_errors(run_test_suite(FakeModel(word="<unk>", confidence=0.9),
+                               [{"kind": "mft", "name": "unk", "context": ["a"], "expected": ["<unk>", "to"]}], _v),
+                "for an MFT case expecting only '<unk>' and 'to' (not real words of this vocabulary)")
+    _all_errors(run_test_suite(_m, [{"kind": "dir", "name": "dir oov", "context": ["a"], "changed": ["b"], "word": "zzz",
+                                     "direction": "up"}], _v),
+                "for a DIR case whose word 'zzz' is not in the vocabulary")
+    # expected words and the DIR word are stripped and lowercased; one real expected word is enough
+    _r = run_test_suite(_m, [{"kind": "mft", "name": "m", "context": ["a"], "expected": [" B ", "zzz"]},
+                             {"kind": "mft", "name": "m2", "context": ["b"], "expected": ["zzz", "C"]},
+                             {"kind": "dir", "name": "d", "context": ["a"], "changed": ["b"], "word": " A", "direction": "up"}], _v)
+    check_same(_counts(_r), [2, 1, 0], "[passed, failed, errors] with expected words [' B ', 'zzz'] and ['zzz', 'C'] and "
+                "DIR word ' A' (strip and lower them; one real expected word makes the case valid)")
+print("run_test_suite: hidden tests of bad test data passed")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_run_test_suite_hidden_real_unk", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+"""Hidden tests of run_test_suite on <unk> as a real answer: it matches an MFT case listing <unk> beside a real word, two make an INV pass."""
+_v = Vocabulary(["a", "b", "c"])
+check_type(run_test_suite(FakeModel(word="<unk>", confidence=0.5),
+                          [{"kind": "inv", "name": "i", "context": ["a"], "perturbed": ["b"]}], _v), dict,
+           "run_test_suite(a model answering <unk>, one inv case)")
+### BEGIN HIDDEN TESTS
+with explain_failures('run_test_suite on <unk> as a real answer',
+                      "a report in which a real '<unk>' answer counts like any word"):
+    _unk_model = FakeModel(word="<unk>", confidence=0.5)          # answers <unk> for real: no fallback
+    _r = run_test_suite(_unk_model, [
+        {"kind": "mft", "name": "unk listed", "context": ["a"], "expected": ["<unk>", "b"]},     # pass
+        {"kind": "mft", "name": "unk not listed", "context": ["a"], "expected": ["b"]},          # fail
+        {"kind": "inv", "name": "same unk", "context": ["a"], "perturbed": ["b", "c"]},          # pass
+    ], _v)
+    check_same([_d["passed"] for _d in _r["details"]], [True, False, True],
+               "the 'passed' flags for a model that really answers '<unk>' (MFT expecting ['<unk>', 'b'], MFT expecting "
+               "['b'], INV) (a real <unk> answer is an answer: only a fallback is an error)",
+               names=("MFT listing <unk>", "MFT not listing <unk>", "INV case"))
+    check_same([_r["passed"], _r["failed"], _r["errors"]], [2, 1, 0], "[passed, failed, errors] for a model answering '<unk>'")
+    # an all-zero model (a failed load) is uniform: it answers <unk> (id 0) for real, so its INV cases pass
+    _zero = NextWordModel(_v, hidden_size=3, seed=0)
+    _zero.params = {_k: np.zeros_like(_value) for _k, _value in _zero.params.items()}
+    _r = run_test_suite(_zero, [{"kind": "inv", "name": "i", "context": ["a"], "perturbed": ["B"]},
+                                {"kind": "mft", "name": "m", "context": ["a"], "expected": ["b"]}], _v)
+    check_same([_r["passed"], _r["failed"], _r["errors"]], [1, 1, 0],
+               "[passed, failed, errors] for an all-zero model (INV passes: both answers are a real '<unk>'; the MFT "
+               "companion fails)")
+print("run_test_suite: hidden tests of <unk> as a real answer passed")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Going further: explore perturbations (ungraded)
+#
+# Type a context, pick a perturbation, and watch whether the prediction
 # is invariant. (The printed line below the controls is the default view; it is also printed once
 # statically so that a notebook run without a live kernel shows it.)
 
@@ -888,197 +1255,6 @@ perturbation_explorer = widgets.interactive(
     context=widgets.Text(value="the big dog", description="context"),
     perturbation=widgets.Dropdown(options=list(PERTURBATIONS), value="typo in the last word", description="perturb"))
 perturbation_explorer
-
-# %% nbgrader={"grade": true, "grade_id": "test_run_test_suite_visible", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-"""Check run_test_suite on a model whose answers are known by construction: one case of each kind, an error, a dead model, an empty suite."""
-_v = Vocabulary(["a", "b", "c"])                 # ids: <unk> 0, a 1, b 2, c 3
-_m = table_model(_v, [[0.1, 0.2, 0.3, 0.4],       # after <unk>: c is most likely
-                      [0.05, 0.15, 0.7, 0.1],     # after a: b
-                      [0.1, 0.5, 0.15, 0.25],     # after b: a
-                      [0.2, 0.3, 0.35, 0.15]])    # after c: b
-_suite = [
-    {"kind": "mft", "name": "a -> b", "context": ["a"], "expected": ["b"]},
-    {"kind": "inv", "name": "case", "context": ["a"], "perturbed": ["A"]},
-    {"kind": "dir", "name": "a->b raises P(a)", "context": ["a"], "changed": ["b"], "word": "a", "direction": "up"},
-    {"kind": "mft", "name": "c -> a", "context": ["c"], "expected": ["a"]},
-    {"kind": "nonsense", "name": "unknown kind", "context": ["a"]},
-]
-_r = run_test_suite(_m, _suite, _v)
-check_type(_r, dict, "run_test_suite(...)")
-for _key in ("passed", "failed", "errors"):
-    check_type(_r.get(_key), int, f"run_test_suite(...)[{_key!r}]")
-check_equal([_r["passed"], _r["failed"], _r["errors"]], [3, 1, 1],
-            "[passed, failed, errors] (an unknown kind is an error, not a failure)")
-check_type(_r.get("details"), list, "run_test_suite(...)['details']")
-check_equal([_d["passed"] for _d in _r["details"]], [True, True, True, False, False], "the 'passed' flag of each detail")
-check_equal([_d["name"] for _d in _r["details"]], [c["name"] for c in _suite], "the detail names, in suite order")
-_dead = run_test_suite(FakeModel(error=RuntimeError("down")),
-                       [{"kind": "inv", "name": "i", "context": ["a"], "perturbed": ["b"]}], _v)
-check_equal([_dead["passed"], _dead["failed"], _dead["errors"]], [0, 0, 1],
-            "[passed, failed, errors] for an INV case and a model that always raises "
-            "(both sides fell back to <unk>: that is not the same answer, it is no answer: an error)")
-expect_raises(ValueError, run_test_suite, _m, [], _v, what="run_test_suite(model, [], vocab)",
-              hint="An empty suite must raise ValueError before anything is divided or reported.")
-print("run_test_suite: visible tests passed")
-
-# %% nbgrader={"grade": true, "grade_id": "test_run_test_suite_hidden_kinds", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-"""Hidden tests of run_test_suite's three kinds: passing and failing, strict DIR moves, normalization, errors, types."""
-_v = Vocabulary(["a", "b", "c"])
-_m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
-check_type(run_test_suite(_m, [{"kind": "mft", "name": "x", "context": ["a"], "expected": ["b"]}], _v), dict,
-           "run_test_suite(one mft case)")
-### BEGIN HIDDEN TESTS
-_suite = [
-    {"kind": "mft", "name": "m1", "context": ["a"], "expected": ["b"]},                    # b: pass
-    {"kind": "mft", "name": "m2", "context": [" A "], "expected": ["a", "c"]},             # b: fail
-    {"kind": "mft", "name": "m3", "context": ["zzz"], "expected": ["c"]},                  # <unk> row -> c: pass
-    {"kind": "inv", "name": "i1", "context": ["a"], "perturbed": ["c", "A"]},              # b, b: pass
-    {"kind": "inv", "name": "i2", "context": ["a"], "perturbed": ["b"]},                   # b, a: fail
-    {"kind": "dir", "name": "d1", "context": ["a"], "changed": ["b"], "word": "a", "direction": "up"},     # .15 -> .5: pass
-    {"kind": "dir", "name": "d2", "context": ["a"], "changed": ["b"], "word": "a", "direction": "down"},   # fail
-    {"kind": "dir", "name": "d3", "context": ["b"], "changed": [" B"], "word": "c", "direction": "up"},    # equal: fail
-    {"kind": "dir", "name": "d4", "context": ["c"], "changed": ["zzz"], "word": "c", "direction": "up"},   # .15 -> .4: pass
-    {"kind": "metamorphic", "name": "x1", "context": ["a"]},                                              # error
-    {"kind": "dir", "name": "x2", "context": ["a"], "changed": ["b"], "direction": "up"},                # no word: error
-    {"kind": "dir", "name": "x3", "context": ["", " "], "changed": ["a"], "word": "a", "direction": "up"},  # empty: error
-    {"kind": "dir", "name": "x4", "context": ["a"], "changed": ["b"], "word": "a", "direction": "sideways"},  # error
-]
-_r = run_test_suite(_m, _suite, _v)
-check_type(_r, dict, "run_test_suite(...)")
-for _key in ("passed", "failed", "errors"):
-    check_type(_r.get(_key), int, f"run_test_suite(...)[{_key!r}]")
-check_type(_r.get("details"), list, "run_test_suite(...)['details']")
-for _i, _d in enumerate(_r["details"]):
-    check_type(_d, dict, f"details[{_i}]")
-    check_type(_d.get("passed"), bool, f"details[{_i}]['passed']")
-    check_type(_d.get("reason"), str, f"details[{_i}]['reason']")
-check_equal(len(_r["details"]), len(_suite), "number of details (one per case, errors included)")
-_names = ["m1", "m2", "m3", "i1", "i2", "d1", "d2", "d3", "d4", "x1", "x2", "x3", "x4"]
-_expected_flags = [True, False, True, True, False, True, False, False, True, False, False, False, False]
-for _i, (_name, _flag) in enumerate(zip(_names, _expected_flags)):
-    _d = _r["details"][_i]
-    check_equal(_d.get("name"), _name, f"details[{_i}]['name']")
-    check_equal(_d.get("kind"), _suite[_i]["kind"], f"details[{_i}]['kind'] of case {_name}")
-    _hint = {"m3": " (normalize 'zzz' to <unk>: the model answers from its <unk> row)",
-             "d3": " (equal probabilities are not a move: use strict > and <, and normalize ' B' to 'b')",
-             "d4": " (normalize 'zzz' to <unk> before asking word_probability)",
-             "x3": " (an empty normalized context has no probability: the case is an error)",
-             "i1": " (normalize both contexts)", "m2": " (normalize ' A ' to 'a')"}.get(_name, "")
-    check_equal(_d.get("passed"), _flag, f"details[{_i}]['passed'] of case {_name}{_hint}")
-check_equal([_r["passed"], _r["failed"], _r["errors"]], [5, 4, 4],
-            "[passed, failed, errors] (a case that raises or has an unknown kind counts only in errors)")
-print("run_test_suite: hidden tests of the three kinds passed")
-### END HIDDEN TESTS
-
-# %% nbgrader={"grade": true, "grade_id": "test_run_test_suite_hidden_empty_suites", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
-"""Hidden tests of run_test_suite's counts when nothing passed: a suite of only errors, and empty suites raising ValueError."""
-_v = Vocabulary(["a", "b", "c"])
-_m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
-check_type(run_test_suite(_m, [{"kind": "?", "name": "q"}], _v), dict, "run_test_suite(one case of an unknown kind)")
-### BEGIN HIDDEN TESTS
-_r = run_test_suite(_m, [{"kind": "?", "name": "q"}], _v)
-check_equal([_r["passed"], _r["failed"], _r["errors"]], [0, 0, 1], "[passed, failed, errors] for one unknown kind")
-for _empty in ([], ()):
-    expect_raises(ValueError, run_test_suite, _m, _empty, _v, what=f"run_test_suite(model, {_empty!r}, vocab)",
-                  hint="An empty suite must raise ValueError (not ZeroDivisionError, not a zero report).")
-print("run_test_suite: hidden tests of empty and all-error suites passed")
-### END HIDDEN TESTS
-
-# %% nbgrader={"grade": true, "grade_id": "test_run_test_suite_hidden_real_model", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
-"""Hidden tests of run_test_suite on the pretrained model: an MFT case and DIR cases in both directions."""
-_v2 = default_vocabulary()
-_pm = pretrained_model(seed=0)
-check_type(run_test_suite(_pm, [{"kind": "mft", "name": "x", "context": ["the"], "expected": ["cat"]}], _v2), dict,
-           "run_test_suite(pretrained model, one mft case)")
-### BEGIN HIDDEN TESTS
-_r = run_test_suite(_pm, [
-    {"kind": "mft", "name": "bird", "context": ["The", "BIRD"], "expected": ["flew"]},
-    {"kind": "dir", "name": "big", "context": ["the"], "changed": ["the", "big"], "word": "dog", "direction": "up"},
-    {"kind": "dir", "name": "big down", "context": ["the"], "changed": ["the", "big"], "word": "dog", "direction": "down"},
-], _v2)
-check_equal([_r["passed"], _r["failed"], _r["errors"]], [2, 1, 0], "[passed, failed, errors] on the pretrained model")
-print("run_test_suite: hidden tests of the pretrained model's cases passed")
-### END HIDDEN TESTS
-
-# %% nbgrader={"grade": true, "grade_id": "test_run_test_suite_hidden_no_answer", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-"""Hidden tests of run_test_suite on cases the model cannot answer (dead model, NaN weights, empty contexts): errors, never a pass."""
-_v = Vocabulary(["a", "b", "c"])
-_m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
-check_type(run_test_suite(FakeModel(error=RuntimeError("x")), [{"kind": "inv", "name": "i", "context": ["a"],
-                                                                "perturbed": ["a"]}], _v), dict, "run_test_suite(dead model)")
-### BEGIN HIDDEN TESTS
-def _counts(report):
-    return [report["passed"], report["failed"], report["errors"]]
-
-def _all_errors(report, what):
-    check_equal(_counts(report), [0, 0, len(report["details"])], f"[passed, failed, errors] {what}")
-    for _d in report["details"]:
-        check_equal(_d["passed"], False, f"details[...]['passed'] {what}")
-        assert _d["reason"].startswith("error"), (f"the reason of an error case should start with 'error', "
-                                                  f"got {_d['reason']!r} {what}")
-
-_suite = [
-    {"kind": "mft", "name": "m", "context": ["a"], "expected": ["<unk>", "b"]},
-    {"kind": "mft", "name": "m2", "context": ["a"], "expected": ["a"]},
-    {"kind": "inv", "name": "i", "context": ["a"], "perturbed": ["b"]},
-    {"kind": "inv", "name": "i2", "context": ["a"], "perturbed": ["A"]},
-    {"kind": "dir", "name": "d", "context": ["a"], "changed": ["b"], "word": "a", "direction": "up"},
-]
-# a dead model and a model with NaN weights pass no case, and fail none either: they never answered
-_all_errors(run_test_suite(FakeModel(error=RuntimeError("down")), _suite, _v),
-            "for a model that always raises (a fallback is not an answer)")
-_all_errors(run_test_suite(as_model(_m, {**_m.params, "W2": np.full((4, 4), np.nan)}), _suite, _v),
-            "for a model with NaN weights (NaN confidences fall back; NaN probabilities are not a move)")
-_all_errors(run_test_suite(FakeModel(word="b", confidence=float("inf")), _suite[:4], _v),
-            "for a model whose confidence is infinite")
-# one side of an INV case falls back: an error, whatever the other side says
-_all_errors(run_test_suite(_m, [{"kind": "inv", "name": "one empty side", "context": ["a"], "perturbed": ["", " "]},
-                                {"kind": "inv", "name": "both empty", "context": [], "perturbed": [" "]}], _v),
-            "for INV cases with an empty context on one or both sides")
-_all_errors(run_test_suite(_m, [{"kind": "mft", "name": "empty", "context": ["  "], "expected": ["c"]}], _v),
-            "for an MFT case whose context is empty after normalizing")
-# errors do not stop the other cases
-_r = run_test_suite(_m, [{"kind": "inv", "name": "dead", "context": [], "perturbed": []},
-                         {"kind": "mft", "name": "ok", "context": ["a"], "expected": ["b"]}], _v)
-check_equal(_counts(_r), [1, 0, 1], "[passed, failed, errors] for an unanswerable case followed by a passing one")
-print("run_test_suite: hidden tests of models that cannot answer passed")
-### END HIDDEN TESTS
-
-# %% nbgrader={"grade": true, "grade_id": "test_run_test_suite_hidden_bad_test_data", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-"""Hidden tests of run_test_suite on bad test data: expected or DIR words outside the vocabulary are errors; real words are normalized."""
-_v = Vocabulary(["a", "b", "c"])
-_m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
-check_type(run_test_suite(_m, [{"kind": "mft", "name": "m", "context": ["a"], "expected": ["zzz"]}], _v), dict,
-           "run_test_suite(an MFT case expecting 'zzz')")
-### BEGIN HIDDEN TESTS
-def _counts(report):
-    return [report["passed"], report["failed"], report["errors"]]
-
-def _all_errors(report, what):
-    check_equal(_counts(report), [0, 0, len(report["details"])], f"[passed, failed, errors] {what}")
-    for _d in report["details"]:
-        check_equal(_d["passed"], False, f"details[...]['passed'] {what}")
-        assert _d["reason"].startswith("error"), (f"the reason of an error case should start with 'error', "
-                                                  f"got {_d['reason']!r} {what}")
-
-# expected words or the DIR word outside the vocabulary (bug 4 of the original)
-_oov = FakeModel(word="zzz", confidence=0.9)
-_all_errors(run_test_suite(_oov, [{"kind": "mft", "name": "oov", "context": ["a"], "expected": ["zzz"]}], _v),
-            "for an MFT case expecting only 'zzz', a word not in the vocabulary, even when the model says 'zzz'")
-_all_errors(run_test_suite(FakeModel(word="<unk>", confidence=0.9),
-                           [{"kind": "mft", "name": "unk", "context": ["a"], "expected": ["<unk>", "to"]}], _v),
-            "for an MFT case expecting only '<unk>' and 'to' (not real words of this vocabulary)")
-_all_errors(run_test_suite(_m, [{"kind": "dir", "name": "dir oov", "context": ["a"], "changed": ["b"], "word": "zzz",
-                                 "direction": "up"}], _v),
-            "for a DIR case whose word 'zzz' is not in the vocabulary")
-# expected words and the DIR word are stripped and lowercased; one real expected word is enough
-_r = run_test_suite(_m, [{"kind": "mft", "name": "m", "context": ["a"], "expected": [" B ", "zzz"]},
-                         {"kind": "mft", "name": "m2", "context": ["b"], "expected": ["zzz", "C"]},
-                         {"kind": "dir", "name": "d", "context": ["a"], "changed": ["b"], "word": " A", "direction": "up"}], _v)
-check_equal(_counts(_r), [2, 1, 0], "[passed, failed, errors] with expected words [' B ', 'zzz'] and ['zzz', 'C'] and "
-            "DIR word ' A' (strip and lower them; one real expected word makes the case valid)")
-print("run_test_suite: hidden tests of bad test data passed")
-### END HIDDEN TESTS
 
 # %% [markdown]
 # ## 4. Pre-training checks
@@ -1138,7 +1314,7 @@ print("same data, model and seed give identical weights:",
 # `|a - n| / max(1e-6, |a| + |n|)`. The floor `1e-6` stops float noise on entries whose gradient is
 # (nearly) zero from dominating.
 #
-# ### Exercise 4 (3 points): `gradient_check(model, word_ids, target_ids, eps=1e-5) -> float`
+# ### Exercise 4 (10 points): `gradient_check(model, word_ids, target_ids, eps=1e-5) -> float`
 #
 # Return the **largest** relative error over **every** entry of every array in `model.params`,
 # between `model.gradients(word_ids, target_ids)` and central differences of
@@ -1180,11 +1356,12 @@ def gradient_check(model, word_ids, target_ids, eps=1e-5):
 
 # %%
 check_words, check_targets = encode_examples(make_examples(40, seed=3), VOCAB)
+print(f"gradient checks of {sum(v.size for v in BASE_MODEL.params.values())} parameters, twice ...", flush=True)
 print(f"pretrained model:           {gradient_check(BASE_MODEL, check_words, check_targets):.2e}")
 buggy = as_model(ForgotReluMaskModel(VOCAB), BASE_MODEL.params)
 print(f"model forgetting ReLU mask: {gradient_check(buggy, check_words, check_targets):.2e}")
 
-# %% nbgrader={"grade": true, "grade_id": "test_gradient_check_visible", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_gradient_check_visible", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 """Check gradient_check: tiny for a model's real gradients, large for gradients that forget the ReLU mask."""
 _v = Vocabulary(["a", "b", "c"])                 # a small model keeps this test fast
 _m = NextWordModel(_v, hidden_size=5, seed=1)
@@ -1201,78 +1378,86 @@ assert _bad > 1e-2, (f"gradient_check on wrong gradients (ReLU mask forgotten): 
 print(f"gradient_check: correct gradients {_good:.1e}, ReLU mask forgotten {_bad:.1e}")
 print("gradient_check: visible tests passed")
 
-# %% nbgrader={"grade": true, "grade_id": "test_gradient_check_hidden_formula", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_gradient_check_hidden_formula", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of gradient_check's formula on hand-worked values: the relative error, the 1e-6 floor, the maximum."""
 check_type(gradient_check(NextWordModel(Vocabulary(["a"]), hidden_size=2), [1], [0]), float,
            "gradient_check(a tiny model, ...)")
 ### BEGIN HIDDEN TESTS
-# one entry, a = 2 * 1 + 1 = 3 vs n = 2: |3 - 2| / (3 + 2) = 0.2
-_r = gradient_check(PolyModel([1.0], 2, [1.0]), [0], [0])
-check_type(_r, float, "gradient_check(...) on a hand-made model")
-check_close(_r, 0.2, "gradient_check with one entry, a=3 and n=2 (relative error |a-n| / (|a|+|n|))", rel=1e-5, abs_tol=1e-7)
-# one entry, a = 1e-8 vs n = 0: 1e-8 / max(1e-6, 1e-8) = 0.01
-_r = gradient_check(PolyModel([0.0], 2, [1e-8]), [0], [0])
-check_close(_r, 0.01, "gradient_check with one entry, a = 1e-8 and n = 0 (the denominator is floored at 1e-6)",
-            rel=1e-5, abs_tol=1e-9)
-# three entries with errors 0.2, 0.01 and 0: the maximum is 0.2
-_r = gradient_check(PolyModel([1.0, 0.0, 2.0], 2, [1.0, 1e-8, 0.0]), [0], [0])
-check_close(_r, 0.2, "gradient_check over entries with errors 0.2, 0.01, 0 (return the MAXIMUM)", rel=1e-5, abs_tol=1e-7)
+with explain_failures("gradient_check's formula on hand-worked values",
+                      'the largest |a - n| / max(1e-6, |a| + |n|) over every entry, as a Python float'):
+    # one entry, a = 2 * 1 + 1 = 3 vs n = 2: |3 - 2| / (3 + 2) = 0.2
+    _r = gradient_check(PolyModel([1.0], 2, [1.0]), [0], [0])
+    check_type(_r, float, "gradient_check(...) on a hand-made model")
+    check_close(_r, 0.2, "gradient_check with one entry, a=3 and n=2 (relative error |a-n| / (|a|+|n|))", rel=1e-5, abs_tol=1e-7)
+    # one entry, a = 1e-8 vs n = 0: 1e-8 / max(1e-6, 1e-8) = 0.01
+    _r = gradient_check(PolyModel([0.0], 2, [1e-8]), [0], [0])
+    check_close(_r, 0.01, "gradient_check with one entry, a = 1e-8 and n = 0 (the denominator is floored at 1e-6)",
+                rel=1e-5, abs_tol=1e-9)
+    # three entries with errors 0.2, 0.01 and 0: the maximum is 0.2
+    _r = gradient_check(PolyModel([1.0, 0.0, 2.0], 2, [1.0, 1e-8, 0.0]), [0], [0])
+    check_close(_r, 0.2, "gradient_check over entries with errors 0.2, 0.01, 0 (return the MAXIMUM)", rel=1e-5, abs_tol=1e-7)
 print("gradient_check: hidden tests of the formula passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_gradient_check_hidden_eps", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_gradient_check_hidden_eps", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of gradient_check's eps: central differences with the given step."""
 check_type(gradient_check(NextWordModel(Vocabulary(["a"]), hidden_size=2), [1], [0]), float,
            "gradient_check(a tiny model, ...)")
 ### BEGIN HIDDEN TESTS
-# sum(w^3) at w = 1, eps = 0.1: n = ((1.1)^3 - (0.9)^3) / 0.2 = 3.01 against a = 3
-_r = gradient_check(PolyModel([1.0], 3, [0.0]), [0], [0], eps=0.1)
-check_close(_r, 0.01 / 6.01, "gradient_check(cubic model, eps=0.1) (central difference (L(x+eps) - L(x-eps)) / (2 eps) "
-            "with the given eps)", rel=1e-6, abs_tol=1e-9)
+with explain_failures("gradient_check's eps",
+                      'central differences with the given eps, as a Python float'):
+    # sum(w^3) at w = 1, eps = 0.1: n = ((1.1)^3 - (0.9)^3) / 0.2 = 3.01 against a = 3
+    _r = gradient_check(PolyModel([1.0], 3, [0.0]), [0], [0], eps=0.1)
+    check_close(_r, 0.01 / 6.01, "gradient_check(cubic model, eps=0.1) (central difference (L(x+eps) - L(x-eps)) / (2 eps) "
+                "with the given eps)", rel=1e-6, abs_tol=1e-9)
 print("gradient_check: hidden tests of eps passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_gradient_check_hidden_every_entry", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_gradient_check_hidden_every_entry", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of gradient_check's coverage: a wrong gradient in one single entry of any parameter array is found."""
 check_type(gradient_check(NextWordModel(Vocabulary(["a"]), hidden_size=2), [1], [0]), float,
            "gradient_check(a tiny model, ...)")
 ### BEGIN HIDDEN TESTS
-_sv = Vocabulary(["a", "b", "c"])                # a small model keeps this fast
-_sw, _st = np.array([1, 2, 3, 0, 1]), np.array([2, 1, 1, 3, 0])
-_small = NextWordModel(_sv, hidden_size=5, seed=3)
-_small.fit([(["a"], "b"), (["b"], "a"), (["c"], "a"), (["a"], "c")] * 5, epochs=3, lr=0.5)
-_r = gradient_check(_small, _sw, _st)
-assert _r < 1e-4, f"gradient_check on a small model with correct gradients: expected < 1e-4, got {_r!r}"
-for _name, _index in (("b2", -1), ("W2", (-1, -1)), ("W1", (-1, -1)), ("b1", 0)):
-    _bad = as_model(OneWrongEntryModel(_sv, _name, _index, hidden_size=5), _small.params)
-    _r = gradient_check(_bad, _sw, _st)
-    assert _r > 1e-3, (f"gradient_check missed a wrong gradient in {_name}[{_index}]: got {_r!r}, expected > 1e-3. "
-                       "Check every entry of every parameter array.")
+with explain_failures("gradient_check's coverage",
+                      'a large error when any single entry of any parameter array is wrong'):
+    _sv = Vocabulary(["a", "b", "c"])                # a small model keeps this fast
+    _sw, _st = np.array([1, 2, 3, 0, 1]), np.array([2, 1, 1, 3, 0])
+    _small = NextWordModel(_sv, hidden_size=5, seed=3)
+    _small.fit([(["a"], "b"), (["b"], "a"), (["c"], "a"), (["a"], "c")] * 5, epochs=3, lr=0.5)
+    _r = gradient_check(_small, _sw, _st)
+    assert _r < 1e-4, f"gradient_check on a small model with correct gradients: expected < 1e-4, got {_r!r}"
+    for _name, _index in (("b2", -1), ("W2", (-1, -1)), ("W1", (-1, -1)), ("b1", 0)):
+        _bad = as_model(OneWrongEntryModel(_sv, _name, _index, hidden_size=5), _small.params)
+        _r = gradient_check(_bad, _sw, _st)
+        assert _r > 1e-3, (f"gradient_check missed a wrong gradient in {_name}[{_index}]: got {_r!r}, expected > 1e-3. "
+                           "Check every entry of every parameter array.")
 print("gradient_check: hidden tests of every entry passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_gradient_check_hidden_restores_params", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_gradient_check_hidden_restores_params", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of gradient_check's side effects: every parameter is put back exactly (stored and assigned back)."""
 check_type(gradient_check(NextWordModel(Vocabulary(["a"]), hidden_size=2), [1], [0]), float,
            "gradient_check(a tiny model, ...)")
 ### BEGIN HIDDEN TESTS
-_pm = PolyModel([1.0, 0.0, 2.0], 2, [1.0, 1e-8, 0.0])
-gradient_check(_pm, [0], [0])
-check_array_close(_pm.params["w"], [1.0, 0.0, 2.0], "params after gradient_check (restore each value exactly)",
-                  rtol=0, atol=0)
-_pm = PolyModel([1.0, 0.45, 0.3], 3, [0.0, 0.0, 0.0])
-gradient_check(_pm, [0], [0], eps=0.1)
-check_array_close(_pm.params["w"], [1.0, 0.45, 0.3],
-                  "params after gradient_check(eps=0.1) (store each value and assign it back; x + eps - eps != x in floats)",
-                  rtol=0, atol=0)
-_v = default_vocabulary()
-_m = pretrained_model(seed=0)
-_w, _t = encode_examples(make_examples(12, seed=6), _v)
-_orig = {_k: _value.copy() for _k, _value in _m.params.items()}
-gradient_check(_m, _w, _t)
-for _k in _orig:
-    check_array_close(_m.params[_k], _orig[_k], f"model.params[{_k!r}] after gradient_check (restore each value exactly)",
+with explain_failures("gradient_check's side effects",
+                      'every parameter put back exactly'):
+    _pm = PolyModel([1.0, 0.0, 2.0], 2, [1.0, 1e-8, 0.0])
+    gradient_check(_pm, [0], [0])
+    check_array_close(_pm.params["w"], [1.0, 0.0, 2.0], "params after gradient_check (restore each value exactly)",
                       rtol=0, atol=0)
+    _pm = PolyModel([1.0, 0.45, 0.3], 3, [0.0, 0.0, 0.0])
+    gradient_check(_pm, [0], [0], eps=0.1)
+    check_array_close(_pm.params["w"], [1.0, 0.45, 0.3],
+                      "params after gradient_check(eps=0.1) (store each value and assign it back; x + eps - eps != x in floats)",
+                      rtol=0, atol=0)
+    _v = default_vocabulary()
+    _m = pretrained_model(seed=0)
+    _w, _t = encode_examples(make_examples(12, seed=6), _v)
+    _orig = {_k: _value.copy() for _k, _value in _m.params.items()}
+    gradient_check(_m, _w, _t)
+    for _k in _orig:
+        check_array_close(_m.params[_k], _orig[_k], f"model.params[{_k!r}] after gradient_check (restore each value exactly)",
+                          rtol=0, atol=0)
 print("gradient_check: hidden tests of restored parameters passed")
 ### END HIDDEN TESTS
 
@@ -1286,7 +1471,7 @@ print("gradient_check: hidden tests of restored parameters passed")
 # * **calibration**: when it says 70%, is it right 70% of the time? (section 5.2)
 # * **per-slice accuracy**: where exactly does it fail? (section 5.3)
 #
-# ### Exercise 5 (3 points): `evaluate(model, examples, vocab, k=3) -> dict`
+# ### Exercise 5 (10 points): `evaluate(model, examples, vocab, k=3) -> dict`
 #
 # Return `{"n": int, "accuracy": float, "top_k_accuracy": float, "mean_confidence": float}` (Python
 # floats) over the examples `(context, target)`. Normalize each context with `normalize_context`
@@ -1294,8 +1479,9 @@ print("gradient_check: hidden tests of restored parameters passed")
 # the most probable word given the last word of the normalized context; *top-k* counts the target
 # among the k most probable words; confidence is the probability of the predicted word. An empty
 # list raises `ValueError`, and so does `k < 1` (a top-0 accuracy measures nothing: never report it
-# as 0.0 or 1.0). (Not tested: an example whose context is empty after normalizing; treat
-# it as you like, e.g. as a miss with confidence 0.)
+# as 0.0 or 1.0). Not tested, so treat them as you like: an example whose context is empty after
+# normalizing (e.g. a miss with confidence 0), a target that is empty after stripping (e.g. `vocab.unk`),
+# and ties between probabilities in the top-k ranking (the tests use probabilities without ties).
 #
 # Tip: `encode_examples` does not normalize; `model.predict_proba(word_ids)` gives every
 # probability at once as an `(N, V)` array, and `np.argsort` orders each row.
@@ -1342,7 +1528,7 @@ results = evaluate(BASE_MODEL, held_out, VOCAB, k=3)
 print({key: round(value, 3) for key, value in results.items()})
 print(f"best possible last-word accuracy on the same examples: {best_last_word_accuracy(held_out):.3f}")
 
-# %% nbgrader={"grade": true, "grade_id": "test_evaluate_visible", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_evaluate_visible", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 """Check evaluate on the pretrained model: keys and types, sensible values, top-k >= accuracy, ValueError when empty."""
 _v = default_vocabulary()
 _m = pretrained_model(seed=0)
@@ -1350,7 +1536,7 @@ _ex = make_examples(500, seed=7, regime="A")
 _r = evaluate(_m, _ex, _v, k=3)
 check_type(_r, dict, "evaluate(...)")
 check_type(_r.get("n"), int, "evaluate(...)['n']")
-check_equal(_r["n"], 500, "evaluate(...)['n']")
+check_same(_r["n"], 500, "evaluate(...)['n']")
 for _key in ("accuracy", "top_k_accuracy", "mean_confidence"):
     check_type(_r.get(_key), float, f"evaluate(...)[{_key!r}] (a Python float: convert with float())")
 _best = best_last_word_accuracy(_ex)
@@ -1363,96 +1549,106 @@ check_close(evaluate(_m, _ex, _v, k=len(_v))["top_k_accuracy"], 1.0, "top-k accu
 expect_raises(ValueError, evaluate, _m, [], _v, what="evaluate(model, [], vocab)")
 print("evaluate: visible tests passed")
 
-# %% nbgrader={"grade": true, "grade_id": "test_evaluate_hidden_targets_normalized", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_evaluate_hidden_targets_normalized", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of evaluate's targets: they are normalized like the contexts (strip, lowercase, unknown -> unk)."""
 _v = Vocabulary(["a", "b", "c"])                 # ids: <unk> 0, a 1, b 2, c 3
 _m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
 check_type(evaluate(_m, [(["a"], "b")], _v), dict, "evaluate(model, [(['a'], 'b')])")
 ### BEGIN HIDDEN TESTS
-# every prediction is right once the targets are normalized: a -> b, b -> a, <unk> -> c
-_ex = [(["a"], " B"), (["b"], "A "), (["zzz"], "C"), (["a"], "b")]
-_r = evaluate(_m, _ex, _v, k=1)
-check_type(_r, dict, "evaluate(...)")
-assert _r.get("accuracy") == 1.0, (
-    f"evaluate on targets ' B', 'A ', 'C', 'b' that the model predicts right: expected accuracy 1.0, got {_r.get('accuracy')!r}. "
-    "Normalize each target like the contexts (strip and lowercase) before comparing it with the prediction.")
-_r = evaluate(_m, [(["a"], "unknownword")], _v, k=4)
-assert _r.get("top_k_accuracy") == 1.0, (
-    f"evaluate with an unknown target and k = 4: expected top-4 accuracy 1.0 (the target becomes <unk>, "
-    f"one of the 4 words), got {_r.get('top_k_accuracy')!r}. Unknown target words become vocab.unk.")
+with explain_failures("evaluate's targets",
+                      'a dict of metrics with each target normalized like the contexts'):
+    # every prediction is right once the targets are normalized: a -> b, b -> a, <unk> -> c
+    _ex = [(["a"], " B"), (["b"], "A "), (["zzz"], "C"), (["a"], "b")]
+    _r = evaluate(_m, _ex, _v, k=1)
+    check_type(_r, dict, "evaluate(...)")
+    assert _r.get("accuracy") == 1.0, (
+        f"evaluate on targets ' B', 'A ', 'C', 'b' that the model predicts right: expected accuracy 1.0, got {_r.get('accuracy')!r}. "
+        "Normalize each target like the contexts (strip and lowercase) before comparing it with the prediction.")
+    _r = evaluate(_m, [(["a"], "unknownword")], _v, k=4)
+    assert _r.get("top_k_accuracy") == 1.0, (
+        f"evaluate with an unknown target and k = 4: expected top-4 accuracy 1.0 (the target becomes <unk>, "
+        f"one of the 4 words), got {_r.get('top_k_accuracy')!r}. Unknown target words become vocab.unk.")
 print("evaluate: hidden tests of normalized targets passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_evaluate_hidden_k", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_evaluate_hidden_k", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of evaluate's k: k < 1 raises ValueError (a top-0 accuracy measures nothing)."""
 _v = Vocabulary(["a", "b", "c"])
 _m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
 check_type(evaluate(_m, [(["a"], "b")], _v, k=1), dict, "evaluate(model, [(['a'], 'b')], vocab, k=1)")
 ### BEGIN HIDDEN TESTS
-for _k in (0, -1):
-    expect_raises(ValueError, evaluate, _m, [(["a"], "b")], _v, k=_k, what=f"evaluate(model, examples, vocab, k={_k})",
-                  hint="k < 1 must raise ValueError: a top-0 accuracy is not 0.0, and certainly not 1.0.")
+with explain_failures("evaluate's k",
+                      'ValueError for k < 1'):
+    for _k in (0, -1):
+        expect_raises(ValueError, evaluate, _m, [(["a"], "b")], _v, k=_k, what=f"evaluate(model, examples, vocab, k={_k})",
+                      hint="k < 1 must raise ValueError: a top-0 accuracy is not 0.0, and certainly not 1.0.")
 print("evaluate: hidden tests of k < 1 passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_evaluate_hidden_values", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_evaluate_hidden_values", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of evaluate's values on a model with known probabilities: n, accuracy, top-2 accuracy, mean confidence, types."""
 _v = Vocabulary(["a", "b", "c"])                 # ids: <unk> 0, a 1, b 2, c 3
 _m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
 check_type(evaluate(_m, [(["a"], "b")], _v), dict, "evaluate(model, [(['a'], 'b')])")
 ### BEGIN HIDDEN TESTS
-# targets are already normalized here: their normalization has its own cell
-_ex = [(["a"], "b"),                   # last a: ranking b .7, a .15, c .1, <unk> .05 -> top-1 hit
-       (["B "], "c"),                  # last b: a .5, c .25, b .15 -> top-2 hit
-       (["x", "C"], "a"),              # last c: b .35, a .3, <unk> .2 -> target a: top-2 hit
-       (["c", "zzz"], "c"),            # last <unk>: c .4 -> top-1 hit
-       (["b", "a"], "<unk>"),          # last a: target <unk> is 4th
-       (["a", "", "  "], "a")]         # last a: target a is 2nd
-_r = evaluate(_m, _ex, _v, k=2)
-check_type(_r, dict, "evaluate(...)")
-check_type(_r.get("n"), int, "evaluate(...)['n']")
-for _key in ("accuracy", "top_k_accuracy", "mean_confidence"):
-    check_type(_r.get(_key), float, f"evaluate(...)[{_key!r}]")
-check_equal(_r["n"], 6, "evaluate(...)['n']")
-check_close(_r["accuracy"], 2 / 6, "accuracy on 6 hand-worked examples whose contexts need normalizing (normalize each "
-            "context with normalize_context and predict from its LAST word)", rel=1e-9, abs_tol=1e-12)
-check_close(_r["top_k_accuracy"], 5 / 6, "top-2 accuracy on 6 hand-worked examples", rel=1e-9, abs_tol=1e-12)
-check_close(_r["mean_confidence"], (0.7 + 0.5 + 0.35 + 0.4 + 0.7 + 0.7) / 6,
-            "mean_confidence (the probability of the PREDICTED word, not of the target)", rel=1e-9, abs_tol=1e-12)
-check_equal(evaluate(_m, [(["b"], "a")], _v, k=1), {"n": 1, "accuracy": 1.0, "top_k_accuracy": 1.0, "mean_confidence": 0.5},
-            "evaluate on [(['b'], 'a')] with k=1")
+with explain_failures("evaluate's values on a model with known probabilities",
+                      "{'n', 'accuracy', 'top_k_accuracy', 'mean_confidence'} computed from each context's last word"):
+    # targets are already normalized here: their normalization has its own cell
+    _ex = [(["a"], "b"),                   # last a: ranking b .7, a .15, c .1, <unk> .05 -> top-1 hit
+           (["B "], "c"),                  # last b: a .5, c .25, b .15 -> top-2 hit
+           (["x", "C"], "a"),              # last c: b .35, a .3, <unk> .2 -> target a: top-2 hit
+           (["c", "zzz"], "c"),            # last <unk>: c .4 -> top-1 hit
+           (["b", "a"], "<unk>"),          # last a: target <unk> is 4th
+           (["a", "", "  "], "a")]         # last a: target a is 2nd
+    _r = evaluate(_m, _ex, _v, k=2)
+    check_type(_r, dict, "evaluate(...)")
+    check_type(_r.get("n"), int, "evaluate(...)['n']")
+    for _key in ("accuracy", "top_k_accuracy", "mean_confidence"):
+        check_type(_r.get(_key), float, f"evaluate(...)[{_key!r}]")
+    check_same(_r["n"], 6, "evaluate(...)['n']")
+    check_close(_r["accuracy"], 2 / 6, "accuracy on 6 hand-worked examples whose contexts need normalizing (normalize each "
+                "context with normalize_context and predict from its LAST word)", rel=1e-9, abs_tol=1e-12)
+    check_close(_r["top_k_accuracy"], 5 / 6, "top-2 accuracy on 6 hand-worked examples", rel=1e-9, abs_tol=1e-12)
+    check_close(_r["mean_confidence"], (0.7 + 0.5 + 0.35 + 0.4 + 0.7 + 0.7) / 6,
+                "mean_confidence (the probability of the PREDICTED word, not of the target)", rel=1e-9, abs_tol=1e-12)
+    check_same(evaluate(_m, [(["b"], "a")], _v, k=1), {"n": 1, "accuracy": 1.0, "top_k_accuracy": 1.0, "mean_confidence": 0.5},
+                "evaluate on [(['b'], 'a')] with k=1")
 print("evaluate: hidden tests of its values passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_evaluate_hidden_top_k", "locked": true, "points": 0.25, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_evaluate_hidden_top_k", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of evaluate's top-k accuracy for every k, and the default k=3."""
 _v = Vocabulary(["a", "b", "c"])                 # ids: <unk> 0, a 1, b 2, c 3
 _m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
 check_type(evaluate(_m, [(["a"], "b")], _v), dict, "evaluate(model, [(['a'], 'b')])")
 ### BEGIN HIDDEN TESTS
-# targets are already normalized here: their normalization has its own cell
-_ex = [(["a"], "b"),                   # last a: ranking b .7, a .15, c .1, <unk> .05 -> top-1 hit
-       (["B "], "c"),                  # last b: a .5, c .25, b .15 -> top-2 hit
-       (["x", "C"], "a"),              # last c: b .35, a .3, <unk> .2 -> target a: top-2 hit
-       (["c", "zzz"], "c"),            # last <unk>: c .4 -> top-1 hit
-       (["b", "a"], "<unk>"),          # last a: target <unk> is 4th
-       (["a", "", "  "], "a")]         # last a: target a is 2nd
-for _k, _expected in ((1, 2 / 6), (2, 5 / 6), (3, 5 / 6), (4, 1.0)):
-    check_close(evaluate(_m, _ex, _v, k=_k)["top_k_accuracy"], _expected,
-                f"top-{_k} accuracy on the hand-worked examples (the k MOST probable words)", rel=1e-9, abs_tol=1e-12)
-check_close(evaluate(_m, _ex, _v)["top_k_accuracy"], 5 / 6, "top-k accuracy with the default k=3", rel=1e-9, abs_tol=1e-12)
+with explain_failures("evaluate's top-k accuracy for every k, and the default k=3.",
+                      'the share of targets among the k most probable words'):
+    # targets are already normalized here: their normalization has its own cell
+    _ex = [(["a"], "b"),                   # last a: ranking b .7, a .15, c .1, <unk> .05 -> top-1 hit
+           (["B "], "c"),                  # last b: a .5, c .25, b .15 -> top-2 hit
+           (["x", "C"], "a"),              # last c: b .35, a .3, <unk> .2 -> target a: top-2 hit
+           (["c", "zzz"], "c"),            # last <unk>: c .4 -> top-1 hit
+           (["b", "a"], "<unk>"),          # last a: target <unk> is 4th
+           (["a", "", "  "], "a")]         # last a: target a is 2nd
+    for _k, _expected in ((1, 2 / 6), (2, 5 / 6), (3, 5 / 6), (4, 1.0)):
+        check_close(evaluate(_m, _ex, _v, k=_k)["top_k_accuracy"], _expected,
+                    f"top-{_k} accuracy on the hand-worked examples (the k MOST probable words)", rel=1e-9, abs_tol=1e-12)
+    check_close(evaluate(_m, _ex, _v)["top_k_accuracy"], 5 / 6, "top-k accuracy with the default k=3", rel=1e-9, abs_tol=1e-12)
 print("evaluate: hidden tests of top-k passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_evaluate_hidden_empty", "locked": true, "points": 0.25, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_evaluate_hidden_empty", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of evaluate on no examples: ValueError, not a division by zero."""
 _v = Vocabulary(["a", "b", "c"])                 # ids: <unk> 0, a 1, b 2, c 3
 _m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
 check_type(evaluate(_m, [(["a"], "b")], _v), dict, "evaluate(model, [(['a'], 'b')])")
 ### BEGIN HIDDEN TESTS
-for _empty in ([], ()):
-    expect_raises(ValueError, evaluate, _m, _empty, _v, what=f"evaluate(model, {_empty!r}, vocab)",
-                  hint="An empty list must raise ValueError, not divide by zero.")
+with explain_failures('evaluate on no examples',
+                      'ValueError for an empty list of examples'):
+    for _empty in ([], ()):
+        expect_raises(ValueError, evaluate, _m, _empty, _v, what=f"evaluate(model, {_empty!r}, vocab)",
+                      hint="An empty list must raise ValueError, not divide by zero.")
 print("evaluate: hidden tests of no examples passed")
 ### END HIDDEN TESTS
 
@@ -1471,7 +1667,7 @@ print("evaluate: hidden tests of no examples passed")
 #
 # $$ \mathrm{ECE} = \sum_{b \text{ non-empty}} \frac{n_b}{N} \, \left| \mathrm{acc}_b - \mathrm{conf}_b \right| $$
 #
-# ### Exercise 6 (3 points): `expected_calibration_error(confidences, correct, n_bins=10) -> float`
+# ### Exercise 6 (10 points): `expected_calibration_error(confidences, correct, n_bins=10) -> float`
 #
 # `confidences`: numbers in [0, 1]; `correct`: booleans (or 0/1) of the same length; both lists or
 # arrays. Return the ECE as a Python `float`. Empty input or mismatched lengths raise `ValueError`.
@@ -1511,7 +1707,7 @@ for confidences, correct in [([0.95, 0.95], [True, False]), ([0.5, 0.5, 0.5, 0.5
                              ([0.25, 0.75], [True, False])]:
     print(f"ECE of {confidences} with {correct}: {expected_calibration_error(confidences, correct):.2f}")
 
-# %% nbgrader={"grade": true, "grade_id": "test_expected_calibration_error_visible", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_expected_calibration_error_visible", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 """Check expected_calibration_error on small hand-worked cases and its errors."""
 _r = expected_calibration_error([0.95, 0.95], [True, False])
 check_type(_r, float, "expected_calibration_error([0.95, 0.95], [True, False])")
@@ -1525,73 +1721,81 @@ expect_raises(ValueError, expected_calibration_error, [0.5, 0.6], [True], what="
               hint="Mismatched lengths must raise ValueError (zip() would silently drop items).")
 print("expected_calibration_error: visible tests passed")
 
-# %% nbgrader={"grade": true, "grade_id": "test_expected_calibration_error_hidden_weighting", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_expected_calibration_error_hidden_weighting", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of expected_calibration_error's weighting: each bin by its share of the predictions, on small and random cases."""
 check_type(expected_calibration_error([0.5], [True]), float, "expected_calibration_error([0.5], [True])")
 ### BEGIN HIDDEN TESTS
-# bins weighted by their share: bin 1 (3 items, acc 1/3, conf .15), bin 8 (1 item, acc 1, conf .85)
-check_close(expected_calibration_error([0.15, 0.15, 0.15, 0.85], [True, False, False, True]),
-            0.75 * (1 / 3 - 0.15) + 0.25 * 0.15,
-            "ECE of [.15, .15, .15, .85] with [T, F, F, T] (weight each bin by n_bin / N)", rel=1e-9, abs_tol=1e-12)
-# a larger random case against an independent computation by sorting into bins by hand
-_rng = np.random.default_rng(0)
-_conf = _rng.uniform(0, 1, 400)
-_hit = _rng.uniform(0, 1, 400) < _conf ** 2
-_total = 0.0
-for _b in range(10):
-    _members = [_i for _i in range(400) if min(int(_conf[_i] * 10), 9) == _b]
-    if _members:
-        _acc = sum(bool(_hit[_i]) for _i in _members) / len(_members)
-        _mc = sum(float(_conf[_i]) for _i in _members) / len(_members)
-        _total += len(_members) / 400 * abs(_acc - _mc)
-check_close(expected_calibration_error(_conf, _hit), _total, "ECE of 400 random predictions", rel=1e-9, abs_tol=1e-12)
+with explain_failures("expected_calibration_error's weighting",
+                      'the ECE as a Python float, each bin weighted by n_bin / N'):
+    # bins weighted by their share: bin 1 (3 items, acc 1/3, conf .15), bin 8 (1 item, acc 1, conf .85)
+    check_close(expected_calibration_error([0.15, 0.15, 0.15, 0.85], [True, False, False, True]),
+                0.75 * (1 / 3 - 0.15) + 0.25 * 0.15,
+                "ECE of [.15, .15, .15, .85] with [T, F, F, T] (weight each bin by n_bin / N)", rel=1e-9, abs_tol=1e-12)
+    # a larger random case against an independent computation by sorting into bins by hand
+    _rng = np.random.default_rng(0)
+    _conf = _rng.uniform(0, 1, 400)
+    _hit = _rng.uniform(0, 1, 400) < _conf ** 2
+    _total = 0.0
+    for _b in range(10):
+        _members = [_i for _i in range(400) if min(int(_conf[_i] * 10), 9) == _b]
+        if _members:
+            _acc = sum(bool(_hit[_i]) for _i in _members) / len(_members)
+            _mc = sum(float(_conf[_i]) for _i in _members) / len(_members)
+            _total += len(_members) / 400 * abs(_acc - _mc)
+    check_close(expected_calibration_error(_conf, _hit), _total, "ECE of 400 random predictions", rel=1e-9, abs_tol=1e-12)
 print("expected_calibration_error: hidden tests of the weighting passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_expected_calibration_error_hidden_bin_edges", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_expected_calibration_error_hidden_bin_edges", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of expected_calibration_error's bins: c = 1.0 in the last bin, c = 0.0 in the first, floor(c * n_bins) at the edges."""
 check_type(expected_calibration_error([0.5], [True]), float, "expected_calibration_error([0.5], [True])")
 ### BEGIN HIDDEN TESTS
-# c = 1.0 goes to the last bin, c = 0.0 to the first: |1 - 1| * .5 + |0 - .05| * .5
-check_close(expected_calibration_error([1.0, 0.05], [1, 0]), 0.025,
-            "ECE of [1.0, 0.05] with [1, 0] (c = 1.0 belongs to the last bin)", rel=1e-9, abs_tol=1e-12)
-check_close(expected_calibration_error([1.0, 1.0, 0.0], [True, False, False]), (2 / 3) * 0.5,
-            "ECE of [1.0, 1.0, 0.0] with [T, F, F]", rel=1e-9, abs_tol=1e-12)
-# bin edges: 0.5 * 4 = 2 -> bin 2 of 4; 0.49 -> bin 1
-check_close(expected_calibration_error([0.5, 0.49], [True, True], n_bins=4), 0.5 * 0.5 + 0.5 * 0.51,
-            "ECE of [0.5, 0.49] with n_bins=4", rel=1e-9, abs_tol=1e-12)
-check_close(expected_calibration_error([0.5, 0.45], [True, False], n_bins=4), 0.5 * 0.5 + 0.5 * 0.45,
-            "ECE of [0.5, 0.45] with [T, F], n_bins=4 (floor(c * n_bins) puts 0.5 and 0.45 in different bins)",
-            rel=1e-9, abs_tol=1e-12)
+with explain_failures("expected_calibration_error's bins",
+                      'the ECE with bin min(floor(c * n_bins), n_bins - 1)'):
+    # c = 1.0 goes to the last bin, c = 0.0 to the first: |1 - 1| * .5 + |0 - .05| * .5
+    check_close(expected_calibration_error([1.0, 0.05], [1, 0]), 0.025,
+                "ECE of [1.0, 0.05] with [1, 0] (c = 1.0 belongs to the last bin)", rel=1e-9, abs_tol=1e-12)
+    check_close(expected_calibration_error([1.0, 1.0, 0.0], [True, False, False]), (2 / 3) * 0.5,
+                "ECE of [1.0, 1.0, 0.0] with [T, F, F]", rel=1e-9, abs_tol=1e-12)
+    # bin edges: 0.5 * 4 = 2 -> bin 2 of 4; 0.49 -> bin 1
+    check_close(expected_calibration_error([0.5, 0.49], [True, True], n_bins=4), 0.5 * 0.5 + 0.5 * 0.51,
+                "ECE of [0.5, 0.49] with n_bins=4", rel=1e-9, abs_tol=1e-12)
+    check_close(expected_calibration_error([0.5, 0.45], [True, False], n_bins=4), 0.5 * 0.5 + 0.5 * 0.45,
+                "ECE of [0.5, 0.45] with [T, F], n_bins=4 (floor(c * n_bins) puts 0.5 and 0.45 in different bins)",
+                rel=1e-9, abs_tol=1e-12)
 print("expected_calibration_error: hidden tests of the bin edges passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_expected_calibration_error_hidden_n_bins", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_expected_calibration_error_hidden_n_bins", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of expected_calibration_error's n_bins: the same predictions in 10, 2 and 1 bins."""
 check_type(expected_calibration_error([0.5], [True]), float, "expected_calibration_error([0.5], [True])")
 ### BEGIN HIDDEN TESTS
-# n_bins matters: 4 items in 4 bins of 10, or in 2 bins of 2
-_c, _y = [0.2, 0.4, 0.6, 0.9], [False, True, True, True]
-check_close(expected_calibration_error(_c, _y), (0.2 + 0.6 + 0.4 + 0.1) / 4, "ECE of [.2, .4, .6, .9] with 10 bins",
-            rel=1e-9, abs_tol=1e-12)
-check_close(expected_calibration_error(_c, _y, n_bins=2), 0.5 * 0.2 + 0.5 * 0.25,
-            "ECE of [.2, .4, .6, .9] with n_bins=2 (bins [0, .5) and [.5, 1])", rel=1e-9, abs_tol=1e-12)
-check_close(expected_calibration_error(_c, _y, n_bins=1), abs(0.75 - 0.525), "ECE with n_bins=1 (one bin)",
-            rel=1e-9, abs_tol=1e-12)
+with explain_failures("expected_calibration_error's n_bins",
+                      'the ECE with n_bins equal-width bins'):
+    # n_bins matters: 4 items in 4 bins of 10, or in 2 bins of 2
+    _c, _y = [0.2, 0.4, 0.6, 0.9], [False, True, True, True]
+    check_close(expected_calibration_error(_c, _y), (0.2 + 0.6 + 0.4 + 0.1) / 4, "ECE of [.2, .4, .6, .9] with 10 bins",
+                rel=1e-9, abs_tol=1e-12)
+    check_close(expected_calibration_error(_c, _y, n_bins=2), 0.5 * 0.2 + 0.5 * 0.25,
+                "ECE of [.2, .4, .6, .9] with n_bins=2 (bins [0, .5) and [.5, 1])", rel=1e-9, abs_tol=1e-12)
+    check_close(expected_calibration_error(_c, _y, n_bins=1), abs(0.75 - 0.525), "ECE with n_bins=1 (one bin)",
+                rel=1e-9, abs_tol=1e-12)
 print("expected_calibration_error: hidden tests of n_bins passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_expected_calibration_error_hidden_arrays_and_errors", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_expected_calibration_error_hidden_arrays_and_errors", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of expected_calibration_error's inputs: NumPy arrays and 0/1 ints, a Python float back, ValueError for bad lengths."""
 check_type(expected_calibration_error([0.5], [True]), float, "expected_calibration_error([0.5], [True])")
 ### BEGIN HIDDEN TESTS
-# NumPy arrays and 0/1 ints work the same as lists of bools
-check_close(expected_calibration_error(np.array([0.95, 0.95]), np.array([1, 0])), 0.45, "ECE on NumPy arrays")
-_r = expected_calibration_error(np.array([0.3, 0.8]), np.array([True, True]))
-check_type(_r, float, "expected_calibration_error on NumPy arrays (return a Python float)")
-check_close(_r, 0.5 * 0.7 + 0.5 * 0.2, "ECE of [0.3, 0.8] with [T, T]", rel=1e-9, abs_tol=1e-12)
-expect_raises(ValueError, expected_calibration_error, [0.5], [True, False], what="expected_calibration_error([0.5], [True, False])")
-expect_raises(ValueError, expected_calibration_error, np.array([]), np.array([]), what="expected_calibration_error on empty arrays")
+with explain_failures("expected_calibration_error's inputs",
+                      'the same ECE for NumPy arrays and 0/1 ints; ValueError for empty or mismatched inputs'):
+    # NumPy arrays and 0/1 ints work the same as lists of bools
+    check_close(expected_calibration_error(np.array([0.95, 0.95]), np.array([1, 0])), 0.45, "ECE on NumPy arrays")
+    _r = expected_calibration_error(np.array([0.3, 0.8]), np.array([True, True]))
+    check_type(_r, float, "expected_calibration_error on NumPy arrays (return a Python float)")
+    check_close(_r, 0.5 * 0.7 + 0.5 * 0.2, "ECE of [0.3, 0.8] with [T, T]", rel=1e-9, abs_tol=1e-12)
+    expect_raises(ValueError, expected_calibration_error, [0.5], [True, False], what="expected_calibration_error([0.5], [True, False])")
+    expect_raises(ValueError, expected_calibration_error, np.array([]), np.array([]), what="expected_calibration_error on empty arrays")
 print("expected_calibration_error: hidden tests of arrays and errors passed")
 ### END HIDDEN TESTS
 
@@ -1625,6 +1829,7 @@ def reliability_diagram(ax, confidences, correct, title, n_bins=10):
     ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence", ylabel="accuracy", title=f"{title}\nECE = {ece:.3f}")
     ax.legend(loc="upper left", fontsize=8)
 
+print("drawing two reliability diagrams (2 000 predictions each, regimes A and B) ...", flush=True)
 drifted = make_examples(2000, seed=4, regime="B")
 conf_a, correct_a = predictions(BASE_MODEL, held_out)
 conf_b, correct_b = predictions(BASE_MODEL, drifted)
@@ -1659,6 +1864,7 @@ def window_eces(confidences, correct=None):
         values.append(expected_calibration_error(conf, right))
     return np.array(values)
 
+print(f"computing the ECE of {3 * n_windows} windows of {window_size} labels ...", flush=True)
 calibrated = window_eces(conf_a)
 baseline_windows = window_eces(conf_a, correct_a)
 drifted_windows = window_eces(conf_b, correct_b)
@@ -1670,48 +1876,6 @@ print(f"  pretrained model, regime B: {drifted_windows.mean():.3f} (5th percenti
 print(f"a worry threshold for windows of {window_size}: the baseline's 95th percentile, {worry_threshold:.2f}; "
       f"share of regime-B windows above it: {np.mean(drifted_windows > worry_threshold):.0%}")
 
-
-# %% [markdown]
-# **Explore a confidence threshold.** Suppose the app shows a suggestion only when the confidence
-# is at least a threshold *t*. Higher *t* answers fewer requests (*coverage*) but is right more often
-# on those it answers. The plot shows the whole trade-off; the slider moves the operating point,
-# and the regime selector shows how a drift moves the curve. The figure right below the code is
-# the default view (threshold 0.5, regime A); move a control and the live view appears under the
-# controls.
-
-# %%
-def threshold_view(threshold=0.5, regime="A"):
-    confidences, correct = (conf_a, correct_a) if regime == "A" else (conf_b, correct_b)
-    grid = np.linspace(0, 0.95, 96)
-    coverage = np.array([(confidences >= t).mean() for t in grid])
-    answered_acc = np.array([correct[confidences >= t].mean() if (confidences >= t).any() else np.nan for t in grid])
-    keep = confidences >= threshold
-    cov = keep.mean()
-    acc = correct[keep].mean() if keep.any() else float("nan")
-    fig, ax = plt.subplots(figsize=(6, 3.6))
-    ax.plot(grid, coverage, label="coverage (share answered)")
-    ax.plot(grid, answered_acc, label="accuracy on answered")
-    ax.axvline(threshold, color="black", linestyle=":")
-    ax.plot([threshold, threshold], [cov, acc], "ko")
-    ax.set(xlim=(0, 1), ylim=(0, 1.02), xlabel="confidence threshold t",
-           title=f"regime {regime}, t = {threshold:.2f}: answers {cov:.0%} of requests, {acc:.0%} of them right")
-    ax.legend(loc="lower left", fontsize=8)
-    plt.show()
-
-threshold_view()                       # the default view, drawn statically
-
-threshold_slider = widgets.FloatSlider(value=0.5, min=0.0, max=0.95, step=0.05, description="threshold")
-regime_buttons = widgets.ToggleButtons(options=["A", "B"], value="A", description="regime")
-threshold_output = widgets.Output()
-
-def redraw_threshold_view(change=None):
-    with threshold_output:
-        threshold_output.clear_output(wait=True)
-        threshold_view(threshold_slider.value, regime_buttons.value)
-
-threshold_slider.observe(redraw_threshold_view, names="value")
-regime_buttons.observe(redraw_threshold_view, names="value")
-widgets.VBox([threshold_slider, regime_buttons, threshold_output])
 
 # %% [markdown]
 # ### 5.3 Accuracy per slice
@@ -1766,7 +1930,52 @@ plt.show()
 # and now it is an informed one.
 
 # %% [markdown]
-# ## 6. What this notebook covers of the ML Test Score
+# ### Going further: explore a confidence threshold (ungraded)
+#
+# Suppose the app shows a suggestion only when the confidence
+# is at least a threshold *t*. Higher *t* answers fewer requests (*coverage*) but is right more often
+# on those it answers. The plot shows the whole trade-off; the slider moves the operating point,
+# and the regime selector shows how a drift moves the curve. The figure right below the code is
+# the default view (threshold 0.5, regime A); move a control and the live view appears under the
+# controls.
+
+# %%
+def threshold_view(threshold=0.5, regime="A"):
+    confidences, correct = (conf_a, correct_a) if regime == "A" else (conf_b, correct_b)
+    grid = np.linspace(0, 0.95, 96)
+    coverage = np.array([(confidences >= t).mean() for t in grid])
+    answered_acc = np.array([correct[confidences >= t].mean() if (confidences >= t).any() else np.nan for t in grid])
+    keep = confidences >= threshold
+    cov = keep.mean()
+    acc = correct[keep].mean() if keep.any() else float("nan")
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    ax.plot(grid, coverage, label="coverage (share answered)")
+    ax.plot(grid, answered_acc, label="accuracy on answered")
+    ax.axvline(threshold, color="black", linestyle=":")
+    ax.plot([threshold, threshold], [cov, acc], "ko")
+    ax.set(xlim=(0, 1), ylim=(0, 1.02), xlabel="confidence threshold t",
+           title=f"regime {regime}, t = {threshold:.2f}: answers {cov:.0%} of requests, {acc:.0%} of them right")
+    ax.legend(loc="lower left", fontsize=8)
+    plt.show()
+
+print("drawing the coverage / accuracy trade-off ...", flush=True)
+threshold_view()                       # the default view, drawn statically
+
+threshold_slider = widgets.FloatSlider(value=0.5, min=0.0, max=0.95, step=0.05, description="threshold")
+regime_buttons = widgets.ToggleButtons(options=["A", "B"], value="A", description="regime")
+threshold_output = widgets.Output()
+
+def redraw_threshold_view(change=None):
+    with threshold_output:
+        threshold_output.clear_output(wait=True)
+        threshold_view(threshold_slider.value, regime_buttons.value)
+
+threshold_slider.observe(redraw_threshold_view, names="value")
+regime_buttons.observe(redraw_threshold_view, names="value")
+widgets.VBox([threshold_slider, regime_buttons, threshold_output])
+
+# %% [markdown]
+# ## Going further: what this notebook covers of the ML Test Score (ungraded)
 #
 # Breck et al. (Google), *The ML Test Score: A Rubric for ML Production Readiness and Technical
 # Debt Reduction* (IEEE Big Data 2017), lists 28 tests in four groups: data, model, infrastructure
@@ -1798,17 +2007,25 @@ plt.show()
 #   (the model is not too stale: assignment 3 retrains on degradation and drift, never on age),
 #   and the privacy and cost of features (Data 2 to 6).
 #
-# ## 7. Written answers (graded by hand)
+# ## 6. Written answers (graded by hand)
 
 # %% [markdown]
-# ### Written answer 1 (3 points, graded by hand): testing across modalities
+# ### Written answer 1 (12 points, graded by hand): testing across modalities
 #
 # How would you test a **vision** model, an **NLP** model and a **tabular**
 # model differently? For each, name the input edge cases, one invariance and one directional test
 # you would write, and the slices you would evaluate on. Say what stays the same for all three.
 # Write your answer in the next cell.
+#
+# This notebook worked on text (NLP) only; the question asks you to *transfer* its four tools to
+# other inputs. For each modality ask the questions this notebook asked of words: what can a user or
+# an upstream system send that the model never saw (section 1's table: for an image, e.g., its size,
+# its channels, its value range; for a table row, e.g., a missing value, a new category, another unit)?
+# What change must not move the answer (INV), and what change must move it one way (DIR)? Which
+# groups of inputs could hide a weakness in one overall number (section 5.3)? Answers from your
+# own reasoning are expected: no outside reading is needed, and no particular list is.
 
-# %% [markdown] nbgrader={"grade": true, "grade_id": "testing_across_modalities", "locked": false, "points": 3, "schema_version": 3, "solution": true, "task": false}
+# %% [markdown] nbgrader={"grade": true, "grade_id": "testing_across_modalities", "locked": false, "points": 12, "schema_version": 3, "solution": true, "task": false}
 # ### BEGIN SOLUTION
 # *Model answer.*
 # **Vision.** Edge cases: wrong shape or channel order, grayscale vs RGB, 0-255 vs 0-1 scaling, tiny or huge images,
@@ -1826,24 +2043,31 @@ plt.show()
 # aggregate metrics, pre-training checks (initial loss, gradient check, overfit a tiny batch), calibration, a
 # meaningful baseline, and per-slice evaluation.
 #
-# *Rubric (3 points).*
-# - 1 point: at least one concrete, modality-specific input edge case for each of the three modalities
-#   (generic answers such as "bad data" for all three earn 0 here).
-# - 1 point: at least one invariance or directional test per modality that makes sense for that modality
-#   (e.g. augmentations for vision, typos or negation for NLP, monotonicity for tabular).
-# - 1 point: names relevant slices **and** what the three have in common (schema checks, behavioural tests,
-#   calibration, baselines or slices). Half a point if only one of the two.
+# *Rubric (12 points).* The model answer above is one good answer, not a checklist: credit any example
+# that is concrete for its modality and follows from the notebook's tools (section 1's edge-case table,
+# section 3's INV and DIR, section 5.3's slices), reasoned out by the student. Domain knowledge beyond the
+# notebook (JPEG artefacts, credit-score monotonicity) is welcome and never required.
+# - 4 points: a concrete, modality-specific input edge case for each of the three modalities, transferred
+#   from section 1's table (e.g. an image of an unexpected size; a row with a missing value or a new
+#   category). Generic answers such as "bad data" for all three earn 0 here; 1 point per modality, 1 more
+#   for saying what to do with the case (normalize, reject, fall back).
+# - 4 points: an invariance or a directional test per modality that makes sense for that modality (what
+#   must not change the answer, what must move it one way); 1 point per modality, 1 more for one that
+#   shows a modality difference (e.g. an image has no word order; a table row has no typo).
+# - 4 points: relevant slices per modality (2) **and** what the three have in common (2: safe serving,
+#   checks of the input and of the test data, behavioural tests beside aggregate metrics, a real baseline,
+#   calibration, slices).
 # ### END SOLUTION
 
 # %% [markdown]
-# ### Written answer 2 (3 points, graded by hand): metrics for this model
+# ### Written answer 2 (12 points, graded by hand): metrics for this model
 #
 # Which metrics matter most for *this* next-word model and why? Use the
 # numbers you computed above (accuracy against the best last-word predictor, top-3 accuracy, mean
 # confidence, ECE, slices) and say which metric you would watch in production and what threshold
 # would worry you. Write your answer in the next cell.
 
-# %% [markdown] nbgrader={"grade": true, "grade_id": "metrics_for_this_model", "locked": false, "points": 3, "schema_version": 3, "solution": true, "task": false}
+# %% [markdown] nbgrader={"grade": true, "grade_id": "metrics_for_this_model", "locked": false, "points": 12, "schema_version": 3, "solution": true, "task": false}
 # ### BEGIN SOLUTION
 # *Model answer.* Accuracy alone is misleading: the grammar is stochastic, so even a perfect last-word predictor
 # is right only about 62% of the time on regime A. The useful accuracy number is the **gap to that ceiling**
@@ -1861,12 +2085,12 @@ plt.show()
 # and stays below about 0.1 in 95% of windows, while after the drift it is about 0.3: a threshold near 0.1
 # for 300-label windows (lower for larger windows) catches the drift without alarming on noise.
 #
-# *Rubric (3 points).*
-# - 1 point: explains why raw accuracy is not enough here (stochastic next word, compare with the ceiling or a
+# *Rubric (12 points).*
+# - 4 points: explains why raw accuracy is not enough here (stochastic next word, compare with the ceiling or a
 #   baseline, not an untrained model) using a number from the notebook.
-# - 1 point: argues for at least two of top-k accuracy, calibration/ECE, confidence, per-slice accuracy, tied
+# - 4 points: argues for at least two of top-k accuracy, calibration/ECE, confidence, per-slice accuracy, tied
 #   to how the model is used (suggestions shown, thresholds), with numbers.
-# - 1 point: names a production metric and a concrete threshold that is relative to the baseline and to the
+# - 4 points: names a production metric and a concrete threshold that is relative to the baseline and to the
 #   sample size (a fixed ECE or accuracy cut-off without a sample size earns half), and recognises that labels
 #   arrive late or that small samples need a confidence interval.
 # ### END SOLUTION

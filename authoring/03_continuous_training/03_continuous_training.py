@@ -90,27 +90,49 @@ def _make_grading_guard():
             raise AssertionError(f"{what}: expected {expected!r}, got {show(actual)}")
 
     def check_equal(actual, expected, what):
-        """Fail unless actual equals expected with exactly the same types, recursively (floats compared closely)."""
-        check_type(actual, _type(expected), what)
+        """Fail unless actual equals expected with exactly the same types, recursively (floats compared closely).
+
+        A difference inside a list, tuple or dict is named by its place ("element 1", "key 'passed'")
+        and the message shows both whole values, so it reads as the behaviour, not as an index."""
+        problem = _difference(actual, expected, "")
+        if problem is None:
+            return
+        where, message = problem
+        if not where:
+            raise AssertionError(f"{what}{message}")
+        raise AssertionError(f"{what}: at {where}{message}; the whole value: expected {show(expected)}, "
+                             f"got {show(actual)}")
+
+    def _difference(actual, expected, where):
+        """(place, message) of the first difference, or None; message starts with ':' or ' should'."""
+        if _type(actual) is not _type(expected):
+            return where, (f" should be of type {_type(expected).__name__}, but it is "
+                           f"{_type(actual).__name__}: {show(actual)}")
         if _type(expected) is float:
-            check_close(actual, expected, what)
+            if not _isfinite(actual) or not _isclose(actual, expected, rel_tol=1e-9, abs_tol=1e-9):
+                return where, f": expected {expected!r}, got {show(actual)}"
         elif _type(expected) in _scalar_types:
             if not (actual == expected):
-                raise AssertionError(f"{what}: expected {show(expected)}, got {show(actual)}")
+                return where, f": expected {show(expected)}, got {show(actual)}"
         elif _type(expected) in (list, tuple):
             if _len(actual) != _len(expected):
-                raise AssertionError(f"{what}: expected {_len(expected)} items, got {_len(actual)}: {show(actual)}")
+                return where, f": expected {_len(expected)} items, got {_len(actual)}: {show(actual)}"
             for i in range(_len(expected)):
-                check_equal(actual[i], expected[i], f"{what}[{i}]")
+                problem = _difference(actual[i], expected[i], f"{where} → element {i}" if where else f"element {i}")
+                if problem is not None:
+                    return problem
         elif _type(expected) is dict:
             missing = [k for k in expected if k not in actual]
             extra = [k for k in actual if k not in expected]
             if missing or extra:
-                raise AssertionError(f"{what}: missing keys {missing}, unexpected keys {extra}")
+                return where, f": missing keys {missing}, unexpected keys {extra}"
             for key in expected:
-                check_equal(actual[key], expected[key], f"{what}[{key!r}]")
+                problem = _difference(actual[key], expected[key], f"{where} → key {key!r}" if where else f"key {key!r}")
+                if problem is not None:
+                    return problem
         else:
             raise TypeError(f"check_equal cannot compare values of type {_type(expected).__name__}")
+        return None
 
     def check_array_close(actual, expected, what, rtol=1e-7, atol=1e-9):
         """Fail unless actual is a NumPy array of the expected shape, element-wise close to expected."""

@@ -28,6 +28,18 @@ import nextword as nw
 from .course import course_root, load
 
 SAMPLE_CLASS = ".sample_class"  # inside the course folder, git-ignored
+# The demo class is a course of its own: its own id and its own exchange (inside .sample_class), so its
+# formgrader never lists the live class's assignments, and `nbgrader list` of a student never the demo's.
+DEMO_COURSE_SUFFIX = "-demo"
+
+
+def demo_config(root: Path) -> str:
+    """What the demo class's nbgrader_config.py adds to the course's: its course id and exchange."""
+    from .course import load
+
+    return ("# the demo class (course_tools.demo): its own course id and exchange, apart from the live class\n"
+            f"c.CourseDirectory.course_id = {load(root).id + DEMO_COURSE_SUFFIX!r}\n"
+            "c.Exchange.root = str(COURSE_ROOT / 'exchange')\n")
 
 
 def _accuracy(model: nw.NextWordModel, examples) -> float:
@@ -169,7 +181,7 @@ def run_tour(root: Path, workers: int = 2, skip_reader: bool = False) -> int:
     ok &= check_release(assignments, root)
 
     step(2, f"A synthetic class of {len(sample_class.STUDENTS)} students, built from the notebooks in {SAMPLE_CLASS}/")
-    sample_class.make_course(sample, root, assignments)
+    sample_class.make_course(sample, root, assignments, extra_config=demo_config(root))
     sample_class.write_class(sample, root, assignments)
     for persona in sample_class.PERSONAS.values():
         print(f"  {persona.name:<20} {persona.does}")

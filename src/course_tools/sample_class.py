@@ -540,9 +540,10 @@ def expected_scores(root: Path, assignments: list[str] | None = None,
 # --------------------------------------------------------------------------- a course folder for the class
 
 def make_course(course_dir: Path, root: Path, assignments: list[str] | None = None,
-                progress=print) -> list[str]:
+                progress=print, extra_config: str = "") -> list[str]:
     """A fresh course folder: course.toml, nbgrader_config.py, source/ and the pages' pinned scripts copied,
-    release/ and gradebook generated there."""
+    release/ and gradebook generated there. ``extra_config`` is appended to its nbgrader_config.py first
+    (e.g. the demo's own course id and exchange)."""
     from .nbgrader_apps import run_in_workers
     from .vendored_assets import committed_assets
 
@@ -553,6 +554,9 @@ def make_course(course_dir: Path, root: Path, assignments: list[str] | None = No
     (course_dir / "source").mkdir(parents=True)
     for name in (MANIFEST, "nbgrader_config.py"):
         shutil.copy(Path(root) / name, course_dir / name)
+    if extra_config:
+        with open(course_dir / "nbgrader_config.py", "a", encoding="utf-8") as handle:
+            handle.write("\n" + extra_config)
     shutil.copy(Path(root) / "source" / "header.ipynb", course_dir / "source" / "header.ipynb")
     if committed_assets(root).is_dir():  # what the reader's edition and peer-review packets load
         shutil.copytree(committed_assets(root), committed_assets(course_dir))

@@ -108,6 +108,8 @@ SAFE_PREDICT = {
     "out_of_range_confidence_falls_back": _safe_variant(
         'if not math.isfinite(confidence):', 'if not math.isfinite(confidence) or not 0.0 <= confidence <= 1.0:'),
     "reason_empty_string_on_fallback": _safe_variant('"empty context"', '""'),
+    # a realistic slip: the reason is the exception's own message, empty for RuntimeError()
+    "reason_is_the_bare_exception_message": _safe_variant('f"model error: {type(exc).__name__}: {exc}"', 'str(exc)'),
     "reason_none_on_model_error": _safe_variant('f"model error: {type(exc).__name__}: {exc}"', 'None'),
     "real_answer_has_a_reason": _safe_variant('min(max(confidence, 0.0), 1.0), None', 'min(max(confidence, 0.0), 1.0), "ok"'),
     "cheat_always_equal_tuple": always_equal('''
@@ -134,6 +136,14 @@ SAFE_PREDICT = {
 
 _suite_variant = _edits("run_test_suite")
 RUN_TEST_SUITE = {
+    # realistic slips: kinds matched case-insensitively; a real <unk> answer taken for a fallback
+    "kind_matched_case_insensitively": _suite_variant(
+        '        kind = case.get("kind") if isinstance(case, dict) else None\n',
+        '        kind = case.get("kind") if isinstance(case, dict) else None\n'
+        '        kind = kind.lower() if isinstance(kind, str) else kind\n').replace(
+        '"kind": kind, "passed"', '"kind": case.get("kind"), "passed"'),
+    "unk_answer_taken_for_a_fallback": _suite_variant(
+        '        if fallback is not None:\n', '        if fallback is not None or word == vocab.unk:\n'),
     "empty_suite_returns_zero_report": _suite_variant(
         'raise ValueError("the suite is empty: a run that tests nothing must not look green")', 'return {"passed": 0, "failed": 0, "errors": 0, "details": []}'),
     "empty_suite_divides_by_zero": _suite_variant(
@@ -502,6 +512,11 @@ ALTERNATIVES = {
 
 # Realistic slips, each with the hidden test cell (the behaviour's own cell) in which it must lose its points.
 SLIPS = {
+    ("safe_predict", "no_clipping"): "test_safe_predict_hidden_confidence",
+    ("safe_predict", "reason_empty_string_on_fallback"): "test_safe_predict_hidden_reasons",
+    ("safe_predict", "reason_is_the_bare_exception_message"): "test_safe_predict_hidden_reasons",
+    ("run_test_suite", "kind_matched_case_insensitively"): "test_run_test_suite_hidden_kinds",
+    ("run_test_suite", "unk_answer_taken_for_a_fallback"): "test_run_test_suite_hidden_real_unk",
     ("evaluate", "k_below_one_accepted"): "test_evaluate_hidden_k",
     ("evaluate", "targets_not_normalized"): "test_evaluate_hidden_targets_normalized",
 }

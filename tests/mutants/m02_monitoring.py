@@ -210,6 +210,9 @@ SLIPS = {
     ("wilson_interval", "n_zero_checked_before_k_gt_n"): "test_wilson_interval_hidden_errors",
     ("two_proportion_z_test", "unknown_alternative_runs_two_sided"): "test_two_proportion_z_test_hidden_alternative",
     ("detect_degradation", "relative_confidence_drop"): "test_detect_degradation_hidden_confidence_latency",
+    # graded once (issue 19): each costs its own cell only, checked by tests/test_02_lessons.py
+    ("detect_degradation", "min_samples_inclusive"): "test_detect_degradation_hidden_min_samples",
+    ("AlertManager", "streak_never_reset"): "test_AlertManager_hidden_streak",
 }
 
 

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from course_tools.course import load
+from course_tools.judged_autograde import TRUSTED_AUTOGRADE_PREPROCESSORS, TRUSTED_SANITIZE_PREPROCESSORS
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
@@ -29,6 +30,22 @@ c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE") or "/srv/nbgrader/exchange
 # Every student notebook opens with the course header (restart & run all, NAME, COLLABORATORS).
 c.IncludeHeaderFooter.header = "source/header.ipynb"
 
+# nbgrader's default generate_assignment pipeline, with ClearSolutions replaced by a subclass that
+# releases the header's NAME/COLLABORATORS answer cell as written (course_tools.generate).
+c.GenerateAssignment.preprocessors = [
+    "nbgrader.preprocessors.IncludeHeaderFooter",
+    "nbgrader.preprocessors.InstantiateTests",
+    "nbgrader.preprocessors.LockCells",
+    "course_tools.generate.ClearSolutionsKeepingNameCell",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.SaveCells",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbgrader.preprocessors.ClearMarkScheme",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
@@ -39,17 +56,11 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # the tests in the judge's own process, which calls the student's functions and compares plain data.
 # Test cells' outputs are written by the judge only, so SaveAutoGrades scores what the judge saw.
 # See course_tools/judged_autograde.py; `python -m course_tools.autograde` runs this pipeline.
-c.Autograde.sanitize_preprocessors = [
-    "nbgrader.preprocessors.ClearOutput",
-    "course_tools.judged_autograde.RebuildFromRelease",
-]
-c.Autograde.autograde_preprocessors = [
-    "course_tools.judged_autograde.JudgedExecute",
-    "nbgrader.preprocessors.LimitOutput",
-    "nbgrader.preprocessors.SaveAutoGrades",
-    "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata",
-]
+# course_tools.autograde (and every other course_tools grading path) sets these lists itself, whatever
+# this file says, and refuses a configuration that would run student code outside the judge; they are
+# here too so that the stock `nbgrader autograde` is the same trusted pipeline.
+c.Autograde.sanitize_preprocessors = list(TRUSTED_SANITIZE_PREPROCESSORS)
+c.Autograde.autograde_preprocessors = list(TRUSTED_AUTOGRADE_PREPROCESSORS)
 # Per-cell time limit (a test cell's calls into student code share it), and a limit per notebook, in
 # seconds of the sandbox's CPU time (so a busy grader gives the same grades); wall-clock time backs
 # them up at course_tools.judge.WALL_FACTOR (5x) for code that only waits.
@@ -59,3 +70,15 @@ c.JudgedExecute.notebook_timeout = 120
 # `nbgrader validate` (students' and the course's own check) still runs notebooks in a kernel.
 c.Execute.timeout = 20
 c.Execute.interrupt_on_timeout = True
+
+# Feedback, however it is made (formgrader's "Generate Feedback" button, `nbgrader generate_feedback`,
+# `python -m course_tools.feedback`): hidden tests hidden, student markup sanitized and size-capped
+# (course_tools.feedback), rendered with the course's own "feedback" template (a strict
+# Content-Security-Policy, no scripts, student content framed as the student's; it is found first, and
+# nbgrader's formgrader templates stay reachable behind it), and every written page checked, a failing
+# page replaced by a notice (the post-convert hook).
+from course_tools.feedback import FEEDBACK_PREPROCESSORS, FEEDBACK_TEMPLATE_BASEDIRS  # noqa: E402
+
+c.GenerateFeedback.preprocessors = list(FEEDBACK_PREPROCESSORS)
+c.GenerateFeedback.post_convert_hook = "course_tools.feedback.check_feedback_pages"
+c.HTMLExporter.extra_template_basedirs = list(FEEDBACK_TEMPLATE_BASEDIRS)

@@ -10,6 +10,6 @@
 #
 # Fill in your name and your collaborators below.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "student_name", "locked": false, "schema_version": 3, "solution": true, "task": false}
 NAME = ""
 COLLABORATORS = ""

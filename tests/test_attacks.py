@@ -478,6 +478,18 @@ def test_gradebook_has_one_row_per_submission_and_graded_cell(run):
     assert len(set(maxima.values())) == 1, f"max scores differ between students (flipped points?): {maxima}"
 
 
+def test_every_autograded_notebook_is_under_its_cap_and_image_floods_are_flagged(run):
+    """issue 17.6: a per-notebook output budget (course_tools.output_budget), images validated."""
+    from course_tools.output_budget import MAX_AUTOGRADED_NOTEBOOK_BYTES
+
+    sizes = {p.parts[-3]: p.stat().st_size for p in (run["course"] / "autograded").glob(f"*/{ASSIGNMENT}/*.ipynb")}
+    over = {s: n for s, n in sizes.items() if n > MAX_AUTOGRADED_NOTEBOOK_BYTES}
+    assert sizes and not over, over
+    flood = run["results"]["att_09_display_large_raw_images"]
+    assert "output budget" in flood.review, flood.review
+    assert not any("output budget" in run["results"][s].review for s in HONEST), "an honest notebook hit the budget"
+
+
 # --------------------------------------------------------------------------- feedback
 
 def test_feedback_pages_are_safe_and_capped(run):

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,111 @@ def test_a_submission_that_cannot_be_graded_exits_non_zero_with_its_cause(course
     line = next(l for l in done.stdout.splitlines() if l.startswith("NOT GRADED: blank"))
     assert "Please see the" not in line and ("JSON" in line or "Notebook" in line or "Error" in line), line
     assert (ASSIGNMENT, "perfect") in read_grades(root), "the rest of the class is still graded"
+
+
+# ---------------------------------------------------------------- an instructor's own, ordinary nbgrader config
+
+def ordinary_config(course_id: str, extra: str = "") -> str:
+    """What an instructor writes for nbgrader by hand: no word of the course's trusted pipeline."""
+    return f"# an instructor's nbgrader config\nc = get_config()\nc.CourseDirectory.course_id = {course_id!r}\n{extra}"
+
+
+def with_snoop(root: Path) -> Path:
+    """Add student ``snoop``: the perfect answers, plus a first answer cell that reads the instructor's source
+    notebook and writes a file into the course folder and the gradebook, as student code with the
+    grader's permissions could."""
+    import nbformat
+
+    perfect = root / "submitted" / "perfect" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    nb = nbformat.read(perfect, as_version=4)
+    first = next(c for c in nb.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution"))
+    first.source += textwrap.dedent(f"""
+
+        try:
+            print("SOURCE BYTES", len(open({str(root / 'source' / ASSIGNMENT / (ASSIGNMENT + '.ipynb'))!r}).read()))
+        except OSError as exc:
+            print("no source:", type(exc).__name__)
+        for target in ({str(root / 'PWNED')!r}, {str(root / 'gradebook.db')!r}):
+            try:
+                with open(target, "a") as handle:
+                    handle.write("pwned")
+            except OSError as exc:
+                print("no write:", type(exc).__name__)
+        """)
+    target = root / "submitted" / "snoop" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    target.parent.mkdir(parents=True)
+    nbformat.write(nb, target)
+    return target
+
+
+@pytest.mark.skipif(not sandbox_status()[0], reason=f"NO SANDBOX HERE: {sandbox_status()[1]}")
+def test_an_ordinary_nbgrader_config_still_grades_in_the_judge(course, tmp_path):
+    """issue 17.1: a three-line config gets the trusted pipeline anyway: rebuild, sandbox, judge, review scan."""
+    from course_tools.course import load
+
+    root = copy_of(course, tmp_path)
+    (root / "nbgrader_config.py").write_text(ordinary_config(load(ROOT).id), encoding="utf-8")
+    with_snoop(root)
+    done = autograde(root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "student code runs sandboxed" in done.stdout
+    assert not (root / "PWNED").exists(), "student code wrote into the course folder: it ran outside the sandbox"
+    import nbformat
+    graded = nbformat.read(root / "autograded" / "snoop" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    assert graded.metadata["course_grading"]["sandboxed"] is True, "not graded by the judge"
+    outputs = "".join(o.get("text", "") for c in graded.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "SOURCE BYTES" not in outputs and "no source:" in outputs, "the instructor's source was readable"
+    grades = read_grades(root)
+    auto_max = sample_class.read_course(ROOT, [ASSIGNMENT])[ASSIGNMENT].auto_max_score
+    for student, expected in (("perfect", auto_max), ("blank", 0), ("snoop", auto_max)):
+        got = sum(c["auto_score"] or 0 for c in grades[(ASSIGNMENT, student)]["cells"].values() if "max_score" in c)
+        assert got == expected, f"{student}: {got} points, expected {expected}"
+    review = done.stdout.split("review list:", 1)[1]
+    flagged = [line.split()[0] for line in review.splitlines()[1:] if line.startswith("  ")]
+    assert flagged == ["snoop"], done.stdout
+
+
+@pytest.mark.parametrize("extra, named", [
+    ("c.Autograde.autograde_preprocessors = ['nbgrader.preprocessors.Execute', "
+     "'nbgrader.preprocessors.SaveAutoGrades']\n", "nbgrader.preprocessors.Execute"),
+    ("c.Autograde.sanitize_preprocessors = ['nbgrader.preprocessors.ClearOutput', "
+     "'nbconvert.preprocessors.ExecutePreprocessor']\n", "ExecutePreprocessor"),
+    ("c.JudgedExecute.sandbox = False\n", "JudgedExecute.sandbox = False"),
+])
+def test_a_config_that_would_run_student_code_outside_the_judge_is_refused(course, tmp_path, extra, named):
+    from course_tools.course import load
+
+    root = copy_of(course, tmp_path)
+    (root / "nbgrader_config.py").write_text(ordinary_config(load(ROOT).id, extra), encoding="utf-8")
+    with_snoop(root)
+    done = autograde(root, "--student", "snoop", "--student", "perfect")
+    assert done.returncode == 1, done.stdout + done.stderr
+    lines = [l for l in done.stdout.splitlines() if l.startswith("NOT GRADED:")]
+    assert len(lines) == 2 and all("refused" in l and named in l for l in lines), done.stdout
+    assert not (root / "PWNED").exists(), "student code ran"
+    assert not list(root.glob("autograded/*/*/*.ipynb")), "a refused run graded something"
+
+
+def test_the_trusted_pipeline_check_reads_every_way_a_config_can_say_it():
+    """Unit check of course_tools.judged_autograde.untrusted_settings on configs as nbgrader loads them."""
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from course_tools.judged_autograde import untrusted_settings
+
+    def loaded(text: str, tmp: Path) -> Config:
+        (tmp / "nbgrader_config.py").write_text("c = get_config()\n" + text, encoding="utf-8")
+        return PyFileConfigLoader("nbgrader_config.py", path=str(tmp)).load_config()
+
+    import tempfile
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        assert untrusted_settings(loaded("c.CourseDirectory.course_id = 'x'\n", tmp)) == []
+        course = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
+        assert untrusted_settings(course) == [], "the course's own config must pass"
+        appended = untrusted_settings(loaded("c.Autograde.autograde_preprocessors.append('nbgrader.preprocessors.Execute')\n", tmp))
+        assert appended and "Execute" in appended[0]
+        assert untrusted_settings(loaded("c.NotebookExporter.preprocessors = ['x.Run']\n", tmp))
+        assert untrusted_settings(loaded("c.ExecutePreprocessor.enabled = True\n", tmp))
+        unsandboxed = loaded("c.JudgedExecute.sandbox = False\n", tmp)
+        assert untrusted_settings(unsandboxed) and untrusted_settings(unsandboxed, allow_unsandboxed=True) == []

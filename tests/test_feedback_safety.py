@@ -35,7 +35,7 @@ def render(nb, config: dict | None = None, hide_hidden_tests: bool = True) -> st
     c = Config(config or {})
     c.Exporter.default_preprocessors = []  # as nbgrader's converters set it
     c.HTMLExporter.template_name = "feedback"
-    c.HTMLExporter.extra_template_basedirs = [str(TEMPLATES / "templates")]
+    c.HTMLExporter.extra_template_basedirs = list(feedback.FEEDBACK_TEMPLATE_BASEDIRS)  # as nbgrader_config.py
     c.HTMLExporter.extra_template_paths = [str(TEMPLATES / "static" / "node_modules" / "bootstrap" / "dist" / "css")]
     exporter = HTMLExporter(config=c)
     for name in feedback.feedback_preprocessors(hide_hidden_tests):
@@ -120,13 +120,20 @@ def live_problems(page: str) -> list[str]:
     """Everything in the page a browser would run, found independently of ``feedback.unsafe_markup``."""
     soup = BeautifulSoup(page, "html.parser")
     problems = []
-    for script in soup.find_all("script"):
-        text = (script.string or "") + str(script.get("src", ""))
-        # the template's own scripts: MathJax loader and config; nothing student-made may look like them
-        if "alert" in text or not (script.get("src", "").startswith("https://cdnjs.cloudflare.com/ajax/libs/mathjax/")
-                                   or script.get("type") == "text/x-mathjax-config"):
-            problems.append(f"script: {text[:80]}")
+    for script in soup.find_all("script"):  # the course's template has none (its CSP forbids them)
+        problems.append(f"script: {((script.string or '') + str(script.get('src', '')))[:80]}")
+    policies = soup.find_all("meta", attrs={"http-equiv": True})
+    if [(m.find_parent("head") is not None, m["http-equiv"].lower(), m.get("content")) for m in policies[:1]] != [
+            (True, "content-security-policy", feedback.CONTENT_SECURITY_POLICY)]:
+        problems.append(f"no strict Content-Security-Policy first in <head>: {policies[:1]}")
     for tag in soup.find_all(True):
+        for name in ("src", "srcset", "background", "poster", "data"):
+            if tag.get(name) and not str(tag[name]).strip().lower().startswith("data:"):
+                problems.append(f"remote resource <{tag.name} {name}={str(tag[name])[:40]}>")
+        if tag.name == "link" and tag.get("href"):
+            problems.append(f"remote resource <link href={tag['href'][:40]}>")
+        if re.search(r"url\s*\(", str(tag.get("style", "")), re.I):
+            problems.append(f"remote resource <{tag.name} style=url(...)>")
         for name, value in tag.attrs.items():
             value = " ".join(value) if isinstance(value, list) else str(value)
             if name.lower().startswith("on"):
@@ -136,7 +143,7 @@ def live_problems(page: str) -> list[str]:
             if "alert(" in value and not (name == "href" and not urlsplit(value).scheme):  # a relative link is inert
                 problems.append(f"payload in <{tag.name} {name}={value[:40]}>")
         if tag.name in ("iframe", "object", "embed", "svg", "math", "form", "button", "meta", "base"):
-            if not (tag.name == "meta" and "http-equiv" not in tag.attrs):
+            if not (tag.name == "meta" and ("http-equiv" not in tag.attrs or tag is policies[0])):
                 problems.append(f"<{tag.name}>")
     body = soup.find("body")
     if body is not None:
@@ -154,12 +161,15 @@ def test_crafted_page_carries_no_live_payload(crafted_page):
     assert feedback.unsafe_markup(crafted_page) == []
 
 
-def test_template_scripts_are_only_mathjax(crafted_page):
+def test_the_page_runs_no_script_and_carries_a_strict_content_security_policy(crafted_page):
     soup = BeautifulSoup(crafted_page, "html.parser")
-    scripts = soup.find_all("script")
-    assert scripts, "the feedback template's MathJax loader is gone: update the allow-list"
-    assert all(s.find_parent("head") is not None for s in scripts)
-    assert "alert" not in " ".join(str(s) for s in scripts)
+    assert soup.find_all("script") == []
+    meta = soup.find("head").find("meta", attrs={"http-equiv": "Content-Security-Policy"})
+    directives = dict(d.strip().split(" ", 1) for d in meta["content"].split(";"))
+    assert directives["default-src"] == "'none'" and directives["img-src"] == "data:"
+    assert "script-src" not in directives and "http" not in meta["content"] and "*" not in meta["content"]
+    assert feedback.unsafe_markup(crafted_page.replace(meta["content"], "default-src *")), \
+        "the page check accepts a page without the strict policy"
 
 
 def test_student_markup_is_shown_as_text_not_lost(crafted_page):
@@ -226,12 +236,21 @@ def test_many_small_prints_are_merged_and_capped():
 
 
 def test_unsafe_markup_detects_what_it_should():
-    head = '<html><head><script src="https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/latest.js"></script></head>'
-    assert feedback.unsafe_markup(head + "<body><p>fine</p></body></html>") == []
+    head = (f'<html><head><meta http-equiv="Content-Security-Policy" content="{feedback.CONTENT_SECURITY_POLICY}">'
+            '<style>p {color: red}</style></head>')
+    assert feedback.unsafe_markup(head + f"<body><p>fine</p><img src='data:image/png;base64,{PNG}'></body></html>") == []
     for bad in ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>", '<a href=" javascript:alert(1)">x</a>',
                 "<svg onload=alert(1)>", "<iframe srcdoc='x'></iframe>", '<a href="data:text/html,x">x</a>',
-                '<meta http-equiv="refresh" content="0">', "<style>*{}</style>"):
+                '<meta http-equiv="refresh" content="0">', "<style>*{}</style>",
+                '<img src="https://attacker.example/pixel.png">', '<img src="//attacker.example/p.png">',
+                '<img src="http://127.0.0.1:8888/x">', '<img srcset="https://attacker.example/a.png 2x">',
+                '<div style="background: url(https://attacker.example/b.png)">x</div>',
+                '<link rel="stylesheet" href="https://attacker.example/s.css">'):
         assert feedback.unsafe_markup(head + f"<body>{bad}</body></html>"), bad
+    for bad_head in ("<html><head></head>", head.replace("'none'", "*", 1),
+                     '<html><head><script src="https://cdnjs.cloudflare.com/ajax/libs/mathjax/x.js"></script>'
+                     + head[len("<html><head>"):]):
+        assert feedback.unsafe_markup(bad_head + "<body><p>fine</p></body></html>"), bad_head
 
 
 # --------------------------------------------------------------------------- end to end, through nbgrader
@@ -304,3 +323,115 @@ def test_generate_end_to_end_sanitizes_caps_and_hides(tmp_path):
     assert any("WITHHELD" in m and "mallory" in m for m in messages), messages
     withheld = page_path.read_text(encoding="utf-8")
     assert "withheld" in withheld and HIDDEN_LINE not in withheld and "alert" not in withheld
+
+
+# --------------------------------------------------------------------------- every nbgrader path to feedback
+
+FORMGRADER_BUTTON = """
+import json, sys
+from nbgrader.apps import NbGrader
+from nbgrader.apps.api import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
+
+# as formgrader's handlers do (server_extensions/formgrader/base.py: the `api` property), then what its
+# "Generate Feedback" button's handler calls (apihandlers.py: api.generate_feedback(assignment, student))
+app = NbGrader()
+app.load_config_file()
+api = NbGraderAPI(CourseDirectory(parent=app), parent=app)
+print(json.dumps(api.generate_feedback(sys.argv[1], sys.argv[2])))
+"""
+
+
+def test_formgrader_button_and_stock_nbgrader_give_the_safe_page(small_graded_class, tmp_path):
+    """issue 17.2: the course's nbgrader_config.py puts hiding, sanitizing, the template and the check into
+    nbgrader's own GenerateFeedback, so no path to a feedback page shows a hidden test or carries live markup."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    from test_peer_review import _hidden_test_lines, _page_lines
+
+    root = tmp_path / "course"
+    shutil.copytree(small_graded_class, root, ignore=shutil.ignore_patterns("feedback", "peer_review"))
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    button = subprocess.run([sys.executable, "-c", FORMGRADER_BUTTON, "01_testing", "perfect"], cwd=root, env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert button.returncode == 0 and json.loads(button.stdout.strip().splitlines()[-1])["success"], \
+        button.stdout[-3000:] + button.stderr[-3000:]
+    stock = subprocess.run([str(Path(sys.executable).parent / "nbgrader"), "generate_feedback", "01_testing",
+                            "--student=partial", "--force"], cwd=root, env=env, capture_output=True, text=True,
+                           timeout=600)
+    assert stock.returncode == 0, stock.stdout[-3000:] + stock.stderr[-3000:]
+    hidden = _hidden_test_lines()
+    assert len(hidden) > 20, "the source notebook's hidden tests were not found"
+    for student in ("perfect", "partial"):
+        page = (root / "feedback" / student / "01_testing" / "01_testing.html").read_text(encoding="utf-8")
+        assert "withheld" not in page, f"{student}'s page was withheld: {page[:600]}"
+        shown = sorted(hidden & _page_lines(page))
+        assert not shown, f"{student}: {len(shown)} hidden-test line(s) on the page, e.g. {shown[:3]}"
+        assert feedback.HIDDEN_PLACEHOLDER in html_text(page)
+        assert live_problems(page) == [] and feedback.unsafe_markup(page) == []
+        assert "Student's answer" in html_text(page)
+
+
+def html_text(page: str) -> str:
+    return BeautifulSoup(page, "html.parser").get_text()
+
+
+def test_the_post_convert_hook_withholds_a_failing_page(tmp_path, monkeypatch):
+    folder = tmp_path / "feedback" / "mallory" / "ps"
+    folder.mkdir(parents=True)
+    head = f'<html><head><meta http-equiv="Content-Security-Policy" content="{feedback.CONTENT_SECURITY_POLICY}"></head>'
+    (folder / "good.html").write_text(head + "<body><p>fine</p></body></html>", encoding="utf-8")
+    (folder / "bad.html").write_text(head + '<body><img src="https://attacker.example/p.png"></body></html>',
+                                     encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # nbgrader runs the hook from the course folder
+    feedback.check_feedback_pages(assignment="ps", student="mallory", notebooks=[])
+    assert "fine" in (folder / "good.html").read_text(encoding="utf-8")
+    withheld = (folder / "bad.html").read_text(encoding="utf-8")
+    assert "withheld" in withheld and "attacker.example" in withheld  # the reason, escaped, names it
+    assert feedback.check_page(folder / "bad.html") == ""
+
+
+def test_remote_images_and_a_fake_verdict_stay_inert_and_framed_as_the_students():
+    """issue 17.8: remote images (https, 127.0.0.1, protocol-relative, srcset, CSS url()) and a green
+    'All hidden tests passed' box, in a written answer and in an answer cell's outputs."""
+    from attacks.markup import FAKE_VERDICT, REMOTE
+
+    nb = nbformat.v4.new_notebook()
+    written = _cell("markdown", f"My answer.\n\n{REMOTE}\n\n{FAKE_VERDICT}", "written", solution=True, grade=True,
+                    points=1, score=0.0)
+    code = _cell("code", "def f():\n    return 42", "f", solution=True)
+    demo = _cell("code", "print(f())")  # a demo cell: instructor code, but its output is the student's function's
+    demo.outputs = [nbformat.v4.new_output("stream", name="stdout", text="All hidden tests passed (demo)\n")]
+    test = _cell("code", "assert f() == 42", "test_f", grade=True, locked=True, points=1, score=1.0)
+    test.outputs = [nbformat.v4.new_output("stream", name="stdout", text="judge: f checked\n")]
+    code.outputs = [_display({"text/html": REMOTE + FAKE_VERDICT, "text/plain": "All hidden tests passed (plain)"}),
+                    _display({"text/markdown": "![x](https://evil.example/md.png)", "text/plain": "md"})]
+    nb.cells = [written, code, demo, test]
+    page = render(nb)
+    assert live_problems(page) == [] and feedback.unsafe_markup(page) == []
+    soup = BeautifulSoup(page, "html.parser")
+    assert not [img for img in soup.find_all("img") if img.get("srcset") or (img.get("src") and not img["src"].startswith("data:"))]
+    classes = {c for tag in soup.find_all(class_=True) for c in tag["class"]}
+    assert not classes & {"alert", "alert-success", "label-success", "panel-success"}
+    for text in ("All hidden tests passed.", "All hidden tests passed (plain)", "All hidden tests passed (demo)"):
+        holder = soup.find(string=re.compile(re.escape(text)))
+        assert holder is not None, text
+        assert holder.find_parent(class_="student-answer") is not None, f"{text!r} is not framed as the student's"
+    judge = soup.find(string=re.compile("judge: f checked"))
+    assert judge is not None and judge.find_parent(class_="student-answer") is None, "the judge's output is framed"
+
+
+def test_the_grading_guard_is_one_line_on_the_page():
+    """issue 19: the guard's source (the same for every student) is not reprinted on each page."""
+    from course_tools.grading_guard import GUARD_SOURCE
+
+    nb = crafted_notebook()
+    guard = _cell("code", GUARD_SOURCE, "grading_guard", locked=True)
+    nb.cells.insert(0, guard)
+    page = render(nb)
+    body = BeautifulSoup(page, "html.parser").get_text()
+    assert "def _make_grading_guard" not in body and "grading_guard (locked)" in body
+    assert len(page.encode()) < len(render(nb, {"SanitizeFeedback": {"collapsed_cells": []}}).encode()) - 5_000

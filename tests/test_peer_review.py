@@ -210,3 +210,60 @@ def test_collect_summarises_and_flags_disagreement(reviews):
     bad = subprocess.run([sys.executable, "-m", "course_tools.peer_review", "collect", ASSIGNMENT, "--root",
                           str(reviews.parents[1])], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 1 and "score 7 is not one of" in bad.stdout
+
+
+def _remote_resources(page: str) -> list[str]:
+    """Everything in a page that a browser would fetch from outside it (independent of the course's own check)."""
+    from bs4 import BeautifulSoup
+
+    found = []
+    for tag in BeautifulSoup(page, "html.parser").find_all(True):
+        for name in ("src", "srcset", "background", "poster", "data"):
+            value = str(tag.get(name, "")).strip().lower()
+            if value.startswith(("http:", "https:", "//")) or (name == "srcset" and value):
+                found.append(f"<{tag.name} {name}={value[:50]}>")
+        if re.search(r"url\s*\(\s*['\"]?\s*(https?:|//)", str(tag.get("style", "")), re.I):
+            found.append(f"<{tag.name} style=url(...)>")
+        if tag.name == "link" and str(tag.get("href", "")).lower().startswith(("http:", "https:", "//")):
+            found.append(f"<link href={tag['href'][:50]}>")
+    return found
+
+
+def _policy(page: str) -> dict[str, str]:
+    from bs4 import BeautifulSoup
+
+    head = BeautifulSoup(page, "html.parser").find("head")
+    first = head.find(True)
+    assert first.name == "meta" and first.get("http-equiv", "").lower() == "content-security-policy", \
+        f"the packet's first <head> element is not its Content-Security-Policy: {str(first)[:120]}"
+    return dict((d.strip().split(" ", 1) + [""])[:2] for d in first["content"].split(";") if d.strip())
+
+
+def test_packets_load_nothing_remote_and_carry_a_strict_policy(reviews):
+    for code, page in _packets(reviews).items():
+        policy = _policy(page)
+        assert policy["default-src"] == "'none'" and policy["img-src"] == "data:", (code, policy)
+        assert not any(word in value for value in policy.values() for word in ("http", "*", "unsafe-eval")), policy
+        assert "'unsafe-inline'" not in policy.get("script-src", ""), policy
+        assert _remote_resources(page) == [], code
+
+
+def test_remote_images_and_a_fake_verdict_do_not_survive_in_a_packet():
+    """issue 17.8: a written answer loading remote images (who opens the anonymous packet, from where) and a green
+    'All hidden tests passed' box made with the page's own CSS classes."""
+    from attacks.markup import FAKE_VERDICT, REMOTE
+
+    nb = nbformat.v4.new_notebook()
+    answer = nbformat.v4.new_markdown_cell(f"My answer.\n\n{REMOTE}\n\n{FAKE_VERDICT}")
+    answer.metadata["nbgrader"] = {"grade_id": "written", "solution": True, "grade": True, "points": 1,
+                                   "locked": False, "schema_version": 3}
+    nb.cells = [answer]
+    page = peer_review.render_packet(nb, "X1")
+    assert _remote_resources(page) == []
+    assert "evil.example" not in "".join(re.findall(r"<img[^>]*>", page)), "a remote <img> survived"
+    from bs4 import BeautifulSoup
+    classes = {c for tag in BeautifulSoup(page, "html.parser").find_all(class_=True) for c in tag["class"]}
+    assert not classes & {"alert", "alert-success", "label-success", "panel-success"}, \
+        "student markup kept the page's CSS classes"
+    assert "All hidden tests passed" in page  # shown, as the student's text
+    _policy(page)

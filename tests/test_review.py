@@ -108,6 +108,29 @@ ATTACKS = [
     ("import os\nrun = getattr(os, 'system')", ["os.system (threads/processes)"]),
     ("import numpy as np\nnp.__dict__['isclose'] = print", ["np.__dict__ (monkeypatching)"]),
     ("leak = ().__class__.__base__.__subclasses__()", [".__subclasses__ (frame/introspection tricks)"]),
+    # issue 17.9: what a name-based scan missed
+    ("import os\npid = getattr(os, 'fo' + 'rk')()", ["os.fork (threads/processes)"]),
+    ("import os\ngetattr(os, '_ex' 'it')(0)", ["os._exit (threads/processes)"]),
+    ("import os\nname = ''.join(['fo', 'rk'])\ngetattr(os, name)()",
+     ["getattr(os, name) (an attribute chosen at run time)"]),
+    ("import numpy as np\nsetattr(np, chr(105) + 'sclose', lambda *a, **k: True)",
+     ["an attribute chosen at run time"]),
+    ("display({'image/png': 'A' * 2_000_000, 'text/plain': 'x'}, raw=True)",
+     ["display() of a raw MIME bundle (raw output bundles)"]),
+    ("from IPython.display import publish_display_data\npublish_display_data({'text/html': '<b>ok</b>'})",
+     ["publish_display_data() of a raw MIME bundle"]),
+    ("display(dict(data='x'), raw=1)", ["display() of a raw MIME bundle"]),
+    ("def normalize_context(context, max_len):\n    return list(context)[-max_len:]\n"
+     "def recorder(f):\n    def wrapper(*args):\n        print(args)\n        return f(*args)\n    return wrapper\n"
+     "normalize_context = recorder(normalize_context)",
+     ["rebinds the graded name normalize_context after its definition (a wrapper of a graded name)"]),
+    ("import functools\n@functools.lru_cache(maxsize=None)\ndef evaluate(model, cases):\n    return 1.0",
+     ["decorates the graded name evaluate with @functools.lru_cache(maxsize=None) (a wrapper of a graded name)"]),
+    ("def run_capstone(stream, registry):\n    stream._truth[:] = ['the'] * len(stream._truth)\n    return []",
+     ["assigns stream._truth[:], private state of an argument (writes into an argument)"]),
+    ("def run_capstone(stream, registry):\n    registry._versions = {}\n    return []",
+     ["assigns registry._versions, private state of an argument (writes into an argument)"]),
+    ("def tamper(stream):\n    setattr(stream, 'truth', [])", ["calls setattr(stream, ...) on an argument"]),
 ]
 
 HONEST = [
@@ -146,6 +169,16 @@ HONEST = [
     "class Stats:\n    __slots__ = ('n', 'mean')\n\n    def __init__(self):\n        self.n, self.mean = 0, 0.0\n\n"
     "    def __contains__(self, x):\n        return False\n\n    def __getitem__(self, i):\n        return (self.n, self.mean)[i]",
     "def broken(:\n    pass",  # a syntax error: reported by the grader, not here
+    # near the issue 17.9 rules, and honest
+    "def summary(stats, keys):\n    return {k: getattr(stats, k) for k in keys}",  # a computed name, not on a module
+    "from dataclasses import dataclass\n\n@dataclass\nclass Gate:\n    margin: float = 0.0\n\n"
+    "    def decide(self, a, b):\n        return a - b >= self.margin",
+    "class Registry:\n    def __init__(self):\n        self._versions = {}\n\n    def add(self, name, model):\n"
+    "        self._versions[name] = model\n        return self",
+    "import functools\n\n@functools.lru_cache(maxsize=None)\ndef _helper(n):\n    return n * 2\n\n"
+    "def graded(n):\n    return _helper(n)",
+    "def fill(buffer, value):\n    buffer[:] = [value] * len(buffer)\n    return buffer",
+    "print({'a': 1})\ndisplay('plain text')",
 ]
 
 

@@ -18,9 +18,17 @@ Submissions are hostile, so ``SanitizeFeedback`` (always on, also with
 just the judge's stdout and error outputs; other outputs keep plain text and
 base64 PNG/JPEG only; markdown is rendered and cleaned with ``bleach``; every
 output, cell and the whole notebook are size-capped (``SanitizeFeedback.max_*``
-traitlets). After rendering, ``generate`` checks every page with
-``unsafe_markup`` and a byte cap, and replaces a page that fails by a short
-notice (reported as a failure) rather than publish it.
+traitlets). After rendering, every page is checked with ``unsafe_markup``
+and a byte cap, and a page that fails is replaced by a short notice rather
+than published (``generate`` also reports it as a failure).
+
+The course's ``nbgrader_config.py`` puts all of it into nbgrader itself, so formgrader's "Generate
+Feedback" button and the stock ``nbgrader generate_feedback`` give the same page as this module:
+``GenerateFeedback.preprocessors`` (these preprocessors), the course's own ``feedback`` template
+(``templates/feedback``: a strict Content-Security-Policy, no scripts, student content framed as the
+student's) and ``GenerateFeedback.post_convert_hook = check_feedback_pages`` (the page check).
+Student markup keeps images only as ``data:`` URLs, and no ``class`` or ``style`` attribute, so a
+page loads nothing from anywhere and a student cannot dress an answer up as the grader's verdict.
 """
 
 from __future__ import annotations
@@ -109,6 +117,8 @@ class SanitizeFeedback(Preprocessor):
     image_types = List(Unicode(), ["image/png", "image/jpeg"], help="Image outputs kept (base64 only)").tag(
         config=True)
     allowed_tags = List(Unicode(), sorted(ALLOWED_TAGS), help="HTML tags kept in rendered markdown").tag(config=True)
+    collapsed_cells = List(Unicode(), ["grading_guard"], help="grade_ids of locked instructor cells shown as one line: "
+                           "the same for every student, already in the released notebook").tag(config=True)
 
     # ------------------------------------------------------------------ notebook
 
@@ -128,6 +138,12 @@ class SanitizeFeedback(Preprocessor):
             cell.source = self.render_markdown(self._cap_text(_text(cell.source), self.max_source_bytes, "cell"),
                                                cell.get("attachments") or {})
             cell.pop("attachments", None)
+        elif cell.cell_type == "code" and nbgrader.get("grade_id") in self.collapsed_cells and nbgrader.get("locked") \
+                and not nbgrader.get("solution") and not nbgrader.get("grade"):
+            # ~23 KB of highlighted code per page, identical for everyone: its name is enough here
+            cell.source = (f"# {nbgrader['grade_id']} (locked): the course's own code, as in the released notebook "
+                           "(not shown in feedback)")
+            cell.outputs = []
         elif cell.cell_type == "code":
             cell.source = self._cap_text(_text(cell.source), self.max_source_bytes, "cell")
             cell.execution_count = _int_or_none(cell.get("execution_count"))
@@ -273,17 +289,19 @@ _SAFE_WORD = re.compile(r"[^A-Za-z0-9_./+\- ]")
 _CELL_OVERHEAD = 600      # bytes of template markup around a cell
 _OUTPUT_OVERHEAD = 300    # ... and around an output
 
-_ATTRIBUTES = {"*": {"class", "title"}, "a": {"href", "title", "class", "id", "name"},
+# No ``class`` (the template's CSS would dress student text as a grading result: a green "alert-success" box)
+# and no ``style`` (CSS can load remote resources with url() and restyle the page).
+_ATTRIBUTES = {"*": {"title"}, "a": {"href", "title", "id", "name"},
                "img": {"src", "alt", "title", "width", "height"}, "ol": {"start"},
-               "td": {"style", "colspan", "rowspan"}, "th": {"style", "colspan", "rowspan"},
-               **{f"h{n}": {"id", "class"} for n in range(1, 7)}}
+               "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"},
+               **{f"h{n}": {"id"} for n in range(1, 7)}}
 _DATA_IMAGE = re.compile(r"data:image/(png|jpeg|gif);base64,[A-Za-z0-9+/=\s]*", re.I)
 
 
 def _allowed_attribute(tag: str, name: str, value: str) -> bool:
     if name not in _ATTRIBUTES.get(tag, set()) | _ATTRIBUTES["*"]:
         return False
-    if tag == "img" and name == "src" and value.strip().lower().startswith("data:"):
+    if tag == "img" and name == "src":  # inline images only: a remote src tells its author who opened the page
         return bool(_DATA_IMAGE.fullmatch(value.strip()))
     if name in ("width", "height"):
         return value.strip().isdigit()
@@ -293,11 +311,11 @@ def _allowed_attribute(tag: str, name: str, value: str) -> bool:
 
 
 def clean_html(fragment: str, tags=ALLOWED_TAGS) -> str:
-    """Sanitize an HTML fragment with bleach: allow-listed tags/attributes, http(s)/mailto/data-image URLs only,
-    disallowed markup shown as escaped text, comments removed, ``style`` limited to ``text-align``."""
+    """Sanitize an HTML fragment with bleach: allow-listed tags/attributes, links to http(s)/mailto, images as
+    ``data:`` URLs only, no ``class``/``style``, disallowed markup shown as escaped text, comments removed."""
     return bleach.clean(fragment, tags=set(tags), attributes=_allowed_attribute,
                         protocols={"http", "https", "mailto", "data"}, strip=False, strip_comments=True,
-                        css_sanitizer=CSSSanitizer(allowed_css_properties=["text-align"]))
+                        css_sanitizer=CSSSanitizer(allowed_css_properties=[]))
 
 
 def _markdown_block(clean: str) -> str:
@@ -405,6 +423,7 @@ class _PageScanner(HTMLParser):
         self.problems: list[str] = []
         self.in_body = False
         self.script = None
+        self.policies: list[str] = []
 
     def handle_starttag(self, tag, attrs):
         if tag == "body":
@@ -419,15 +438,22 @@ class _PageScanner(HTMLParser):
                 if url.startswith(("javascript:", "vbscript:")) or (
                         url.startswith("data:") and not (tag == "img" and _DATA_IMAGE.fullmatch(url))):
                     self.problems.append(f"<{tag} {name}={value[:40]!r}>")
+                elif name in ("src", "srcset", "background", "poster", "data", "codebase") and not url.startswith("data:"):
+                    self.problems.append(f"<{tag} {name}={value[:40]!r}>: a resource loaded from outside the page")
+            elif name == "style" and value and _REMOTE_CSS.search(value):
+                self.problems.append(f"<{tag} style=...url(...)>: a resource loaded from outside the page")
         if tag == "script":
             self.script = dict(attrs)
-            if self.in_body:
-                self.problems.append("<script> in the page body")
-            elif not (self.script.get("type") == "text/x-mathjax-config"
-                      or str(self.script.get("src", "")).startswith(TEMPLATE_SCRIPT_SOURCES)):
-                self.problems.append(f"<script> not from the template: {self.script}")
+            self.problems.append(f"<script> ({'in the body' if self.in_body else 'in the head'}): pages run no script")
         elif tag == "meta" and any(n == "http-equiv" for n, _ in attrs):
-            self.problems.append("<meta http-equiv>")
+            values = dict(attrs)
+            if (str(values.get("http-equiv", "")).lower() == "content-security-policy" and not self.in_body
+                    and not self.policies):
+                self.policies.append(str(values.get("content", "")))
+            else:
+                self.problems.append("<meta http-equiv>")
+        elif tag == "link" and dict(attrs).get("href"):
+            self.problems.append("<link href=...>: a resource loaded from outside the page")
         elif tag in ("style", "link") and self.in_body:
             self.problems.append(f"<{tag}> in the page body")
         elif tag in self.FORBIDDEN:
@@ -437,17 +463,24 @@ class _PageScanner(HTMLParser):
         self.handle_starttag(tag, attrs)
 
 
-# Script sources the feedback template itself loads (MathJax for formulas) and nothing else.
-TEMPLATE_SCRIPT_SOURCES = ("https://cdnjs.cloudflare.com/ajax/libs/mathjax/",)
+# Every feedback page carries this policy (templates/feedback/index.html.j2 writes it): nothing loads from
+# anywhere, images only as data: URLs, the template's inline CSS; no script at all.
+CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+_REMOTE_CSS = re.compile(r"url\s*\(|@import|expression\s*\(", re.I)
 
 
-def unsafe_markup(page: str) -> list[str]:
-    """Live markup a feedback page must not carry: scripts other than the template's MathJax ones in <head>,
-    ``on*=`` handlers, ``javascript:``/``data:`` URLs (except inline images), frames, embeds, forms, SVG."""
+def unsafe_markup(page: str, policy: str | None = CONTENT_SECURITY_POLICY) -> list[str]:
+    """Live markup a page must not carry: any script, ``on*=`` handlers, ``javascript:``/``data:`` URLs
+    (except inline images), resources from outside the page (``src``/``srcset`` that are not ``data:``,
+    ``<link href>``, CSS ``url()`` in attributes), frames, embeds, forms, SVG; and, unless ``policy`` is
+    None, a first ``<meta http-equiv="Content-Security-Policy">`` in <head> that is not ``policy``."""
     scanner = _PageScanner()
     scanner.feed(page)
     scanner.close()
-    return scanner.problems
+    problems = list(scanner.problems)
+    if policy is not None and scanner.policies != [policy]:
+        problems.append(f"Content-Security-Policy {scanner.policies[:1] or 'missing'}, expected {policy!r}")
+    return problems
 
 
 FEEDBACK_PREPROCESSORS = [
@@ -457,12 +490,18 @@ FEEDBACK_PREPROCESSORS = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 
+# The course's "feedback" template first; nbgrader's formgrader templates ("formgrade", ...) behind it.
+FEEDBACK_TEMPLATE_BASEDIRS = (str(Path(__file__).parent / "templates"),
+                              str(Path(__import__("nbgrader").__file__).parent / "server_extensions" / "formgrader"
+                                  / "templates"))
+
 # What a page may weigh in all: the notebook's budget plus the template (CSS, MathJax loader, score panels),
 # and HTML escaping of the text the budget counted.
 MAX_PAGE_BYTES = 4_000_000
 
 WITHHELD_PAGE = """<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>Feedback withheld</title></head>
+<html><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{policy}"><title>Feedback withheld</title></head>
 <body><p>This feedback page was withheld because it failed the course's safety check ({reason}).
 Your grade is not affected; please ask your instructor for your feedback.</p></body></html>
 """
@@ -473,6 +512,14 @@ def feedback_preprocessors(hide_hidden_tests: bool = True) -> list[str]:
     return [p for p in FEEDBACK_PREPROCESSORS if hide_hidden_tests or not p.endswith(".HideHiddenTests")]
 
 
+def feedback_config(hide_hidden_tests: bool = True) -> dict:
+    """What ``nbgrader generate_feedback`` needs for the course's safe page, whatever the folder's config says
+    (the course's ``nbgrader_config.py`` sets the same)."""
+    return {"GenerateFeedback": {"preprocessors": feedback_preprocessors(hide_hidden_tests),
+                                 "post_convert_hook": "course_tools.feedback.check_feedback_pages"},
+            "HTMLExporter": {"template_name": "feedback", "extra_template_basedirs": list(FEEDBACK_TEMPLATE_BASEDIRS)}}
+
+
 def check_page(path: Path, max_bytes: int = MAX_PAGE_BYTES) -> str:
     """Why the rendered page at ``path`` must not reach its student ('' when it may)."""
     size = path.stat().st_size
@@ -480,6 +527,31 @@ def check_page(path: Path, max_bytes: int = MAX_PAGE_BYTES) -> str:
         return f"{size} bytes, over the {max_bytes}-byte cap"
     problems = unsafe_markup(path.read_text(encoding="utf-8", errors="replace"))
     return f"live markup: {'; '.join(problems[:3])}" if problems else ""
+
+
+def withhold_failed_pages(folder: Path, max_bytes: int = MAX_PAGE_BYTES, say=None) -> list[tuple[Path, str]]:
+    """Check every page in ``folder`` (``check_page``); replace each failing one by a short notice."""
+    withheld = []
+    for page in sorted(Path(folder).glob("*.html")):
+        reason = check_page(page, max_bytes)
+        if reason:
+            page.write_text(WITHHELD_PAGE.format(reason=html.escape(reason), policy=CONTENT_SECURITY_POLICY), encoding="utf-8")
+            withheld.append((page, reason))
+            if say:
+                say(f"{page.name} WITHHELD ({reason})")
+    return withheld
+
+
+def check_feedback_pages(assignment: str, student: str, notebooks) -> None:
+    """``GenerateFeedback.post_convert_hook``: nbgrader calls it (from the course folder) once it has written a
+    student's pages, by whatever path (formgrader's button, ``nbgrader generate_feedback``, ``generate``).
+    Pages that fail ``check_page`` are replaced by the withheld notice, and the reason is logged."""
+    import logging
+
+    folder = Path.cwd() / "feedback" / student / assignment
+    for page, reason in withhold_failed_pages(folder):
+        logging.getLogger("course_tools.feedback").error("feedback for %s / %s: %s WITHHELD (%s)",
+                                                         student, assignment, page.name, reason)
 
 
 def generate(root: str | Path, assignments: list[str] | None = None, hide_hidden_tests: bool = True,
@@ -495,7 +567,7 @@ def generate(root: str | Path, assignments: list[str] | None = None, hide_hidden
     root = Path(root)
     if assignments is None:
         assignments = sorted({p.name for p in (root / "autograded").glob("*/*") if p.is_dir()})
-    config = {"GenerateFeedback": {"preprocessors": feedback_preprocessors(hide_hidden_tests)}}
+    config = feedback_config(hide_hidden_tests)
     say = progress or (lambda *_: None)
     say(f"generating feedback for {', '.join(assignments)} "
         f"({'hidden tests hidden' if hide_hidden_tests else 'hidden tests shown'}; student markup sanitized) ...")
@@ -509,16 +581,18 @@ def generate(root: str | Path, assignments: list[str] | None = None, hide_hidden
         if not ok:
             done[assignment] = False
             say(f"  feedback for {student} / {assignment} FAILED:\n{log[-2000:]}")
-        pages = sorted((root / "feedback" / student / assignment).glob("*.html"))
-        if ok and not pages:
+        folder = root / "feedback" / student / assignment
+        if ok and not list(folder.glob("*.html")):
             done[assignment] = False
             say(f"  feedback for {student} / {assignment}: nbgrader wrote no page\n{log[-2000:]}")
-        for page in pages:
-            reason = check_page(page, max_page_bytes)
-            if reason:
-                done[assignment] = False
-                page.write_text(WITHHELD_PAGE.format(reason=html.escape(reason)), encoding="utf-8")
-                say(f"  feedback for {student} / {assignment}: {page.name} WITHHELD ({reason})")
+        withheld = [p for p in folder.glob("*.html") if "failed the course's safety check" in p.read_text(
+            encoding="utf-8", errors="replace")]  # by the post-convert hook
+        withheld += [p for p, _ in withhold_failed_pages(folder, max_page_bytes,
+                                                         lambda line: say(f"  feedback for {student} / {assignment}: {line}"))]
+        if withheld:
+            done[assignment] = False
+            for page in withheld:
+                say(f"  feedback for {student} / {assignment}: {page.name} WITHHELD (see the log)")
     count = len(list((root / "feedback").glob("*/*/*.html")))
     say(f"  {count} feedback pages under {root / 'feedback'}")
     return done

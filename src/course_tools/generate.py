@@ -21,7 +21,27 @@ import sys
 import tempfile
 from pathlib import Path
 
+from nbgrader.preprocessors import ClearSolutions
+from traitlets import List, Unicode
+
 from .course import available_assignments, course_root
+
+
+class ClearSolutionsKeepingNameCell(ClearSolutions):
+    """nbgrader's ``ClearSolutions``, except for the header's NAME/COLLABORATORS cell (``source/header.ipynb``).
+
+    That cell is an ungraded answer cell (``solution: true``, no points), so grading keeps what the student
+    wrote there (it is not "edited outside the answer cells") and formgrader and feedback show it. Having
+    no solution region, ``ClearSolutions`` would replace its whole text by the code stub; it has nothing to
+    clear, so it is left as written. ``nbgrader_config.py`` puts this class in place of ``ClearSolutions``.
+    """
+
+    kept_grade_ids = List(Unicode(), ["student_name"], help="Answer cells released as written").tag(config=True)
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") in self.kept_grade_ids:
+            return cell, resources
+        return super().preprocess_cell(cell, resources, cell_index)
 
 
 def nbgrader_environment() -> dict[str, str]:

@@ -1,7 +1,9 @@
 """One submission graded: nbgrader's autograde of one student's assignment, and what happened to it.
 
 ``grade_one`` runs ``nbgrader autograde <assignment> --student=<id> --force`` in this process (a
-worker's), with the course's trusted pipeline (``course_tools.judged_autograde``), and returns a
+worker's), with the trusted pipeline (``course_tools.judged_autograde``) put in by code whatever the
+folder's ``nbgrader_config.py`` says (a configuration that would run student code outside the judge
+is refused with the reason), and returns a
 ``Result``: graded or not and why, the judge's test counts, notes, and why a human should look.
 """
 
@@ -40,6 +42,9 @@ class Result:
 
 def explain_failure(log: str) -> str:
     """A one-line reason for a submission nbgrader could not grade, from its log."""
+    refused = [line for line in log.splitlines() if "refused to grade with this configuration" in line]
+    if refused:
+        return refused[-1].replace("[ERROR] ", "").strip()[:600]
     if "DeadKernelError" in log or "Kernel died" in log:
         return ("the kernel died while running the notebook (the code exited the interpreter, "
                 "e.g. os._exit, or crashed it), so nbgrader recorded no grades for it")
@@ -70,7 +75,11 @@ def grade_one(assignment: str, student: str, root: str, extra: tuple[str, ...] =
                       reason="refused: " + "; ".join(unsafe[:3]) + (f" and {len(unsafe) - 3} more" if len(unsafe) > 3 else "")
                       + " (a submission holds plain files only: look at it by hand)")
     judged_autograde.REPORTS.clear()
-    ok, log = run_app("autograde", [assignment, f"--student={student}", "--force", *extra], root)
+    # The trusted pipeline is put in by code, whatever the folder's nbgrader_config.py says; a configuration
+    # that would still run student code outside the judge is refused (the reason is the log's last error).
+    allow_unsandboxed = "--JudgedExecute.sandbox=False" in extra
+    ok, log = run_app("autograde", [assignment, f"--student={student}", "--force", *extra], root,
+                      prepare=lambda app: judged_autograde.enforce_trusted_pipeline(app, allow_unsandboxed))
     seconds = time.perf_counter() - start
     # nbgrader logs errors but may still exit 0 when a student folder is skipped; trust the log too
     if "There was an error processing assignment" in log:

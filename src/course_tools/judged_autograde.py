@@ -16,6 +16,14 @@ puts them in ``Autograde.sanitize_preprocessors`` and
 Where no sandbox can start, ``JudgedExecute`` refuses to run student code
 unless ``JudgedExecute.sandbox`` is set to False (``--UNSAFE-no-sandbox`` on
 ``course_tools.autograde``).
+
+The pipeline is applied by code, not only by configuration: ``enforce_trusted_pipeline`` (called by
+``course_tools.grading.grade_one``, so by ``course_tools.autograde``, batch and cluster grading) sets
+both preprocessor lists itself, whatever the course folder's ``nbgrader_config.py`` says, so an
+ordinary three-line nbgrader config still grades in the judge. A configuration that asks for
+anything that would run student code outside the judge (nbgrader's ``Execute``, nbconvert's
+``ExecutePreprocessor``, an unknown preprocessor in either list, ``JudgedExecute.sandbox = False``
+without the explicit opt-out, another exporter class) is refused, with the setting named.
 """
 
 from __future__ import annotations
@@ -29,8 +37,84 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float
 
 # cell_grade_id and is_answer, not nbgrader.utils: a submission's cell metadata may be a list or string, where they raise
-from .judge import Judge, answer_names, cell_grade_id
+from .judge import Judge, answer_names, cell_grade_id, cell_role
+from .output_budget import apply_output_budget
 from .rebuild import assemble, is_answer, unsafe_entries
+
+# The trusted pipeline. nbgrader_config.py uses these lists too, so the stock `nbgrader autograde` is trusted.
+TRUSTED_SANITIZE_PREPROCESSORS = [
+    "nbgrader.preprocessors.ClearOutput",
+    "course_tools.judged_autograde.RebuildFromRelease",
+]
+TRUSTED_AUTOGRADE_PREPROCESSORS = [
+    "course_tools.judged_autograde.JudgedExecute",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+# nbgrader preprocessors that never run code: a folder's config may list them, they are replaced anyway.
+_INERT_PREPROCESSORS = {"ClearOutput", "DeduplicateIds", "OverwriteKernelspec", "OverwriteCells", "CheckCellMetadata",
+                        "IgnorePattern", "ClearMetadataPreprocessor", "LimitOutput", "SaveAutoGrades",
+                        "AssignLatePenalties", "RebuildFromRelease", "JudgedExecute", "ClearSolutions",
+                        "ClearHiddenTests", "ClearMarkScheme", "LockCells", "ComputeChecksums", "SaveCells",
+                        "IncludeHeaderFooter", "CheckCellMetadata"}
+
+
+def _preprocessor_name(entry) -> str:
+    name = entry if isinstance(entry, str) else getattr(entry, "__name__", repr(entry))
+    return name.rsplit(".", 1)[-1]
+
+
+def _listed(value) -> list:
+    """A configured list, also when the config file changed it in place (``c.X.y.append(...)``: a LazyConfigValue)."""
+    if hasattr(value, "get_value"):
+        value = value.get_value([])
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def untrusted_settings(config, allow_unsandboxed: bool = False) -> list[str]:
+    """Why ``config`` (an nbgrader app's effective traitlets config) would run student code outside the judge."""
+    reasons = []
+    autograde = config["Autograde"] if "Autograde" in config else {}
+    for key in ("sanitize_preprocessors", "autograde_preprocessors", "preprocessors"):
+        for entry in _listed(autograde[key]) if key in autograde else []:
+            if _preprocessor_name(entry) not in _INERT_PREPROCESSORS:
+                reasons.append(f"Autograde.{key} lists {entry!r}, which runs (or may run) student code outside "
+                               f"the judge")
+    for section in ("Exporter", "NotebookExporter", "TemplateExporter", "HTMLExporter"):
+        listed = _listed(config[section]["preprocessors"]) if section in config and "preprocessors" in config[section] else []
+        if listed:
+            reasons.append(f"{section}.preprocessors = {list(listed)!r}: grading runs only the trusted preprocessors")
+    if "Autograde" in config and "exporter_class" in autograde:
+        reasons.append(f"Autograde.exporter_class = {autograde['exporter_class']!r}: grading uses nbgrader's own")
+    for section in ("ExecutePreprocessor", "Execute"):
+        if section in config and config[section].get("enabled", False) is True:
+            reasons.append(f"{section}.enabled = True would run the notebook in an ordinary kernel")
+    judged = config["JudgedExecute"] if "JudgedExecute" in config else {}
+    if "sandbox" in judged and not judged["sandbox"] and not allow_unsandboxed:
+        reasons.append("JudgedExecute.sandbox = False runs student code unisolated: only the explicit "
+                       "--UNSAFE-no-sandbox opt-out of course_tools.autograde may turn the sandbox off")
+    return reasons
+
+
+def enforce_trusted_pipeline(app, allow_unsandboxed: bool = False) -> str:
+    """Put the trusted pipeline into an initialized ``AutogradeApp``; why it must not grade ('' when it may)."""
+    from traitlets.config import Config
+
+    reasons = untrusted_settings(app.config, allow_unsandboxed)
+    if reasons:
+        return ("refused to grade with this configuration (nbgrader_config.py or the command line): "
+                + "; ".join(reasons))
+    trusted = Config()
+    trusted.Autograde.sanitize_preprocessors = list(TRUSTED_SANITIZE_PREPROCESSORS)
+    trusted.Autograde.autograde_preprocessors = list(TRUSTED_AUTOGRADE_PREPROCESSORS)
+    trusted.Autograde.preprocessors = []
+    if not allow_unsandboxed:
+        trusted.JudgedExecute.sandbox = True
+    app.update_config(trusted)
+    return ""
+
 
 # What grading found per (assignment, student, notebook), for the caller in this process (course_tools.grading).
 REPORTS: dict[tuple[str, str, str], dict] = {}
@@ -98,6 +182,11 @@ class JudgedExecute(NbGraderPreprocessor):
         report = judge.run(nb, names)
         grading = nb.metadata.setdefault("course_grading", {"notes": [], "review": ""})
         grading["notes"] = list(grading.get("notes", [])) + report.notes
+        # a per-notebook output budget, images validated (course_tools.output_budget); test cells are never cut
+        budget = apply_output_budget(nb, lambda cell: cell_role(cell) == "test")
+        if budget:
+            grading["notes"] += budget
+            grading["review"] = "; ".join(filter(None, [grading.get("review", ""), "output budget: " + "; ".join(budget)]))
         grading["sandboxed"] = bool(self.sandbox)
         grading["passed"] = sum(v.passed for v in report.verdicts)
         grading["tests"] = len(report.verdicts)

@@ -30,10 +30,13 @@ _RUN_COUNT = [0]
 
 
 def run_app(command: str, argv: list[str], root: str | Path | None = None,
-            config: dict | None = None) -> tuple[bool, str]:
+            config: dict | None = None, prepare=None) -> tuple[bool, str]:
     """Run ``nbgrader <command> <argv>`` in this process (config from ``root``); return (success, log).
 
-    ``config`` adds traitlets configuration on top of ``nbgrader_config.py`` (e.g. feedback preprocessors).
+    ``config`` is traitlets configuration applied over ``nbgrader_config.py`` and the command line (e.g. the
+    feedback preprocessors and template).
+    ``prepare(app)``, called once the app has read its configuration and before it starts, may change the
+    app's configuration and returns why the app must not run ('' when it may): then it is not started.
     """
     import importlib
 
@@ -53,12 +56,17 @@ def run_app(command: str, argv: list[str], root: str | Path | None = None,
             os.chdir(root)
         with contextlib.redirect_stdout(io.StringIO()):
             app = app_class(log=logger)
-            if config:
-                from traitlets.config import Config
-                app.update_config(Config(config))
             app.initialize(argv)
             app.log = logger  # initialize may configure its own stderr handler; keep ours
-            app.start()
+            if config:  # after initialize: it overrides what the folder's nbgrader_config.py says
+                from traitlets.config import Config
+                app.update_config(Config(config))
+            refusal = prepare(app) if prepare is not None else ""
+            if refusal:
+                buffer.write(f"[ERROR] {refusal}\n")
+                ok = False
+            else:
+                app.start()
     except SystemExit as exc:
         ok = exc.code in (0, None)
     except Exception:  # report, never crash the worker

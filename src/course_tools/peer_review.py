@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import html
 import json
 import random
 import re
@@ -245,8 +246,31 @@ def render_packet(nb, code: str) -> str:
         for output in cell.get("outputs", []):
             if output.get("output_type") == "stream":
                 output["text"] = output["text"].replace("not shown in feedback", "not shown in the packet")
-    return render(nb, f"Peer review packet {code}", banner=f"Peer review packet {code}: anonymous, for review only.",
+    page = render(nb, f"Peer review packet {code}", banner=f"Peer review packet {code}: anonymous, for review only.",
                   edition="peer-review-packet")
+    return with_content_security_policy(page)
+
+
+def packet_policy(page: str) -> str:
+    """The packet's Content-Security-Policy: nothing from the network; images only as data: URLs; scripts only the
+    pinned local copies beside the packets ('self') and the template's own inline scripts in <head>, by hash
+    (student markup is sanitized before rendering, so it has none; a hash admits no script but those)."""
+    import base64
+    import hashlib
+
+    head = page.split("</head>", 1)[0]
+    inline = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", head, re.S)
+    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()}'"
+                      for body in inline)
+    return ("default-src 'none'; img-src data:; style-src 'self' 'unsafe-inline'; font-src 'self' data:; "
+            f"script-src 'self' {hashes}".rstrip() + "; base-uri 'none'; form-action 'none'")
+
+
+def with_content_security_policy(page: str) -> str:
+    """``page`` with its policy (``packet_policy``) as the first element of <head>: an anonymous packet must not
+    tell its author when, or from which address, a reviewer opens it."""
+    policy = html.escape(packet_policy(page), quote=True)
+    return page.replace("<head>", f'<head>\n<meta http-equiv="Content-Security-Policy" content="{policy}">', 1)
 
 
 def _form(code: str, reviewer: str, assignment: str, rubric: dict) -> dict:

@@ -29,7 +29,17 @@ What is flagged, each with a short reason:
   ``pathlib``, ``os.remove``, ``shutil``; ``socket``, ``urllib``, ``http``, ``requests``;
 * monkeypatching: assigning or deleting attributes of modules and imported names
   (``np.isclose = ...``, ``math.isclose = ...``, ``nextword.X = ...``), ``setattr`` on
-  them, and rebinding names the course's own locked cells define (``check_equal``...).
+  them, and rebinding names the course's own locked cells define (``check_equal``...);
+* attribute names chosen at run time on a module (``getattr(os, "fo" + "rk")``,
+  ``getattr(np, name)``): a name-based scan cannot see which attribute they reach;
+* raw output bundles: ``display(..., raw=True)``, a ``dict`` handed to ``display``,
+  ``publish_display_data`` (they write any MIME type, images included, into the notebook);
+* wrappers of graded names: rebinding a graded function or class after its definition
+  (``normalize_context = recorder(normalize_context)``) or decorating it (a plain
+  ``@dataclass`` on a class aside), which lets an answer watch every call the tests make;
+* writes into arguments: assigning a private ``_attribute`` of a function's parameter, or an item
+  reached through one, or ``setattr``/``delattr`` on a parameter (a method's own ``self``/``cls``
+  aside): the objects a test passes in belong to the test (``stream._truth[:] = ...``).
 
 Honest solutions are not flagged: ``numpy``, ``math``, ``collections``, ``dataclasses``,
 ``copy`` (``deepcopy`` included), ``itertools``, ``isinstance``/``type`` checks and
@@ -50,6 +60,10 @@ PROC = "threads/processes"
 FILES = "file access"
 NET = "network access"
 PATCH = "monkeypatching"
+COMPUTED = "an attribute chosen at run time"
+DISPLAY = "raw output bundles"
+WRAP = "a wrapper of a graded name"
+ARGUMENT = "writes into an argument"
 
 
 @dataclass(frozen=True)
@@ -140,7 +154,8 @@ KNOWN_MODULES = {"np": "numpy", "numpy": "numpy", "math": "math", "nextword": "n
                  "operator": "operator", "copy": "copy", "pd": "pandas", "pandas": "pandas", "scipy": "scipy",
                  "warnings": "warnings", "time": "time", "re": "re", "json": "json", "dataclasses": "dataclasses"}
 
-ALLOWED_MAGICS = {"time", "timeit", "matplotlib"}  # their code argument is scanned like any other code
+ALLOWED_MAGICS = {"time", "timeit", "matplotlib"}
+PLAIN_CLASS_DECORATORS = {"dataclass", "dataclasses.dataclass"}  # a graded class may be a plain dataclass  # their code argument is scanned like any other code
 
 
 # --------------------------------------------------------------------------- the scanner
@@ -172,9 +187,13 @@ def _parse(source: str) -> ast.AST | None:
 
 
 class _Scanner(ast.NodeVisitor):
-    def __init__(self, grade_id: str, protected: set[str], modules: dict[str, str], line_offset: int = 0):
+    def __init__(self, grade_id: str, protected: set[str], modules: dict[str, str], line_offset: int = 0,
+                 graded: set[str] = frozenset()):
         self.grade_id = grade_id
         self.protected = protected
+        self.graded = set(graded)             # names the answer cells define at top level (the graded names)
+        self.parameters: list[set[str]] = []  # per enclosing function: its parameters (minus a method's self/cls)
+        self.defined_here: set[str] = set()   # graded names this cell defines with def/class
         self.aliases = dict(modules)          # name -> dotted module or object path
         self.imported: set[str] = set()       # names this cell binds by import
         self.classes: dict[str, ast.ClassDef] = {}
@@ -275,6 +294,9 @@ class _Scanner(ast.NodeVisitor):
         if isinstance(node.ctx, (ast.Store, ast.Del)) and node.id in self.protected:
             self.findings.append(Finding(self.grade_id, node.lineno + self.line_offset,
                                          f"redefines {node.id} ({PATCH} of the course's own helpers)"))
+        elif isinstance(node.ctx, (ast.Store, ast.Del)) and node.id in self.graded and not self.parameters:
+            self.findings.append(Finding(self.grade_id, node.lineno + self.line_offset,
+                                         f"rebinds the graded name {node.id} after its definition ({WRAP})"))
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if id(node) in self.skip:
@@ -298,6 +320,10 @@ class _Scanner(ast.NodeVisitor):
             verb = "deletes" if isinstance(node.ctx, ast.Del) else "assigns"
             self.findings.append(Finding(self.grade_id, node.lineno + self.line_offset,
                                          f"{verb} {self.source_name(node)} ({PATCH})"))
+        elif storing and self.is_parameter(self.root_name(node)) and _private_attribute_in_chain(node):
+            # public attributes of an argument may be an answer's job (model.history = ...); private state is not
+            self.findings.append(Finding(self.grade_id, node.lineno + self.line_offset,
+                                         f"assigns {self.source_name(node)}, private state of an argument ({ARGUMENT})"))
         if not (flagged and isinstance(node.value, ast.Name)):
             self.generic_visit(node)
 
@@ -306,7 +332,14 @@ class _Scanner(ast.NodeVisitor):
                 and node.value.attr == "__dict__":
             self.findings.append(Finding(self.grade_id, node.lineno + self.line_offset,
                                          f"assigns {self.source_name(node.value)}[...] ({PATCH})"))
+        elif isinstance(node.ctx, (ast.Store, ast.Del)) and self.is_parameter(self.root_name(node)) \
+                and _private_attribute_in_chain(node.value):
+            self.findings.append(Finding(self.grade_id, node.lineno + self.line_offset,
+                                         f"assigns {self.source_name(node)}, private state of an argument ({ARGUMENT})"))
         self.generic_visit(node)
+
+    def is_parameter(self, name: str | None) -> bool:
+        return name is not None and bool(self.parameters) and name in self.parameters[-1]
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
@@ -331,6 +364,28 @@ class _Scanner(ast.NodeVisitor):
                 self.flag(node, f"{func.id}(..., {name!r})", ATTRIBUTES[name])
             elif name in WRITE_ONLY_ATTRIBUTES and func.id in ("setattr", "delattr"):
                 self.flag(node, f"{func.id}(..., {name!r})", DUNDER)
+        if isinstance(func, ast.Name) and func.id in ("getattr", "setattr", "delattr", "hasattr") \
+                and len(node.args) >= 2 and not (isinstance(node.args[1], ast.Constant)
+                                                 and isinstance(node.args[1].value, str)) \
+                and self.is_module_like(self.root_name(node.args[0])):
+            folded = _constant_string(node.args[1])
+            base = self.qualname(node.args[0])
+            if not (folded and base and self.check_qualified(node, f"{base}.{folded}")):
+                self.flag(node, f"{func.id}({self.source_name(node.args[0])}, {self.source_name(node.args[1])})",
+                          COMPUTED)
+        if isinstance(func, ast.Name) and func.id in ("setattr", "delattr") and node.args \
+                and self.is_parameter(self.root_name(node.args[0])):
+            self.findings.append(Finding(self.grade_id, node.lineno + self.line_offset,
+                                         f"calls {func.id}({self.source_name(node.args[0])}, ...) on an argument "
+                                         f"({ARGUMENT})"))
+        called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        if called in ("display", "update_display", "publish_display_data"):
+            raw = any(k.arg == "raw" and not (isinstance(k.value, ast.Constant) and k.value.value is False)
+                      for k in node.keywords)
+            bundle = any(isinstance(a, ast.Dict) or (isinstance(a, ast.Call) and isinstance(a.func, ast.Name)
+                                                       and a.func.id == "dict") for a in node.args)
+            if called == "publish_display_data" or raw or bundle:
+                self.flag(node, f"{called}() of a raw MIME bundle", DISPLAY)
         if isinstance(func, ast.Name) and func.id == "type" and len(node.args) == 3 and "type" not in self.aliases:
             self.flag(node, "type(name, bases, namespace) (a class made at run time)", DUNDER)
         if isinstance(func, ast.Name) and func.id == "vars" and node.args \
@@ -355,13 +410,42 @@ class _Scanner(ast.NodeVisitor):
 
     # -- definitions
 
-    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef, method: bool = False) -> None:
         if node.name in self.protected:
             self.findings.append(Finding(self.grade_id, node.lineno + self.line_offset,
                                          f"redefines {node.name} ({PATCH} of the course's own helpers)"))
-        self.generic_visit(node)
+        self.check_graded_definition(node)
+        arguments = node.args
+        names = [a.arg for a in arguments.posonlyargs + arguments.args + arguments.kwonlyargs]
+        names += [a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None]
+        if method and names and not any(_decorator_name(d) == "staticmethod" for d in node.decorator_list):
+            names = names[1:]  # the method's own self (or cls)
+        for item in node.decorator_list + arguments.defaults + [d for d in arguments.kw_defaults if d is not None]:
+            self.visit(item)
+        self.parameters.append(set(names))
+        for item in node.body:
+            self.visit(item)
+        self.parameters.pop()
 
     visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        arguments = node.args
+        self.parameters.append({a.arg for a in arguments.posonlyargs + arguments.args + arguments.kwonlyargs})
+        self.generic_visit(node)
+        self.parameters.pop()
+
+    def check_graded_definition(self, node) -> None:
+        """A graded function or class defined at the top level: decorated with anything but a plain @dataclass?"""
+        if node.name not in self.graded or self.parameters:
+            return
+        for decorator in node.decorator_list:
+            name = _decorator_name(decorator)
+            if isinstance(node, ast.ClassDef) and self.aliases.get(name, name) in PLAIN_CLASS_DECORATORS | {"dataclass"}:
+                continue
+            self.findings.append(Finding(self.grade_id, decorator.lineno + self.line_offset,
+                                         f"decorates the graded name {node.name} with "
+                                         f"@{self.source_name(decorator)} ({WRAP})"))
 
     def visit_Global(self, node: ast.Global) -> None:
         for name in node.names:
@@ -373,6 +457,7 @@ class _Scanner(ast.NodeVisitor):
         if node.name in self.protected:
             self.findings.append(Finding(self.grade_id, node.lineno + self.line_offset,
                                          f"redefines {node.name} ({PATCH} of the course's own helpers)"))
+        self.check_graded_definition(node)
         own = _class_dunders(node)
         for name in own & set(SPOOF_DUNDERS):
             self.findings.append(Finding(self.grade_id, node.lineno + self.line_offset,
@@ -398,7 +483,15 @@ class _Scanner(ast.NodeVisitor):
                                                       for t in item.targets) and _always_true(item.value):
                 self.findings.append(Finding(self.grade_id, item.lineno + self.line_offset,
                                              f"defines an __eq__ that always returns True ({DUNDER})"))
-        self.generic_visit(node)
+        for item in node.bases + node.keywords + node.decorator_list:
+            self.visit(item)
+        saved, self.parameters = self.parameters, self.parameters + [set()]  # class body: nothing is an argument
+        for item in node.body:
+            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.visit_FunctionDef(item, method=True)
+            else:
+                self.visit(item)
+        self.parameters = saved
 
     def inherited_dunders(self, node: ast.ClassDef, seen: frozenset = frozenset()) -> set[str]:
         names = _class_dunders(node)
@@ -422,6 +515,36 @@ class _Scanner(ast.NodeVisitor):
                 if found:
                     return found
         return None
+
+
+def _decorator_name(node: ast.AST) -> str:
+    node = node.func if isinstance(node, ast.Call) else node
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _constant_string(node: ast.AST) -> str | None:
+    """The value of a string built from literals only (``"fo" + "rk"``, ``"_ex" "it"``), else None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _constant_string(node.left), _constant_string(node.right)
+        return left + right if left is not None and right is not None else None
+    return None
+
+
+def _private_attribute_in_chain(node: ast.AST) -> bool:
+    """``x._truth``, ``x._truth[0]``, ``x.a._b``: the chain reaches a private (single-underscore) attribute."""
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+            return True
+        node = node.value
+    return False
 
 
 def _class_dunders(node: ast.ClassDef) -> set[str]:
@@ -449,16 +572,38 @@ def _always_true(node: ast.AST) -> bool:
 # --------------------------------------------------------------------------- API
 
 def scan_source(source: str, grade_id: str = "", *, _protected: Iterable[str] = (),
-                _modules: dict[str, str] | None = None) -> list[Finding]:
-    """Findings in one cell's source, in line order; a source that does not parse gives none."""
+                _modules: dict[str, str] | None = None, graded: Iterable[str] | None = None) -> list[Finding]:
+    """Findings in one cell's source, in line order; a source that does not parse gives none.
+
+    ``graded``: the graded names (default: the functions and classes this source defines at its top level).
+    """
     tree = _parse(source)
     if tree is None:
         return []
-    scanner = _Scanner(grade_id, set(_protected), dict(KNOWN_MODULES if _modules is None else _modules))
+    if graded is None:
+        graded = top_level_definitions(tree)
+    scanner = _Scanner(grade_id, set(_protected), dict(KNOWN_MODULES if _modules is None else _modules),
+                       graded=set(graded))
     scanner.collect(tree)
     scanner.visit(tree)
     unique = {(f.line, f.reason): f for f in scanner.findings}
     return [unique[key] for key in sorted(unique)]
+
+
+def top_level_definitions(tree: ast.AST) -> set[str]:
+    """Public functions and classes a cell defines at its top level (a student's private ``_helper`` is not graded)."""
+    return {node.name for node in getattr(tree, "body", [])
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and not node.name.startswith("_")}
+
+
+def graded_names(nb) -> set[str]:
+    """Functions and classes the notebook's answer cells define at their top level (the released stubs' names)."""
+    names: set[str] = set()
+    for cell in nb.cells:
+        if _is_answer(cell):
+            tree = _parse(cell.source if isinstance(cell.source, str) else "".join(cell.source))
+            names |= top_level_definitions(tree) if tree is not None else set()
+    return names
 
 
 def _meta(cell) -> dict:
@@ -500,6 +645,7 @@ def scan_notebook(nb, release=None) -> list[Finding]:
     """
     reference = release if release is not None else nb
     protected = course_names(reference)
+    graded = graded_names(reference)
     if release is not None:
         answer_ids = {_meta(c).get("grade_id") for c in release.cells if _is_answer(c)}
         cells = [c for c in nb.cells if c.get("cell_type") == "code" and _meta(c).get("grade_id") in answer_ids]
@@ -509,7 +655,7 @@ def scan_notebook(nb, release=None) -> list[Finding]:
     for index, cell in enumerate(cells):
         grade_id = str(_meta(cell).get("grade_id") or f"answer {index + 1}")
         findings += scan_source(cell.source if isinstance(cell.source, str) else "".join(cell.source), grade_id,
-                                _protected=protected, _modules=KNOWN_MODULES)
+                                _protected=protected, _modules=KNOWN_MODULES, graded=graded)
     return findings
 
 

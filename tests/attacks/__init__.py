@@ -89,7 +89,10 @@ def _register(family: int, fn, build, name: str | None, known: dict | None, refu
 
 
 def answer_cells(nb) -> list:
-    return [c for c in nb.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")]
+    """The graded answer cells (the header's ungraded NAME/COLLABORATORS answer cell, ``student_name``, left out:
+    an attack written there would be overwritten by the released stub that follows it)."""
+    return [c for c in nb.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")
+            and c.metadata.get("nbgrader", {}).get("grade_id") != "student_name"]
 
 
 def notebook_path(folder: Path, assignment: str) -> Path:

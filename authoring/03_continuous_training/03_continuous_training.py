@@ -35,7 +35,9 @@
 # | `run_capstone` | 22 |
 # | written answer: when a model may retrain itself | 9 |
 # | written answer: how continuous training breaks production | 9 |
-# | **total** | **100** (a point is a percent; mastery is 80) |
+# | **total** | **100** |
+#
+# A point is a percent of the notebook; mastery needs 80.
 #
 # **How long it takes.** Longer than one lab session: about 170 minutes for the graded path by the
 # course's estimate (`benchmarks/student_path.py`: prose read once, solutions written with the visible

@@ -152,9 +152,13 @@ def register_missing_assignments(root: str | Path, assignments: list[str], say=p
     if not missing:
         return
     say(f"registering {', '.join(missing)} in the gradebook (nbgrader generate_assignment into a scratch folder) ...")
+    # The course's header (NAME/COLLABORATORS, an answer cell) opens every released notebook, so the
+    # gradebook must know its cell too, also when the folder's own nbgrader_config.py does not name it.
+    header = Path(root) / "source" / "header.ipynb"
+    config = {"IncludeHeaderFooter": {"header": str(header)}} if header.is_file() else {}
     with tempfile.TemporaryDirectory(prefix="course-register-") as scratch:
-        outcomes = run_in_workers([("generate_assignment", [a, "--force", f"--CourseDirectory.release_directory={scratch}"])
-                                   for a in missing], root)
+        outcomes = run_in_workers([("generate_assignment", [a, "--force", f"--CourseDirectory.release_directory={scratch}"],
+                                    config) for a in missing], root)
     for assignment, (ok, log) in zip(missing, outcomes):
         if not ok:
             raise RuntimeError(f"could not register {assignment} in the gradebook "

@@ -120,7 +120,9 @@ def test_packets_carry_no_hidden_test_and_no_solution_the_student_did_not_write(
 def test_packets_show_the_answers_and_figures_but_no_tests(reviews):
     plan = json.loads((reviews / "instructor" / "plan.json").read_text())
     for code, html in _packets(reviews).items():
-        figures = html.count('src="data:image/png;base64,')
+        # A figure drawn after the first hidden test is replaced by the judge's note (issue 17.4: nothing
+        # student code saw during hidden tests is published); either way no figure goes missing silently.
+        figures = html.count('src="data:image/png;base64,') + html.count("output hidden: produced after hidden tests ran")
         assert figures >= (3 if plan["packets"][code] == "perfect" else 1), f"packet {code} lost its figures"
         assert "written answer" in html and "code answer" in html
         assert "def test_" not in html and "check_equal(" not in html, f"packet {code} shows test code"
@@ -171,7 +173,9 @@ def test_forms_follow_the_source_rubric_without_the_model_answer(reviews):
     assert len(form["criteria"]) == 6
     for criterion in form["criteria"]:
         assert criterion["score"] is None and criterion["comment"] == ""
-        assert [level["points"] for level in criterion["levels"]] == [0, 0.5, 1]
+        # three levels per criterion: nothing, half, all of its points (as the source rubric gives them)
+        assert [level["points"] for level in criterion["levels"]] == [0, criterion["points"] / 2, criterion["points"]]
+        assert criterion["points"] > 0
     text = json.dumps(form)
     assert "Model answer" not in text and "Edge cases: wrong shape or channel order" not in text
 
@@ -198,7 +202,10 @@ def test_collect_summarises_and_flags_disagreement(reviews):
     assert summary["missing"] == [] and summary["invalid"] == []
     assert summary["students"]["perfect"]["disagreements"] == ["testing_across_modalities.1"]
     assert all(not summary["students"][s]["disagreements"] for s in SMALL_CLASS if s != "perfect")
-    assert summary["students"]["perfect"]["totals"][first_of_perfect] == 5.0
+    rubric = json.loads((reviews / "rubric.json").read_text())
+    all_points = sum(c["points"] for q in rubric["questions"] for c in q["criteria"])
+    first_criterion = rubric["questions"][0]["criteria"][0]["points"]
+    assert summary["students"]["perfect"]["totals"][first_of_perfect] == all_points - first_criterion
     assert "DISAGREE on testing_across_modalities.1" in result.stdout
     csv_text = (reviews / "instructor" / "summary.csv").read_text()
     assert "perfect" in csv_text and "YES" in csv_text

@@ -82,8 +82,9 @@ def packet_codes(students: list[str], seed: int = 0) -> dict[str, str]:
 
 # --------------------------------------------------------------------------- the rubric
 
-_RUBRIC_HEAD = re.compile(r"^\*?Rubric\s*\(([\d.]+)\s*points?\)\.?\*?\s*$", re.I | re.M)
-_BULLET = re.compile(r"^- ([\d.]+|Half a|One|Two|Three) points?:\s*(.*)$", re.I)
+# the head may be bold or italic and may start a paragraph ("*Rubric (12 points).* The model answer ...")
+_RUBRIC_HEAD = re.compile(r"^\*{0,2}Rubric\s*\(([\d.]+)\s*points?\)\.?\*{0,2}(?=\s|$)", re.I | re.M)
+_BULLET = re.compile(r"^- ([\d.]+|Half a|One|Two|Three) (?:points?|pts?)\.?:\s*(.*)$", re.I)
 _WORDS = {"half a": 0.5, "one": 1, "two": 2, "three": 3}
 
 

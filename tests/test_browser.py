@@ -359,10 +359,17 @@ def test_peer_review_packet_renders_offline(browser, small_graded_class, tmp_pat
         expect(page.locator("#reader-edition-banner")).to_contain_text("anonymous")
         expect(page.locator("h1").first).to_contain_text("Peer review packet")
         shot(page, "15_peer_review_packet_top")
-        figure = page.locator(".jp-RenderedImage img").first
-        figure.scroll_into_view_if_needed()
-        expect(figure).to_be_visible()
-        assert page.evaluate("document.querySelector('.jp-RenderedImage img').naturalWidth") > 100
+        # 01's figures are drawn after its first hidden tests, so the judge hides them (issue 17.4): the
+        # packet then shows its note in their place; a figure drawn before them must render offline
+        images = page.locator(".jp-RenderedImage img")
+        if images.count():
+            images.first.scroll_into_view_if_needed()
+            expect(images.first).to_be_visible()
+            assert page.evaluate("document.querySelector('.jp-RenderedImage img').naturalWidth") > 100
+        else:
+            note = page.get_by_text("output hidden: produced after hidden tests ran").first
+            note.scroll_into_view_if_needed()
+            expect(note).to_be_visible()
         page.get_by_text("written answer").first.scroll_into_view_if_needed()
         shot(page, "16_peer_review_packet_written_answer")
         assert remote == []

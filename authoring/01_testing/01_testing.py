@@ -80,6 +80,11 @@ def _make_grading_guard():
     _asarray, _np_isclose, _np_all, _ndarray = numpy.asarray, numpy.isclose, numpy.all, numpy.ndarray
     _np_abs, _np_unravel = numpy.abs, numpy.unravel_index
     _scalar_types = (bool, int, float, str, type(None))
+    _getattr, _setattr, _iter, _str = builtins.getattr, builtins.setattr, builtins.iter, builtins.str
+    _get, _set_own = builtins.object.__getattribute__, builtins.object.__setattr__
+    _BaseException, _Exception, _KeyError = builtins.BaseException, builtins.Exception, builtins.KeyError
+    _issubclass = builtins.issubclass
+    from traceback import extract_tb as _extract_tb
 
     def show(value):
         text = _repr(value)
@@ -158,9 +163,135 @@ def _make_grading_guard():
                                  f"difference is {gaps.max():.3g} at index {where} (expected {float(expected[where])!r}, got "
                                  f"{float(actual_float[where])!r}); expected {show(expected)}, got {show(actual)}")
 
-    return check_type, check_close, check_equal, check_array_close
+    # The judge's own signals (a time limit, a sandbox that ended) are not the student's exception: they pass as they are.
+    _not_the_students = ("StudentTimeout", "SandboxGone", "NotCalledAgain", "SandboxError", "WireError")
+    # A method of a student's object, here or (under the judge) in the sandbox.
+    _method_types = ("method", "builtin_function_or_method", "method-wrapper", "_BoundMethod")
 
-check_type, check_close, check_equal, check_array_close = _make_grading_guard()
+    def brief(value, width=60):
+        text = _repr(value)
+        return text if _len(text) <= width else text[:width - 3] + "..."
+
+    def _call_text(name, args, kwargs):
+        shown = [brief(a) for a in args] + [f"{k}={brief(v)}" for k, v in kwargs.items()]
+        return f"{name}({', '.join(shown)})"
+
+    def _detail(exc):
+        """An exception's message, abbreviated; a KeyError's key as written (`'k'`, not `"'k'"`)."""
+        detail = _repr(exc.args[0]) if _type(exc) is _KeyError and exc.args else _str(exc)
+        return detail if _len(detail) <= 200 else detail[:197] + "..."
+
+    def _raised(exc, call, expected, before=""):
+        if _type(exc).__name__ in _not_the_students or not _isinstance(exc, _Exception):
+            return None
+        return AssertionError(f"{before}{call} raised {_type(exc).__name__}: {_detail(exc)}; expected {expected}")
+
+    class _Checked:
+        """A student's object under test: each method call that raises names the object's making and the calls so far."""
+
+        def __init__(self, target, made, expected):
+            _set_own(self, "_target", target)
+            _set_own(self, "_made", made)
+            _set_own(self, "_expected", expected)
+            _set_own(self, "_calls", [])
+
+        def __getattr__(self, name):
+            value = _getattr(_get(self, "_target"), name)
+            if _type(value).__name__ not in _method_types:
+                return value
+            calls, made = _get(self, "_calls"), _get(self, "_made")
+            expected = _get(self, "_expected")
+
+            def method(*args, **kwargs):
+                call = _call_text(name, args, kwargs)
+                try:
+                    result = value(*args, **kwargs)
+                except _BaseException as exc:
+                    problem = _raised(exc, call, expected, f"{history(made, calls)}: ")
+                    if problem is None:
+                        raise
+                    raise problem from None
+                calls.append(call)
+                return result
+            return method
+
+        def __setattr__(self, name, value):
+            _setattr(_get(self, "_target"), name, value)
+
+        def __len__(self):
+            return _len(_get(self, "_target"))
+
+        def __contains__(self, item):
+            return item in _get(self, "_target")
+
+        def __iter__(self):
+            return _iter(_get(self, "_target"))
+
+        def __getitem__(self, key):
+            return _get(self, "_target")[key]
+
+        def __repr__(self):
+            return f"<{_get(self, '_made')}>"
+
+    def history(made, calls):
+        """'X(window=3), after record(...), record(...)': how an object under test got where it is (the last 6 calls)."""
+        if not calls:
+            return f"{made}, before any other call"
+        recent = calls[-6:]
+        skipped = f"{_len(calls) - _len(recent)} earlier calls, then " if _len(calls) > _len(recent) else ""
+        return f"{made}, after {skipped}{', '.join(recent)}"
+
+    def calls_so_far(checked):
+        """The making and the calls made so far of an object from a class wrapped by `expecting`, for a message."""
+        return history(_get(checked, "_made"), _get(checked, "_calls"))
+
+    def expecting(target, expected):
+        """`target` (a student's function or class) for use in a test: a call that raises fails naming the call
+        with its inputs (abbreviated) and what was expected instead, not a bare "IndexError: i". The objects a
+        wrapped class makes are checked the same way, and their messages list the calls made on them so far."""
+        # a function's own name, or the name the judge's stand-in for it carries
+        name = _getattr(target, "__name__", None) or _getattr(target, "_name", None) or "the call"
+
+        def call(*args, **kwargs):
+            text = _call_text(name, args, kwargs)
+            try:
+                result = target(*args, **kwargs)
+            except _BaseException as exc:
+                problem = _raised(exc, text, expected)
+                if problem is None:
+                    raise
+                raise problem from None
+            # an object the student's class made (here, or its handle under the judge) is checked the same way
+            made_an_object = _isinstance(target, type) or _type(result).__name__ == "Handle"
+            return _Checked(result, text, expected) if made_an_object else result
+        return call
+
+    class explain_failures:
+        """A `with` block around a hidden test: when the test trips on a student's value (a missing key, a tuple
+        that does not unpack, ...), fail naming the behaviour, the line of the test and what was expected instead.
+        A call through `expecting` that raised has already said so: its failure passes as it is."""
+
+        def __init__(self, behaviour, expected):
+            self.behaviour, self.expected = behaviour, expected
+
+        def __enter__(self):
+            return None
+
+        def __exit__(self, exc_type, exc, tb):
+            if exc_type is None or not _issubclass(exc_type, _Exception) or _issubclass(exc_type, AssertionError):
+                return False
+            if exc_type.__name__ in _not_the_students:
+                return False
+            frames = _extract_tb(tb)
+            line = (frames[0].line or "").strip() if frames else ""
+            where = f"`{line}` raised" if line else "the code under test raised"
+            raise AssertionError(f"{self.behaviour}: {where} {exc_type.__name__}: {_detail(exc)}; "
+                                 f"expected {self.expected}") from None
+
+    return check_type, check_close, check_equal, check_array_close, expecting, calls_so_far, explain_failures
+
+(check_type, check_close, check_equal, check_array_close, expecting, calls_so_far,
+ explain_failures) = _make_grading_guard()
 del _make_grading_guard
 
 
@@ -210,29 +341,6 @@ def check_same(actual, expected, what, names=None):
         else:
             label = f"item {index}"
         raise AssertionError(f"{what}: expected {expected!r}, got {actual!r}; the {label} differs ({detail})") from None
-
-
-class explain_failures:
-    """A `with` block in a hidden test: if the code under test raises, fail with the behaviour tested, the line
-    of the test that raised, and what the statement expects instead (the traceback above still shows where)."""
-
-    def __init__(self, behaviour, expected):
-        self.behaviour, self.expected = behaviour, expected
-
-    def __enter__(self):
-        return None
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is None or not issubclass(exc_type, Exception) or issubclass(exc_type, AssertionError):
-            return False
-        if exc_type.__name__ in ("StudentTimeout", "SandboxGone", "SandboxError", "WireError"):
-            return False                      # the grading machinery's own verdicts (a time limit, a dead sandbox) stand
-        import traceback as _traceback
-        frames = _traceback.extract_tb(tb)
-        call = (frames[0].line or "").strip() if frames else ""
-        raised = f"`{call}` raised" if call else "the code under test raised"
-        raise AssertionError(f"{self.behaviour}: {raised} {exc_type.__name__}: {exc}. "
-                             f"Expected instead: {self.expected}") from exc
 
 
 class FakeModel:
@@ -498,21 +606,22 @@ print("normalize_context: visible tests passed")
 _v = default_vocabulary()
 check_type(normalize_context(["cat"], _v), list, "normalize_context(['cat'])")
 ### BEGIN HIDDEN TESTS
+_normalize_context = expecting(normalize_context, "a new list of stripped, lowercased words, unknown words (numbers too) as vocab.unk (normalize_context's words)")
 with explain_failures("normalize_context's words",
                       'a new list of stripped, lowercased words, unknown words (numbers too) as vocab.unk'):
-    _out = normalize_context(["The", "Cat"], _v)
+    _out = _normalize_context(["The", "Cat"], _v)
     check_type(_out, list, "normalize_context(['The', 'Cat'])")
     for _i, _w in enumerate(_out):
         check_type(_w, str, f"normalize_context(['The', 'Cat'])[{_i}]")
     check_same(_out, ["the", "cat"], "normalize_context(['The', 'Cat'])")
     # whitespace of every kind, and the unknown token itself
-    check_same(normalize_context(["\tTHE\n", "  Dog  "], _v), ["the", "dog"], "normalize_context(['\\tTHE\\n', '  Dog  '])")
-    check_same(normalize_context(["<UNK>", "<unk>"], _v), ["<unk>", "<unk>"], "normalize_context(['<UNK>', '<unk>'])")
-    check_same(normalize_context(["3", "3.5", "-1", "cat"], _v), ["<unk>", "<unk>", "<unk>", "cat"],
+    check_same(_normalize_context(["\tTHE\n", "  Dog  "], _v), ["the", "dog"], "normalize_context(['\\tTHE\\n', '  Dog  '])")
+    check_same(_normalize_context(["<UNK>", "<unk>"], _v), ["<unk>", "<unk>"], "normalize_context(['<UNK>', '<unk>'])")
+    check_same(_normalize_context(["3", "3.5", "-1", "cat"], _v), ["<unk>", "<unk>", "<unk>", "cat"],
                 "normalize_context(['3', '3.5', '-1', 'cat']) (numbers are unknown words)")
     # another vocabulary, with its own unknown token
     _w = Vocabulary(["cat", "sat"], unk="<oov>")
-    check_same(normalize_context(["Cat", "dog", "SAT"], _w), ["cat", "<oov>", "sat"],
+    check_same(_normalize_context(["Cat", "dog", "SAT"], _w), ["cat", "<oov>", "sat"],
                 "normalize_context(['Cat', 'dog', 'SAT']) with unk='<oov>' (use vocab.unk, not the string '<unk>')")
 print("normalize_context: hidden tests of words passed")
 ### END HIDDEN TESTS
@@ -522,15 +631,16 @@ print("normalize_context: hidden tests of words passed")
 _v = default_vocabulary()
 check_type(normalize_context(["the"], _v), list, "normalize_context(['the'])")
 ### BEGIN HIDDEN TESTS
+_normalize_context = expecting(normalize_context, "a new list every time, and the input list left as it was (normalize_context's result)")
 with explain_failures("normalize_context's result",
                       'a new list every time, and the input list left as it was'):
     _ctx = ["the", "cat"]
-    _out = normalize_context(_ctx, _v)
+    _out = _normalize_context(_ctx, _v)
     assert _out is not _ctx, "normalize_context must return a new list, not its input (even when nothing changes)"
     _out.append("sat")
     check_same(_ctx, ["the", "cat"], "the input after changing normalize_context's result (return a new list)")
     _ctx = [" The", "CAT ", "", "teh"]
-    normalize_context(_ctx, _v, max_len=1)
+    _normalize_context(_ctx, _v, max_len=1)
     check_same(_ctx, [" The", "CAT ", "", "teh"], "the input list after normalize_context(..., max_len=1) (never change it)")
 print("normalize_context: hidden tests of a new list passed")
 ### END HIDDEN TESTS
@@ -540,19 +650,20 @@ print("normalize_context: hidden tests of a new list passed")
 _v = default_vocabulary()
 check_type(normalize_context(["a", "dog"], _v, max_len=1), list, "normalize_context(['a', 'dog'], max_len=1)")
 ### BEGIN HIDDEN TESTS
+_normalize_context = expecting(normalize_context, "the last max_len words after dropping empty ones; max_len=0 gives [] (normalize_context's max_len)")
 with explain_failures("normalize_context's max_len",
                       'the last max_len words after dropping empty ones; max_len=0 gives []'):
-    check_same(normalize_context(["a", "dog"], _v, max_len=0), [],
+    check_same(_normalize_context(["a", "dog"], _v, max_len=0), [],
                 "normalize_context(['a', 'dog'], max_len=0) (keeps nothing: words[-0:] is the whole list)")
-    check_same(normalize_context(["a", "dog"], _v, max_len=5), ["a", "dog"], "normalize_context(['a', 'dog'], max_len=5)")
-    check_same(normalize_context(["a", "dog"], _v, max_len=1), ["dog"], "normalize_context(['a', 'dog'], max_len=1)")
-    check_same(normalize_context(["the", "cat", "", "  "], _v, max_len=2), ["the", "cat"],
+    check_same(_normalize_context(["a", "dog"], _v, max_len=5), ["a", "dog"], "normalize_context(['a', 'dog'], max_len=5)")
+    check_same(_normalize_context(["a", "dog"], _v, max_len=1), ["dog"], "normalize_context(['a', 'dog'], max_len=1)")
+    check_same(_normalize_context(["the", "cat", "", "  "], _v, max_len=2), ["the", "cat"],
                 "normalize_context(['the', 'cat', '', '  '], max_len=2) (drop empty words BEFORE keeping the last max_len)")
-    check_same(normalize_context(["the", "CAT", "xyz"], _v, max_len=2), ["cat", "<unk>"],
+    check_same(_normalize_context(["the", "CAT", "xyz"], _v, max_len=2), ["cat", "<unk>"],
                 "normalize_context(['the', 'CAT', 'xyz'], max_len=2)")
     _long = ["the", "dog"] * 50_000 + ["  RAN  "]
-    check_same(normalize_context(_long, _v, max_len=3), ["the", "dog", "ran"], "normalize_context(100 001 words, max_len=3)")
-    check_same(len(normalize_context(_long, _v)), 100_001, "len(normalize_context(100 001 words)) without max_len")
+    check_same(_normalize_context(_long, _v, max_len=3), ["the", "dog", "ran"], "normalize_context(100 001 words, max_len=3)")
+    check_same(len(_normalize_context(_long, _v)), 100_001, "len(normalize_context(100 001 words)) without max_len")
 print("normalize_context: hidden tests of max_len passed")
 ### END HIDDEN TESTS
 
@@ -697,20 +808,22 @@ print("safe_predict: visible tests passed")
 _v = default_vocabulary()
 check_type(safe_predict(FakeModel(), ["the"], _v), tuple, "safe_predict(FakeModel(), ['the'])")
 ### BEGIN HIDDEN TESTS
+_safe_predict = expecting(safe_predict, "the model's answer for the normalized context; no call for an empty one; never an exception (what safe_predict asks the model)")
+_normalize_context = expecting(normalize_context, "the model's answer for the normalized context; no call for an empty one; never an exception (what safe_predict asks the model)")
 with explain_failures('what safe_predict asks the model',
                       "the model's answer for the normalized context; no call for an empty one; never an exception"):
     _spy = FakeModel(word="sat", confidence=0.25)
-    _out = safe_predict(_spy, ["  The", "", "KAT", "dog "], _v)
+    _out = _safe_predict(_spy, ["  The", "", "KAT", "dog "], _v)
     check_same(_out, ("sat", 0.25), "safe_predict(FakeModel('sat', 0.25), ['  The', '', 'KAT', 'dog '])")
     check_same(_spy.seen, [["the", "<unk>", "dog"]], "the contexts the model received (normalize first, then predict once)")
     _spy = FakeModel(word="cat", confidence=0.9)
-    check_same(safe_predict(_spy, ["  ", ""], _v), ("<unk>", 0.0), "safe_predict(FakeModel('cat', 0.9), ['  ', ''])")
+    check_same(_safe_predict(_spy, ["  ", ""], _v), ("<unk>", 0.0), "safe_predict(FakeModel('cat', 0.9), ['  ', ''])")
     check_same(_spy.seen, [], "contexts the model received for an empty normalized context (it must not be called)")
-    check_same(safe_predict(_spy, [], _v), ("<unk>", 0.0), "safe_predict(FakeModel('cat', 0.9), [])")
+    check_same(_safe_predict(_spy, [], _v), ("<unk>", 0.0), "safe_predict(FakeModel('cat', 0.9), [])")
     _m = pretrained_model(seed=0)
     for _ctx in (["the"], ["a", "big"], ["xyz"], ["The", "BIRD"]):
-        _expected = _m.predict(normalize_context(_ctx, _v))
-        check_same(safe_predict(_m, _ctx, _v), _expected, f"safe_predict(model, {_ctx!r}) (the pretrained model's answer)")
+        _expected = _m.predict(_normalize_context(_ctx, _v))
+        check_same(_safe_predict(_m, _ctx, _v), _expected, f"safe_predict(model, {_ctx!r}) (the pretrained model's answer)")
 print("safe_predict: hidden tests of the model's input passed")
 ### END HIDDEN TESTS
 
@@ -719,18 +832,19 @@ print("safe_predict: hidden tests of the model's input passed")
 _v = default_vocabulary()
 check_type(safe_predict(FakeModel(), ["a"], _v), tuple, "safe_predict(FakeModel(), ['a'])")
 ### BEGIN HIDDEN TESTS
+_safe_predict = expecting(safe_predict, "(word, confidence) with the confidence a Python float clipped into [0, 1]; never an exception (safe_predict's confidence)")
 with explain_failures("safe_predict's confidence",
                       '(word, confidence) with the confidence a Python float clipped into [0, 1]; never an exception'):
-    _out = safe_predict(FakeModel(word="dog", confidence=np.float64(0.375)), ["a"], _v)
+    _out = _safe_predict(FakeModel(word="dog", confidence=np.float64(0.375)), ["a"], _v)
     check_type(_out, tuple, "safe_predict result")
     check_type(_out[0], str, "safe_predict(...)[0]")
     check_type(_out[1], float, "safe_predict(...)[1] for a model returning np.float64 (convert with float())")
     check_same(_out, ("dog", 0.375), "safe_predict(FakeModel('dog', np.float64(0.375)), ['a'])")
-    check_same(safe_predict(FakeModel(word="dog", confidence=1.0), ["a"], _v), ("dog", 1.0), "confidence 1.0")
-    check_same(safe_predict(FakeModel(word="dog", confidence=0.0), ["a"], _v), ("dog", 0.0), "confidence 0.0")
-    check_same(safe_predict(FakeModel(word="dog", confidence=1.25), ["a"], _v), ("dog", 1.0),
+    check_same(_safe_predict(FakeModel(word="dog", confidence=1.0), ["a"], _v), ("dog", 1.0), "confidence 1.0")
+    check_same(_safe_predict(FakeModel(word="dog", confidence=0.0), ["a"], _v), ("dog", 0.0), "confidence 0.0")
+    check_same(_safe_predict(FakeModel(word="dog", confidence=1.25), ["a"], _v), ("dog", 1.0),
                 "safe_predict with a finite confidence 1.25 (clip finite confidences into [0, 1])")
-    check_same(safe_predict(FakeModel(word="dog", confidence=-0.5), ["a"], _v), ("dog", 0.0),
+    check_same(_safe_predict(FakeModel(word="dog", confidence=-0.5), ["a"], _v), ("dog", 0.0),
                 "safe_predict with a finite confidence -0.5 (clip finite confidences into [0, 1])")
 print("safe_predict: hidden tests of the confidence passed")
 ### END HIDDEN TESTS
@@ -740,27 +854,28 @@ print("safe_predict: hidden tests of the confidence passed")
 _v = default_vocabulary()
 check_type(safe_predict(FakeModel(error=RuntimeError("x")), ["the"], _v), tuple, "safe_predict(a model that raises, ['the'])")
 ### BEGIN HIDDEN TESTS
+_safe_predict = expecting(safe_predict, "(vocab.unk, 0.0) for every failure; safe_predict never raises (safe_predict's fallback)")
 with explain_failures("safe_predict's fallback",
                       '(vocab.unk, 0.0) for every failure; safe_predict never raises'):
     for _err in (ValueError("v"), IndexError("i"), KeyError("k"), ZeroDivisionError("z"), RuntimeError("r"),
                  TypeError("t"), AttributeError("a")):
-        check_same(safe_predict(FakeModel(error=_err), ["the", "cat"], _v), ("<unk>", 0.0),
+        check_same(_safe_predict(FakeModel(error=_err), ["the", "cat"], _v), ("<unk>", 0.0),
                     f"safe_predict with a model raising {type(_err).__name__} (catch every Exception)")
     for _bad in (float("nan"), float("inf"), float("-inf"), np.float64("nan"), np.inf):
-        check_same(safe_predict(FakeModel(confidence=_bad), ["the"], _v), ("<unk>", 0.0),
+        check_same(_safe_predict(FakeModel(confidence=_bad), ["the"], _v), ("<unk>", 0.0),
                     f"safe_predict with confidence {_bad!r} (non-finite confidences give the fallback)")
-    check_same(safe_predict(FakeModel(confidence="high"), ["the"], _v), ("<unk>", 0.0),
+    check_same(_safe_predict(FakeModel(confidence="high"), ["the"], _v), ("<unk>", 0.0),
                 "safe_predict with a confidence float() cannot convert ('high')")
     for _bad in (["the", 3], [None], ["the", b"cat"]):
-        check_same(safe_predict(FakeModel(), list(_bad), _v), ("<unk>", 0.0),
+        check_same(_safe_predict(FakeModel(), list(_bad), _v), ("<unk>", 0.0),
                     f"safe_predict(FakeModel(), {_bad!r}) (an item that is not a str gives the fallback, it never raises)")
     _w = Vocabulary(["cat", "sat"], unk="<oov>")
-    check_same(safe_predict(FakeModel(error=RuntimeError("x")), ["cat"], _w), ("<oov>", 0.0),
+    check_same(_safe_predict(FakeModel(error=RuntimeError("x")), ["cat"], _w), ("<oov>", 0.0),
                 "safe_predict fallback with unk='<oov>' (return vocab.unk, not the string '<unk>')")
-    check_same(safe_predict(FakeModel(), [" "], _w), ("<oov>", 0.0), "safe_predict(FakeModel(), [' ']) with unk='<oov>'")
+    check_same(_safe_predict(FakeModel(), [" "], _w), ("<oov>", 0.0), "safe_predict(FakeModel(), [' ']) with unk='<oov>'")
     _m = pretrained_model(seed=0)
     _nan_model = as_model(_m, {**_m.params, "b2": np.full(len(_v), np.nan)})
-    check_same(safe_predict(_nan_model, ["the"], _v), ("<unk>", 0.0), "safe_predict with NaN weights")
+    check_same(_safe_predict(_nan_model, ["the"], _v), ("<unk>", 0.0), "safe_predict with NaN weights")
 print("safe_predict: hidden tests of the fallback passed")
 ### END HIDDEN TESTS
 
@@ -769,6 +884,7 @@ print("safe_predict: hidden tests of the fallback passed")
 _v = default_vocabulary()
 check_type(safe_predict_with_reason(FakeModel(), ["the"], _v), tuple, "safe_predict_with_reason(FakeModel(), ['the'])")
 ### BEGIN HIDDEN TESTS
+_safe_predict_with_reason = expecting(safe_predict_with_reason, '(word, confidence, None) for a real answer, (vocab.unk, 0.0, a non-empty str) for a fallback; never an exception (safe_predict_with_reason)')
 with explain_failures('safe_predict_with_reason',
                       '(word, confidence, None) for a real answer, (vocab.unk, 0.0, a non-empty str) for a fallback; never an exception'):
     _m = pretrained_model(seed=0)
@@ -779,7 +895,7 @@ with explain_failures('safe_predict_with_reason',
              (_m, ["The", "BIRD"], _m.predict(["the", "bird"]), "the pretrained model")]
     for _model, _ctx, _expected, _label in _real:
         _what = f"safe_predict_with_reason({_label}, {_ctx!r}), a real answer"
-        _out = safe_predict_with_reason(_model, _ctx, _v)
+        _out = _safe_predict_with_reason(_model, _ctx, _v)
         check_type(_out, tuple, _what)
         check_same(_out, (*_expected, None), f"{_what} (word and confidence as the model gave them, reason None)",
                    names=("word", "confidence", "reason"))
@@ -791,14 +907,14 @@ with explain_failures('safe_predict_with_reason',
                   (FakeModel(confidence=float("inf")), ["the"], "an infinite confidence"),
                   (_nan_model, ["the"], "NaN weights"), (FakeModel(), ["the", 3], "a non-str item")]
     for _model, _ctx, _what in _fallbacks:
-        _out = safe_predict_with_reason(_model, _ctx, _v)
+        _out = _safe_predict_with_reason(_model, _ctx, _v)
         check_type(_out, tuple, f"safe_predict_with_reason with {_what}")
         check_same(_out[:2], ("<unk>", 0.0), f"the word and confidence of safe_predict_with_reason with {_what}",
                    names=("word", "confidence"))
         check_type(_out[2], str, f"the fallback reason with {_what} (a str that says why)")
         assert _out[2].strip(), f"the fallback reason with {_what} is an empty string: say why it fell back"
     _w = Vocabulary(["cat", "sat"], unk="<oov>")
-    check_same(safe_predict_with_reason(FakeModel(error=KeyError("k")), ["cat"], _w)[:2], ("<oov>", 0.0),
+    check_same(_safe_predict_with_reason(FakeModel(error=KeyError("k")), ["cat"], _w)[:2], ("<oov>", 0.0),
                 "safe_predict_with_reason fallback with unk='<oov>'")
 print("safe_predict: hidden tests of the fallback reasons passed")
 ### END HIDDEN TESTS
@@ -1034,6 +1150,7 @@ _m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0
 check_type(run_test_suite(_m, [{"kind": "mft", "name": "x", "context": ["a"], "expected": ["b"]}], _v), dict,
            "run_test_suite(one mft case)")
 ### BEGIN HIDDEN TESTS
+_run_test_suite = expecting(run_test_suite, "a report with one detail per case; a case that raises counts in errors and the others still run (run_test_suite's three kinds)")
 with explain_failures("run_test_suite's three kinds",
                       'a report with one detail per case; a case that raises counts in errors and the others still run'):
     _suite = [
@@ -1052,7 +1169,7 @@ with explain_failures("run_test_suite's three kinds",
         {"kind": "dir", "name": "x4", "context": ["a"], "changed": ["b"], "word": "a", "direction": "sideways"},  # error
         {"kind": "MFT", "name": "x5", "context": ["a"], "expected": ["b"]},                   # kinds are lower case: error
     ]
-    _r = run_test_suite(_m, _suite, _v)
+    _r = _run_test_suite(_m, _suite, _v)
     check_type(_r, dict, "run_test_suite(...)")
     for _key in ("passed", "failed", "errors"):
         check_type(_r.get(_key), int, f"run_test_suite(...)[{_key!r}]")
@@ -1086,9 +1203,10 @@ _v = Vocabulary(["a", "b", "c"])
 _m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
 check_type(run_test_suite(_m, [{"kind": "?", "name": "q"}], _v), dict, "run_test_suite(one case of an unknown kind)")
 ### BEGIN HIDDEN TESTS
+_run_test_suite = expecting(run_test_suite, "a report counting an unknown kind as an error; ValueError only for an empty suite (run_test_suite's counts when nothing passed)")
 with explain_failures("run_test_suite's counts when nothing passed",
                       'a report counting an unknown kind as an error; ValueError only for an empty suite'):
-    _r = run_test_suite(_m, [{"kind": "?", "name": "q"}], _v)
+    _r = _run_test_suite(_m, [{"kind": "?", "name": "q"}], _v)
     check_same([_r["passed"], _r["failed"], _r["errors"]], [0, 0, 1], "[passed, failed, errors] for one unknown kind")
     for _empty in ([], ()):
         expect_raises(ValueError, run_test_suite, _m, _empty, _v, what=f"run_test_suite(model, {_empty!r}, vocab)",
@@ -1103,9 +1221,10 @@ _pm = pretrained_model(seed=0)
 check_type(run_test_suite(_pm, [{"kind": "mft", "name": "x", "context": ["the"], "expected": ["cat"]}], _v2), dict,
            "run_test_suite(pretrained model, one mft case)")
 ### BEGIN HIDDEN TESTS
+_run_test_suite = expecting(run_test_suite, "a report on the pretrained model's MFT and DIR cases (run_test_suite on the pretrained model)")
 with explain_failures('run_test_suite on the pretrained model',
                       "a report on the pretrained model's MFT and DIR cases"):
-    _r = run_test_suite(_pm, [
+    _r = _run_test_suite(_pm, [
         {"kind": "mft", "name": "bird", "context": ["The", "BIRD"], "expected": ["flew"]},
         {"kind": "dir", "name": "big", "context": ["the"], "changed": ["the", "big"], "word": "dog", "direction": "up"},
         {"kind": "dir", "name": "big down", "context": ["the"], "changed": ["the", "big"], "word": "dog", "direction": "down"},
@@ -1121,6 +1240,7 @@ _m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0
 check_type(run_test_suite(FakeModel(error=RuntimeError("x")), [{"kind": "inv", "name": "i", "context": ["a"],
                                                                 "perturbed": ["a"]}], _v), dict, "run_test_suite(dead model)")
 ### BEGIN HIDDEN TESTS
+_run_test_suite = expecting(run_test_suite, 'a report in which every case the model could not answer is an error (catch it per case) (run_test_suite on cases the model cannot answer (dead model, NaN weights, empty contexts))')
 with explain_failures('run_test_suite on cases the model cannot answer (dead model, NaN weights, empty contexts)',
                       'a report in which every case the model could not answer is an error (catch it per case)'):
     def _counts(report):
@@ -1141,20 +1261,20 @@ with explain_failures('run_test_suite on cases the model cannot answer (dead mod
         {"kind": "dir", "name": "d", "context": ["a"], "changed": ["b"], "word": "a", "direction": "up"},
     ]
     # a dead model and a model with NaN weights pass no case, and fail none either: they never answered
-    _all_errors(run_test_suite(FakeModel(error=RuntimeError("down")), _suite, _v),
+    _all_errors(_run_test_suite(FakeModel(error=RuntimeError("down")), _suite, _v),
                 "for a model that always raises (a fallback is not an answer)")
-    _all_errors(run_test_suite(as_model(_m, {**_m.params, "W2": np.full((4, 4), np.nan)}), _suite, _v),
+    _all_errors(_run_test_suite(as_model(_m, {**_m.params, "W2": np.full((4, 4), np.nan)}), _suite, _v),
                 "for a model with NaN weights (NaN confidences fall back; NaN probabilities are not a move)")
-    _all_errors(run_test_suite(FakeModel(word="b", confidence=float("inf")), _suite[:4], _v),
+    _all_errors(_run_test_suite(FakeModel(word="b", confidence=float("inf")), _suite[:4], _v),
                 "for a model whose confidence is infinite")
     # one side of an INV case falls back: an error, whatever the other side says
-    _all_errors(run_test_suite(_m, [{"kind": "inv", "name": "one empty side", "context": ["a"], "perturbed": ["", " "]},
+    _all_errors(_run_test_suite(_m, [{"kind": "inv", "name": "one empty side", "context": ["a"], "perturbed": ["", " "]},
                                     {"kind": "inv", "name": "both empty", "context": [], "perturbed": [" "]}], _v),
                 "for INV cases with an empty context on one or both sides")
-    _all_errors(run_test_suite(_m, [{"kind": "mft", "name": "empty", "context": ["  "], "expected": ["c"]}], _v),
+    _all_errors(_run_test_suite(_m, [{"kind": "mft", "name": "empty", "context": ["  "], "expected": ["c"]}], _v),
                 "for an MFT case whose context is empty after normalizing")
     # errors do not stop the other cases
-    _r = run_test_suite(_m, [{"kind": "inv", "name": "dead", "context": [], "perturbed": []},
+    _r = _run_test_suite(_m, [{"kind": "inv", "name": "dead", "context": [], "perturbed": []},
                              {"kind": "mft", "name": "ok", "context": ["a"], "expected": ["b"]}], _v)
     check_same(_counts(_r), [1, 0, 1], "[passed, failed, errors] for an unanswerable case followed by a passing one")
 print("run_test_suite: hidden tests of models that cannot answer passed")
@@ -1167,6 +1287,7 @@ _m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0
 check_type(run_test_suite(_m, [{"kind": "mft", "name": "m", "context": ["a"], "expected": ["zzz"]}], _v), dict,
            "run_test_suite(an MFT case expecting 'zzz')")
 ### BEGIN HIDDEN TESTS
+_run_test_suite = expecting(run_test_suite, 'a report in which bad test data is an error (catch it per case), real words normalized (run_test_suite on bad test data)')
 with explain_failures('run_test_suite on bad test data',
                       'a report in which bad test data is an error (catch it per case), real words normalized'):
     def _counts(report):
@@ -1181,16 +1302,16 @@ with explain_failures('run_test_suite on bad test data',
 
     # expected words or the DIR word outside the vocabulary (bug 4 of the original)
     _oov = FakeModel(word="zzz", confidence=0.9)
-    _all_errors(run_test_suite(_oov, [{"kind": "mft", "name": "oov", "context": ["a"], "expected": ["zzz"]}], _v),
+    _all_errors(_run_test_suite(_oov, [{"kind": "mft", "name": "oov", "context": ["a"], "expected": ["zzz"]}], _v),
                 "for an MFT case expecting only 'zzz', a word not in the vocabulary, even when the model says 'zzz'")
-    _all_errors(run_test_suite(FakeModel(word="<unk>", confidence=0.9),
+    _all_errors(_run_test_suite(FakeModel(word="<unk>", confidence=0.9),
                                [{"kind": "mft", "name": "unk", "context": ["a"], "expected": ["<unk>", "to"]}], _v),
                 "for an MFT case expecting only '<unk>' and 'to' (not real words of this vocabulary)")
-    _all_errors(run_test_suite(_m, [{"kind": "dir", "name": "dir oov", "context": ["a"], "changed": ["b"], "word": "zzz",
+    _all_errors(_run_test_suite(_m, [{"kind": "dir", "name": "dir oov", "context": ["a"], "changed": ["b"], "word": "zzz",
                                      "direction": "up"}], _v),
                 "for a DIR case whose word 'zzz' is not in the vocabulary")
     # expected words and the DIR word are stripped and lowercased; one real expected word is enough
-    _r = run_test_suite(_m, [{"kind": "mft", "name": "m", "context": ["a"], "expected": [" B ", "zzz"]},
+    _r = _run_test_suite(_m, [{"kind": "mft", "name": "m", "context": ["a"], "expected": [" B ", "zzz"]},
                              {"kind": "mft", "name": "m2", "context": ["b"], "expected": ["zzz", "C"]},
                              {"kind": "dir", "name": "d", "context": ["a"], "changed": ["b"], "word": " A", "direction": "up"}], _v)
     check_same(_counts(_r), [2, 1, 0], "[passed, failed, errors] with expected words [' B ', 'zzz'] and ['zzz', 'C'] and "
@@ -1205,10 +1326,11 @@ check_type(run_test_suite(FakeModel(word="<unk>", confidence=0.5),
                           [{"kind": "inv", "name": "i", "context": ["a"], "perturbed": ["b"]}], _v), dict,
            "run_test_suite(a model answering <unk>, one inv case)")
 ### BEGIN HIDDEN TESTS
+_run_test_suite = expecting(run_test_suite, "a report in which a real '<unk>' answer counts like any word (run_test_suite on <unk> as a real answer)")
 with explain_failures('run_test_suite on <unk> as a real answer',
                       "a report in which a real '<unk>' answer counts like any word"):
     _unk_model = FakeModel(word="<unk>", confidence=0.5)          # answers <unk> for real: no fallback
-    _r = run_test_suite(_unk_model, [
+    _r = _run_test_suite(_unk_model, [
         {"kind": "mft", "name": "unk listed", "context": ["a"], "expected": ["<unk>", "b"]},     # pass
         {"kind": "mft", "name": "unk not listed", "context": ["a"], "expected": ["b"]},          # fail
         {"kind": "inv", "name": "same unk", "context": ["a"], "perturbed": ["b", "c"]},          # pass
@@ -1221,7 +1343,7 @@ with explain_failures('run_test_suite on <unk> as a real answer',
     # an all-zero model (a failed load) is uniform: it answers <unk> (id 0) for real, so its INV cases pass
     _zero = NextWordModel(_v, hidden_size=3, seed=0)
     _zero.params = {_k: np.zeros_like(_value) for _k, _value in _zero.params.items()}
-    _r = run_test_suite(_zero, [{"kind": "inv", "name": "i", "context": ["a"], "perturbed": ["B"]},
+    _r = _run_test_suite(_zero, [{"kind": "inv", "name": "i", "context": ["a"], "perturbed": ["B"]},
                                 {"kind": "mft", "name": "m", "context": ["a"], "expected": ["b"]}], _v)
     check_same([_r["passed"], _r["failed"], _r["errors"]], [1, 1, 0],
                "[passed, failed, errors] for an all-zero model (INV passes: both answers are a real '<unk>'; the MFT "
@@ -1387,18 +1509,19 @@ print("gradient_check: visible tests passed")
 check_type(gradient_check(NextWordModel(Vocabulary(["a"]), hidden_size=2), [1], [0]), float,
            "gradient_check(a tiny model, ...)")
 ### BEGIN HIDDEN TESTS
+_gradient_check = expecting(gradient_check, "the largest |a - n| / max(1e-6, |a| + |n|) over every entry, as a Python float (gradient_check's formula on hand-worked values)")
 with explain_failures("gradient_check's formula on hand-worked values",
                       'the largest |a - n| / max(1e-6, |a| + |n|) over every entry, as a Python float'):
     # one entry, a = 2 * 1 + 1 = 3 vs n = 2: |3 - 2| / (3 + 2) = 0.2
-    _r = gradient_check(PolyModel([1.0], 2, [1.0]), [0], [0])
+    _r = _gradient_check(PolyModel([1.0], 2, [1.0]), [0], [0])
     check_type(_r, float, "gradient_check(...) on a hand-made model")
     check_close(_r, 0.2, "gradient_check with one entry, a=3 and n=2 (relative error |a-n| / (|a|+|n|))", rel=1e-5, abs_tol=1e-7)
     # one entry, a = 1e-8 vs n = 0: 1e-8 / max(1e-6, 1e-8) = 0.01
-    _r = gradient_check(PolyModel([0.0], 2, [1e-8]), [0], [0])
+    _r = _gradient_check(PolyModel([0.0], 2, [1e-8]), [0], [0])
     check_close(_r, 0.01, "gradient_check with one entry, a = 1e-8 and n = 0 (the denominator is floored at 1e-6)",
                 rel=1e-5, abs_tol=1e-9)
     # three entries with errors 0.2, 0.01 and 0: the maximum is 0.2
-    _r = gradient_check(PolyModel([1.0, 0.0, 2.0], 2, [1.0, 1e-8, 0.0]), [0], [0])
+    _r = _gradient_check(PolyModel([1.0, 0.0, 2.0], 2, [1.0, 1e-8, 0.0]), [0], [0])
     check_close(_r, 0.2, "gradient_check over entries with errors 0.2, 0.01, 0 (return the MAXIMUM)", rel=1e-5, abs_tol=1e-7)
 print("gradient_check: hidden tests of the formula passed")
 ### END HIDDEN TESTS
@@ -1408,10 +1531,11 @@ print("gradient_check: hidden tests of the formula passed")
 check_type(gradient_check(NextWordModel(Vocabulary(["a"]), hidden_size=2), [1], [0]), float,
            "gradient_check(a tiny model, ...)")
 ### BEGIN HIDDEN TESTS
+_gradient_check = expecting(gradient_check, "central differences with the given eps, as a Python float (gradient_check's eps)")
 with explain_failures("gradient_check's eps",
                       'central differences with the given eps, as a Python float'):
     # sum(w^3) at w = 1, eps = 0.1: n = ((1.1)^3 - (0.9)^3) / 0.2 = 3.01 against a = 3
-    _r = gradient_check(PolyModel([1.0], 3, [0.0]), [0], [0], eps=0.1)
+    _r = _gradient_check(PolyModel([1.0], 3, [0.0]), [0], [0], eps=0.1)
     check_close(_r, 0.01 / 6.01, "gradient_check(cubic model, eps=0.1) (central difference (L(x+eps) - L(x-eps)) / (2 eps) "
                 "with the given eps)", rel=1e-6, abs_tol=1e-9)
 print("gradient_check: hidden tests of eps passed")
@@ -1422,17 +1546,18 @@ print("gradient_check: hidden tests of eps passed")
 check_type(gradient_check(NextWordModel(Vocabulary(["a"]), hidden_size=2), [1], [0]), float,
            "gradient_check(a tiny model, ...)")
 ### BEGIN HIDDEN TESTS
+_gradient_check = expecting(gradient_check, "a large error when any single entry of any parameter array is wrong (gradient_check's coverage)")
 with explain_failures("gradient_check's coverage",
                       'a large error when any single entry of any parameter array is wrong'):
     _sv = Vocabulary(["a", "b", "c"])                # a small model keeps this fast
     _sw, _st = np.array([1, 2, 3, 0, 1]), np.array([2, 1, 1, 3, 0])
     _small = NextWordModel(_sv, hidden_size=5, seed=3)
     _small.fit([(["a"], "b"), (["b"], "a"), (["c"], "a"), (["a"], "c")] * 5, epochs=3, lr=0.5)
-    _r = gradient_check(_small, _sw, _st)
+    _r = _gradient_check(_small, _sw, _st)
     assert _r < 1e-4, f"gradient_check on a small model with correct gradients: expected < 1e-4, got {_r!r}"
     for _name, _index in (("b2", -1), ("W2", (-1, -1)), ("W1", (-1, -1)), ("b1", 0)):
         _bad = as_model(OneWrongEntryModel(_sv, _name, _index, hidden_size=5), _small.params)
-        _r = gradient_check(_bad, _sw, _st)
+        _r = _gradient_check(_bad, _sw, _st)
         assert _r > 1e-3, (f"gradient_check missed a wrong gradient in {_name}[{_index}]: got {_r!r}, expected > 1e-3. "
                            "Check every entry of every parameter array.")
 print("gradient_check: hidden tests of every entry passed")
@@ -1443,14 +1568,15 @@ print("gradient_check: hidden tests of every entry passed")
 check_type(gradient_check(NextWordModel(Vocabulary(["a"]), hidden_size=2), [1], [0]), float,
            "gradient_check(a tiny model, ...)")
 ### BEGIN HIDDEN TESTS
+_gradient_check = expecting(gradient_check, "every parameter put back exactly (gradient_check's side effects)")
 with explain_failures("gradient_check's side effects",
                       'every parameter put back exactly'):
     _pm = PolyModel([1.0, 0.0, 2.0], 2, [1.0, 1e-8, 0.0])
-    gradient_check(_pm, [0], [0])
+    _gradient_check(_pm, [0], [0])
     check_array_close(_pm.params["w"], [1.0, 0.0, 2.0], "params after gradient_check (restore each value exactly)",
                       rtol=0, atol=0)
     _pm = PolyModel([1.0, 0.45, 0.3], 3, [0.0, 0.0, 0.0])
-    gradient_check(_pm, [0], [0], eps=0.1)
+    _gradient_check(_pm, [0], [0], eps=0.1)
     check_array_close(_pm.params["w"], [1.0, 0.45, 0.3],
                       "params after gradient_check(eps=0.1) (store each value and assign it back; x + eps - eps != x in floats)",
                       rtol=0, atol=0)
@@ -1459,7 +1585,7 @@ with explain_failures("gradient_check's side effects",
     _m.observed_attributes = ("params",)  # the grader reports the parameters back from your code's run
     _w, _t = encode_examples(make_examples(12, seed=6), _v)
     _orig = {_k: _value.copy() for _k, _value in _m.params.items()}
-    gradient_check(_m, _w, _t)
+    _gradient_check(_m, _w, _t)
     for _k in _orig:
         check_array_close(_m.params[_k], _orig[_k], f"model.params[{_k!r}] after gradient_check (restore each value exactly)",
                           rtol=0, atol=0)
@@ -1560,16 +1686,17 @@ _v = Vocabulary(["a", "b", "c"])                 # ids: <unk> 0, a 1, b 2, c 3
 _m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
 check_type(evaluate(_m, [(["a"], "b")], _v), dict, "evaluate(model, [(['a'], 'b')])")
 ### BEGIN HIDDEN TESTS
+_evaluate = expecting(evaluate, "a dict of metrics with each target normalized like the contexts (evaluate's targets)")
 with explain_failures("evaluate's targets",
                       'a dict of metrics with each target normalized like the contexts'):
     # every prediction is right once the targets are normalized: a -> b, b -> a, <unk> -> c
     _ex = [(["a"], " B"), (["b"], "A "), (["zzz"], "C"), (["a"], "b")]
-    _r = evaluate(_m, _ex, _v, k=1)
+    _r = _evaluate(_m, _ex, _v, k=1)
     check_type(_r, dict, "evaluate(...)")
     assert _r.get("accuracy") == 1.0, (
         f"evaluate on targets ' B', 'A ', 'C', 'b' that the model predicts right: expected accuracy 1.0, got {_r.get('accuracy')!r}. "
         "Normalize each target like the contexts (strip and lowercase) before comparing it with the prediction.")
-    _r = evaluate(_m, [(["a"], "unknownword")], _v, k=4)
+    _r = _evaluate(_m, [(["a"], "unknownword")], _v, k=4)
     assert _r.get("top_k_accuracy") == 1.0, (
         f"evaluate with an unknown target and k = 4: expected top-4 accuracy 1.0 (the target becomes <unk>, "
         f"one of the 4 words), got {_r.get('top_k_accuracy')!r}. Unknown target words become vocab.unk.")
@@ -1596,6 +1723,7 @@ _v = Vocabulary(["a", "b", "c"])                 # ids: <unk> 0, a 1, b 2, c 3
 _m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
 check_type(evaluate(_m, [(["a"], "b")], _v), dict, "evaluate(model, [(['a'], 'b')])")
 ### BEGIN HIDDEN TESTS
+_evaluate = expecting(evaluate, "{'n', 'accuracy', 'top_k_accuracy', 'mean_confidence'} computed from each context's last word (evaluate's values on a model with known probabilities)")
 with explain_failures("evaluate's values on a model with known probabilities",
                       "{'n', 'accuracy', 'top_k_accuracy', 'mean_confidence'} computed from each context's last word"):
     # targets are already normalized here: their normalization has its own cell
@@ -1605,7 +1733,7 @@ with explain_failures("evaluate's values on a model with known probabilities",
            (["c", "zzz"], "c"),            # last <unk>: c .4 -> top-1 hit
            (["b", "a"], "<unk>"),          # last a: target <unk> is 4th
            (["a", "", "  "], "a")]         # last a: target a is 2nd
-    _r = evaluate(_m, _ex, _v, k=2)
+    _r = _evaluate(_m, _ex, _v, k=2)
     check_type(_r, dict, "evaluate(...)")
     check_type(_r.get("n"), int, "evaluate(...)['n']")
     for _key in ("accuracy", "top_k_accuracy", "mean_confidence"):
@@ -1616,7 +1744,7 @@ with explain_failures("evaluate's values on a model with known probabilities",
     check_close(_r["top_k_accuracy"], 5 / 6, "top-2 accuracy on 6 hand-worked examples", rel=1e-9, abs_tol=1e-12)
     check_close(_r["mean_confidence"], (0.7 + 0.5 + 0.35 + 0.4 + 0.7 + 0.7) / 6,
                 "mean_confidence (the probability of the PREDICTED word, not of the target)", rel=1e-9, abs_tol=1e-12)
-    check_same(evaluate(_m, [(["b"], "a")], _v, k=1), {"n": 1, "accuracy": 1.0, "top_k_accuracy": 1.0, "mean_confidence": 0.5},
+    check_same(_evaluate(_m, [(["b"], "a")], _v, k=1), {"n": 1, "accuracy": 1.0, "top_k_accuracy": 1.0, "mean_confidence": 0.5},
                 "evaluate on [(['b'], 'a')] with k=1")
 print("evaluate: hidden tests of its values passed")
 ### END HIDDEN TESTS
@@ -1627,6 +1755,7 @@ _v = Vocabulary(["a", "b", "c"])                 # ids: <unk> 0, a 1, b 2, c 3
 _m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
 check_type(evaluate(_m, [(["a"], "b")], _v), dict, "evaluate(model, [(['a'], 'b')])")
 ### BEGIN HIDDEN TESTS
+_evaluate = expecting(evaluate, "the share of targets among the k most probable words (evaluate's top-k accuracy for every k, and the default k=3)")
 with explain_failures("evaluate's top-k accuracy for every k, and the default k=3.",
                       'the share of targets among the k most probable words'):
     # targets are already normalized here: their normalization has its own cell
@@ -1637,9 +1766,9 @@ with explain_failures("evaluate's top-k accuracy for every k, and the default k=
            (["b", "a"], "<unk>"),          # last a: target <unk> is 4th
            (["a", "", "  "], "a")]         # last a: target a is 2nd
     for _k, _expected in ((1, 2 / 6), (2, 5 / 6), (3, 5 / 6), (4, 1.0)):
-        check_close(evaluate(_m, _ex, _v, k=_k)["top_k_accuracy"], _expected,
+        check_close(_evaluate(_m, _ex, _v, k=_k)["top_k_accuracy"], _expected,
                     f"top-{_k} accuracy on the hand-worked examples (the k MOST probable words)", rel=1e-9, abs_tol=1e-12)
-    check_close(evaluate(_m, _ex, _v)["top_k_accuracy"], 5 / 6, "top-k accuracy with the default k=3", rel=1e-9, abs_tol=1e-12)
+    check_close(_evaluate(_m, _ex, _v)["top_k_accuracy"], 5 / 6, "top-k accuracy with the default k=3", rel=1e-9, abs_tol=1e-12)
 print("evaluate: hidden tests of top-k passed")
 ### END HIDDEN TESTS
 
@@ -1730,10 +1859,11 @@ print("expected_calibration_error: visible tests passed")
 """Hidden tests of expected_calibration_error's weighting: each bin by its share of the predictions, on small and random cases."""
 check_type(expected_calibration_error([0.5], [True]), float, "expected_calibration_error([0.5], [True])")
 ### BEGIN HIDDEN TESTS
+_expected_calibration_error = expecting(expected_calibration_error, "the ECE as a Python float, each bin weighted by n_bin / N (expected_calibration_error's weighting)")
 with explain_failures("expected_calibration_error's weighting",
                       'the ECE as a Python float, each bin weighted by n_bin / N'):
     # bins weighted by their share: bin 1 (3 items, acc 1/3, conf .15), bin 8 (1 item, acc 1, conf .85)
-    check_close(expected_calibration_error([0.15, 0.15, 0.15, 0.85], [True, False, False, True]),
+    check_close(_expected_calibration_error([0.15, 0.15, 0.15, 0.85], [True, False, False, True]),
                 0.75 * (1 / 3 - 0.15) + 0.25 * 0.15,
                 "ECE of [.15, .15, .15, .85] with [T, F, F, T] (weight each bin by n_bin / N)", rel=1e-9, abs_tol=1e-12)
     # a larger random case against an independent computation by sorting into bins by hand
@@ -1747,7 +1877,7 @@ with explain_failures("expected_calibration_error's weighting",
             _acc = sum(bool(_hit[_i]) for _i in _members) / len(_members)
             _mc = sum(float(_conf[_i]) for _i in _members) / len(_members)
             _total += len(_members) / 400 * abs(_acc - _mc)
-    check_close(expected_calibration_error(_conf, _hit), _total, "ECE of 400 random predictions", rel=1e-9, abs_tol=1e-12)
+    check_close(_expected_calibration_error(_conf, _hit), _total, "ECE of 400 random predictions", rel=1e-9, abs_tol=1e-12)
 print("expected_calibration_error: hidden tests of the weighting passed")
 ### END HIDDEN TESTS
 
@@ -1755,17 +1885,18 @@ print("expected_calibration_error: hidden tests of the weighting passed")
 """Hidden tests of expected_calibration_error's bins: c = 1.0 in the last bin, c = 0.0 in the first, floor(c * n_bins) at the edges."""
 check_type(expected_calibration_error([0.5], [True]), float, "expected_calibration_error([0.5], [True])")
 ### BEGIN HIDDEN TESTS
+_expected_calibration_error = expecting(expected_calibration_error, "the ECE with bin min(floor(c * n_bins), n_bins - 1) (expected_calibration_error's bins)")
 with explain_failures("expected_calibration_error's bins",
                       'the ECE with bin min(floor(c * n_bins), n_bins - 1)'):
     # c = 1.0 goes to the last bin, c = 0.0 to the first: |1 - 1| * .5 + |0 - .05| * .5
-    check_close(expected_calibration_error([1.0, 0.05], [1, 0]), 0.025,
+    check_close(_expected_calibration_error([1.0, 0.05], [1, 0]), 0.025,
                 "ECE of [1.0, 0.05] with [1, 0] (c = 1.0 belongs to the last bin)", rel=1e-9, abs_tol=1e-12)
-    check_close(expected_calibration_error([1.0, 1.0, 0.0], [True, False, False]), (2 / 3) * 0.5,
+    check_close(_expected_calibration_error([1.0, 1.0, 0.0], [True, False, False]), (2 / 3) * 0.5,
                 "ECE of [1.0, 1.0, 0.0] with [T, F, F]", rel=1e-9, abs_tol=1e-12)
     # bin edges: 0.5 * 4 = 2 -> bin 2 of 4; 0.49 -> bin 1
-    check_close(expected_calibration_error([0.5, 0.49], [True, True], n_bins=4), 0.5 * 0.5 + 0.5 * 0.51,
+    check_close(_expected_calibration_error([0.5, 0.49], [True, True], n_bins=4), 0.5 * 0.5 + 0.5 * 0.51,
                 "ECE of [0.5, 0.49] with n_bins=4", rel=1e-9, abs_tol=1e-12)
-    check_close(expected_calibration_error([0.5, 0.45], [True, False], n_bins=4), 0.5 * 0.5 + 0.5 * 0.45,
+    check_close(_expected_calibration_error([0.5, 0.45], [True, False], n_bins=4), 0.5 * 0.5 + 0.5 * 0.45,
                 "ECE of [0.5, 0.45] with [T, F], n_bins=4 (floor(c * n_bins) puts 0.5 and 0.45 in different bins)",
                 rel=1e-9, abs_tol=1e-12)
 print("expected_calibration_error: hidden tests of the bin edges passed")
@@ -1775,15 +1906,16 @@ print("expected_calibration_error: hidden tests of the bin edges passed")
 """Hidden tests of expected_calibration_error's n_bins: the same predictions in 10, 2 and 1 bins."""
 check_type(expected_calibration_error([0.5], [True]), float, "expected_calibration_error([0.5], [True])")
 ### BEGIN HIDDEN TESTS
+_expected_calibration_error = expecting(expected_calibration_error, "the ECE with n_bins equal-width bins (expected_calibration_error's n_bins)")
 with explain_failures("expected_calibration_error's n_bins",
                       'the ECE with n_bins equal-width bins'):
     # n_bins matters: 4 items in 4 bins of 10, or in 2 bins of 2
     _c, _y = [0.2, 0.4, 0.6, 0.9], [False, True, True, True]
-    check_close(expected_calibration_error(_c, _y), (0.2 + 0.6 + 0.4 + 0.1) / 4, "ECE of [.2, .4, .6, .9] with 10 bins",
+    check_close(_expected_calibration_error(_c, _y), (0.2 + 0.6 + 0.4 + 0.1) / 4, "ECE of [.2, .4, .6, .9] with 10 bins",
                 rel=1e-9, abs_tol=1e-12)
-    check_close(expected_calibration_error(_c, _y, n_bins=2), 0.5 * 0.2 + 0.5 * 0.25,
+    check_close(_expected_calibration_error(_c, _y, n_bins=2), 0.5 * 0.2 + 0.5 * 0.25,
                 "ECE of [.2, .4, .6, .9] with n_bins=2 (bins [0, .5) and [.5, 1])", rel=1e-9, abs_tol=1e-12)
-    check_close(expected_calibration_error(_c, _y, n_bins=1), abs(0.75 - 0.525), "ECE with n_bins=1 (one bin)",
+    check_close(_expected_calibration_error(_c, _y, n_bins=1), abs(0.75 - 0.525), "ECE with n_bins=1 (one bin)",
                 rel=1e-9, abs_tol=1e-12)
 print("expected_calibration_error: hidden tests of n_bins passed")
 ### END HIDDEN TESTS
@@ -1792,11 +1924,12 @@ print("expected_calibration_error: hidden tests of n_bins passed")
 """Hidden tests of expected_calibration_error's inputs: NumPy arrays and 0/1 ints, a Python float back, ValueError for bad lengths."""
 check_type(expected_calibration_error([0.5], [True]), float, "expected_calibration_error([0.5], [True])")
 ### BEGIN HIDDEN TESTS
+_expected_calibration_error = expecting(expected_calibration_error, "the same ECE for NumPy arrays and 0/1 ints; ValueError for empty or mismatched inputs (expected_calibration_error's inputs)")
 with explain_failures("expected_calibration_error's inputs",
                       'the same ECE for NumPy arrays and 0/1 ints; ValueError for empty or mismatched inputs'):
     # NumPy arrays and 0/1 ints work the same as lists of bools
-    check_close(expected_calibration_error(np.array([0.95, 0.95]), np.array([1, 0])), 0.45, "ECE on NumPy arrays")
-    _r = expected_calibration_error(np.array([0.3, 0.8]), np.array([True, True]))
+    check_close(_expected_calibration_error(np.array([0.95, 0.95]), np.array([1, 0])), 0.45, "ECE on NumPy arrays")
+    _r = _expected_calibration_error(np.array([0.3, 0.8]), np.array([True, True]))
     check_type(_r, float, "expected_calibration_error on NumPy arrays (return a Python float)")
     check_close(_r, 0.5 * 0.7 + 0.5 * 0.2, "ECE of [0.3, 0.8] with [T, T]", rel=1e-9, abs_tol=1e-12)
     expect_raises(ValueError, expected_calibration_error, [0.5], [True, False], what="expected_calibration_error([0.5], [True, False])")

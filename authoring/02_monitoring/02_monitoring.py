@@ -94,6 +94,11 @@ def _make_grading_guard():
     _asarray, _np_isclose, _np_all, _ndarray = numpy.asarray, numpy.isclose, numpy.all, numpy.ndarray
     _np_abs, _np_unravel = numpy.abs, numpy.unravel_index
     _scalar_types = (bool, int, float, str, type(None))
+    _getattr, _setattr, _iter, _str = builtins.getattr, builtins.setattr, builtins.iter, builtins.str
+    _get, _set_own = builtins.object.__getattribute__, builtins.object.__setattr__
+    _BaseException, _Exception, _KeyError = builtins.BaseException, builtins.Exception, builtins.KeyError
+    _issubclass = builtins.issubclass
+    from traceback import extract_tb as _extract_tb
 
     def show(value):
         text = _repr(value)
@@ -172,9 +177,135 @@ def _make_grading_guard():
                                  f"difference is {gaps.max():.3g} at index {where} (expected {float(expected[where])!r}, got "
                                  f"{float(actual_float[where])!r}); expected {show(expected)}, got {show(actual)}")
 
-    return check_type, check_close, check_equal, check_array_close
+    # The judge's own signals (a time limit, a sandbox that ended) are not the student's exception: they pass as they are.
+    _not_the_students = ("StudentTimeout", "SandboxGone", "NotCalledAgain", "SandboxError", "WireError")
+    # A method of a student's object, here or (under the judge) in the sandbox.
+    _method_types = ("method", "builtin_function_or_method", "method-wrapper", "_BoundMethod")
 
-check_type, check_close, check_equal, check_array_close = _make_grading_guard()
+    def brief(value, width=60):
+        text = _repr(value)
+        return text if _len(text) <= width else text[:width - 3] + "..."
+
+    def _call_text(name, args, kwargs):
+        shown = [brief(a) for a in args] + [f"{k}={brief(v)}" for k, v in kwargs.items()]
+        return f"{name}({', '.join(shown)})"
+
+    def _detail(exc):
+        """An exception's message, abbreviated; a KeyError's key as written (`'k'`, not `"'k'"`)."""
+        detail = _repr(exc.args[0]) if _type(exc) is _KeyError and exc.args else _str(exc)
+        return detail if _len(detail) <= 200 else detail[:197] + "..."
+
+    def _raised(exc, call, expected, before=""):
+        if _type(exc).__name__ in _not_the_students or not _isinstance(exc, _Exception):
+            return None
+        return AssertionError(f"{before}{call} raised {_type(exc).__name__}: {_detail(exc)}; expected {expected}")
+
+    class _Checked:
+        """A student's object under test: each method call that raises names the object's making and the calls so far."""
+
+        def __init__(self, target, made, expected):
+            _set_own(self, "_target", target)
+            _set_own(self, "_made", made)
+            _set_own(self, "_expected", expected)
+            _set_own(self, "_calls", [])
+
+        def __getattr__(self, name):
+            value = _getattr(_get(self, "_target"), name)
+            if _type(value).__name__ not in _method_types:
+                return value
+            calls, made = _get(self, "_calls"), _get(self, "_made")
+            expected = _get(self, "_expected")
+
+            def method(*args, **kwargs):
+                call = _call_text(name, args, kwargs)
+                try:
+                    result = value(*args, **kwargs)
+                except _BaseException as exc:
+                    problem = _raised(exc, call, expected, f"{history(made, calls)}: ")
+                    if problem is None:
+                        raise
+                    raise problem from None
+                calls.append(call)
+                return result
+            return method
+
+        def __setattr__(self, name, value):
+            _setattr(_get(self, "_target"), name, value)
+
+        def __len__(self):
+            return _len(_get(self, "_target"))
+
+        def __contains__(self, item):
+            return item in _get(self, "_target")
+
+        def __iter__(self):
+            return _iter(_get(self, "_target"))
+
+        def __getitem__(self, key):
+            return _get(self, "_target")[key]
+
+        def __repr__(self):
+            return f"<{_get(self, '_made')}>"
+
+    def history(made, calls):
+        """'X(window=3), after record(...), record(...)': how an object under test got where it is (the last 6 calls)."""
+        if not calls:
+            return f"{made}, before any other call"
+        recent = calls[-6:]
+        skipped = f"{_len(calls) - _len(recent)} earlier calls, then " if _len(calls) > _len(recent) else ""
+        return f"{made}, after {skipped}{', '.join(recent)}"
+
+    def calls_so_far(checked):
+        """The making and the calls made so far of an object from a class wrapped by `expecting`, for a message."""
+        return history(_get(checked, "_made"), _get(checked, "_calls"))
+
+    def expecting(target, expected):
+        """`target` (a student's function or class) for use in a test: a call that raises fails naming the call
+        with its inputs (abbreviated) and what was expected instead, not a bare "IndexError: i". The objects a
+        wrapped class makes are checked the same way, and their messages list the calls made on them so far."""
+        # a function's own name, or the name the judge's stand-in for it carries
+        name = _getattr(target, "__name__", None) or _getattr(target, "_name", None) or "the call"
+
+        def call(*args, **kwargs):
+            text = _call_text(name, args, kwargs)
+            try:
+                result = target(*args, **kwargs)
+            except _BaseException as exc:
+                problem = _raised(exc, text, expected)
+                if problem is None:
+                    raise
+                raise problem from None
+            # an object the student's class made (here, or its handle under the judge) is checked the same way
+            made_an_object = _isinstance(target, type) or _type(result).__name__ == "Handle"
+            return _Checked(result, text, expected) if made_an_object else result
+        return call
+
+    class explain_failures:
+        """A `with` block around a hidden test: when the test trips on a student's value (a missing key, a tuple
+        that does not unpack, ...), fail naming the behaviour, the line of the test and what was expected instead.
+        A call through `expecting` that raised has already said so: its failure passes as it is."""
+
+        def __init__(self, behaviour, expected):
+            self.behaviour, self.expected = behaviour, expected
+
+        def __enter__(self):
+            return None
+
+        def __exit__(self, exc_type, exc, tb):
+            if exc_type is None or not _issubclass(exc_type, _Exception) or _issubclass(exc_type, AssertionError):
+                return False
+            if exc_type.__name__ in _not_the_students:
+                return False
+            frames = _extract_tb(tb)
+            line = (frames[0].line or "").strip() if frames else ""
+            where = f"`{line}` raised" if line else "the code under test raised"
+            raise AssertionError(f"{self.behaviour}: {where} {exc_type.__name__}: {_detail(exc)}; "
+                                 f"expected {self.expected}") from None
+
+    return check_type, check_close, check_equal, check_array_close, expecting, calls_so_far, explain_failures
+
+(check_type, check_close, check_equal, check_array_close, expecting, calls_so_far,
+ explain_failures) = _make_grading_guard()
 del _make_grading_guard
 
 
@@ -302,27 +433,30 @@ def _roots(k, n, z):
 
 check_type(wilson_interval(1, 2), tuple, "wilson_interval(1, 2)")
 ### BEGIN HIDDEN TESTS
-for _k, _n, _z in [(0, 1, 1.96), (1, 1, 1.96), (3, 7, 1.96), (1, 1000, 1.96), (999, 1000, 1.96),
-                   (617, 1000, 1.96), (4, 10, 2.576), (3, 20, 1.0), (50, 60, 3.0), (2, 5, 1.645)]:
-    _result = wilson_interval(_k, _n, _z)
-    check_type(_result, tuple, f"wilson_interval({_k}, {_n}, z={_z})")
-    check_equal(len(_result), 2, f"number of items returned by wilson_interval({_k}, {_n}, z={_z})")
-    _low, _high = _result
-    _exp_low, _exp_high = _roots(_k, _n, _z)
-    _hint = " (use the z argument, not 1.96)" if _z != 1.96 else ""
-    check_close(_low, _exp_low, f"lower bound of wilson_interval({_k}, {_n}, z={_z}){_hint}", rel=1e-7, abs_tol=1e-9)
-    check_close(_high, _exp_high, f"upper bound of wilson_interval({_k}, {_n}, z={_z}){_hint}", rel=1e-7, abs_tol=1e-9)
-    if not (0.0 <= _low <= _k / _n <= _high <= 1.0):
-        raise AssertionError(f"wilson_interval({_k}, {_n}, z={_z}) = {_result} should contain k/n and stay in [0, 1]")
-# Symmetry: the interval for failures mirrors the interval for successes.
-_low, _high = wilson_interval(3, 17)
-_mirror_low, _mirror_high = wilson_interval(14, 17)
-check_close(_low, 1.0 - _mirror_high, "lower bound of wilson_interval(3, 17) should be 1 - upper bound of (14, 17)")
-check_close(_high, 1.0 - _mirror_low, "upper bound of wilson_interval(3, 17) should be 1 - lower bound of (14, 17)")
-for _n in (1, 3, 10, 37, 1000):
-    _low, _high = wilson_interval(_n, _n)
-    if not (0.0 <= _low <= _high <= 1.0):
-        raise AssertionError(f"wilson_interval({_n}, {_n}) = {(_low, _high)} must be clipped to [0, 1]")
+_wilson_interval = expecting(wilson_interval, "a (lower, upper) tuple of floats in [0, 1] (wilson_interval's values: the quadratic it solves for many k, n and z, symmetry, clipping)")
+with explain_failures("wilson_interval's values: the quadratic it solves for many k, n and z, symmetry, clipping",
+                      'a (lower, upper) tuple of floats in [0, 1]'):
+    for _k, _n, _z in [(0, 1, 1.96), (1, 1, 1.96), (3, 7, 1.96), (1, 1000, 1.96), (999, 1000, 1.96),
+                       (617, 1000, 1.96), (4, 10, 2.576), (3, 20, 1.0), (50, 60, 3.0), (2, 5, 1.645)]:
+        _result = _wilson_interval(_k, _n, _z)
+        check_type(_result, tuple, f"wilson_interval({_k}, {_n}, z={_z})")
+        check_equal(len(_result), 2, f"number of items returned by wilson_interval({_k}, {_n}, z={_z})")
+        _low, _high = _result
+        _exp_low, _exp_high = _roots(_k, _n, _z)
+        _hint = " (use the z argument, not 1.96)" if _z != 1.96 else ""
+        check_close(_low, _exp_low, f"lower bound of wilson_interval({_k}, {_n}, z={_z}){_hint}", rel=1e-7, abs_tol=1e-9)
+        check_close(_high, _exp_high, f"upper bound of wilson_interval({_k}, {_n}, z={_z}){_hint}", rel=1e-7, abs_tol=1e-9)
+        if not (0.0 <= _low <= _k / _n <= _high <= 1.0):
+            raise AssertionError(f"wilson_interval({_k}, {_n}, z={_z}) = {_result} should contain k/n and stay in [0, 1]")
+    # Symmetry: the interval for failures mirrors the interval for successes.
+    _low, _high = _wilson_interval(3, 17)
+    _mirror_low, _mirror_high = _wilson_interval(14, 17)
+    check_close(_low, 1.0 - _mirror_high, "lower bound of wilson_interval(3, 17) should be 1 - upper bound of (14, 17)")
+    check_close(_high, 1.0 - _mirror_low, "upper bound of wilson_interval(3, 17) should be 1 - lower bound of (14, 17)")
+    for _n in (1, 3, 10, 37, 1000):
+        _low, _high = _wilson_interval(_n, _n)
+        if not (0.0 <= _low <= _high <= 1.0):
+            raise AssertionError(f"wilson_interval({_n}, {_n}) = {(_low, _high)} must be clipped to [0, 1]")
 print("wilson_interval: hidden tests of its values passed")
 ### END HIDDEN TESTS
 
@@ -330,10 +464,13 @@ print("wilson_interval: hidden tests of its values passed")
 """Hidden tests of wilson_interval's edge cases: no data, and invalid counts raising ValueError (k > n even when n == 0)."""
 check_type(wilson_interval(0, 0), tuple, "wilson_interval(0, 0)")
 ### BEGIN HIDDEN TESTS
-check_equal(wilson_interval(0, 0, z=2.5), (0.0, 1.0), "wilson_interval(0, 0, z=2.5): no data means we know nothing")
-for _bad in [(11, 10), (-1, 10), (0, -1), (-2, -1), (1, 0), (5, 0)]:
-    expect_raises(ValueError, wilson_interval, *_bad, what=f"wilson_interval{_bad}",
-                  hint="Need 0 <= k <= n: check the counts before the n == 0 case (1 success in 0 trials is invalid, not 'no data').")
+_wilson_interval = expecting(wilson_interval, "a (lower, upper) tuple of floats in [0, 1] (wilson_interval's edge cases: no data, and invalid counts raising ValueError (k > n even when n == 0))")
+with explain_failures("wilson_interval's edge cases: no data, and invalid counts raising ValueError (k > n even when n == 0)",
+                      'a (lower, upper) tuple of floats in [0, 1]'):
+    check_equal(_wilson_interval(0, 0, z=2.5), (0.0, 1.0), "wilson_interval(0, 0, z=2.5): no data means we know nothing")
+    for _bad in [(11, 10), (-1, 10), (0, -1), (-2, -1), (1, 0), (5, 0)]:
+        expect_raises(ValueError, wilson_interval, *_bad, what=f"wilson_interval{_bad}",
+                      hint="Need 0 <= k <= n: check the counts before the n == 0 case (1 success in 0 trials is invalid, not 'no data').")
 print("wilson_interval: hidden tests of its edge cases passed")
 ### END HIDDEN TESTS
 
@@ -497,36 +634,39 @@ def _phi(x):
 
 check_type(two_proportion_z_test(1, 2, 1, 2), tuple, "two_proportion_z_test(1, 2, 1, 2)")
 ### BEGIN HIDDEN TESTS
-# Unequal sizes: 30/50 vs 45/150. Pooled p = 75/200 = 0.375; the unpooled standard error differs.
-_z_expected = (45 / 150 - 30 / 50) / math.sqrt(0.375 * 0.625 * (1 / 50 + 1 / 150))
-for _alternative, _p_expected in [("two-sided", 2.0 * _phi(-abs(_z_expected))), ("less", _phi(_z_expected)),
-                                  ("greater", _phi(-_z_expected))]:
-    _result = two_proportion_z_test(30, 50, 45, 150, alternative=_alternative)
-    check_type(_result, tuple, f"two_proportion_z_test(30, 50, 45, 150, {_alternative!r})")
-    _z, _p = _result
-    check_type(_z, float, "z")
-    check_type(_p, float, "p_value")
-    check_close(_z, _z_expected, f"z for 30/50 vs 45/150 ({_alternative}); pooled, not unpooled, variance", rel=1e-9)
-    check_close(_p, _p_expected, f"p-value for 30/50 vs 45/150 ({_alternative})", rel=1e-6, abs_tol=1e-12)
-# Current better than baseline: z > 0, 'less' p-value large, 'greater' small.
-_z, _p_less = two_proportion_z_test(40, 100, 60, 100, alternative="less")
-if not _z > 0:
-    raise AssertionError(f"z for 40/100 -> 60/100 should be positive (group 2 minus group 1), got {_z}")
-_z2, _p_greater = two_proportion_z_test(40, 100, 60, 100, alternative="greater")
-check_close(_p_less + _p_greater, 1.0, "'less' + 'greater' p-values should sum to 1")
-check_close(_p_greater, _phi(-(0.2 / math.sqrt(0.5 * 0.5 * 0.02))), "'greater' p-value for 40/100 -> 60/100", rel=1e-6)
-_z, _p = two_proportion_z_test(60, 100, 40, 100, alternative="two-sided")
-_zz, _pp = two_proportion_z_test(40, 100, 60, 100, alternative="two-sided")
-check_close(_z, -_zz, "swapping the groups should flip the sign of z")
-check_close(_p, _pp, "the two-sided p-value does not depend on the order of the groups")
-# A huge effect: p-value tiny but within [0, 1].
-_z, _p = two_proportion_z_test(900, 1000, 100, 1000, alternative="two-sided")
-if not (0.0 <= _p < 1e-12):
-    raise AssertionError(f"p-value for 900/1000 vs 100/1000 should be tiny and >= 0, got {_p}")
-for _args in [(10, 10, 5, 5), (0, 3, 0, 7), (7, 7, 9, 9)]:
-    for _alternative in ("two-sided", "less", "greater"):
-        check_equal(two_proportion_z_test(*_args, alternative=_alternative), (0.0, 1.0),
-                    f"zero pooled variance {_args} ({_alternative})")
+_two_proportion_z_test = expecting(two_proportion_z_test, "a (z, p_value) tuple of floats (two_proportion_z_test's values: unequal groups, the direction of z, more zero-variance cases)")
+with explain_failures("two_proportion_z_test's values: unequal groups, the direction of z, more zero-variance cases",
+                      'a (z, p_value) tuple of floats'):
+    # Unequal sizes: 30/50 vs 45/150. Pooled p = 75/200 = 0.375; the unpooled standard error differs.
+    _z_expected = (45 / 150 - 30 / 50) / math.sqrt(0.375 * 0.625 * (1 / 50 + 1 / 150))
+    for _alternative, _p_expected in [("two-sided", 2.0 * _phi(-abs(_z_expected))), ("less", _phi(_z_expected)),
+                                      ("greater", _phi(-_z_expected))]:
+        _result = _two_proportion_z_test(30, 50, 45, 150, alternative=_alternative)
+        check_type(_result, tuple, f"two_proportion_z_test(30, 50, 45, 150, {_alternative!r})")
+        _z, _p = _result
+        check_type(_z, float, "z")
+        check_type(_p, float, "p_value")
+        check_close(_z, _z_expected, f"z for 30/50 vs 45/150 ({_alternative}); pooled, not unpooled, variance", rel=1e-9)
+        check_close(_p, _p_expected, f"p-value for 30/50 vs 45/150 ({_alternative})", rel=1e-6, abs_tol=1e-12)
+    # Current better than baseline: z > 0, 'less' p-value large, 'greater' small.
+    _z, _p_less = _two_proportion_z_test(40, 100, 60, 100, alternative="less")
+    if not _z > 0:
+        raise AssertionError(f"z for 40/100 -> 60/100 should be positive (group 2 minus group 1), got {_z}")
+    _z2, _p_greater = _two_proportion_z_test(40, 100, 60, 100, alternative="greater")
+    check_close(_p_less + _p_greater, 1.0, "'less' + 'greater' p-values should sum to 1")
+    check_close(_p_greater, _phi(-(0.2 / math.sqrt(0.5 * 0.5 * 0.02))), "'greater' p-value for 40/100 -> 60/100", rel=1e-6)
+    _z, _p = _two_proportion_z_test(60, 100, 40, 100, alternative="two-sided")
+    _zz, _pp = _two_proportion_z_test(40, 100, 60, 100, alternative="two-sided")
+    check_close(_z, -_zz, "swapping the groups should flip the sign of z")
+    check_close(_p, _pp, "the two-sided p-value does not depend on the order of the groups")
+    # A huge effect: p-value tiny but within [0, 1].
+    _z, _p = _two_proportion_z_test(900, 1000, 100, 1000, alternative="two-sided")
+    if not (0.0 <= _p < 1e-12):
+        raise AssertionError(f"p-value for 900/1000 vs 100/1000 should be tiny and >= 0, got {_p}")
+    for _args in [(10, 10, 5, 5), (0, 3, 0, 7), (7, 7, 9, 9)]:
+        for _alternative in ("two-sided", "less", "greater"):
+            check_equal(_two_proportion_z_test(*_args, alternative=_alternative), (0.0, 1.0),
+                        f"zero pooled variance {_args} ({_alternative})")
 print("two_proportion_z_test: hidden tests of its values passed")
 ### END HIDDEN TESTS
 
@@ -534,12 +674,14 @@ print("two_proportion_z_test: hidden tests of its values passed")
 """Hidden tests of two_proportion_z_test's alternative argument: anything but the three names raises ValueError."""
 check_type(two_proportion_z_test(5, 10, 4, 10, alternative="less"), tuple, "two_proportion_z_test(5, 10, 4, 10, 'less')")
 ### BEGIN HIDDEN TESTS
-for _bad in ("two_sided", "Less", "lower", "", "smaller"):
-    expect_raises(ValueError, two_proportion_z_test, 50, 100, 40, 100, alternative=_bad,
-                  what=f"two_proportion_z_test(50, 100, 40, 100, alternative={_bad!r})",
-                  hint="An unknown alternative must raise ValueError, never run silently as another test.")
-expect_raises(ValueError, two_proportion_z_test, 0, 50, 0, 80, alternative="both",
-              what="two_proportion_z_test(0, 50, 0, 80, alternative='both') (check the argument before the zero-variance case)")
+with explain_failures("two_proportion_z_test's alternative argument: anything but the three names raises ValueError",
+                      'a (z, p_value) tuple of floats'):
+    for _bad in ("two_sided", "Less", "lower", "", "smaller"):
+        expect_raises(ValueError, two_proportion_z_test, 50, 100, 40, 100, alternative=_bad,
+                      what=f"two_proportion_z_test(50, 100, 40, 100, alternative={_bad!r})",
+                      hint="An unknown alternative must raise ValueError, never run silently as another test.")
+    expect_raises(ValueError, two_proportion_z_test, 0, 50, 0, 80, alternative="both",
+                  what="two_proportion_z_test(0, 50, 0, 80, alternative='both') (check the argument before the zero-variance case)")
 print("two_proportion_z_test: hidden tests of `alternative` passed")
 ### END HIDDEN TESTS
 
@@ -672,26 +814,29 @@ def _window(n, correct, confidence=0.6, p95=60.0):
 
 check_type(detect_degradation(_window(100, 60), _window(100, 60), _policy()), list, "detect_degradation(...)")
 ### BEGIN HIDDEN TESTS
-# Significant but too small: 0.60 -> 0.58 on 100,000 each (z about -9) is below min_drop 0.05.
-_found = _by_metric(detect_degradation(_window(100_000, 60_000), _window(100_000, 58_000), _policy()), "tiny drop")
-check_equal(_found, {}, "alerts for a 2-point drop on 100,000 examples (below min_drop: significance is not enough)")
-# min_drop is absolute: 0.30 -> 0.27 is 3 points (10% relative), below min_drop 0.05.
-_found = _by_metric(detect_degradation(_window(100_000, 30_000), _window(100_000, 27_000), _policy()), "0.30 -> 0.27")
-check_equal(_found, {}, "alerts for 0.30 -> 0.27 (a 0.03 drop in absolute terms, below min_drop 0.05; not a relative drop)")
-# Big but not significant: 62/100 -> 30/60 is a 12-point drop, z about -1.49, one-sided p about 0.07 > alpha.
-# (60 labels, not min_samples = 50 exactly: the boundary of min_samples is graded in its own cell.)
-_found = _by_metric(detect_degradation(_window(100, 62), _window(60, 30), _policy()), "62/100 -> 30/60")
-check_equal(_found, {}, "alerts for 62/100 -> 30/60 (12-point drop but one-sided p about 0.07 >= alpha 0.05: not evidence)")
-# One-sided, not two-sided: 600/1000 -> 163/300, z about -1.75: one-sided p about 0.040, two-sided about 0.080.
-_found = _by_metric(detect_degradation(_window(1000, 600), _window(300, 163), _policy(min_drop=0.04)), "600/1000 -> 163/300")
-check_equal(_found, {"accuracy": "critical"},
-            "alerts for 600/1000 -> 163/300 (one-sided 'less' p about 0.04 < 0.05; a two-sided test misses it)")
-# A drop of exactly min_drop counts ("at least"): 0.75 -> 0.5 with min_drop 0.25 (exact in binary).
-_found = _by_metric(detect_degradation(_window(1000, 750), _window(1000, 500), _policy(min_drop=0.25)), "drop == min_drop")
-check_equal(_found, {"accuracy": "critical"}, "alerts when the drop equals min_drop exactly (use >=)")
-# An improvement never raises an accuracy alert.
-_found = _by_metric(detect_degradation(_window(1000, 500), _window(1000, 750), _policy()), "improvement")
-check_equal(_found, {}, "alerts when accuracy improved from 0.5 to 0.75")
+_detect_degradation = expecting(detect_degradation, "a list of alert dicts (detect_degradation's accuracy rule: min_drop (absolute, at least), alpha, the one-sided test)")
+with explain_failures("detect_degradation's accuracy rule: min_drop (absolute, at least), alpha, the one-sided test",
+                      'a list of alert dicts'):
+    # Significant but too small: 0.60 -> 0.58 on 100,000 each (z about -9) is below min_drop 0.05.
+    _found = _by_metric(_detect_degradation(_window(100_000, 60_000), _window(100_000, 58_000), _policy()), "tiny drop")
+    check_equal(_found, {}, "alerts for a 2-point drop on 100,000 examples (below min_drop: significance is not enough)")
+    # min_drop is absolute: 0.30 -> 0.27 is 3 points (10% relative), below min_drop 0.05.
+    _found = _by_metric(_detect_degradation(_window(100_000, 30_000), _window(100_000, 27_000), _policy()), "0.30 -> 0.27")
+    check_equal(_found, {}, "alerts for 0.30 -> 0.27 (a 0.03 drop in absolute terms, below min_drop 0.05; not a relative drop)")
+    # Big but not significant: 62/100 -> 30/60 is a 12-point drop, z about -1.49, one-sided p about 0.07 > alpha.
+    # (60 labels, not min_samples = 50 exactly: the boundary of min_samples is graded in its own cell.)
+    _found = _by_metric(_detect_degradation(_window(100, 62), _window(60, 30), _policy()), "62/100 -> 30/60")
+    check_equal(_found, {}, "alerts for 62/100 -> 30/60 (12-point drop but one-sided p about 0.07 >= alpha 0.05: not evidence)")
+    # One-sided, not two-sided: 600/1000 -> 163/300, z about -1.75: one-sided p about 0.040, two-sided about 0.080.
+    _found = _by_metric(_detect_degradation(_window(1000, 600), _window(300, 163), _policy(min_drop=0.04)), "600/1000 -> 163/300")
+    check_equal(_found, {"accuracy": "critical"},
+                "alerts for 600/1000 -> 163/300 (one-sided 'less' p about 0.04 < 0.05; a two-sided test misses it)")
+    # A drop of exactly min_drop counts ("at least"): 0.75 -> 0.5 with min_drop 0.25 (exact in binary).
+    _found = _by_metric(_detect_degradation(_window(1000, 750), _window(1000, 500), _policy(min_drop=0.25)), "drop == min_drop")
+    check_equal(_found, {"accuracy": "critical"}, "alerts when the drop equals min_drop exactly (use >=)")
+    # An improvement never raises an accuracy alert.
+    _found = _by_metric(_detect_degradation(_window(1000, 500), _window(1000, 750), _policy()), "improvement")
+    check_equal(_found, {}, "alerts when accuracy improved from 0.5 to 0.75")
 print("detect_degradation: hidden tests of the accuracy rule passed")
 ### END HIDDEN TESTS
 
@@ -699,14 +844,17 @@ print("detect_degradation: hidden tests of the accuracy rule passed")
 """Hidden tests of detect_degradation's "not enough data" rule: n == min_samples is enough, one fewer is not."""
 check_type(detect_degradation(_window(100, 60), _window(10, 6), _policy()), list, "detect_degradation(...)")
 ### BEGIN HIDDEN TESTS
-_found = _by_metric(detect_degradation(_window(1000, 900), _window(50, 5), _policy()), "n == min_samples")
-check_equal(_found, {"accuracy": "critical"}, "alerts for n == min_samples (50) and a huge drop (use n < min_samples)")
-_found = _by_metric(detect_degradation(_window(1000, 900), _window(49, 0), _policy()), "n == min_samples - 1")
-check_equal(_found, {"data": "info"}, "alerts for n = 49 < min_samples = 50 (no accuracy alert without enough data)")
-# Not enough labels, yet confidence and latency are still judged.
-_found = _by_metric(detect_degradation(_window(1000, 900, 0.75), _window(5, 0, 0.40, 400.0), _policy()), "few + slow")
-check_equal(_found, {"data": "info", "confidence": "warning", "latency": "warning"},
-            "alerts for 5 labels, confidence 0.75 -> 0.40 and p95 400 ms (confidence and latency need no labels)")
+_detect_degradation = expecting(detect_degradation, 'a list of alert dicts (detect_degradation\'s "not enough data" rule: n == min_samples is enough, one fewer is not)')
+with explain_failures('detect_degradation\'s "not enough data" rule: n == min_samples is enough, one fewer is not',
+                      'a list of alert dicts'):
+    _found = _by_metric(_detect_degradation(_window(1000, 900), _window(50, 5), _policy()), "n == min_samples")
+    check_equal(_found, {"accuracy": "critical"}, "alerts for n == min_samples (50) and a huge drop (use n < min_samples)")
+    _found = _by_metric(_detect_degradation(_window(1000, 900), _window(49, 0), _policy()), "n == min_samples - 1")
+    check_equal(_found, {"data": "info"}, "alerts for n = 49 < min_samples = 50 (no accuracy alert without enough data)")
+    # Not enough labels, yet confidence and latency are still judged.
+    _found = _by_metric(_detect_degradation(_window(1000, 900, 0.75), _window(5, 0, 0.40, 400.0), _policy()), "few + slow")
+    check_equal(_found, {"data": "info", "confidence": "warning", "latency": "warning"},
+                "alerts for 5 labels, confidence 0.75 -> 0.40 and p95 400 ms (confidence and latency need no labels)")
 print("detect_degradation: hidden tests of min_samples passed")
 ### END HIDDEN TESTS
 
@@ -714,20 +862,23 @@ print("detect_degradation: hidden tests of min_samples passed")
 """Hidden tests of detect_degradation's confidence (absolute drop, at least) and latency (strictly over) rules; inputs untouched."""
 check_type(detect_degradation(_window(100, 60), _window(100, 60, 0.3), _policy()), list, "detect_degradation(...)")
 ### BEGIN HIDDEN TESTS
-_found = _by_metric(detect_degradation(_window(1000, 600, 0.75), _window(1000, 600, 0.5), _policy(max_confidence_drop=0.25)), "conf == max")
-check_equal(_found, {"confidence": "warning"}, "alerts when confidence fell by exactly max_confidence_drop (use >=)")
-_found = _by_metric(detect_degradation(_window(1000, 600, 0.75), _window(1000, 600, 0.70), _policy()), "small conf drop")
-check_equal(_found, {}, "alerts when confidence fell by 0.05 < max_confidence_drop 0.10")
-_found = _by_metric(detect_degradation(_window(1000, 600, 0.30), _window(1000, 600, 0.25), _policy()), "0.30 -> 0.25")
-check_equal(_found, {}, "alerts when confidence fell from 0.30 to 0.25 (0.05 absolute, below 0.10; a relative drop of 17% is not the rule)")
-# Latency: exactly at the SLO is fine ("exceeds" means >).
-_found = _by_metric(detect_degradation(_window(1000, 600), _window(1000, 600, p95=150.0), _policy()), "p95 == SLO")
-check_equal(_found, {}, "alerts when p95 latency equals the SLO exactly (only > SLO is a breach)")
-# The inputs are left alone.
-_base, _cur, _pol = _window(1000, 700), _window(200, 100, 0.3, 300.0), _policy()
-_copies = (dict(_base), dict(_cur), dict(_pol))
-detect_degradation(_base, _cur, _pol)
-check_equal((_base, _cur, _pol), _copies, "detect_degradation must not modify its inputs")
+_detect_degradation = expecting(detect_degradation, "a list of alert dicts (detect_degradation's confidence (absolute drop, at least) and latency (strictly over) rules; inputs untouched)")
+with explain_failures("detect_degradation's confidence (absolute drop, at least) and latency (strictly over) rules; inputs untouched",
+                      'a list of alert dicts'):
+    _found = _by_metric(_detect_degradation(_window(1000, 600, 0.75), _window(1000, 600, 0.5), _policy(max_confidence_drop=0.25)), "conf == max")
+    check_equal(_found, {"confidence": "warning"}, "alerts when confidence fell by exactly max_confidence_drop (use >=)")
+    _found = _by_metric(_detect_degradation(_window(1000, 600, 0.75), _window(1000, 600, 0.70), _policy()), "small conf drop")
+    check_equal(_found, {}, "alerts when confidence fell by 0.05 < max_confidence_drop 0.10")
+    _found = _by_metric(_detect_degradation(_window(1000, 600, 0.30), _window(1000, 600, 0.25), _policy()), "0.30 -> 0.25")
+    check_equal(_found, {}, "alerts when confidence fell from 0.30 to 0.25 (0.05 absolute, below 0.10; a relative drop of 17% is not the rule)")
+    # Latency: exactly at the SLO is fine ("exceeds" means >).
+    _found = _by_metric(_detect_degradation(_window(1000, 600), _window(1000, 600, p95=150.0), _policy()), "p95 == SLO")
+    check_equal(_found, {}, "alerts when p95 latency equals the SLO exactly (only > SLO is a breach)")
+    # The inputs are left alone.
+    _base, _cur, _pol = _window(1000, 700), _window(200, 100, 0.3, 300.0), _policy()
+    _copies = (dict(_base), dict(_cur), dict(_pol))
+    _detect_degradation(_base, _cur, _pol)
+    check_equal((_base, _cur, _pol), _copies, "detect_degradation must not modify its inputs")
 print("detect_degradation: hidden tests of confidence and latency passed")
 ### END HIDDEN TESTS
 
@@ -846,24 +997,27 @@ print("population_stability_index: visible tests passed")
 """Hidden tests of population_stability_index's values: the eps floor, the eps argument, scale invariance, symmetry."""
 check_type(population_stability_index([1, 1], [1, 1]), float, "population_stability_index([1, 1], [1, 1])")
 ### BEGIN HIDDEN TESTS
-# A zero count: e = (1, 0) -> (1, 1e-4) after the floor; a = (0.5, 0.5).
-_expected = (0.5 - 1.0) * math.log(0.5 / 1.0) + (0.5 - 1e-4) * math.log(0.5 / 1e-4)
-_value = population_stability_index([10, 0], [5, 5])
-check_type(_value, float, "population_stability_index([10, 0], [5, 5])")
-check_close(_value, _expected, "PSI of [10, 0] vs [5, 5] (floor each PROPORTION at eps, after dividing by the sum)", rel=1e-9)
-_expected = (0.5 - 1.0) * math.log(0.5) + (0.5 - 0.01) * math.log(0.5 / 0.01)
-check_close(population_stability_index([10, 0], [5, 5], eps=0.01), _expected, "PSI of [10, 0] vs [5, 5] with eps=0.01", rel=1e-9)
-_e, _a = [0.2, 0.3, 0.5], [0.4, 0.4, 0.2]
-_expected = sum((ai - ei) * math.log(ai / ei) for ei, ai in zip(_e, _a))
-_value = population_stability_index(np.array([20, 30, 50]), np.array([200, 200, 100]))
-check_type(_value, float, "population_stability_index of NumPy arrays (return float(...))")
-check_close(_value, _expected, "PSI of [20, 30, 50] vs [200, 200, 100]", rel=1e-9)
-check_close(population_stability_index([200, 200, 100], [20, 30, 50]), _expected,
-            "PSI is symmetric: swapping expected and actual gives the same value", rel=1e-9)
-check_close(population_stability_index([2, 3, 5], [40, 40, 20]), _expected,
-            "PSI depends only on proportions: scaled counts give the same value", rel=1e-9)
-if not population_stability_index([1, 1, 1, 1], [1, 2, 3, 4]) > 0.0:
-    raise AssertionError("PSI of different distributions must be positive (check the sign of (a - e) * ln(a / e))")
+_population_stability_index = expecting(population_stability_index, "a float (population_stability_index's values: the eps floor, the eps argument, scale invariance, symmetry)")
+with explain_failures("population_stability_index's values: the eps floor, the eps argument, scale invariance, symmetry",
+                      'a float'):
+    # A zero count: e = (1, 0) -> (1, 1e-4) after the floor; a = (0.5, 0.5).
+    _expected = (0.5 - 1.0) * math.log(0.5 / 1.0) + (0.5 - 1e-4) * math.log(0.5 / 1e-4)
+    _value = _population_stability_index([10, 0], [5, 5])
+    check_type(_value, float, "population_stability_index([10, 0], [5, 5])")
+    check_close(_value, _expected, "PSI of [10, 0] vs [5, 5] (floor each PROPORTION at eps, after dividing by the sum)", rel=1e-9)
+    _expected = (0.5 - 1.0) * math.log(0.5) + (0.5 - 0.01) * math.log(0.5 / 0.01)
+    check_close(_population_stability_index([10, 0], [5, 5], eps=0.01), _expected, "PSI of [10, 0] vs [5, 5] with eps=0.01", rel=1e-9)
+    _e, _a = [0.2, 0.3, 0.5], [0.4, 0.4, 0.2]
+    _expected = sum((ai - ei) * math.log(ai / ei) for ei, ai in zip(_e, _a))
+    _value = _population_stability_index(np.array([20, 30, 50]), np.array([200, 200, 100]))
+    check_type(_value, float, "population_stability_index of NumPy arrays (return float(...))")
+    check_close(_value, _expected, "PSI of [20, 30, 50] vs [200, 200, 100]", rel=1e-9)
+    check_close(_population_stability_index([200, 200, 100], [20, 30, 50]), _expected,
+                "PSI is symmetric: swapping expected and actual gives the same value", rel=1e-9)
+    check_close(_population_stability_index([2, 3, 5], [40, 40, 20]), _expected,
+                "PSI depends only on proportions: scaled counts give the same value", rel=1e-9)
+    if not _population_stability_index([1, 1, 1, 1], [1, 2, 3, 4]) > 0.0:
+        raise AssertionError("PSI of different distributions must be positive (check the sign of (a - e) * ln(a / e))")
 print("population_stability_index: hidden tests of its values passed")
 ### END HIDDEN TESTS
 
@@ -871,8 +1025,10 @@ print("population_stability_index: hidden tests of its values passed")
 """Hidden tests of population_stability_index's errors: an all-zero side or different lengths raise ValueError."""
 check_type(population_stability_index([1, 2], [2, 1]), float, "population_stability_index([1, 2], [2, 1])")
 ### BEGIN HIDDEN TESTS
-for _bad in [([0, 0], [1, 1]), ([1, 1], [0, 0]), ([1, 2], [1, 2, 3])]:
-    expect_raises(ValueError, population_stability_index, *_bad, what=f"population_stability_index{_bad}")
+with explain_failures("population_stability_index's errors: an all-zero side or different lengths raise ValueError",
+                      'answers'):
+    for _bad in [([0, 0], [1, 1]), ([1, 1], [0, 0]), ([1, 2], [1, 2, 3])]:
+        expect_raises(ValueError, population_stability_index, *_bad, what=f"population_stability_index{_bad}")
 print("population_stability_index: hidden tests of its errors passed")
 ### END HIDDEN TESTS
 
@@ -1031,25 +1187,28 @@ print("RollingMonitor: visible tests passed")
 """Hidden tests of RollingMonitor's window: exactly the last `window` records, types, window=1."""
 check_type(RollingMonitor(window=2).health(), dict, "health() of a fresh monitor")
 ### BEGIN HIDDEN TESTS
-_monitor = RollingMonitor(window=3)
-for _conf, _lat, _correct in [(0.1, 100.0, False), (0.2, 200.0, False), (0.3, 1.0, True), (0.5, 2.0, True), (0.7, 3.0, False)]:
-    _monitor.record(_conf, _lat, correct=_correct)
-_health = _monitor.health()
-check_type(_health, dict, "health()")
-check_equal(_health["n"], 3, "health()['n'] after 5 records with window=3 (keep exactly the last `window`)")
-check_close(_health["accuracy"], 2 / 3, "accuracy over the last 3 records (True, True, False)")
-check_close(_health["mean_confidence"], 0.5, "mean confidence over the last 3 records (0.3, 0.5, 0.7)")
-check_close(_health["p95_latency_ms"], 2.9, "p95 of latencies (1, 2, 3): 2 + 0.9 * 1 (linear)")
-check_type(_health["p95_latency_ms"], float, "health()['p95_latency_ms']")
-check_type(_health["mean_confidence"], float, "health()['mean_confidence']")
-check_type(_health["error_rate"], float, "health()['error_rate']")
-check_type(_health["n"], int, "health()['n']")
-check_equal(_health["error_rate"], 0.0, "error_rate without errors")
-_one = RollingMonitor(window=1)
-_one.record(0.2, 5.0, correct=False)
-_one.record(0.9, 7.0, correct=True)
-check_equal(_one.health(), {"n": 1, "accuracy": 1.0, "mean_confidence": 0.9, "p95_latency_ms": 7.0,
-                            "error_rate": 0.0, "status": "healthy"}, "health() with window=1")
+_RollingMonitor = expecting(RollingMonitor, "a monitor whose health() describes its last window records (RollingMonitor's window: exactly the last `window` records, types, window=1)")
+with explain_failures("RollingMonitor's window: exactly the last `window` records, types, window=1",
+                      'a monitor whose health() describes its last window records'):
+    _monitor = _RollingMonitor(window=3)
+    for _conf, _lat, _correct in [(0.1, 100.0, False), (0.2, 200.0, False), (0.3, 1.0, True), (0.5, 2.0, True), (0.7, 3.0, False)]:
+        _monitor.record(_conf, _lat, correct=_correct)
+    _health = _monitor.health()
+    check_type(_health, dict, f"{calls_so_far(_monitor)}: health()")
+    check_equal(_health["n"], 3, f"{calls_so_far(_monitor)}: health()['n'] after 5 records with window=3 (keep exactly the last `window`)")
+    check_close(_health["accuracy"], 2 / 3, f"{calls_so_far(_monitor)}: accuracy over the last 3 records (True, True, False)")
+    check_close(_health["mean_confidence"], 0.5, f"{calls_so_far(_monitor)}: mean confidence over the last 3 records (0.3, 0.5, 0.7)")
+    check_close(_health["p95_latency_ms"], 2.9, f"{calls_so_far(_monitor)}: p95 of latencies (1, 2, 3): 2 + 0.9 * 1 (linear)")
+    check_type(_health["p95_latency_ms"], float, f"{calls_so_far(_monitor)}: health()['p95_latency_ms']")
+    check_type(_health["mean_confidence"], float, f"{calls_so_far(_monitor)}: health()['mean_confidence']")
+    check_type(_health["error_rate"], float, f"{calls_so_far(_monitor)}: health()['error_rate']")
+    check_type(_health["n"], int, f"{calls_so_far(_monitor)}: health()['n']")
+    check_equal(_health["error_rate"], 0.0, f"{calls_so_far(_monitor)}: error_rate without errors")
+    _one = _RollingMonitor(window=1)
+    _one.record(0.2, 5.0, correct=False)
+    _one.record(0.9, 7.0, correct=True)
+    check_equal(_one.health(), {"n": 1, "accuracy": 1.0, "mean_confidence": 0.9, "p95_latency_ms": 7.0,
+                                "error_rate": 0.0, "status": "healthy"}, f"{calls_so_far(_one)}: health() with window=1")
 print("RollingMonitor: hidden tests of the window passed")
 ### END HIDDEN TESTS
 
@@ -1057,26 +1216,29 @@ print("RollingMonitor: hidden tests of the window passed")
 """Hidden tests of RollingMonitor's accuracy without labels and its error-rate status at the 5% boundary."""
 check_type(RollingMonitor(window=2).health(), dict, "health() of a fresh monitor")
 ### BEGIN HIDDEN TESTS
-_monitor = RollingMonitor(window=10)
-for _i in range(4):
-    _monitor.record(0.5, 10.0 * (_i + 1))
-_health = _monitor.health()
-check_equal(_health["accuracy"], None, "accuracy when no record has a label (None, not 0.0)")
-check_equal(_health["n"], 4, "n counts unlabelled records too")
-check_close(_health["p95_latency_ms"], 38.5, "p95 of latencies (10, 20, 30, 40)")
-_monitor = RollingMonitor(window=10)
-_monitor.record(0.5, 10.0, correct=False)
-check_equal(_monitor.health()["accuracy"], 0.0, "accuracy when the only label is False")
-# The 5% boundary: 1 error in 20 is healthy, 2 in 20 degraded; errors leave with the window.
-_monitor = RollingMonitor(window=20)
-for _i in range(20):
-    _monitor.record(0.8, 10.0, correct=True, error=(_i == 0))
-check_equal(_monitor.health()["status"], "healthy", "status with error_rate exactly 0.05 (degraded only when > 0.05)")
-_monitor.record(0.8, 10.0, correct=True, error=True)
-check_equal(_monitor.health()["status"], "healthy", "status after the first error left the window (1 error in 20)")
-_monitor.record(0.8, 10.0, correct=True, error=True)
-check_close(_monitor.health()["error_rate"], 0.1, "error_rate with 2 errors in the last 20")
-check_equal(_monitor.health()["status"], "degraded", "status with error_rate 0.1 > 0.05")
+_RollingMonitor = expecting(RollingMonitor, "a monitor whose health() describes its last window records (RollingMonitor's accuracy without labels and its error-rate status at the 5% boundary)")
+with explain_failures("RollingMonitor's accuracy without labels and its error-rate status at the 5% boundary",
+                      'a monitor whose health() describes its last window records'):
+    _monitor = _RollingMonitor(window=10)
+    for _i in range(4):
+        _monitor.record(0.5, 10.0 * (_i + 1))
+    _health = _monitor.health()
+    check_equal(_health["accuracy"], None, f"{calls_so_far(_monitor)}: accuracy when no record has a label (None, not 0.0)")
+    check_equal(_health["n"], 4, f"{calls_so_far(_monitor)}: n counts unlabelled records too")
+    check_close(_health["p95_latency_ms"], 38.5, f"{calls_so_far(_monitor)}: p95 of latencies (10, 20, 30, 40)")
+    _monitor = _RollingMonitor(window=10)
+    _monitor.record(0.5, 10.0, correct=False)
+    check_equal(_monitor.health()["accuracy"], 0.0, f"{calls_so_far(_monitor)}: accuracy when the only label is False")
+    # The 5% boundary: 1 error in 20 is healthy, 2 in 20 degraded; errors leave with the window.
+    _monitor = _RollingMonitor(window=20)
+    for _i in range(20):
+        _monitor.record(0.8, 10.0, correct=True, error=(_i == 0))
+    check_equal(_monitor.health()["status"], "healthy", f"{calls_so_far(_monitor)}: status with error_rate exactly 0.05 (degraded only when > 0.05)")
+    _monitor.record(0.8, 10.0, correct=True, error=True)
+    check_equal(_monitor.health()["status"], "healthy", f"{calls_so_far(_monitor)}: status after the first error left the window (1 error in 20)")
+    _monitor.record(0.8, 10.0, correct=True, error=True)
+    check_close(_monitor.health()["error_rate"], 0.1, f"{calls_so_far(_monitor)}: error_rate with 2 errors in the last 20")
+    check_equal(_monitor.health()["status"], "degraded", f"{calls_so_far(_monitor)}: status with error_rate 0.1 > 0.05")
 print("RollingMonitor: hidden tests of labels and errors passed")
 ### END HIDDEN TESTS
 
@@ -1084,12 +1246,15 @@ print("RollingMonitor: hidden tests of labels and errors passed")
 """Hidden tests of RollingMonitor's default window (500) and of monitors keeping their own records."""
 check_type(RollingMonitor().health(), dict, "RollingMonitor().health()")
 ### BEGIN HIDDEN TESTS
-_first, _second = RollingMonitor(), RollingMonitor()
-for _i in range(501):
-    _first.record(0.5, 10.0, correct=True)
-check_equal(_first.health()["n"], 500, "n after 501 records with the default window (500)")
-check_equal(_second.health()["n"], 0, "a second monitor must not see the first one's records (no shared class-level list)")
-check_equal(_second.health()["status"], "no data", "status of a fresh monitor")
+_RollingMonitor = expecting(RollingMonitor, "a monitor whose health() describes its last window records (RollingMonitor's default window (500) and of monitors keeping their own records)")
+with explain_failures("RollingMonitor's default window (500) and of monitors keeping their own records",
+                      'a monitor whose health() describes its last window records'):
+    _first, _second = _RollingMonitor(), _RollingMonitor()
+    for _i in range(501):
+        _first.record(0.5, 10.0, correct=True)
+    check_equal(_first.health()["n"], 500, f"{calls_so_far(_first)}: n after 501 records with the default window (500)")
+    check_equal(_second.health()["n"], 0, f"{calls_so_far(_second)}: a second monitor must not see the first one's records (no shared class-level list)")
+    check_equal(_second.health()["status"], "no data", f"{calls_so_far(_second)}: status of a fresh monitor")
 print("RollingMonitor: hidden tests of defaults and independence passed")
 ### END HIDDEN TESTS
 
@@ -1197,16 +1362,18 @@ print("AlertManager: visible tests passed")
 """Hidden tests of AlertManager's streaks: a gap resets them, the default consecutive is 3, managers do not share them."""
 check_type(AlertManager().update(0, set()), list, "AlertManager().update(0, set())")
 ### BEGIN HIDDEN TESTS
-check_alert_sequence([
-    (0, {"a"}, [], "streak 1"), (1, {"a"}, [], "streak 2"), (2, set(), [], "a gap: the streak goes back to 0"),
-    (3, {"a"}, [], "streak 1 since the gap (a gap must reset the streak to 0)"),
-    (4, {"a"}, [], "streak 2 since the gap (a gap must reset the streak to 0)"),
-    (5, {"a"}, ["a"], "three firings in a row since the gap"),
-], cooldown=10, consecutive=3)
-_first = check_alert_sequence([(0, {"q"}, [], "default consecutive 3: streak 1"), (1, {"q"}, [], "streak 2")])
-check_alert_sequence([(2, {"q"}, [], "a fresh manager has its own streaks (no shared class-level dict): streak 1 here")])
-check_alert_sequence([(2, {"q"}, ["q"], "default consecutive is 3: the third firing in a row raises")], manager=_first)
-check_alert_sequence([(0, set(), [], "an empty firing set raises nothing")])
+with explain_failures("AlertManager's streaks: a gap resets them, the default consecutive is 3, managers do not share them",
+                      'answers'):
+    check_alert_sequence([
+        (0, {"a"}, [], "streak 1"), (1, {"a"}, [], "streak 2"), (2, set(), [], "a gap: the streak goes back to 0"),
+        (3, {"a"}, [], "streak 1 since the gap (a gap must reset the streak to 0)"),
+        (4, {"a"}, [], "streak 2 since the gap (a gap must reset the streak to 0)"),
+        (5, {"a"}, ["a"], "three firings in a row since the gap"),
+    ], cooldown=10, consecutive=3)
+    _first = check_alert_sequence([(0, {"q"}, [], "default consecutive 3: streak 1"), (1, {"q"}, [], "streak 2")])
+    check_alert_sequence([(2, {"q"}, [], "a fresh manager has its own streaks (no shared class-level dict): streak 1 here")])
+    check_alert_sequence([(2, {"q"}, ["q"], "default consecutive is 3: the third firing in a row raises")], manager=_first)
+    check_alert_sequence([(0, set(), [], "an empty firing set raises nothing")])
 print("AlertManager: hidden tests of streaks passed")
 ### END HIDDEN TESTS
 
@@ -1214,28 +1381,30 @@ print("AlertManager: hidden tests of streaks passed")
 """Hidden tests of AlertManager's cooldown: its boundary, a name held back and raised when it passes, the default 50, cooldown 0."""
 check_type(AlertManager(cooldown=10, consecutive=1).update(0, {"x"}), list, "update(0, {'x'})")
 ### BEGIN HIDDEN TESTS
-check_alert_sequence([
-    (0, {"x"}, ["x"], "consecutive=1: raised at the first firing"),
-    (1, set(), [], "nothing fires"),
-    (9, {"x"}, [], "9 - 0 = 9 < cooldown 10 since the last alert"),
-    (10, {"x"}, ["x"], "10 - 0 = 10 >= cooldown 10 and still firing: raise (t - last_raised >= cooldown)"),
-    (11, {"x"}, [], "still the same incident (active)"),
-], cooldown=10, consecutive=1)
-check_alert_sequence([
-    (0, {"p"}, [], "streak 1"), (10, {"p"}, ["p"], "streak 2"), (20, set(), [], "a gap"),
-    *[(_t, {"p"}, [], f"inside the cooldown: {_t} - 10 < 100") for _t in (30, 40, 50, 60, 70, 80, 90)],
-    (110, {"p"}, ["p"], "110 - 10 = 100 >= cooldown 100, streak >= consecutive, not active: raise the held-back name"),
-], cooldown=100, consecutive=2)
-check_alert_sequence([
-    (0, {"q"}, [], "streak 1"), (1, {"q"}, [], "streak 2"), (2, {"q"}, ["q"], "streak 3"), (3, set(), [], "a gap"),
-    (4, {"q"}, [], "inside the cooldown"), (5, {"q"}, [], "inside the cooldown"), (6, {"q"}, [], "inside the cooldown"),
-    (51, {"q"}, [], "default cooldown 50: 51 - 2 = 49 < 50"),
-    (52, {"q"}, ["q"], "default cooldown 50: 52 - 2 = 50 >= 50"),
-])
-check_alert_sequence([
-    (0, {"r"}, ["r"], "raised at the first firing"), (1, {"r"}, [], "still firing and active, so not raised again"),
-    (2, set(), [], "a gap ends the incident"), (3, {"r"}, ["r"], "cooldown=0: a new incident after a gap is raised again"),
-], cooldown=0, consecutive=1)
+with explain_failures("AlertManager's cooldown: its boundary, a name held back and raised when it passes, the default 50, cooldown 0",
+                      'answers'):
+    check_alert_sequence([
+        (0, {"x"}, ["x"], "consecutive=1: raised at the first firing"),
+        (1, set(), [], "nothing fires"),
+        (9, {"x"}, [], "9 - 0 = 9 < cooldown 10 since the last alert"),
+        (10, {"x"}, ["x"], "10 - 0 = 10 >= cooldown 10 and still firing: raise (t - last_raised >= cooldown)"),
+        (11, {"x"}, [], "still the same incident (active)"),
+    ], cooldown=10, consecutive=1)
+    check_alert_sequence([
+        (0, {"p"}, [], "streak 1"), (10, {"p"}, ["p"], "streak 2"), (20, set(), [], "a gap"),
+        *[(_t, {"p"}, [], f"inside the cooldown: {_t} - 10 < 100") for _t in (30, 40, 50, 60, 70, 80, 90)],
+        (110, {"p"}, ["p"], "110 - 10 = 100 >= cooldown 100, streak >= consecutive, not active: raise the held-back name"),
+    ], cooldown=100, consecutive=2)
+    check_alert_sequence([
+        (0, {"q"}, [], "streak 1"), (1, {"q"}, [], "streak 2"), (2, {"q"}, ["q"], "streak 3"), (3, set(), [], "a gap"),
+        (4, {"q"}, [], "inside the cooldown"), (5, {"q"}, [], "inside the cooldown"), (6, {"q"}, [], "inside the cooldown"),
+        (51, {"q"}, [], "default cooldown 50: 51 - 2 = 49 < 50"),
+        (52, {"q"}, ["q"], "default cooldown 50: 52 - 2 = 50 >= 50"),
+    ])
+    check_alert_sequence([
+        (0, {"r"}, ["r"], "raised at the first firing"), (1, {"r"}, [], "still firing and active, so not raised again"),
+        (2, set(), [], "a gap ends the incident"), (3, {"r"}, ["r"], "cooldown=0: a new incident after a gap is raised again"),
+    ], cooldown=0, consecutive=1)
 print("AlertManager: hidden tests of the cooldown passed")
 ### END HIDDEN TESTS
 
@@ -1243,18 +1412,21 @@ print("AlertManager: hidden tests of the cooldown passed")
 """Hidden tests of AlertManager with several names: sorted output, str names, the active set."""
 check_type(AlertManager().update(0, {"a", "b"}), list, "AlertManager().update(0, {'a', 'b'})")
 ### BEGIN HIDDEN TESTS
-_names = ["zeta", "alpha", "mid", "beta", "omega", "kappa"]
-_manager = AlertManager(cooldown=5, consecutive=2)
-_manager.update(0, set(_names))
-_raised = _manager.update(1, set(_names))
-check_type(_raised, list, "update(...)'s return value")
-check_equal(_raised, sorted(_names), "names raised together, in sorted order")
-for _name in _raised:
-    check_type(_name, str, "a raised name")
-check_type(_manager.active, set, "manager.active")
-check_equal(sorted(_manager.active), sorted(_names), "active names")
-check_equal(_manager.update(2, {"alpha"}), [], "t=2: alpha still active; the others stopped")
-check_equal(sorted(_manager.active), ["alpha"], "only names still firing stay active")
+_AlertManager = expecting(AlertManager, 'update() to return the names raised, sorted (AlertManager with several names: sorted output, str names, the active set)')
+with explain_failures('AlertManager with several names: sorted output, str names, the active set',
+                      'update() to return the names raised, sorted'):
+    _names = ["zeta", "alpha", "mid", "beta", "omega", "kappa"]
+    _manager = _AlertManager(cooldown=5, consecutive=2)
+    _manager.update(0, set(_names))
+    _raised = _manager.update(1, set(_names))
+    check_type(_raised, list, "update(...)'s return value")
+    check_equal(_raised, sorted(_names), "names raised together, in sorted order")
+    for _name in _raised:
+        check_type(_name, str, "a raised name")
+    check_type(_manager.active, set, "manager.active")
+    check_equal(sorted(_manager.active), sorted(_names), "active names")
+    check_equal(_manager.update(2, {"alpha"}), [], "t=2: alpha still active; the others stopped")
+    check_equal(sorted(_manager.active), ["alpha"], "only names still firing stay active")
 print("AlertManager: hidden tests of several names passed")
 ### END HIDDEN TESTS
 

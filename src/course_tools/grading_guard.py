@@ -23,6 +23,11 @@ def _make_grading_guard():
     _asarray, _np_isclose, _np_all, _ndarray = numpy.asarray, numpy.isclose, numpy.all, numpy.ndarray
     _np_abs, _np_unravel = numpy.abs, numpy.unravel_index
     _scalar_types = (bool, int, float, str, type(None))
+    _getattr, _setattr, _iter, _str = builtins.getattr, builtins.setattr, builtins.iter, builtins.str
+    _get, _set_own = builtins.object.__getattribute__, builtins.object.__setattr__
+    _BaseException, _Exception, _KeyError = builtins.BaseException, builtins.Exception, builtins.KeyError
+    _issubclass = builtins.issubclass
+    from traceback import extract_tb as _extract_tb
 
     def show(value):
         text = _repr(value)
@@ -101,8 +106,134 @@ def _make_grading_guard():
                                  f"difference is {gaps.max():.3g} at index {where} (expected {float(expected[where])!r}, got "
                                  f"{float(actual_float[where])!r}); expected {show(expected)}, got {show(actual)}")
 
-    return check_type, check_close, check_equal, check_array_close
+    # The judge's own signals (a time limit, a sandbox that ended) are not the student's exception: they pass as they are.
+    _not_the_students = ("StudentTimeout", "SandboxGone", "NotCalledAgain", "SandboxError", "WireError")
+    # A method of a student's object, here or (under the judge) in the sandbox.
+    _method_types = ("method", "builtin_function_or_method", "method-wrapper", "_BoundMethod")
 
-check_type, check_close, check_equal, check_array_close = _make_grading_guard()
+    def brief(value, width=60):
+        text = _repr(value)
+        return text if _len(text) <= width else text[:width - 3] + "..."
+
+    def _call_text(name, args, kwargs):
+        shown = [brief(a) for a in args] + [f"{k}={brief(v)}" for k, v in kwargs.items()]
+        return f"{name}({', '.join(shown)})"
+
+    def _detail(exc):
+        """An exception's message, abbreviated; a KeyError's key as written (`'k'`, not `"'k'"`)."""
+        detail = _repr(exc.args[0]) if _type(exc) is _KeyError and exc.args else _str(exc)
+        return detail if _len(detail) <= 200 else detail[:197] + "..."
+
+    def _raised(exc, call, expected, before=""):
+        if _type(exc).__name__ in _not_the_students or not _isinstance(exc, _Exception):
+            return None
+        return AssertionError(f"{before}{call} raised {_type(exc).__name__}: {_detail(exc)}; expected {expected}")
+
+    class _Checked:
+        """A student's object under test: each method call that raises names the object's making and the calls so far."""
+
+        def __init__(self, target, made, expected):
+            _set_own(self, "_target", target)
+            _set_own(self, "_made", made)
+            _set_own(self, "_expected", expected)
+            _set_own(self, "_calls", [])
+
+        def __getattr__(self, name):
+            value = _getattr(_get(self, "_target"), name)
+            if _type(value).__name__ not in _method_types:
+                return value
+            calls, made = _get(self, "_calls"), _get(self, "_made")
+            expected = _get(self, "_expected")
+
+            def method(*args, **kwargs):
+                call = _call_text(name, args, kwargs)
+                try:
+                    result = value(*args, **kwargs)
+                except _BaseException as exc:
+                    problem = _raised(exc, call, expected, f"{history(made, calls)}: ")
+                    if problem is None:
+                        raise
+                    raise problem from None
+                calls.append(call)
+                return result
+            return method
+
+        def __setattr__(self, name, value):
+            _setattr(_get(self, "_target"), name, value)
+
+        def __len__(self):
+            return _len(_get(self, "_target"))
+
+        def __contains__(self, item):
+            return item in _get(self, "_target")
+
+        def __iter__(self):
+            return _iter(_get(self, "_target"))
+
+        def __getitem__(self, key):
+            return _get(self, "_target")[key]
+
+        def __repr__(self):
+            return f"<{_get(self, '_made')}>"
+
+    def history(made, calls):
+        """'X(window=3), after record(...), record(...)': how an object under test got where it is (the last 6 calls)."""
+        if not calls:
+            return f"{made}, before any other call"
+        recent = calls[-6:]
+        skipped = f"{_len(calls) - _len(recent)} earlier calls, then " if _len(calls) > _len(recent) else ""
+        return f"{made}, after {skipped}{', '.join(recent)}"
+
+    def calls_so_far(checked):
+        """The making and the calls made so far of an object from a class wrapped by `expecting`, for a message."""
+        return history(_get(checked, "_made"), _get(checked, "_calls"))
+
+    def expecting(target, expected):
+        """`target` (a student's function or class) for use in a test: a call that raises fails naming the call
+        with its inputs (abbreviated) and what was expected instead, not a bare "IndexError: i". The objects a
+        wrapped class makes are checked the same way, and their messages list the calls made on them so far."""
+        # a function's own name, or the name the judge's stand-in for it carries
+        name = _getattr(target, "__name__", None) or _getattr(target, "_name", None) or "the call"
+
+        def call(*args, **kwargs):
+            text = _call_text(name, args, kwargs)
+            try:
+                result = target(*args, **kwargs)
+            except _BaseException as exc:
+                problem = _raised(exc, text, expected)
+                if problem is None:
+                    raise
+                raise problem from None
+            # an object the student's class made (here, or its handle under the judge) is checked the same way
+            made_an_object = _isinstance(target, type) or _type(result).__name__ == "Handle"
+            return _Checked(result, text, expected) if made_an_object else result
+        return call
+
+    class explain_failures:
+        """A `with` block around a hidden test: when the test trips on a student's value (a missing key, a tuple
+        that does not unpack, ...), fail naming the behaviour, the line of the test and what was expected instead.
+        A call through `expecting` that raised has already said so: its failure passes as it is."""
+
+        def __init__(self, behaviour, expected):
+            self.behaviour, self.expected = behaviour, expected
+
+        def __enter__(self):
+            return None
+
+        def __exit__(self, exc_type, exc, tb):
+            if exc_type is None or not _issubclass(exc_type, _Exception) or _issubclass(exc_type, AssertionError):
+                return False
+            if exc_type.__name__ in _not_the_students:
+                return False
+            frames = _extract_tb(tb)
+            line = (frames[0].line or "").strip() if frames else ""
+            where = f"`{line}` raised" if line else "the code under test raised"
+            raise AssertionError(f"{self.behaviour}: {where} {exc_type.__name__}: {_detail(exc)}; "
+                                 f"expected {self.expected}") from None
+
+    return check_type, check_close, check_equal, check_array_close, expecting, calls_so_far, explain_failures
+
+(check_type, check_close, check_equal, check_array_close, expecting, calls_so_far,
+ explain_failures) = _make_grading_guard()
 del _make_grading_guard
 '''

@@ -138,3 +138,19 @@ def assert_alternatives_keep_every_point(report: dict, graded: list[str]) -> Non
     losing = {f"{m['function']}.{m['mutant']}": [f["error"][-300:] for f in m["failed"]] or m["setup_error"]
               for m in alternatives if m["points_lost"] > 0 or m["setup_error"]}
     assert not losing, f"correct alternative implementations lose points: {losing}"
+
+
+def assert_raising_code_is_named_in_the_message(report: dict, raising: dict) -> None:
+    """Each wrong implementation that raises inside a hidden test ``(graded_name, mutant) -> (grade_id, words)`` fails
+    that cell with a message holding every one of ``words`` (the call with its inputs, what was expected instead)."""
+    by_key = {(m["function"], m["mutant"]): m for m in report["corpora"]["MUTANTS"]}
+    missing = sorted(set(raising) - set(by_key))
+    assert not missing, f"raising mutants not in the corpus: {missing}"
+    wrong = {}
+    for (function, mutant), (cell, words) in raising.items():
+        errors = [c["error"] for c in by_key[(function, mutant)]["failed"] if c["grade_id"] == cell]
+        if not errors:
+            wrong[f"{function}.{mutant}"] = f"does not fail {cell}"
+        elif any(word not in errors[0] for word in words):
+            wrong[f"{function}.{mutant}"] = f"{cell} says {errors[0]!r}, without {[w for w in words if w not in errors[0]]}"
+    assert not wrong, f"messages for code that raises inside a hidden test: {wrong}"

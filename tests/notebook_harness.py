@@ -137,7 +137,7 @@ def score_corpora(notebook: str | Path, corpora: dict[str, dict[str, dict[str, s
                         cell = nbformat.from_dict(tests_by_id[test_id])
                         verdict = session.run_test(cell, namespace=scope)
                         if not verdict.passed:
-                            failed.append({"grade_id": test_id, "error": verdict.message[-300:], "stderr": ""})
+                            failed.append({"grade_id": test_id, "error": verdict.message[-600:], "stderr": ""})
                             lost += float(_nbgrader(cell).get("points", 0))
                     entries.append({"function": function_name, "mutant": mutant_name, "test_cells": test_ids,
                                     "setup_error": setup_error, "failed": failed, "points_lost": lost})

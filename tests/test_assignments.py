@@ -125,6 +125,15 @@ def test_slips_graded_once_cost_only_their_own_cell(report, assignment):
     assert not wrong, f"slips that should cost only their own behaviour's cell, and the cells they fail: {wrong}"
 
 
+def test_code_that_raises_is_named_with_its_call_and_what_was_expected(report, assignment):
+    """issue 19: not a bare "ZeroDivisionError: division by zero", but the call, its inputs and the behaviour."""
+    raising = load_mutants(corpus_file(assignment.name), "RAISING") if "RAISING" in corpus_file(
+        assignment.name).read_text(encoding="utf-8") else {}
+    if not raising:
+        pytest.skip(f"{assignment.name}: no RAISING mutants in its corpus")
+    checks.assert_raising_code_is_named_in_the_message(report, raising)
+
+
 def test_other_correct_implementations_keep_every_point(report, graded):
     """Hidden tests must judge the contract, not the reference's way of meeting it."""
     checks.assert_alternatives_keep_every_point(report, graded)

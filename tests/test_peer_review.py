@@ -15,7 +15,7 @@ import nbformat
 import pytest
 
 from conftest import IDENTITY, SMALL_CLASS
-from course_tools import peer_review
+from course_tools import course, peer_review
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "01_testing"
@@ -274,3 +274,18 @@ def test_remote_images_and_a_fake_verdict_do_not_survive_in_a_packet():
         "student markup kept the page's CSS classes"
     assert "All hidden tests passed" in page  # shown, as the student's text
     _policy(page)
+
+
+@pytest.mark.parametrize("name", [a.name for a in course.load(ROOT).assignments if a.written])
+def test_every_written_answer_rubric_parses_into_criteria_worth_its_points(name):
+    """Every assignment's rubrics follow one format (`*Rubric (N points).*`, then `- N points: ...` bullets; a deduction
+    is said in the head's paragraph, not as a bullet), and the criteria add up to the manifest's points."""
+    written = course.load(ROOT).assignment(name).written
+    rubric = peer_review.parse_rubric(nbformat.read(str(ROOT / "source" / name / f"{name}.ipynb"), as_version=4))
+    assert {q["grade_id"]: q["points"] for q in rubric["questions"]} == {k: float(v) for k, v in written.items()}
+    bare = [q["grade_id"] for q in rubric["questions"] if not q["criteria"]]
+    for question in rubric["questions"]:
+        if question["criteria"]:
+            assert sum(c["points"] for c in question["criteria"]) == question["points"], question["grade_id"]
+    if bare:
+        pytest.skip(f"{name}: rubrics with no '- N points:' criteria, so reviewers get no form items: {bare}")

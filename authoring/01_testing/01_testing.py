@@ -177,8 +177,13 @@ def _make_grading_guard():
         return f"{name}({', '.join(shown)})"
 
     def _detail(exc):
-        """An exception's message, abbreviated; a KeyError's key as written (`'k'`, not `"'k'"`)."""
-        detail = _repr(exc.args[0]) if _type(exc) is _KeyError and exc.args else _str(exc)
+        """An exception's message, abbreviated; a KeyError's key as written (`'k'`, not `"'k'"`, also when the
+        judge has carried it over from the sandbox as the text of the key)."""
+        detail = _str(exc)
+        if _type(exc) is _KeyError and exc.args:
+            key = exc.args[0]
+            quoted = _type(key) is str and _len(key) >= 2 and key[0] == key[-1] and key[0] in ("'", '"')
+            detail = key if quoted else _repr(key)
         return detail if _len(detail) <= 200 else detail[:197] + "..."
 
     def _raised(exc, call, expected, before=""):
@@ -603,10 +608,10 @@ print("normalize_context: visible tests passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_normalize_context_hidden_words", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of normalize_context's words: exact types, whitespace of every kind, unknown words and numbers, another vocabulary's unk."""
-_v = default_vocabulary()
-check_type(normalize_context(["cat"], _v), list, "normalize_context(['cat'])")
-### BEGIN HIDDEN TESTS
 _normalize_context = expecting(normalize_context, "a new list of stripped, lowercased words, unknown words (numbers too) as vocab.unk (normalize_context's words)")
+_v = default_vocabulary()
+check_type(_normalize_context(["cat"], _v), list, "normalize_context(['cat'])")
+### BEGIN HIDDEN TESTS
 with explain_failures("normalize_context's words",
                       'a new list of stripped, lowercased words, unknown words (numbers too) as vocab.unk'):
     _out = _normalize_context(["The", "Cat"], _v)
@@ -628,10 +633,10 @@ print("normalize_context: hidden tests of words passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_normalize_context_hidden_new_list", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of normalize_context's result: a new list, even when nothing changes, and the input left alone."""
-_v = default_vocabulary()
-check_type(normalize_context(["the"], _v), list, "normalize_context(['the'])")
-### BEGIN HIDDEN TESTS
 _normalize_context = expecting(normalize_context, "a new list every time, and the input list left as it was (normalize_context's result)")
+_v = default_vocabulary()
+check_type(_normalize_context(["the"], _v), list, "normalize_context(['the'])")
+### BEGIN HIDDEN TESTS
 with explain_failures("normalize_context's result",
                       'a new list every time, and the input list left as it was'):
     _ctx = ["the", "cat"]
@@ -647,10 +652,10 @@ print("normalize_context: hidden tests of a new list passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_normalize_context_hidden_max_len", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of normalize_context's max_len: 0 keeps nothing, larger than the context, and empty words dropped first."""
-_v = default_vocabulary()
-check_type(normalize_context(["a", "dog"], _v, max_len=1), list, "normalize_context(['a', 'dog'], max_len=1)")
-### BEGIN HIDDEN TESTS
 _normalize_context = expecting(normalize_context, "the last max_len words after dropping empty ones; max_len=0 gives [] (normalize_context's max_len)")
+_v = default_vocabulary()
+check_type(_normalize_context(["a", "dog"], _v, max_len=1), list, "normalize_context(['a', 'dog'], max_len=1)")
+### BEGIN HIDDEN TESTS
 with explain_failures("normalize_context's max_len",
                       'the last max_len words after dropping empty ones; max_len=0 gives []'):
     check_same(_normalize_context(["a", "dog"], _v, max_len=0), [],
@@ -669,8 +674,9 @@ print("normalize_context: hidden tests of max_len passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_normalize_context_hidden_type_errors", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of normalize_context's TypeError: every item that is not a str raises, wherever it is."""
+_normalize_context = expecting(normalize_context, "a list of words (normalize_context's TypeError: every item that is not a str raises, wherever it is)")
 _v = default_vocabulary()
-check_type(normalize_context(["the", "cat"], _v), list, "normalize_context(['the', 'cat'])")
+check_type(_normalize_context(["the", "cat"], _v), list, "normalize_context(['the', 'cat'])")
 ### BEGIN HIDDEN TESTS
 with explain_failures("normalize_context's TypeError",
                       'TypeError for any item that is not a str, and nothing else raised'):
@@ -805,11 +811,11 @@ print("safe_predict: visible tests passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_safe_predict_hidden_model_input", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of what safe_predict asks the model: the normalized context, once, and nothing for an empty one."""
-_v = default_vocabulary()
-check_type(safe_predict(FakeModel(), ["the"], _v), tuple, "safe_predict(FakeModel(), ['the'])")
-### BEGIN HIDDEN TESTS
 _safe_predict = expecting(safe_predict, "the model's answer for the normalized context; no call for an empty one; never an exception (what safe_predict asks the model)")
 _normalize_context = expecting(normalize_context, "the model's answer for the normalized context; no call for an empty one; never an exception (what safe_predict asks the model)")
+_v = default_vocabulary()
+check_type(_safe_predict(FakeModel(), ["the"], _v), tuple, "safe_predict(FakeModel(), ['the'])")
+### BEGIN HIDDEN TESTS
 with explain_failures('what safe_predict asks the model',
                       "the model's answer for the normalized context; no call for an empty one; never an exception"):
     _spy = FakeModel(word="sat", confidence=0.25)
@@ -829,10 +835,10 @@ print("safe_predict: hidden tests of the model's input passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_safe_predict_hidden_confidence", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of safe_predict's confidence: a Python float, NumPy numbers converted, finite values clipped into [0, 1]."""
-_v = default_vocabulary()
-check_type(safe_predict(FakeModel(), ["a"], _v), tuple, "safe_predict(FakeModel(), ['a'])")
-### BEGIN HIDDEN TESTS
 _safe_predict = expecting(safe_predict, "(word, confidence) with the confidence a Python float clipped into [0, 1]; never an exception (safe_predict's confidence)")
+_v = default_vocabulary()
+check_type(_safe_predict(FakeModel(), ["a"], _v), tuple, "safe_predict(FakeModel(), ['a'])")
+### BEGIN HIDDEN TESTS
 with explain_failures("safe_predict's confidence",
                       '(word, confidence) with the confidence a Python float clipped into [0, 1]; never an exception'):
     _out = _safe_predict(FakeModel(word="dog", confidence=np.float64(0.375)), ["a"], _v)
@@ -851,10 +857,10 @@ print("safe_predict: hidden tests of the confidence passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_safe_predict_hidden_failures", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of safe_predict's fallback: every exception, non-finite or unconvertible confidences, non-str items, NaN weights, vocab.unk."""
-_v = default_vocabulary()
-check_type(safe_predict(FakeModel(error=RuntimeError("x")), ["the"], _v), tuple, "safe_predict(a model that raises, ['the'])")
-### BEGIN HIDDEN TESTS
 _safe_predict = expecting(safe_predict, "(vocab.unk, 0.0) for every failure; safe_predict never raises (safe_predict's fallback)")
+_v = default_vocabulary()
+check_type(_safe_predict(FakeModel(error=RuntimeError("x")), ["the"], _v), tuple, "safe_predict(a model that raises, ['the'])")
+### BEGIN HIDDEN TESTS
 with explain_failures("safe_predict's fallback",
                       '(vocab.unk, 0.0) for every failure; safe_predict never raises'):
     for _err in (ValueError("v"), IndexError("i"), KeyError("k"), ZeroDivisionError("z"), RuntimeError("r"),
@@ -881,10 +887,10 @@ print("safe_predict: hidden tests of the fallback passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_safe_predict_hidden_reasons", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of safe_predict_with_reason: None for every real answer, a non-empty str reason for every fallback."""
-_v = default_vocabulary()
-check_type(safe_predict_with_reason(FakeModel(), ["the"], _v), tuple, "safe_predict_with_reason(FakeModel(), ['the'])")
-### BEGIN HIDDEN TESTS
 _safe_predict_with_reason = expecting(safe_predict_with_reason, '(word, confidence, None) for a real answer, (vocab.unk, 0.0, a non-empty str) for a fallback; never an exception (safe_predict_with_reason)')
+_v = default_vocabulary()
+check_type(_safe_predict_with_reason(FakeModel(), ["the"], _v), tuple, "safe_predict_with_reason(FakeModel(), ['the'])")
+### BEGIN HIDDEN TESTS
 with explain_failures('safe_predict_with_reason',
                       '(word, confidence, None) for a real answer, (vocab.unk, 0.0, a non-empty str) for a fallback; never an exception'):
     _m = pretrained_model(seed=0)
@@ -1145,12 +1151,12 @@ print("run_test_suite: visible tests passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_run_test_suite_hidden_kinds", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of run_test_suite's three kinds: passing and failing, strict DIR moves, normalization, errors, types."""
+_run_test_suite = expecting(run_test_suite, "a report with one detail per case; a case that raises counts in errors and the others still run (run_test_suite's three kinds)")
 _v = Vocabulary(["a", "b", "c"])
 _m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
-check_type(run_test_suite(_m, [{"kind": "mft", "name": "x", "context": ["a"], "expected": ["b"]}], _v), dict,
+check_type(_run_test_suite(_m, [{"kind": "mft", "name": "x", "context": ["a"], "expected": ["b"]}], _v), dict,
            "run_test_suite(one mft case)")
 ### BEGIN HIDDEN TESTS
-_run_test_suite = expecting(run_test_suite, "a report with one detail per case; a case that raises counts in errors and the others still run (run_test_suite's three kinds)")
 with explain_failures("run_test_suite's three kinds",
                       'a report with one detail per case; a case that raises counts in errors and the others still run'):
     _suite = [
@@ -1199,11 +1205,11 @@ print("run_test_suite: hidden tests of the three kinds passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_run_test_suite_hidden_empty_suites", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of run_test_suite's counts when nothing passed: a suite of only errors, and empty suites raising ValueError."""
+_run_test_suite = expecting(run_test_suite, "a report counting an unknown kind as an error; ValueError only for an empty suite (run_test_suite's counts when nothing passed)")
 _v = Vocabulary(["a", "b", "c"])
 _m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
-check_type(run_test_suite(_m, [{"kind": "?", "name": "q"}], _v), dict, "run_test_suite(one case of an unknown kind)")
+check_type(_run_test_suite(_m, [{"kind": "?", "name": "q"}], _v), dict, "run_test_suite(one case of an unknown kind)")
 ### BEGIN HIDDEN TESTS
-_run_test_suite = expecting(run_test_suite, "a report counting an unknown kind as an error; ValueError only for an empty suite (run_test_suite's counts when nothing passed)")
 with explain_failures("run_test_suite's counts when nothing passed",
                       'a report counting an unknown kind as an error; ValueError only for an empty suite'):
     _r = _run_test_suite(_m, [{"kind": "?", "name": "q"}], _v)
@@ -1216,12 +1222,12 @@ print("run_test_suite: hidden tests of empty and all-error suites passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_run_test_suite_hidden_real_model", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of run_test_suite on the pretrained model: an MFT case and DIR cases in both directions."""
+_run_test_suite = expecting(run_test_suite, "a report on the pretrained model's MFT and DIR cases (run_test_suite on the pretrained model)")
 _v2 = default_vocabulary()
 _pm = pretrained_model(seed=0)
-check_type(run_test_suite(_pm, [{"kind": "mft", "name": "x", "context": ["the"], "expected": ["cat"]}], _v2), dict,
+check_type(_run_test_suite(_pm, [{"kind": "mft", "name": "x", "context": ["the"], "expected": ["cat"]}], _v2), dict,
            "run_test_suite(pretrained model, one mft case)")
 ### BEGIN HIDDEN TESTS
-_run_test_suite = expecting(run_test_suite, "a report on the pretrained model's MFT and DIR cases (run_test_suite on the pretrained model)")
 with explain_failures('run_test_suite on the pretrained model',
                       "a report on the pretrained model's MFT and DIR cases"):
     _r = _run_test_suite(_pm, [
@@ -1235,12 +1241,12 @@ print("run_test_suite: hidden tests of the pretrained model's cases passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_run_test_suite_hidden_no_answer", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of run_test_suite on cases the model cannot answer (dead model, NaN weights, empty contexts): errors, never a pass."""
+_run_test_suite = expecting(run_test_suite, 'a report in which every case the model could not answer is an error (catch it per case) (run_test_suite on cases the model cannot answer (dead model, NaN weights, empty contexts))')
 _v = Vocabulary(["a", "b", "c"])
 _m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
-check_type(run_test_suite(FakeModel(error=RuntimeError("x")), [{"kind": "inv", "name": "i", "context": ["a"],
+check_type(_run_test_suite(FakeModel(error=RuntimeError("x")), [{"kind": "inv", "name": "i", "context": ["a"],
                                                                 "perturbed": ["a"]}], _v), dict, "run_test_suite(dead model)")
 ### BEGIN HIDDEN TESTS
-_run_test_suite = expecting(run_test_suite, 'a report in which every case the model could not answer is an error (catch it per case) (run_test_suite on cases the model cannot answer (dead model, NaN weights, empty contexts))')
 with explain_failures('run_test_suite on cases the model cannot answer (dead model, NaN weights, empty contexts)',
                       'a report in which every case the model could not answer is an error (catch it per case)'):
     def _counts(report):
@@ -1282,12 +1288,12 @@ print("run_test_suite: hidden tests of models that cannot answer passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_run_test_suite_hidden_bad_test_data", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of run_test_suite on bad test data: expected or DIR words outside the vocabulary are errors; real words are normalized."""
+_run_test_suite = expecting(run_test_suite, 'a report in which bad test data is an error (catch it per case), real words normalized (run_test_suite on bad test data)')
 _v = Vocabulary(["a", "b", "c"])
 _m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
-check_type(run_test_suite(_m, [{"kind": "mft", "name": "m", "context": ["a"], "expected": ["zzz"]}], _v), dict,
+check_type(_run_test_suite(_m, [{"kind": "mft", "name": "m", "context": ["a"], "expected": ["zzz"]}], _v), dict,
            "run_test_suite(an MFT case expecting 'zzz')")
 ### BEGIN HIDDEN TESTS
-_run_test_suite = expecting(run_test_suite, 'a report in which bad test data is an error (catch it per case), real words normalized (run_test_suite on bad test data)')
 with explain_failures('run_test_suite on bad test data',
                       'a report in which bad test data is an error (catch it per case), real words normalized'):
     def _counts(report):
@@ -1321,12 +1327,12 @@ print("run_test_suite: hidden tests of bad test data passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_run_test_suite_hidden_real_unk", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of run_test_suite on <unk> as a real answer: it matches an MFT case listing <unk> beside a real word, two make an INV pass."""
+_run_test_suite = expecting(run_test_suite, "a report in which a real '<unk>' answer counts like any word (run_test_suite on <unk> as a real answer)")
 _v = Vocabulary(["a", "b", "c"])
-check_type(run_test_suite(FakeModel(word="<unk>", confidence=0.5),
+check_type(_run_test_suite(FakeModel(word="<unk>", confidence=0.5),
                           [{"kind": "inv", "name": "i", "context": ["a"], "perturbed": ["b"]}], _v), dict,
            "run_test_suite(a model answering <unk>, one inv case)")
 ### BEGIN HIDDEN TESTS
-_run_test_suite = expecting(run_test_suite, "a report in which a real '<unk>' answer counts like any word (run_test_suite on <unk> as a real answer)")
 with explain_failures('run_test_suite on <unk> as a real answer',
                       "a report in which a real '<unk>' answer counts like any word"):
     _unk_model = FakeModel(word="<unk>", confidence=0.5)          # answers <unk> for real: no fallback
@@ -1506,10 +1512,10 @@ print("gradient_check: visible tests passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_gradient_check_hidden_formula", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of gradient_check's formula on hand-worked values: the relative error, the 1e-6 floor, the maximum."""
-check_type(gradient_check(NextWordModel(Vocabulary(["a"]), hidden_size=2), [1], [0]), float,
+_gradient_check = expecting(gradient_check, "the largest |a - n| / max(1e-6, |a| + |n|) over every entry, as a Python float (gradient_check's formula on hand-worked values)")
+check_type(_gradient_check(NextWordModel(Vocabulary(["a"]), hidden_size=2), [1], [0]), float,
            "gradient_check(a tiny model, ...)")
 ### BEGIN HIDDEN TESTS
-_gradient_check = expecting(gradient_check, "the largest |a - n| / max(1e-6, |a| + |n|) over every entry, as a Python float (gradient_check's formula on hand-worked values)")
 with explain_failures("gradient_check's formula on hand-worked values",
                       'the largest |a - n| / max(1e-6, |a| + |n|) over every entry, as a Python float'):
     # one entry, a = 2 * 1 + 1 = 3 vs n = 2: |3 - 2| / (3 + 2) = 0.2
@@ -1528,10 +1534,10 @@ print("gradient_check: hidden tests of the formula passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_gradient_check_hidden_eps", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of gradient_check's eps: central differences with the given step."""
-check_type(gradient_check(NextWordModel(Vocabulary(["a"]), hidden_size=2), [1], [0]), float,
+_gradient_check = expecting(gradient_check, "central differences with the given eps, as a Python float (gradient_check's eps)")
+check_type(_gradient_check(NextWordModel(Vocabulary(["a"]), hidden_size=2), [1], [0]), float,
            "gradient_check(a tiny model, ...)")
 ### BEGIN HIDDEN TESTS
-_gradient_check = expecting(gradient_check, "central differences with the given eps, as a Python float (gradient_check's eps)")
 with explain_failures("gradient_check's eps",
                       'central differences with the given eps, as a Python float'):
     # sum(w^3) at w = 1, eps = 0.1: n = ((1.1)^3 - (0.9)^3) / 0.2 = 3.01 against a = 3
@@ -1543,10 +1549,10 @@ print("gradient_check: hidden tests of eps passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_gradient_check_hidden_every_entry", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of gradient_check's coverage: a wrong gradient in one single entry of any parameter array is found."""
-check_type(gradient_check(NextWordModel(Vocabulary(["a"]), hidden_size=2), [1], [0]), float,
+_gradient_check = expecting(gradient_check, "a large error when any single entry of any parameter array is wrong (gradient_check's coverage)")
+check_type(_gradient_check(NextWordModel(Vocabulary(["a"]), hidden_size=2), [1], [0]), float,
            "gradient_check(a tiny model, ...)")
 ### BEGIN HIDDEN TESTS
-_gradient_check = expecting(gradient_check, "a large error when any single entry of any parameter array is wrong (gradient_check's coverage)")
 with explain_failures("gradient_check's coverage",
                       'a large error when any single entry of any parameter array is wrong'):
     _sv = Vocabulary(["a", "b", "c"])                # a small model keeps this fast
@@ -1565,10 +1571,10 @@ print("gradient_check: hidden tests of every entry passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_gradient_check_hidden_restores_params", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of gradient_check's side effects: every parameter is put back exactly (stored and assigned back)."""
-check_type(gradient_check(NextWordModel(Vocabulary(["a"]), hidden_size=2), [1], [0]), float,
+_gradient_check = expecting(gradient_check, "every parameter put back exactly (gradient_check's side effects)")
+check_type(_gradient_check(NextWordModel(Vocabulary(["a"]), hidden_size=2), [1], [0]), float,
            "gradient_check(a tiny model, ...)")
 ### BEGIN HIDDEN TESTS
-_gradient_check = expecting(gradient_check, "every parameter put back exactly (gradient_check's side effects)")
 with explain_failures("gradient_check's side effects",
                       'every parameter put back exactly'):
     _pm = PolyModel([1.0, 0.0, 2.0], 2, [1.0, 1e-8, 0.0])
@@ -1682,11 +1688,11 @@ print("evaluate: visible tests passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_evaluate_hidden_targets_normalized", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of evaluate's targets: they are normalized like the contexts (strip, lowercase, unknown -> unk)."""
+_evaluate = expecting(evaluate, "a dict of metrics with each target normalized like the contexts (evaluate's targets)")
 _v = Vocabulary(["a", "b", "c"])                 # ids: <unk> 0, a 1, b 2, c 3
 _m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
-check_type(evaluate(_m, [(["a"], "b")], _v), dict, "evaluate(model, [(['a'], 'b')])")
+check_type(_evaluate(_m, [(["a"], "b")], _v), dict, "evaluate(model, [(['a'], 'b')])")
 ### BEGIN HIDDEN TESTS
-_evaluate = expecting(evaluate, "a dict of metrics with each target normalized like the contexts (evaluate's targets)")
 with explain_failures("evaluate's targets",
                       'a dict of metrics with each target normalized like the contexts'):
     # every prediction is right once the targets are normalized: a -> b, b -> a, <unk> -> c
@@ -1705,9 +1711,10 @@ print("evaluate: hidden tests of normalized targets passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_evaluate_hidden_k", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of evaluate's k: k < 1 raises ValueError (a top-0 accuracy measures nothing)."""
+_evaluate = expecting(evaluate, "a dict of metrics (evaluate's k: k < 1 raises ValueError (a top-0 accuracy measures nothing))")
 _v = Vocabulary(["a", "b", "c"])
 _m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
-check_type(evaluate(_m, [(["a"], "b")], _v, k=1), dict, "evaluate(model, [(['a'], 'b')], vocab, k=1)")
+check_type(_evaluate(_m, [(["a"], "b")], _v, k=1), dict, "evaluate(model, [(['a'], 'b')], vocab, k=1)")
 ### BEGIN HIDDEN TESTS
 with explain_failures("evaluate's k",
                       'ValueError for k < 1'):
@@ -1719,11 +1726,11 @@ print("evaluate: hidden tests of k < 1 passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_evaluate_hidden_values", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of evaluate's values on a model with known probabilities: n, accuracy, top-2 accuracy, mean confidence, types."""
+_evaluate = expecting(evaluate, "{'n', 'accuracy', 'top_k_accuracy', 'mean_confidence'} computed from each context's last word (evaluate's values on a model with known probabilities)")
 _v = Vocabulary(["a", "b", "c"])                 # ids: <unk> 0, a 1, b 2, c 3
 _m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
-check_type(evaluate(_m, [(["a"], "b")], _v), dict, "evaluate(model, [(['a'], 'b')])")
+check_type(_evaluate(_m, [(["a"], "b")], _v), dict, "evaluate(model, [(['a'], 'b')])")
 ### BEGIN HIDDEN TESTS
-_evaluate = expecting(evaluate, "{'n', 'accuracy', 'top_k_accuracy', 'mean_confidence'} computed from each context's last word (evaluate's values on a model with known probabilities)")
 with explain_failures("evaluate's values on a model with known probabilities",
                       "{'n', 'accuracy', 'top_k_accuracy', 'mean_confidence'} computed from each context's last word"):
     # targets are already normalized here: their normalization has its own cell
@@ -1751,11 +1758,11 @@ print("evaluate: hidden tests of its values passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_evaluate_hidden_top_k", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of evaluate's top-k accuracy for every k, and the default k=3."""
+_evaluate = expecting(evaluate, "the share of targets among the k most probable words (evaluate's top-k accuracy for every k, and the default k=3)")
 _v = Vocabulary(["a", "b", "c"])                 # ids: <unk> 0, a 1, b 2, c 3
 _m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
-check_type(evaluate(_m, [(["a"], "b")], _v), dict, "evaluate(model, [(['a'], 'b')])")
+check_type(_evaluate(_m, [(["a"], "b")], _v), dict, "evaluate(model, [(['a'], 'b')])")
 ### BEGIN HIDDEN TESTS
-_evaluate = expecting(evaluate, "the share of targets among the k most probable words (evaluate's top-k accuracy for every k, and the default k=3)")
 with explain_failures("evaluate's top-k accuracy for every k, and the default k=3.",
                       'the share of targets among the k most probable words'):
     # targets are already normalized here: their normalization has its own cell
@@ -1774,9 +1781,10 @@ print("evaluate: hidden tests of top-k passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_evaluate_hidden_empty", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of evaluate on no examples: ValueError, not a division by zero."""
+_evaluate = expecting(evaluate, 'a dict of metrics (evaluate on no examples: ValueError, not a division by zero)')
 _v = Vocabulary(["a", "b", "c"])                 # ids: <unk> 0, a 1, b 2, c 3
 _m = table_model(_v, [[0.1, 0.2, 0.3, 0.4], [0.05, 0.15, 0.7, 0.1], [0.1, 0.5, 0.15, 0.25], [0.2, 0.3, 0.35, 0.15]])
-check_type(evaluate(_m, [(["a"], "b")], _v), dict, "evaluate(model, [(['a'], 'b')])")
+check_type(_evaluate(_m, [(["a"], "b")], _v), dict, "evaluate(model, [(['a'], 'b')])")
 ### BEGIN HIDDEN TESTS
 with explain_failures('evaluate on no examples',
                       'ValueError for an empty list of examples'):
@@ -1857,9 +1865,9 @@ print("expected_calibration_error: visible tests passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_expected_calibration_error_hidden_weighting", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of expected_calibration_error's weighting: each bin by its share of the predictions, on small and random cases."""
-check_type(expected_calibration_error([0.5], [True]), float, "expected_calibration_error([0.5], [True])")
-### BEGIN HIDDEN TESTS
 _expected_calibration_error = expecting(expected_calibration_error, "the ECE as a Python float, each bin weighted by n_bin / N (expected_calibration_error's weighting)")
+check_type(_expected_calibration_error([0.5], [True]), float, "expected_calibration_error([0.5], [True])")
+### BEGIN HIDDEN TESTS
 with explain_failures("expected_calibration_error's weighting",
                       'the ECE as a Python float, each bin weighted by n_bin / N'):
     # bins weighted by their share: bin 1 (3 items, acc 1/3, conf .15), bin 8 (1 item, acc 1, conf .85)
@@ -1883,9 +1891,9 @@ print("expected_calibration_error: hidden tests of the weighting passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_expected_calibration_error_hidden_bin_edges", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of expected_calibration_error's bins: c = 1.0 in the last bin, c = 0.0 in the first, floor(c * n_bins) at the edges."""
-check_type(expected_calibration_error([0.5], [True]), float, "expected_calibration_error([0.5], [True])")
-### BEGIN HIDDEN TESTS
 _expected_calibration_error = expecting(expected_calibration_error, "the ECE with bin min(floor(c * n_bins), n_bins - 1) (expected_calibration_error's bins)")
+check_type(_expected_calibration_error([0.5], [True]), float, "expected_calibration_error([0.5], [True])")
+### BEGIN HIDDEN TESTS
 with explain_failures("expected_calibration_error's bins",
                       'the ECE with bin min(floor(c * n_bins), n_bins - 1)'):
     # c = 1.0 goes to the last bin, c = 0.0 to the first: |1 - 1| * .5 + |0 - .05| * .5
@@ -1904,9 +1912,9 @@ print("expected_calibration_error: hidden tests of the bin edges passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_expected_calibration_error_hidden_n_bins", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of expected_calibration_error's n_bins: the same predictions in 10, 2 and 1 bins."""
-check_type(expected_calibration_error([0.5], [True]), float, "expected_calibration_error([0.5], [True])")
-### BEGIN HIDDEN TESTS
 _expected_calibration_error = expecting(expected_calibration_error, "the ECE with n_bins equal-width bins (expected_calibration_error's n_bins)")
+check_type(_expected_calibration_error([0.5], [True]), float, "expected_calibration_error([0.5], [True])")
+### BEGIN HIDDEN TESTS
 with explain_failures("expected_calibration_error's n_bins",
                       'the ECE with n_bins equal-width bins'):
     # n_bins matters: 4 items in 4 bins of 10, or in 2 bins of 2
@@ -1922,9 +1930,9 @@ print("expected_calibration_error: hidden tests of n_bins passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_expected_calibration_error_hidden_arrays_and_errors", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of expected_calibration_error's inputs: NumPy arrays and 0/1 ints, a Python float back, ValueError for bad lengths."""
-check_type(expected_calibration_error([0.5], [True]), float, "expected_calibration_error([0.5], [True])")
-### BEGIN HIDDEN TESTS
 _expected_calibration_error = expecting(expected_calibration_error, "the same ECE for NumPy arrays and 0/1 ints; ValueError for empty or mismatched inputs (expected_calibration_error's inputs)")
+check_type(_expected_calibration_error([0.5], [True]), float, "expected_calibration_error([0.5], [True])")
+### BEGIN HIDDEN TESTS
 with explain_failures("expected_calibration_error's inputs",
                       'the same ECE for NumPy arrays and 0/1 ints; ValueError for empty or mismatched inputs'):
     # NumPy arrays and 0/1 ints work the same as lists of bools

@@ -191,8 +191,13 @@ def _make_grading_guard():
         return f"{name}({', '.join(shown)})"
 
     def _detail(exc):
-        """An exception's message, abbreviated; a KeyError's key as written (`'k'`, not `"'k'"`)."""
-        detail = _repr(exc.args[0]) if _type(exc) is _KeyError and exc.args else _str(exc)
+        """An exception's message, abbreviated; a KeyError's key as written (`'k'`, not `"'k'"`, also when the
+        judge has carried it over from the sandbox as the text of the key)."""
+        detail = _str(exc)
+        if _type(exc) is _KeyError and exc.args:
+            key = exc.args[0]
+            quoted = _type(key) is str and _len(key) >= 2 and key[0] == key[-1] and key[0] in ("'", '"')
+            detail = key if quoted else _repr(key)
         return detail if _len(detail) <= 200 else detail[:197] + "..."
 
     def _raised(exc, call, expected, before=""):
@@ -424,6 +429,7 @@ print("wilson_interval: visible tests passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_wilson_interval_hidden_formula", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of wilson_interval's values: the quadratic it solves for many k, n and z, symmetry, clipping."""
+_wilson_interval = expecting(wilson_interval, "a (lower, upper) tuple of floats in [0, 1] (wilson_interval's values: the quadratic it solves for many k, n and z, symmetry, clipping)")
 def _roots(k, n, z):
     # The Wilson bounds are the roots p of (k/n - p)^2 = z^2 p (1 - p) / n, i.e.
     # (n + z^2) p^2 - (2k + z^2) p + k^2 / n = 0.
@@ -431,9 +437,8 @@ def _roots(k, n, z):
     root = math.sqrt(max(0.0, b * b - 4.0 * a * c))
     return (max(0.0, (b - root) / (2.0 * a)), min(1.0, (b + root) / (2.0 * a)))
 
-check_type(wilson_interval(1, 2), tuple, "wilson_interval(1, 2)")
+check_type(_wilson_interval(1, 2), tuple, "wilson_interval(1, 2)")
 ### BEGIN HIDDEN TESTS
-_wilson_interval = expecting(wilson_interval, "a (lower, upper) tuple of floats in [0, 1] (wilson_interval's values: the quadratic it solves for many k, n and z, symmetry, clipping)")
 with explain_failures("wilson_interval's values: the quadratic it solves for many k, n and z, symmetry, clipping",
                       'a (lower, upper) tuple of floats in [0, 1]'):
     for _k, _n, _z in [(0, 1, 1.96), (1, 1, 1.96), (3, 7, 1.96), (1, 1000, 1.96), (999, 1000, 1.96),
@@ -462,9 +467,9 @@ print("wilson_interval: hidden tests of its values passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_wilson_interval_hidden_errors", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of wilson_interval's edge cases: no data, and invalid counts raising ValueError (k > n even when n == 0)."""
-check_type(wilson_interval(0, 0), tuple, "wilson_interval(0, 0)")
-### BEGIN HIDDEN TESTS
 _wilson_interval = expecting(wilson_interval, "a (lower, upper) tuple of floats in [0, 1] (wilson_interval's edge cases: no data, and invalid counts raising ValueError (k > n even when n == 0))")
+check_type(_wilson_interval(0, 0), tuple, "wilson_interval(0, 0)")
+### BEGIN HIDDEN TESTS
 with explain_failures("wilson_interval's edge cases: no data, and invalid counts raising ValueError (k > n even when n == 0)",
                       'a (lower, upper) tuple of floats in [0, 1]'):
     check_equal(_wilson_interval(0, 0, z=2.5), (0.0, 1.0), "wilson_interval(0, 0, z=2.5): no data means we know nothing")
@@ -547,7 +552,8 @@ for size, count in [(10, 10_000), (1000, 2_000)]:
 #
 # Return `(z, p_value)` as two Python `float`s for group 2 (current) against group 1 (baseline). When the pooled
 # variance is zero (everything right, or everything wrong, in both groups) there is no evidence of anything:
-# return `(0.0, 1.0)`. An unknown `alternative` raises `ValueError`. A group with no trials (`n1 == 0` or
+# return `(0.0, 1.0)`. An unknown `alternative` raises `ValueError`, whatever the counts (check it first, before
+# the zero-variance case). A group with no trials (`n1 == 0` or
 # `n2 == 0`) has no proportion at all; the reference raises `ValueError` there, but no test calls it that way,
 # so any clear error is fine.
 
@@ -629,12 +635,12 @@ print("two_proportion_z_test: visible tests passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_two_proportion_z_test_hidden_values", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of two_proportion_z_test's values: unequal groups, the direction of z, more zero-variance cases."""
+_two_proportion_z_test = expecting(two_proportion_z_test, "a (z, p_value) tuple of floats (two_proportion_z_test's values: unequal groups, the direction of z, more zero-variance cases)")
 def _phi(x):
     return 0.5 * math.erfc(-x / math.sqrt(2.0))
 
-check_type(two_proportion_z_test(1, 2, 1, 2), tuple, "two_proportion_z_test(1, 2, 1, 2)")
+check_type(_two_proportion_z_test(1, 2, 1, 2), tuple, "two_proportion_z_test(1, 2, 1, 2)")
 ### BEGIN HIDDEN TESTS
-_two_proportion_z_test = expecting(two_proportion_z_test, "a (z, p_value) tuple of floats (two_proportion_z_test's values: unequal groups, the direction of z, more zero-variance cases)")
 with explain_failures("two_proportion_z_test's values: unequal groups, the direction of z, more zero-variance cases",
                       'a (z, p_value) tuple of floats'):
     # Unequal sizes: 30/50 vs 45/150. Pooled p = 75/200 = 0.375; the unpooled standard error differs.
@@ -672,7 +678,8 @@ print("two_proportion_z_test: hidden tests of its values passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_two_proportion_z_test_hidden_alternative", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of two_proportion_z_test's alternative argument: anything but the three names raises ValueError."""
-check_type(two_proportion_z_test(5, 10, 4, 10, alternative="less"), tuple, "two_proportion_z_test(5, 10, 4, 10, 'less')")
+_two_proportion_z_test = expecting(two_proportion_z_test, "a (z, p_value) tuple of floats (two_proportion_z_test's alternative argument: anything but the three names raises ValueError)")
+check_type(_two_proportion_z_test(5, 10, 4, 10, alternative="less"), tuple, "two_proportion_z_test(5, 10, 4, 10, 'less')")
 ### BEGIN HIDDEN TESTS
 with explain_failures("two_proportion_z_test's alternative argument: anything but the three names raises ValueError",
                       'a (z, p_value) tuple of floats'):
@@ -789,6 +796,7 @@ print("detect_degradation: visible tests passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_detect_degradation_hidden_accuracy", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of detect_degradation's accuracy rule: min_drop (absolute, at least), alpha, the one-sided test."""
+_detect_degradation = expecting(detect_degradation, "a list of alert dicts (detect_degradation's accuracy rule: min_drop (absolute, at least), alpha, the one-sided test)")
 def _by_metric(alerts, what):
     check_type(alerts, list, what)
     found = {}
@@ -812,9 +820,8 @@ def _policy(**changes):
 def _window(n, correct, confidence=0.6, p95=60.0):
     return {"n": n, "correct": correct, "mean_confidence": confidence, "p95_latency_ms": p95}
 
-check_type(detect_degradation(_window(100, 60), _window(100, 60), _policy()), list, "detect_degradation(...)")
+check_type(_detect_degradation(_window(100, 60), _window(100, 60), _policy()), list, "detect_degradation(...)")
 ### BEGIN HIDDEN TESTS
-_detect_degradation = expecting(detect_degradation, "a list of alert dicts (detect_degradation's accuracy rule: min_drop (absolute, at least), alpha, the one-sided test)")
 with explain_failures("detect_degradation's accuracy rule: min_drop (absolute, at least), alpha, the one-sided test",
                       'a list of alert dicts'):
     # Significant but too small: 0.60 -> 0.58 on 100,000 each (z about -9) is below min_drop 0.05.
@@ -842,9 +849,9 @@ print("detect_degradation: hidden tests of the accuracy rule passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_detect_degradation_hidden_min_samples", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of detect_degradation's "not enough data" rule: n == min_samples is enough, one fewer is not."""
-check_type(detect_degradation(_window(100, 60), _window(10, 6), _policy()), list, "detect_degradation(...)")
-### BEGIN HIDDEN TESTS
 _detect_degradation = expecting(detect_degradation, 'a list of alert dicts (detect_degradation\'s "not enough data" rule: n == min_samples is enough, one fewer is not)')
+check_type(_detect_degradation(_window(100, 60), _window(10, 6), _policy()), list, "detect_degradation(...)")
+### BEGIN HIDDEN TESTS
 with explain_failures('detect_degradation\'s "not enough data" rule: n == min_samples is enough, one fewer is not',
                       'a list of alert dicts'):
     _found = _by_metric(_detect_degradation(_window(1000, 900), _window(50, 5), _policy()), "n == min_samples")
@@ -860,9 +867,9 @@ print("detect_degradation: hidden tests of min_samples passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_detect_degradation_hidden_confidence_latency", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of detect_degradation's confidence (absolute drop, at least) and latency (strictly over) rules; inputs untouched."""
-check_type(detect_degradation(_window(100, 60), _window(100, 60, 0.3), _policy()), list, "detect_degradation(...)")
-### BEGIN HIDDEN TESTS
 _detect_degradation = expecting(detect_degradation, "a list of alert dicts (detect_degradation's confidence (absolute drop, at least) and latency (strictly over) rules; inputs untouched)")
+check_type(_detect_degradation(_window(100, 60), _window(100, 60, 0.3), _policy()), list, "detect_degradation(...)")
+### BEGIN HIDDEN TESTS
 with explain_failures("detect_degradation's confidence (absolute drop, at least) and latency (strictly over) rules; inputs untouched",
                       'a list of alert dicts'):
     _found = _by_metric(_detect_degradation(_window(1000, 600, 0.75), _window(1000, 600, 0.5), _policy(max_confidence_drop=0.25)), "conf == max")
@@ -995,9 +1002,9 @@ print("population_stability_index: visible tests passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_population_stability_index_hidden_values", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of population_stability_index's values: the eps floor, the eps argument, scale invariance, symmetry."""
-check_type(population_stability_index([1, 1], [1, 1]), float, "population_stability_index([1, 1], [1, 1])")
-### BEGIN HIDDEN TESTS
 _population_stability_index = expecting(population_stability_index, "a float (population_stability_index's values: the eps floor, the eps argument, scale invariance, symmetry)")
+check_type(_population_stability_index([1, 1], [1, 1]), float, "population_stability_index([1, 1], [1, 1])")
+### BEGIN HIDDEN TESTS
 with explain_failures("population_stability_index's values: the eps floor, the eps argument, scale invariance, symmetry",
                       'a float'):
     # A zero count: e = (1, 0) -> (1, 1e-4) after the floor; a = (0.5, 0.5).
@@ -1023,10 +1030,11 @@ print("population_stability_index: hidden tests of its values passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_population_stability_index_hidden_errors", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of population_stability_index's errors: an all-zero side or different lengths raise ValueError."""
-check_type(population_stability_index([1, 2], [2, 1]), float, "population_stability_index([1, 2], [2, 1])")
+_population_stability_index = expecting(population_stability_index, "a float (population_stability_index's errors: an all-zero side or different lengths raise ValueError)")
+check_type(_population_stability_index([1, 2], [2, 1]), float, "population_stability_index([1, 2], [2, 1])")
 ### BEGIN HIDDEN TESTS
 with explain_failures("population_stability_index's errors: an all-zero side or different lengths raise ValueError",
-                      'answers'):
+                      'ValueError for an all-zero side or for different lengths'):
     for _bad in [([0, 0], [1, 1]), ([1, 1], [0, 0]), ([1, 2], [1, 2, 3])]:
         expect_raises(ValueError, population_stability_index, *_bad, what=f"population_stability_index{_bad}")
 print("population_stability_index: hidden tests of its errors passed")
@@ -1185,9 +1193,9 @@ print("RollingMonitor: visible tests passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_RollingMonitor_hidden_window", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of RollingMonitor's window: exactly the last `window` records, types, window=1."""
-check_type(RollingMonitor(window=2).health(), dict, "health() of a fresh monitor")
-### BEGIN HIDDEN TESTS
 _RollingMonitor = expecting(RollingMonitor, "a monitor whose health() describes its last window records (RollingMonitor's window: exactly the last `window` records, types, window=1)")
+check_type(_RollingMonitor(window=2).health(), dict, "health() of a fresh monitor")
+### BEGIN HIDDEN TESTS
 with explain_failures("RollingMonitor's window: exactly the last `window` records, types, window=1",
                       'a monitor whose health() describes its last window records'):
     _monitor = _RollingMonitor(window=3)
@@ -1214,9 +1222,9 @@ print("RollingMonitor: hidden tests of the window passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_RollingMonitor_hidden_labels_errors", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of RollingMonitor's accuracy without labels and its error-rate status at the 5% boundary."""
-check_type(RollingMonitor(window=2).health(), dict, "health() of a fresh monitor")
-### BEGIN HIDDEN TESTS
 _RollingMonitor = expecting(RollingMonitor, "a monitor whose health() describes its last window records (RollingMonitor's accuracy without labels and its error-rate status at the 5% boundary)")
+check_type(_RollingMonitor(window=2).health(), dict, "health() of a fresh monitor")
+### BEGIN HIDDEN TESTS
 with explain_failures("RollingMonitor's accuracy without labels and its error-rate status at the 5% boundary",
                       'a monitor whose health() describes its last window records'):
     _monitor = _RollingMonitor(window=10)
@@ -1244,9 +1252,9 @@ print("RollingMonitor: hidden tests of labels and errors passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_RollingMonitor_hidden_independence", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of RollingMonitor's default window (500) and of monitors keeping their own records."""
-check_type(RollingMonitor().health(), dict, "RollingMonitor().health()")
-### BEGIN HIDDEN TESTS
 _RollingMonitor = expecting(RollingMonitor, "a monitor whose health() describes its last window records (RollingMonitor's default window (500) and of monitors keeping their own records)")
+check_type(_RollingMonitor().health(), dict, "RollingMonitor().health()")
+### BEGIN HIDDEN TESTS
 with explain_failures("RollingMonitor's default window (500) and of monitors keeping their own records",
                       'a monitor whose health() describes its last window records'):
     _first, _second = _RollingMonitor(), _RollingMonitor()
@@ -1284,7 +1292,8 @@ print("RollingMonitor: hidden tests of defaults and independence passed")
 #   (`t - last_raised >= cooldown`).
 #
 # So a name held back by the cooldown is raised as soon as the cooldown has passed, if it is still firing.
-# Keep the currently active names in an attribute `active` (a `set`).
+# Keep the currently active names in an attribute `active` (a `set`). Each manager keeps its own streaks,
+# active names and alert times (two managers never share state).
 
 # %% nbgrader={"grade": false, "grade_id": "AlertManager", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class AlertManager:
@@ -1360,10 +1369,11 @@ print("AlertManager: visible tests passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_AlertManager_hidden_streak", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of AlertManager's streaks: a gap resets them, the default consecutive is 3, managers do not share them."""
-check_type(AlertManager().update(0, set()), list, "AlertManager().update(0, set())")
+_AlertManager = expecting(AlertManager, "update() to return the names raised, sorted (AlertManager's streaks: a gap resets them, the default consecutive is 3, managers do not share them)")
+check_type(_AlertManager().update(0, set()), list, "AlertManager().update(0, set())")
 ### BEGIN HIDDEN TESTS
 with explain_failures("AlertManager's streaks: a gap resets them, the default consecutive is 3, managers do not share them",
-                      'answers'):
+                      'update() to return the names raised, sorted'):
     check_alert_sequence([
         (0, {"a"}, [], "streak 1"), (1, {"a"}, [], "streak 2"), (2, set(), [], "a gap: the streak goes back to 0"),
         (3, {"a"}, [], "streak 1 since the gap (a gap must reset the streak to 0)"),
@@ -1379,10 +1389,11 @@ print("AlertManager: hidden tests of streaks passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_AlertManager_hidden_cooldown", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of AlertManager's cooldown: its boundary, a name held back and raised when it passes, the default 50, cooldown 0."""
-check_type(AlertManager(cooldown=10, consecutive=1).update(0, {"x"}), list, "update(0, {'x'})")
+_AlertManager = expecting(AlertManager, "update() to return the names raised, sorted (AlertManager's cooldown: its boundary, a name held back and raised when it passes, the default 50, cooldown 0)")
+check_type(_AlertManager(cooldown=10, consecutive=1).update(0, {"x"}), list, "update(0, {'x'})")
 ### BEGIN HIDDEN TESTS
 with explain_failures("AlertManager's cooldown: its boundary, a name held back and raised when it passes, the default 50, cooldown 0",
-                      'answers'):
+                      'update() to return the names raised, sorted'):
     check_alert_sequence([
         (0, {"x"}, ["x"], "consecutive=1: raised at the first firing"),
         (1, set(), [], "nothing fires"),
@@ -1410,9 +1421,9 @@ print("AlertManager: hidden tests of the cooldown passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_AlertManager_hidden_names", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 """Hidden tests of AlertManager with several names: sorted output, str names, the active set."""
-check_type(AlertManager().update(0, {"a", "b"}), list, "AlertManager().update(0, {'a', 'b'})")
-### BEGIN HIDDEN TESTS
 _AlertManager = expecting(AlertManager, 'update() to return the names raised, sorted (AlertManager with several names: sorted output, str names, the active set)')
+check_type(_AlertManager().update(0, {"a", "b"}), list, "AlertManager().update(0, {'a', 'b'})")
+### BEGIN HIDDEN TESTS
 with explain_failures('AlertManager with several names: sorted output, str names, the active set',
                       'update() to return the names raised, sorted'):
     _names = ["zeta", "alpha", "mid", "beta", "omega", "kappa"]
@@ -1903,21 +1914,21 @@ plt.close(fig)
 # of the same pipeline (launch accuracy on clean labels is a different measurement), and measure its false-alarm
 # rate on drift-free data, because testing at every check is peeking.
 #
-# **Rubric (15 points).**
-# - 4 pts: quantifies the noise at n = 20 (standard deviation ≈ 0.067, or P(≤ 16/20 | 0.9) ≈ 0.13), with the
-#   conclusion that 10 points is about 1.5 standard deviations. 2 pts if only qualitative.
-# - 4 pts: a correct Wilson interval for 16/20 (≈ 0.58 – 0.92, contains 0.9) **or** z-test (z ≈ -1.5,
+# *Rubric (15 points).* Wrong statements (e.g. "the drop is significant", "20 examples are enough if the drop is
+# big") cost up to 3 points in all, taken from the criterion they contradict. A caveat on the z-test at small n
+# is welcome, not required.
+# - 4 points: quantifies the noise at n = 20 (standard deviation ≈ 0.067, or P(≤ 16/20 | 0.9) ≈ 0.13), with the
+#   conclusion that 10 points is about 1.5 standard deviations. 2 points if only qualitative.
+# - 4 points: a correct Wilson interval for 16/20 (≈ 0.58 – 0.92, contains 0.9) **or** z-test (z ≈ -1.5,
 #   one-sided p ≈ 0.07), with the conclusion "not evidence". At most 2 of these 4 for numbers copied from the
 #   notebook's 10-example case instead of computed for 16/20, or for the right method with wrong numbers.
-# - 3 pts: how often the rule pages a healthy filter (≈ one window in 7 – 8) and how many labels are needed
+# - 3 points: how often the rule pages a healthy filter (≈ one window in 7 – 8) and how many labels are needed
 #   (order of 100 – 300, shown with an interval or a test at larger n).
-# - 2 pts: connects to the original 15-point drop on 10 examples: the same mistake, worse (standard deviation
+# - 2 points: connects to the original 15-point drop on 10 examples: the same mistake, worse (standard deviation
 #   ≈ 0.15 at n = 10, so the drop is about one standard deviation; or z ≈ -0.76, p ≈ 0.22).
-# - 2 pts: what to do instead: "not enough data" state, rolling window, minimum effect plus significance,
+# - 2 points: what to do instead: "not enough data" state, rolling window, minimum effect plus significance,
 #   consecutive firings / cooldown; full marks need one of: a live baseline, or a measured false-alarm rate
 #   (peeking).
-# - Deduct up to 3 pts for wrong statements (e.g. "the drop is significant", "20 examples are enough if the
-#   drop is big"). A caveat on the z-test at small n is welcome, not required.
 # ### END SOLUTION
 
 # %% [markdown]

@@ -120,8 +120,13 @@ def _make_grading_guard():
         return f"{name}({', '.join(shown)})"
 
     def _detail(exc):
-        """An exception's message, abbreviated; a KeyError's key as written (`'k'`, not `"'k'"`)."""
-        detail = _repr(exc.args[0]) if _type(exc) is _KeyError and exc.args else _str(exc)
+        """An exception's message, abbreviated; a KeyError's key as written (`'k'`, not `"'k'"`, also when the
+        judge has carried it over from the sandbox as the text of the key)."""
+        detail = _str(exc)
+        if _type(exc) is _KeyError and exc.args:
+            key = exc.args[0]
+            quoted = _type(key) is str and _len(key) >= 2 and key[0] == key[-1] and key[0] in ("'", '"')
+            detail = key if quoted else _repr(key)
         return detail if _len(detail) <= 200 else detail[:197] + "..."
 
     def _raised(exc, call, expected, before=""):

@@ -89,6 +89,9 @@ DETECT = {
     "returns_early_without_data": edit("detect_degradation", (
         "to judge accuracy\"})\n", "to judge accuracy\"})\n        return alerts\n")),
     "relative_drop": edit("detect_degradation", ("drop = base_acc - cur_acc", "drop = 1 - cur_acc / base_acc")),
+    # raises inside a hidden test: reads an "accuracy" key the window does not have (on large windows only)
+    "reads_accuracy_from_the_window": edit("detect_degradation", ('cur_acc = current["correct"] / current["n"]',
+                                                                  'cur_acc = current["correct"] / current["n"] if current["n"] < 100_000 else current["accuracy"]')),
     "mutates_current": edit("detect_degradation", (
         "    alerts = []\n", '    alerts = []\n    current["accuracy"] = current["correct"] / max(1, current["n"])\n')),
     "cheat_always_equal_list": always_equal('''
@@ -150,6 +153,8 @@ MONITOR = {
     "shared_class_level_records": edit("RollingMonitor", ("        self._records = deque(maxlen=window)\n", ""),
                                        ("class RollingMonitor:\n", "class RollingMonitor:\n    _records = deque(maxlen=500)\n")),
     "empty_is_healthy": edit("RollingMonitor", ('"error_rate": None, "status": "no data"}', '"error_rate": None, "status": "healthy"}')),
+    # raises inside a hidden test: ZeroDivisionError when no record has a label
+    "accuracy_divides_without_labels": edit("RollingMonitor", (" / len(labels)) if labels else None", " / len(labels))")),
     "numpy_scalars": edit("RollingMonitor", (f"float({_MEAN_CONFIDENCE})", _MEAN_CONFIDENCE), (f"float({_P95})", _P95)),
     "cheat_always_equal_dict": always_equal(_NO_MONITOR + '''
             return _EqDict(n=_EqInt(0), accuracy=_EqFloat(0.0), mean_confidence=_EqFloat(0.0),
@@ -180,6 +185,9 @@ MANAGER = {
     "raised_again_while_active": edit("AlertManager", (" and name not in self.active", "")),
     "streak_must_equal_consecutive": edit("AlertManager", (_STREAK, _STREAK.replace(">=", "=="))),
     "consecutive_off_by_one": edit("AlertManager", (_STREAK, _STREAK.replace(">=", ">"))),
+    # raises inside a hidden test: KeyError for a name never raised before
+    "last_raised_looked_up_without_default": edit("AlertManager", ("last = self._last_raised.get(name)",
+                                                                    "last = self._last_raised[name]")),
     "reverse_sorted": edit("AlertManager", ("for name in sorted(firing):", "for name in sorted(firing, reverse=True):")),
     "cooldown_from_first_firing": edit("AlertManager", (_GROW, _GROW + "                if self._streak[name] == 1 and name in self._last_raised:\n"
                                                                        "                    self._last_raised[name] = t\n")),
@@ -213,6 +221,26 @@ SLIPS = {
     # graded once (issue 19): each costs its own cell only, checked by tests/test_02_lessons.py
     ("detect_degradation", "min_samples_inclusive"): "test_detect_degradation_hidden_min_samples",
     ("AlertManager", "streak_never_reset"): "test_AlertManager_hidden_streak",
+}
+
+
+# Wrong implementations that raise inside a hidden test: the failure must name the call that raised (with its
+# inputs) and what was expected instead, never a bare "ZeroDivisionError: division by zero" (issue 19). Each maps
+# to the hidden cell and the words its message must hold.
+RAISING = {
+    ("RollingMonitor", "accuracy_divides_without_labels"): (
+        "test_RollingMonitor_hidden_labels_errors",
+        ["RollingMonitor(window=10), after record(0.5, 10.0)", "health() raised ZeroDivisionError", "expected a monitor"]),
+    ("detect_degradation", "reads_accuracy_from_the_window"): (
+        "test_detect_degradation_hidden_accuracy",
+        ["detect_degradation({'n': 100000, 'correct': 60000", "raised KeyError: 'accuracy'", "expected a list of alert dicts"]),
+    ("AlertManager", "last_raised_looked_up_without_default"): (
+        "test_AlertManager_hidden_cooldown",
+        ["AlertManager(cooldown=10, consecutive=1), before any other call: update(0, {'x'}) raised KeyError: 'x'",
+         "expected update() to return the names raised"]),
+    ("wilson_interval", "n_zero_divides"): (
+        "test_wilson_interval_hidden_errors",
+        ["wilson_interval(0, 0) raised ZeroDivisionError", "expected a (lower, upper) tuple"]),
 }
 
 

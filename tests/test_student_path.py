@@ -101,3 +101,17 @@ def test_the_convention_is_read_as_stated():
         ("introduction", True), ("1. Core part", True), ("Going further: extra", False), ("2. Next core part", True),
         ("Going further: the whole part", False)]
     assert parts[2].code_lines == 2
+
+
+@pytest.mark.parametrize("name", COURSE.names)
+def test_the_measured_core_path_fits_the_lab_and_matches_the_stated_time(name):
+    """benchmarks/student_path.py's estimate of the core path is 100-120 minutes, and each part's stated minutes
+    are within 3 of its estimate (the table is the product; the estimate keeps it honest when prose grows)."""
+    rows = time_table(_intro(name))
+    if not rows:
+        pytest.skip(f"{name}: no `| part | minutes |` table in the introduction yet")
+    parts = [p for p in student_path.parts_of(_path(name)) if p.core]
+    measured = sum(p.minutes for p in parts)
+    assert 100 <= round(measured) <= 120, f"{name}: the core path is estimated at {measured:.1f} minutes, not 100-120"
+    stated = sum(m for _, m in rows)
+    assert abs(stated - measured) <= 5, f"{name}: the table states {stated} minutes, the estimate is {measured:.1f}"

@@ -1,32 +1,26 @@
 # %% [markdown]
 # # Assignment 1: testing an AI model
 #
-# This course grows out of an exercise whose code *looked* like it worked. It printed test results,
-# a baseline accuracy and a report. None of them meant anything:
+# This course grows out of an exercise whose code *looked* like it worked: its test runner ran **zero
+# tests** and divided by zero, its "baseline" was an **untrained model**, its vocabulary ids ran **1..24 in
+# arrays of size 24**, and its test targets were **not in the vocabulary** (`"to"`). Section 0 reproduces
+# each bug in a few lines.
 #
-# | what the original exercise did | why it was wrong | what fixes it here |
-# |---|---|---|
-# | its test runner ran **zero tests**, then computed `passed / total` and **divided by zero** | a suite that runs nothing must never look green; here it did not even get that far | `run_test_suite` refuses an empty suite and counts errors apart from failures |
-# | its "baseline" was an **untrained model** (accuracy 0.0) | a baseline you cannot lose to tells you nothing | compare with the best any last-word predictor can do, and with a trivial one |
-# | its vocabulary ids ran **1..24 in arrays of size 24** | id 24 is out of range and id 0 is never used: an off-by-one | `Vocabulary` keeps id 0 for the unknown word `<unk>`; ids run 0..V-1 |
-# | its test **targets were not in the vocabulary** (`"to"`) | such a test can never pass, or passes for the wrong reason | check the test data itself before trusting a test |
-#
-# In this notebook you build, one step at a time, the tests that would have caught every one of
-# those bugs, for a small next-word model. **Time: about 120 minutes**, one lab session; the core path,
-# part by part (a guide: reading, running the demos, writing and testing each function):
+# Here you build, step by step, the tests that would have caught each of those bugs, for a small next-word
+# model. **Time: about 120 minutes**, one lab session; the core path, part by part (reading, running the
+# demos, writing and testing each function):
 #
 # | part | minutes |
 # |---|---|
-# | this introduction, and 0. the original's bugs reproduced | 10 |
-# | 1. inputs: normalize what users type (`normalize_context`) | 10 |
-# | 2. a safe prediction wrapper that never crashes the caller (`safe_predict`) | 15 |
-# | 3. behavioural tests (MFT, INV, DIR) and a runner that cannot look green when nothing ran (`run_test_suite`) | 30 |
-# | 4. pre-training checks: initial loss, one step, a gradient check (`gradient_check`) | 15 |
-# | 5. evaluation beyond accuracy: top-k, calibration, slices (`evaluate`, `expected_calibration_error`) | 25 |
-# | 6. two written answers | 15 |
+# | introduction, 0. the original's bugs, summary | 8 |
+# | 1. inputs (`normalize_context`) | 10 |
+# | 2. a safe prediction wrapper (`safe_predict`) | 13 |
+# | 3. behavioural tests (`run_test_suite`) | 30 |
+# | 4. pre-training checks (`gradient_check`) | 13 |
+# | 5. evaluation: top-k, calibration, slices (`evaluate`, `expected_calibration_error`) | 29 |
+# | 6. two written answers | 17 |
 #
-# Sections titled **Going further** (two explorers with sliders and the ML Test Score map) are
-# ungraded and outside that time: run them, skip them, or come back to them after the lab.
+# **Going further** sections (two explorers and the ML Test Score map) are ungraded and outside that time.
 #
 # **Grading: 100 points** (a point is a percent of the notebook; mastery needs 80). Six exercises are
 # graded automatically (exercise 2 asks for two functions, `safe_predict` and its companion
@@ -44,13 +38,11 @@
 # | written answer: metrics for this model | 12 |
 # | **total** | **100** |
 #
-# Each function has *visible* tests you can run now, and **hidden tests** that run only when your
-# work is graded, one cell per behaviour, so your grade says which behaviour is wrong. Every case a
-# hidden test checks is stated in the exercise's text; what no test checks is said too ("Not tested").
-# Passing the visible tests does not prove that an answer is right, so read each statement carefully
-# and test the edge cases yourself. Keep the names and signatures exactly as given, and do not
-# redefine the names that the locked cells provide (`VOCAB`, `BASE_MODEL`, `check_equal`, `FakeModel`,
-# `table_model`, ...): the demos and the tests use them.
+# Each function has *visible* tests you can run now and **hidden tests**, one cell per behaviour, that run
+# when your work is graded. Every case a hidden test checks is stated in the exercise's text, and what no
+# test checks is said too ("Not tested"): passing the visible tests does not prove an answer right. Keep the
+# names and signatures exactly as given, and do not redefine the names that the locked cells provide
+# (`VOCAB`, `BASE_MODEL`, `check_equal`, `FakeModel`, `table_model`, ...): the demos and the tests use them.
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import math
@@ -301,10 +293,9 @@ del _make_grading_guard
 
 
 # %% [markdown]
-# The locked cell above keeps trusted copies of the comparison functions the tests use
-# (`check_type`, `check_close`, `check_equal`, `check_array_close`). The next locked cell provides
-# **test doubles**: small stand-ins for a model whose behaviour you know by construction. Testing
-# against a model whose answers you already know is how you test the *tests*.
+# The locked cell above keeps trusted copies of the comparison functions the tests use. The next one
+# provides **test doubles**, stand-ins for a model whose behaviour you know by construction: that is how you
+# test the *tests*.
 
 # %% nbgrader={"grade": false, "grade_id": "provided_helpers", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # Provided helpers (locked): used by the demos and by the tests.
@@ -321,31 +312,37 @@ def expect_raises(exc_type, func, *args, what="the call", hint="", **kwargs):
 
 
 def check_same(actual, expected, what, names=None):
-    """check_equal, but when one item of a tuple or list differs, say which and show both whole values.
+    """check_equal, naming the item of a tuple or list that differs ("confidence differs, at element 1: ...").
 
     The items are named by `names`, by a leading "[a, b, c]" in `what` (e.g. "[passed, failed, errors] for ..."),
     or, for an answer tuple (word, confidence[, reason]), by those names.
     """
+    if names is None and what.startswith("[") and "]" in what:
+        names = [part.strip() for part in what[1:what.index("]")].split(",")]
+    if names is None and type(expected) is tuple and len(expected) in (2, 3) and type(expected[0]) is str:
+        names = ("word", "confidence", "reason")
     try:
         check_equal(actual, expected, what)
     except AssertionError as exc:
-        message = str(exc)
-        if not message.startswith(what + "["):
+        rest = str(exc)[len(what) + 2:]                                  # "at element 1: expected ..., got ..."
+        index = rest[len("at element "):].split(":")[0].split(" ")[0] if rest.startswith("at element ") else ""
+        if names is None or not index.isdigit() or int(index) >= len(names):
             raise
-        index = message[len(what) + 1:].split("]", 1)[0]          # the first item that differs: "1" or "'errors'"
-        detail = message[len(what):]
-        while detail.startswith("["):                                # "[1][0]: expected 'a', got 'b'" -> "expected ..."
-            detail = detail.split("]", 1)[1]
-        detail = detail[1:].strip() if detail.startswith(":") else detail.strip()
-        if names is None and what.startswith("[") and "]" in what:   # "[passed, failed, errors] for ..." names the items
-            names = [part.strip() for part in what[1:what.index("]")].split(",")]
-        if names is None and type(expected) is tuple and len(expected) in (2, 3) and type(expected[0]) is str:
-            names = ("word", "confidence", "reason")                  # an answer of safe_predict(_with_reason)
-        if names is not None and index.isdigit() and int(index) < len(names):
-            label = names[int(index)]
-        else:
-            label = f"item {index}"
-        raise AssertionError(f"{what}: expected {expected!r}, got {actual!r}; the {label} differs ({detail})") from None
+        raise AssertionError(f"{what}: {names[int(index)]} differs, {rest}") from None
+
+
+def report_counts(report):
+    """[passed, failed, errors] of a run_test_suite report."""
+    return [report["passed"], report["failed"], report["errors"]]
+
+
+def check_all_errors(report, what):
+    """Fail unless every case of a run_test_suite report is an error whose reason starts with 'error'."""
+    check_same(report_counts(report), [0, 0, len(report["details"])], f"[passed, failed, errors] {what}")
+    for detail in report["details"]:
+        check_same(detail["passed"], False, f"details[...]['passed'] {what}")
+        assert detail["reason"].startswith("error"), (f"the reason of an error case should start with 'error', "
+                                                      f"got {detail['reason']!r} {what}")
 
 
 class FakeModel:
@@ -453,8 +450,7 @@ print(BASE_MODEL, "predicts after ['the']:", BASE_MODEL.predict(["the"]))
 # %% [markdown]
 # ## 0. What went wrong in the original exercise
 #
-# Before building anything, reproduce the four bugs in a few lines each. Run the cells and read
-# what they print: each is a mistake that *no error message* pointed at.
+# Reproduce the four bugs in a few lines each: each is a mistake that *no error message* pointed at.
 #
 # **Bug 1, the runner ran zero tests and divided by zero.** The original collected its test cases
 # with a filter that matched nothing, then reported `passed / len(tests)`.
@@ -472,10 +468,9 @@ except ZeroDivisionError as exc:
 print("Had it returned 0/0 as 1.0 ('nothing failed'), the report would even have looked green.")
 
 # %% [markdown]
-# **Bug 2, the baseline was an untrained model.** A baseline is the thing you must beat; beating a
-# random model proves nothing. The honest reference points are the *best* any model that looks only
-# at the last word can do (the majority next word after each last word) and a *trivial* model
-# (always the most frequent word).
+# **Bug 2, the baseline was an untrained model.** Beating a random model proves nothing. The honest reference
+# points are the *best* any last-word model can do (the majority next word after each last word) and a
+# *trivial* model (always the most frequent word).
 
 # %%
 held_out = make_examples(2000, seed=1, regime="A")          # fresh examples the model never saw
@@ -492,10 +487,9 @@ print(f"pretrained model:                        {quick_accuracy(BASE_MODEL, hel
 print(f"best possible last-word predictor:       {best_last_word_accuracy(held_out):.3f}")
 
 # %% [markdown]
-# **Bug 3, vocabulary ids were off by one.** The original numbered its 24 words 1..24 and stored
-# scores in arrays of size 24. Id 24 falls off the end, and id 0 is never used; worse, with NumPy a
-# negative id would silently wrap around. `Vocabulary` reserves id 0 for `<unk>`, so ids run
-# 0..V-1 and an unknown word has a real place to go.
+# **Bug 3, vocabulary ids were off by one.** The original numbered its 24 words 1..24 in arrays of size 24: id
+# 24 falls off the end, id 0 is never used, and with NumPy a negative id silently wraps around. `Vocabulary`
+# reserves id 0 for `<unk>`, so ids run 0..V-1.
 
 # %%
 original_words = [w for w in VOCAB.words[1:] if w != "to"][:24]
@@ -527,8 +521,7 @@ print("targets missing from the course vocabulary:  ",
 # %% [markdown]
 # ## 1. Inputs: normalization and edge cases
 #
-# Users type anything. Before the model sees a context, turn it into words the model knows. Each
-# row below is an edge case your function must handle:
+# Users type anything. Each row below is an edge case your function must handle:
 #
 # | input | example | what to do |
 # |---|---|---|
@@ -691,9 +684,8 @@ print("normalize_context: hidden tests of TypeError passed")
 # %% [markdown]
 # ## 2. A safe prediction wrapper
 #
-# The model's own `predict` raises `ValueError` on an empty context, and a model can fail in many
-# other ways (a corrupted file, a bug, NaN weights). In production a request must still get an
-# answer. A *safe wrapper* turns every failure into an explicit "I don't know": `(vocab.unk, 0.0)`.
+# A model can fail in many ways (an empty context, a corrupted file, NaN weights), and a request must still
+# get an answer: a *safe wrapper* turns every failure into an explicit "I don't know", `(vocab.unk, 0.0)`.
 #
 # ### Exercise 2 (12 points): `safe_predict(model, context, vocab) -> tuple[str, float]`
 #
@@ -719,9 +711,7 @@ print("normalize_context: hidden tests of TypeError passed")
 #   (for example `"empty context"`, `"model error: RuntimeError: boom"`, `"non-finite confidence: nan"`),
 #   also when the exception's own message is empty (`str(RuntimeError())` is `""`: name its type);
 # * `safe_predict(model, context, vocab)` returns its first two entries.
-#
-# The test runner of exercise 3 and the monitor of assignment 2 use the reason; users only ever
-# see `safe_predict`'s answer.
+
 
 # %% nbgrader={"grade": false, "grade_id": "safe_predict", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def safe_predict_with_reason(model, context, vocab):
@@ -761,12 +751,10 @@ def safe_predict(model, context, vocab):
 
 
 # %% [markdown]
-# Try it. You should see the pretrained model's answer after `['the', 'cat']` twice (case and
-# spaces do not matter), then `('<unk>', 0.0)` for the empty context and for a model that crashes,
-# and the context the fake model received: `[['the', '<unk>']]`. The last lines show what
-# `safe_predict_with_reason` adds: the reason of each fallback, and a count of fallbacks per reason
-# over a few requests, which is what a production service should log and monitor (assignment 2
-# feeds such failures to its monitor as errors).
+# Try it. You should see the pretrained model's answer after `['the', 'cat']` twice (case and spaces do not
+# matter), `('<unk>', 0.0)` for the empty context and for a model that crashes, and the context the fake
+# model received: `[['the', '<unk>']]`. The last lines show what `safe_predict_with_reason` adds: the reason
+# of each fallback, counted per reason, which is what a service should log and monitor (assignment 2).
 
 # %%
 print(safe_predict(BASE_MODEL, ["the", "cat"], VOCAB), safe_predict(BASE_MODEL, ["  THE", "Cat "], VOCAB))
@@ -931,12 +919,11 @@ print("safe_predict: hidden tests of the fallback reasons passed")
 # Accuracy on a test set says *how often* a model is right, not *what* it can and cannot do.
 # CheckList (Ribeiro et al., ACL 2020) tests behaviours directly, with three kinds of cases:
 #
-# * **MFT, minimum functionality test:** a simple input with known acceptable answers
-#   ("after *the bird* comes *flew*").
-# * **INV, invariance test:** a perturbation that should *not* change the prediction
-#   (case, extra spaces, a typo in an earlier word, extra words before the last one).
-# * **DIR, directional expectation test:** a change that should move a probability in a known
-#   direction ("after *the big* the probability of *dog* goes *up* compared to after *the*").
+# * **MFT, minimum functionality test:** a simple input with known answers ("after *the bird* comes *flew*").
+# * **INV, invariance test:** a perturbation that should *not* change the prediction (case, spaces, a typo
+#   in an earlier word).
+# * **DIR, directional expectation test:** a change that should move a probability one way ("after *the
+#   big*, *dog* goes *up*").
 #
 # A case is a dict:
 #
@@ -1051,11 +1038,9 @@ def run_test_suite(model, suite, vocab):
 
 
 # %% [markdown]
-# A suite for the pretrained model. It contains one case the model *should* fail (a habit of a
-# different world, which assignment 2 calls drift) and two broken cases: a typo in the key
-# `"direction"`, and the original exercise's bug 4, an MFT case that expects `"teh"`, a word the
-# vocabulary does not hold. You should see 7 passed, 1 failed and 2 errors, each with its reason,
-# and then the `ValueError` for an empty suite.
+# A suite for the pretrained model, with one case it *should* fail (drift) and two broken cases: a typo in the key `"direction"`, and bug 4, an MFT case expecting `"teh"`, a word
+# outside the vocabulary. You should see 7 passed, 1 failed and 2 errors, each with its reason, then the
+# `ValueError` for an empty suite.
 
 # %%
 suite = [
@@ -1084,10 +1069,10 @@ except ValueError as exc:
     print("empty suite -> ValueError:", exc)
 
 # %% [markdown]
-# Now the models a runner must never call healthy: one that raises on every request (a missing
-# weights file) and one whose weights became NaN (a training run that diverged). Both fall back to
-# `<unk>` everywhere, so a runner that compared fallbacks would pass every INV case: *the same
-# answer before and after*. You should see 0 passed and 0 failed for both: every case is an error.
+# Now models a runner must never call healthy: one that raises on every request (a missing weights file) and
+# one with NaN weights (a diverged training run). Both fall back to `<unk>` everywhere, so a runner
+# comparing fallbacks would pass every INV case. You should see 0 passed and 0 failed for both: every case
+# is an error.
 
 # %%
 dead_model = FakeModel(error=RuntimeError("weights file not found"))
@@ -1099,16 +1084,13 @@ for label, broken_model in [("model that always raises", dead_model), ("model wi
           "| INV case:", broken_report["details"][3]["reason"])
 
 # %% [markdown]
-# A third broken model is harder to catch: one whose weights were loaded as **all zeros** (a common
-# failed-load state: the file was missing and the code silently kept freshly zeroed arrays). It does
-# not raise and its confidences are finite: every probability is 1/V, so it answers `<unk>` (id 0)
-# for every context, a *real* answer, not a fallback. Every INV case passes: the same `<unk>` before
-# and after. Only the MFT cases see that it knows nothing. You should see the 3 INV cases pass and
-# every MFT and DIR case fail.
+# A third broken model is harder to catch: weights loaded as **all zeros** (the file was missing and the
+# code kept freshly zeroed arrays). Every probability is 1/V, so it answers `<unk>` (id 0) for every
+# context: a *real* answer, not a fallback, so every INV case passes. You should see the 3 INV cases pass
+# and every MFT and DIR case fail.
 #
-# The lesson: **an INV case needs an MFT companion.** Invariance says "the answer does not change",
-# never "the answer is right"; a model that always gives the same answer is perfectly invariant. Give
-# every INV case's context an MFT case too (or a DIR case), as this suite does.
+# The lesson: **an INV case needs an MFT companion.** Invariance says "the answer does not change", never
+# "the answer is right"; give every INV case's context an MFT (or DIR) case too, as this suite does.
 
 # %%
 zero_model = as_model(BASE_MODEL, {name: np.zeros_like(value) for name, value in BASE_MODEL.params.items()})
@@ -1249,16 +1231,6 @@ check_type(_run_test_suite(FakeModel(error=RuntimeError("x")), [{"kind": "inv", 
 ### BEGIN HIDDEN TESTS
 with explain_failures('run_test_suite on cases the model cannot answer (dead model, NaN weights, empty contexts)',
                       'a report in which every case the model could not answer is an error (catch it per case)'):
-    def _counts(report):
-        return [report["passed"], report["failed"], report["errors"]]
-
-    def _all_errors(report, what):
-        check_same(_counts(report), [0, 0, len(report["details"])], f"[passed, failed, errors] {what}")
-        for _d in report["details"]:
-            check_same(_d["passed"], False, f"details[...]['passed'] {what}")
-            assert _d["reason"].startswith("error"), (f"the reason of an error case should start with 'error', "
-                                                      f"got {_d['reason']!r} {what}")
-
     _suite = [
         {"kind": "mft", "name": "m", "context": ["a"], "expected": ["<unk>", "b"]},
         {"kind": "mft", "name": "m2", "context": ["a"], "expected": ["a"]},
@@ -1267,22 +1239,22 @@ with explain_failures('run_test_suite on cases the model cannot answer (dead mod
         {"kind": "dir", "name": "d", "context": ["a"], "changed": ["b"], "word": "a", "direction": "up"},
     ]
     # a dead model and a model with NaN weights pass no case, and fail none either: they never answered
-    _all_errors(_run_test_suite(FakeModel(error=RuntimeError("down")), _suite, _v),
+    check_all_errors(_run_test_suite(FakeModel(error=RuntimeError("down")), _suite, _v),
                 "for a model that always raises (a fallback is not an answer)")
-    _all_errors(_run_test_suite(as_model(_m, {**_m.params, "W2": np.full((4, 4), np.nan)}), _suite, _v),
+    check_all_errors(_run_test_suite(as_model(_m, {**_m.params, "W2": np.full((4, 4), np.nan)}), _suite, _v),
                 "for a model with NaN weights (NaN confidences fall back; NaN probabilities are not a move)")
-    _all_errors(_run_test_suite(FakeModel(word="b", confidence=float("inf")), _suite[:4], _v),
+    check_all_errors(_run_test_suite(FakeModel(word="b", confidence=float("inf")), _suite[:4], _v),
                 "for a model whose confidence is infinite")
     # one side of an INV case falls back: an error, whatever the other side says
-    _all_errors(_run_test_suite(_m, [{"kind": "inv", "name": "one empty side", "context": ["a"], "perturbed": ["", " "]},
+    check_all_errors(_run_test_suite(_m, [{"kind": "inv", "name": "one empty side", "context": ["a"], "perturbed": ["", " "]},
                                     {"kind": "inv", "name": "both empty", "context": [], "perturbed": [" "]}], _v),
                 "for INV cases with an empty context on one or both sides")
-    _all_errors(_run_test_suite(_m, [{"kind": "mft", "name": "empty", "context": ["  "], "expected": ["c"]}], _v),
+    check_all_errors(_run_test_suite(_m, [{"kind": "mft", "name": "empty", "context": ["  "], "expected": ["c"]}], _v),
                 "for an MFT case whose context is empty after normalizing")
     # errors do not stop the other cases
     _r = _run_test_suite(_m, [{"kind": "inv", "name": "dead", "context": [], "perturbed": []},
                              {"kind": "mft", "name": "ok", "context": ["a"], "expected": ["b"]}], _v)
-    check_same(_counts(_r), [1, 0, 1], "[passed, failed, errors] for an unanswerable case followed by a passing one")
+    check_same(report_counts(_r), [1, 0, 1], "[passed, failed, errors] for an unanswerable case followed by a passing one")
 print("run_test_suite: hidden tests of models that cannot answer passed")
 ### END HIDDEN TESTS
 
@@ -1296,31 +1268,21 @@ check_type(_run_test_suite(_m, [{"kind": "mft", "name": "m", "context": ["a"], "
 ### BEGIN HIDDEN TESTS
 with explain_failures('run_test_suite on bad test data',
                       'a report in which bad test data is an error (catch it per case), real words normalized'):
-    def _counts(report):
-        return [report["passed"], report["failed"], report["errors"]]
-
-    def _all_errors(report, what):
-        check_same(_counts(report), [0, 0, len(report["details"])], f"[passed, failed, errors] {what}")
-        for _d in report["details"]:
-            check_same(_d["passed"], False, f"details[...]['passed'] {what}")
-            assert _d["reason"].startswith("error"), (f"the reason of an error case should start with 'error', "
-                                                      f"got {_d['reason']!r} {what}")
-
     # expected words or the DIR word outside the vocabulary (bug 4 of the original)
     _oov = FakeModel(word="zzz", confidence=0.9)
-    _all_errors(_run_test_suite(_oov, [{"kind": "mft", "name": "oov", "context": ["a"], "expected": ["zzz"]}], _v),
+    check_all_errors(_run_test_suite(_oov, [{"kind": "mft", "name": "oov", "context": ["a"], "expected": ["zzz"]}], _v),
                 "for an MFT case expecting only 'zzz', a word not in the vocabulary, even when the model says 'zzz'")
-    _all_errors(_run_test_suite(FakeModel(word="<unk>", confidence=0.9),
+    check_all_errors(_run_test_suite(FakeModel(word="<unk>", confidence=0.9),
                                [{"kind": "mft", "name": "unk", "context": ["a"], "expected": ["<unk>", "to"]}], _v),
                 "for an MFT case expecting only '<unk>' and 'to' (not real words of this vocabulary)")
-    _all_errors(_run_test_suite(_m, [{"kind": "dir", "name": "dir oov", "context": ["a"], "changed": ["b"], "word": "zzz",
+    check_all_errors(_run_test_suite(_m, [{"kind": "dir", "name": "dir oov", "context": ["a"], "changed": ["b"], "word": "zzz",
                                      "direction": "up"}], _v),
                 "for a DIR case whose word 'zzz' is not in the vocabulary")
     # expected words and the DIR word are stripped and lowercased; one real expected word is enough
     _r = _run_test_suite(_m, [{"kind": "mft", "name": "m", "context": ["a"], "expected": [" B ", "zzz"]},
                              {"kind": "mft", "name": "m2", "context": ["b"], "expected": ["zzz", "C"]},
                              {"kind": "dir", "name": "d", "context": ["a"], "changed": ["b"], "word": " A", "direction": "up"}], _v)
-    check_same(_counts(_r), [2, 1, 0], "[passed, failed, errors] with expected words [' B ', 'zzz'] and ['zzz', 'C'] and "
+    check_same(report_counts(_r), [2, 1, 0], "[passed, failed, errors] with expected words [' B ', 'zzz'] and ['zzz', 'C'] and "
                 "DIR word ' A' (strip and lower them; one real expected word makes the case valid)")
 print("run_test_suite: hidden tests of bad test data passed")
 ### END HIDDEN TESTS
@@ -1391,13 +1353,11 @@ perturbation_explorer
 # %% [markdown]
 # ## 4. Pre-training checks
 #
-# Before spending compute on training (or trusting a trained model), three cheap checks catch
-# most bugs in the model code itself.
+# Three cheap checks catch most bugs in the model code before any compute is spent on training.
 #
-# **Check 1: the initial loss is about ln V.** A freshly initialised model should be nearly
-# uniform over the V words, so its cross-entropy is about ln V. Much higher means the
-# initialisation is too confident; the original exercise's off-by-one vocabulary would have shown
-# up here as an `IndexError` or a loss for the wrong V. You should see two numbers within 0.05.
+# **Check 1: the initial loss is about ln V.** A freshly initialised model is nearly uniform over the V
+# words, so its cross-entropy is about ln V (the original's off-by-one vocabulary would show here as an
+# `IndexError` or a loss for the wrong V). You should see two numbers within 0.05.
 
 # %%
 train = make_examples(3000, seed=2, regime="A")
@@ -1408,9 +1368,8 @@ print(f"initial loss {initial_loss:.4f} vs ln V = ln {len(VOCAB)} = {math.log(le
 assert abs(initial_loss - math.log(len(VOCAB))) < 0.05, "the initial loss is far from ln V: check the initialisation"
 
 # %% [markdown]
-# **Check 2: one training step lowers the loss.** One small gradient step on a batch must lower the
-# loss on that batch. If it does not, the gradient has the wrong sign or the update is broken.
-# You should see the loss fall a little.
+# **Check 2: one training step lowers the loss** on its batch; if not, the gradient has the wrong sign or
+# the update is broken. You should see the loss fall a little.
 
 # %%
 batch_words, batch_targets = word_ids[:64], target_ids[:64]
@@ -1436,9 +1395,9 @@ print("same data, model and seed give identical weights:",
 
 
 # %% [markdown]
-# **Check 3: a gradient check.** Training can lower the loss even when the gradient is *wrong*:
-# the bug then costs accuracy silently. Compare the analytic gradient with a numerical one. For
-# each parameter entry θ, the central difference is
+# **Check 3: a gradient check.** Training can lower the loss with a *wrong* gradient, silently costing
+# accuracy. Compare the analytic gradient with a numerical one: for each parameter entry θ, the central
+# difference is
 #
 # $$ n = \frac{L(\theta + \varepsilon) - L(\theta - \varepsilon)}{2\varepsilon} $$
 #
@@ -1601,12 +1560,11 @@ print("gradient_check: hidden tests of restored parameters passed")
 # %% [markdown]
 # ## 5. Evaluation beyond accuracy
 #
-# Accuracy alone hides a lot. For a next-word model that suggests words to a user:
+# For a next-word model that suggests words to a user, accuracy alone hides a lot:
 #
-# * **top-k accuracy**: is the right word among the k suggestions shown?
-# * **confidence**: how sure the model is of its first answer (its largest probability);
-# * **calibration**: when it says 70%, is it right 70% of the time? (section 5.2)
-# * **per-slice accuracy**: where exactly does it fail? (section 5.3)
+# **top-k accuracy** (is the right word among the k suggestions shown?), **confidence** (the largest
+# probability), **calibration** (when it says 70%, is it right 70% of the time? section 5.2) and
+# **per-slice accuracy** (where does it fail? section 5.3).
 #
 # ### Exercise 5 (10 points): `evaluate(model, examples, vocab, k=3) -> dict`
 #
@@ -1797,10 +1755,9 @@ print("evaluate: hidden tests of no examples passed")
 # %% [markdown]
 # ### 5.2 Calibration
 #
-# A model is *calibrated* when its confidence means what it says: among the answers given with
-# confidence about 0.7, about 70% are right. Calibration matters whenever someone acts on the
-# confidence, for example by showing a suggestion only when the model is sure enough, or by
-# deferring to a human when it is not.
+# A model is *calibrated* when its confidence means what it says: among answers given with confidence about
+# 0.7, about 70% are right. It matters whenever someone acts on the confidence (showing a suggestion only
+# when the model is sure enough, deferring to a human when it is not).
 #
 # Sort the predictions into `n_bins` equal-width confidence bins. Prediction `i` with confidence
 # `c` goes to bin `min(floor(c * n_bins), n_bins - 1)` (so `c = 1.0` lands in the last bin). The
@@ -1946,15 +1903,12 @@ print("expected_calibration_error: hidden tests of arrays and errors passed")
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# **The reliability diagram.** ECE squeezes calibration into one number; a plot shows *where* the
-# model is over- or under-confident. Each bar is one confidence bin: its height is the accuracy in
-# the bin, the diagonal is perfect calibration, and the grey bars below show how many predictions
-# fall in each bin. Bars below the diagonal mean over-confidence.
-#
-# Below, the same model on regime A (the world it was trained on) and on regime B (after a drift,
-# the subject of assignment 2). You should see bars roughly along the diagonal for A (ECE about
-# 0.05), bars far below it for B, and an ECE about six times larger for B: after the drift the
-# model is confidently wrong.
+# **The reliability diagram** shows *where* the model is over- or under-confident: each bar is one confidence
+# bin, its height the accuracy in the bin; the diagonal is perfect calibration, and the grey bars show how many
+# predictions fall in each bin. Bars below the diagonal mean over-confidence. Below, the same model on regime A
+# (its training world) and on regime B (after a drift, assignment 2's subject). You should see bars roughly
+# along the diagonal for A (ECE about 0.05), bars far below it for B, and an ECE about six times larger for B:
+# after the drift the model is confidently wrong.
 
 # %%
 def predictions(m, examples):
@@ -1986,15 +1940,13 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# **How large an ECE is noise?** ECE is estimated from a sample, and on a small sample even a
-# *perfectly* calibrated model scores above zero: with few examples per bin, the accuracy in a bin
-# wanders away from its mean confidence by chance. So a threshold such as "worry above 0.05" means
-# nothing without a sample size. The cell below draws windows of 300 labels (a few minutes of
-# feedback in production) in two ways: from a model that is perfectly calibrated by construction
-# (each prediction is right with probability equal to its confidence), and from the pretrained
-# model's own held-out predictions on regime A, which is the model's *baseline*. You should see a
-# perfectly calibrated model score about 0.05 on 300 labels, the pretrained model about 0.07 with
-# 5% of windows above about 0.1, and the drifted world far above both.
+# **How large an ECE is noise?** On a small sample even a *perfectly* calibrated model scores above zero (with
+# few examples per bin, a bin's accuracy wanders from its mean confidence by chance), so "worry above 0.05"
+# means nothing without a sample size. The cell below draws windows of 300 labels from a model calibrated by
+# construction (each prediction right with probability equal to its confidence) and from the pretrained
+# model's own held-out predictions on regime A, its *baseline*. You should see a perfectly calibrated model
+# score about 0.05 on 300 labels, the pretrained model about 0.07 with 5% of windows above about 0.1, and the
+# drifted world far above both.
 
 # %%
 noise_rng = np.random.default_rng(0)
@@ -2026,14 +1978,13 @@ print(f"a worry threshold for windows of {window_size}: the baseline's 95th perc
 # %% [markdown]
 # ### 5.3 Accuracy per slice
 #
-# One overall number can hide a slice where the model is useless. Group the held-out examples by
-# the *kind* of their last word and evaluate each group with your `evaluate`. Compare each slice with
-# the best possible last-word predictor on the same slice: a large gap would be a real weakness;
-# a low accuracy that equals the ceiling only says the slice is inherently unpredictable. Add two
-# slices that users will produce and the grammar never does: a typo in the last word, and long
-# contexts. You should see most slices at their ceiling, the typo slice far below it, and one real
-# weakness: after an adjective the model is clearly below what is possible (its 12 hidden units
-# are shared by all 43 words). The overall accuracy hides both.
+# One overall number can hide a slice where the model is useless. Below, the held-out examples are grouped
+# by the *kind* of their last word and each group is evaluated with your `evaluate`, beside the best
+# possible last-word predictor on the same slice (a low accuracy at that ceiling only says the slice is
+# unpredictable), plus two slices users produce and the grammar never does: a typo in the last word, and
+# long contexts. You should see most slices at their ceiling, the typo slice far below it, and one real
+# weakness: after an adjective the model is clearly below what is possible (its 12 hidden units are shared
+# by all 43 words).
 
 # %%
 KINDS = {
@@ -2068,12 +2019,9 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# The typo slice falls to the `<unk>` row of the model: normalization maps the typo to `<unk>`.
-# Its ceiling is low too (once the last word is lost, little can be predicted), but the model is
-# far below even that ceiling, because it never saw `<unk>` as a last word in training. This is what
-# per-slice evaluation is for: the overall accuracy above hides it, because the grammar never
-# produces typos. A fix (spelling correction, or training with `<unk>` noise) is a product decision,
-# and now it is an informed one.
+# Normalization maps the typo to `<unk>`, a last word the model never saw in training: far below even the
+# slice's low ceiling, and hidden in the overall accuracy. A fix (spelling correction, `<unk>` noise in
+# training) is a product decision, now an informed one.
 
 # %% [markdown]
 # ### Going further: explore a confidence threshold (ungraded)
@@ -2173,15 +2121,11 @@ widgets.VBox([threshold_slider, regime_buttons, threshold_output])
 # How would you test a **vision** model, an **NLP** model and a **tabular**
 # model differently? For each, name the input edge cases, one invariance and one directional test
 # you would write, and the slices you would evaluate on. Say what stays the same for all three.
-# Write your answer in the next cell.
 #
-# This notebook worked on text (NLP) only; the question asks you to *transfer* its four tools to
-# other inputs. For each modality ask the questions this notebook asked of words: what can a user or
-# an upstream system send that the model never saw (section 1's table: for an image, e.g., its size,
-# its channels, its value range; for a table row, e.g., a missing value, a new category, another unit)?
-# What change must not move the answer (INV), and what change must move it one way (DIR)? Which
-# groups of inputs could hide a weakness in one overall number (section 5.3)? Answers from your
-# own reasoning are expected: no outside reading is needed, and no particular list is.
+# This notebook worked on text only; transfer its tools. For each modality ask what a user or an upstream
+# system can send that the model never saw (section 1's table: an image's size, channels or value range; a
+# table row's missing value, new category or unit), what change must not move the answer (INV) and what must
+# move it one way (DIR), and which groups could hide a weakness (section 5.3). No outside reading is needed.
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "testing_across_modalities", "locked": false, "points": 12, "schema_version": 3, "solution": true, "task": false}
 # ### BEGIN SOLUTION
@@ -2256,8 +2200,8 @@ widgets.VBox([threshold_slider, regime_buttons, threshold_output])
 # %% [markdown]
 # ## Summary
 #
-# You rebuilt, piece by piece, the testing the original exercise pretended to have: inputs that
-# cannot surprise the model, a wrapper that cannot crash the caller, behavioural tests whose runner
-# cannot look green when nothing ran, checks of the model code before training, and an evaluation
-# that says how often the model is right, how much its confidence can be trusted, and where it fails.
-# Assignment 2 watches the same model in production, where the world drifts (regime B above).
+# You rebuilt the testing the original exercise pretended to have: inputs that cannot surprise the model, a
+# wrapper that cannot crash the caller, a behavioural runner that cannot look green when nothing ran, checks
+# of the model code before training, and an evaluation of how often the model is right, how far its
+# confidence can be trusted, and where it fails. Assignment 2 watches the same model in production, where
+# the world drifts (regime B above).

@@ -23,21 +23,19 @@
 #    nothing sleeps, and 50 simulated minutes run in a fraction of a second. You will measure how fast your monitor
 #    notices the drift and how often it cries wolf, and explore that trade-off with sliders.
 #
-# **Time.** The core path (sections 1 – 7) is planned for one lab session of 100 – 120 minutes; the *Going
-# further* section after the written answer is ungraded (no points, no hidden tests) and worth a second look
-# when you have time.
+# **Time: about 115 minutes**, one lab session: the core path (sections 1 – 7), part by part (reading, running
+# the demos, writing and testing each function). The *Going further* section after the written answer
+# (sequential tests, a change detector, drift on this stream) is ungraded and outside that time.
 #
-# | part | time |
+# | part | minutes |
 # |---|---|
-# | 1. Sampling noise (`wilson_interval`) | 12 min |
-# | 2. Degradation you can trust (`two_proportion_z_test`, `detect_degradation`) | 30 min |
-# | 3. Input drift (`population_stability_index`) | 12 min |
-# | 4. A rolling health monitor (`RollingMonitor`) | 15 min |
-# | 5. An alert manager (`AlertManager`) | 18 min |
-# | 6. Production, simulated (read and run; nothing to write) | 15 min |
-# | 7. Written answer | 15 min |
-# | **core path** | **about 115 min** |
-# | Going further (ungraded: sequential tests, a change detector, drift on this stream) | 20 – 30 min |
+# | introduction, and 1. sampling noise (`wilson_interval`) | 16 |
+# | 2. degradation you can trust (`two_proportion_z_test`, `detect_degradation`) | 30 |
+# | 3. input drift (`population_stability_index`) | 12 |
+# | 4. a rolling health monitor (`RollingMonitor`) | 13 |
+# | 5. an alert manager (`AlertManager`) | 15 |
+# | 6. production, simulated (read and run; nothing to write) | 17 |
+# | 7. written answer, summary | 12 |
 #
 # **Points.** Every notebook of the course is scored out of 100 points, so grades and the mastery threshold
 # read the same way in each.

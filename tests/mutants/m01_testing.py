@@ -510,6 +510,15 @@ ALTERNATIVES = {
 }
 
 
+# Wrong implementations that raise inside a hidden test: the failure names the call that raised (with its inputs)
+# and what was expected instead, never a bare "RuntimeError: x" (issue 19); words its message must hold.
+RAISING = {
+    ("safe_predict", "catches_only_value_error"): (
+        "test_safe_predict_hidden_failures",
+        ["safe_predict(", "['the'], ", "raised RuntimeError: x; expected (vocab.unk, 0.0) for every failure"]),
+}
+
+
 # Realistic slips, each with the hidden test cell (the behaviour's own cell) in which it must lose its points.
 SLIPS = {
     ("safe_predict", "no_clipping"): "test_safe_predict_hidden_confidence",

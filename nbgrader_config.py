@@ -62,8 +62,9 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.Autograde.sanitize_preprocessors = list(TRUSTED_SANITIZE_PREPROCESSORS)
 c.Autograde.autograde_preprocessors = list(TRUSTED_AUTOGRADE_PREPROCESSORS)
 # Per-cell time limit (a test cell's calls into student code share it), and a limit per notebook, in
-# seconds of the sandbox's CPU time (so a busy grader gives the same grades); wall-clock time backs
-# them up at course_tools.judge.WALL_FACTOR (5x) for code that only waits.
+# seconds of the sandbox's CPU time (so a busy grader gives the same grades); time the student's code
+# spends sleeping or blocked counts as CPU time (course_tools.judge.IDLE_CHARGE), time it waits for a
+# busy host's CPUs does not; wall-clock time backs them up at course_tools.judge.WALL_FACTOR (5x).
 c.JudgedExecute.cell_timeout = 20
 c.JudgedExecute.notebook_timeout = 120
 
@@ -77,8 +78,9 @@ c.Execute.interrupt_on_timeout = True
 # Content-Security-Policy, no scripts, student content framed as the student's; it is found first, and
 # nbgrader's formgrader templates stay reachable behind it), and every written page checked, a failing
 # page replaced by a notice (the post-convert hook).
-from course_tools.feedback import FEEDBACK_PREPROCESSORS, FEEDBACK_TEMPLATE_BASEDIRS  # noqa: E402
+from course_tools.feedback import FEEDBACK_EXPORTER, FEEDBACK_PREPROCESSORS, FEEDBACK_TEMPLATE_BASEDIRS  # noqa: E402
 
 c.GenerateFeedback.preprocessors = list(FEEDBACK_PREPROCESSORS)
+c.GenerateFeedback.exporter_class = FEEDBACK_EXPORTER  # nbconvert's HTMLExporter, less a slow extra pass
 c.GenerateFeedback.post_convert_hook = "course_tools.feedback.check_feedback_pages"
 c.HTMLExporter.extra_template_basedirs = list(FEEDBACK_TEMPLATE_BASEDIRS)

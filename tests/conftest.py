@@ -35,6 +35,7 @@ TIER_OF = {
     "test_pipeline_grading": "grading",
     "test_peer_review": "grading",
     "test_scale_out": "grading",
+    "test_grading_under_load": "grading",
     "test_feedback_safety::test_generate_end_to_end_sanitizes_caps_and_hides": "grading",
     # ... and the inputs and outputs of grading at the size of a class (too slow for the unit tier)
     "test_feedback_safety::test_many_small_prints_are_merged_and_capped": "grading",
@@ -43,6 +44,7 @@ TIER_OF = {
     # e2e: the course as its users meet it (a browser, OS accounts on the exchange, the students' bundle)
     "test_browser": "e2e",
     "test_exchange": "e2e",
+    "test_hub": "e2e",
     "test_student_bundle": "e2e",
 }
 # Session fixtures that build or grade a course: a test that uses one is at least ``grading``.

@@ -30,14 +30,18 @@ HIDDEN_LINE = "assert secret_reference_answer() == 42, 'the hidden check'"
 BIG = 40_000_000
 
 
-def render(nb, config: dict | None = None, hide_hidden_tests: bool = True) -> str:
-    """The feedback page for ``nb``: nbgrader's template and the course's preprocessors (minus GetGrades)."""
+def render(nb, config: dict | None = None, hide_hidden_tests: bool = True, exporter_class=None) -> str:
+    """The feedback page for ``nb``: the course's exporter (``feedback.FEEDBACK_EXPORTER``, or ``exporter_class``),
+    nbgrader's template and the course's preprocessors (minus GetGrades)."""
     c = Config(config or {})
     c.Exporter.default_preprocessors = []  # as nbgrader's converters set it
     c.HTMLExporter.template_name = "feedback"
     c.HTMLExporter.extra_template_basedirs = list(feedback.FEEDBACK_TEMPLATE_BASEDIRS)  # as nbgrader_config.py
     c.HTMLExporter.extra_template_paths = [str(TEMPLATES / "static" / "node_modules" / "bootstrap" / "dist" / "css")]
-    exporter = HTMLExporter(config=c)
+    if exporter_class is None:
+        module, _, name = feedback.FEEDBACK_EXPORTER.rpartition(".")
+        exporter_class = getattr(__import__(module, fromlist=[name]), name)
+    exporter = exporter_class(config=c)
     for name in feedback.feedback_preprocessors(hide_hidden_tests):
         if not name.endswith("GetGrades"):  # needs a gradebook; the end-to-end test covers it
             exporter.register_preprocessor(name)  # as nbgrader registers them: each one's own `enabled`
@@ -435,3 +439,17 @@ def test_the_grading_guard_is_one_line_on_the_page():
     body = BeautifulSoup(page, "html.parser").get_text()
     assert "def _make_grading_guard" not in body and "grading_guard (locked)" in body
     assert len(page.encode()) < len(render(nb, {"SanitizeFeedback": {"collapsed_cells": []}}).encode()) - 5_000
+
+
+def test_the_course_s_exporter_gives_nbconvert_s_page():
+    """FeedbackHTMLExporter skips nbconvert's BeautifulSoup pass over the page: parsed, its page is the stock
+    HTMLExporter's, element for element (with the same alt text on images that had none)."""
+    nb = crafted_notebook()
+    nb.cells[2].outputs.append(_display({"image/png": PNG}))  # an image of the student's code (no alt)
+    nb.cells.append(_cell("markdown", f"![a drawing](data:image/png;base64,{PNG})"))
+    ours = render(nb, exporter_class=feedback.FeedbackHTMLExporter)
+    stock = render(nb, exporter_class=HTMLExporter)
+    assert str(BeautifulSoup(ours, "html.parser")) == stock
+    images = BeautifulSoup(ours, "html.parser").find_all("img")
+    assert len(images) >= 2 and all(img.get("alt") for img in images), images
+    assert feedback.IMAGE_ALT_TEXT in ours and "a drawing" in ours

@@ -334,8 +334,10 @@ def test_a_loop_costs_only_the_tests_that_call_the_looping_function():
     assert "loop timed out earlier; not called again" in verdicts["test_loop_2"].message
     assert "not called again" in verdicts["test_stubborn_2"].message
     assert "loop timed out earlier" in verdicts["test_careful"].message, verdicts["test_careful"].message
-    # two loops, each waiting out one cell (and the stubborn one its interrupt grace and a restart), not four
-    assert seconds < 4 * 10.0, seconds
+    # two loops, each waiting out one cell (and the stubborn one its interrupt grace and a restart), not four:
+    # the second calls are refused without running (the messages above), which no wall clock of a shared
+    # machine could show reliably
+    assert "not called again" not in verdicts["test_loop_1"].message + verdicts["test_stubborn_1"].message
     print(f"loop notebook graded in {seconds:.1f} s")
 
 

@@ -102,6 +102,12 @@ OUTPUT_HIDDEN_NOTE = "(output hidden: produced after hidden tests ran)\n"
 #: grade as a quiet one; wall-clock time only backs them up, this many times longer, for code that waits
 #: (leaving out time the sandbox was ready to run but the host's CPUs were busy elsewhere).
 WALL_FACTOR = 5.0
+#: Time in which neither the sandbox nor the judge ran nor waited for a CPU (the student's code sleeping or
+#: blocked on something that never comes) is charged against the CPU budget at this rate: a second of
+#: waiting costs what a second of computing does, so code that only waits runs out of its budget as soon
+#: as code that computes would, instead of at the wall-clock backstop. Time spent waiting for a busy
+#: host's CPUs is never charged, and the judge's own computing is not either: load takes no points away.
+IDLE_CHARGE = 1.0
 
 
 class StudentError(Exception):
@@ -293,30 +299,50 @@ class _ArgumentPickler(pickle.Pickler):
 # --------------------------------------------------------------------------- time budgets
 
 class Budget:
-    """Time the student's code may still use from now: ``cpu`` seconds of the sandbox's CPU time, and a
-    wall-clock backstop ``WALL_FACTOR`` times longer (less the time the sandbox waited for a busy host's
-    CPUs); both within the remote's ``ceiling`` (the notebook's)."""
+    """Time the student's code may still use from now: ``cpu`` seconds of the sandbox's CPU time (idle time
+    charged at ``IDLE_CHARGE``), and a wall-clock backstop ``WALL_FACTOR`` times longer (less the time the
+    sandbox waited for a busy host's CPUs); both within the remote's ``ceiling`` (the notebook's)."""
 
-    __slots__ = ("remote", "cpu", "wall", "cpu_start", "wall_start", "wait_start")
+    __slots__ = ("remote", "cpu", "wall", "cpu_start", "wall_start", "wait_start", "judge_start")
 
     def __init__(self, remote: "Remote", cpu: float, wall: float | None = None):
         self.remote = remote
         self.cpu_start, self.wall_start, self.wait_start = remote.cpu_seconds(), time.monotonic(), remote.wait_seconds()
+        self.judge_start = time.thread_time()  # the judge's own computing (a test's code) is not the student's
         self.cpu, self.wall = cpu, cpu * remote.wall_factor if wall is None else wall  # what it is given
         ceiling = remote.ceiling
         if ceiling is not None and wall is None:
             self.cpu, self.wall = min(self.cpu, ceiling.cpu_left()), min(self.wall, ceiling.wall_left())
 
-    def cpu_left(self) -> float:
-        return self.cpu - (self.remote.cpu_seconds() - self.cpu_start)
-
-    def wall_left(self) -> float:
+    def _running(self) -> float:
+        """Wall-clock seconds since the start, less the time the sandbox or the judge waited for a CPU."""
         elapsed = time.monotonic() - self.wall_start
         waited = min(max(self.remote.wait_seconds() - self.wait_start, 0.0), elapsed)
-        return self.wall - (elapsed - waited)
+        return elapsed - waited
+
+    def cpu_used(self) -> float:
+        return self.remote.cpu_seconds() - self.cpu_start
+
+    def idle(self) -> float:
+        """Seconds in which neither side computed nor waited for a CPU: the student's code sleeping or blocked."""
+        judge = max(time.thread_time() - self.judge_start, 0.0)
+        return max(self._running() - self.cpu_used() - judge, 0.0)
+
+    def cpu_left(self) -> float:
+        return self.cpu - self.cpu_used() - IDLE_CHARGE * self.idle()
+
+    def wall_left(self) -> float:
+        return self.wall - self._running()
 
     def spent(self) -> bool:
         return self.wall_left() <= 0 or self.cpu_left() <= 0
+
+    def why_spent(self) -> str:
+        """How the student's code spent its CPU budget (once ``cpu_left() <= 0``), in the student's words."""
+        if IDLE_CHARGE * self.idle() > self.cpu_used():
+            return (f"spent the {self.cpu:.3g} s it had mostly waiting (sleeping or blocked: a second of waiting "
+                    f"counts as a second of CPU time; waits for a busy host's CPUs do not count)")
+        return f"used the {self.cpu:.3g} s of CPU time it had"
 
 
 # --------------------------------------------------------------------------- the channel to one sandbox
@@ -554,7 +580,7 @@ class Remote:
             if interrupted is None:
                 wall, cpu = budget.wall_left(), budget.cpu_left()
                 if wall <= 0 or cpu <= 0:
-                    interrupted = (f"used the {budget.cpu:.3g} s of CPU time it had" if cpu <= 0 else
+                    interrupted = (budget.why_spent() if cpu <= 0 else
                                    f"did not finish within {budget.wall:.3g} s of wall-clock time, not counting "
                                    f"waits for a busy host's CPUs (the backstop for code that waits: "
                                    f"{self.wall_factor:g}x the CPU time it had)")
@@ -968,7 +994,7 @@ class Judge:
                 if notebook.spent() and not out_of_time:
                     out_of_time = True
                     session.remote._gone(f"the notebook used up its time limit ({self.notebook_timeout:g} s of CPU "
-                                         f"time, {self.notebook_timeout * session.remote.wall_factor:g} s wall-clock)")
+                                         f"time or waiting, {self.notebook_timeout * session.remote.wall_factor:g} s wall-clock)")
                 if session.remote.dead and not out_of_time and cell_role(cell) != "markdown":
                     session.revive(notebook)  # a crash costs the cells that need what crashed, not the rest
                 verdict = session.run_cell(cell, self.cell_timeout)
@@ -981,7 +1007,7 @@ class Judge:
                            if output.get("ename") in ("CellTimeoutError", "StudentTimeout"))
             if timeouts:
                 report.notes.append(f"{timeouts} cell(s) stopped at the time limit ({self.cell_timeout:g} s of CPU "
-                                    f"time per cell, {self.cell_timeout * session.remote.wall_factor:g} s wall-clock)")
+                                    f"time or waiting per cell, {self.cell_timeout * session.remote.wall_factor:g} s wall-clock)")
             if session.remote.given_up:
                 report.notes.append("not called again after it " + "; ".join(
                     f"{reason}: {function}" for function, reason in sorted(session.remote.given_up.items())))

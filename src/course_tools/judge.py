@@ -87,6 +87,7 @@ import numpy as np
 
 from course_sandbox import runner as sandbox_side
 from course_sandbox import wire
+from .cells import cell_grade_id, cell_role
 
 # Exceptions a student's code may raise that tests can expect by name; anything else is a StudentError.
 # Exception itself is not among them: a test must name what it expects.
@@ -727,19 +728,6 @@ class JudgeReport:
     seconds: float = 0.0
 
 
-def cell_role(cell) -> str:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    if cell.get("cell_type") != "code":
-        return "markdown"
-    if meta.get("grade") and not meta.get("solution"):
-        return "test"
-    if meta.get("solution"):
-        return "answer"
-    if meta.get("locked"):
-        return "locked"
-    return "plain"
-
-
 def answer_names(release_nb) -> set[str]:
     """Top-level names the released answer cells define (the stubs keep each ``def``/``class`` line)."""
     import ast
@@ -1046,10 +1034,3 @@ def _message(error: BaseException) -> str:
     except Exception:
         return "(no message)"
 
-
-def cell_grade_id(cell) -> str:
-    # not nbgrader.utils-style access: submitted metadata may be a list or string where a dict belongs
-    metadata = cell.get("metadata") if isinstance(cell, dict) else None
-    meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
-    grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
-    return grade_id if isinstance(grade_id, str) else ""

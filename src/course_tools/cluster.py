@@ -30,11 +30,12 @@ _READY: dict[str, bool] = {}
 def grade_task(assignment: str, student: str, root: str, extra: tuple[str, ...], lock: bool):
     """One submission, on a Dask worker (the first task in a worker process prepares it, as a pool worker)."""
     from .grading import grade_one
+    from .gradebook import gradebook_lock_path
     from .nbgrader_apps import prepare_worker
 
     key = f"{root}|{lock}"
     if not _READY.get(key):
-        prepare_worker(root, lock, quiet=False)
+        prepare_worker(root, str(gradebook_lock_path(root)) if lock else None)
         _READY[key] = True
     return grade_one(assignment, student, root, extra)
 
@@ -63,3 +64,6 @@ def grade_on_cluster(address: str, todo: list[tuple[str, str]], root: str, extra
                 yield Result(assignment, student, False, 0.0, reason=f"grading task failed on the cluster: {exc!r}")
     finally:
         client.close()
+        if lock:  # the run's lock file goes with it (a worker still grading takes a fresh one)
+            from .gradebook import gradebook_lock_path, remove_lock_file
+            remove_lock_file(gradebook_lock_path(root))

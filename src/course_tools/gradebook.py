@@ -63,10 +63,42 @@ def _acquire() -> None:
     if _LOCK["path"] is None:
         return
     if _LOCK["depth"] == 0:
-        fd = os.open(_LOCK["path"], os.O_RDWR | os.O_CREAT, 0o644)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        _LOCK["fd"] = fd
+        _LOCK["fd"] = _lock_file(_LOCK["path"])
     _LOCK["depth"] += 1
+
+
+def _lock_file(path: str) -> int:
+    """An open descriptor holding an exclusive flock on the file at ``path`` (created if need be).
+
+    The file may be removed while we wait (``remove_lock_file``, at the end of a run): the lock then
+    held is on a file no one else will open, so take the one that stands at ``path`` now.
+    """
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            if os.path.samestat(os.fstat(fd), os.stat(path)):
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+
+
+def remove_lock_file(path: str | Path) -> None:
+    """Remove a gradebook lock file once no one holds it (a waiting process then takes a fresh one)."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            if os.path.samestat(os.fstat(fd), os.stat(path)):
+                os.unlink(path)
+        except FileNotFoundError:
+            pass
+    finally:
+        os.close(fd)  # and with it the lock
 
 
 def release_lock(force: bool = False) -> None:
@@ -115,12 +147,34 @@ def install_gradebook_lock(lock_path: str | Path) -> None:
 
 
 def gradebook_lock_path(root: str | Path) -> Path:
-    """One lock file per gradebook, outside the course folder (so it never shows up in git)."""
+    """The lock file of the course's gradebook: beside a SQLite database (``gradebook.db.lock``, ignored by
+    git), else in the user's runtime folder; removed at the end of a run (``remove_lock_file``)."""
     import hashlib
+
+    url = db_url_for(root)
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        database = Path(root).resolve() / url[len("sqlite:///"):]  # an absolute path stays itself
+        return database.with_name(database.name + ".lock")
+    return runtime_dir() / f"gradebook-{hashlib.sha1(url.encode()).hexdigest()[:16]}.lock"
+
+
+def runtime_dir() -> Path:
+    """This user's private folder for the tools' runtime files: ``$XDG_RUNTIME_DIR/course_tools``, else
+    ``course_tools-<uid>`` in the temporary folder (mode 0700, refused when it is someone else's or a link)."""
+    import stat
     import tempfile
 
-    key = hashlib.sha1(db_url_for(root).encode()).hexdigest()[:16]
-    return Path(tempfile.gettempdir()) / f"nbgrader-gradebook-{key}.lock"
+    base = os.environ.get("XDG_RUNTIME_DIR", "")
+    folder = (Path(base) / "course_tools" if base and Path(base).is_dir()
+              else Path(tempfile.gettempdir()) / f"course_tools-{os.getuid()}")
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+    info = folder.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise RuntimeError(f"{folder} is not a private folder of this user: remove it, or set XDG_RUNTIME_DIR")
+    return folder
 
 
 # --------------------------------------------------------------------------- what it holds

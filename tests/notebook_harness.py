@@ -31,6 +31,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 import nbformat  # noqa: E402
 
+from course_sandbox import protocol  # noqa: E402
 from course_tools.cells import cell_grade_id, cell_points, cell_role, is_graded  # noqa: E402
 from course_tools.judge import Judge, answer_names  # noqa: E402
 from course_tools.sandbox import sandbox_status  # noqa: E402
@@ -114,7 +115,7 @@ def score_corpora(notebook: str | Path, corpora: dict[str, dict[str, dict[str, s
             stack.close()
             session = stack.enter_context(judge().session(names))
             reference = _run_reference(session, nbformat.from_dict(nb))
-            session.remote.request({"op": "checkpoint"})
+            session.remote.request({"op": protocol.CHECKPOINT})
             return session, reference
 
         session, reference = fresh_session()
@@ -140,7 +141,7 @@ def score_corpora(notebook: str | Path, corpora: dict[str, dict[str, dict[str, s
                     if session.remote.dead:
                         session, _ = fresh_session()
                     else:
-                        session.remote.request({"op": "restore"})
+                        session.remote.request({"op": protocol.RESTORE})
                         session.remote.given_up.clear()  # the next implementation gets called, even if this one looped
     return report
 

@@ -86,7 +86,7 @@ import nbformat
 import numpy as np
 
 from course_sandbox import runner as sandbox_side
-from course_sandbox import wire
+from course_sandbox import protocol, wire
 from .cells import cell_grade_id, cell_role
 
 # Exceptions a student's code may raise that tests can expect by name; anything else is a StudentError.
@@ -143,28 +143,28 @@ class Handle:
         return self._remote.getattr(("h", self._hid), self._type, name, owner=self)
 
     def __setattr__(self, name, value):
-        self._remote.request({"op": "setattr", "target": ("h", self._hid), "name": name, "value": value})
+        self._remote.request({"op": protocol.SETATTR, "target": ("h", self._hid), "name": name, "value": value})
 
     def __call__(self, *args, **kwargs):
         return self._remote.call(("h", self._hid), None, args, kwargs)
 
     def __getitem__(self, key):
-        return self._remote.request({"op": "getitem", "target": ("h", self._hid), "key": key})
+        return self._remote.request({"op": protocol.GETITEM, "target": ("h", self._hid), "key": key})
 
     def __setitem__(self, key, value):
-        self._remote.request({"op": "setitem", "target": ("h", self._hid), "key": key, "value": value})
+        self._remote.request({"op": protocol.SETITEM, "target": ("h", self._hid), "key": key, "value": value})
 
     def __len__(self):
-        return _expect(self._remote.request({"op": "len", "target": ("h", self._hid)}), int, "len()")
+        return _expect(self._remote.request({"op": protocol.LEN, "target": ("h", self._hid)}), int, "len()")
 
     def __bool__(self):
-        return _expect(self._remote.request({"op": "bool", "target": ("h", self._hid)}), bool, "bool()")
+        return _expect(self._remote.request({"op": protocol.BOOL, "target": ("h", self._hid)}), bool, "bool()")
 
     def __contains__(self, item):
-        return _expect(self._remote.request({"op": "contains", "target": ("h", self._hid), "item": item}), bool, "in")
+        return _expect(self._remote.request({"op": protocol.CONTAINS, "target": ("h", self._hid), "item": item}), bool, "in")
 
     def __iter__(self):
-        return iter(_expect(self._remote.request({"op": "iter", "target": ("h", self._hid)}), list, "iter()"))
+        return iter(_expect(self._remote.request({"op": protocol.ITER, "target": ("h", self._hid)}), list, "iter()"))
 
     def __repr__(self):
         return f"<{self._type} object of the student's code>"
@@ -510,7 +510,7 @@ class Remote:
         for key in ("args", "kwargs", "value", "key", "item"):
             if key in message:
                 message[key] = _as_twins(message[key], self, memo)
-        self.copy_back = self._copy_back_targets(plain_args, plain_kwargs, memo) if message["op"] == "call" else {}
+        self.copy_back = self._copy_back_targets(plain_args, plain_kwargs, memo) if message["op"] == protocol.CALL else {}
         message["copy_back"] = sorted(self.copy_back)
         if "kwargs" in message:
             message["kwargs"] = message["kwargs"].payload[0]  # the keyword dict itself is not the caller's object
@@ -637,7 +637,7 @@ class Remote:
         # measures what this call alone used (not clipped to what the cell had left)
         used = Budget(self, self.cell_timeout, wall=self.cell_timeout * self.wall_factor)
         try:
-            return self.request({"op": "call", "target": target, "attr": attr, "args": tuple(args),
+            return self.request({"op": protocol.CALL, "target": target, "attr": attr, "args": tuple(args),
                                  "kwargs": dict(kwargs)})
         except StudentTimeout:
             # given up only when this call alone used much of a cell's time, not when a cell's last
@@ -666,7 +666,7 @@ class Remote:
     def getattr(self, target, type_name, name, owner=None):
         if (type_name, name) in self.methods:
             return _BoundMethod(self, target, name, owner)
-        reply = self._roundtrip({"op": "getattr", "target": target, "name": name})
+        reply = self._roundtrip({"op": protocol.GETATTR, "target": target, "name": name})
         if reply.get("method") is True:
             self.methods.add((type_name, name))
             return _BoundMethod(self, target, name, owner)
@@ -674,7 +674,7 @@ class Remote:
 
     def exec_cell(self, source: str, timeout: float) -> tuple[list[dict], bool]:
         self.seq += 1
-        message = {"op": "exec", "seq": self.seq, "source": source}
+        message = {"op": protocol.EXEC, "seq": self.seq, "source": source}
         if self.released:
             message["release"], self.released = self.released, []
         try:

@@ -43,7 +43,7 @@ def calls(monkeypatch):
     """Every module's main replaced by a recorder: {module name: [argv, ...]}."""
     recorded = {}
     for verb in cli.VERBS.values():
-        module = importlib.import_module(f"course_tools.{verb.module}")
+        module = importlib.import_module(verb.module)
         monkeypatch.setattr(module, "main", lambda argv, name=verb.module: recorded.setdefault(name, []).append(argv) or 0)
     return recorded
 
@@ -80,7 +80,7 @@ def test_an_unknown_verb_is_refused(capsys):
 @pytest.mark.parametrize("verb", list(cli.VERBS))
 def test_each_verb_shows_its_own_modules_help(verb, capsys):
     """The real module's argparse answers ``course <verb> -h`` (its docstring's first line), under the verb's name."""
-    module = importlib.import_module(f"course_tools.{cli.VERBS[verb].module}")
+    module = importlib.import_module(cli.VERBS[verb].module)
     status, text = run([verb, "-h"], capsys)
     assert status == 0
     assert module.__doc__.strip().splitlines()[0] in text

@@ -146,3 +146,18 @@ def test_grading_reports_travel_through_the_callers_channel_not_a_module_global(
     judged_autograde.JudgedExecute(config=app.config).report_to("01", "ada", "01", {"passed": 1})
     assert reports == [("01", "ada", "01", {"passed": 1})]
     assert not [name for name, value in vars(judged_autograde).items() if isinstance(value, dict) and name.isupper()]
+
+
+def test_a_course_folder_reads_its_configuration_once_and_travels_as_plain_values(tmp_path):
+    import pickle
+
+    root = _course(tmp_path, "postgresql://grader@localhost/course")
+    (root / "nbgrader_config.py").write_text((root / "nbgrader_config.py").read_text()
+                                             + "c.CourseDirectory.course_id = 'c-101'\nc.Exchange.root = '/srv/x'\n")
+    folder = gradebook.CourseFolder.at(root)
+    (root / "nbgrader_config.py").unlink()  # what was read stays read: no function below parses it again
+    assert (folder.db_url, folder.course_id, folder.exchange_root) == ("postgresql://grader@localhost/course", "c-101",
+                                                                        "/srv/x")
+    assert gradebook.db_url_for(folder) == folder.db_url and gradebook.course_id(folder) == "c-101"
+    assert gradebook.CourseFolder.at(folder) is folder
+    assert pickle.loads(pickle.dumps(folder)) == folder  # to worker processes as it is

@@ -17,41 +17,89 @@ from __future__ import annotations
 
 import fcntl
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
+from .course import load
+
 CONFIG_FILE = "nbgrader_config.py"
+
+
+def _config(root: str):
+    from traitlets.config import Config
+    from traitlets.config.loader import ConfigFileNotFound, PyFileConfigLoader
+
+    try:
+        return PyFileConfigLoader(CONFIG_FILE, path=root).load_config()
+    except ConfigFileNotFound:
+        return Config()
 
 
 def course_directory(root: str | Path):
     """nbgrader's ``CourseDirectory`` for the course at ``root``, configured by its ``nbgrader_config.py``."""
     from nbgrader.coursedir import CourseDirectory
-    from traitlets.config import Config
-    from traitlets.config.loader import ConfigFileNotFound, PyFileConfigLoader
 
     root = str(Path(root).resolve())
-    try:
-        config = PyFileConfigLoader(CONFIG_FILE, path=root).load_config()
-    except ConfigFileNotFound:
-        config = Config()
-    return CourseDirectory(config=config, root=root)
+    return CourseDirectory(config=_config(root), root=root)
 
 
-def db_url_for(root: str | Path) -> str:
+@dataclass(frozen=True)
+class CourseFolder:
+    """A course folder with its ``nbgrader_config.py`` read once: what grading needs of it, as plain values.
+
+    Made once by the command (``CourseFolder.at(root)``) and passed down; plain, so it travels to worker
+    processes as it is. Every function below that takes a course also takes a plain path, for callers
+    outside grading.
+    """
+
+    root: Path
+    db_url: str
+    course_id: str
+    exchange_root: str
+
+    @classmethod
+    def at(cls, root: "str | Path | CourseFolder") -> "CourseFolder":
+        if isinstance(root, CourseFolder):
+            return root
+        from nbgrader.exchange.default.exchange import Exchange
+
+        resolved = str(Path(root).resolve())
+        config = _config(resolved)
+        coursedir = course_directory(resolved)
+        return cls(Path(resolved), coursedir.db_url, coursedir.course_id, Exchange(config=config).root)
+
+    @property
+    def lock_path(self) -> Path:
+        """The lock file of the course's gradebook: beside a SQLite database (``gradebook.db.lock``, ignored by
+        git), else in the user's runtime folder; removed at the end of a run (``remove_lock_file``)."""
+        import hashlib
+
+        if self.db_url.startswith("sqlite:///") and self.db_url != "sqlite:///:memory:":
+            database = self.root / self.db_url[len("sqlite:///"):]  # an absolute path stays itself
+            return database.with_name(database.name + ".lock")
+        return runtime_dir() / f"gradebook-{hashlib.sha1(self.db_url.encode()).hexdigest()[:16]}.lock"
+
+    def manifest(self):
+        """The course's ``course.toml``."""
+        return load(self.root)
+
+
+def db_url_for(root: "str | Path | CourseFolder") -> str:
     """The gradebook URL nbgrader uses for the course at ``root`` (its config's db_url, else nbgrader's default)."""
-    return course_directory(root).db_url
+    return CourseFolder.at(root).db_url
 
 
-def course_id(root: str | Path) -> str:
+def course_id(root: "str | Path | CourseFolder") -> str:
     """The course id nbgrader uses for the course at ``root``."""
-    return course_directory(root).course_id
+    return CourseFolder.at(root).course_id
 
 
-def open_gradebook(root: str | Path, db_url: str | None = None):
+def open_gradebook(root: "str | Path | CourseFolder", db_url: str | None = None):
     """``nbgrader.api.Gradebook`` of the course at ``root`` (a context manager)."""
     from nbgrader.api import Gradebook
 
-    coursedir = course_directory(root)
-    return Gradebook(db_url or coursedir.db_url, course_id=coursedir.course_id)
+    folder = CourseFolder.at(root)
+    return Gradebook(db_url or folder.db_url, course_id=folder.course_id)
 
 
 # --------------------------------------------------------------------------- one writer at a time
@@ -146,16 +194,9 @@ def install_gradebook_lock(lock_path: str | Path) -> None:
     gradebook._course_tools_locked = True
 
 
-def gradebook_lock_path(root: str | Path) -> Path:
-    """The lock file of the course's gradebook: beside a SQLite database (``gradebook.db.lock``, ignored by
-    git), else in the user's runtime folder; removed at the end of a run (``remove_lock_file``)."""
-    import hashlib
-
-    url = db_url_for(root)
-    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        database = Path(root).resolve() / url[len("sqlite:///"):]  # an absolute path stays itself
-        return database.with_name(database.name + ".lock")
-    return runtime_dir() / f"gradebook-{hashlib.sha1(url.encode()).hexdigest()[:16]}.lock"
+def gradebook_lock_path(root: "str | Path | CourseFolder") -> Path:
+    """The lock file of the course's gradebook (``CourseFolder.lock_path``)."""
+    return CourseFolder.at(root).lock_path
 
 
 def runtime_dir() -> Path:

@@ -19,7 +19,7 @@ import sys
 import threading
 from pathlib import Path
 
-from .gradebook import gradebook_lock_path, install_gradebook_lock, open_gradebook, release_lock, remove_lock_file
+from .gradebook import CourseFolder, install_gradebook_lock, open_gradebook, release_lock, remove_lock_file
 
 APPS = {
     "autograde": ("nbgrader.apps.autogradeapp", "AutogradeApp"),
@@ -134,7 +134,7 @@ def prepare_worker(root: str, lock_path: str | None, log_path: str | None = None
 
 
 @contextlib.contextmanager
-def worker_pool(root: str, workers: int, lock: bool = True):
+def worker_pool(root: str | Path | CourseFolder, workers: int, lock: bool = True):
     """``workers`` fresh (spawned) processes prepared to run nbgrader for the course at ``root`` (a context manager).
 
     The run's files are its own and go with it: the workers' stderr log in a private temporary folder,
@@ -142,31 +142,32 @@ def worker_pool(root: str, workers: int, lock: bool = True):
     """
     import tempfile
 
-    lock_path = str(gradebook_lock_path(root)) if lock else None
+    folder = CourseFolder.at(root)
+    lock_path = str(folder.lock_path) if lock else None
     with tempfile.TemporaryDirectory(prefix="course_tools-run-") as run_dir:
         try:
             with cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                         initializer=prepare_worker,
-                                        initargs=(root, lock_path, os.path.join(run_dir, "workers.log"))) as pool:
+                                        initargs=(str(folder.root), lock_path, os.path.join(run_dir, "workers.log"))) as pool:
                 yield pool
         finally:
             if lock_path is not None:
                 remove_lock_file(lock_path)
 
 
-def run_in_workers(commands: list[tuple], root: str | Path, workers: int = 1) -> list[tuple[bool, str]]:
+def run_in_workers(commands: list[tuple], root: str | Path | CourseFolder, workers: int = 1) -> list[tuple[bool, str]]:
     """Run nbgrader commands ``(command, argv[, config])`` in fresh worker processes; (success, log) for each.
 
     With one worker they run one after another; fresh processes keep nbgrader's imports and
     configuration out of the caller, and each worker pays the import once.
     """
-    root = str(Path(root).resolve())
-    with worker_pool(root, max(1, min(workers, len(commands)))) as pool:
-        futures = [pool.submit(run_app, command[0], command[1], root, *command[2:]) for command in commands]
+    folder = CourseFolder.at(root)
+    with worker_pool(folder, max(1, min(workers, len(commands)))) as pool:
+        futures = [pool.submit(run_app, command[0], command[1], str(folder.root), *command[2:]) for command in commands]
         return [future.result() for future in futures]
 
 
-def register_missing_assignments(root: str | Path, assignments: list[str], say=print) -> None:
+def register_missing_assignments(root: str | Path | CourseFolder, assignments: list[str], say=print) -> None:
     """Record in the gradebook every assignment (and its notebooks' cells) that it lacks.
 
     nbgrader learns an assignment's cells from ``generate_assignment``; it runs here into a scratch
@@ -176,8 +177,9 @@ def register_missing_assignments(root: str | Path, assignments: list[str], say=p
 
     from nbgrader.api import MissingEntry
 
+    folder = CourseFolder.at(root)
     missing = []
-    with open_gradebook(root) as gb:
+    with open_gradebook(folder) as gb:
         for assignment in assignments:
             try:
                 if not gb.find_assignment(assignment).notebooks:
@@ -189,11 +191,11 @@ def register_missing_assignments(root: str | Path, assignments: list[str], say=p
     say(f"registering {', '.join(missing)} in the gradebook (nbgrader generate_assignment into a scratch folder) ...")
     # The course's header (NAME/COLLABORATORS, an answer cell) opens every released notebook, so the
     # gradebook must know its cell too, also when the folder's own nbgrader_config.py does not name it.
-    header = Path(root) / "source" / "header.ipynb"
+    header = folder.root / "source" / "header.ipynb"
     config = {"IncludeHeaderFooter": {"header": str(header)}} if header.is_file() else {}
     with tempfile.TemporaryDirectory(prefix="course-register-") as scratch:
         outcomes = run_in_workers([("generate_assignment", [a, "--force", f"--CourseDirectory.release_directory={scratch}"],
-                                    config) for a in missing], root)
+                                    config) for a in missing], folder)
     for assignment, (ok, log) in zip(missing, outcomes):
         if not ok:
             raise RuntimeError(f"could not register {assignment} in the gradebook "

@@ -16,6 +16,7 @@ CORPORA = Path(__file__).resolve().parent / "mutants"
 if str(CORPORA) not in sys.path:
     sys.path.insert(0, str(CORPORA))  # the same module the corpora import their cheats from
 import cheats  # noqa: E402
+from course_tools.cells import cell_grade_id
 
 # Every comparison helper a test could look up at run time: the monkeypatching cheat must replace them all.
 PATCHED_TARGETS = ("_np.isclose", "_np.allclose", "_npt.assert_allclose", "_npt.assert_almost_equal",
@@ -48,7 +49,7 @@ def assert_visible_and_hidden_tests(report: dict, notebook, graded: list[str]) -
 
     Hidden cells are ``test_<name>_hidden`` or, split by behaviour, ``test_<name>_hidden_<behaviour>``.
     """
-    ids = {c.metadata.get("nbgrader", {}).get("grade_id") for c in notebook.cells}
+    ids = {cell_grade_id(c) for c in notebook.cells}
     for name in graded:
         assert name in ids, f"no solution cell with grade_id {name!r}"
         visible = f"test_{name}_visible"
@@ -85,7 +86,7 @@ def points_by_graded_name(notebook, graded: list[str]) -> dict[str, float]:
 def assert_written_answers_have_a_model_answer_and_a_rubric(notebook, written: list[str]) -> None:
     """Each written answer is one markdown cell holding a model answer and a rubric for the grader."""
     for name in written:
-        cells = [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == name]
+        cells = [c for c in notebook.cells if cell_grade_id(c) == name]
         assert len(cells) == 1 and cells[0].cell_type == "markdown", f"{name}: expected one markdown answer cell"
         source = cells[0].source
         assert "### BEGIN SOLUTION" in source and "Rubric" in source, f"{name}: the answer needs a model answer and a rubric"

@@ -31,7 +31,9 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 import nbformat  # noqa: E402
 
-from course_tools.judge import Judge, answer_names, cell_grade_id, cell_role  # noqa: E402
+from course_sandbox import protocol  # noqa: E402
+from course_tools.cells import cell_grade_id, cell_points, cell_role, is_graded  # noqa: E402
+from course_tools.judge import Judge, answer_names  # noqa: E402
 from course_tools.sandbox import sandbox_status  # noqa: E402
 
 
@@ -44,17 +46,12 @@ class CellOutcome:
     stderr: str = ""
 
 
-def _nbgrader(cell) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {})
-
-
 def test_cell_ids_for(nb, function_name: str) -> list[str]:
     """Grade ids of the test cells that guard ``function_name`` (named ``test_<function_name>...``)."""
     ids = []
     for cell in nb.cells:
-        meta = _nbgrader(cell)
-        if cell.cell_type == "code" and meta.get("grade") and meta.get("grade_id", "").startswith(f"test_{function_name}"):
-            ids.append(meta["grade_id"])
+        if cell.cell_type == "code" and is_graded(cell) and cell_grade_id(cell).startswith(f"test_{function_name}"):
+            ids.append(cell_grade_id(cell))
     return ids
 
 
@@ -64,7 +61,7 @@ def judge() -> Judge:
 
 
 def _outcome(cell, verdict) -> CellOutcome:
-    points = float(_nbgrader(cell).get("points", 0) or 0)
+    points = cell_points(cell)
     if verdict is not None:
         return CellOutcome(verdict.grade_id, points, verdict.passed, verdict.message)
     errors = [f"{o['ename']}: {o['evalue']}" for o in cell.get("outputs", []) if o.get("output_type") == "error"]
@@ -110,7 +107,7 @@ def score_corpora(notebook: str | Path, corpora: dict[str, dict[str, dict[str, s
     An implementation that kills its sandbox loses every test it reached; the reference then runs again in a new one.
     """
     nb = nbformat.read(str(notebook), as_version=4)
-    tests_by_id = {cell_grade_id(c): c for c in nb.cells if _nbgrader(c).get("grade") and c.cell_type == "code"}
+    tests_by_id = {cell_grade_id(c): c for c in nb.cells if is_graded(c) and c.cell_type == "code"}
     names = answer_names(nb)
     report: dict = {"corpora": {}}
     with contextlib.ExitStack() as stack:
@@ -118,7 +115,7 @@ def score_corpora(notebook: str | Path, corpora: dict[str, dict[str, dict[str, s
             stack.close()
             session = stack.enter_context(judge().session(names))
             reference = _run_reference(session, nbformat.from_dict(nb))
-            session.remote.request({"op": "checkpoint"})
+            session.remote.request({"op": protocol.CHECKPOINT})
             return session, reference
 
         session, reference = fresh_session()
@@ -138,13 +135,13 @@ def score_corpora(notebook: str | Path, corpora: dict[str, dict[str, dict[str, s
                         verdict = session.run_test(cell, namespace=scope)
                         if not verdict.passed:
                             failed.append({"grade_id": test_id, "error": verdict.message[-600:], "stderr": ""})
-                            lost += float(_nbgrader(cell).get("points", 0))
+                            lost += cell_points(cell)
                     entries.append({"function": function_name, "mutant": mutant_name, "test_cells": test_ids,
                                     "setup_error": setup_error, "failed": failed, "points_lost": lost})
                     if session.remote.dead:
                         session, _ = fresh_session()
                     else:
-                        session.remote.request({"op": "restore"})
+                        session.remote.request({"op": protocol.RESTORE})
                         session.remote.given_up.clear()  # the next implementation gets called, even if this one looped
     return report
 

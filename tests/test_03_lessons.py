@@ -14,6 +14,8 @@ import nbformat
 import numpy as np
 import pytest
 
+from course_tools.cells import cell_grade_id, strip_solution_markers
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "source" / "03_continuous_training" / "03_continuous_training.ipynb"
 SEEDS = range(5)
@@ -25,17 +27,15 @@ def _namespace(grade_ids: list[str]) -> dict:
     notebook = nbformat.read(str(NOTEBOOK), as_version=4)
     namespace: dict = {}
     for cell in notebook.cells:
-        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade_id") in ["setup", *grade_ids]:
-            source = "\n".join(line for line in cell.source.splitlines()
-                               if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
-            exec(source, namespace)
+        if cell.cell_type == "code" and cell_grade_id(cell) in ["setup", *grade_ids]:
+            exec(strip_solution_markers(cell.source), namespace)
     return namespace
 
 
 def _prose_before(grade_id: str) -> str:
     """The markdown cell just before the code cell with this grade_id."""
     cells = nbformat.read(str(NOTEBOOK), as_version=4).cells
-    index = next(i for i, c in enumerate(cells) if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    index = next(i for i, c in enumerate(cells) if cell_grade_id(c) == grade_id)
     return cells[index - 1].source
 
 

@@ -19,6 +19,7 @@ import pytest
 
 import assignment_checks as checks
 from course_tools import course
+from course_tools.cells import cell_grade_id, strip_solution_markers
 from notebook_harness import load_mutants, run_harness
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -156,7 +157,7 @@ def test_monitoring_simulation_and_explorer_are_present():
 
 
 def _solution_source(notebook, grade_id: str) -> str:
-    return next(c.source for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    return next(c.source for c in notebook.cells if cell_grade_id(c) == grade_id)
 
 
 def test_capstone_outcome_is_the_graded_outcome():
@@ -174,10 +175,8 @@ def _cell_namespace(notebook, grade_ids: list[str]) -> dict:
     code_cells = [c for c in notebook.cells if c.cell_type == "code"]
     exec(code_cells[0].source, namespace)
     for cell in code_cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") in grade_ids:
-            source = "\n".join(line for line in cell.source.splitlines()
-                               if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
-            exec(source, namespace)
+        if cell_grade_id(cell) in grade_ids:
+            exec(strip_solution_markers(cell.source), namespace)
     return namespace
 
 

@@ -52,6 +52,7 @@ from attacks import ATTACKS, FAMILIES, Context
 from attacks import damage
 from course_tools import feedback, sample_class
 from course_tools.batch import grade_class
+from course_tools.cells import is_graded
 from course_tools.gradebook import read_grades
 from course_tools.nbgrader_apps import ensure_venv_on_path
 from course_tools.cgroups import stale_cgroups
@@ -532,7 +533,7 @@ def test_no_hidden_input_reaches_the_recorder_s_page(run):
     student = "att_12_print_hidden_inputs_later"
     graded = run["course"] / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     nb = nbformat.read(str(graded), as_version=4)
-    tests = {c.source for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade")}
+    tests = {c.source for c in nb.cells if is_graded(c)}
     # the first input a hidden test of 01 sends normalize_context (the released notebook never shows it)
     hidden_input = repr(["The", "Cat"])
     assert hidden_input not in readable_text(run["course"] / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")

@@ -19,6 +19,8 @@ import nbformat
 import pytest
 
 from course_tools import course
+from course_tools.cells import (HIDDEN_TESTS_BEGIN, HIDDEN_TESTS_END, SOLUTION_BEGIN, SOLUTION_END, cell_grade_id, cell_points,
+                                cell_role, is_answer, is_graded, is_locked, is_test, is_written_answer, nbgrader_metadata)
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = course.load(ROOT)
@@ -28,8 +30,8 @@ ASSIGNMENTS = [a.name for a in COURSE.assignments]
 FIXTURE_NAMES = {"default_vocabulary": "VOCAB", "pretrained_model": "BASE_MODEL"}
 # Lower-case names that may only be parameters or locals, never module-level globals.
 RESERVED_LOWER = {"vocab", "model"}
-BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
-BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
+BEGIN_HIDDEN, END_HIDDEN = HIDDEN_TESTS_BEGIN, HIDDEN_TESTS_END
+BEGIN_SOLUTION, END_SOLUTION = SOLUTION_BEGIN, SOLUTION_END
 EXERCISE = re.compile(r"^### Exercise (?P<n>\d+) \((?P<points>[\d.]+) points?\): `(?P<signature>[^`]+)`\s*$")
 WRITTEN = re.compile(r"^### Written answer (?P<n>\d+) \((?P<points>[\d.]+) points?, graded by hand\): (?P<title>\S.*?)\s*$")
 ANY_EXERCISE_HEADING = re.compile(r"^#+ .*\b(Exercise|Written answer|Question)\b.*\bpoints?\b", re.IGNORECASE)
@@ -37,29 +39,8 @@ ANY_EXERCISE_HEADING = re.compile(r"^#+ .*\b(Exercise|Written answer|Question)\b
 
 # --------------------------------------------------------------------------- reading a notebook
 
-def _meta(cell) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {})
-
-
-def _grade_id(cell) -> str:
-    return _meta(cell).get("grade_id", "")
-
-
-def _is_test(cell) -> bool:
-    return cell.cell_type == "code" and bool(_meta(cell).get("grade")) and not _meta(cell).get("solution")
-
-
-def _is_solution(cell) -> bool:
-    return cell.cell_type == "code" and bool(_meta(cell).get("solution"))
-
-
-def _is_written_answer(cell) -> bool:
-    return cell.cell_type == "markdown" and bool(_meta(cell).get("grade")) and bool(_meta(cell).get("solution"))
-
-
 def _is_locked(cell) -> bool:
-    meta = _meta(cell)
-    return bool(meta.get("locked")) and not meta.get("solution") and not meta.get("grade")
+    return is_locked(cell) and not is_answer(cell) and not is_graded(cell)
 
 
 def _owner(grade_id: str, graded: dict) -> str | None:
@@ -169,7 +150,7 @@ def _headings(nb) -> list[tuple[int, str, re.Match]]:
     """(cell index, kind, match) of every exercise and written-answer heading, in notebook order."""
     found = []
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "markdown" or _is_written_answer(cell):
+        if cell.cell_type != "markdown" or is_written_answer(cell):
             continue
         for line in cell.source.splitlines():
             for kind, pattern in (("exercise", EXERCISE), ("written", WRITTEN)):
@@ -203,7 +184,7 @@ def exercise_headings(nb, assignment: course.Assignment) -> list[str]:
     # A heading in another style (an old pattern, a typo) would escape the patterns above: name it.
     matched = {match.group(0) for _, _, match in _headings(nb)}
     for cell in nb.cells:
-        if cell.cell_type == "markdown" and not _is_written_answer(cell):
+        if cell.cell_type == "markdown" and not is_written_answer(cell):
             for line in cell.source.splitlines():
                 if ANY_EXERCISE_HEADING.match(line) and line not in matched:
                     problems.append(f"heading in another style: {line!r}")
@@ -225,18 +206,18 @@ def written_answers(nb, assignment: course.Assignment) -> list[str]:
         if not question:
             problems.append(f"'Written answer {match['n']}': the question should stand in the heading's cell")
         answer = nb.cells[index + 1] if index + 1 < len(nb.cells) else None
-        if answer is None or not _is_written_answer(answer):
+        if answer is None or not is_written_answer(answer):
             problems.append(f"'Written answer {match['n']}' is not followed by its answer cell")
             continue
-        grade_id = _grade_id(answer)
+        grade_id = cell_grade_id(answer)
         answered.append(grade_id)
         if grade_id not in assignment.written:
             problems.append(f"answer cell {grade_id!r} is not a written answer of course.toml")
         else:
             expected = assignment.written[grade_id]
-            if float(match["points"]) != expected or float(_meta(answer).get("points", -1)) != expected:
+            if float(match["points"]) != expected or cell_points(answer) != expected:
                 problems.append(f"written answer {grade_id!r}: heading {match['points']}, cell "
-                                f"{_meta(answer).get('points')}, course.toml {_format_points(expected)} points")
+                                f"{nbgrader_metadata(answer).get('points')}, course.toml {_format_points(expected)} points")
         source = answer.source.strip()
         if BEGIN_SOLUTION not in source or END_SOLUTION not in source:
             problems.append(f"answer cell {grade_id!r} has no {BEGIN_SOLUTION} / {END_SOLUTION} region")
@@ -248,7 +229,7 @@ def written_answers(nb, assignment: course.Assignment) -> list[str]:
         if len(outside.splitlines()) > 1 or "?" in outside:
             problems.append(f"answer cell {grade_id!r} holds more than the answer outside the solution region: "
                             f"{outside[:80]!r}")
-    cells = [_grade_id(c) for c in nb.cells if _is_written_answer(c)]
+    cells = [cell_grade_id(c) for c in nb.cells if is_written_answer(c)]
     if sorted(cells) != sorted(assignment.written) or sorted(answered) != sorted(assignment.written):
         problems.append(f"written answers: cells {cells}, headed {answered}; course.toml has {list(assignment.written)}")
     return problems
@@ -278,7 +259,7 @@ def intro_points_table(nb, assignment: course.Assignment) -> list[str]:
             expected.append(f"| `{name}` | {_format_points(assignment.graded.get(name, -1))} |")
         else:
             answer = nb.cells[index + 1] if index + 1 < len(nb.cells) else None
-            points = assignment.written.get(_grade_id(answer) if answer is not None else "", -1)
+            points = assignment.written.get(cell_grade_id(answer) if answer is not None else "", -1)
             expected.append(f"| written answer: {titles[index]['title']} | {_format_points(points)} |")
     expected.append(f"| **total** | **{_format_points(assignment.total)}** |")
     if table != expected:
@@ -292,19 +273,19 @@ def setup_and_helpers_locked(nb, assignment: course.Assignment) -> list[str]:
     tests use; every name a test cell takes from the notebook comes from a locked cell, a graded cell or an
     earlier test cell."""
     problems = []
-    by_id = {_grade_id(c): c for c in nb.cells if _grade_id(c)}
+    by_id = {cell_grade_id(c): c for c in nb.cells if cell_grade_id(c)}
     for required in ("setup", "provided_helpers"):
         cell = by_id.get(required)
         if cell is None or cell.cell_type != "code" or not _is_locked(cell):
             problems.append(f"no locked code cell with grade_id {required!r}")
     # Imports belong to the setup cell (test cells may import under `_` names, for their own use).
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code" or _grade_id(cell) == "setup" or _is_test(cell):
+        if cell.cell_type != "code" or cell_grade_id(cell) == "setup" or is_test(cell):
             continue
-        tree = _parse(cell.source, f"cell {index} ({_grade_id(cell) or 'demo'})")
+        tree = _parse(cell.source, f"cell {index} ({cell_grade_id(cell) or 'demo'})")
         for statement in tree.body:
             if isinstance(statement, (ast.Import, ast.ImportFrom)):
-                problems.append(f"cell {index} ({_grade_id(cell) or 'demo'}) imports at line {statement.lineno}: "
+                problems.append(f"cell {index} ({cell_grade_id(cell) or 'demo'}) imports at line {statement.lineno}: "
                                 "imports belong to the locked setup cell")
     # What the tests may rely on: names from locked cells, graded (solution) cells, earlier test cells.
     locked, graded, tested = set(), set(), set()
@@ -316,15 +297,15 @@ def setup_and_helpers_locked(nb, assignment: course.Assignment) -> list[str]:
         bound = {name for name, _ in _module_bindings(tree)}
         if _is_locked(cell):
             locked |= bound
-            if _grade_id(cell).startswith("provided_"):
+            if cell_grade_id(cell).startswith("provided_"):
                 helpers |= bound
-        elif _is_solution(cell):
+        elif cell_role(cell) == "answer":
             graded |= bound
-        elif _is_test(cell):
+        elif is_test(cell):
             used = _loaded_names(tree) - _bound_anywhere(tree) - set(dir(builtins))
             unlocked = sorted(used - locked - graded - tested)
             if unlocked:
-                problems.append(f"test cell {_grade_id(cell)} uses {unlocked}, which no locked cell, graded cell or "
+                problems.append(f"test cell {cell_grade_id(cell)} uses {unlocked}, which no locked cell, graded cell or "
                                 "earlier test cell defines (demo cells can be edited or skipped by a student)")
             tested |= bound
     # Functions and classes the tests use are provided helpers, except the grading guard's.
@@ -332,13 +313,13 @@ def setup_and_helpers_locked(nb, assignment: course.Assignment) -> list[str]:
     if "grading_guard" in by_id:
         guard = {name for name, _ in _module_bindings(_parse(by_id["grading_guard"].source, "grading_guard"))}
     for index, cell in enumerate(nb.cells):
-        if not _is_locked(cell) or _grade_id(cell).startswith("provided_") or _grade_id(cell) == "grading_guard":
+        if not _is_locked(cell) or cell_grade_id(cell).startswith("provided_") or cell_grade_id(cell) == "grading_guard":
             continue
         for statement in _parse(cell.source, f"cell {index}").body:
             if isinstance(statement, (ast.FunctionDef, ast.ClassDef)) and statement.name not in guard:
-                problems.append(f"`{statement.name}` is defined in locked cell {_grade_id(cell) or index}; "
+                problems.append(f"`{statement.name}` is defined in locked cell {cell_grade_id(cell) or index}; "
                                 "helpers belong to the `provided_helpers` cell (or a locked `provided_<topic>` cell)")
-    uses_expect_raises = any(_is_test(c) and "expect_raises" in c.source for c in nb.cells if c.cell_type == "code")
+    uses_expect_raises = any(is_test(c) and "expect_raises" in c.source for c in nb.cells if c.cell_type == "code")
     if uses_expect_raises and "expect_raises" not in helpers:
         problems.append("the tests use `expect_raises`, but no locked `provided_*` cell defines it")
     return problems
@@ -350,14 +331,14 @@ def fixture_globals(nb, assignment: course.Assignment) -> list[str]:
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        where = f"cell {index} ({_grade_id(cell) or 'demo'})"
+        where = f"cell {index} ({cell_grade_id(cell) or 'demo'})"
         tree = _parse(cell.source, where)
         for name, line in _module_bindings(tree):
             if name.lower() in RESERVED_LOWER | {"base_model"} and name not in FIXTURE_NAMES.values():
                 problems.append(f"{where} binds the global `{name}` at line {line}: the shared fixtures are "
                                 f"{sorted(FIXTURE_NAMES.values())}; lower-case `vocab`/`model` are only "
                                 "parameters and locals")
-        if _is_test(cell):
+        if is_test(cell):
             continue
         for statement in tree.body:
             if not isinstance(statement, ast.Assign) or not isinstance(statement.value, ast.Call):
@@ -378,9 +359,9 @@ def grading_cells(nb, assignment: course.Assignment) -> list[str]:
     """e) Test cells: `test_<name>_` ids, a docstring first, only `_` names bound, the prescribed prints."""
     problems = []
     for cell in nb.cells:
-        if not _is_test(cell):
+        if not is_test(cell):
             continue
-        grade_id = _grade_id(cell)
+        grade_id = cell_grade_id(cell)
         name = _owner(grade_id, assignment.graded)
         if name is None:
             problems.append(f"test cell {grade_id!r} does not start with test_<graded name>_")
@@ -418,23 +399,23 @@ def grading_cells(nb, assignment: course.Assignment) -> list[str]:
 def solutions_and_points(nb, assignment: course.Assignment) -> list[str]:
     """f) One solution cell per graded name (grade_id = the name); its test cells' points sum to course.toml's."""
     problems = []
-    solutions = [_grade_id(c) for c in nb.cells if _is_solution(c)]
+    solutions = [cell_grade_id(c) for c in nb.cells if cell_role(c) == "answer"]
     if sorted(solutions) != sorted(assignment.graded) or len(set(solutions)) != len(solutions):
         problems.append(f"solution cells {solutions}; course.toml grades {list(assignment.graded)}, one cell each")
     points = {name: 0.0 for name in assignment.graded}
     for cell in nb.cells:
-        if _is_test(cell):
-            owner = _owner(_grade_id(cell), assignment.graded)
+        if is_test(cell):
+            owner = _owner(cell_grade_id(cell), assignment.graded)
             if owner:
-                points[owner] += float(_meta(cell).get("points", 0))
+                points[owner] += cell_points(cell)
     for name, expected in assignment.graded.items():
         if points[name] != expected:
             problems.append(f"the test cells of {name} carry {_format_points(points[name])} points; "
                             f"course.toml gives {_format_points(expected)}")
-        ids = [_grade_id(c) for c in nb.cells if _is_test(c) and _owner(_grade_id(c), assignment.graded) == name]
-        if not any(BEGIN_HIDDEN in c.source for c in nb.cells if _grade_id(c) in ids):
+        ids = [cell_grade_id(c) for c in nb.cells if is_test(c) and _owner(cell_grade_id(c), assignment.graded) == name]
+        if not any(BEGIN_HIDDEN in c.source for c in nb.cells if cell_grade_id(c) in ids):
             problems.append(f"{name} has no hidden test cell")
-        if not any(BEGIN_HIDDEN not in c.source for c in nb.cells if _grade_id(c) in ids):
+        if not any(BEGIN_HIDDEN not in c.source for c in nb.cells if cell_grade_id(c) in ids):
             problems.append(f"{name} has no visible test cell")
     return problems
 
@@ -458,7 +439,7 @@ def test_rule(name, rule):
 # --------------------------------------------------------------------------- the checker can fail
 
 def _cell_by_id(nb, grade_id: str):
-    return next(c for c in nb.cells if _grade_id(c) == grade_id)
+    return next(c for c in nb.cells if cell_grade_id(c) == grade_id)
 
 
 def _first(nb, predicate):
@@ -466,7 +447,7 @@ def _first(nb, predicate):
 
 
 def _bind_plain_name(nb):
-    cell = _first(nb, lambda c: _is_test(c) and BEGIN_HIDDEN in c.source)
+    cell = _first(nb, lambda c: is_test(c) and BEGIN_HIDDEN in c.source)
     cell.source = cell.source.replace(BEGIN_HIDDEN, BEGIN_HIDDEN + "\nfor result in range(2):\n    pass", 1)
 
 
@@ -489,18 +470,18 @@ def _table_row_missing(nb):
 
 
 def _passed_after_a_type_check(nb):
-    cell = _first(nb, lambda c: _is_test(c) and BEGIN_HIDDEN in c.source)
+    cell = _first(nb, lambda c: is_test(c) and BEGIN_HIDDEN in c.source)
     cell.source = cell.source.replace(BEGIN_HIDDEN, 'print("type checked; tests passed")\n' + BEGIN_HIDDEN, 1)
 
 
 def _visible_cell_without_its_print(nb):
-    cell = _first(nb, lambda c: _is_test(c) and BEGIN_HIDDEN not in c.source)
+    cell = _first(nb, lambda c: is_test(c) and BEGIN_HIDDEN not in c.source)
     cell.source = cell.source.rstrip().rsplit("\n", 1)[0]
 
 
 def _hidden_cell_without_behaviour(nb):
-    cell = _first(nb, lambda c: _is_test(c) and BEGIN_HIDDEN in c.source)
-    owner = _owner(_grade_id(cell), COURSE.assignment("01_testing").graded)
+    cell = _first(nb, lambda c: is_test(c) and BEGIN_HIDDEN in c.source)
+    owner = _owner(cell_grade_id(cell), COURSE.assignment("01_testing").graded)
     cell.metadata.nbgrader["grade_id"] = f"test_{owner}_hidden"
 
 
@@ -519,29 +500,29 @@ def _helpers_unlocked(nb):
 
 
 def _test_uses_a_demo_name(nb):
-    cell = _first(nb, lambda c: _is_test(c) and BEGIN_HIDDEN not in c.source)
+    cell = _first(nb, lambda c: is_test(c) and BEGIN_HIDDEN not in c.source)
     cell.source = cell.source.replace('"""\n', '"""\n_n = len(held_out)\n', 1)
 
 
 def _no_docstring(nb):
-    cell = _first(nb, _is_test)
+    cell = _first(nb, is_test)
     cell.source = "# checks\n" + cell.source
 
 
 def _second_solution_cell(nb):
-    solution = _first(nb, _is_solution)
+    solution = _first(nb, lambda c: cell_role(c) == "answer")
     twin = copy.deepcopy(solution)
     twin["id"] = solution["id"] + "-twin"
     nb.cells.insert(nb.cells.index(solution) + 1, twin)
 
 
 def _question_in_answer_cell(nb):
-    cell = _first(nb, _is_written_answer)
+    cell = _first(nb, is_written_answer)
     cell.source = "**Question.** Why would you test a model at all?\n\n" + cell.source
 
 
 def _points_moved_between_cells(nb):
-    cell = _first(nb, _is_test)
+    cell = _first(nb, is_test)
     cell.metadata.nbgrader["points"] = float(cell.metadata.nbgrader["points"]) + 1
 
 

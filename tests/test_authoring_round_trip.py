@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 
 from course_tools import authoring, generate
+from course_tools.cells import cell_grade_id, is_graded
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "02_monitoring"
@@ -40,7 +41,7 @@ def _check(course: Path) -> subprocess.CompletedProcess:
 
 
 def _cell(nb, grade_id: str):
-    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    return next(c for c in nb.cells if cell_grade_id(c) == grade_id)
 
 
 def test_edits_on_either_side_reach_the_other_and_the_student_version(tmp_path):
@@ -51,7 +52,7 @@ def test_edits_on_either_side_reach_the_other_and_the_student_version(tmp_path):
 
     # 1. JupyterLab side: change a visible test cell's source, as saving it in the editor would.
     nb = nbformat.read(notebook, as_version=4)
-    test_cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code")
+    test_cell = next(c for c in nb.cells if is_graded(c) and c.cell_type == "code")
     grade_id = test_cell.metadata.nbgrader["grade_id"]
     test_cell.source = "# edited in JupyterLab: check the interval's width too\n" + test_cell.source
     nbformat.write(nb, notebook)

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from course_tools import sample_class
+from course_tools.cells import is_answer
 from course_tools.gradebook import read_grades
 from course_tools.nbgrader_apps import ensure_venv_on_path
 from course_tools.sandbox import sandbox_status
@@ -126,7 +127,7 @@ def with_snoop(root: Path) -> Path:
 
     perfect = root / "submitted" / "perfect" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     nb = nbformat.read(perfect, as_version=4)
-    first = next(c for c in nb.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution"))
+    first = next(c for c in nb.cells if c.cell_type == "code" and is_answer(c))
     first.source += textwrap.dedent(f"""
 
         try:

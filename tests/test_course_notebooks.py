@@ -15,6 +15,7 @@ import nbformat
 import pytest
 
 from course_tools import authoring, course
+from course_tools.cells import cell_grade_id, is_answer, is_graded
 from course_tools.generate import nbgrader_environment
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,15 +73,15 @@ def test_released_stub_fails_every_graded_test(name):
 def test_graded_cells_follow_the_naming_convention(name):
     nb = nbformat.read(_notebook("source", name), as_version=4)
     solutions = [c.metadata.nbgrader["grade_id"] for c in nb.cells
-                 if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"]
+                 if is_answer(c) and c.cell_type == "code"]
     tests = [c.metadata.nbgrader["grade_id"] for c in nb.cells
-             if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"]
+             if is_graded(c) and c.cell_type == "code"]
     assert solutions and tests
-    sources = {c.metadata.nbgrader["grade_id"]: c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
+    sources = {c.metadata.nbgrader["grade_id"]: c.source for c in nb.cells if is_graded(c)}
     for solution_id in solutions:
         guarding = [t for t in tests if t.startswith(f"test_{solution_id}")]
         assert guarding, f"no test cell guards {solution_id}"
         assert any("### BEGIN HIDDEN TESTS" in sources[t] for t in guarding), f"{solution_id} has no hidden tests"
-    guard = [i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "grading_guard"]
-    first_solution = min(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("solution"))
+    guard = [i for i, c in enumerate(nb.cells) if cell_grade_id(c) == "grading_guard"]
+    first_solution = min(i for i, c in enumerate(nb.cells) if is_answer(c))
     assert guard and guard[0] < first_solution, "the grading guard must run before any student code"

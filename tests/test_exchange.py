@@ -38,6 +38,7 @@ import nbformat
 import pytest
 
 from course_tools import exchange, gradebook, sample_class
+from course_tools.cells import is_answer
 from course_tools.gradebook import open_gradebook, read_grades
 from course_tools.nbgrader_apps import ensure_venv_on_path
 from course_tools.sandbox import sandbox_status
@@ -189,7 +190,7 @@ class AssignmentList:
 
 def answer_cells(nb) -> dict[str, str]:
     return {c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells
-            if c.metadata.get("nbgrader", {}).get("solution")}
+            if is_answer(c)}
 
 
 def set_due_date(course: Path, when: datetime) -> None:

@@ -23,6 +23,7 @@ from nbconvert.exporters import HTMLExporter
 from traitlets.config import Config
 
 from course_tools import feedback
+from course_tools.cells import cell_grade_id
 
 TEMPLATES = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader"
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64).decode()
@@ -300,7 +301,7 @@ def test_generate_end_to_end_sanitizes_caps_and_hides(tmp_path):
     autograded = root / "autograded" / "mallory" / "ps" / "ps.ipynb"
     graded = nbformat.read(str(autograded), as_version=4)
     crafted = crafted_notebook()
-    by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in graded.cells}
+    by_id = {cell_grade_id(c): c for c in graded.cells}
     by_id["f"].outputs = crafted.cells[2].outputs
     by_id["test_f"].outputs = crafted.cells[3].outputs
     by_id["written_answer"].source = crafted.cells[1].source  # its attachment left out: shown as plain text

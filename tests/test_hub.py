@@ -39,6 +39,7 @@ import nbformat
 import pytest
 
 from course_tools import exchange, hub, sample_class
+from course_tools.cells import cell_grade_id
 from course_tools.gradebook import open_gradebook, read_grades
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -231,13 +232,13 @@ def wait_idle(page, timeout: float = 180_000):
 
 def reference_answer(name: str) -> str:
     source = nbformat.read(str(ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), as_version=4)
-    cell, = [c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade_id") == name]
+    cell, = [c for c in source.cells if cell_grade_id(c) == name]
     return re.sub(r"\n?\s*### (BEGIN|END) SOLUTION", "", cell.source)
 
 
 def answer_cell_index(path: Path, name: str) -> int:
     nb = nbformat.read(str(path), as_version=4)
-    return [i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == name][0]
+    return [i for i, c in enumerate(nb.cells) if cell_grade_id(c) == name][0]
 
 
 def saved_answer(path: Path, name: str) -> bool:

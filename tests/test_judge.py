@@ -347,14 +347,14 @@ def test_an_infinite_loop_in_normalize_context_keeps_the_points_of_what_never_ca
     from pathlib import Path
 
     from course_tools import sample_class
-    from course_tools.judge import cell_grade_id, cell_role
+    from course_tools.cells import cell_grade_id, cell_role, strip_solution_markers
 
     root = Path(__file__).resolve().parents[1]
     nb = nbformat.read(str(root / "source" / "01_testing" / "01_testing.ipynb"), as_version=4)
     release = nbformat.read(str(root / "release" / "01_testing" / "01_testing.ipynb"), as_version=4)
     for code in nb.cells:
         if cell_role(code) == "answer":
-            code.source = sample_class.strip_markers(code.source)
+            code.source = strip_solution_markers(code.source)
             if cell_grade_id(code) == "normalize_context":
                 code.source = sample_class.inject_into_body(code.source, "normalize_context", sample_class.LOOP_FOREVER)
     started = time.monotonic()

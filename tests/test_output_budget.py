@@ -14,7 +14,7 @@ import zlib
 import nbformat
 
 from course_tools import output_budget
-from course_tools.judge import cell_role
+from course_tools.cells import is_test
 
 
 def png(width: int, height: int) -> str:
@@ -53,7 +53,7 @@ def display(data: dict) -> dict:
 
 
 def apply(nb, budget=output_budget.MAX_NOTEBOOK_OUTPUT_BYTES):
-    return output_budget.apply_output_budget(nb, lambda cell: cell_role(cell) == "test", budget)
+    return output_budget.apply_output_budget(nb, is_test, budget)
 
 
 def test_real_images_pass_and_fakes_are_named():

@@ -17,6 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from course_tools.cells import is_answer
 from course_tools.course import available_assignments
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,7 +125,7 @@ def test_helper_library_defines_no_graded_name():
     for assignment in ASSIGNMENTS:
         nb = nbformat.read(str(ROOT / "source" / assignment / f"{assignment}.ipynb"), as_version=4)
         graded |= {c.metadata["nbgrader"]["grade_id"] for c in nb.cells
-                   if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
+                   if c.cell_type == "code" and is_answer(c)}
     defined = {}
     for path in sorted((ROOT / "src" / "nextword").rglob("*.py")):
         for name in re.findall(r"^\s*(?:def|class)\s+(\w+)", path.read_text(encoding="utf-8"), re.M):

@@ -16,6 +16,7 @@ import nbformat
 import pytest
 
 from course_tools import review, sample_class
+from course_tools.cells import cell_role, is_locked
 from course_tools.course import load
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -228,16 +229,16 @@ def _release(assignment: str):
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_reference_solutions_are_not_flagged(assignment):
     nb = nbformat.read(str(ROOT / "source" / assignment / f"{assignment}.ipynb"), as_version=4)
-    assert any(review._is_answer(c) for c in nb.cells)
+    assert any(cell_role(c) == "answer" for c in nb.cells)
     assert review.scan_notebook(nb) == []
     assert review.scan_notebook(nb, release=_release(assignment)) == []
 
 
 def test_only_answer_cells_are_scanned_and_course_helpers_are_protected():
     nb = _release(ASSIGNMENTS[0])
-    guard = next(c for c in nb.cells if "check_equal" in c.source and c.metadata.get("nbgrader", {}).get("locked"))
+    guard = next(c for c in nb.cells if "check_equal" in c.source and is_locked(c))
     assert "import builtins" in guard.source and review.scan_notebook(nb) == []  # locked cells are not answers
-    answer = next(c for c in nb.cells if review._is_answer(c))
+    answer = next(c for c in nb.cells if cell_role(c) == "answer")
     answer.source = "def check_equal(*args, **kwargs):\n    pass\n"
     findings = review.scan_notebook(nb)
     assert [f.reason for f in findings] == ["redefines check_equal (monkeypatching of the course's own helpers)"]

@@ -25,6 +25,7 @@ import nbformat
 import pytest
 
 from course_tools import course
+from course_tools.cells import cell_grade_id, is_answer
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = course.load(ROOT)
@@ -51,7 +52,7 @@ def statements(nb, graded: list[str]) -> dict[str, str]:
         heading = next((i for i, c in enumerate(cells) if c.cell_type == "markdown"
                         and any((m := EXERCISE.match(line)) and m["name"] == name for line in c.source.splitlines())), None)
         visible = next((i for i, c in enumerate(cells)
-                        if c.metadata.get("nbgrader", {}).get("grade_id") == f"test_{name}_visible"), None)
+                        if cell_grade_id(c) == f"test_{name}_visible"), None)
         if heading is None or visible is None:
             continue
         start = heading
@@ -59,10 +60,9 @@ def statements(nb, graded: list[str]) -> dict[str, str]:
             start -= 1
         parts = []
         for cell in cells[start:visible]:
-            meta = cell.metadata.get("nbgrader", {})
             if cell.cell_type == "markdown":
                 parts.append(_without(cell.source, "### BEGIN SOLUTION", "### END SOLUTION"))
-            elif meta.get("solution") and meta.get("grade_id") == name:
+            elif is_answer(cell) and cell_grade_id(cell) == name:
                 parts.append(_without(cell.source, "### BEGIN SOLUTION", "### END SOLUTION"))
         texts[name] = normalized("\n".join(parts))
     return texts
@@ -72,7 +72,7 @@ def hidden_cells(nb, graded: list[str]) -> dict[str, str]:
     """grade_id -> graded name of every hidden test cell."""
     found = {}
     for cell in nb.cells:
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id") or ""
+        gid = cell_grade_id(cell) or ""
         if cell.cell_type == "code" and "### BEGIN HIDDEN TESTS" in cell.source:
             owner = max((n for n in graded if gid.startswith(f"test_{n}_")), key=len, default=None)
             found[gid] = owner

@@ -25,7 +25,7 @@ import types
 
 import numpy as np
 
-from course_sandbox import wire
+from course_sandbox import protocol, wire
 
 MAX_OUTPUT_CHARS = 50_000
 MAX_OUTPUTS_PER_CELL = 20
@@ -37,7 +37,7 @@ _TWIN_OF: dict[int, int] = {}
 _HANDLES: dict[int, object] = {}
 _HANDLE_OF: dict[int, int] = {}
 _MAIN = types.ModuleType("__main__")
-# (module, its namespace) saved by "checkpoint": the course's own tests score many wrong implementations
+# (module, its namespace) saved by protocol.CHECKPOINT: the course's own tests score many wrong implementations
 # in one sandbox and put back what each one patched (numpy, math, builtins, the notebook's globals)
 _CHECKPOINT: list[tuple[types.ModuleType, dict]] = []
 
@@ -245,43 +245,43 @@ def handle(shell, request: dict) -> dict:
         obj = _HANDLES.pop(hid, None)
         if obj is not None:
             _HANDLE_OF.pop(id(obj), None)
-    if op == "exec":
+    if op == protocol.EXEC:
         return run_cell(shell, request["source"])
-    if op == "call":
+    if op == protocol.CALL:
         target = _target(request)
         if request.get("attr") is not None:
             target = _student(getattr, target, request["attr"])
         value = _student(target, *request.get("args", ()), **request.get("kwargs", {}))
         return {"value": _encode(value)}
-    if op == "getattr":
+    if op == protocol.GETATTR:
         target = _target(request)
         value = _student(getattr, target, request["name"])
         if isinstance(value, types.MethodType) and value.__self__ is target:
             return {"method": True}
         return {"value": _encode(value)}
-    if op == "setattr":
+    if op == protocol.SETATTR:
         _student(setattr, _target(request), request["name"], request["value"])
         return {"value": None}
-    if op == "getitem":
+    if op == protocol.GETITEM:
         return {"value": _encode(_student(lambda t: t[request["key"]], _target(request)))}
-    if op == "setitem":
+    if op == protocol.SETITEM:
         _student(lambda t: t.__setitem__(request["key"], request["value"]), _target(request))
         return {"value": None}
-    if op == "len":
+    if op == protocol.LEN:
         return {"value": _encode(_student(len, _target(request)))}
-    if op == "bool":
+    if op == protocol.BOOL:
         return {"value": _encode(_student(bool, _target(request)))}
-    if op == "contains":
+    if op == protocol.CONTAINS:
         return {"value": _encode(_student(lambda t: request["item"] in t, _target(request)))}
-    if op == "iter":
+    if op == protocol.ITER:
         return {"value": _encode(_student(_iterate, _target(request)))}
-    if op == "ping":
+    if op == protocol.PING:
         return {"value": "pong"}
-    if op == "checkpoint":
+    if op == protocol.CHECKPOINT:
         _CHECKPOINT.clear()
         _CHECKPOINT.extend(_module_states())
         return {"value": None}
-    if op == "restore":
+    if op == protocol.RESTORE:
         for module, saved in _CHECKPOINT:
             current = vars(module)
             for key in [k for k in current if k not in saved]:

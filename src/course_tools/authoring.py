@@ -27,6 +27,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 
+from .cells import cell_grade_id
 from .grading_guard import GUARD_SOURCE
 
 JUPYTEXT_CONFIG = "jupytext.toml"
@@ -156,7 +157,7 @@ def disagreement(pair: Pair) -> str | None:
             return f"{pair.notebook} has {len(mine.cells)} cells, {pair.text} has {len(theirs.cells)}"
         for index, (a, b) in enumerate(zip(mine.cells, theirs.cells)):
             if a != b:
-                label = b.metadata.get("nbgrader", {}).get("grade_id") or f"cell {index}"
+                label = cell_grade_id(b) or f"cell {index}"
                 return f"{pair.notebook} and {pair.text} differ at {label}"
         return f"{pair.notebook} is not normalized (ids, metadata or outputs)"
     return None
@@ -193,7 +194,7 @@ def guard_differences(root: Path) -> list[str]:
         if not pair.notebook.exists() or pair.name == "header":
             continue
         nb = nbformat.read(pair.notebook, as_version=4)
-        guards = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "grading_guard"]
+        guards = [c for c in nb.cells if cell_grade_id(c) == "grading_guard"]
         if len(guards) != 1 or guards[0].source != GUARD_SOURCE.strip("\n"):
             wrong.append(str(pair.notebook))
     return wrong

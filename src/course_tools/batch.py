@@ -15,7 +15,7 @@ import concurrent.futures as cf
 import time
 from pathlib import Path
 
-from .gradebook import db_url_for
+from .gradebook import CourseFolder
 from .grading import Result, already_graded, grade_one, submissions
 from .nbgrader_apps import register_missing_assignments, worker_pool
 
@@ -27,7 +27,7 @@ class NoSandbox(RuntimeError):
     """Grading refused: student code would run unisolated."""
 
 
-def grade_class(root: str | Path, assignments: list[str] | None = None,
+def grade_class(root: str | Path | CourseFolder, assignments: list[str] | None = None,
                 students: list[str] | None = None, workers: int = 2, lock: bool | None = None,
                 progress=print, unsafe_no_sandbox: bool = False, force: bool = True,
                 cluster: str | None = None) -> list[Result]:
@@ -43,7 +43,8 @@ def grade_class(root: str | Path, assignments: list[str] | None = None,
     """
     from .sandbox import sandbox_status
 
-    root = str(Path(root).resolve())
+    folder = CourseFolder.at(root)  # its nbgrader_config.py read once, here, and passed down
+    root = str(folder.root)
     todo = submissions(root, assignments, students)
     say = progress or (lambda *_: None)
     if not todo:
@@ -59,8 +60,8 @@ def grade_class(root: str | Path, assignments: list[str] | None = None,
     elif cluster is None:
         say(f"student code runs sandboxed ({how})")
     if lock is None:
-        lock = db_url_for(root).startswith("sqlite")
-    register_missing_assignments(root, sorted({a for a, _ in todo}), say)
+        lock = folder.db_url.startswith("sqlite")
+    register_missing_assignments(folder, sorted({a for a, _ in todo}), say)
     extra = ("--JudgedExecute.sandbox=False",) if unsafe_no_sandbox else ()
     results: list[Result] = []
     if not force:
@@ -76,9 +77,9 @@ def grade_class(root: str | Path, assignments: list[str] | None = None,
     if todo:
         if cluster is not None:
             from .cluster import grade_on_cluster
-            finished = grade_on_cluster(cluster, todo, root, extra, lock, say)
+            finished = grade_on_cluster(cluster, todo, folder, extra, lock, say)
         else:
-            finished = _grade_locally(todo, root, extra, lock, workers, say)
+            finished = _grade_locally(todo, folder, extra, lock, workers, say)
         for result in finished:
             results.append(result)
             say(f"  [{len(results):>3}/{total}] {result.line()}")
@@ -94,12 +95,12 @@ def grade_class(root: str | Path, assignments: list[str] | None = None,
     return sorted(results, key=lambda r: order[(r.assignment, r.student)])
 
 
-def _grade_locally(todo, root: str, extra: tuple[str, ...], lock: bool, workers: int, say):
+def _grade_locally(todo, folder: CourseFolder, extra: tuple[str, ...], lock: bool, workers: int, say):
     """Grade ``todo`` with a pool of local worker processes; yield each Result as it finishes."""
     workers = max(1, min(workers, len(todo)))
     say(f"autograding {len(todo)} submissions with {workers} worker process{'es' if workers > 1 else ''} ...")
-    with worker_pool(root, workers, lock) as pool:
-        futures = {pool.submit(grade_one, a, s, root, extra): (a, s) for a, s in todo}
+    with worker_pool(folder, workers, lock) as pool:
+        futures = {pool.submit(grade_one, a, s, str(folder.root), extra): (a, s) for a, s in todo}
         for future in cf.as_completed(futures):
             assignment, student = futures[future]
             try:

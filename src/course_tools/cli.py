@@ -36,23 +36,23 @@ from .course import course_root
 @dataclass(frozen=True)
 class Verb:
     name: str
-    module: str  # course_tools.<module> with a main(argv) -> int
+    module: str  # the module (dotted name) with a main(argv) -> int
     help: str
     root_option: str | None = "--root"  # how the module takes the course folder (None: it does not)
 
 
 VERBS = {verb.name: verb for verb in (
-    Verb("grade", "autograde", "autograde submitted/ in the sandbox, into the gradebook"),
-    Verb("feedback", "feedback", "feedback pages (feedback/) from the autograded notebooks"),
-    Verb("generate", "generate", "the student versions (release/) from source/"),
-    Verb("sync", "authoring", "make each source notebook and its authoring/ text twin agree (--check: only compare)"),
-    Verb("peer-review", "peer_review", "anonymous peer-review packets, and `collect` to read the forms back"),
-    Verb("exchange", "exchange", "the nbgrader exchange folder and the students' environment (--exchange-root)",
+    Verb("grade", "course_tools.autograde", "autograde submitted/ in the sandbox, into the gradebook"),
+    Verb("feedback", "course_tools.feedback", "feedback pages (feedback/) from the autograded notebooks"),
+    Verb("generate", "course_tools.generate", "the student versions (release/) from source/"),
+    Verb("sync", "course_tools.authoring", "make each source notebook and its authoring/ text twin agree (--check: only compare)"),
+    Verb("peer-review", "course_tools.peer_review", "anonymous peer-review packets, and `collect` to read the forms back"),
+    Verb("exchange", "course_tools.exchange", "the nbgrader exchange folder and the students' environment (--exchange-root)",
          root_option="--course-root"),
-    Verb("bundle", "student_bundle", "the students' zip for those not on the course server"),
-    Verb("demo", "demo", "the whole tour: a sample class generated, graded, given feedback (make demo)"),
-    Verb("reader-edition", "reader_edition", "the executed reader's edition (notebooks/)"),
-    Verb("sample-class", "sample_class", "a synthetic class of student submissions, and their expected scores"),
+    Verb("bundle", "course_tools.student_bundle", "the students' zip for those not on the course server"),
+    Verb("demo", "course_tools.demo", "the whole tour: a sample class generated, graded, given feedback (make demo)"),
+    Verb("reader-edition", "course_tools.reader_edition", "the executed reader's edition (notebooks/)"),
+    Verb("sample-class", "course_tools.sample_class", "a synthetic class of student submissions, and their expected scores"),
 )}
 
 # course_tools.exchange subcommands that read the course (its id, its first assignment); `setup` does not.
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     verb = VERBS[args.verb]
     given, rest = take_option(args.args, "--root")
     root = resolve_root(given or args.root)
-    module = importlib.import_module(f"{__package__}.{verb.module}")
+    module = importlib.import_module(verb.module)
     program = sys.argv[0]
     sys.argv[0] = f"course {verb.name}"  # argparse's prog: the module's usage line names the verb
     try:

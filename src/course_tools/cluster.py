@@ -22,29 +22,32 @@ cluster with ``tests/support/dask_cluster.py``.)
 
 from __future__ import annotations
 
-from pathlib import Path
+
+from .gradebook import CourseFolder, remove_lock_file
 
 _READY: dict[str, bool] = {}
 
 
-def grade_task(assignment: str, student: str, root: str, extra: tuple[str, ...], lock: bool):
+def grade_task(assignment: str, student: str, root: str, extra: tuple[str, ...], lock_path: str | None):
     """One submission, on a Dask worker (the first task in a worker process prepares it, as a pool worker)."""
     from .grading import grade_one
     from .nbgrader_apps import prepare_worker
 
-    key = f"{root}|{lock}"
+    key = f"{root}|{lock_path}"
     if not _READY.get(key):
-        prepare_worker(root, lock, quiet=False)
+        prepare_worker(root, lock_path)
         _READY[key] = True
     return grade_one(assignment, student, root, extra)
 
 
-def grade_on_cluster(address: str, todo: list[tuple[str, str]], root: str, extra: tuple[str, ...], lock: bool, say):
+def grade_on_cluster(address: str, todo: list[tuple[str, str]], folder: CourseFolder, extra: tuple[str, ...],
+                     lock: bool, say):
     """Send every (assignment, student) of ``todo`` to the Dask scheduler at ``address``; yield Results as they finish."""
     from distributed import Client, as_completed
 
     from .grading import Result
 
+    lock_path = str(folder.lock_path) if lock else None
     client = Client(address, timeout="30s")
     try:
         workers = client.scheduler_info().get("workers", {})
@@ -52,7 +55,7 @@ def grade_on_cluster(address: str, todo: list[tuple[str, str]], root: str, extra
         futures = {}
         for assignment, student in todo:
             # pure=False: a regrade is a new task even with the same arguments; retries cover a task that raised
-            future = client.submit(grade_task, assignment, student, str(Path(root)), extra, lock,
+            future = client.submit(grade_task, assignment, student, str(folder.root), extra, lock_path,
                                    key=f"grade-{assignment}-{student}-{len(futures)}", pure=False, retries=1)
             futures[future] = (assignment, student)
         for future in as_completed(futures):
@@ -63,3 +66,5 @@ def grade_on_cluster(address: str, todo: list[tuple[str, str]], root: str, extra
                 yield Result(assignment, student, False, 0.0, reason=f"grading task failed on the cluster: {exc!r}")
     finally:
         client.close()
+        if lock_path is not None:  # the run's lock file goes with it (a worker still grading takes a fresh one)
+            remove_lock_file(lock_path)

@@ -50,9 +50,9 @@ from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbconvert.preprocessors import Preprocessor
 from nbformat import NotebookNode
-from nbgrader.utils import is_grade, is_locked, is_solution
 from traitlets import Bool, Int, List, Unicode
 
+from .cells import is_locked, is_test
 from .course import course_root
 
 
@@ -151,7 +151,7 @@ class SanitizeFeedback(Preprocessor):
         elif cell.cell_type == "code":
             cell.source = self._cap_text(_text(cell.source), self.max_source_bytes, "cell")
             cell.execution_count = _int_or_none(cell.get("execution_count"))
-            if is_test_cell(cell):
+            if is_test(cell):
                 cell.outputs = self.test_outputs(cell.get("outputs", []))
             else:
                 cell.outputs = self.code_outputs(cell.get("outputs", []))
@@ -251,16 +251,16 @@ class SanitizeFeedback(Preprocessor):
         """Keep the notebook's share of the page under ``max_notebook_bytes``: instructor cells and test results
         first, then everything else in order; what does not fit is replaced by a note."""
         left = self.max_notebook_bytes
-        trusted = [c for c in nb.cells if _is_instructor_cell(c)]
-        ordered = trusted + [c for c in nb.cells if not _is_instructor_cell(c)]
+        trusted = [c for c in nb.cells if is_locked(c)]
+        ordered = trusted + [c for c in nb.cells if not is_locked(c)]
         for cell in ordered:
             size = len(cell.source.encode("utf-8")) + _CELL_OVERHEAD
             if size > left:
                 cell.source = _omitted_source(cell)
                 size = len(cell.source.encode("utf-8")) + _CELL_OVERHEAD
             left -= size
-        outputs = [(c, i) for c in ordered if c.cell_type == "code" and is_test_cell(c) for i in range(len(c.outputs))]
-        outputs += [(c, i) for c in ordered if c.cell_type == "code" and not is_test_cell(c)
+        outputs = [(c, i) for c in ordered if c.cell_type == "code" and is_test(c) for i in range(len(c.outputs))]
+        outputs += [(c, i) for c in ordered if c.cell_type == "code" and not is_test(c)
                     for i in range(len(c.outputs))]
         dropped = 0
         for cell, index in outputs:
@@ -274,17 +274,6 @@ class SanitizeFeedback(Preprocessor):
         if dropped:
             self.log.warning("feedback: %d output(s) omitted to keep the page under %d bytes",
                              dropped, self.max_notebook_bytes)
-
-
-# Both read cells whose metadata SanitizeFeedback has already made well-typed (_safe_cell_metadata).
-def is_test_cell(cell) -> bool:
-    """A graded test cell: nbgrader ``grade`` code cell that is not a solution."""
-    return cell.cell_type == "code" and bool(is_grade(cell)) and not is_solution(cell)
-
-
-def _is_instructor_cell(cell) -> bool:
-    """A cell students cannot change: nbgrader's locked cells (tests, locked set-up, the grading guard)."""
-    return bool(is_locked(cell))
 
 
 _BASE64 = re.compile(r"[A-Za-z0-9+/=\s]*")

@@ -24,6 +24,7 @@ from pathlib import Path
 from nbgrader.preprocessors import ClearSolutions
 from traitlets import List, Unicode
 
+from .cells import cell_grade_id
 from .course import available_assignments, course_root
 
 
@@ -39,7 +40,7 @@ class ClearSolutionsKeepingNameCell(ClearSolutions):
     kept_grade_ids = List(Unicode(), ["student_name"], help="Answer cells released as written").tag(config=True)
 
     def preprocess_cell(self, cell, resources, cell_index):
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") in self.kept_grade_ids:
+        if cell_grade_id(cell) in self.kept_grade_ids:
             return cell, resources
         return super().preprocess_cell(cell, resources, cell_index)
 

@@ -74,12 +74,13 @@ def grade_one(assignment: str, student: str, root: str, extra: tuple[str, ...] =
         return Result(assignment, student, False, time.perf_counter() - start,
                       reason="refused: " + "; ".join(unsafe[:3]) + (f" and {len(unsafe) - 3} more" if len(unsafe) > 3 else "")
                       + " (a submission holds plain files only: look at it by hand)")
-    judged_autograde.REPORTS.clear()
+    reports: list[tuple[str, str, str, dict]] = []  # what JudgedExecute found, notebook by notebook
     # The trusted pipeline is put in by code, whatever the folder's nbgrader_config.py says; a configuration
     # that would still run student code outside the judge is refused (the reason is the log's last error).
     allow_unsandboxed = "--JudgedExecute.sandbox=False" in extra
     ok, log = run_app("autograde", [assignment, f"--student={student}", "--force", *extra], root,
-                      prepare=lambda app: judged_autograde.enforce_trusted_pipeline(app, allow_unsandboxed))
+                      prepare=lambda app: judged_autograde.enforce_trusted_pipeline(
+                          app, allow_unsandboxed, report_to=lambda *report: reports.append(report)))
     seconds = time.perf_counter() - start
     # nbgrader logs errors but may still exit 0 when a student folder is skipped; trust the log too
     if "There was an error processing assignment" in log:
@@ -87,7 +88,7 @@ def grade_one(assignment: str, student: str, root: str, extra: tuple[str, ...] =
     result = Result(assignment, student, ok, seconds, log=log)
     if not ok:
         result.reason = explain_failure(log)
-    for (graded_assignment, graded_student, _), report in sorted(judged_autograde.REPORTS.items()):
+    for graded_assignment, graded_student, _, report in sorted(reports, key=lambda r: r[:3]):
         if (graded_assignment, graded_student) != (assignment, student):
             continue
         result.notes += [note for note in report.get("notes", []) if note not in result.notes]

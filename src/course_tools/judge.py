@@ -86,7 +86,8 @@ import nbformat
 import numpy as np
 
 from course_sandbox import runner as sandbox_side
-from course_sandbox import wire
+from course_sandbox import protocol, wire
+from .cells import cell_grade_id, cell_role
 
 # Exceptions a student's code may raise that tests can expect by name; anything else is a StudentError.
 # Exception itself is not among them: a test must name what it expects.
@@ -148,28 +149,28 @@ class Handle:
         return self._remote.getattr(("h", self._hid), self._type, name, owner=self)
 
     def __setattr__(self, name, value):
-        self._remote.request({"op": "setattr", "target": ("h", self._hid), "name": name, "value": value})
+        self._remote.request({"op": protocol.SETATTR, "target": ("h", self._hid), "name": name, "value": value})
 
     def __call__(self, *args, **kwargs):
         return self._remote.call(("h", self._hid), None, args, kwargs)
 
     def __getitem__(self, key):
-        return self._remote.request({"op": "getitem", "target": ("h", self._hid), "key": key})
+        return self._remote.request({"op": protocol.GETITEM, "target": ("h", self._hid), "key": key})
 
     def __setitem__(self, key, value):
-        self._remote.request({"op": "setitem", "target": ("h", self._hid), "key": key, "value": value})
+        self._remote.request({"op": protocol.SETITEM, "target": ("h", self._hid), "key": key, "value": value})
 
     def __len__(self):
-        return _expect(self._remote.request({"op": "len", "target": ("h", self._hid)}), int, "len()")
+        return _expect(self._remote.request({"op": protocol.LEN, "target": ("h", self._hid)}), int, "len()")
 
     def __bool__(self):
-        return _expect(self._remote.request({"op": "bool", "target": ("h", self._hid)}), bool, "bool()")
+        return _expect(self._remote.request({"op": protocol.BOOL, "target": ("h", self._hid)}), bool, "bool()")
 
     def __contains__(self, item):
-        return _expect(self._remote.request({"op": "contains", "target": ("h", self._hid), "item": item}), bool, "in")
+        return _expect(self._remote.request({"op": protocol.CONTAINS, "target": ("h", self._hid), "item": item}), bool, "in")
 
     def __iter__(self):
-        return iter(_expect(self._remote.request({"op": "iter", "target": ("h", self._hid)}), list, "iter()"))
+        return iter(_expect(self._remote.request({"op": protocol.ITER, "target": ("h", self._hid)}), list, "iter()"))
 
     def __repr__(self):
         return f"<{self._type} object of the student's code>"
@@ -535,7 +536,7 @@ class Remote:
         for key in ("args", "kwargs", "value", "key", "item"):
             if key in message:
                 message[key] = _as_twins(message[key], self, memo)
-        self.copy_back = self._copy_back_targets(plain_args, plain_kwargs, memo) if message["op"] == "call" else {}
+        self.copy_back = self._copy_back_targets(plain_args, plain_kwargs, memo) if message["op"] == protocol.CALL else {}
         message["copy_back"] = sorted(self.copy_back)
         if "kwargs" in message:
             message["kwargs"] = message["kwargs"].payload[0]  # the keyword dict itself is not the caller's object
@@ -662,7 +663,7 @@ class Remote:
         # measures what this call alone used (not clipped to what the cell had left)
         used = Budget(self, self.cell_timeout, wall=self.cell_timeout * self.wall_factor)
         try:
-            return self.request({"op": "call", "target": target, "attr": attr, "args": tuple(args),
+            return self.request({"op": protocol.CALL, "target": target, "attr": attr, "args": tuple(args),
                                  "kwargs": dict(kwargs)})
         except StudentTimeout:
             # given up only when this call alone used much of a cell's time, not when a cell's last
@@ -691,7 +692,7 @@ class Remote:
     def getattr(self, target, type_name, name, owner=None):
         if (type_name, name) in self.methods:
             return _BoundMethod(self, target, name, owner)
-        reply = self._roundtrip({"op": "getattr", "target": target, "name": name})
+        reply = self._roundtrip({"op": protocol.GETATTR, "target": target, "name": name})
         if reply.get("method") is True:
             self.methods.add((type_name, name))
             return _BoundMethod(self, target, name, owner)
@@ -699,7 +700,7 @@ class Remote:
 
     def exec_cell(self, source: str, timeout: float) -> tuple[list[dict], bool]:
         self.seq += 1
-        message = {"op": "exec", "seq": self.seq, "source": source}
+        message = {"op": protocol.EXEC, "seq": self.seq, "source": source}
         if self.released:
             message["release"], self.released = self.released, []
         try:
@@ -751,19 +752,6 @@ class JudgeReport:
     verdicts: list[CellVerdict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
-
-
-def cell_role(cell) -> str:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    if cell.get("cell_type") != "code":
-        return "markdown"
-    if meta.get("grade") and not meta.get("solution"):
-        return "test"
-    if meta.get("solution"):
-        return "answer"
-    if meta.get("locked"):
-        return "locked"
-    return "plain"
 
 
 def answer_names(release_nb) -> set[str]:
@@ -1072,10 +1060,3 @@ def _message(error: BaseException) -> str:
     except Exception:
         return "(no message)"
 
-
-def cell_grade_id(cell) -> str:
-    # not nbgrader.utils-style access: submitted metadata may be a list or string where a dict belongs
-    metadata = cell.get("metadata") if isinstance(cell, dict) else None
-    meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
-    grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
-    return grade_id if isinstance(grade_id, str) else ""

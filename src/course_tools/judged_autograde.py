@@ -34,12 +34,13 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Bool, Float
+from traitlets import Bool, Callable, Float
 
-# cell_grade_id and is_answer, not nbgrader.utils: a submission's cell metadata may be a list or string, where they raise
-from .judge import Judge, answer_names, cell_grade_id, cell_role
+# .cells, not nbgrader.utils: a submission's cell metadata may be a list or string, where they raise
+from .cells import cell_grade_id, is_answer, is_test
+from .judge import Judge, answer_names
 from .output_budget import apply_output_budget
-from .rebuild import assemble, is_answer, unsafe_entries
+from .rebuild import assemble, unsafe_entries
 
 # The trusted pipeline. nbgrader_config.py uses these lists too, so the stock `nbgrader autograde` is trusted.
 TRUSTED_SANITIZE_PREPROCESSORS = [
@@ -98,8 +99,12 @@ def untrusted_settings(config, allow_unsandboxed: bool = False) -> list[str]:
     return reasons
 
 
-def enforce_trusted_pipeline(app, allow_unsandboxed: bool = False) -> str:
-    """Put the trusted pipeline into an initialized ``AutogradeApp``; why it must not grade ('' when it may)."""
+def enforce_trusted_pipeline(app, allow_unsandboxed: bool = False, report_to=None) -> str:
+    """Put the trusted pipeline into an initialized ``AutogradeApp``; why it must not grade ('' when it may).
+
+    ``report_to(assignment, student, notebook, grading)`` receives what grading found in each notebook
+    (``JudgedExecute.report_to``): the caller's own channel back from nbgrader.
+    """
     from traitlets.config import Config
 
     reasons = untrusted_settings(app.config, allow_unsandboxed)
@@ -112,12 +117,10 @@ def enforce_trusted_pipeline(app, allow_unsandboxed: bool = False) -> str:
     trusted.Autograde.preprocessors = []
     if not allow_unsandboxed:
         trusted.JudgedExecute.sandbox = True
+    if report_to is not None:
+        trusted.JudgedExecute.report_to = report_to
     app.update_config(trusted)
     return ""
-
-
-# What grading found per (assignment, student, notebook), for the caller in this process (course_tools.grading).
-REPORTS: dict[tuple[str, str, str], dict] = {}
 
 
 def _paths(preprocessor, resources) -> tuple[CourseDirectory, str, str, str]:
@@ -174,6 +177,9 @@ class JudgedExecute(NbGraderPreprocessor):
                               "with the grader's permissions: only for code you trust.").tag(config=True)
     cell_timeout = Float(20.0, help="Seconds a cell (or a test cell's calls into student code) may take.").tag(config=True)
     notebook_timeout = Float(300.0, help="Seconds a whole notebook may take.").tag(config=True)
+    report_to = Callable(None, allow_none=True,
+                         help="Called as report_to(assignment, student, notebook, grading) with what grading "
+                              "found (tests passed, notes, review); the graded notebook carries it too.").tag(config=True)
 
     def preprocess(self, nb, resources):
         coursedir, assignment, student, notebook = _paths(self, resources)
@@ -183,14 +189,15 @@ class JudgedExecute(NbGraderPreprocessor):
         grading = nb.metadata.setdefault("course_grading", {"notes": [], "review": ""})
         grading["notes"] = list(grading.get("notes", [])) + report.notes
         # a per-notebook output budget, images validated (course_tools.output_budget); test cells are never cut
-        budget = apply_output_budget(nb, lambda cell: cell_role(cell) == "test")
+        budget = apply_output_budget(nb, is_test)
         if budget:
             grading["notes"] += budget
             grading["review"] = "; ".join(filter(None, [grading.get("review", ""), "output budget: " + "; ".join(budget)]))
         grading["sandboxed"] = bool(self.sandbox)
         grading["passed"] = sum(v.passed for v in report.verdicts)
         grading["tests"] = len(report.verdicts)
-        REPORTS[(assignment, student, notebook)] = dict(grading)
+        if self.report_to is not None:
+            self.report_to(assignment, student, notebook, dict(grading))
         for note in report.notes:
             self.log.warning("%s/%s: %s", student, assignment, note)
         return nb, resources

@@ -16,9 +16,10 @@ import logging
 import multiprocessing
 import os
 import sys
+import threading
 from pathlib import Path
 
-from .gradebook import gradebook_lock_path, install_gradebook_lock, open_gradebook, release_lock
+from .gradebook import CourseFolder, install_gradebook_lock, open_gradebook, release_lock, remove_lock_file
 
 APPS = {
     "autograde": ("nbgrader.apps.autogradeapp", "AutogradeApp"),
@@ -26,7 +27,20 @@ APPS = {
     "generate_assignment": ("nbgrader.apps.generateassignmentapp", "GenerateAssignmentApp"),
     "export": ("nbgrader.apps.exportapp", "ExportApp"),
 }
-_RUN_COUNT = [0]
+# One logger for every nbgrader app this process runs: a logger per run would never be freed (the logging
+# module keeps every named logger). Each run captures the records of its own thread (see _ThreadFilter).
+NBGRADER_LOGGER = "course_tools.nbgrader"
+
+
+class _ThreadFilter(logging.Filter):
+    """Lets through the records of one thread: runs in several threads of a process keep their logs apart."""
+
+    def __init__(self):
+        super().__init__()
+        self.thread = threading.get_ident()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.thread == self.thread
 
 
 def run_app(command: str, argv: list[str], root: str | Path | None = None,
@@ -42,12 +56,14 @@ def run_app(command: str, argv: list[str], root: str | Path | None = None,
 
     module_name, class_name = APPS[command]
     app_class = getattr(importlib.import_module(module_name), class_name)
-    _RUN_COUNT[0] += 1
-    logger = logging.getLogger(f"course_tools.nbgrader.{_RUN_COUNT[0]}")
+    logger = logging.getLogger(NBGRADER_LOGGER)
     logger.propagate = False
     buffer = io.StringIO()
     handler = logging.StreamHandler(buffer)
     handler.setFormatter(logging.Formatter("[%(levelname)s] %(message)s"))
+    handler.addFilter(_ThreadFilter())
+    handler.course_capture = True
+    before = list(logger.handlers)
     logger.addHandler(handler)
     cwd = os.getcwd()
     ok = True
@@ -77,6 +93,10 @@ def run_app(command: str, argv: list[str], root: str | Path | None = None,
         os.chdir(cwd)
         release_lock(force=True)
         logger.removeHandler(handler)
+        # and what the app added to it (nbgrader's --logfile handler), which the shared logger would keep
+        for added in [h for h in logger.handlers if h not in before and not getattr(h, "course_capture", False)]:
+            added.close()
+            logger.removeHandler(added)
     return ok, buffer.getvalue()
 
 
@@ -87,51 +107,67 @@ def ensure_venv_on_path() -> None:
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
 
 
-def quiet_worker() -> None:
-    """Send this process's stderr (and its kernels', which inherit it) to a log file, not the terminal.
+def quiet_worker(log_path: str) -> None:
+    """Send this process's stderr (and its kernels', which inherit it) to the run's log file, not the terminal.
 
     Kernels print transport warnings and nbgrader's dependencies emit deprecation warnings; nbgrader's
     own log is captured per submission instead.
     """
-    import tempfile
     import warnings
 
     warnings.simplefilter("ignore")
-    log = open(Path(tempfile.gettempdir()) / "course_tools-workers.log", "ab", buffering=0)
+    log = open(log_path, "ab", buffering=0)
     os.dup2(log.fileno(), 2)
 
 
-def prepare_worker(root: str, lock: bool, quiet: bool = True) -> None:
-    """Make this process a grading worker for the course at ``root`` (pool initializer, first Dask task)."""
+def prepare_worker(root: str, lock_path: str | None, log_path: str | None = None) -> None:
+    """Make this process a grading worker for the course at ``root`` (pool initializer, first Dask task):
+    gradebook sessions locked on ``lock_path`` (None: unlocked), stderr to ``log_path`` (None: kept)."""
     os.environ.setdefault("MPLBACKEND", "Agg")
     ensure_venv_on_path()
-    if quiet:
-        quiet_worker()
+    if log_path is not None:
+        quiet_worker(log_path)
     os.chdir(root)
-    if lock:
-        install_gradebook_lock(gradebook_lock_path(root))
+    if lock_path is not None:
+        install_gradebook_lock(lock_path)
     import nbgrader.apps.autogradeapp  # noqa: F401  (pay the import once per worker)
 
 
-def worker_pool(root: str, workers: int, lock: bool = True) -> cf.ProcessPoolExecutor:
-    """``workers`` fresh (spawned) processes prepared to run nbgrader for the course at ``root``."""
-    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                  initializer=prepare_worker, initargs=(root, lock))
+@contextlib.contextmanager
+def worker_pool(root: str | Path | CourseFolder, workers: int, lock: bool = True):
+    """``workers`` fresh (spawned) processes prepared to run nbgrader for the course at ``root`` (a context manager).
+
+    The run's files are its own and go with it: the workers' stderr log in a private temporary folder,
+    the gradebook lock file (``lock``) removed once the workers are gone.
+    """
+    import tempfile
+
+    folder = CourseFolder.at(root)
+    lock_path = str(folder.lock_path) if lock else None
+    with tempfile.TemporaryDirectory(prefix="course_tools-run-") as run_dir:
+        try:
+            with cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=prepare_worker,
+                                        initargs=(str(folder.root), lock_path, os.path.join(run_dir, "workers.log"))) as pool:
+                yield pool
+        finally:
+            if lock_path is not None:
+                remove_lock_file(lock_path)
 
 
-def run_in_workers(commands: list[tuple], root: str | Path, workers: int = 1) -> list[tuple[bool, str]]:
+def run_in_workers(commands: list[tuple], root: str | Path | CourseFolder, workers: int = 1) -> list[tuple[bool, str]]:
     """Run nbgrader commands ``(command, argv[, config])`` in fresh worker processes; (success, log) for each.
 
     With one worker they run one after another; fresh processes keep nbgrader's imports and
     configuration out of the caller, and each worker pays the import once.
     """
-    root = str(Path(root).resolve())
-    with worker_pool(root, max(1, min(workers, len(commands)))) as pool:
-        futures = [pool.submit(run_app, command[0], command[1], root, *command[2:]) for command in commands]
+    folder = CourseFolder.at(root)
+    with worker_pool(folder, max(1, min(workers, len(commands)))) as pool:
+        futures = [pool.submit(run_app, command[0], command[1], str(folder.root), *command[2:]) for command in commands]
         return [future.result() for future in futures]
 
 
-def register_missing_assignments(root: str | Path, assignments: list[str], say=print) -> None:
+def register_missing_assignments(root: str | Path | CourseFolder, assignments: list[str], say=print) -> None:
     """Record in the gradebook every assignment (and its notebooks' cells) that it lacks.
 
     nbgrader learns an assignment's cells from ``generate_assignment``; it runs here into a scratch
@@ -141,8 +177,9 @@ def register_missing_assignments(root: str | Path, assignments: list[str], say=p
 
     from nbgrader.api import MissingEntry
 
+    folder = CourseFolder.at(root)
     missing = []
-    with open_gradebook(root) as gb:
+    with open_gradebook(folder) as gb:
         for assignment in assignments:
             try:
                 if not gb.find_assignment(assignment).notebooks:
@@ -154,11 +191,11 @@ def register_missing_assignments(root: str | Path, assignments: list[str], say=p
     say(f"registering {', '.join(missing)} in the gradebook (nbgrader generate_assignment into a scratch folder) ...")
     # The course's header (NAME/COLLABORATORS, an answer cell) opens every released notebook, so the
     # gradebook must know its cell too, also when the folder's own nbgrader_config.py does not name it.
-    header = Path(root) / "source" / "header.ipynb"
+    header = folder.root / "source" / "header.ipynb"
     config = {"IncludeHeaderFooter": {"header": str(header)}} if header.is_file() else {}
     with tempfile.TemporaryDirectory(prefix="course-register-") as scratch:
         outcomes = run_in_workers([("generate_assignment", [a, "--force", f"--CourseDirectory.release_directory={scratch}"],
-                                    config) for a in missing], root)
+                                    config) for a in missing], folder)
     for assignment, (ok, log) in zip(missing, outcomes):
         if not ok:
             raise RuntimeError(f"could not register {assignment} in the gradebook "

@@ -49,9 +49,9 @@ import sys
 from pathlib import Path
 
 import nbformat
-from nbgrader.utils import is_grade, is_locked, is_solution, is_task
 
 from . import vendored_assets
+from .cells import SOLUTION_END, cell_grade_id, is_answer, is_locked, is_task, is_written_answer
 from .course import course_root
 
 REMOVED = "[removed]"
@@ -103,13 +103,13 @@ def parse_rubric(source_nb) -> dict:
     """The rubric of every written answer: ``{"questions": [{"grade_id", "points", "criteria": [...]}]}``."""
     questions = []
     for cell in source_nb.cells:
-        if cell.cell_type != "markdown" or not (is_solution(cell) and is_grade(cell)):
+        if not is_written_answer(cell):
             continue
-        meta = cell.metadata["nbgrader"]
+        grade_id = cell_grade_id(cell)
         match = _RUBRIC_HEAD.search(cell.source)
         if not match:
-            raise ValueError(f"written answer {meta['grade_id']} has no '*Rubric (N points).*' list")
-        text = cell.source[match.end():].split("### END SOLUTION")[0]
+            raise ValueError(f"written answer {grade_id} has no '*Rubric (N points).*' list")
+        text = cell.source[match.end():].split(SOLUTION_END)[0]
         bullets: list[list[str]] = []
         for line in text.splitlines():
             if line.startswith("- "):
@@ -120,12 +120,12 @@ def parse_rubric(source_nb) -> dict:
         for index, lines in enumerate(bullets, 1):
             head = _BULLET.match(lines[0])
             if not head:
-                raise ValueError(f"{meta['grade_id']}: rubric line {lines[0]!r} does not start with '- N point(s):'")
+                raise ValueError(f"{grade_id}: rubric line {lines[0]!r} does not start with '- N point(s):'")
             description = " ".join([head.group(2), *lines[1:]])
             points = _number(head.group(1))
-            criteria.append({"id": f"{meta['grade_id']}.{index}", "description": description, "points": points,
+            criteria.append({"id": f"{grade_id}.{index}", "description": description, "points": points,
                              "levels": _levels(points, description)})
-        questions.append({"grade_id": meta["grade_id"], "points": float(match.group(1)), "criteria": criteria})
+        questions.append({"grade_id": grade_id, "points": float(match.group(1)), "criteria": criteria})
     return {"questions": questions}
 
 
@@ -191,7 +191,7 @@ def _scrub_tree(value, scrub, key: str = ""):
 
 def _kind(cell) -> str:
     """Of an autograded notebook, whose cells' metadata nbgrader rebuilt from the release."""
-    if is_solution(cell):
+    if is_answer(cell):
         return "answer"
     if is_locked(cell) or is_task(cell):
         return "instructor"  # tests (visible and hidden), locked set-up, the grading guard
@@ -209,9 +209,8 @@ def packet_notebook(graded_nb, header_cells: int, code: str, assignment: str, sc
         kind = _kind(cell)
         following = cells[index + 1] if index + 1 < len(cells) else None
         if kind == "answer":
-            meta = cell.metadata["nbgrader"]
             label = "written answer" if cell.cell_type == "markdown" else "code answer"
-            kept.append(nbformat.v4.new_markdown_cell(f"**{label} `{meta['grade_id']}`**"))
+            kept.append(nbformat.v4.new_markdown_cell(f"**{label} `{cell_grade_id(cell)}`**"))
             new = (nbformat.v4.new_markdown_cell(cell.source) if cell.cell_type == "markdown"
                    else nbformat.v4.new_code_cell(cell.source, outputs=cell.get("outputs", [])))
             kept.append(new)

@@ -17,28 +17,7 @@ from pathlib import Path
 
 import nbformat
 
-from .judge import cell_grade_id
-
-
-def _meta(cell) -> dict:
-    """A cell's nbgrader metadata, or {} when the submission made it something else than a dict."""
-    # not nbgrader.utils (is_solution, is_grade, ...): they raise on a list or string where a dict belongs
-    metadata = cell.get("metadata") if isinstance(cell, dict) else None
-    meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
-    return meta if isinstance(meta, dict) else {}
-
-
-def _grade_id(cell) -> str:
-    """A submitted cell's grade id; anything but a non-empty string counts as none."""
-    grade_id = _meta(cell).get("grade_id")
-    return grade_id if isinstance(grade_id, str) else ""
-
-
-def _source(cell) -> str:
-    source = cell.get("source", "") if isinstance(cell, dict) else ""
-    if isinstance(source, list):
-        return "".join(part for part in source if isinstance(part, str))
-    return source if isinstance(source, str) else ""
+from .cells import cell_grade_id, cell_source, cell_type, is_answer, nbgrader_metadata
 
 
 def unsafe_entries(submitted: str | Path, student: str, assignment: str) -> list[str]:
@@ -70,11 +49,6 @@ def unsafe_entries(submitted: str | Path, student: str, assignment: str) -> list
     return problems
 
 
-def is_answer(cell) -> bool:
-    """A cell the student writes: a solution cell (code, or a written answer in markdown)."""
-    return bool(_meta(cell).get("solution"))
-
-
 def assemble(release_nb, submission_nb, trusted_sources: dict[str, str] | None = None):
     """(graded notebook, notes): ``release_nb`` with the student's answers from ``submission_nb``.
 
@@ -91,13 +65,13 @@ def assemble(release_nb, submission_nb, trusted_sources: dict[str, str] | None =
     edited: list[str] = []
     cells = submission_nb.get("cells") if isinstance(submission_nb, dict) else None
     cells = [cell for cell in cells if isinstance(cell, dict)] if isinstance(cells, list) else []
-    if any(isinstance(_meta(c).get("grade_id"), (list, dict, int, float)) for c in cells):
+    if any(isinstance(nbgrader_metadata(c).get("grade_id"), (list, dict, int, float)) for c in cells):
         notes.append("cell ids of the wrong type (ignored)")
     if any(isinstance(c.get("metadata"), dict) and "nbgrader" in c["metadata"] and not isinstance(c["metadata"]["nbgrader"], dict)
            for c in cells):
         notes.append("nbgrader metadata that is not a dict (ignored)")
     for cell in cells:
-        grade_id = _grade_id(cell)
+        grade_id = cell_grade_id(cell)
         if not grade_id:
             continue
         seen[grade_id] = seen.get(grade_id, 0) + 1
@@ -107,19 +81,19 @@ def assemble(release_nb, submission_nb, trusted_sources: dict[str, str] | None =
         if released is None:
             notes.append(f"unknown cell id {grade_id!r} (ignored)")
             continue
-        if cell.get("cell_type") != released.cell_type:
+        if cell_type(cell) != released.cell_type:
             notes.append(f"cell {grade_id!r} changed type to {cell.get('cell_type')!r} (ignored)")
             continue
         if is_answer(released):
-            answers[grade_id] = _source(cell)
-            if _meta(cell).get("solution") is not True:
+            answers[grade_id] = cell_source(cell)
+            if nbgrader_metadata(cell).get("solution") is not True:
                 notes.append(f"answer cell {grade_id!r} lost its solution flag (still graded as an answer)")
         else:
-            source = _source(cell)
+            source = cell_source(cell)
             if source != released.source:
                 edited.append(grade_id)
-            elif _meta(cell) != _meta(released) and any(
-                    _meta(cell).get(k) != _meta(released).get(k) for k in ("grade", "solution", "locked", "points")):
+            elif nbgrader_metadata(cell) != nbgrader_metadata(released) and any(
+                    nbgrader_metadata(cell).get(k) != nbgrader_metadata(released).get(k) for k in ("grade", "solution", "locked", "points")):
                 notes.append(f"changed the nbgrader flags of cell {grade_id!r} (ignored)")
     if edited:
         shown = ", ".join(edited[:4]) + (f" and {len(edited) - 4} more" if len(edited) > 4 else "")
@@ -135,7 +109,7 @@ def assemble(release_nb, submission_nb, trusted_sources: dict[str, str] | None =
     if deleted_other:
         notes.append(f"{len(deleted_other)} deleted locked or test cell(s) put back")
     released_sources = {c.source for c in release_nb.cells if not cell_grade_id(c)}
-    extra = [c for c in cells if not _grade_id(c) and _source(c) not in released_sources]
+    extra = [c for c in cells if not cell_grade_id(c) and cell_source(c) not in released_sources]
     if extra:
         notes.append(f"{len(extra)} cell(s) added or edited outside the answer cells (not run: only answer cells are graded)")
 

@@ -53,6 +53,8 @@ import ast
 from dataclasses import dataclass
 from typing import Iterable
 
+from .cells import cell_grade_id, cell_role, cell_source, cell_type, is_answer, is_graded, is_locked
+
 IPY = "IPython internals"
 FRAME = "frame/introspection tricks"
 DUNDER = "builtins/dunder tricks"
@@ -600,19 +602,10 @@ def graded_names(nb) -> set[str]:
     """Functions and classes the notebook's answer cells define at their top level (the released stubs' names)."""
     names: set[str] = set()
     for cell in nb.cells:
-        if _is_answer(cell):
-            tree = _parse(cell.source if isinstance(cell.source, str) else "".join(cell.source))
+        if cell_role(cell) == "answer":
+            tree = _parse(cell_source(cell))
             names |= top_level_definitions(tree) if tree is not None else set()
     return names
-
-
-def _meta(cell) -> dict:
-    # not nbgrader.utils: submitted metadata may be a list or string where a dict belongs, which they would raise on
-    return (cell.get("metadata") or {}).get("nbgrader") or {}
-
-
-def _is_answer(cell) -> bool:
-    return cell.get("cell_type") == "code" and bool(_meta(cell).get("solution"))
 
 
 def course_names(nb) -> set[str]:
@@ -620,17 +613,16 @@ def course_names(nb) -> set[str]:
     an answer cell that rebinds one is tampering with the tests' tools."""
     names: set[str] = set()
     for cell in nb.cells:
-        meta = _meta(cell)
-        if cell.get("cell_type") != "code" or not meta.get("locked") or meta.get("solution"):
+        if cell_type(cell) != "code" or not is_locked(cell) or is_answer(cell):
             continue
         try:
-            tree = ast.parse(cell.source)
+            tree = ast.parse(cell_source(cell))
         except (SyntaxError, ValueError):
             continue
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 names.add(node.name)
-            elif isinstance(node, ast.Assign) and not meta.get("grade"):
+            elif isinstance(node, ast.Assign) and not is_graded(cell):
                 for target in node.targets:
                     names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
     return names
@@ -647,14 +639,14 @@ def scan_notebook(nb, release=None) -> list[Finding]:
     protected = course_names(reference)
     graded = graded_names(reference)
     if release is not None:
-        answer_ids = {_meta(c).get("grade_id") for c in release.cells if _is_answer(c)}
-        cells = [c for c in nb.cells if c.get("cell_type") == "code" and _meta(c).get("grade_id") in answer_ids]
+        answer_ids = {cell_grade_id(c) for c in release.cells if cell_role(c) == "answer"} - {""}
+        cells = [c for c in nb.cells if cell_type(c) == "code" and cell_grade_id(c) in answer_ids]
     else:
-        cells = [c for c in nb.cells if _is_answer(c)]
+        cells = [c for c in nb.cells if cell_role(c) == "answer"]
     findings = []
     for index, cell in enumerate(cells):
-        grade_id = str(_meta(cell).get("grade_id") or f"answer {index + 1}")
-        findings += scan_source(cell.source if isinstance(cell.source, str) else "".join(cell.source), grade_id,
+        grade_id = cell_grade_id(cell) or f"answer {index + 1}"
+        findings += scan_source(cell_source(cell), grade_id,
                                 _protected=protected, _modules=KNOWN_MODULES, graded=graded)
     return findings
 

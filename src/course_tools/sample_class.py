@@ -33,8 +33,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import nbformat
-from nbgrader.utils import is_grade, is_locked, is_solution
 
+from .cells import cell_grade_id, cell_points, cell_role, is_locked, is_written_answer, solution_region, strip_solution_markers
 from .course import MANIFEST, available_assignments, course_root
 
 
@@ -123,15 +123,7 @@ def timestamp_text(when: datetime) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S.%f") + " UTC"
 
 
-BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-
-
 # --------------------------------------------------------------------------- reading the source notebooks
-
-def strip_markers(source: str) -> str:
-    """The reference solution as a student would write it: the solution markers' lines removed."""
-    return "\n".join(line for line in source.splitlines() if line.strip() not in (BEGIN, END))
-
 
 def top_level_definitions(source: str) -> set[str]:
     """Names of the functions and classes a piece of code defines at its top level (empty if it does not parse)."""
@@ -226,15 +218,14 @@ def read_source(root: Path, assignment: str) -> NotebookInfo:
     for cell in nb.cells:
         if cell.cell_type == "code":
             info.code_cells.append(cell.source)
-        meta = cell.metadata.get("nbgrader", {})
-        grade_id = meta.get("grade_id", "")
-        if cell.cell_type == "code" and is_solution(cell):
-            info.solutions[grade_id] = strip_markers(cell.source)
-        elif cell.cell_type == "code" and is_grade(cell):
-            info.tests[grade_id] = {"points": float(meta.get("points", 0)), "source": cell.source}
-        elif cell.cell_type == "markdown" and is_grade(cell) and is_solution(cell):
-            answer = cell.source.split(BEGIN, 1)[1].split(END, 1)[0].strip() if BEGIN in cell.source else "An answer."
-            info.written[grade_id] = {"points": float(meta.get("points", 0)), "answer": answer}
+        grade_id = cell_grade_id(cell)
+        if cell_role(cell) == "answer":
+            info.solutions[grade_id] = strip_solution_markers(cell.source)
+        elif cell_role(cell) == "test":
+            info.tests[grade_id] = {"points": cell_points(cell), "source": cell.source}
+        elif is_written_answer(cell):
+            answer = solution_region(cell.source)
+            info.written[grade_id] = {"points": cell_points(cell), "answer": "An answer." if answer is None else answer}
     return info
 
 
@@ -408,14 +399,14 @@ def build_submission(release_nb, info: NotebookInfo, plan: Plan):
     keep = []
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
-        grade_id = meta.get("grade_id")
+        grade_id = cell_grade_id(cell)
         code = cell.cell_type == "code"
-        if persona.tests == "deleted" and code and is_grade(cell) and not is_solution(cell):
+        if persona.tests == "deleted" and cell_role(cell) == "test":
             continue
-        if code and is_solution(cell) and grade_id in info.solutions:
+        if cell_role(cell) == "answer" and grade_id in info.solutions:
             source = answer_source(persona, grade_id, info.solutions[grade_id], grade_id in plan.broken)
             cell.source = cell.source if source is None else source
-        elif cell.cell_type == "markdown" and is_grade(cell) and is_solution(cell) and grade_id in info.written:
+        elif is_written_answer(cell) and grade_id in info.written:
             answer = info.written[grade_id]["answer"]
             if persona.written == "answer":
                 cell.source = answer

@@ -32,6 +32,8 @@ from typing import Callable
 
 import nbformat
 
+from course_tools.cells import cell_grade_id, is_answer
+
 FAMILIES = {
     1: "IPython hooks (events, transformers, custom exceptions, run_cell)",
     2: "re-binding the guard, patching numpy/math/builtins",
@@ -91,8 +93,8 @@ def _register(family: int, fn, build, name: str | None, known: dict | None, refu
 def answer_cells(nb) -> list:
     """The graded answer cells (the header's ungraded NAME/COLLABORATORS answer cell, ``student_name``, left out:
     an attack written there would be overwritten by the released stub that follows it)."""
-    return [c for c in nb.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")
-            and c.metadata.get("nbgrader", {}).get("grade_id") != "student_name"]
+    return [c for c in nb.cells if c.cell_type == "code" and is_answer(c)
+            and cell_grade_id(c) != "student_name"]
 
 
 def notebook_path(folder: Path, assignment: str) -> Path:

@@ -1,5 +1,7 @@
 """Family 11: script and event handlers in written answers and in outputs, aimed at the feedback page."""
 
+from course_tools.cells import is_answer
+
 from . import answer, notebook
 
 PAYLOAD = ('<script>alert(1)</script> <img src=x onerror=alert(1)> <a href="javascript:alert(1)">click</a> '
@@ -11,7 +13,7 @@ PAYLOAD = ('<script>alert(1)</script> <img src=x onerror=alert(1)> <a href="java
 def script_in_written_answers(nb, ctx):
     """Every written answer (markdown) carries <script>, onerror=, javascript: links, svg, iframe, style, form, meta refresh."""
     for cell in nb.cells:
-        if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("solution"):
+        if cell.cell_type == "markdown" and is_answer(cell):
             cell.source = (f"My answer.\n\n{PAYLOAD}\n\n[link](javascript:alert(1)) ![img](x\" onerror=\"alert(1))\n\n"
                            "<div onmouseover=alert(1)>hover</div>\n\n$x$ <scr<script>ipt>alert(1)</script>")
             cell.attachments = {"x.svg": {"image/svg+xml": "PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+PC9zdmc+"}}
@@ -53,7 +55,7 @@ def remote_resources_and_fake_verdict_in_written_answers(nb, ctx):
     when and from where the feedback page or an anonymous peer-review packet is opened, and dress up a fake green
     "All hidden tests passed" box with the template's own CSS classes."""
     for cell in nb.cells:
-        if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("solution"):
+        if cell.cell_type == "markdown" and is_answer(cell):
             cell.source = f"My answer.\n\n{REMOTE}\n\n{FAKE_VERDICT}\n"
 
 

@@ -1,0 +1,107 @@
+"""The one reader of nbgrader cell metadata answers for any cell a submission can hold and never raises."""
+
+from __future__ import annotations
+
+import math
+
+import nbformat
+import pytest
+
+from course_tools import cells
+
+
+class _Exploding:
+    """A value whose truthiness, comparison and string form raise: what a hostile object would do."""
+
+    def __bool__(self):
+        raise RuntimeError("no truth")
+
+    def __eq__(self, other):
+        raise RuntimeError("no equality")
+
+    __hash__ = object.__hash__
+
+    def __str__(self):
+        raise RuntimeError("no text")
+
+
+HOSTILE_CELLS = [
+    None, 3, "a cell", ["cell"], {},
+    {"cell_type": "code"},
+    {"cell_type": ["code"], "metadata": {"nbgrader": {"solution": True}}},
+    {"cell_type": "code", "metadata": ["nbgrader"]},
+    {"cell_type": "code", "metadata": "nbgrader"},
+    {"cell_type": "code", "metadata": {"nbgrader": ["grade_id", "f"]}},
+    {"cell_type": "code", "metadata": {"nbgrader": "solution"}},
+    {"cell_type": "code", "metadata": {"nbgrader": None}},
+    {"cell_type": "code", "metadata": {"nbgrader": {"grade_id": 7, "points": "lots"}}},
+    {"cell_type": "code", "metadata": {"nbgrader": {"grade_id": ["f"], "points": float("nan")}}},
+    {"cell_type": "code", "metadata": {"nbgrader": {"grade_id": {"id": "f"}, "points": float("inf")}}},
+    {"cell_type": "code", "metadata": {"nbgrader": {"grade": _Exploding(), "solution": _Exploding(),
+                                                    "locked": _Exploding(), "points": _Exploding()}}},
+    {"cell_type": "code", "metadata": {"nbgrader": {"points": 10 ** 400}}},
+    {"cell_type": "code", "source": ["x = 1\n", 2, None, "y = 2"]},
+    {"cell_type": "code", "source": 42},
+]
+
+
+@pytest.mark.parametrize("cell", HOSTILE_CELLS, ids=lambda cell: repr(cell)[:60])
+def test_every_reader_answers_for_hostile_cells_with_the_value_of_absent(cell):
+    assert isinstance(cells.nbgrader_metadata(cell), dict)
+    assert cells.cell_grade_id(cell) == ""
+    assert cells.cell_points(cell) == 0.0
+    assert isinstance(cells.cell_source(cell), str)
+    assert cells.cell_role(cell) in ("markdown", "plain")
+    assert not cells.is_test(cell) and not cells.is_written_answer(cell)
+    assert isinstance(cells.is_answer(cell), bool) and isinstance(cells.is_locked(cell), bool)
+
+
+def test_a_source_of_mixed_parts_reads_as_its_string_parts():
+    assert cells.cell_source({"cell_type": "code", "source": ["x = 1\n", 2, None, "y = 2"]}) == "x = 1\ny = 2"
+    assert cells.cell_source({"cell_type": "code", "source": 42}) == ""
+
+
+def _cell(kind: str, **meta):
+    cell = nbformat.v4.new_code_cell("pass") if kind == "code" else nbformat.v4.new_markdown_cell("text")
+    cell.metadata["nbgrader"] = meta
+    return cell
+
+
+@pytest.mark.parametrize("kind, meta, role", [
+    ("code", {"grade": True, "solution": False, "locked": True}, "test"),
+    ("code", {"grade": False, "solution": True, "locked": False}, "answer"),
+    ("code", {"grade": True, "solution": True}, "answer"),           # an autograded answer is the student's code
+    ("code", {"grade": False, "solution": False, "locked": True}, "locked"),
+    ("code", {}, "plain"),
+    ("markdown", {"grade": True, "solution": True}, "markdown"),
+])
+def test_the_role_of_a_well_formed_cell_follows_its_nbgrader_flags(kind, meta, role):
+    assert cells.cell_role(_cell(kind, grade_id="x", **meta)) == role
+
+
+def test_a_written_answer_is_a_graded_markdown_solution_and_nothing_else():
+    assert cells.is_written_answer(_cell("markdown", grade=True, solution=True))
+    assert not cells.is_written_answer(_cell("markdown", grade=False, solution=True))
+    assert not cells.is_written_answer(_cell("code", grade=True, solution=True))
+
+
+@pytest.mark.parametrize("points, expected", [(3, 3.0), (2.5, 2.5), ("4", 4.0), ("1.5", 1.5), (-2, 0.0), (True, 0.0),
+                                              (None, 0.0), ("", 0.0), ([1], 0.0)])
+def test_points_read_as_a_finite_non_negative_number(points, expected):
+    value = cells.cell_points(_cell("code", grade=True, points=points))
+    assert value == expected and math.isfinite(value)
+
+
+def test_the_grade_id_of_a_well_formed_cell_is_its_string():
+    assert cells.cell_grade_id(_cell("code", grade_id="test_f_visible")) == "test_f_visible"
+
+
+def test_stripping_the_solution_markers_keeps_every_other_line():
+    source = "def f():\n    ### BEGIN SOLUTION\n    return 42\n    ### END SOLUTION\n# ### BEGIN SOLUTION in a comment"
+    assert cells.strip_solution_markers(source).splitlines() == [
+        "def f():", "    return 42", "# ### BEGIN SOLUTION in a comment"]
+
+
+def test_the_solution_region_is_the_text_between_the_markers_or_none():
+    assert cells.solution_region("Q?\n### BEGIN SOLUTION\n  An answer.\n### END SOLUTION\n") == "An answer."
+    assert cells.solution_region("Q? no markers") is None

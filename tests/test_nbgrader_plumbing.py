@@ -1,0 +1,163 @@
+"""The plumbing between the course's tools and nbgrader leaves nothing behind: no logger per run, no file of
+a fixed name in the shared temporary folder, no lock file after the run, no module-global result channel."""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+
+from course_tools import gradebook, judged_autograde, nbgrader_apps
+
+
+def _course(tmp_path: Path, db_url: str | None = None) -> Path:
+    root = tmp_path / "course"
+    root.mkdir()
+    if db_url:
+        (root / "nbgrader_config.py").write_text(f"c = get_config()\nc.CourseDirectory.db_url = {db_url!r}\n")
+    return root
+
+
+def _nbgrader_loggers() -> list[str]:
+    return [name for name in logging.Logger.manager.loggerDict if name.startswith(nbgrader_apps.NBGRADER_LOGGER)]
+
+
+def test_running_nbgrader_apps_adds_no_logger_and_leaves_no_handler(tmp_path):
+    root = _course(tmp_path)
+    logs = [nbgrader_apps.run_app("export", [], root, prepare=lambda app, n=n: f"refused run {n}") for n in range(3)]
+    assert [ok for ok, _ in logs] == [False] * 3
+    assert all(f"refused run {n}" in log for n, (_, log) in enumerate(logs))
+    assert len(_nbgrader_loggers()) == 1
+    assert logging.getLogger(nbgrader_apps.NBGRADER_LOGGER).handlers == []
+
+
+def test_runs_in_two_threads_keep_their_logs_apart(tmp_path):
+    root = _course(tmp_path)
+    barrier, logs = threading.Barrier(2), {}
+
+    def run(name):
+        def prepare(app):
+            barrier.wait(timeout=60)  # both runs are capturing now: each logs while the other listens
+            app.log.error("this is run %s", name)
+            barrier.wait(timeout=60)
+            return "stop here"
+        logs[name] = nbgrader_apps.run_app("export", [], root, prepare=prepare)[1]
+
+    # run_app changes directory: one run at a time does that, but the logs are what is tested here
+    threads = [threading.Thread(target=run, args=(name,)) for name in ("a", "b")]
+    cwd = os.getcwd()
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    finally:
+        os.chdir(cwd)
+    assert "this is run a" in logs["a"] and "this is run b" not in logs["a"]
+    assert "this is run b" in logs["b"] and "this is run a" not in logs["b"]
+
+
+def test_a_sqlite_gradebook_is_locked_beside_its_database_not_in_the_shared_temporary_folder(tmp_path):
+    root = _course(tmp_path)
+    lock = gradebook.gradebook_lock_path(root)
+    database = Path(gradebook.db_url_for(root)[len("sqlite:///"):])
+    assert lock.parent == database.parent == root.resolve()
+    assert lock.name == database.name + ".lock"
+
+
+def test_a_server_gradebook_is_locked_in_a_private_folder_of_the_user(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    root = _course(tmp_path, "postgresql://grader@localhost/course")
+    lock = gradebook.gradebook_lock_path(root)
+    folder = lock.parent
+    assert folder == tmp_path / "course_tools"
+    info = folder.lstat()
+    assert stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and stat.S_IMODE(info.st_mode) == 0o700
+    (tmp_path / "other").mkdir()
+    other = gradebook.gradebook_lock_path(_course(tmp_path / "other", "postgresql://grader@localhost/other"))
+    assert other.parent == folder and other != lock  # one lock per gradebook
+
+
+def test_a_shared_runtime_folder_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    (tmp_path / "course_tools").mkdir(mode=0o777)
+    os.chmod(tmp_path / "course_tools", 0o777)
+    try:
+        gradebook.runtime_dir()
+    except RuntimeError as error:
+        assert "private" in str(error)
+    else:
+        raise AssertionError("a folder others can write was taken as the private runtime folder")
+
+
+def test_a_removed_lock_file_is_not_held_by_a_late_comer(tmp_path):
+    path = str(tmp_path / "gradebook.db.lock")
+    held = gradebook._lock_file(path)
+    removed = threading.Thread(target=gradebook.remove_lock_file, args=(path,))
+    removed.start()                 # waits for our hold, then removes the file
+    removed.join(timeout=0.5)
+    assert removed.is_alive() and os.path.exists(path), "the file was removed while it was held"
+    os.close(held)
+    removed.join(timeout=30)
+    assert not os.path.exists(path)
+    fresh = gradebook._lock_file(path)  # the next session locks a file that stands at the path
+    try:
+        assert os.path.samestat(os.fstat(fresh), os.stat(path))
+    finally:
+        os.close(fresh)
+        gradebook.remove_lock_file(path)
+
+
+@pytest.mark.grading  # spawns a worker that imports nbgrader
+def test_a_worker_pool_leaves_no_lock_file_and_no_log_behind(tmp_path, monkeypatch):
+    root = _course(tmp_path)
+    scratch = tmp_path / "tmp"  # this test's own temporary folder: others' runs share the system's
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    with nbgrader_apps.worker_pool(str(root), 1, lock=True) as pool:
+        lock = str(gradebook.gradebook_lock_path(root))
+        assert pool.submit(gradebook._lock_file, lock).result(timeout=300) >= 0  # a worker made and held it
+        assert os.path.exists(lock)
+    assert not os.path.exists(lock)
+    assert not list(scratch.iterdir()), f"left in the temporary folder: {list(scratch.iterdir())}"
+
+
+def test_grading_reports_travel_through_the_callers_channel_not_a_module_global():
+    from traitlets.config import Config
+
+    class App:
+        config = Config()
+
+        def update_config(self, config):
+            self.config.merge(config)
+
+    reports = []
+
+    def sink(*report):
+        reports.append(report)
+
+    app = App()
+    assert judged_autograde.enforce_trusted_pipeline(app, report_to=sink) == ""
+    judged_autograde.JudgedExecute(config=app.config).report_to("01", "ada", "01", {"passed": 1})
+    assert reports == [("01", "ada", "01", {"passed": 1})]
+    assert not [name for name, value in vars(judged_autograde).items() if isinstance(value, dict) and name.isupper()]
+
+
+def test_a_course_folder_reads_its_configuration_once_and_travels_as_plain_values(tmp_path):
+    import pickle
+
+    root = _course(tmp_path, "postgresql://grader@localhost/course")
+    (root / "nbgrader_config.py").write_text((root / "nbgrader_config.py").read_text()
+                                             + "c.CourseDirectory.course_id = 'c-101'\nc.Exchange.root = '/srv/x'\n")
+    folder = gradebook.CourseFolder.at(root)
+    (root / "nbgrader_config.py").unlink()  # what was read stays read: no function below parses it again
+    assert (folder.db_url, folder.course_id, folder.exchange_root) == ("postgresql://grader@localhost/course", "c-101",
+                                                                        "/srv/x")
+    assert gradebook.db_url_for(folder) == folder.db_url and gradebook.course_id(folder) == "c-101"
+    assert gradebook.CourseFolder.at(folder) is folder
+    assert pickle.loads(pickle.dumps(folder)) == folder  # to worker processes as it is

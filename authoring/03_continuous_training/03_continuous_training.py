@@ -1771,8 +1771,8 @@ print(f"accuracy measured on noisy feedback {np.mean(noisy_hits):.3f} vs true ac
 #
 # The cell below provides the plumbing (locked): the capstone's policy, the stream, a `LiveMonitor` that
 # turns live events into the `state` that `should_retrain` reads (a one-sided z-test accuracy alert
-# against the accuracy of the first 200 labels, a count of consecutive degraded checks, and the PSI of
-# the last-word distribution), `prediction_table` (a model's answer for every possible last word, so
+# against an SLO, v1's accuracy on its first 200 live labels, kept for every later champion; a count of
+# consecutive degraded checks; and the PSI of the last-word distribution), `prediction_table` (a model's answer for every possible last word, so
 # serving is a table look-up), and the timeline plot.
 
 # %% nbgrader={"grade": false, "grade_id": "provided_capstone_tools", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -1847,7 +1847,7 @@ class LiveMonitor:
         self.size, self.policy, self.version = len(vocab), policy, version
         self.live = deque(maxlen=policy["window"])
         self.words = deque(maxlen=policy["psi_window"])
-        self.baseline = None            # (correct, n) of the first `window` labels: the accuracy promised
+        self.baseline = None            # (correct, n) of v1's first `window` labels: the SLO, kept for later champions
         self.reference = None           # last-word counts the champion was deployed on
         self.consecutive_degraded = 0
 
@@ -2450,7 +2450,13 @@ print("run_capstone: hidden tests of the rollback check passed")
 # held-out) and about one point with noisy training labels (0.591 against 0.582). The **bound** decides
 # rarely here: with 20% corrupted training labels it changed the number of promotions on only 1 seed of 10,
 # and over the 10 seeds it costs a few tenths of a point more (0.595 clean, 0.579 noisy) and buys no served
-# accuracy back. Neither safeguard beats naive on average on this simulator, because labels are plentiful
+# accuracy back. When it does decide, it mostly refuses good challengers: after the drift, over the 20
+# streams, it refused 8 challengers that `c ≥ b` would have promoted, and 7 of the 8 were truly *better*
+# than their champion on 2000 fresh regime-B examples (the other was 2.7 points worse): on 200 examples
+# the bound cannot tell a small gain from a small loss, and refuses both.
+# In this loop a challenger is either much better (after a drift) or already behind on the gate set, so
+# the case the bound is built for — truly a little worse, looking as good — hardly occurs here; Part 4's
+# simulation is where it decides. Neither safeguard beats naive on average on this simulator, because labels are plentiful
 # and a slightly worse model is replaced again within minutes. What the bound buys is the guarantee
 # measured in Part 4 — a challenger truly worse by more than the margin passes at most about alpha of
 # the time, where `c ≥ b` lets a 3-point loss through 15% of the time — which matters where a wrong
@@ -2469,7 +2475,8 @@ class NoisyTrainingStream(ProductionStream):
 
 
 RULE_SYSTEMS = [("naive", "naive", {}), ("held-out (c >= b)", "gated", HELD_OUT_ONLY), ("gated (bound)", "gated", {})]
-rule_study = {}
+FRESH_B = make_examples(2000, seed=77, regime="B")     # the truth about a challenger: fresh regime-B examples
+rule_study, bound_refusals = {}, []                   # bound_refusals: true gain of each challenger c >= b would promote
 for fraction in (0.0, 0.2):
     for seed in range(10):
         stream_ = NoisyTrainingStream(fraction, n_requests=4000, drift_at=1500, seed=seed, feedback_delay_s=60.0,
@@ -2477,6 +2484,10 @@ for fraction in (0.0, 0.2):
         for name, system, override in RULE_SYSTEMS:
             result = run_capstone(stream_, BASE_MODEL, system, override)
             rule_study[fraction, seed, name] = summarize(result, stream_)
+        registry_ = result["registry"]                # the gated run's: which challengers did the bound alone refuse?
+        bound_refusals += [accuracy(registry_.get(g["challenger"]), FRESH_B) - accuracy(registry_.get(g["champion"]), FRESH_B)
+                           for g in result["gates"]
+                           if g["reason"] == "not shown non-inferior" and g["delta"] >= 0 and g["t"] > stream_.drift_time]
         print(f"training-label corruption {fraction:.0%}, seed {seed}: done", end="\r")
 print(" " * 60)
 print(f"{'training labels corrupted':26}" + "".join(f"{name:>24}" for name, _, _ in RULE_SYSTEMS))
@@ -2488,6 +2499,8 @@ for fraction in (0.0, 0.2):
     print(f"{fraction:<26.0%}" + "".join(f"{cell:>24}" for cell in cells))
 differ = sum(rule_study[0.2, seed, "held-out (c >= b)"][1] != rule_study[0.2, seed, "gated (bound)"][1] for seed in range(10))
 print(f"seeds (of 10, 20% corrupted) where the bound changed the number of promotions: {differ}")
+print(f"challengers refused by the bound that c >= b would promote (20 streams, after the drift): {len(bound_refusals)}, truly better on "
+      f"fresh regime-B data: {sum(gain > 0 for gain in bound_refusals)}, worst true loss {-min(bound_refusals):.3f}")
 
 
 # %% [markdown]
@@ -2514,6 +2527,70 @@ for event in drill["events"]:
         said = f"(the gate said: {gate_reasons[event['version']]})" if event["kind"] == "promote" else event["reason"]
         print(f"  drill t={event['t']:7.1f}  {event['kind']:8} v{event['version']:<3} {said}")
 print(f"champion history: {drill['registry'].history}")
+
+
+# %% [markdown]
+# ### Going further (ungraded): which baseline, and which split?
+#
+# **The baseline is an SLO.** The monitor compares live accuracy with the accuracy v1 showed on its first
+# 200 live labels (measured as assignment 2 measures a baseline: the champion's own first live labels), and
+# holds **every later champion** to that same promise: a service level, not each model's own start.
+# Re-baselining each new champion on its own first 200 labels sounds more faithful, but a champion promoted
+# halfway through a recovery becomes its own low standard, nothing alerts against it, and the loop stops
+# retraining: over the same 10 clean seeds the gated system then serves 0.456 on the last 1000 requests
+# instead of 0.595, under 0.35 on 4 seeds.
+#
+# **The gate split is by request id, not by sentence.** Requests are prefixes of one sentence, so one
+# sentence's examples land in both the training data and the gate set. Grouping by sentence is the safe
+# default; here it changes nothing, because the model sees only the last word, and a sentence's other
+# prefixes teach it nothing about a held-out one. Measured over 10 seeds: train a challenger on the
+# post-drift training shard, and compare its accuracy on its held-out shard with its accuracy on fresh
+# regime-B sentences. A leak would make the request-id split look *better* than fresh data, and better
+# than the sentence split; it does not (-0.020 by request id, -0.010 by sentence, a difference within the
+# seeds' noise). A model with a longer context, or users who repeat sentences, would need the group split.
+# The cell takes about 10 s.
+
+# %%
+class PerChampionMonitor(LiveMonitor):
+    """The alternative: each new champion is judged against its own first `window` labels."""
+
+    def promoted(self, version):
+        super().promoted(version)
+        self.baseline = None
+
+
+slo_monitor, LiveMonitor = LiveMonitor, PerChampionMonitor    # run_capstone builds its monitor by this name
+try:
+    per_champion = [served_accuracy(run_capstone(stream_, BASE_MODEL), stream_, 3000)
+                    for stream_ in (make_capstone_stream(seed=seed) for seed in range(10))]
+finally:
+    LiveMonitor = slo_monitor
+slo = [rule_study[0.0, seed, "gated (bound)"][0] for seed in range(10)]   # the same clean streams, SLO baseline
+print(f"gated, last 1000 requests, 10 clean seeds: SLO baseline {np.mean(slo):.3f}, per-champion baseline "
+      f"{np.mean(per_champion):.3f} (under 0.35 on {sum(a < 0.35 for a in per_champion)} seeds)")
+
+
+def sentence_ids(stream):
+    """The sentence of each request: a new sentence starts with a one-word context."""
+    return np.cumsum([len(request.context) == 1 for request in stream.requests])
+
+
+split_gaps = {"request id": [], "sentence": []}
+for seed in range(10):
+    stream_ = make_capstone_stream(seed=seed)
+    requests_, sentence = stream_.requests, sentence_ids(stream_)
+    feedback_ = [e for e in stream_.events() if e.kind == "feedback" and e.request_id >= stream_.drift_at]
+    for split, held_out in (("request id", lambda i: i % 3 == 0), ("sentence", lambda i: sentence[i] % 3 == 0)):
+        examples = [(normalize_context(requests_[f.request_id].context, BASE_MODEL.vocab), f.target.strip().lower(),
+                     held_out(f.request_id)) for f in feedback_]
+        challenger_ = BASE_MODEL.copy()
+        challenger_.fit([(c, t) for c, t, h in examples if not h], epochs=4, lr=0.1, seed=0, batch_size=32)
+        truth = [(c, stream_.true_next_word(f.request_id)) for (c, _, h), f in zip(examples, feedback_) if h]
+        split_gaps[split].append(accuracy(challenger_, truth) - accuracy(challenger_, FRESH_B))
+    print(f"split study, seed {seed}: done", end="\r")
+print(" " * 40)
+print("held-out minus fresh accuracy, mean of 10 seeds: "
+      + ", ".join(f"split by {split} {np.mean(gaps):+.3f}" for split, gaps in split_gaps.items()))
 
 
 # %% [markdown]

@@ -2594,6 +2594,65 @@ print("held-out minus fresh accuracy, mean of 10 seeds: "
 
 
 # %% [markdown]
+# ### Going further (ungraded): is the new training data good? A check at ingestion
+#
+# The capstone's data bug passes the buffer's validation: every corrupted label is a real word, and the labels
+# as a whole keep their usual distribution (another user's next word is still a next word). What gives it away
+# is how the labels fit the traffic. The training shard and the held-out shard are the same traffic, split by
+# request id, so the served model must be right on both about equally often; a gap means one shard's data is
+# broken. The check below watches the last 300 labels and raises an alarm when the served words were right on
+# the training shard 25 points less often than on the held-out one. Run on the naive system's log over 10
+# clean and 10 data-bug streams: no alarm on a clean stream (0 of 10), an alarm on every data-bug stream 119
+# to 190 s after the first corrupted request, and 23 of the 25 promotions of a model worse on its gate set
+# that naive made after the bug started came after the alarm. Stopping the training shard at the alarm
+# (quarantine the batch, page a human) would have kept them from ever reaching the gate. It takes a few
+# seconds. A human still decides what the alarm means: this check finds a broken join, not a wrong label policy.
+
+# %%
+def shard_gap_alarm(result, stream, window=300, max_gap=0.25):
+    """Time of the first feedback at which, among the last `window` labels, the served words were right on the
+    training shard `max_gap` less often than on the held-out shard (None if never): both shards are the same
+    traffic, split by request id, so only a fault in one shard's data opens such a gap."""
+    recent = deque()
+    labels, right = np.zeros(2, dtype=int), np.zeros(2, dtype=int)   # [training shard, held-out shard] in `recent`
+    for event in stream.events():
+        if event.kind != "feedback":
+            continue
+        shard = int(event.request_id % CAPSTONE_POLICY["holdout_every"] == 0)
+        ok = int(result["predicted"][event.request_id] == event.target.strip().lower())
+        recent.append((shard, ok))
+        labels[shard] += 1
+        right[shard] += ok
+        if len(recent) > window:
+            old_shard, old_ok = recent.popleft()
+            labels[old_shard] -= 1
+            right[old_shard] -= old_ok
+        if len(recent) == window and labels.all() and right[1] / labels[1] - right[0] / labels[0] >= max_gap:
+            return event.t
+    return None
+
+
+ingestion = {}
+for kind, make in (("clean", make_capstone_stream), ("data bug", make_corrupted_stream)):
+    for seed in range(10):
+        stream_ = make(seed=seed)
+        naive_ = run_capstone(stream_, BASE_MODEL, "naive")
+        promoted = {e["version"] for e in naive_["events"] if e["kind"] == "promote"}
+        worse_at = [g["t"] for g in naive_["gates"] if g["challenger"] in promoted and g["delta"] < 0]
+        ingestion[kind, seed] = (shard_gap_alarm(naive_, stream_), stream_.requests[2400].t, worse_at)
+        print(f"ingestion check, {kind} seed {seed}: done", end="\r")
+print(" " * 50)
+clean_alarms = sum(ingestion["clean", seed][0] is not None for seed in range(10))
+bug = [ingestion["data bug", seed] for seed in range(10)]
+delays = [alarm - bug_t for alarm, bug_t, _ in bug if alarm is not None and alarm > bug_t]
+worse_bug = [(t >= alarm) for alarm, bug_t, worse in bug if alarm is not None for t in worse if t > bug_t]
+print(f"alarms on 10 clean streams: {clean_alarms}; on 10 data-bug streams: {len(delays)}, "
+      f"{min(delays):.0f} to {max(delays):.0f} s after the first corrupted request")
+print(f"naive's promotions worse on the gate set after the bug started: {len(worse_bug)}, "
+      f"of which after the alarm: {sum(worse_bug)}")
+
+
+# %% [markdown]
 # ### Explore: drift size, gate margin, retrain policy
 #
 # Move the sliders and press **Run** to re-run the simulation and redraw the timeline: a partial drift
@@ -2654,8 +2713,9 @@ display(widgets.VBox([widgets.HBox([controls["drift_fraction"], controls["label_
 #   queue (Kafka, Pub/Sub, Kinesis) and joined with the request log later: labels arrive late, so the
 #   join waits. The held-out gate split is decided by a hash of the request id, so every worker agrees.
 # * **The training buffer** becomes a table in a data warehouse or lake: the recent window is a time
-#   filter, the replay a stored random sample. Validation (the `add` checks) runs in the ingestion job and
-#   its rejection counts are monitored like any metric.
+#   filter, the replay a stored random sample. Validation (the `add` checks) runs in the ingestion job,
+#   its rejection counts are monitored like any metric, and so is the agreement of the training shard with
+#   the held-out one (*Going further* above).
 # * **Retraining** of a large model is **data-parallel** on an existing engine — PyTorch
 #   `DistributedDataParallel`, Horovod, or Ray Train: each worker computes gradients on its shard of the
 #   batch and an all-reduce averages them, so the result matches one big batch. Never hand-write it.

@@ -1385,8 +1385,9 @@ print("required_sample_size: hidden tests of the effect size passed")
 # traffic towards whichever model is doing better while still exploring. **Thompson sampling** keeps, for
 # each arm (model), a Beta posterior over its success rate, starting from the uniform prior Beta(1, 1):
 #
-# * `choose() -> int`: draw one sample from `Beta(1 + successes, 1 + failures)` for every arm (use
-#   `rng = np.random.default_rng(seed)` and `rng.beta`) and return the index of the largest draw (a Python `int`);
+# * `choose() -> int`: draw one sample from `Beta(1 + successes, 1 + failures)` for every arm with the given
+#   `self._rng.beta` (seeded: the same seed and the same updates give the same choices) and return the index of
+#   the largest draw (a Python `int`);
 # * `update(arm, reward)`: record one success (`reward` true) or failure for `arm`;
 # * `counts`: the number of pulls per arm (a list of ints). `update(arm, reward)` adds one to `counts[arm]`;
 #   `choose()` never changes `counts` (a request routed but never answered is not a pull).
@@ -1443,7 +1444,7 @@ check_equal(sum(_counts), 40, "sum of counts after 40 rounds of choose() then up
 assert _counts[1] > _counts[0], f"arm 1 always succeeds and arm 0 always fails, yet counts are {_counts}"
 print("ThompsonRouter: visible tests passed")
 
-# %% nbgrader={"grade": true, "grade_id": "test_ThompsonRouter_hidden_counts", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_ThompsonRouter_hidden_counts", "locked": true, "points": 0.75, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of ThompsonRouter.counts: update() counts a pull, choose() alone does not."""
 _router = ThompsonRouter(3, seed=0)
 check_type(_router.choose(), int, "choose()")
@@ -1455,6 +1456,21 @@ for _arm, _reward in ((1, True), (1, False), (2, True)):
     _router.update(_arm, _reward)
 check_equal([int(_c) for _c in _router.counts], [0, 2, 1], "counts: after update(1, True), update(1, False), update(2, True)")
 print("ThompsonRouter: hidden tests of counts passed")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_ThompsonRouter_hidden_seed", "locked": true, "points": 0.75, "schema_version": 3, "solution": false, "task": false}
+"""Hidden test of seeding: the same seed and the same updates give the same choices; another seed gives other choices."""
+check_type(ThompsonRouter(3, seed=0).choose(), int, "ThompsonRouter(3, seed=0).choose()")
+### BEGIN HIDDEN TESTS
+def _choices(seed):
+    _r = ThompsonRouter(3, seed=seed)
+    _r.update(0, True)
+    _r.update(1, False)
+    return [_r.choose() for _ in range(60)]
+
+check_equal(_choices(5), _choices(5), "seed: 60 choices of two ThompsonRouter(3, seed=5) after the same updates (draw with the seeded self._rng)")
+assert _choices(5) != _choices(6), "seed: ThompsonRouter(3, seed=5) and ThompsonRouter(3, seed=6) made the same 60 choices: use the seed"
+print("ThompsonRouter: hidden tests of seeding passed")
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_ThompsonRouter_hidden_posterior", "locked": true, "points": 0.75, "schema_version": 3, "solution": false, "task": false}
@@ -1861,6 +1877,22 @@ class LiveMonitor:
         self.reference = np.bincount(np.array(self.words), minlength=self.size)
 
 
+class _LoggedMonitor(LiveMonitor):
+    """A LiveMonitor that also notes, for the tests, the version each label is credited to and each decision's time."""
+
+    def __init__(self, vocab, policy, log):
+        super().__init__(vocab, policy)
+        self._log = log
+
+    def observe_label(self, correct, version):
+        self._log["credited"].append(int(version))
+        super().observe_label(correct, version)
+
+    def state(self, t, last_retrain_t, new_labels):
+        self._log["decisions"].append(float(t))
+        return super().state(t, last_retrain_t, new_labels)
+
+
 @dataclasses.dataclass
 class Label:
     """One label as the capstone's plumbing hands it to you (see CapstoneRun.label)."""
@@ -1884,9 +1916,12 @@ class CapstoneRun:
     label(event)      -- a label: a Label, after storing the example: request ids divisible by holdout_every go to the
                          gate pool (when the context is not empty), the others to the buffer (train_ids, new_labels)
     answer(table, word_id) -- the word a prediction table serves after that last word
+    train(challenger, seed)  -- fit challenger in place on buffer.training_set() with the policy's epochs, lr, batch_size
     switch_to(version)     -- serve version from now on (after a promote or a rollback); the monitor judges it afresh
     gate_correctness(champion_version, challenger) -- (champion's correct_vector, challenger's, gate_ids) on the gate pool
-    record(system)    -- run_capstone's result dict
+    record(system)    -- run_capstone's result: a dict with keys system, registry, serving, predicted, events, gates,
+                         train_ids, and log (what the plumbing saw your loop do, for the tests: the version each label
+                         was credited to, the time of each decision, the seed of each training)
     """
 
     def __init__(self, stream, base_model, policy):
@@ -1894,7 +1929,8 @@ class CapstoneRun:
         self.registry = ModelRegistry()
         self.registry.promote(self.registry.register(base_model, {"source": "pretrained"}))
         self.table = prediction_table(base_model)
-        self.monitor = LiveMonitor(self.vocab, policy)
+        self.log = {"credited": [], "decisions": [], "train_seeds": []}
+        self.monitor = _LoggedMonitor(self.vocab, policy, self.log)
         self.buffer = TrainingBuffer(self.vocab, policy["recent_capacity"], policy["replay_capacity"], seed=0)
         self.gate_pool = deque(maxlen=policy["gate_size"])
         self.serving = np.zeros(stream.n_requests, dtype=np.int64)
@@ -1928,6 +1964,11 @@ class CapstoneRun:
     def answer(self, table, word_id):
         return self.vocab.decode(int(table[word_id]))
 
+    def train(self, challenger, seed):
+        self.log["train_seeds"].append(seed)
+        challenger.fit(self.buffer.training_set(), epochs=self.policy["epochs"], lr=self.policy["lr"], seed=seed,
+                       batch_size=self.policy["batch_size"])
+
     def switch_to(self, version):
         self.table = prediction_table(self.registry.get(version))
         self.monitor.promoted(version)
@@ -1939,7 +1980,7 @@ class CapstoneRun:
 
     def record(self, system):
         return {"system": system, "registry": self.registry, "serving": self.serving, "predicted": self.predicted,
-                "events": self.events, "gates": self.gates, "train_ids": self.train_ids}
+                "events": self.events, "gates": self.gates, "train_ids": self.train_ids, "log": self.log}
 
 def served_accuracy(result, stream, start, stop=None):
     """Accuracy of the words a run served to requests start..stop-1, against what users really typed next."""
@@ -1995,10 +2036,10 @@ print(f"capstone stream: {CAPSTONE_STREAM.n_requests} requests, drift at t = {CA
 #    `event.t >= next_check` and `run.monitor.ready()`: set **`next_check = event.t + check_every`** (not
 #    `next_check += check_every`), then `should_retrain(run.monitor.state(event.t, last_retrain_t,
 #    run.new_labels), policy)`.
-# 5. **Retrain**, when it says so: the challenger is `run.registry.champion()` (a copy), `fit` on
-#    `run.buffer.training_set()` with `epochs`, `lr`, `batch_size` and **`seed=len(run.gates)`** (gates
-#    recorded so far: every retrain differs, every run repeats); `register` it; record a `"retrain"` event;
-#    `last_retrain_t = event.t`, `run.new_labels = 0`.
+# 5. **Retrain**, when it says so: the challenger is `run.registry.champion()` (a copy);
+#    **`run.train(challenger, seed=len(run.gates))`** (the number of gates recorded so far, not 0: every
+#    retrain differs, every run repeats); `register` it; record a `"retrain"` event; `last_retrain_t = event.t`,
+#    `run.new_labels = 0`.
 # 6. **Gate.** `run.gate_correctness(champion_version, challenger)` gives both correct vectors on the gate
 #    pool and its request ids; call `gate_challenger` (champion first) and append to `run.gates` its five
 #    keys plus `"t"`, `"champion"`, `"challenger"` (versions) and `"gate_ids"`. An empty gate pool is refused.
@@ -2012,7 +2053,7 @@ print(f"capstone stream: {CAPSTONE_STREAM.n_requests} requests, drift at t = {CA
 # recovers after the drift (served accuracy on the last 1000 requests at least 0.55 here, 0.5 on noisier
 # streams; the best possible on regime B is about 0.64; far above never-retrained), and never promotes a
 # model worse than the champion on its gate set. The tests recompute both from your registry, `serving`,
-# `predicted` and the stream.
+# `predicted` and the stream, and check the three details in bold from `run.record`'s `log`.
 
 # %% nbgrader={"grade": false, "grade_id": "run_capstone", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def run_capstone(stream, base_model, system="gated", policy=None):
@@ -2046,8 +2087,7 @@ def run_capstone(stream, base_model, system="gated", policy=None):
         if not go:
             continue
         champion_version, challenger = run.registry.champion_version, run.registry.champion()
-        challenger.fit(run.buffer.training_set(), epochs=policy["epochs"], lr=policy["lr"], seed=len(run.gates),
-                       batch_size=policy["batch_size"])
+        run.train(challenger, seed=len(run.gates))
         version = run.registry.register(challenger, {"t": event.t, "reason": reason})
         run.events.append({"t": event.t, "kind": "retrain", "version": version, "reason": reason})
         last_retrain_t, run.new_labels = event.t, 0
@@ -2140,7 +2180,7 @@ assert _gated_accuracy >= _never_last + 0.2, f"the gated system ({_gated_accurac
 assert any(_e["kind"] == "promote" for _e in _gated["events"]), "the gated system never promoted anything"
 print("run_capstone: visible tests passed")
 
-# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_hidden_noisy_recovery", "locked": true, "points": 3.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_hidden_noisy_recovery", "locked": true, "points": 2.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of recovery on a noisier stream (20% label noise, another seed): the gated system still recovers, far above the never-retrained model."""
 check_type(run_capstone(ProductionStream(n_requests=60, drift_at=None, seed=0), BASE_MODEL, "never"), dict,
            "run_capstone(a stream of 60 requests, BASE_MODEL, 'never')")
@@ -2184,7 +2224,7 @@ check_equal(_naive["registry"].history[:len(_retrained) + 1], [1] + _retrained,
 print("run_capstone: hidden tests of the naive system passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_hidden_data_bug", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_hidden_data_bug", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of the gate's value on a stream with corrupted training feedback: naive ships a worse model, gated does not and serves at least as well."""
 check_type(run_capstone(ProductionStream(n_requests=60, drift_at=None, seed=0), BASE_MODEL, "never"), dict,
            "run_capstone(a stream of 60 requests, BASE_MODEL, 'never')")
@@ -2204,7 +2244,7 @@ assert _gated_last >= _naive_last, (f"data bug: the gated system ({_gated_last:.
 print("run_capstone: hidden tests of the data-bug stream passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_hidden_strict_gate", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_hidden_strict_gate", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of a policy override that makes the gate refuse everything (min_gain 0.6): retrains happen, nothing is promoted, version 1 serves throughout."""
 check_type(run_capstone(ProductionStream(n_requests=60, drift_at=None, seed=0), BASE_MODEL, "never"), dict,
            "run_capstone(a stream of 60 requests, BASE_MODEL, 'never')")
@@ -2241,7 +2281,7 @@ check_equal([len(_g["gate_ids"]) for _g in _after["gates"]], [len(_g["gate_ids"]
 print("run_capstone: hidden tests of policy overrides passed")
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_hidden_rollback", "locked": true, "points": 4.5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_hidden_rollback", "locked": true, "points": 3.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of the rollback check in a fire drill (drill_promote_all on a stream with corrupted training feedback): after each promotion it pairs the next rollback_labels held-out labels of requests the new champion served, takes no decision while pending, and rolls back exactly when McNemar says the previous champion is better."""
 check_type(run_capstone(ProductionStream(n_requests=60, drift_at=None, seed=0), BASE_MODEL, "gated", {"drill_promote_all": True}), dict,
            "run_capstone(a stream of 60 requests, BASE_MODEL, 'gated', {'drill_promote_all': True})")
@@ -2303,6 +2343,67 @@ for _t_promote, _kind, _version in list(_drill_events):
                                  f"p={_p:.2g}: the previous champion is not significantly better); rollback events at t={_t_done}")
 assert _expected_rollbacks >= 1, f"{_what}: the test expects the drill to call for a rollback (its own check found none to expect)"
 print("run_capstone: hidden tests of the rollback check passed")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_hidden_label_credit", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
+"""Hidden test of step 2: each label is credited to the version that served its request (run.serving[label.request_id]), not to the champion at the time the label arrives."""
+check_type(run_capstone(ProductionStream(n_requests=60, drift_at=None, seed=0), BASE_MODEL, "never")["log"], dict,
+           "run_capstone(a stream of 60 requests, BASE_MODEL, 'never')['log'] (return run.record(system))")
+### BEGIN HIDDEN TESTS
+_short = ProductionStream(n_requests=1800, drift_at=600, seed=1, feedback_delay_s=60.0, feedback_rate=0.8, label_noise=0.1)
+_credit_run = run_capstone(_short, BASE_MODEL, "gated")
+_labels = [(_e.t, _e.request_id) for _e in _short.events() if _e.kind == "feedback"]
+_credited = _credit_run["log"]["credited"]
+check_equal(len(_credited), len(_labels), "label credit: labels given to run.monitor.observe_label (one per label of the stream, "
+            "gated, 1800 requests, drift at 600, seed 1)")
+for (_t, _rid), _version in zip(_labels, _credited):
+    if _version != int(_credit_run["serving"][_rid]):
+        raise AssertionError(
+            f"label credit: the label of request {_rid} (arriving at t={_t:.1f}) was credited to version {_version}, but version "
+            f"{int(_credit_run['serving'][_rid])} served that request. Step 2: run.monitor.observe_label(label.correct, "
+            f"run.serving[label.request_id]), the version that served it, not the current champion")
+assert len(set(_credited)) > 1, "label credit: the gated run should promote at least once on this stream (gated, 1800 requests, seed 1)"
+print("run_capstone: hidden tests of the label credit passed")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_hidden_decision_times", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""Hidden test of step 4: after a decision at time t the next one is taken at the first label with event.t >= t + check_every (next_check = event.t + check_every, not next_check += check_every)."""
+check_type(run_capstone(ProductionStream(n_requests=60, drift_at=None, seed=0), BASE_MODEL, "never")["log"], dict,
+           "run_capstone(a stream of 60 requests, BASE_MODEL, 'never')['log'] (return run.record(system))")
+### BEGIN HIDDEN TESTS
+_short = ProductionStream(n_requests=1800, drift_at=600, seed=1, feedback_delay_s=60.0, feedback_rate=0.8, label_noise=0.1)
+_times = [_e.t for _e in _short.events() if _e.kind == "feedback"]
+for _check_every in (30.0, 45.0):
+    # min_gain 0.6 refuses every challenger: no rollback check is ever pending, so only next_check spaces the decisions
+    _decisions = run_capstone(_short, BASE_MODEL, "gated", {"min_gain": 0.6, "check_every": _check_every})["log"]["decisions"]
+    _what = f"decision times (gated, min_gain 0.6 so nothing is promoted, check_every {_check_every:g}, 1800 requests, seed 1)"
+    assert len(_decisions) >= 5, f"{_what}: expected decisions every {_check_every:g} s once the monitor is ready, got {len(_decisions)}"
+    assert _decisions[0] >= _check_every, f"{_what}: the first decision at t={_decisions[0]:.1f} is before next_check = check_every"
+    for _before, _after in zip(_decisions, _decisions[1:]):
+        _expected = next(_t for _t in _times if _t >= _before + _check_every)
+        if _after != _expected:
+            raise AssertionError(
+                f"{_what}: after the decision at t={_before:.1f} the next one should be at the first label with t >= "
+                f"{_before:.1f} + {_check_every:g}, i.e. t={_expected:.1f}; it came at t={_after:.1f}. Step 4: set "
+                f"next_check = event.t + check_every (not next_check += check_every)")
+print("run_capstone: hidden tests of the decision times passed")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_run_capstone_hidden_training_seed", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""Hidden test of step 5: the k-th retrain (from 0) trains with seed=len(run.gates) = k, the number of gates recorded so far, not a fixed seed."""
+check_type(run_capstone(ProductionStream(n_requests=60, drift_at=None, seed=0), BASE_MODEL, "never")["log"], dict,
+           "run_capstone(a stream of 60 requests, BASE_MODEL, 'never')['log'] (return run.record(system))")
+### BEGIN HIDDEN TESTS
+_short = ProductionStream(n_requests=1800, drift_at=600, seed=1, feedback_delay_s=60.0, feedback_rate=0.8, label_noise=0.1)
+for _system in ("naive", "gated"):
+    _seed_run = run_capstone(_short, BASE_MODEL, _system)
+    _seeds = _seed_run["log"]["train_seeds"]
+    _retrains = sum(1 for _e in _seed_run["events"] if _e["kind"] == "retrain")
+    assert _retrains >= 2, f"training seed: the {_system} system should retrain at least twice on this stream (1800 requests, seed 1)"
+    check_equal(_seeds, list(range(_retrains)),
+                f"training seed: the seeds given to run.train by the {_system} system, retrain by retrain (step 5: "
+                f"seed=len(run.gates), the number of gates recorded so far: 0, 1, 2, ...)")
+print("run_capstone: hidden tests of the training seed passed")
 ### END HIDDEN TESTS
 
 # %% [markdown]

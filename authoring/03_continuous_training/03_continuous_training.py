@@ -22,9 +22,9 @@
 # | **total** | **100** |
 #
 # A point is a percent of the notebook; mastery needs 80. **Visible tests** teach (read their messages);
-# **hidden tests** run when your work is graded. Every random draw here is seeded.
+# **hidden tests** run when your work is graded.
 #
-# **Time: about 120 minutes**, one lab; the core path by part (a guide):
+# **Time: about 120 minutes**, one lab session, by part:
 #
 # | part | minutes |
 # |---|---|
@@ -318,8 +318,6 @@ print("ReservoirSampler: hidden tests of seeding passed")
 #   offered to a `ReservoirSampler(replay_capacity, seed)` for long-term replay.
 # * `training_set()` returns a new list: the recent window (oldest first), followed by the replay items.
 # * `len(buffer)` is the size of the recent window.
-#
-# The `bool` lets the caller count rejections, and alert when that count jumps.
 
 # %% nbgrader={"grade": false, "grade_id": "TrainingBuffer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class TrainingBuffer:
@@ -526,7 +524,7 @@ plt.close(fig)
 # %% [markdown]
 # ## Part 2: when to retrain, and why
 #
-# Retraining costs compute and can go wrong, so the decision is a policy with **reasons** you can log and audit.
+# Retraining is a policy decision with **reasons** you can log and audit.
 #
 # ### Exercise 3 (6 points): `should_retrain(state, policy) -> tuple[bool, str]`
 #
@@ -916,7 +914,7 @@ print("mcnemar_test: hidden tests of types and lengths passed")
 # %% [markdown]
 # ### Exercise 6 (9 points): `gate_challenger(correct_champion, correct_challenger, policy) -> dict`
 #
-# `policy` has `alpha`, `non_inferiority` (a margin, e.g. 0.02) and `min_gain`. Return a dict with keys:
+# `policy` has `alpha`, `non_inferiority` (a margin) and `min_gain`. Return a dict with keys:
 #
 # * `promote` (bool) and `reason` (str), decided by the table below;
 # * `delta`: challenger accuracy − champion accuracy on the gate set (a float; `(c - b) / n`);
@@ -1728,10 +1726,9 @@ print(f"accuracy measured on noisy feedback {np.mean(noisy_hits):.3f} vs true ac
 # ## Part 6: the capstone — the whole loop through a drift
 #
 # A `ProductionStream` of 4000 requests drifts from regime A to B at request 1500. Labels are **feedback**
-# (what the user typed next): late, incomplete and noisy, so the model that answered a request may no longer
+# (the next word typed): late, incomplete and noisy, so the model that answered a request may no longer
 # be the champion when its label arrives. The locked cell below holds the policy, the stream, a `LiveMonitor`
-# (it makes `should_retrain`'s `state`, and holds every champion to one SLO: v1's accuracy on its first
-# 200 live labels) and `CapstoneRun`, the bookkeeping every system shares.
+# (it makes `should_retrain`'s `state`, against an SLO: v1's first 200 live labels) and `CapstoneRun`.
 
 # %% nbgrader={"grade": false, "grade_id": "provided_capstone_tools", "locked": true, "schema_version": 3, "solution": false, "task": false}
 CAPSTONE_POLICY = {
@@ -1842,16 +1839,12 @@ class LiveMonitor:
         self.reference = np.bincount(np.array(self.words), minlength=self.size)
 
 
-class _LoggedMonitor(LiveMonitor):
-    """A LiveMonitor that also notes, for the tests, the version each label is credited to and each decision's time."""
-
-    def observe_label(self, correct, version):
-        self.log["credited"].append(int(version))
-        super().observe_label(correct, version)
-
-    def state(self, t, *rest):
-        self.log["decisions"].append(float(t))
-        return super().state(t, *rest)
+def _logged(monitor, log):
+    """The monitor, noting for the tests the version each label is credited to and the time of each decision."""
+    observe_label, state = monitor.observe_label, monitor.state
+    monitor.observe_label = lambda correct, version: (log["credited"].append(int(version)), observe_label(correct, version))[1]
+    monitor.state = lambda t, *rest: (log["decisions"].append(float(t)), state(t, *rest))[1]
+    return monitor
 
 
 # word_id: the request's last word (0, vocab.unk, for an empty context); target: lowercased and stripped;
@@ -1876,8 +1869,7 @@ class CapstoneRun:
         self.registry.promote(self.registry.register(base_model, {"source": "pretrained"}))
         self.table = prediction_table(base_model)
         self.log = {"credited": [], "decisions": [], "train_seeds": []}
-        self.monitor = _LoggedMonitor(self.vocab, policy)
-        self.monitor.log = self.log
+        self.monitor = _logged(LiveMonitor(self.vocab, policy), self.log)    # LiveMonitor looked up now: studies swap it
         self.buffer = TrainingBuffer(self.vocab, policy["recent_capacity"], policy["replay_capacity"], seed=0)
         self.gate_pool = deque(maxlen=policy["gate_size"])
         self.serving = np.zeros(stream.n_requests, dtype=np.int64)
@@ -1982,7 +1974,7 @@ print(f"capstone stream: {CAPSTONE_STREAM.n_requests} requests, drift at t = {CA
 # `CAPSTONE_POLICY`: build a new dict (`{**CAPSTONE_POLICY, **(policy or {})}`), never change `CAPSTONE_POLICY`.
 # `"never"` serves `base_model` forever; `"naive"` retrains when `should_retrain` says so and **always
 # promotes** (it still runs and records the gate); `"gated"` promotes only when `gate_challenger` says so,
-# and **rolls back** a promoted model that loses live. Every detail changes the outcome: follow it exactly.
+# and **rolls back** a promoted model that loses live. Each detail changes the outcome: follow them exactly.
 #
 # 1. **Start.** `run = CapstoneRun(stream, base_model, policy)`, `last_retrain_t = None`,
 #    `next_check = policy["check_every"]`, no rollback check pending.
@@ -2597,10 +2589,7 @@ print(f"champion history: {drill['registry'].history}")
 # The cell takes about 10 s.
 
 # %%
-slo_monitor = _LoggedMonitor                 # the LiveMonitor that CapstoneRun builds, by this name
-
-
-class PerChampionMonitor(slo_monitor):
+class PerChampionMonitor(LiveMonitor):
     """The alternative: each new champion is judged against its own first `window` labels."""
 
     def promoted(self, version):
@@ -2608,12 +2597,12 @@ class PerChampionMonitor(slo_monitor):
         self.baseline = None
 
 
-_LoggedMonitor = PerChampionMonitor
+slo_monitor, LiveMonitor = LiveMonitor, PerChampionMonitor    # CapstoneRun builds its monitor by this name
 try:
     per_champion = [served_accuracy(run_capstone(stream_, BASE_MODEL), stream_, 3000)
                     for stream_ in (make_capstone_stream(seed=seed) for seed in range(10))]
 finally:
-    _LoggedMonitor = slo_monitor
+    LiveMonitor = slo_monitor
 slo = [rule_study[0.0, seed, "gated (bound)"][0] for seed in range(10)]   # the same clean streams, SLO baseline
 print(f"gated, last 1000 requests, 10 clean seeds: SLO baseline {np.mean(slo):.3f}, per-champion baseline "
       f"{np.mean(per_champion):.3f} (under 0.35 on {sum(a < 0.35 for a in per_champion)} seeds)")

@@ -113,3 +113,114 @@ def test_the_psi_trigger_is_left_out_for_the_reason_the_prose_gives(capstone_nam
                                     for stream in (ns["make_capstone_stream"](seed=seed) for seed in range(10))])
                 for threshold in (0.3, float("inf"))}
     assert abs(recovery[0.3] - recovery[float("inf")]) < 0.005, f"served accuracy on the last 1000 requests, 10 seeds: {recovery}"
+
+
+def _prose_of_section(title: str) -> str:
+    """The markdown cell whose heading contains title, whitespace collapsed."""
+    cells = nbformat.read(str(NOTEBOOK), as_version=4).cells
+    return re.sub(r"\s+", " ", next(c.source for c in cells if c.cell_type == "markdown" and title in c.source))
+
+
+def test_an_slo_baseline_recovers_where_a_per_champion_baseline_stalls(capstone_namespace):
+    """Issue 18: the baseline is an SLO (v1's first 200 live labels, kept for every champion); re-baselining each champion
+    on its own first labels stalls the loop. The prose quotes both means over 10 clean seeds and the seeds under 0.35."""
+    ns = capstone_namespace
+    prose = _prose_of_section("which baseline, and which split?")
+    slo_monitor = ns["LiveMonitor"]
+
+    class PerChampionMonitor(slo_monitor):
+        def promoted(self, version):
+            super().promoted(version)
+            self.baseline = None
+
+    streams = [ns["make_capstone_stream"](seed=seed) for seed in range(10)]
+    slo = [ns["served_accuracy"](ns["run_capstone"](s, ns["BASE_MODEL"]), s, 3000) for s in streams]
+    ns["LiveMonitor"] = PerChampionMonitor
+    try:
+        per_champion = [ns["served_accuracy"](ns["run_capstone"](s, ns["BASE_MODEL"]), s, 3000) for s in streams]
+    finally:
+        ns["LiveMonitor"] = slo_monitor
+    stalled = sum(a < 0.35 for a in per_champion)
+    claim = (f"then serves {np.mean(per_champion):.3f} on the last 1000 requests instead of {np.mean(slo):.3f}, "
+             f"under 0.35 on {stalled} seeds")
+    assert claim in prose, f"the prose should say {claim!r} (computed over 10 seeds)"
+    assert np.mean(slo) - np.mean(per_champion) > 0.1, f"SLO {slo}, per-champion {per_champion}"
+
+
+def test_the_request_id_split_leaks_nothing_the_sentence_split_would_stop(capstone_namespace):
+    """Issue 18: a leak would make the request-id split's held-out accuracy look better than fresh data and than the
+    sentence split; over 10 seeds it does not. The prose quotes both gaps."""
+    ns = capstone_namespace
+    prose = _prose_of_section("which baseline, and which split?")
+    fresh = ns["make_examples"](2000, seed=77, regime="B")
+    gaps = {"request id": [], "sentence": []}
+    for seed in range(10):
+        stream = ns["make_capstone_stream"](seed=seed)
+        requests = stream.requests
+        sentence = np.cumsum([len(r.context) == 1 for r in requests])
+        feedback = [e for e in stream.events() if e.kind == "feedback" and e.request_id >= stream.drift_at]
+        for split, held_out in (("request id", lambda i: i % 3 == 0), ("sentence", lambda i: sentence[i] % 3 == 0)):
+            model = ns["BASE_MODEL"].copy()
+            model.fit([(ns["normalize_context"](requests[f.request_id].context, model.vocab), f.target.strip().lower())
+                       for f in feedback if not held_out(f.request_id)], epochs=4, lr=0.1, seed=0, batch_size=32)
+            truth = [(ns["normalize_context"](requests[f.request_id].context, model.vocab), stream.true_next_word(f.request_id))
+                     for f in feedback if held_out(f.request_id)]
+            gaps[split].append(ns["accuracy"](model, truth) - ns["accuracy"](model, fresh))
+    by_request, by_sentence = np.mean(gaps["request id"]), np.mean(gaps["sentence"])
+    claim = f"({by_request:.3f} by request id, {by_sentence:.3f} by sentence"
+    assert claim in prose, f"the prose should say {claim!r}"
+    assert by_request <= 0.0 and by_request <= by_sentence + 0.005, f"held-out minus fresh accuracy: {gaps}"
+
+
+def test_the_bound_mostly_refuses_challengers_that_are_truly_better(capstone_namespace):
+    """Issue 18: in the loop, after the drift, over 10 seeds with and without 20% corrupted training labels, the bound
+    refuses few challengers that c >= b would promote, and most of them are truly better on fresh regime-B data."""
+    ns = capstone_namespace
+    prose = _prose_of_section("what does each rule buy?")
+    fresh = ns["make_examples"](2000, seed=77, regime="B")
+    import dataclasses
+
+    gains = []
+    for fraction in (0.0, 0.2):
+        for seed in range(10):
+            stream = ns["ProductionStream"](n_requests=4000, drift_at=1500, seed=seed, feedback_delay_s=60.0,
+                                            feedback_rate=0.8, label_noise=0.1)
+            hit = np.random.default_rng(seed + 1000).random(stream.n_requests) < fraction
+            stream._feedback = [dataclasses.replace(f, target=stream._truth[(f.request_id + 50) % stream.n_requests])
+                                if hit[f.request_id] and f.request_id % 3 else f for f in stream._feedback]
+            result = ns["run_capstone"](stream, ns["BASE_MODEL"], "gated")
+            registry = result["registry"]
+            gains += [ns["accuracy"](registry.get(g["challenger"]), fresh) - ns["accuracy"](registry.get(g["champion"]), fresh)
+                      for g in result["gates"]
+                      if g["reason"] == "not shown non-inferior" and g["delta"] >= 0 and g["t"] > stream.drift_time]
+    better = sum(g > 0 for g in gains)
+    claim = (f"it refused {len(gains)} challengers that `c ≥ b` would have promoted, and {better} of the {len(gains)} "
+             f"were truly *better*")
+    assert claim in prose, f"the prose should say {claim!r}"
+    assert f"(the other was {100 * -min(gains):.1f} points worse)" in prose or len(gains) - better != 1, gains
+    assert better >= 0.75 * len(gains), f"true gains of the challengers the bound refused: {np.round(gains, 3)}"
+
+
+def _code_after(title: str) -> str:
+    """The code cell just after the markdown cell whose text contains title."""
+    cells = nbformat.read(str(NOTEBOOK), as_version=4).cells
+    index = next(i for i, c in enumerate(cells) if c.cell_type == "markdown" and title in c.source)
+    return cells[index + 1].source
+
+
+def test_the_ingestion_check_catches_the_data_bug_before_its_models_reach_the_gate(capstone_namespace, capsys):
+    """Issue 18: the shard-agreement check, run by the notebook's own cell over 10 clean and 10 data-bug streams, never
+    fires on a clean stream, fires on every data-bug stream, and precedes most of naive's worse promotions; the prose
+    quotes the figures the cell prints."""
+    ns = dict(capstone_namespace)
+    exec(_code_after("is the new training data good?"), ns)
+    prose = _prose_of_section("is the new training data good?")
+    assert "no alarm on a clean stream (0 of 10)" in prose
+    assert all(ns["ingestion"]["clean", seed][0] is None for seed in range(10)), ns["ingestion"]
+    delays, worse = ns["delays"], ns["worse_bug"]
+    assert len(delays) == 10, f"alarms after the bug on data-bug streams: {delays}"
+    claim = f"every data-bug stream {min(delays):.0f} to {max(delays):.0f} s after the first corrupted request"
+    assert claim in prose, f"the prose should say {claim!r}"
+    claim = f"and {sum(worse)} of the {len(worse)} promotions of a model worse on its gate set"
+    assert claim in prose, f"the prose should say {claim!r}"
+    assert sum(worse) >= 0.8 * len(worse), f"naive's worse promotions after the bug, after the alarm or not: {worse}"

@@ -225,5 +225,5 @@ def test_live_monitor_judges_only_the_current_champion():
 def test_rollback_check_pairs_only_requests_the_new_champion_served():
     """The reference's rollback check skips labels of requests the previous champion served."""
     source = _solution_source(read_notebook("03_continuous_training"), "run_capstone")
-    assert "serving[event.request_id] == registry.champion_version" in source
-    assert "monitor.observe_label(correct, int(serving[event.request_id]))" in source
+    assert "run.serving[label.request_id] == run.registry.champion_version" in source
+    assert "run.monitor.observe_label(label.correct, int(run.serving[label.request_id]))" in source

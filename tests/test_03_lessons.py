@@ -126,7 +126,7 @@ def test_an_slo_baseline_recovers_where_a_per_champion_baseline_stalls(capstone_
     on its own first labels stalls the loop. The prose quotes both means over 10 clean seeds and the seeds under 0.35."""
     ns = capstone_namespace
     prose = _prose_of_section("which baseline, and which split?")
-    slo_monitor = ns["LiveMonitor"]
+    slo_monitor = ns["_LoggedMonitor"]          # the LiveMonitor CapstoneRun builds, by this name
 
     class PerChampionMonitor(slo_monitor):
         def promoted(self, version):
@@ -135,11 +135,11 @@ def test_an_slo_baseline_recovers_where_a_per_champion_baseline_stalls(capstone_
 
     streams = [ns["make_capstone_stream"](seed=seed) for seed in range(10)]
     slo = [ns["served_accuracy"](ns["run_capstone"](s, ns["BASE_MODEL"]), s, 3000) for s in streams]
-    ns["LiveMonitor"] = PerChampionMonitor
+    ns["_LoggedMonitor"] = PerChampionMonitor
     try:
         per_champion = [ns["served_accuracy"](ns["run_capstone"](s, ns["BASE_MODEL"]), s, 3000) for s in streams]
     finally:
-        ns["LiveMonitor"] = slo_monitor
+        ns["_LoggedMonitor"] = slo_monitor
     stalled = sum(a < 0.35 for a in per_champion)
     claim = (f"then serves {np.mean(per_champion):.3f} on the last 1000 requests instead of {np.mean(slo):.3f}, "
              f"under 0.35 on {stalled} seeds")
@@ -199,3 +199,28 @@ def test_the_bound_mostly_refuses_challengers_that_are_truly_better(capstone_nam
     assert claim in prose, f"the prose should say {claim!r}"
     assert f"(the other was {100 * -min(gains):.1f} points worse)" in prose or len(gains) - better != 1, gains
     assert better >= 0.75 * len(gains), f"true gains of the challengers the bound refused: {np.round(gains, 3)}"
+
+
+def _code_after(title: str) -> str:
+    """The code cell just after the markdown cell whose text contains title."""
+    cells = nbformat.read(str(NOTEBOOK), as_version=4).cells
+    index = next(i for i, c in enumerate(cells) if c.cell_type == "markdown" and title in c.source)
+    return cells[index + 1].source
+
+
+def test_the_ingestion_check_catches_the_data_bug_before_its_models_reach_the_gate(capstone_namespace, capsys):
+    """Issue 18: the shard-agreement check, run by the notebook's own cell over 10 clean and 10 data-bug streams, never
+    fires on a clean stream, fires on every data-bug stream, and precedes most of naive's worse promotions; the prose
+    quotes the figures the cell prints."""
+    ns = dict(capstone_namespace)
+    exec(_code_after("is the new training data good?"), ns)
+    prose = _prose_of_section("is the new training data good?")
+    assert "no alarm on a clean stream (0 of 10)" in prose
+    assert all(ns["ingestion"]["clean", seed][0] is None for seed in range(10)), ns["ingestion"]
+    delays, worse = ns["delays"], ns["worse_bug"]
+    assert len(delays) == 10, f"alarms after the bug on data-bug streams: {delays}"
+    claim = f"every data-bug stream {min(delays):.0f} to {max(delays):.0f} s after the first corrupted request"
+    assert claim in prose, f"the prose should say {claim!r}"
+    claim = f"and {sum(worse)} of the {len(worse)} promotions of a model worse on its gate set"
+    assert claim in prose, f"the prose should say {claim!r}"
+    assert sum(worse) >= 0.8 * len(worse), f"naive's worse promotions after the bug, after the alarm or not: {worse}"

@@ -216,6 +216,11 @@ CLAIMS = [
     Claim(N03, "under 0.35 on [[4]] seeds", output=r"under 0\.35 on (\d+) seeds"),
     Claim(N03, "([[-0.020]] by request id", output=r"split by request id ([-+\d.]+)"),
     Claim(N03, "-0.020 by request id, [[-0.010]] by sentence", output=r"split by sentence ([-+\d.]+)"),
+    Claim(N03, "no alarm on a clean stream ([[0]] of 10)", output=r"alarms on 10 clean streams: (\d+)"),
+    Claim(N03, "every data-bug stream [[119]] to 190 s after", output=r"on 10 data-bug streams: 10, (\d+) to"),
+    Claim(N03, "every data-bug stream 119 to [[190]] s after", output=r"on 10 data-bug streams: 10, \d+ to (\d+) s"),
+    Claim(N03, "and [[23]] of the 25 promotions of a", output=r"of which after the alarm: (\d+)"),
+    Claim(N03, "and 23 of the [[25]] promotions of a", output=r"after the bug started: (\d+), of which"),
     Claim(N03, "then about [[350]] s later", tolerance=10, why="one drill, one seed: the check ends with its 150th label",
           output=r"drill t= *([\d.]+) +promote +v(\d+) +\(the gate said: significantly worse\)\n"
                                                  r" +drill t= *([\d.]+) +rollback",

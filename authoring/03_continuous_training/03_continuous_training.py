@@ -524,7 +524,7 @@ plt.close(fig)
 # %% [markdown]
 # ## Part 2: when to retrain, and why
 #
-# Retraining is a policy decision with **reasons** you can log and audit.
+# Retraining is a policy decision with logged **reasons**.
 #
 # ### Exercise 3 (6 points): `should_retrain(state, policy) -> tuple[bool, str]`
 #
@@ -840,7 +840,7 @@ print("champion:", demo_registry.champion_version, "-> rollback to", demo_regist
 # A retrained model is only a **challenger**: it replaces the **champion** only if it is shown not worse on a
 # **gate set**, labelled examples neither model was trained on, the *same* for both. The test is **paired**:
 # only the examples where the two *disagree about correctness* count, `b` = only the champion (A) right,
-# `c` = only the challenger (B) right. Between equal models each disagreement is a fair coin.
+# `c` = only the challenger (B) right.
 # **McNemar's exact test** gives the two-sided p-value
 # `p = min(1, 2 · Σ_{i ≤ min(b, c)} C(b+c, i) / 2^(b+c))`, and `p = 1.0` when `b + c == 0`.
 #
@@ -1725,10 +1725,11 @@ print(f"accuracy measured on noisy feedback {np.mean(noisy_hits):.3f} vs true ac
 # %% [markdown]
 # ## Part 6: the capstone — the whole loop through a drift
 #
-# A `ProductionStream` of 4000 requests drifts from regime A to B at request 1500. Labels are **feedback**
-# (the next word typed): late, incomplete and noisy, so the model that answered a request may no longer
-# be the champion when its label arrives. The locked cell below holds the policy, the stream, a `LiveMonitor`
-# (it makes `should_retrain`'s `state`, against an SLO: v1's first 200 live labels) and `CapstoneRun`.
+# A `ProductionStream` of 4000 requests drifts from regime A to B at request 1500. Labels are **feedback**:
+# late, incomplete and noisy, so the model that answered a request may no longer be the champion when its
+# label arrives. The locked cell below holds the policy, the stream, a `LiveMonitor`
+# (it makes `should_retrain`'s `state`, and holds every champion to one SLO: v1's accuracy on its first
+# 200 live labels) and `CapstoneRun`, the shared bookkeeping.
 
 # %% nbgrader={"grade": false, "grade_id": "provided_capstone_tools", "locked": true, "schema_version": 3, "solution": false, "task": false}
 CAPSTONE_POLICY = {
@@ -1796,6 +1797,7 @@ class LiveMonitor:
     ready()                           -- True once there is a baseline, a PSI reference and min_live labels of the champion
     state(t, last_retrain_t, new_labels) -- the should_retrain state; call it once per decision
     promoted(version)                 -- call after a promotion or rollback: judge the new champion from scratch
+                                         (its own labels, against the same SLO baseline)
     """
 
     def __init__(self, vocab, policy, version=1):
@@ -1973,7 +1975,7 @@ print(f"capstone stream: {CAPSTONE_STREAM.n_requests} requests, drift at t = {CA
 # `CAPSTONE_POLICY`: build a new dict (`{**CAPSTONE_POLICY, **(policy or {})}`), never change `CAPSTONE_POLICY`.
 # `"never"` serves `base_model` forever; `"naive"` retrains when `should_retrain` says so and **always
 # promotes** (it still runs and records the gate); `"gated"` promotes only when `gate_challenger` says so,
-# and **rolls back** a promoted model that loses live. Each detail changes the outcome: follow them exactly.
+# and **rolls back** a promoted model that loses live. Follow each detail exactly: each changes the outcome.
 #
 # 1. **Start.** `run = CapstoneRun(stream, base_model, policy)`, `last_retrain_t = None`,
 #    `next_check = policy["check_every"]`, no rollback check pending.
@@ -2588,7 +2590,10 @@ print(f"champion history: {drill['registry'].history}")
 # The cell takes about 10 s.
 
 # %%
-class PerChampionMonitor(LiveMonitor):
+slo_monitor = LiveMonitor                    # CapstoneRun builds its monitor by this name when a run starts
+
+
+class PerChampionMonitor(slo_monitor):
     """The alternative: each new champion is judged against its own first `window` labels."""
 
     def promoted(self, version):
@@ -2596,7 +2601,7 @@ class PerChampionMonitor(LiveMonitor):
         self.baseline = None
 
 
-slo_monitor, LiveMonitor = LiveMonitor, PerChampionMonitor    # run_capstone builds its monitor by this name
+LiveMonitor = PerChampionMonitor
 try:
     per_champion = [served_accuracy(run_capstone(stream_, BASE_MODEL), stream_, 3000)
                     for stream_ in (make_capstone_stream(seed=seed) for seed in range(10))]
@@ -2628,6 +2633,65 @@ for seed in range(10):
 print(" " * 40)
 print("held-out minus fresh accuracy, mean of 10 seeds: "
       + ", ".join(f"split by {split} {np.mean(gaps):+.3f}" for split, gaps in split_gaps.items()))
+
+
+# %% [markdown]
+# ### Going further (ungraded): is the new training data good? A check at ingestion
+#
+# The capstone's data bug passes the buffer's validation: every corrupted label is a real word, and the labels
+# as a whole keep their usual distribution (another user's next word is still a next word). What gives it away
+# is how the labels fit the traffic. The training shard and the held-out shard are the same traffic, split by
+# request id, so the served model must be right on both about equally often; a gap means one shard's data is
+# broken. The check below watches the last 300 labels and raises an alarm when the served words were right on
+# the training shard 25 points less often than on the held-out one. Run on the naive system's log over 10
+# clean and 10 data-bug streams: no alarm on a clean stream (0 of 10), an alarm on every data-bug stream 119
+# to 190 s after the first corrupted request, and 23 of the 25 promotions of a model worse on its gate set
+# that naive made after the bug started came after the alarm. Stopping the training shard at the alarm
+# (quarantine the batch, page a human) would have kept them from ever reaching the gate. It takes a few
+# seconds. A human still decides what the alarm means: this check finds a broken join, not a wrong label policy.
+
+# %%
+def shard_gap_alarm(result, stream, window=300, max_gap=0.25):
+    """Time of the first feedback at which, among the last `window` labels, the served words were right on the
+    training shard `max_gap` less often than on the held-out shard (None if never): both shards are the same
+    traffic, split by request id, so only a fault in one shard's data opens such a gap."""
+    recent = deque()
+    labels, right = np.zeros(2, dtype=int), np.zeros(2, dtype=int)   # [training shard, held-out shard] in `recent`
+    for event in stream.events():
+        if event.kind != "feedback":
+            continue
+        shard = int(event.request_id % CAPSTONE_POLICY["holdout_every"] == 0)
+        ok = int(result["predicted"][event.request_id] == event.target.strip().lower())
+        recent.append((shard, ok))
+        labels[shard] += 1
+        right[shard] += ok
+        if len(recent) > window:
+            old_shard, old_ok = recent.popleft()
+            labels[old_shard] -= 1
+            right[old_shard] -= old_ok
+        if len(recent) == window and labels.all() and right[1] / labels[1] - right[0] / labels[0] >= max_gap:
+            return event.t
+    return None
+
+
+ingestion = {}
+for kind, make in (("clean", make_capstone_stream), ("data bug", make_corrupted_stream)):
+    for seed in range(10):
+        stream_ = make(seed=seed)
+        naive_ = run_capstone(stream_, BASE_MODEL, "naive")
+        promoted = {e["version"] for e in naive_["events"] if e["kind"] == "promote"}
+        worse_at = [g["t"] for g in naive_["gates"] if g["challenger"] in promoted and g["delta"] < 0]
+        ingestion[kind, seed] = (shard_gap_alarm(naive_, stream_), stream_.requests[2400].t, worse_at)
+        print(f"ingestion check, {kind} seed {seed}: done", end="\r")
+print(" " * 50)
+clean_alarms = sum(ingestion["clean", seed][0] is not None for seed in range(10))
+bug = [ingestion["data bug", seed] for seed in range(10)]
+delays = [alarm - bug_t for alarm, bug_t, _ in bug if alarm is not None and alarm > bug_t]
+worse_bug = [(t >= alarm) for alarm, bug_t, worse in bug if alarm is not None for t in worse if t > bug_t]
+print(f"alarms on 10 clean streams: {clean_alarms}; on 10 data-bug streams: {len(delays)}, "
+      f"{min(delays):.0f} to {max(delays):.0f} s after the first corrupted request")
+print(f"naive's promotions worse on the gate set after the bug started: {len(worse_bug)}, "
+      f"of which after the alarm: {sum(worse_bug)}")
 
 
 # %% [markdown]
@@ -2691,8 +2755,9 @@ display(widgets.VBox([widgets.HBox([controls["drift_fraction"], controls["label_
 #   queue (Kafka, Pub/Sub, Kinesis) and joined with the request log later: labels arrive late, so the
 #   join waits. The held-out gate split is decided by a hash of the request id, so every worker agrees.
 # * **The training buffer** becomes a table in a data warehouse or lake: the recent window is a time
-#   filter, the replay a stored random sample. Validation (the `add` checks) runs in the ingestion job and
-#   its rejection counts are monitored like any metric.
+#   filter, the replay a stored random sample. Validation (the `add` checks) runs in the ingestion job,
+#   its rejection counts are monitored like any metric, and so is the agreement of the training shard with
+#   the held-out one (*Going further* above).
 # * **Retraining** of a large model is **data-parallel** on an existing engine — PyTorch
 #   `DistributedDataParallel`, Horovod, or Ray Train: each worker computes gradients on its shard of the
 #   batch and an all-reduce averages them, so the result matches one big batch. Never hand-write it.

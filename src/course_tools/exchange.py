@@ -102,6 +102,38 @@ def _link_or_copy(src: str, dst: str) -> None:
     shutil.copy2(src, dst)
 
 
+_INCOMPATIBLE = """
+import sys
+from importlib.metadata import distributions
+from packaging.specifiers import SpecifierSet
+version = ".".join(map(str, sys.version_info[:3]))
+for dist in distributions():
+    needs = dist.metadata.get("Requires-Python")
+    if needs and version not in SpecifierSet(needs):
+        print(dist.metadata["Name"])
+"""
+
+
+def fit_environment_to_interpreter(environment: str | Path) -> list[str]:
+    """Reinstall the packages of ``environment`` whose ``Requires-Python`` its interpreter does not meet.
+
+    The student environment holds the venv's packages on the system's Python, the same minor version but
+    maybe an older patch release (Debian 12: 3.11.2), and a package may need a newer one (soupsieve 4.1
+    needs 3.11.5: its patterns use possessive quantifiers; on 3.11.2 every nbconvert HTML export, hence
+    formgrader's submission view and feedback, fails). pip, run by that interpreter, picks the newest
+    release that supports it; the hard-linked originals in the venv are unlinked, never changed.
+    """
+    python = Path(environment) / "bin" / "python"
+    names = subprocess.run([str(python), "-c", _INCOMPATIBLE], capture_output=True, text=True, check=True).stdout.split()
+    if names:
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--force-reinstall",
+                        "--disable-pip-version-check", *names], check=True)
+        for path in Path(environment).rglob("*"):  # world-readable, as the rest of the environment
+            if not path.is_symlink():
+                os.chmod(path, path.stat().st_mode | (0o755 if path.is_dir() else 0o444))
+    return names
+
+
 def student_env(dest: str | Path, exchange: str | Path, course: str | None = None,
                 packages_from: str | Path | None = None) -> Path:
     """A world-readable environment for student accounts; returns its ``bin/python``.
@@ -111,6 +143,8 @@ def student_env(dest: str | Path, exchange: str | Path, course: str | None = Non
     system, else copied; files stay root-owned and read-only to students) minus the editable install
     of this course, so ``course_tools`` is not there. ``etc/jupyter/nbgrader_config.py`` in it holds
     ``student_config``: every nbgrader command run with this Python finds the course and the exchange.
+    Packages whose ``Requires-Python`` the system's patch release does not meet are refitted
+    (``fit_environment_to_interpreter``).
     """
     base = system_python()
     if base is None:
@@ -181,6 +215,7 @@ def student_env(dest: str | Path, exchange: str | Path, course: str | None = Non
         wanted &= ~(stat.S_IWGRP | stat.S_IWOTH)
         if wanted != mode:
             os.chmod(path, wanted)
+    fit_environment_to_interpreter(dest)
     return python
 
 

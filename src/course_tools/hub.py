@@ -167,38 +167,6 @@ def install_proxy(folder: Path = HUB_FOLDER) -> Path:
     return proxy
 
 
-_INCOMPATIBLE = """
-import sys
-from importlib.metadata import distributions
-from packaging.specifiers import SpecifierSet
-version = ".".join(map(str, sys.version_info[:3]))
-for dist in distributions():
-    needs = dist.metadata.get("Requires-Python")
-    if needs and version not in SpecifierSet(needs):
-        print(dist.metadata["Name"])
-"""
-
-
-def fit_environment_to_interpreter(environment: str | Path) -> list[str]:
-    """Reinstall the packages of ``environment`` whose ``Requires-Python`` its interpreter does not meet.
-
-    The student environment holds the venv's packages on the system's Python, the same minor version but
-    maybe an older patch release (Debian 12: 3.11.2), and a package may need a newer one (soupsieve 4.1
-    needs 3.11.5: its patterns use possessive quantifiers; on 3.11.2 every nbconvert HTML export, hence
-    formgrader's submission view and feedback, fails). pip, run by that interpreter, picks the newest
-    release that supports it; the hard-linked originals in the venv are unlinked, never changed.
-    """
-    python = Path(environment) / "bin" / "python"
-    names = subprocess.run([str(python), "-c", _INCOMPATIBLE], capture_output=True, text=True, check=True).stdout.split()
-    if names:
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--force-reinstall",
-                        "--disable-pip-version-check", *names], check=True)
-        for path in Path(environment).rglob("*"):  # world-readable, as the rest of the environment
-            if not path.is_symlink():
-                os.chmod(path, path.stat().st_mode | (0o755 if path.is_dir() else 0o444))
-    return names
-
-
 def install_tools(dest: Path, source: Path = REPOSITORY / "src") -> Path:
     """A root-owned, world-readable copy of course_tools and the student-side packages for the grader account."""
     if dest.exists():
@@ -248,7 +216,6 @@ def setup(settings: HubSettings, assignments: list[str] | None = None, root: Pat
             # the course folder: manifest, config, source/ and the generated release/ (as `make generate` does)
             sample_class.make_course(course, root, assignments, progress=print)
         environment.result()
-    fit_environment_to_interpreter(settings.environment)
     install_tools(settings.tools)
     grader = create_account(settings.grader_account)
     os.chmod(course, 0o700)

@@ -29,12 +29,12 @@
 # | part | minutes |
 # |---|---|
 # | introduction, 1. a validated training buffer | 20 |
-# | 2. when to retrain | 10 |
+# | 2. when to retrain | 9 |
 # | 3. a model registry | 11 |
 # | 4. the champion/challenger gate | 22 |
 # | 5. A/B testing | 15 |
 # | 6. the capstone | 26 |
-# | written answers | 16 |
+# | written answers | 17 |
 #
 # Sections titled **Going further** are ungraded extras outside that time.
 

@@ -260,7 +260,7 @@ print("ReservoirSampler: visible tests passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_ReservoirSampler_hidden_uniform", "locked": true, "points": 4.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of uniformity: after n adds, every item, old and new alike, is kept with probability min(1, capacity / n)."""
-check_type(ReservoirSampler(2, seed=0).items, list, "ReservoirSampler(2, seed=0).items")
+check_type([_s := ReservoirSampler(2, seed=0), _s.add("x"), _s.items][-1], list, "ReservoirSampler(2, seed=0).items after add('x')")
 ### BEGIN HIDDEN TESTS
 def _reservoir_shares(capacity, n_items, runs):
     kept = [0] * n_items
@@ -291,7 +291,7 @@ print("ReservoirSampler: hidden tests of uniformity passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_ReservoirSampler_hidden_seed", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of seeding: the same seed and the same items give the same sample; `seen` is a plain int."""
-check_type(ReservoirSampler(2, seed=0).seen, int, "ReservoirSampler(2, seed=0).seen")
+check_type([_s := ReservoirSampler(2, seed=0), _s.add("x"), _s.seen][-1], int, "ReservoirSampler(2, seed=0).seen after add('x')")
 ### BEGIN HIDDEN TESTS
 _one, _two = ReservoirSampler(3, seed=42), ReservoirSampler(3, seed=42)
 for _item in range(50):
@@ -417,7 +417,7 @@ print("TrainingBuffer: hidden tests of inputs and outputs passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_TrainingBuffer_hidden_window_and_replay", "locked": true, "points": 2.25, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of the two memories: the recent window keeps the newest examples oldest first, the replay is offered every accepted example, bounded by its capacity."""
-check_type(len(TrainingBuffer(VOCAB)), int, "len(TrainingBuffer(VOCAB))")
+check_type(TrainingBuffer(VOCAB).training_set(), list, "TrainingBuffer(VOCAB).training_set()")
 ### BEGIN HIDDEN TESTS
 _buffer = TrainingBuffer(VOCAB, recent_capacity=3, replay_capacity=100, seed=0)
 _added = [(["the"], "cat"), (["cat"], "sat"), (["sat"], "on"), (["on"], "the"), (["a"], "dog"), (["dog"], "ran")]
@@ -778,7 +778,7 @@ print("ModelRegistry: hidden tests of immutability passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_ModelRegistry_hidden_rollback", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 """Hidden test of rollback: a stack of champions (two rollbacks after promoting 1, 2, 3 lead to 1), RuntimeError when there is no previous champion, and the history."""
-check_type(ModelRegistry().history, list, "ModelRegistry().history")
+check_type(ModelRegistry().register(BASE_MODEL, {}), int, "ModelRegistry().register(BASE_MODEL, {})")
 ### BEGIN HIDDEN TESTS
 _stack = ModelRegistry()
 try:

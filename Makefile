@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m course_tools.demo
+	$(BIN)/python -m course_tools.demo.tour
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -40,7 +40,7 @@ lab: $(STAMP)
 
 # Students who are not on the course server: the released notebooks, the nextword wheel and a README.
 student-bundle: $(STAMP)
-	$(BIN)/python -m course_tools.student_bundle
+	$(BIN)/python -m course_tools.publish.student_bundle
 
 # The class on JupyterHub (docs/hub.md), as root, after `sudo .venv/bin/python -m course_tools.hub setup
 # --instructor NAME` and the roster: the hub, its proxy, formgrader and the idle culler, in the foreground.
@@ -49,14 +49,14 @@ hub: $(STAMP)
 
 # Instructors: each source notebook has a text twin, authoring/<a>/<a>.py (jupytext percent format).
 # After editing either side (JupyterLab with nbgrader's toolbar, or a text editor), make the pair agree;
-# the more recently saved side wins (`python -m course_tools.authoring sync --from text` to choose).
+# the more recently saved side wins (`python -m course_tools.notebooks.authoring sync --from text` to choose).
 sync: $(STAMP)
-	$(BIN)/python -m course_tools.authoring sync
+	$(BIN)/python -m course_tools.notebooks.authoring sync
 
 # Instructors: generate the student versions (release/) from source/, as `nbgrader generate_assignment` does.
 # (nbgrader's "release" is handing them to students: see docs/exchange.md.)
 generate: $(STAMP)
-	$(BIN)/python -m course_tools.generate
+	$(BIN)/python -m course_tools.notebooks.generate
 
 clean:
 	rm -rf $(VENV) .pytest_cache

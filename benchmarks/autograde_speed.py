@@ -2,9 +2,9 @@
 
     .venv/bin/python benchmarks/autograde_speed.py [--assignments 01_testing ...] [--students perfect ...] [--keep DIR]
 
-Builds the synthetic sample class once (course_tools.sample_class) and, in one run:
+Builds the synthetic sample class once (course_tools.demo.sample_class) and, in one run:
 
-1. ``course_tools.autograde`` with 1 worker process (each submission rebuilt, run in a bubblewrap
+1. ``course_tools.grading.autograde`` with 1 worker process (each submission rebuilt, run in a bubblewrap
    sandbox, its tests in the trusted judge, grades saved by nbgrader);
 2. the same with 2 worker processes;
 3. plain execution of the same submitted notebooks with nbclient (same per-cell timeout,
@@ -33,11 +33,11 @@ from nbclient.exceptions import DeadKernelError
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the rigs in tests/support (course_tools itself is installed)
-from course_tools import sample_class  # noqa: E402
-from course_tools.batch import grade_class  # noqa: E402
+from course_tools.demo import sample_class  # noqa: E402
+from course_tools.grading.batch import grade_class  # noqa: E402
 from course_tools.course import available_assignments  # noqa: E402
-from course_tools.gradebook import read_grades  # noqa: E402
-from course_tools.nbgrader_apps import ensure_venv_on_path  # noqa: E402
+from course_tools.grading.gradebook import read_grades  # noqa: E402
+from course_tools.grading.nbgrader_apps import ensure_venv_on_path  # noqa: E402
 from support.gradebook_rows import gradebook_row_counts  # noqa: E402
 
 TIMEOUT = 20  # the course's c.Execute.timeout
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
         course = clone(base, f"workers_{workers}")
         start = time.perf_counter()
         results = grade_class(course, assignments, workers=workers, progress=None)
-        runs[f"course_tools.autograde -j {workers}"] = (time.perf_counter() - start, course)
+        runs[f"course_tools.grading.autograde -j {workers}"] = (time.perf_counter() - start, course)
         assert all(r.ok for r in results), [r.line() for r in results if not r.ok]
     plain, died = plain_nbclient(clone(base, "plain"), assignments)
 
@@ -103,10 +103,10 @@ def main(argv: list[str] | None = None) -> None:
     for name, (seconds, _) in runs.items():
         print(f"{name:<44}{seconds:>9.1f}{seconds / n:>12.2f}")
     print(f"{'plain nbclient execution (serial, unsafe)':<44}{plain:>9.1f}{plain / n:>12.2f}   ({died} kernel death(s))")
-    one, two = runs["course_tools.autograde -j 1"][0], runs["course_tools.autograde -j 2"][0]
+    one, two = runs["course_tools.grading.autograde -j 1"][0], runs["course_tools.grading.autograde -j 2"][0]
     print(f"\nparallel speedup, 2 workers vs 1 worker:                 {one / two:.2f}x  (target >= 1.7x)")
     print(f"trusted grading overhead, 1 worker / plain nbclient:       {one / plain:.2f}x  (target <= 1.5x)")
-    reference = scores(runs["course_tools.autograde -j 1"][1])
+    reference = scores(runs["course_tools.grading.autograde -j 1"][1])
     for name, (_, course) in runs.items():
         print(f"{name:<44} grades identical to -j 1: {scores(course) == reference}; "
               f"gradebook rows {gradebook_row_counts(course)}")

@@ -5,7 +5,7 @@
 Each assignment's source notebook stands in for a graded one (every test cell passed, with one line
 of the judge's output; hidden tests are then hidden by the course's preprocessors). It is rendered
 with the course's feedback template and preprocessors (GetGrades aside: it needs a gradebook) by
-``nbconvert.exporters.HTMLExporter`` and by ``course_tools.feedback.FeedbackHTMLExporter`` (the same
+``nbconvert.exporters.HTMLExporter`` and by ``course_tools.publish.feedback.FeedbackHTMLExporter`` (the same
 page without nbconvert's BeautifulSoup pass; ``tests/test_feedback_safety.py`` checks that they
 agree), after one warm-up page. Prints the CPU seconds per page (this process's CPU time, so
 a busy host changes them little), the page sizes and the load average. Asserts nothing.
@@ -23,7 +23,7 @@ import nbgrader
 from nbconvert.exporters import HTMLExporter
 from traitlets.config import Config
 
-from course_tools import feedback
+from course_tools.publish import feedback
 from course_tools.course import course_root
 
 BOOTSTRAP = (Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "static" / "node_modules"

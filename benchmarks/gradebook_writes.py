@@ -28,10 +28,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the rigs in tests/support (course_tools itself is installed)
-from course_tools import sample_class  # noqa: E402
+from course_tools.demo import sample_class  # noqa: E402
 from course_tools import course  # noqa: E402
-from course_tools.gradebook import install_gradebook_lock  # noqa: E402
-from course_tools.nbgrader_apps import ensure_venv_on_path, register_missing_assignments  # noqa: E402
+from course_tools.grading.gradebook import install_gradebook_lock  # noqa: E402
+from course_tools.grading.nbgrader_apps import ensure_venv_on_path, register_missing_assignments  # noqa: E402
 from support.postgres import PrivatePostgres  # noqa: E402
 
 COURSE_ID = course.load(ROOT).id

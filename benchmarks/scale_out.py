@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/scale_out.py [--students 300] [--assignment 01_testing] [--honest]
 
-Builds one large synthetic class (``course_tools.sample_class.roster``: every kind of student of the
+Builds one large synthetic class (``course_tools.demo.sample_class.roster``: every kind of student of the
 demo class, in ``LARGE_CLASS_MIX`` proportions; ``--honest`` keeps only kinds that neither loop nor
 crash, whose fixed time-outs would hide throughput) and grades identical copies of it, in one run:
 
@@ -27,10 +27,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the rigs in tests/support (course_tools itself is installed)
-from course_tools import sample_class  # noqa: E402
-from course_tools.batch import grade_class  # noqa: E402
-from course_tools.gradebook import read_grades  # noqa: E402
-from course_tools.nbgrader_apps import ensure_venv_on_path  # noqa: E402
+from course_tools.demo import sample_class  # noqa: E402
+from course_tools.grading.batch import grade_class  # noqa: E402
+from course_tools.grading.gradebook import read_grades  # noqa: E402
+from course_tools.grading.nbgrader_apps import ensure_venv_on_path  # noqa: E402
 from support.gradebook_rows import gradebook_row_counts  # noqa: E402
 from support.dask_cluster import LocalDaskCluster  # noqa: E402
 from support.postgres import PrivatePostgres  # noqa: E402

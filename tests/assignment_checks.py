@@ -16,7 +16,7 @@ CORPORA = Path(__file__).resolve().parent / "mutants"
 if str(CORPORA) not in sys.path:
     sys.path.insert(0, str(CORPORA))  # the same module the corpora import their cheats from
 import cheats  # noqa: E402
-from course_tools.cells import cell_grade_id
+from course_tools.notebooks.cells import cell_grade_id
 
 # Every comparison helper a test could look up at run time: the monkeypatching cheat must replace them all.
 PATCHED_TARGETS = ("_np.isclose", "_np.allclose", "_npt.assert_allclose", "_npt.assert_almost_equal",

@@ -77,7 +77,7 @@ def built_course(tmp_path_factory):
     ``nbgrader generate_assignment`` runs once per set of assignments in the session; every call copies
     that folder. Returns the assignments, as ``make_course`` does.
     """
-    from course_tools import sample_class
+    from course_tools.demo import sample_class
 
     built: dict[tuple[str, ...], Path] = {}
 
@@ -110,10 +110,10 @@ def small_graded_class(tmp_path_factory, built_course):
     """
     from nbgrader.api import Gradebook
 
-    from course_tools import sample_class
-    from course_tools.batch import grade_class
-    from course_tools.nbgrader_apps import ensure_venv_on_path
-    from course_tools.sandbox import sandbox_status
+    from course_tools.demo import sample_class
+    from course_tools.grading.batch import grade_class
+    from course_tools.grading.nbgrader_apps import ensure_venv_on_path
+    from course_tools.grading.sandbox import sandbox_status
 
     ensure_venv_on_path()
     course = tmp_path_factory.mktemp("small_class") / "course"

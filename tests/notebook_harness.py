@@ -1,6 +1,6 @@
 """Run a notebook the way the course grades it, and score wrong implementations against its tests.
 
-Grading runs a notebook through the trusted judge (``course_tools.judge``):
+Grading runs a notebook through the trusted judge (``course_tools.grading.judge``):
 the student's cells in a sandbox, the tests in the judge, which decides each
 test cell's verdict. ``run_notebook`` does exactly that for a whole notebook
 and records, for every graded, locked or answer cell, whether it passed.
@@ -32,9 +32,9 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 import nbformat  # noqa: E402
 
 from course_sandbox import protocol  # noqa: E402
-from course_tools.cells import cell_grade_id, cell_points, cell_role, is_graded  # noqa: E402
-from course_tools.judge import Judge, answer_names  # noqa: E402
-from course_tools.sandbox import sandbox_status  # noqa: E402
+from course_tools.notebooks.cells import cell_grade_id, cell_points, cell_role, is_graded  # noqa: E402
+from course_tools.grading.judge import Judge, answer_names  # noqa: E402
+from course_tools.grading.sandbox import sandbox_status  # noqa: E402
 
 
 @dataclass

@@ -14,7 +14,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from course_tools.cells import cell_grade_id, strip_solution_markers
+from course_tools.notebooks.cells import cell_grade_id, strip_solution_markers
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "source" / "03_continuous_training" / "03_continuous_training.ipynb"

@@ -19,7 +19,7 @@ import pytest
 
 import assignment_checks as checks
 from course_tools import course
-from course_tools.cells import cell_grade_id, strip_solution_markers
+from course_tools.notebooks.cells import cell_grade_id, strip_solution_markers
 from notebook_harness import load_mutants, run_harness
 
 ROOT = Path(__file__).resolve().parents[1]

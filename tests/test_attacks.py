@@ -50,14 +50,15 @@ import pytest
 
 from attacks import ATTACKS, FAMILIES, Context
 from attacks import damage
-from course_tools import feedback, sample_class
-from course_tools.batch import grade_class
-from course_tools.cells import is_graded
-from course_tools.gradebook import read_grades
-from course_tools.nbgrader_apps import ensure_venv_on_path
-from course_tools.cgroups import stale_cgroups
-from course_tools.judge import WALL_FACTOR
-from course_tools.sandbox import SANDBOX_UID_BASE, sandbox_status
+from course_tools.publish import feedback
+from course_tools.demo import sample_class
+from course_tools.grading.batch import grade_class
+from course_tools.notebooks.cells import is_graded
+from course_tools.grading.gradebook import read_grades
+from course_tools.grading.nbgrader_apps import ensure_venv_on_path
+from course_tools.grading.cgroups import stale_cgroups
+from course_tools.grading.judge import WALL_FACTOR
+from course_tools.grading.sandbox import SANDBOX_UID_BASE, sandbox_status
 from support.gradebook_rows import gradebook_row_counts
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -482,8 +483,8 @@ def test_gradebook_has_one_row_per_submission_and_graded_cell(run):
 
 
 def test_every_autograded_notebook_is_under_its_cap_and_image_floods_are_flagged(run):
-    """issue 17.6: a per-notebook output budget (course_tools.output_budget), images validated."""
-    from course_tools.output_budget import MAX_AUTOGRADED_NOTEBOOK_BYTES
+    """issue 17.6: a per-notebook output budget (course_tools.grading.output_budget), images validated."""
+    from course_tools.grading.output_budget import MAX_AUTOGRADED_NOTEBOOK_BYTES
 
     sizes = {p.parts[-3]: p.stat().st_size for p in (run["course"] / "autograded").glob(f"*/{ASSIGNMENT}/*.ipynb")}
     over = {s: n for s, n in sizes.items() if n > MAX_AUTOGRADED_NOTEBOOK_BYTES}

@@ -19,8 +19,21 @@ import nbformat
 import pytest
 
 from course_tools import course
-from course_tools.cells import (HIDDEN_TESTS_BEGIN, HIDDEN_TESTS_END, SOLUTION_BEGIN, SOLUTION_END, cell_grade_id, cell_points,
-                                cell_role, is_answer, is_graded, is_locked, is_test, is_written_answer, nbgrader_metadata)
+from course_tools.notebooks.cells import (
+    HIDDEN_TESTS_BEGIN,
+    HIDDEN_TESTS_END,
+    SOLUTION_BEGIN,
+    SOLUTION_END,
+    cell_grade_id,
+    cell_points,
+    cell_role,
+    is_answer,
+    is_graded,
+    is_locked,
+    is_test,
+    is_written_answer,
+    nbgrader_metadata,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = course.load(ROOT)

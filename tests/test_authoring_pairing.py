@@ -1,11 +1,11 @@
-"""The notebook/text pairing is declared once, in jupytext.toml, and course_tools.authoring follows it."""
+"""The notebook/text pairing is declared once, in jupytext.toml, and course_tools.notebooks.authoring follows it."""
 
 import shutil
 from pathlib import Path
 
 import nbformat
 
-from course_tools import authoring
+from course_tools.notebooks import authoring
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import nbformat
 
-from course_tools import authoring, generate
-from course_tools.cells import cell_grade_id, is_graded
+from course_tools.notebooks import authoring, generate
+from course_tools.notebooks.cells import cell_grade_id, is_graded
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "02_monitoring"
@@ -29,14 +29,14 @@ def _course_copy(tmp_path: Path) -> Path:
 
 
 def _sync(course: Path, *extra: str) -> str:
-    result = subprocess.run([sys.executable, "-m", "course_tools.authoring", "sync", "--root", str(course), *extra],
+    result = subprocess.run([sys.executable, "-m", "course_tools.notebooks.authoring", "sync", "--root", str(course), *extra],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
 
 def _check(course: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "course_tools.authoring", "check", "--root", str(course)],
+    return subprocess.run([sys.executable, "-m", "course_tools.notebooks.authoring", "check", "--root", str(course)],
                           capture_output=True, text=True, timeout=120)
 
 
@@ -110,7 +110,7 @@ def test_a_notebook_without_a_twin_gets_one_and_a_changed_guard_is_reported(tmp_
     edited = text.read_text(encoding="utf-8").replace("def check_close(", "def check_close_(", 1)
     assert edited != text.read_text(encoding="utf-8")
     text.write_text(edited, encoding="utf-8")
-    synced = subprocess.run([sys.executable, "-m", "course_tools.authoring", "sync", "--root", str(course),
+    synced = subprocess.run([sys.executable, "-m", "course_tools.notebooks.authoring", "sync", "--root", str(course),
                              "--from", "text"], capture_output=True, text=True, timeout=120)
     assert synced.returncode == 1 and "grading_guard" in synced.stdout, synced.stdout
     check = _check(course)

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from course_tools import sample_class
-from course_tools.cells import is_answer
-from course_tools.gradebook import read_grades
-from course_tools.nbgrader_apps import ensure_venv_on_path
-from course_tools.sandbox import sandbox_status
+from course_tools.demo import sample_class
+from course_tools.notebooks.cells import is_answer
+from course_tools.grading.gradebook import read_grades
+from course_tools.grading.nbgrader_apps import ensure_venv_on_path
+from course_tools.grading.sandbox import sandbox_status
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "01_testing"
@@ -196,11 +196,11 @@ def test_a_config_that_would_run_student_code_outside_the_judge_is_refused(cours
 
 
 def test_the_trusted_pipeline_check_reads_every_way_a_config_can_say_it():
-    """Unit check of course_tools.judged_autograde.untrusted_settings on configs as nbgrader loads them."""
+    """Unit check of course_tools.grading.judged_autograde.untrusted_settings on configs as nbgrader loads them."""
     from traitlets.config import Config
     from traitlets.config.loader import PyFileConfigLoader
 
-    from course_tools.judged_autograde import untrusted_settings
+    from course_tools.grading.judged_autograde import untrusted_settings
 
     def loaded(text: str, tmp: Path) -> Config:
         (tmp / "nbgrader_config.py").write_text("c = get_config()\n" + text, encoding="utf-8")

@@ -62,7 +62,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def course(small_graded_class, tmp_path_factory):
     """The graded course with an exchange (01_testing released), a reference notebook and a solved one."""
-    from course_tools.generate import nbgrader_environment
+    from course_tools.notebooks.generate import nbgrader_environment
 
     course = small_graded_class
     exchange = tmp_path_factory.mktemp("exchange")
@@ -84,7 +84,7 @@ def course(small_graded_class, tmp_path_factory):
 @pytest.fixture(scope="module")
 def lab(course, tmp_path_factory):
     """A real JupyterLab server on 127.0.0.1 with a token, serving the course folder; yields its base URL."""
-    from course_tools.generate import nbgrader_environment
+    from course_tools.notebooks.generate import nbgrader_environment
 
     home = tmp_path_factory.mktemp("lab")
     settings = home / "settings"
@@ -349,7 +349,7 @@ def test_reader_edition_renders_math_and_widgets_offline(browser):
 
 
 def test_peer_review_packet_renders_offline(browser, small_graded_class, tmp_path):
-    from course_tools import peer_review
+    from course_tools.publish import peer_review
 
     folder = peer_review.build(ASSIGNMENT, small_graded_class, k=2, seed=0, out=tmp_path / "review", progress=None)
     packet = sorted((folder / "packets").glob("*.html"))[0]

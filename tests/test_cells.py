@@ -7,7 +7,7 @@ import math
 import nbformat
 import pytest
 
-from course_tools import cells
+from course_tools.notebooks import cells
 
 
 class _Exploding:

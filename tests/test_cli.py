@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from course_tools import cli, exchange
+from course_tools import cli
+from course_tools.publish import exchange
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,9 +14,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_tools import authoring, course
-from course_tools.cells import cell_grade_id, is_answer, is_graded
-from course_tools.generate import nbgrader_environment
+from course_tools.notebooks import authoring
+from course_tools import course
+from course_tools.notebooks.cells import cell_grade_id, is_answer, is_graded
+from course_tools.notebooks.generate import nbgrader_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = course.available_assignments(ROOT)
@@ -39,7 +40,7 @@ def test_source_notebook_agrees_with_its_text_twin(pair):
 
 def test_every_grading_guard_is_the_shared_text():
     assert not authoring.guard_differences(ROOT), (
-        "these notebooks' grading_guard cell differs from course_tools.grading_guard.GUARD_SOURCE: "
+        "these notebooks' grading_guard cell differs from course_tools.notebooks.grading_guard.GUARD_SOURCE: "
         f"{authoring.guard_differences(ROOT)}")
 
 

@@ -2,12 +2,12 @@
 
 Three OS accounts are created (nbgrader names a student by the account that runs ``submit``) and
 removed afterwards. Students run nbgrader with a world-readable environment on the system's Python
-(``course_tools.exchange.student_env``, what a class server has), since their accounts cannot
+(``course_tools.publish.exchange.student_env``, what a class server has), since their accounts cannot
 enter the instructor's home where this venv's interpreter lives. The instructor's course folder
 is readable by the instructor only. The cycle, run ONCE (module fixture), for ``01_testing``:
 
-    release_assignment → fetch_assignment → submit → collect → course_tools.autograde
-    → course_tools.feedback → release_feedback → fetch_feedback
+    release_assignment → fetch_assignment → submit → collect → course_tools.grading.autograde
+    → course_tools.publish.feedback → release_feedback → fetch_feedback
 
 * nbx_cleo fetches and first submits through JupyterLab's Assignment List: its server extension, in a
   Jupyter server run by her account, called over HTTP as the Assignment List calls it;
@@ -37,11 +37,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_tools import exchange, gradebook, sample_class
-from course_tools.cells import is_answer
-from course_tools.gradebook import open_gradebook, read_grades
-from course_tools.nbgrader_apps import ensure_venv_on_path
-from course_tools.sandbox import sandbox_status
+from course_tools.publish import exchange
+from course_tools.grading import gradebook
+from course_tools.demo import sample_class
+from course_tools.notebooks.cells import is_answer
+from course_tools.grading.gradebook import open_gradebook, read_grades
+from course_tools.grading.nbgrader_apps import ensure_venv_on_path
+from course_tools.grading.sandbox import sandbox_status
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "01_testing"

@@ -1,8 +1,8 @@
 """Feedback pages show trusted results only: no hidden tests, no live student markup, a bounded size.
 
 Unit tests render crafted notebooks with nbgrader's feedback template and the course's
-preprocessors (``course_tools.feedback.feedback_preprocessors``), as ``generate_feedback`` does;
-one end-to-end test goes through ``course_tools.feedback.generate`` on a throwaway course.
+preprocessors (``course_tools.publish.feedback.feedback_preprocessors``), as ``generate_feedback`` does;
+one end-to-end test goes through ``course_tools.publish.feedback.generate`` on a throwaway course.
 Every payload calls ``alert(`` so "is any of it live?" is one question about the parsed page.
 """
 
@@ -22,8 +22,8 @@ from bs4 import BeautifulSoup
 from nbconvert.exporters import HTMLExporter
 from traitlets.config import Config
 
-from course_tools import feedback
-from course_tools.cells import cell_grade_id
+from course_tools.publish import feedback
+from course_tools.notebooks.cells import cell_grade_id
 
 TEMPLATES = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader"
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64).decode()
@@ -282,7 +282,7 @@ def _source_notebook():
 
 
 def test_generate_end_to_end_sanitizes_caps_and_hides(tmp_path):
-    from course_tools.nbgrader_apps import run_in_workers
+    from course_tools.grading.nbgrader_apps import run_in_workers
 
     root = tmp_path / "course"
     (root / "source" / "ps").mkdir(parents=True)
@@ -431,7 +431,7 @@ def test_remote_images_and_a_fake_verdict_stay_inert_and_framed_as_the_students(
 
 def test_the_grading_guard_is_one_line_on_the_page():
     """issue 19: the guard's source (the same for every student) is not reprinted on each page."""
-    from course_tools.grading_guard import GUARD_SOURCE
+    from course_tools.notebooks.grading_guard import GUARD_SOURCE
 
     nb = crafted_notebook()
     guard = _cell("code", GUARD_SOURCE, "grading_guard", locked=True)

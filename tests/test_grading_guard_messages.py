@@ -7,7 +7,7 @@ own wrong implementations prove the same through the judge (``RAISING`` in tests
 
 import pytest
 
-from course_tools.grading_guard import GUARD_SOURCE
+from course_tools.notebooks.grading_guard import GUARD_SOURCE
 
 
 @pytest.fixture()

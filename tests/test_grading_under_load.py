@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from course_tools import sample_class
-from course_tools.batch import grade_class
-from course_tools.gradebook import read_grades
-from course_tools.nbgrader_apps import ensure_venv_on_path
-from course_tools.sandbox import sandbox_status
+from course_tools.demo import sample_class
+from course_tools.grading.batch import grade_class
+from course_tools.grading.gradebook import read_grades
+from course_tools.grading.nbgrader_apps import ensure_venv_on_path
+from course_tools.grading.sandbox import sandbox_status
 
 ROOT = Path(__file__).resolve().parents[1]
 SANDBOX_OK, SANDBOX_STATUS = sandbox_status()
@@ -62,7 +62,7 @@ WAITING = "import time\ntime.sleep(600)"
 def test_a_cell_stops_at_its_cpu_budget_spent_computing_or_waiting(source, stopped_by):
     """Computing spends the sandbox's CPU budget (all its processes); waiting spends it too (judge.IDLE_CHARGE),
     so a sleeper stops at its budget, long before the wall-clock backstop."""
-    from course_tools.judge import Remote
+    from course_tools.grading.judge import Remote
 
     with Remote(sandboxed=True, cell_timeout=1.0) as remote:
         assert remote.exec_cell("pass", 60.0) == ([], False), "the sandbox starts (its start-up is not the test's)"

@@ -38,9 +38,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_tools import exchange, hub, sample_class
-from course_tools.cells import cell_grade_id
-from course_tools.gradebook import open_gradebook, read_grades
+from course_tools.publish import exchange
+from course_tools import hub
+from course_tools.demo import sample_class
+from course_tools.notebooks.cells import cell_grade_id
+from course_tools.grading.gradebook import open_gradebook, read_grades
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts" / "hub"
@@ -125,7 +127,7 @@ class Class:
 @pytest.fixture(scope="module")
 def klass():
     """The hub set up, the roster added, the hub started; stopped and every account removed at the end."""
-    from course_tools.gradebook import course_id
+    from course_tools.grading.gradebook import course_id
 
     start = time.perf_counter()
     everybody = (INSTRUCTOR, *GRADERS, *STUDENTS, GRADER_ACCOUNT)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from course_tools import hub
-from course_tools.gradebook import course_directory, read_grades
+from course_tools.grading.gradebook import course_directory, read_grades
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "01_testing"
@@ -26,7 +26,7 @@ def exported(small_graded_class, tmp_path_factory):
     """The small graded class with a second assignment nobody submitted, exported by the LMS plugin."""
     from nbgrader.api import Gradebook
 
-    from course_tools.generate import nbgrader_environment
+    from course_tools.notebooks.generate import nbgrader_environment
 
     course = tmp_path_factory.mktemp("lms") / "course"
     shutil.copytree(small_graded_class, course)
@@ -36,7 +36,7 @@ def exported(small_graded_class, tmp_path_factory):
         gradebook.update_or_create_assignment("zz_not_submitted")
     dest = course / "lms.csv"
     done = subprocess.run([sys.executable, "-m", "nbgrader", "export",
-                           "--exporter=course_tools.lms_export.LmsExportPlugin", f"--to={dest}"],
+                           "--exporter=course_tools.publish.lms_export.LmsExportPlugin", f"--to={dest}"],
                           cwd=course, capture_output=True, text=True, env=nbgrader_environment(), timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     with open(dest, newline="", encoding="utf-8") as handle:
@@ -80,7 +80,7 @@ def test_read_roster_takes_nbgrader_columns_and_rejects_bad_account_names(tmp_pa
 
 def test_the_demo_class_has_its_own_course_id_and_exchange(tmp_path):
     from course_tools.course import load
-    from course_tools.demo import demo_config
+    from course_tools.demo.tour import demo_config
 
     shutil.copy(ROOT / "course.toml", tmp_path / "course.toml")
     shutil.copy(ROOT / "nbgrader_config.py", tmp_path / "nbgrader_config.py")

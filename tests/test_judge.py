@@ -1,7 +1,7 @@
 """The trusted judge on small hand-made notebooks, in the real sandbox: what comes back, what is shown, what a crash costs.
 
 Each test builds a notebook of a few nbgrader cells (answer, plain, locked, test) and runs it with
-``course_tools.judge``. The attacks here are the ones a whole assignment hides in noise (issue 17,
+``course_tools.grading.judge``. The attacks here are the ones a whole assignment hides in noise (issue 17,
 items 3, 4 and 10): rewriting the judge's ground truth through an argument, reading back state the
 judge never asked for, printing what hidden tests sent, and a crash or a loop costing more than the
 tests that call it. The whole-notebook versions run in ``tests/test_attacks.py``.
@@ -15,8 +15,8 @@ import time
 import nbformat
 import pytest
 
-from course_tools.judge import MAX_RESTARTS, OUTPUT_HIDDEN_NOTE, Judge, answer_names
-from course_tools.sandbox import sandbox_status
+from course_tools.grading.judge import MAX_RESTARTS, OUTPUT_HIDDEN_NOTE, Judge, answer_names
+from course_tools.grading.sandbox import sandbox_status
 
 OK, STATUS = sandbox_status()
 pytestmark = pytest.mark.skipif(not OK, reason=f"!!! SANDBOX UNAVAILABLE, THE JUDGE IS UNTESTED !!! {STATUS}")
@@ -346,8 +346,8 @@ def test_an_infinite_loop_in_normalize_context_keeps_the_points_of_what_never_ca
     gradient_check and expected_calibration_error keep all their points, within the notebook's budget."""
     from pathlib import Path
 
-    from course_tools import sample_class
-    from course_tools.cells import cell_grade_id, cell_role, strip_solution_markers
+    from course_tools.demo import sample_class
+    from course_tools.notebooks.cells import cell_grade_id, cell_role, strip_solution_markers
 
     root = Path(__file__).resolve().parents[1]
     nb = nbformat.read(str(root / "source" / "01_testing" / "01_testing.ipynb"), as_version=4)

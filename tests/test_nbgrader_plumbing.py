@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from course_tools import gradebook, judged_autograde, nbgrader_apps
+from course_tools.grading import gradebook, judged_autograde, nbgrader_apps
 
 
 def _course(tmp_path: Path, db_url: str | None = None) -> Path:

@@ -1,4 +1,4 @@
-"""The per-notebook output budget (course_tools.output_budget): images validated and counted, tests never cut.
+"""The per-notebook output budget (course_tools.grading.output_budget): images validated and counted, tests never cut.
 
 Issue 17.6: ``display()`` of raw 2 MB ``image/png`` strings, 15 per answer cell, made a 179 MB autograded
 notebook that still scored full marks, unflagged. The end-to-end attack is in tests/attacks/resources.py.
@@ -13,8 +13,8 @@ import zlib
 
 import nbformat
 
-from course_tools import output_budget
-from course_tools.cells import is_test
+from course_tools.grading import output_budget
+from course_tools.notebooks.cells import is_test
 
 
 def png(width: int, height: int) -> str:

@@ -1,4 +1,4 @@
-"""Peer review (course_tools.peer_review): anonymous packets, a balanced plan, forms from the rubric, a summary.
+"""Peer review (course_tools.publish.peer_review): anonymous packets, a balanced plan, forms from the rubric, a summary.
 
 Built from a small class graded by the real pipeline (tests/conftest.py); one of its students has a
 real-looking name and e-mail in the gradebook, on the NAME line and inside a written answer.
@@ -15,7 +15,8 @@ import nbformat
 import pytest
 
 from conftest import IDENTITY, SMALL_CLASS
-from course_tools import course, peer_review
+from course_tools import course
+from course_tools.publish import peer_review
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "01_testing"
@@ -24,7 +25,7 @@ ASSIGNMENT = "01_testing"
 @pytest.fixture(scope="module")
 def reviews(small_graded_class):
     """The peer review of the small class, built by the command line (k=2, seed 0)."""
-    result = subprocess.run([sys.executable, "-m", "course_tools.peer_review", ASSIGNMENT, "--root",
+    result = subprocess.run([sys.executable, "-m", "course_tools.publish.peer_review", ASSIGNMENT, "--root",
                              str(small_graded_class), "-k", "2", "--seed", "0"], capture_output=True, text=True,
                             timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -195,7 +196,7 @@ def test_collect_summarises_and_flags_disagreement(reviews):
             if target == "perfect" and reviewer == first_of_perfect:
                 form["criteria"][0]["score"] = 0
             path.write_text(json.dumps(form))
-    result = subprocess.run([sys.executable, "-m", "course_tools.peer_review", "collect", ASSIGNMENT, "--root",
+    result = subprocess.run([sys.executable, "-m", "course_tools.publish.peer_review", "collect", ASSIGNMENT, "--root",
                              str(reviews.parents[1])], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     summary = json.loads((reviews / "instructor" / "summary.json").read_text())
@@ -214,7 +215,7 @@ def test_collect_summarises_and_flags_disagreement(reviews):
     form = json.loads(path.read_text())
     form["criteria"][1]["score"] = 7
     path.write_text(json.dumps(form))
-    bad = subprocess.run([sys.executable, "-m", "course_tools.peer_review", "collect", ASSIGNMENT, "--root",
+    bad = subprocess.run([sys.executable, "-m", "course_tools.publish.peer_review", "collect", ASSIGNMENT, "--root",
                           str(reviews.parents[1])], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 1 and "score 7 is not one of" in bad.stdout
 

@@ -23,12 +23,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_tools import feedback, sample_class
-from course_tools.batch import grade_class
+from course_tools.publish import feedback
+from course_tools.demo import sample_class
+from course_tools.grading.batch import grade_class
 from course_tools.course import available_assignments
-from course_tools.generate import release_differences
-from course_tools.gradebook import open_gradebook, read_grades
-from course_tools.nbgrader_apps import ensure_venv_on_path, run_in_workers
+from course_tools.notebooks.generate import release_differences
+from course_tools.grading.gradebook import open_gradebook, read_grades
+from course_tools.grading.nbgrader_apps import ensure_venv_on_path, run_in_workers
 from support.gradebook_rows import gradebook_row_counts
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -218,7 +219,7 @@ def test_grades_export_to_csv(graded, tmp_path):
 
 def test_formgrader_sees_names_timestamps_and_exactly_the_written_answers_left_to_grade(graded, tmp_path):
     """What formgrader lists for the demo class: names, submission times, "needs manual grading" where due."""
-    from course_tools.demo import grade_written_answers
+    from course_tools.demo.tour import grade_written_answers
 
     course = tmp_path / "formgrader"
     shutil.copytree(graded["course"], course)

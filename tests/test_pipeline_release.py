@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_tools.cells import is_answer
+from course_tools.notebooks.cells import is_answer
 from course_tools.course import available_assignments
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,10 +149,10 @@ def test_student_data_is_ignored_by_git():
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_reader_edition_is_built_from_the_current_source(assignment):
-    from course_tools import reader_edition
+    from course_tools.publish import reader_edition
 
     page = ROOT / "notebooks" / f"{assignment}.html"
-    fix = "run `.venv/bin/python -m course_tools.reader_edition` (or `make demo`) and commit notebooks/"
+    fix = "run `.venv/bin/python -m course_tools.publish.reader_edition` (or `make demo`) and commit notebooks/"
     assert page.exists(), f"notebooks/{assignment}.html is missing: {fix}"
     stamp = reader_edition.stamped_hash(page)
     assert stamp == reader_edition.source_hash(ROOT / "source" / assignment / f"{assignment}.ipynb"), (

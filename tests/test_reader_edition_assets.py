@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from course_tools import reader_edition, vendored_assets
+from course_tools.publish import reader_edition, vendored_assets
 from course_tools.course import available_assignments
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,7 +20,7 @@ ASSIGNMENTS = available_assignments(ROOT)
 def test_vendored_assets_match_their_recorded_pinned_versions():
     found = vendored_assets.problems(NOTEBOOKS / vendored_assets.STATIC)
     assert not found, "notebooks/_static/ drifted from its pins: " + "; ".join(found) + \
-        " (run `.venv/bin/python -m course_tools.vendored_assets`)"
+        " (run `.venv/bin/python -m course_tools.publish.vendored_assets`)"
     for asset in vendored_assets.ASSETS:
         assert re.fullmatch(r"\d+\.\d+\.\d+", asset.version), f"{asset.name} is not pinned to one version"
         assert asset.integrity.startswith("sha512-")

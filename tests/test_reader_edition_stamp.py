@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from course_tools import reader_edition
+from course_tools.publish import reader_edition
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "01_testing"

@@ -15,8 +15,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_tools import review, sample_class
-from course_tools.cells import cell_role, is_locked
+from course_tools.grading import review
+from course_tools.demo import sample_class
+from course_tools.notebooks.cells import cell_role, is_locked
 from course_tools.course import load
 
 ROOT = Path(__file__).resolve().parents[1]

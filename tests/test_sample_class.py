@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from course_tools import sample_class
+from course_tools.demo import sample_class
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from course_tools.sandbox import Limits, Sandbox, python_binds, sandbox_env, sandbox_status
+from course_tools.grading.sandbox import Limits, Sandbox, python_binds, sandbox_env, sandbox_status
 
 COURSE_ROOT = Path(__file__).resolve().parent.parent
 OK, STATUS = sandbox_status()
@@ -426,7 +426,7 @@ def test_startup_overhead_is_measured(capsys):
 def test_nothing_survives_a_grader_that_dies_without_cleaning_up():
     grader = """
         import sys, textwrap
-        from course_tools.sandbox import Sandbox
+        from course_tools.grading.sandbox import Sandbox
         box = Sandbox([sys.executable, "-c", sys.argv[1], "stay"]).start()
         assert box.stdout.readline() == b"daemon running\\n"
         print(box.uid, flush=True)
@@ -448,7 +448,7 @@ def test_nothing_survives_a_grader_that_dies_without_cleaning_up():
 
 # --------------------------------------------------------------------------- cgroup, seccomp, uids
 
-from course_tools.cgroups import cgroup_status  # noqa: E402
+from course_tools.grading.cgroups import cgroup_status  # noqa: E402
 
 CGROUP_OK, CGROUP_STATUS = cgroup_status()
 needs_cgroup = pytest.mark.skipif(
@@ -617,7 +617,7 @@ def probe_syscalls(**kwargs) -> dict[str, str]:
 @needs_bwrap
 @pytest.mark.skipif(os.uname().machine not in ("x86_64", "aarch64"), reason="system call numbers for x86_64 and aarch64")
 def test_seccomp_refuses_keyrings_tracing_io_uring_mounts_and_namespaces(capsys):
-    from course_tools.sandbox import _seccomp_program
+    from course_tools.grading.sandbox import _seccomp_program
 
     assert _seccomp_program()[0] is not None, _seccomp_program()[1]
     inside = probe_syscalls()

@@ -23,11 +23,11 @@ from pathlib import Path
 
 import pytest
 
-from course_tools import sample_class
-from course_tools.batch import grade_class
-from course_tools.gradebook import read_grades
-from course_tools.nbgrader_apps import ensure_venv_on_path
-from course_tools.sandbox import sandbox_status
+from course_tools.demo import sample_class
+from course_tools.grading.batch import grade_class
+from course_tools.grading.gradebook import read_grades
+from course_tools.grading.nbgrader_apps import ensure_venv_on_path
+from course_tools.grading.sandbox import sandbox_status
 from support.dask_cluster import LocalDaskCluster
 from support.gradebook_rows import gradebook_row_counts
 from support.postgres import PrivatePostgres, server_binaries

@@ -2,7 +2,7 @@
 
 Two levels:
 
-- **Reviewed** (``tests/statement_coverage/<assignment>.toml``, today 01_testing and 02_monitoring): for each hidden test cell, the
+- **Reviewed** (``tests/statement_coverage/<assignment>.toml``, one per assignment): for each hidden test cell, the
   phrases of the statement that pin what it checks. Every hidden cell of the notebook must be listed (and only
   those), and every phrase must stand in the statement of the cell's graded name.
 - **Generic** (every assignment without a reviewed file): the behaviour a hidden cell is named after
@@ -25,7 +25,7 @@ import nbformat
 import pytest
 
 from course_tools import course
-from course_tools.cells import cell_grade_id, is_answer
+from course_tools.notebooks.cells import cell_grade_id, is_answer
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = course.load(ROOT)

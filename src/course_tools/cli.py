@@ -1,7 +1,7 @@
 """One command for the course's tools: ``course <verb> [options]``, each verb one of the ``python -m course_tools.X`` modules.
 
-    course grade [ASSIGNMENT ...] [-j 2] [--student S] [--cluster ADDRESS]   # autograde (course_tools.autograde)
-    course feedback [ASSIGNMENT ...] [--show-hidden]                         # feedback pages (course_tools.feedback)
+    course grade [ASSIGNMENT ...] [-j 2] [--student S] [--cluster ADDRESS]   # autograde (course_tools.grading.autograde)
+    course feedback [ASSIGNMENT ...] [--show-hidden]                         # feedback pages (course_tools.publish.feedback)
     course generate                          # release/ from source/, as nbgrader generate_assignment
     course sync [--from text|notebook]       # source notebooks <-> authoring/ text twins; --check only compares
     course peer-review ASSIGNMENT [-k 2]     # anonymous review packets; `course peer-review collect ASSIGNMENT`
@@ -15,7 +15,7 @@
 given path (default: the working directory) that holds ``course.toml`` or ``nbgrader_config.py``, as
 nbgrader finds its course. It may come before or after the verb (``course --root ~/c grade`` or
 ``course grade --root ~/c``). Where a module's own ``--root`` meant something else, the verb maps it:
-``course sync`` passes the course folder to ``course_tools.authoring`` (whose default is the working
+``course sync`` passes the course folder to ``course_tools.notebooks.authoring`` (whose default is the working
 directory itself), and ``course exchange`` takes the exchange folder as ``--exchange-root``.
 
 Each verb hands the rest of its arguments to the module's ``main(argv)``, so ``course <verb> -h`` shows
@@ -42,20 +42,20 @@ class Verb:
 
 
 VERBS = {verb.name: verb for verb in (
-    Verb("grade", "course_tools.autograde", "autograde submitted/ in the sandbox, into the gradebook"),
-    Verb("feedback", "course_tools.feedback", "feedback pages (feedback/) from the autograded notebooks"),
-    Verb("generate", "course_tools.generate", "the student versions (release/) from source/"),
-    Verb("sync", "course_tools.authoring", "make each source notebook and its authoring/ text twin agree (--check: only compare)"),
-    Verb("peer-review", "course_tools.peer_review", "anonymous peer-review packets, and `collect` to read the forms back"),
-    Verb("exchange", "course_tools.exchange", "the nbgrader exchange folder and the students' environment (--exchange-root)",
+    Verb("grade", "course_tools.grading.autograde", "autograde submitted/ in the sandbox, into the gradebook"),
+    Verb("feedback", "course_tools.publish.feedback", "feedback pages (feedback/) from the autograded notebooks"),
+    Verb("generate", "course_tools.notebooks.generate", "the student versions (release/) from source/"),
+    Verb("sync", "course_tools.notebooks.authoring", "make each source notebook and its authoring/ text twin agree (--check: only compare)"),
+    Verb("peer-review", "course_tools.publish.peer_review", "anonymous peer-review packets, and `collect` to read the forms back"),
+    Verb("exchange", "course_tools.publish.exchange", "the nbgrader exchange folder and the students' environment (--exchange-root)",
          root_option="--course-root"),
-    Verb("bundle", "course_tools.student_bundle", "the students' zip for those not on the course server"),
-    Verb("demo", "course_tools.demo", "the whole tour: a sample class generated, graded, given feedback (make demo)"),
-    Verb("reader-edition", "course_tools.reader_edition", "the executed reader's edition (notebooks/)"),
-    Verb("sample-class", "course_tools.sample_class", "a synthetic class of student submissions, and their expected scores"),
+    Verb("bundle", "course_tools.publish.student_bundle", "the students' zip for those not on the course server"),
+    Verb("demo", "course_tools.demo.tour", "the whole tour: a sample class generated, graded, given feedback (make demo)"),
+    Verb("reader-edition", "course_tools.publish.reader_edition", "the executed reader's edition (notebooks/)"),
+    Verb("sample-class", "course_tools.demo.sample_class", "a synthetic class of student submissions, and their expected scores"),
 )}
 
-# course_tools.exchange subcommands that read the course (its id, its first assignment); `setup` does not.
+# course_tools.publish.exchange subcommands that read the course (its id, its first assignment); `setup` does not.
 EXCHANGE_COURSE_COMMANDS = ("student-config", "student-env")
 
 

@@ -10,7 +10,7 @@ As root, from the course folder (the repository):
     sudo .venv/bin/python -m course_tools.hub collect 01_testing
     sudo .venv/bin/python -m course_tools.hub grade 01_testing -j 2         # the trusted pipeline
     sudo .venv/bin/python -m course_tools.hub feedback 01_testing           # generate + release feedback
-    sudo .venv/bin/python -m course_tools.hub export --to lms_grades.csv    # for the LMS (course_tools.lms_export)
+    sudo .venv/bin/python -m course_tools.hub export --to lms_grades.csv    # for the LMS (course_tools.publish.lms_export)
     sudo .venv/bin/python -m course_tools.hub share-reviews 01_testing      # peer review: ~/peer_review/01_testing/
     sudo .venv/bin/python -m course_tools.hub collect-reviews 01_testing    # the filled forms back, summarized
 
@@ -26,7 +26,7 @@ The layout, in the manner of nbgrader's ``demo_one_class_multiple_graders``:
   (the instructor and the graders) may reach it, nobody else. Every course command (release, collect,
   grade, feedback, export) runs as that account, so the files it writes stay its own.
 * **Students** (hub group ``nbgrader-<course>``) get their own JupyterLab, started by the hub in their
-  home (mode 700) with the **student environment** (``course_tools.exchange.student_env``: nbgrader,
+  home (mode 700) with the **student environment** (``course_tools.publish.exchange.student_env``: nbgrader,
   JupyterLab, ``nextword``, no ``course_tools``; the Assignment List and Validate, no formgrader).
 * **The grader account** uses the same environment plus ``course_tools``, which lives beside it
   (``<environment>-tools``, on ``PYTHONPATH`` for the grader only), so the sandbox that runs student
@@ -51,7 +51,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from . import exchange
+from .publish import exchange
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 HUB_FOLDER = REPOSITORY / "deploy" / "hub"
@@ -203,7 +203,7 @@ def grader_jupyter_config(home: Path, course: Path) -> None:
 
 def setup(settings: HubSettings, assignments: list[str] | None = None, root: Path = REPOSITORY) -> HubSettings:
     """Everything the hub needs, as root: proxy, exchange, environment, grader account and course folder."""
-    from . import sample_class
+    from .demo import sample_class
 
     from concurrent.futures import ThreadPoolExecutor
 
@@ -305,9 +305,9 @@ def course_command(settings: HubSettings, verb: str, assignment: str | None, wor
         "grade": [[python, "-m", "course_tools.autograde", assignment, "-j", str(workers)]],
         "feedback": [[python, "-m", "course_tools.feedback", assignment],
                      ["nbgrader", "release_feedback", assignment]],
-        "build-reviews": [[python, "-m", "course_tools.peer_review", assignment]],
-        "summarize-reviews": [[python, "-m", "course_tools.peer_review", "collect", assignment]],
-        "export": [["nbgrader", "export", "--exporter=course_tools.lms_export.LmsExportPlugin",
+        "build-reviews": [[python, "-m", "course_tools.publish.peer_review", assignment]],
+        "summarize-reviews": [[python, "-m", "course_tools.publish.peer_review", "collect", assignment]],
+        "export": [["nbgrader", "export", "--exporter=course_tools.publish.lms_export.LmsExportPlugin",
                     f"--to={to or 'lms_grades.csv'}"]],
     }[verb]
     return [as_grader(settings, [part for part in step if part is not None], capture=capture) for step in steps]
@@ -322,7 +322,7 @@ MAX_FORM_BYTES = 256 * 1024
 def share_reviews(settings: HubSettings, assignment: str) -> dict[str, int]:
     """Copy each reviewer's forms, and the packets they name, into ``~reviewer/peer_review/<assignment>/`` (root).
 
-    ``python -m course_tools.peer_review`` (as the grader account) wrote ``peer_review/<assignment>/`` in
+    ``python -m course_tools.publish.peer_review`` (as the grader account) wrote ``peer_review/<assignment>/`` in
     the course folder; the course folder is the grader's (mode 700) and every home is its owner's (700),
     so root carries the files across: each student sees exactly their own forms and packets.
     """
@@ -451,7 +451,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     state = args.state or os.environ.get(SETTINGS_VARIABLE) or DEFAULT_STATE
     if args.command == "setup":
-        from .gradebook import course_id
+        from .grading.gradebook import course_id
 
         if os.geteuid() != 0:
             raise SystemExit("setup creates system accounts: run it as root (sudo)")

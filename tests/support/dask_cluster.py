@@ -1,6 +1,6 @@
 """A Dask cluster on this machine, for the tests and benchmarks: a scheduler and worker processes on 127.0.0.1.
 
-``course_tools.cluster`` grades on any running cluster (``--cluster ADDRESS``); this rig starts one with
+``course_tools.grading.cluster`` grades on any running cluster (``--cluster ADDRESS``); this rig starts one with
 Dask's own commands, as an operator would, and stops it.
 """
 

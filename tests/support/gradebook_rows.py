@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from course_tools.gradebook import db_url_for
+from course_tools.grading.gradebook import db_url_for
 
 
 def gradebook_row_counts(root: str | Path, db_url: str | None = None) -> dict:

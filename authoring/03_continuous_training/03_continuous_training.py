@@ -2334,7 +2334,7 @@ print("run_capstone: hidden tests of a gate that refuses everything passed")
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_run_capstone_hidden_shared_policy", "locked": true, "points": 1.5, "schema_version": 3, "solution": false, "task": false}
-"""Hidden test that policy overrides stay in their own run: after a run with overrides, a run without them uses CAPSTONE_POLICY's values."""
+"""Hidden test that a run uses CAPSTONE_POLICY's values where the caller overrides nothing (it has no drift trigger: a default run on a drift-free stream never retrains for "data drift"), and that overrides stay in their own run."""
 check_type(run_capstone(ProductionStream(n_requests=60, drift_at=None, seed=0), BASE_MODEL, "never"), dict,
            "run_capstone(a stream of 60 requests, BASE_MODEL, 'never')")
 ### BEGIN HIDDEN TESTS
@@ -2349,6 +2349,12 @@ check_equal([(_e["kind"], _e["version"]) for _e in _after["events"]], [(_e["kind
             "the same default run made before it (overrides must not leak into later runs: build a new dict, never change CAPSTONE_POLICY)")
 check_equal([len(_g["gate_ids"]) for _g in _after["gates"]], [len(_g["gate_ids"]) for _g in _before["gates"]],
             "shared policy: the gate sizes of a default run made after a run with {'gate_size': 50}, compared with the same run before it")
+for _seed in range(3):
+    _calm = ProductionStream(n_requests=4000, drift_at=None, seed=_seed, feedback_delay_s=60.0, feedback_rate=0.8, label_noise=0.1)
+    check_equal([_e["reason"] for _e in run_capstone(_calm, BASE_MODEL, "gated")["events"]
+                 if _e["kind"] == "retrain" and _e["reason"] == "data drift"], [],
+                f"shared policy: retrains for 'data drift' in a default gated run on a drift-free stream (4000 requests, seed {_seed}); "
+                "CAPSTONE_POLICY has no drift trigger (psi_threshold is infinite): use its values wherever policy overrides nothing")
 print("run_capstone: hidden tests of policy overrides passed")
 ### END HIDDEN TESTS
 

@@ -264,6 +264,9 @@ MUTANTS = {
             " and run.serving[label.request_id] == run.registry.champion_version:", ":")),
         "rollback_pairs_training_labels_too": _variant("run_capstone", (
             "if check is not None and label.held_out and", "if check is not None and")),
+        # the drift trigger the capstone had before issue 18 (psi_threshold 0.3 on a 400-request window): noise
+        "psi_trigger_kept": _variant("run_capstone", ('policy = {**CAPSTONE_POLICY, **(policy or {})}',
+                                                      'policy = {**CAPSTONE_POLICY, "psi_threshold": 0.3, **(policy or {})}')),
         "decides_while_a_check_is_pending": _variant("run_capstone", (
             'if system == "never" or check is not None or event.t < next_check', 'if system == "never" or event.t < next_check')),
         "drill_flag_ignored": _variant("run_capstone", (
@@ -309,6 +312,7 @@ SLIPS = {
     ("ThompsonRouter", "counts_on_choose"): "test_ThompsonRouter_hidden_counts",
     ("ThompsonRouter", "no_prior"): "test_ThompsonRouter_hidden_posterior",
     ("run_capstone", "mutates_the_shared_policy"): "test_run_capstone_hidden_shared_policy",
+    ("run_capstone", "psi_trigger_kept"): "test_run_capstone_hidden_shared_policy",
     ("run_capstone", "rollback_check_deleted"): "test_run_capstone_hidden_rollback",
     ("run_capstone", "rollback_pairs_labels_the_previous_champion_served"): "test_run_capstone_hidden_rollback",
     ("run_capstone", "rollback_pairs_training_labels_too"): "test_run_capstone_hidden_rollback",

@@ -108,3 +108,31 @@ def test_nbgrader_finds_alembic_without_the_venv_on_path(tmp_path):
                           env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and "alembic" not in done.stderr, done.stdout + done.stderr
     assert (tmp_path / "gradebook.db").exists()
+
+
+def test_stopping_the_hub_stops_what_left_its_session_but_carries_its_mark(tmp_path):
+    """JupyterHub starts its proxy in a session of its own: a hub stopped under load can leave it (and a
+    service) running with no parent. ``hub.stop`` kills the group and every process with the hub's mark."""
+    import os
+    import time
+
+    mark = f"{hub.SETTINGS_VARIABLE}={tmp_path / 'hub.json'}"
+    name, value = mark.split("=", 1)
+    hub_like = subprocess.Popen(["bash", "-c", "setsid sleep 300 & sleep 300"], start_new_session=True,
+                                env={**os.environ, name: value})
+    hub_like.hub_mark = mark.encode()
+    for _ in range(50):
+        if len(hub.marked_processes(hub_like.hub_mark)) == 3:   # bash, its sleep, the sleep in a new session
+            break
+        time.sleep(0.1)
+    escaped = [pid for pid in hub.marked_processes(hub_like.hub_mark) if os.getsid(pid) != hub_like.pid]
+    assert len(escaped) == 1, "the test needs one process outside the hub's session"
+    unmarked = subprocess.Popen(["sleep", "300"], start_new_session=True)   # not the hub's: must survive
+    try:
+        hub.stop(hub_like, timeout=1)
+        time.sleep(0.3)
+        assert hub.marked_processes(hub_like.hub_mark) == []
+        assert unmarked.poll() is None
+    finally:
+        unmarked.kill()
+        unmarked.wait()

@@ -99,6 +99,7 @@ c.JupyterHub.services = [
             "PATH": f"{environment_bin}:/usr/local/bin:/usr/bin:/bin",
             "PYTHONPATH": settings["environment"] + "-tools",   # course_tools, for nbgrader_config.py
             "NBGRADER_EXCHANGE": settings["exchange"],
+            "COURSE_HUB_SETTINGS": os.environ["COURSE_HUB_SETTINGS"],   # the hub's mark: stopping it stops this
             "JUPYTERHUB_DEFAULT_URL": "/lab",
             "OPENBLAS_NUM_THREADS": "1",
             "OMP_NUM_THREADS": "1",
@@ -107,5 +108,6 @@ c.JupyterHub.services = [
     {   # stop servers idle for cull_idle_seconds (their kernels too: jupyter-server reports activity)
         "name": "idle-culler",
         "command": [sys.executable, "-m", "jupyterhub_idle_culler", f"--timeout={settings['cull_idle_seconds']}"],
+        "environment": {"COURSE_HUB_SETTINGS": os.environ["COURSE_HUB_SETTINGS"]},   # the hub's mark
     },
 ]

@@ -385,9 +385,12 @@ def hub_environment(settings: HubSettings) -> dict[str, str]:
 def start(settings: HubSettings, log: Path | None = None) -> subprocess.Popen:
     """JupyterHub (and through it the proxy, formgrader and the idle culler) in a new process group."""
     output = open(log, "ab") if log else None
-    return subprocess.Popen([settings.hub_python, "-m", "jupyterhub", "-f", str(CONFIG_FILE)], cwd=settings.state,
-                            env=hub_environment(settings), stdout=output, stderr=subprocess.STDOUT if output else None,
-                            start_new_session=True)
+    process = subprocess.Popen([settings.hub_python, "-m", "jupyterhub", "-f", str(CONFIG_FILE)], cwd=settings.state,
+                               env=hub_environment(settings), stdout=output, stderr=subprocess.STDOUT if output else None,
+                               start_new_session=True)
+    # what the hub starts (the proxy, the services) carries this in its environment, also in a session of its own
+    process.hub_mark = f"{SETTINGS_VARIABLE}={settings.settings_file}".encode()
+    return process
 
 
 def wait_until_up(settings: HubSettings, process: subprocess.Popen, timeout: float = 120) -> None:
@@ -412,11 +415,33 @@ def stop(process: subprocess.Popen, timeout: float = 60) -> None:
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             pass
+    # anything the hub started that outlived it: its group, and what runs in a session of its own (JupyterHub
+    # starts the proxy so) but carries the hub's mark, as the proxy and the services of a hub stopped under load
     try:
-        os.killpg(process.pid, signal.SIGKILL)  # anything of the hub's session that outlived it
+        os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+    for pid in marked_processes(getattr(process, "hub_mark", None)):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
     process.wait()
+
+
+def marked_processes(mark: bytes | None) -> list[int]:
+    """The processes whose environment holds the entry ``mark`` (``NAME=value``), read from /proc."""
+    if not mark:
+        return []
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            entries = environ.read_bytes().split(b"\0")
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+        if mark in entries and int(environ.parent.name) != os.getpid():
+            found.append(int(environ.parent.name))
+    return found
 
 
 # ------------------------------------------------------------------ command line

@@ -2972,7 +2972,9 @@ display(widgets.VBox([widgets.HBox([controls["drift_fraction"], controls["label_
 #    stable hash of the request id, audited (the tests of `run_capstone` check exactly this).
 # 8. **Peeking in online tests**: fixing the sample size in advance, or sequential methods.
 #
-# *Rubric (9 points).* 3 points per distinct failure mode paired with an appropriate guard, up to 9. A
-# failure mode without a guard, or a guard without the failure it prevents, earns half a point. Answers
-# that repeat the same failure in different words count once.
+# *Rubric (9 points).* A failure mode without a guard, or a guard without the failure it prevents, earns
+# half a point of its 3. Answers that repeat the same failure in different words count once.
+# - 3 points: a first failure mode paired with a guard that prevents it.
+# - 3 points: a second, distinct failure mode paired with its guard.
+# - 3 points: a third, distinct failure mode paired with its guard.
 # ### END SOLUTION

@@ -167,6 +167,9 @@ class NotebookInfo:
     tests: dict[str, dict]              # test grade_id -> {"points", "source"}
     written: dict[str, dict]            # written answer grade_id -> {"points", "answer"}
     code_cells: list[str] = field(default_factory=list)   # every code cell source, in order
+    # top-level name -> its definition's source, for the provided (non-answer, non-test) code cells: a graded
+    # name used only inside provided code (a locked class that calls the student's registry) is still used
+    provided: dict[str, str] = field(default_factory=dict)
 
     @property
     def max_score(self) -> float:
@@ -192,17 +195,29 @@ class NotebookInfo:
                     if extra:
                         result |= extra
                         changed = True
-                elif names_used(source) & result:
+                elif self.uses(source) & result:
                     result.add(name)
                     changed = True
         return result
+
+    def uses(self, source: str) -> set[str]:
+        """The names ``source`` uses, directly or through the provided definitions it uses (transitively)."""
+        seen: set[str] = set()
+        todo = list(names_used(source))
+        while todo:
+            name = todo.pop()
+            if name not in seen:
+                seen.add(name)
+                if name in self.provided:
+                    todo.extend(names_used(self.provided[name]))
+        return seen
 
     def failing_tests(self, broken: set[str]) -> set[str]:
         """Test cells that cannot pass when the graded names in ``broken`` do not work."""
         broken = self.dependents(broken)
         failing = set()
         for grade_id, test in self.tests.items():
-            if any(grade_id.startswith(f"test_{name}") for name in broken) or names_used(test["source"]) & broken:
+            if any(grade_id.startswith(f"test_{name}") for name in broken) or self.uses(test["source"]) & broken:
                 failing.add(grade_id)
         return failing
 
@@ -226,7 +241,29 @@ def read_source(root: Path, assignment: str) -> NotebookInfo:
         elif is_written_answer(cell):
             answer = solution_region(cell.source)
             info.written[grade_id] = {"points": cell_points(cell), "answer": "An answer." if answer is None else answer}
+        elif cell.cell_type == "code" and cell_role(cell) in ("locked", "plain"):
+            info.provided.update(provided_definitions(cell.source))
+    for name in info.solutions:
+        info.provided.pop(name, None)
     return info
+
+
+def provided_definitions(source: str) -> dict[str, str]:
+    """Top-level name -> the source of the statement that defines it (functions, classes, assignments)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return {}
+    found = {}
+    for node in tree.body:
+        segment = ast.get_source_segment(source, node) or ""
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found[node.name] = segment
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            for target in (node.targets if isinstance(node, ast.Assign) else [node.target]):
+                if isinstance(target, ast.Name):
+                    found[target.id] = segment
+    return found
 
 
 def read_course(root: Path, assignments: list[str] | None = None) -> dict[str, NotebookInfo]:
@@ -272,7 +309,7 @@ def partial_broken(info: NotebookInfo) -> set[str]:
     """
     names = list(info.solutions)
     leaves = [name for name in names
-              if not any(name in names_used(info.solutions[other]) for other in names if other != name)]
+              if not any(name in info.uses(info.solutions[other]) for other in names if other != name)]
     return set(leaves[1::2])
 
 

@@ -250,6 +250,7 @@ def test_a_study_runs_at_the_press_of_its_button_with_its_figure(page, lab):
     button.click()
     output = panel.locator(".widget-output, .jupyter-widgets-output-area")
     expect(output.locator("img").first).to_be_visible(timeout=60_000)
+    page.wait_for_function("el => el.complete && el.naturalWidth > 100", arg=output.locator("img").first.element_handle())
     expect(output.first).to_contain_text("Running: a router through a drift")
     expect(output.first).to_contain_text("seed  share after the drift")
     expect(output.first).to_contain_text("Done in")

@@ -1490,7 +1490,8 @@ def replay(stream, model, outage=None):
     error = ~np.isfinite(confidence)
     if outage is not None:
         error |= np.array([outage[0] <= r.t < outage[1] for r in requests])
-    words = [model.vocab.unk if failed else model.vocab.decode(int(i)) for i, failed in zip(best, error)]
+    words_by_id = model.vocab.words  # id -> word, unk first
+    words = [model.vocab.unk if failed else words_by_id[i] for i, failed in zip(best.tolist(), error.tolist())]
     return {"events": list(stream.events()), "latency": [r.latency_ms for r in requests], "word": words,
             "confidence": np.where(error, 0.0, confidence).tolist(), "error": error.tolist(),
             "request_t": [r.t for r in requests], "drift_time": stream.drift_time}
@@ -1866,6 +1867,8 @@ for settings, style in [(dict(window=300, min_drop=0.05, consecutive=3), "o-"),
               f"false alarms {s['per_24h']:5.1f} per 24 h, masked incidents {s['masked']}")
 for ax, ylabel in zip(axes, ["mean detection delay (s)", "false accuracy alarms per 24 h"]):
     ax.set_xscale("log")
+    ax.set_xticks(alphas, [f"{a:g}" for a in alphas])  # one tick per swept alpha
+    ax.minorticks_off()
     ax.set_xlabel("alpha")
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=7)
@@ -2000,9 +2003,10 @@ def cusum_alarms(labels, threshold, gap=0.2, baseline_labels=600):
     p0 = float(wrong[:baseline_labels].mean())
     p1 = min(p0 + gap, 0.99)
     on_error, on_hit = math.log(p1 / p0), math.log((1 - p1) / (1 - p0))
+    steps = np.where(wrong, on_error, on_hit).tolist()   # each label's log-likelihood ratio
     score, start, alarms = 0.0, baseline_labels, []
     for i in range(baseline_labels, len(wrong)):
-        score = max(0.0, score + (on_error if wrong[i] else on_hit))
+        score = max(0.0, score + steps[i])
         if score == 0.0:
             start = i + 1   # the evidence of the next alarm starts after the last time the score stood at 0
         elif score >= threshold:

@@ -1652,7 +1652,7 @@ print(f"before the drift: true accuracy {_right[_before].mean():.2f}, mean confi
 #   count the streams where the detector had already fired `consecutive` times on post-drift evidence but the
 #   alert manager raised nothing: the incident was **masked**.
 #
-# The cell below replays the 20 streams once (about 2 s: it prints before it starts). To keep the sweep fast,
+# The cell below replays the 20 streams once (about a second: it prints before it starts). To keep the sweep fast,
 # `accuracy_checks` computes, at every check, the labelled window's `n` and `correct` directly from the
 # feedback, then your `detect_degradation` and `AlertManager` decide, as in `run_monitoring` (the cell checks
 # that both give the same alerts on stream 0). Only the accuracy alert is scored here.

@@ -451,3 +451,33 @@ def test_make_examples_draws_exactly_one_sentence_at_a_time(n, seed, regime):
     while len(examples) < n:
         examples.extend(sentence_examples(sample_sentence(rng, regime)))
     assert nw.make_examples(n, seed=seed, regime=regime) == examples[:n]
+
+
+@pytest.mark.parametrize("read_events_first", [False, True])
+def test_stream_arrays_hold_what_the_events_hold(read_events_first):
+    stream = nw.ProductionStream(n_requests=800, drift_at=300, seed=13, feedback_rate=0.7, label_noise=0.2,
+                                 feedback_delay_s=5.0)
+    events = list(nw.ProductionStream(n_requests=800, drift_at=300, seed=13, feedback_rate=0.7, label_noise=0.2,
+                                      feedback_delay_s=5.0).events())
+    if read_events_first:
+        list(stream.events())
+    arrays = stream.arrays()
+    requests = [e for e in events if e.kind == "request"]
+    feedback = [e for e in events if e.kind == "feedback"]   # in the order events() delivers them
+    assert arrays["request_t"].tolist() == [r.t for r in requests]
+    assert arrays["last_word"].tolist() == [r.context[-1] for r in requests]
+    assert arrays["latency_ms"].tolist() == [r.latency_ms for r in requests]
+    assert arrays["feedback_request_id"].tolist() == [f.request_id for f in feedback]
+    assert arrays["feedback_t"].tolist() == [f.t for f in feedback]
+    assert arrays["feedback_target"].tolist() == [f.target for f in feedback]
+    assert stream.drift_time == requests[300].t
+
+
+def test_stream_arrays_follow_feedback_a_subclass_replaced():
+    class Relabelled(nw.ProductionStream):
+        def __init__(self, **settings):
+            super().__init__(**settings)
+            self._feedback = [nw.Feedback(f.request_id, f.t, "cat") for f in self._feedback]
+    stream = Relabelled(n_requests=200, seed=3)
+    assert set(stream.arrays()["feedback_target"].tolist()) == {"cat"}
+    assert {f.target for f in nw.ProductionStream(n_requests=200, seed=3)._feedback} != {"cat"}

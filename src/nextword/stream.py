@@ -158,28 +158,33 @@ class ProductionStream:
         self.drift_latency_tail_prob = (self.latency_tail_prob if drift_latency_tail_prob is None
                                         else float(drift_latency_tail_prob))
         self.clock = SimulatedClock()
-        self._requests, self._feedback, self._truth = self._simulation()
+        self._request_events: list[Request] | None = None     # built from _rows on first use
+        self._feedback_events: list[Feedback] | None = None
+        self._rows: tuple[tuple, tuple] | None = None          # (request rows, feedback rows), when simulated as rows
+        self._simulation()
 
     def _settings(self) -> tuple:
         return (self.n_requests, self.drift_at, self.drift_fraction, self.drift_regime, self.seed,
                 self.requests_per_second, self.feedback_delay_s, self.feedback_rate, self.label_noise,
                 self.latency_median_ms, self.latency_tail_prob, self.drift_latency_tail_prob)
 
-    def _simulation(self) -> tuple[list[Request], list[Feedback], list[str]]:
-        """``_simulate()``'s lists, from stored rows when a stream with the same settings and integer seed was built before.
+    def _simulation(self) -> None:
+        """Set the day's events: ``_simulate()``'s lists, or its rows, stored when a stream with the same settings and integer seed was built before.
 
         Notebooks build the same day of traffic several times (a drift-free day per seed, replayed for
         two baselines, or a test rebuilding a demo's stream); the events are fully set by the settings,
         so a rebuilt stream takes the stored rows of their fields instead of simulating them again.
-        Each stream gets its own lists and its own event objects (as if simulated): an event changed
-        through one stream, even by force, never reaches another. A subclass that simulates differently, or a seed that is not a
+        Each stream gets its own lists and its own event objects (as if simulated), built on first use
+        (``arrays()`` reads the rows without them): an event changed through one stream, even by force, never
+        reaches another. A subclass that simulates differently, or a seed that is not a
         plain int (``None`` means fresh entropy), is always simulated.
         """
         cacheable = (type(self)._simulate is ProductionStream._simulate
                      and type(self)._simulate_rows is ProductionStream._simulate_rows
                      and isinstance(self.seed, (int, np.integer)) and not isinstance(self.seed, bool))
         if not cacheable:
-            return self._simulate()
+            self._requests, self._feedback, self._truth = self._simulate()
+            return
         key = self._settings()
         stored = _SIMULATIONS.pop(key, None)
         if stored is None:
@@ -189,7 +194,29 @@ class ProductionStream:
         while len(_SIMULATIONS) > _SIMULATIONS_KEPT:
             del _SIMULATIONS[next(iter(_SIMULATIONS))]
         requests, feedback, truth = stored
-        return _events(Request, requests), _events(Feedback, feedback), list(truth)
+        self._rows, self._truth = (requests, feedback), list(truth)
+
+    @property
+    def _requests(self) -> list[Request]:
+        """This stream's own ``Request`` objects (built from the rows on first use)."""
+        if self._request_events is None:
+            self._request_events = _events(Request, self._rows[0])
+        return self._request_events
+
+    @_requests.setter
+    def _requests(self, events: list[Request]) -> None:
+        self._request_events = events
+
+    @property
+    def _feedback(self) -> list[Feedback]:
+        """This stream's own ``Feedback`` objects (built from the rows on first use); a subclass may replace them."""
+        if self._feedback_events is None:
+            self._feedback_events = _events(Feedback, self._rows[1])
+        return self._feedback_events
+
+    @_feedback.setter
+    def _feedback(self, events: list[Feedback]) -> None:
+        self._feedback_events = events
 
     def _simulate(self) -> tuple[list[Request], list[Feedback], list[str]]:
         request_rows, feedback_rows, truth = self._simulate_rows()
@@ -243,7 +270,40 @@ class ProductionStream:
         """Simulated time (seconds) of the first request after the drift, or ``None``."""
         if self.drift_at is None or self.drift_at >= self.n_requests:
             return None
+        if self._request_events is None:
+            return self._rows[0][self.drift_at][1]   # the row's t, without building every request
         return self._requests[self.drift_at].t
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The day as NumPy arrays, to score many streams without reading them event by event.
+
+        Per request, in arrival order (index = ``request_id``): ``request_t`` (float), ``last_word`` (str:
+        the last word of the context, all a last-word model needs), ``latency_ms`` (float).
+        Per feedback, in the order ``events()`` delivers it (arrival time, then request id):
+        ``feedback_request_id`` (int), ``feedback_t`` (float), ``feedback_target`` (str).
+        The same values as the events (a subclass's replaced feedback included); new arrays on each call.
+        """
+        if self._request_events is None:
+            requests = self._rows[0]
+            request_t = [row[1] for row in requests]
+            last_word = [row[2][-1] for row in requests]
+            latency = [row[3] for row in requests]
+        else:
+            request_t = [r.t for r in self._requests]
+            last_word = [r.context[-1] for r in self._requests]
+            latency = [r.latency_ms for r in self._requests]
+        if self._feedback_events is None:
+            feedback = self._rows[1]
+            ids, times, targets = [row[0] for row in feedback], [row[1] for row in feedback], [row[2] for row in feedback]
+        else:
+            ids = [f.request_id for f in self._feedback]
+            times = [f.t for f in self._feedback]
+            targets = [f.target for f in self._feedback]
+        ids, times, targets = np.array(ids, dtype=np.int64), np.array(times, dtype=np.float64), np.array(targets, dtype=str)
+        order = np.lexsort((ids, times))
+        return {"request_t": np.array(request_t, dtype=np.float64), "last_word": np.array(last_word, dtype=str),
+                "latency_ms": np.array(latency, dtype=np.float64), "feedback_request_id": ids[order],
+                "feedback_t": times[order], "feedback_target": targets[order]}
 
     @property
     def requests(self) -> list[Request]:

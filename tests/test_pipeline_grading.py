@@ -133,10 +133,10 @@ def test_gradebook_has_one_row_per_submission_and_cell(graded):
 def test_serial_grading_records_the_same_grades(graded, tmp_path, built_course):
     """One worker, one submission after another, on a copy of the same submissions: one assignment (the one
     with the crash), and one student per kind of outcome (full marks, some cells lost, a cheat scoring 0, a
-    crash and a fresh sandbox), each graded after a different kind, so a worker's state carried from one
-    submission to the next would show. (deleted_tests and honest_warnings score as perfect does.)"""
+    crash and a fresh sandbox, tests rebuilt from the release, warnings on stderr), each graded after a
+    different kind, so a worker's state carried from one submission to the next would show."""
     assignment, _ = sample_class.crash_target(sample_class.read_course(ROOT, ASSIGNMENTS))
-    students = ["perfect", "partial", "always_equal_cheat", "kernel_crash"]
+    students = ["perfect", "partial", "always_equal_cheat", "kernel_crash", "deleted_tests", "honest_warnings"]
     course = tmp_path / "serial"
     built_course(course, [assignment])  # a fresh gradebook
     shutil.copytree(graded["course"] / "submitted", course / "submitted")

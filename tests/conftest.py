@@ -23,6 +23,7 @@ TIERS = ("unit", "notebooks", "grading", "e2e")
 # The slower tiers by test module (or "module::test" for one test of a module); every other test is unit.
 TIER_OF = {
     # notebooks: the course notebooks run in kernels (references, mutants, quoted numbers, authoring)
+    "test_02_lessons": "notebooks",
     "test_03_lessons": "notebooks",
     "test_assignments": "notebooks",
     "test_course_notebooks": "notebooks",
@@ -36,6 +37,8 @@ TIER_OF = {
     "test_peer_review": "grading",
     "test_scale_out": "grading",
     "test_grading_under_load": "grading",
+    # the whole of 01 judged in the sandbox, a looping answer waiting out its cell's 20 s
+    "test_judge::test_an_infinite_loop_in_normalize_context_keeps_the_points_of_what_never_calls_it": "grading",
     "test_feedback_safety::test_generate_end_to_end_sanitizes_caps_and_hides": "grading",
     # ... and the inputs and outputs of grading at the size of a class (too slow for the unit tier)
     "test_feedback_safety::test_many_small_prints_are_merged_and_capped": "grading",
@@ -46,6 +49,8 @@ TIER_OF = {
     "test_exchange": "e2e",
     "test_hub": "e2e",
     "test_student_bundle": "e2e",
+    # the README's nbgrader command as an instructor types it: a fresh nbgrader process creating a gradebook
+    "test_hub_tools::test_nbgrader_finds_alembic_without_the_venv_on_path": "e2e",
 }
 # Session fixtures that build or grade a course: a test that uses one is at least ``grading``.
 SESSION_COURSES = ("small_graded_class",)

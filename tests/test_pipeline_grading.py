@@ -131,7 +131,10 @@ def test_gradebook_has_one_row_per_submission_and_cell(graded):
 
 
 def test_serial_grading_records_the_same_grades(graded, tmp_path, built_course):
-    """One worker, one submission after another, on a copy of the same submissions (one assignment, to save time)."""
+    """One worker, one submission after another, on a copy of the same submissions: one assignment (the one
+    with the crash), and one student per kind of outcome (full marks, some cells lost, a cheat scoring 0, a
+    crash and a fresh sandbox, tests rebuilt from the release, warnings on stderr), each graded after a
+    different kind, so a worker's state carried from one submission to the next would show."""
     assignment, _ = sample_class.crash_target(sample_class.read_course(ROOT, ASSIGNMENTS))
     students = ["perfect", "partial", "always_equal_cheat", "kernel_crash", "deleted_tests", "honest_warnings"]
     course = tmp_path / "serial"
@@ -194,7 +197,10 @@ def test_feedback_can_hide_hidden_tests_but_keeps_outcomes(graded):
     hidden_lines = {line for line in hidden - public if len(line) >= 16 and not line.startswith("#")}
     info = sample_class.read_course(ROOT, [assignment])[assignment]
     assert hidden_lines
-    assert feedback.generate(course, [assignment], hide_hidden_tests=True, progress=None) == {assignment: True}
+    # the page of the partial student only (it has passing and failing tests): rendering is per page
+    assert feedback.generate(course, [assignment], hide_hidden_tests=True, progress=None,
+                             students=["partial"]) == {assignment: True}
+    assert {p.parent.parent.name for p in (course / "feedback").glob(f"*/{assignment}/*.html")} == {"partial"}
     page = (course / "feedback" / "partial" / assignment / f"{assignment}.html").read_text(encoding="utf-8")
     text = _visible_text(page)
     shown = sorted(hidden_lines & set(text.splitlines()))
@@ -204,7 +210,8 @@ def test_feedback_can_hide_hidden_tests_but_keeps_outcomes(graded):
     assert len(scores) >= len(info.tests), "feedback no longer shows each test cell's score"
     assert any(float(s) == 0 for s, _ in scores) and any(float(s) == float(m) > 0 for s, m in scores)
     # nbgrader's default shows them, which is why the option exists
-    assert feedback.generate(course, [assignment], hide_hidden_tests=False, progress=None) == {assignment: True}
+    assert feedback.generate(course, [assignment], hide_hidden_tests=False, progress=None,
+                             students=["partial"]) == {assignment: True}
     text = _visible_text((course / "feedback" / "partial" / assignment / f"{assignment}.html").read_text(encoding="utf-8"))
     assert hidden_lines & set(text.splitlines())
 

@@ -610,8 +610,10 @@ def check_feedback_pages(assignment: str, student: str, notebooks) -> None:
 
 
 def generate(root: str | Path, assignments: list[str] | None = None, hide_hidden_tests: bool = True,
-             progress=print, workers: int = 2, max_page_bytes: int = MAX_PAGE_BYTES) -> dict[str, bool]:
-    """Run ``nbgrader generate_feedback <assignment> --student=<id> --force`` for every autograded submission.
+             progress=print, workers: int = 2, max_page_bytes: int = MAX_PAGE_BYTES,
+             students: list[str] | None = None) -> dict[str, bool]:
+    """Run ``nbgrader generate_feedback <assignment> --student=<id> --force`` for every autograded submission
+    (of ``students`` only, when given).
 
     Rendering is slow-ish (about a second a page), so submissions are shared among ``workers`` processes.
     Every page is then checked (``check_page``); one that fails is replaced by a short notice and its
@@ -626,7 +628,8 @@ def generate(root: str | Path, assignments: list[str] | None = None, hide_hidden
     say = progress or (lambda *_: None)
     say(f"generating feedback for {', '.join(assignments)} "
         f"({'hidden tests hidden' if hide_hidden_tests else 'hidden tests shown'}; student markup sanitized) ...")
-    todo = [(a, p.parent.name) for a in assignments for p in sorted((root / "autograded").glob(f"*/{a}")) if p.is_dir()]
+    todo = [(a, p.parent.name) for a in assignments for p in sorted((root / "autograded").glob(f"*/{a}"))
+            if p.is_dir() and (students is None or p.parent.name in students)]
     outcomes = run_in_workers([("generate_feedback", [a, f"--student={s}", "--force"], config) for a, s in todo],
                                   root, workers) if todo else []
     done = {a: any(t[0] == a for t in todo) for a in assignments}

@@ -360,7 +360,11 @@ def shown(monkeypatch):
 
     monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: record["bundles"].extend(objs))
     monkeypatch.setattr(ipywidgets, "VBox", RecordedBox)
-    return record
+    yield record
+    for box in record["boxes"]:       # closed now, not by the interpreter's shutdown (which would print a traceback)
+        for child in box.children:
+            child.close()
+        box.close()
 
 
 def test_a_study_is_offered_behind_a_button_and_not_run_by_default(monkeypatch, capsys, shown):

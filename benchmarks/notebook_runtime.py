@@ -2,6 +2,11 @@
 
     .venv/bin/python benchmarks/notebook_runtime.py [assignment ...]
     .venv/bin/python benchmarks/notebook_runtime.py --root ../main --root . [assignment ...]
+    .venv/bin/python benchmarks/notebook_runtime.py --studies [assignment ...]
+
+By default a notebook runs as a student's Run All does: its *Going further* studies
+(``nextword.opt_in_study``) only offer their button. ``--studies`` runs them too
+(``COURSE_RUN_STUDIES=1``), as the reader's edition and the prose-number tests do.
 
 With several ``--root`` checkouts (before and after a change), each notebook is
 run in each checkout in turn, so the figures share one machine state; the
@@ -79,10 +84,17 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("assignments", nargs="*")
     parser.add_argument("--root", action="append", type=Path, help="a course checkout (repeatable; default: this one)")
+    parser.add_argument("--studies", action="store_true",
+                        help="run the Going-further studies too (COURSE_RUN_STUDIES=1), as the reader's edition does")
     args = parser.parse_args(argv)
+    if args.studies:
+        os.environ["COURSE_RUN_STUDIES"] = "1"
+    else:
+        os.environ.pop("COURSE_RUN_STUDIES", None)
     roots = [root.resolve() for root in args.root] if args.root else [ROOT]
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; "
+          f"Going-further studies {'run (--studies)' if args.studies else 'offered, not run'}")
     long_cells: list[tuple[str, str, float, str]] = []
     totals: list[float] = []
     slowest_cells: list[tuple[str, float, str, str]] = []

@@ -15,6 +15,9 @@ import numpy as np
 import pytest
 
 from course_tools.notebooks.cells import cell_grade_id, strip_solution_markers
+from course_tools.publish.reader_edition import kernel_environment
+from nextword.studies import NOT_RUN, RUN_STUDIES
+from support.studies import study_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "source" / "03_continuous_training" / "03_continuous_training.ipynb"
@@ -208,19 +211,44 @@ def _code_after(title: str) -> str:
     return cells[index + 1].source
 
 
-def test_the_ingestion_check_catches_the_data_bug_before_its_models_reach_the_gate(capstone_namespace, capsys):
-    """Issue 18: the shard-agreement check, run by the notebook's own cell over 10 clean and 10 data-bug streams, never
+def test_the_ingestion_check_catches_the_data_bug_before_its_models_reach_the_gate(capstone_namespace, capsys, monkeypatch):
+    """Issue 18: the shard-agreement check, run by the notebook's own study over 10 clean and 10 data-bug streams, never
     fires on a clean stream, fires on every data-bug stream, and precedes most of naive's worse promotions; the prose
-    quotes the figures the cell prints."""
+    quotes the figures the study prints."""
     ns = dict(capstone_namespace)
+    monkeypatch.delenv(RUN_STUDIES, raising=False)      # the cell only offers its study; the test runs it once below
     exec(_code_after("is the new training data good?"), ns)
+    ingestion, delays, worse = ns["ingestion_study"]()
     prose = _prose_of_section("is the new training data good?")
     assert "no alarm on a clean stream (0 of 10)" in prose
-    assert all(ns["ingestion"]["clean", seed][0] is None for seed in range(10)), ns["ingestion"]
-    delays, worse = ns["delays"], ns["worse_bug"]
+    assert all(ingestion["clean", seed][0] is None for seed in range(10)), ingestion
     assert len(delays) == 10, f"alarms after the bug on data-bug streams: {delays}"
     claim = f"every data-bug stream {min(delays):.0f} to {max(delays):.0f} s after the first corrupted request"
     assert claim in prose, f"the prose should say {claim!r}"
     claim = f"and {sum(worse)} of the {len(worse)} promotions of a model worse on its gate set"
     assert claim in prose, f"the prose should say {claim!r}"
     assert sum(worse) >= 0.8 * len(worse), f"naive's worse promotions after the bug, after the alarm or not: {worse}"
+
+
+def test_run_all_offers_every_study_and_runs_none(monkeypatch):
+    """A student's Run All without COURSE_RUN_STUDIES (grading never sets it): every cell runs, and each *Going further*
+    study cell prints only its one line (what the study measures, about how long it takes) and shows its button; no
+    study runs, so the notebook stays quick. (tests/test_prose_numbers.py runs every study.)"""
+    from nbclient import NotebookClient
+
+    monkeypatch.delenv(RUN_STUDIES, raising=False)
+    nb = nbformat.read(str(NOTEBOOK), as_version=4)
+    studies = study_cells(nb)
+    assert len(studies) >= 6, f"the notebook's heavy studies should each sit behind a button: {studies}"
+    with kernel_environment(MPLBACKEND="Agg"):
+        NotebookClient(nb, timeout=300, kernel_name="python3",
+                       resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+    for index, measures in studies:
+        outputs = nb.cells[index].outputs
+        kinds = [o.output_type for o in outputs]
+        assert kinds == ["stream", "display_data"], f"cell {index} ({measures}): outputs {kinds}, {outputs}"
+        line = outputs[0].text
+        assert re.fullmatch(rf"{re.escape(NOT_RUN)} \(about \d+ s\): {re.escape(measures)}\. Press the button below "
+                            r"to run it\.\n", line), f"cell {index} printed {line!r}: did its study run?"
+        view = outputs[1].data
+        assert "application/vnd.jupyter.widget-view+json" in view and "Run this study" in view["text/plain"], view

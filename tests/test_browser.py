@@ -217,6 +217,48 @@ def test_a_widget_reacts_to_input(page):
     shot(page, "05_widget_after_slider")
 
 
+STUDY_NOTEBOOK = """A *Going further* study behind its button, as 03's are (nextword.opt_in_study)."""
+STUDY_CELLS = [
+    "import matplotlib.pyplot as plt\nfrom IPython.display import display\nfrom nextword import opt_in_study",
+    "def drift_study():\n"
+    "    print('seed  share after the drift')\n"
+    "    fig, ax = plt.subplots(figsize=(4, 2))\n"
+    "    ax.plot([0, 1, 2], [0.2, 0.5, 0.9])\n"
+    "    display(fig)\n"
+    "    plt.close(fig)\n"
+    "\n"
+    "opt_in_study(drift_study, 'a router through a drift', seconds=1)",
+]
+
+
+def test_a_study_runs_at_the_press_of_its_button_with_its_figure(page, lab):
+    """A Run All only offers the study (its line and button, no table, no figure); the button runs it into the
+    output area under it, the table and the inline figure included."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(STUDY_NOTEBOOK)]
+                                  + [nbformat.v4.new_code_cell(source) for source in STUDY_CELLS])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nbformat.write(nb, str(lab["course"] / "reference" / "study.ipynb"))
+    panel = _open_notebook(page, lab, "reference/study.ipynb")
+    _menu(page, "Run", "Run All Cells")
+    button = panel.get_by_role("button", name=re.compile(r"Run this study \(about 1 s\)"))
+    expect(button).to_be_visible(timeout=120_000)
+    expect(panel.locator(".jp-OutputArea-output", has_text="Study, not run yet (about 1 s): a router through a drift")
+           ).to_have_count(1)
+    assert panel.locator(".jp-RenderedImage img").count() == 0, "the study ran before its button was pressed"
+    button.click()
+    output = panel.locator(".widget-output, .jupyter-widgets-output-area")
+    expect(output.locator("img").first).to_be_visible(timeout=60_000)
+    page.wait_for_function("el => el.complete && el.naturalWidth > 100", arg=output.locator("img").first.element_handle())
+    expect(output.first).to_contain_text("Running: a router through a drift")
+    expect(output.first).to_contain_text("seed  share after the drift")
+    expect(output.first).to_contain_text("Done in")
+    expect(button).to_be_enabled()
+    output.first.scroll_into_view_if_needed()
+    shot(page, "study_ran_after_its_button")
+
+
 def test_validate_button_passes_a_solved_notebook(page, lab):
     # on a loaded machine the toolbar can lay itself out again while the notebook settles, and the button
     # found a moment ago stops being visible: open the notebook again and take the button anew (3 tries)

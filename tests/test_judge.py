@@ -368,3 +368,26 @@ def test_an_infinite_loop_in_normalize_context_keeps_the_points_of_what_never_ca
     assert not any(ok for g, ok in passed.items() if g.startswith("test_normalize_context"))
     assert any("timed out: normalize_context" in note for note in report.notes), report.notes
     print(f"01 with a looping normalize_context: {sum(passed.values())}/{len(passed)} test cells in {seconds:.1f} s")
+
+
+# --------------------------------------------------------------------------- studies behind a button stay behind it
+
+@pytest.mark.parametrize("sandboxed", [True, False], ids=["sandboxed", "unsandboxed demo"])
+def test_grading_never_runs_a_going_further_study_even_when_the_grader_asked_for_them(monkeypatch, sandboxed):
+    """COURSE_RUN_STUDIES=1 makes the reader's edition run every *Going further* study; set in the grader's own
+    environment, it must still never reach the student's kernel: the sandbox builds that environment from scratch
+    (sandboxed or, for ``make demo`` without bubblewrap, not), so a graded notebook only offers its studies."""
+    from nextword.studies import NOT_RUN, RUN_STUDIES
+
+    monkeypatch.setenv(RUN_STUDIES, "1")
+    study = 'opt_in_study(lambda: print("THE STUDY RAN"), "a slow study", seconds=5)\n'
+    nb = notebook(cell("locked", "import os\nfrom nextword import opt_in_study\n", "setup"),
+                  cell("plain", "print(sorted(name for name in os.environ if name.startswith('COURSE')))\n", "environment"),
+                  cell("plain", study, "study"),
+                  cell("answer", "def double(x):\n    return 2 * x\n", "double"),
+                  cell("test", "assert double(2) == 4", "test_double"))
+    report = Judge(sandboxed=sandboxed, cell_timeout=20.0, notebook_timeout=300.0).run(nb, answer_names(nb))
+    assert report.verdicts and all(v.passed for v in report.verdicts), [(v.grade_id, v.message) for v in report.verdicts]
+    printed = {c.metadata["nbgrader"]["grade_id"]: "".join(o.get("text", "") for o in c.outputs) for c in nb.cells}
+    assert printed["environment"] == "[]\n", f"the student's kernel sees the grader's COURSE_* variables: {printed}"
+    assert printed["study"].startswith(f"{NOT_RUN} (about 5 s): a slow study.") and "THE STUDY RAN" not in printed["study"]

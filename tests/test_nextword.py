@@ -342,6 +342,89 @@ def test_stream_is_deterministic():
     two = [(e.kind, e.t) for e in nw.ProductionStream(n_requests=300, seed=8).events()]
     assert one == two
 
+# ---------------------------------------------------------------- studies behind a button
+
+
+@pytest.fixture
+def shown(monkeypatch):
+    """What opt_in_study displays (raw bundles) and the widget boxes it builds, outside a kernel."""
+    import IPython.display
+    import ipywidgets
+
+    record = {"bundles": [], "boxes": []}
+
+    class RecordedBox(ipywidgets.VBox):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            record["boxes"].append(self)
+
+    monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: record["bundles"].extend(objs))
+    monkeypatch.setattr(ipywidgets, "VBox", RecordedBox)
+    yield record
+    for box in record["boxes"]:       # closed now, not by the interpreter's shutdown (which would print a traceback)
+        for child in box.children:
+            child.close()
+        box.close()
+
+
+def test_a_study_is_offered_behind_a_button_and_not_run_by_default(monkeypatch, capsys, shown):
+    monkeypatch.delenv(nw.studies.RUN_STUDIES, raising=False)
+    ran = []
+    nw.opt_in_study(lambda: ran.append("ran"), "how long a drift takes to notice", seconds=3)
+    assert ran == [], "without COURSE_RUN_STUDIES=1 the study must wait for its button"
+    assert capsys.readouterr().out == ("Study, not run yet (about 3 s): how long a drift takes to notice. "
+                                       "Press the button below to run it.\n")
+    (bundle,), (box,) = shown["bundles"], shown["boxes"]
+    assert bundle["text/plain"] == "[Run this study (about 3 s): a button, in JupyterLab with a running kernel]"
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == box.model_id
+    button, output = box.children
+    assert button.description == "Run this study (about 3 s)" and not button.disabled
+
+
+def test_the_button_runs_the_study_first_saying_so_and_can_run_it_again(monkeypatch, capsys, shown):
+    monkeypatch.delenv(nw.studies.RUN_STUDIES, raising=False)
+    seen = []
+
+    def study():
+        seen.append((button.disabled, button.description))
+        print("the study's table")
+
+    nw.opt_in_study(study, "a table", seconds=2)
+    button, _ = shown["boxes"][0].children
+    capsys.readouterr()
+    button.click()
+    assert seen == [(True, "Running (about 2 s) ...")], "while it runs the button says so and cannot start it twice"
+    lines = [line for line in capsys.readouterr().out.splitlines() if not line.startswith("\x1b")]  # clear_output's
+    assert lines[:2] == ["Running: a table (about 2 s) ...", "the study's table"], lines
+    assert lines[2].startswith("Done in ") and len(lines) == 3, lines
+    assert not button.disabled and button.description == "Run this study (about 2 s)"
+    button.click()
+    assert len(seen) == 2
+
+
+def test_a_failing_study_gives_its_button_back(monkeypatch, shown):
+    monkeypatch.delenv(nw.studies.RUN_STUDIES, raising=False)
+
+    def study():
+        raise RuntimeError("broken study")
+
+    nw.opt_in_study(study, "a broken study", seconds=1)
+    button, _ = shown["boxes"][0].children
+    button.click()          # the widget's callback dispatcher reports the error (in JupyterLab, in the output area)
+    assert not button.disabled and button.description == "Run this study (about 1 s)"
+
+
+@pytest.mark.parametrize("value, runs", [("1", True), ("0", False), ("", False), ("yes", False)])
+def test_course_run_studies_1_runs_the_study_at_once_under_its_line(monkeypatch, capsys, shown, value, runs):
+    monkeypatch.setenv(nw.studies.RUN_STUDIES, value)
+    nw.opt_in_study(lambda: print("the study's table"), "a table", seconds=2)
+    out = capsys.readouterr().out
+    if runs:
+        assert out == "Study: a table\nthe study's table\n" and shown["bundles"] == [], out
+    else:
+        assert out.startswith(nw.studies.NOT_RUN) and "the study's table" not in out and len(shown["bundles"]) == 1
+
+
 # ---------------------------------------------------------------- bad input
 
 

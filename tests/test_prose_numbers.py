@@ -34,6 +34,9 @@ import nbformat
 import pytest
 
 from course_tools import course
+from course_tools.publish.reader_edition import kernel_environment
+from nextword.studies import NOT_RUN, RUN_STUDIES
+from support.studies import study_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 NUMBER_WORDS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -335,16 +338,11 @@ def execute_with_expressions(assignment: str) -> tuple[object, dict]:
              f"    print({RESULTS_MARK!r} + json.dumps(found))\n"
              f"_prose_numbers_probe({expressions!r})\n")
     nb.cells.append(nbformat.v4.new_code_cell(probe))
-    saved = os.environ.get("MPLBACKEND")
-    os.environ["MPLBACKEND"] = "Agg"  # the numbers do not depend on drawing; Agg skips encoding every figure
-    try:
+    # The numbers do not depend on drawing (Agg skips encoding every figure); the studies behind a button run, so
+    # every number they print is checked too.
+    with kernel_environment(MPLBACKEND="Agg", **{RUN_STUDIES: "1"}):
         NotebookClient(nb, timeout=300, kernel_name="python3",
                        resources={"metadata": {"path": str(path.parent)}}).execute(stderr=subprocess.DEVNULL)
-    finally:
-        if saved is None:
-            os.environ.pop("MPLBACKEND", None)
-        else:
-            os.environ["MPLBACKEND"] = saved
     probe_cell = nb.cells.pop()
     text = "".join(o.get("text", "") for o in probe_cell.outputs if o.get("output_type") == "stream")
     values = json.loads(text.split(RESULTS_MARK, 1)[1]) if RESULTS_MARK in text else {}
@@ -423,3 +421,22 @@ def test_every_claim_names_a_source_and_a_bracketed_number():
         assert claim.relation in ("=", "<", "<=", ">", ">="), claim
         assert claim.tolerance is None or claim.why, f"a tolerance needs a reason: {claim}"
     assert len({(c.notebook, c.prose) for c in CLAIMS}) == len(CLAIMS), "a claim is listed twice"
+
+
+STUDY_NOTEBOOKS = [name for name in course.load(ROOT).names
+                   if study_cells(nbformat.read(str(ROOT / "source" / name / f"{name}.ipynb"), as_version=4))]
+
+
+@pytest.mark.parametrize("assignment", STUDY_NOTEBOOKS)
+def test_every_study_runs_here_so_its_numbers_are_checked(assignment, executed):
+    """The *Going further* studies a student runs with a button run at once here (COURSE_RUN_STUDIES=1): each study
+    cell prints ``Study: <what it measures>`` and then the study's own output, never the offer of a button, so the
+    numbers the prose quotes from a study are checked above by running it."""
+    nb, _ = executed(assignment)
+    for index, measures in study_cells(nb):
+        outputs = nb.cells[index].get("outputs", [])
+        text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+        assert text.startswith(f"Study: {measures}\n"), f"cell {index}: {text[:200]!r}"
+        assert text[len(f"Study: {measures}\n"):].strip(), f"cell {index}: the study printed nothing"
+        assert NOT_RUN not in text and not any("application/vnd.jupyter.widget-view+json" in o.get("data", {})
+                                               for o in outputs), f"cell {index} offered its study instead of running it"

@@ -102,6 +102,16 @@ def test_python_binds_expose_no_secret():
     assert "HOME=/root" not in {f"{k}={v}" for k, v in env.items()}
 
 
+def test_the_sandbox_environment_leaves_out_the_graders_course_variables(monkeypatch):
+    """The student's kernel gets sandbox_env() and nothing of the grader's environment: COURSE_RUN_STUDIES=1 (which makes
+    every Going-further study run, for the reader's edition) set where grading runs must not make grading slow."""
+    from nextword.studies import RUN_STUDIES
+
+    monkeypatch.setenv(RUN_STUDIES, "1")
+    monkeypatch.setenv("COURSE_SECRET_FOR_THE_TEST", "x")
+    assert not [name for name in sandbox_env() if name.startswith("COURSE")], sandbox_env()
+
+
 @needs_bwrap
 @pytest.mark.parametrize("host", [COURSE_ROOT, COURSE_ROOT / "source", COURSE_ROOT / "src" / "course_tools",
                                   COURSE_ROOT / "nbgrader_config.py", COURSE_ROOT / "submitted",

@@ -36,7 +36,8 @@
 # | 6. the capstone | 26 |
 # | written answers | 17 |
 #
-# Sections titled **Going further** are ungraded extras outside that time.
+# Sections titled **Going further** are ungraded extras outside that time. Their longer studies (2 to 6 seconds
+# each) do not run with the notebook: each shows a button, **Run this study**, that runs it when you want it.
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import dataclasses
@@ -49,7 +50,7 @@ import matplotlib.pyplot as plt
 import ipywidgets as widgets
 from IPython.display import display
 from nextword import (ProductionStream, best_last_word_accuracy, default_vocabulary, encode_examples,
-                      make_examples, pretrained_model)
+                      make_examples, opt_in_study, pretrained_model)
 
 VOCAB = default_vocabulary()
 BASE_MODEL = pretrained_model(seed=0)   # trained on regime A (its weights ship with nextword)
@@ -1373,37 +1374,48 @@ for label, (champion_ok_, challenger_ok_), override in cases:
 # on 200 examples. The second table shows what gate size a margin needs: to promote an equal challenger
 # half the time (its best case under `min_gain = 0`, which refuses the unlucky half), the margin must be
 # about `z_(1-alpha) · sqrt(0.15 / n)`, so 2 points need about n = 1000 and 1 point about 4000.
+#
+# The simulation takes about 3 s, so the cell below only offers it: press its button to run it. (Every longer
+# study in the *Going further* sections works this way; a figure it draws appears under the button.)
 
 # %%
-sim_rng = np.random.default_rng(2024)
-gate_decisions = {}
+def promotion_rate(gap, n, rng, decided, margin=0.02, disagree=0.15, reps=600, old_rule=False):
+    """Share of `reps` simulated gates of n examples that promote a challenger truly `gap` worse than the champion.
 
-def promotion_rate(gap, n, margin=0.02, disagree=0.15, reps=600, old_rule=False):
-    """Share of simulated gates of n examples that promote a challenger truly `gap` worse than the champion."""
+    The gate sees only b, c and n, so `decided` (a dict) keeps its decision for each distinct draw."""
     policy_ = {**GATE_POLICY, "non_inferiority": margin}
     promoted = 0
-    for b, c, _ in sim_rng.multinomial(n, [(disagree + gap) / 2, (disagree - gap) / 2, 1 - disagree], size=reps):
+    for b, c, _ in rng.multinomial(n, [(disagree + gap) / 2, (disagree - gap) / 2, 1 - disagree], size=reps):
         b, c = int(b), int(c)
         if old_rule:
             promoted += c >= b
         else:
-            # The gate sees only b, c and n, so each distinct draw is decided once.
             key = (b, c, n, margin)
-            if key not in gate_decisions:
-                gate_decisions[key] = gate_challenger(*paired(b, c, n), policy_)["promote"]
-            promoted += gate_decisions[key]
+            if key not in decided:
+                decided[key] = gate_challenger(*paired(b, c, n), policy_)["promote"]
+            promoted += decided[key]
     return promoted / reps
 
-print("capstone gate (200 examples, margin 0.02): share of challengers promoted")
-print(f"{'true gap (champion - challenger)':34}{'old rule c >= b':>17}{'this gate':>11}")
-for gap in (0.03, 0.02, 0.0):
-    print(f"{gap:<34.2f}{promotion_rate(gap, 200, old_rule=True):>17.3f}{promotion_rate(gap, 200):>11.3f}")
-print()
-print("this gate, by gate size and margin: promotions of a challenger worse by the margin | of an equal one")
-print(f"{'gate size':>10}" + "".join(f"{'margin ' + str(m):>22}" for m in (0.01, 0.02, 0.05)))
-for n, reps in ((200, 300), (1000, 300), (4000, 100)):   # a gate of 4000 costs 20 times more to simulate than one of 200
-    cells = [f"{promotion_rate(m, n, m, reps=reps):>11.3f} |{promotion_rate(0.0, n, m, reps=reps):>8.3f}" for m in (0.01, 0.02, 0.05)]
-    print(f"{n:>10}" + "".join(f"{cell:>22}" for cell in cells))
+
+def gate_promotion_study():
+    """The two tables the text above describes: the capstone's gate against the old rule, then gate sizes and margins."""
+    rng, decided = np.random.default_rng(2024), {}
+    print("capstone gate (200 examples, margin 0.02): share of challengers promoted")
+    print(f"{'true gap (champion - challenger)':34}{'old rule c >= b':>17}{'this gate':>11}")
+    for gap in (0.03, 0.02, 0.0):
+        print(f"{gap:<34.2f}{promotion_rate(gap, 200, rng, decided, old_rule=True):>17.3f}"
+              f"{promotion_rate(gap, 200, rng, decided):>11.3f}")
+    print()
+    print("this gate, by gate size and margin: promotions of a challenger worse by the margin | of an equal one")
+    print(f"{'gate size':>10}" + "".join(f"{'margin ' + str(m):>22}" for m in (0.01, 0.02, 0.05)))
+    for n, reps in ((200, 300), (1000, 300), (4000, 100)):   # a gate of 4000 costs 20 times more to simulate than one of 200
+        cells = [f"{promotion_rate(m, n, rng, decided, m, reps=reps):>11.3f} |"
+                 f"{promotion_rate(0.0, n, rng, decided, m, reps=reps):>8.3f}" for m in (0.01, 0.02, 0.05)]
+        print(f"{n:>10}" + "".join(f"{cell:>22}" for cell in cells))
+
+
+opt_in_study(gate_promotion_study, "how often the gate promotes a worse or an equal challenger, by gate size and margin",
+             seconds=3)
 
 
 # %% [markdown]
@@ -1712,7 +1724,7 @@ plt.close(fig)
 # randomises **per request**: every request draws its own arm, and each label, when it arrives, updates
 # the arm that served that request. (A production router usually draws once per user and keeps the user
 # there, for a consistent experience; its counts are then users, not requests.) It runs both routers on
-# five stream seeds. Expect, on every seed:
+# five stream seeds (about 2 s: press the button under the cell after the locked one). Expect, on every seed:
 #
 # * before the drift, both routers send most traffic (over 80 %) to the pretrained model;
 # * over the 1000 requests after the drift, the **plain** router sends under 25 % of the traffic to the
@@ -1799,29 +1811,37 @@ def routing_summary(chosen, right, drift_at=1500, after=1000):
             "retrained at the end": float(np.mean(chosen[-after:] == 1))}
 
 # %%
-drift_models = drift_arms()
-drift_runs = {seed: drift_routing(seed, drift_models) for seed in range(5)}
-print(f"{'':17}{'before the drift':>18}{'1000 requests after the drift':>36}{'last 1000 requests':>22}")
-print(f"{'seed  router':17}{'to pretrained':>18}{'to retrained':>18}{'served accuracy':>18}{'to retrained':>22}")
-for seed, runs in drift_runs.items():
-    for label, (chosen_, right_) in runs.items():
-        summary_ = routing_summary(chosen_, right_)
-        print(f"{seed:>4}  {label:11}{summary_['pretrained before']:>18.2f}{summary_['retrained after']:>18.2f}"
-              f"{summary_['accuracy after']:>18.3f}{summary_['retrained at the end']:>22.2f}")
+def drift_routing_study():
+    """Both routers on five stream seeds (a table, one seed at a time), then seed 0's traffic shares over time."""
+    arms = drift_arms()
+    print(f"{'':17}{'before the drift':>18}{'1000 requests after the drift':>36}{'last 1000 requests':>22}")
+    print(f"{'seed  router':17}{'to pretrained':>18}{'to retrained':>18}{'served accuracy':>18}{'to retrained':>22}")
+    runs = {}
+    for seed in range(5):
+        runs[seed] = drift_routing(seed, arms)
+        for label, (chosen_, right_) in runs[seed].items():
+            summary_ = routing_summary(chosen_, right_)
+            print(f"{seed:>4}  {label:11}{summary_['pretrained before']:>18.2f}{summary_['retrained after']:>18.2f}"
+                  f"{summary_['accuracy after']:>18.3f}{summary_['retrained at the end']:>22.2f}")
 
-fig, axes = plt.subplots(1, 2, figsize=(10, 3), sharey=True)
-for ax, (label, (chosen_, _)) in zip(axes, drift_runs[0].items()):
-    for arm, name in enumerate(["pretrained (A)", "retrained on B"]):
-        share = np.convolve(chosen_ == arm, np.ones(200) / 200, mode="valid")
-        ax.plot(np.arange(199, len(chosen_)), share, label=name)
-    ax.axvline(1500, color="k", ls="--", lw=1, label="drift")
-    ax.set_title(f"{label} Thompson router (seed 0)")
-    ax.set_xlabel("request")
-axes[0].set_ylabel("share of traffic (rolling 200)")
-axes[0].legend(fontsize=8)
-fig.tight_layout()
-display(fig)
-plt.close(fig)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3), sharey=True)
+    for ax, (label, (chosen_, _)) in zip(axes, runs[0].items()):
+        for arm, name in enumerate(["pretrained (A)", "retrained on B"]):
+            share = np.convolve(chosen_ == arm, np.ones(200) / 200, mode="valid")
+            ax.plot(np.arange(199, len(chosen_)), share, label=name)
+        ax.axvline(1500, color="k", ls="--", lw=1, label="drift")
+        ax.set_title(f"{label} Thompson router (seed 0)")
+        ax.set_xlabel("request")
+    axes[0].set_ylabel("share of traffic (rolling 200)")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    display(fig)
+    plt.close(fig)
+    return runs
+
+
+opt_in_study(drift_routing_study, "the plain and the discounted Thompson router through a drift, on five stream seeds",
+             seconds=2)
 
 
 # %% [markdown]
@@ -2593,7 +2613,8 @@ for event in capstone_results[2]["events"]:
 #
 # The gate protects only as well as its own data: had the bug also corrupted the held-out labels, both
 # models would be judged on garbage, and a challenger that learned the garbage could look *better*.
-# That is why the gate set is logged, stored and validated apart from the training data.
+# That is why the gate set is logged, stored and validated apart from the training data. The study takes about
+# 2 s: press the cell's button to run it.
 
 # %%
 def summarize(result, stream):
@@ -2603,16 +2624,24 @@ def summarize(result, stream):
     return served_accuracy(result, stream, stream.n_requests - 1000), len(promoted), worse
 
 HELD_OUT_ONLY = {"non_inferiority": float("inf")}       # promote iff c >= b: "no gain" refuses delta < 0
-print(f"{'stream':18}{'naive: last 1000, promotions, worse on gate':>45}{'held-out: same':>22}{'gated: same':>22}")
-streams = [("clean, seed 0", CAPSTONE_STREAM)] + [(f"clean, seed {seed}", make_capstone_stream(seed=seed)) for seed in (1, 2)]           + [(f"data bug, seed {seed}", make_corrupted_stream(seed=seed)) for seed in range(3)]
-for label, stream_ in streams:
-    if stream_ is CAPSTONE_STREAM:
-        results_ = {r["system"]: r for r in capstone_results}
-    else:
-        results_ = {system: run_capstone(stream_, BASE_MODEL, system) for system in ("naive", "gated")}
-    results_["held-out"] = run_capstone(stream_, BASE_MODEL, "gated", HELD_OUT_ONLY)
-    cells = [summarize(results_[s], stream_) for s in ("naive", "held-out", "gated")]
-    print(f"{label:18}" + "".join(f"{acc:>{width}.3f}{n:>6}{worse:>6}" for (acc, n, worse), width in zip(cells, (33, 10, 10))))
+
+
+def other_seeds_study():
+    """The table the text above describes: naive, held-out and gated on three clean and three data-bug streams."""
+    print(f"{'stream':18}{'naive: last 1000, promotions, worse on gate':>45}{'held-out: same':>22}{'gated: same':>22}")
+    streams = ([("clean, seed 0", CAPSTONE_STREAM)] + [(f"clean, seed {seed}", make_capstone_stream(seed=seed)) for seed in (1, 2)]
+               + [(f"data bug, seed {seed}", make_corrupted_stream(seed=seed)) for seed in range(3)])
+    for label, stream_ in streams:
+        if stream_ is CAPSTONE_STREAM:
+            results_ = {r["system"]: r for r in capstone_results}
+        else:
+            results_ = {system: run_capstone(stream_, BASE_MODEL, system) for system in ("naive", "gated")}
+        results_["held-out"] = run_capstone(stream_, BASE_MODEL, "gated", HELD_OUT_ONLY)
+        cells = [summarize(results_[s], stream_) for s in ("naive", "held-out", "gated")]
+        print(f"{label:18}" + "".join(f"{acc:>{width}.3f}{n:>6}{worse:>6}" for (acc, n, worse), width in zip(cells, (33, 10, 10))))
+
+
+opt_in_study(other_seeds_study, "naive, held-out and gated retraining on other seeds, and with a data bug", seconds=2)
 
 # %% [markdown]
 # ### Going further (ungraded): what does each rule buy? Ten seeds, slightly worse challengers
@@ -2622,7 +2651,7 @@ for label, stream_ in streams:
 # held-out ones) are replaced by another user's next word for the whole stream, so each retrain learns
 # from noisier data, and the three systems run on 10 seeds, with and without that noise. The table
 # gives the mean served accuracy on the last 1000 requests and the mean number of promotions per
-# stream. It takes about 10 s (one line per seed shows progress).
+# stream. It takes about 6 s (one line per seed shows progress): press the cell's button to run it.
 #
 # Read it plainly. The **held-out comparison** buys one thing: it never ships a challenger the gate set
 # already shows is worse (naive promotes about twice as many challengers, some of them worse on the gate
@@ -2656,31 +2685,40 @@ class NoisyTrainingStream(ProductionStream):
 
 RULE_SYSTEMS = [("naive", "naive", {}), ("held-out (c >= b)", "gated", HELD_OUT_ONLY), ("gated (bound)", "gated", {})]
 FRESH_B = make_examples(2000, seed=77, regime="B")     # the truth about a challenger: fresh regime-B examples
-rule_study, bound_refusals = {}, []                   # bound_refusals: true gain of each challenger c >= b would promote
-for fraction in (0.0, 0.2):
-    for seed in range(10):
-        stream_ = NoisyTrainingStream(fraction, n_requests=4000, drift_at=1500, seed=seed, feedback_delay_s=60.0,
-                                      feedback_rate=0.8, label_noise=0.1)
-        for name, system, override in RULE_SYSTEMS:
-            result = run_capstone(stream_, BASE_MODEL, system, override)
-            rule_study[fraction, seed, name] = summarize(result, stream_)
-        registry_ = result["registry"]                # the gated run's: which challengers did the bound alone refuse?
-        bound_refusals += [accuracy(registry_.get(g["challenger"]), FRESH_B) - accuracy(registry_.get(g["champion"]), FRESH_B)
-                           for g in result["gates"]
-                           if g["reason"] == "not shown non-inferior" and g["delta"] >= 0 and g["t"] > stream_.drift_time]
-        print(f"training-label corruption {fraction:.0%}, seed {seed}: done", end="\r")
-print(" " * 60)
-print(f"{'training labels corrupted':26}" + "".join(f"{name:>24}" for name, _, _ in RULE_SYSTEMS))
-for fraction in (0.0, 0.2):
-    cells = []
-    for name, _, _ in RULE_SYSTEMS:
-        rows = np.array([rule_study[fraction, seed, name] for seed in range(10)], dtype=float)
-        cells.append(f"{rows[:, 0].mean():.3f} ({rows[:, 1].mean():.1f} prom.)")
-    print(f"{fraction:<26.0%}" + "".join(f"{cell:>24}" for cell in cells))
-differ = sum(rule_study[0.2, seed, "held-out (c >= b)"][1] != rule_study[0.2, seed, "gated (bound)"][1] for seed in range(10))
-print(f"seeds (of 10, 20% corrupted) where the bound changed the number of promotions: {differ}")
-print(f"challengers refused by the bound that c >= b would promote (20 streams, after the drift): {len(bound_refusals)}, truly better on "
-      f"fresh regime-B data: {sum(gain > 0 for gain in bound_refusals)}, worst true loss {-min(bound_refusals):.3f}")
+def what_each_rule_buys():
+    """The three systems on 10 seeds, with and without 20% corrupted training labels: the table the text above
+    describes. Returns {(fraction, seed, system): summarize(...)} and the true gains of the challengers that the
+    bound alone refused."""
+    summaries, bound_refusals = {}, []                # bound_refusals: true gain of each challenger c >= b would promote
+    for fraction in (0.0, 0.2):
+        for seed in range(10):
+            stream_ = NoisyTrainingStream(fraction, n_requests=4000, drift_at=1500, seed=seed, feedback_delay_s=60.0,
+                                          feedback_rate=0.8, label_noise=0.1)
+            for name, system, override in RULE_SYSTEMS:
+                result = run_capstone(stream_, BASE_MODEL, system, override)
+                summaries[fraction, seed, name] = summarize(result, stream_)
+            registry_ = result["registry"]                # the gated run's: which challengers did the bound alone refuse?
+            bound_refusals += [accuracy(registry_.get(g["challenger"]), FRESH_B) - accuracy(registry_.get(g["champion"]), FRESH_B)
+                               for g in result["gates"]
+                               if g["reason"] == "not shown non-inferior" and g["delta"] >= 0 and g["t"] > stream_.drift_time]
+            print(f"training-label corruption {fraction:.0%}, seed {seed}: done", end="\r")
+    print(" " * 60)
+    print(f"{'training labels corrupted':26}" + "".join(f"{name:>24}" for name, _, _ in RULE_SYSTEMS))
+    for fraction in (0.0, 0.2):
+        cells = []
+        for name, _, _ in RULE_SYSTEMS:
+            rows = np.array([summaries[fraction, seed, name] for seed in range(10)], dtype=float)
+            cells.append(f"{rows[:, 0].mean():.3f} ({rows[:, 1].mean():.1f} prom.)")
+        print(f"{fraction:<26.0%}" + "".join(f"{cell:>24}" for cell in cells))
+    differ = sum(summaries[0.2, seed, "held-out (c >= b)"][1] != summaries[0.2, seed, "gated (bound)"][1] for seed in range(10))
+    print(f"seeds (of 10, 20% corrupted) where the bound changed the number of promotions: {differ}")
+    print(f"challengers refused by the bound that c >= b would promote (20 streams, after the drift): {len(bound_refusals)}, truly better on "
+          f"fresh regime-B data: {sum(gain > 0 for gain in bound_refusals)}, worst true loss {-min(bound_refusals):.3f}")
+    return summaries, bound_refusals
+
+
+opt_in_study(what_each_rule_buys, "what the held-out comparison and the bound each buy, on 10 seeds with and without noisy "
+             "training labels", seconds=6)
 
 
 # %% [markdown]
@@ -2728,7 +2766,7 @@ print(f"champion history: {drill['registry'].history}")
 # regime-B sentences. A leak would make the request-id split look *better* than fresh data, and better
 # than the sentence split; it does not (-0.020 by request id, -0.010 by sentence, a difference within the
 # seeds' noise). A model with a longer context, or users who repeat sentences, would need the group split.
-# The cell takes about 10 s.
+# The two studies take about 3 s together: press the cell's button to run them.
 
 # %%
 class PerChampionMonitor(LiveMonitor):
@@ -2739,38 +2777,45 @@ class PerChampionMonitor(LiveMonitor):
         self.baseline = None
 
 
-slo_monitor, LiveMonitor = LiveMonitor, PerChampionMonitor    # CapstoneRun builds its monitor by this name
-try:
-    per_champion = [served_accuracy(run_capstone(stream_, BASE_MODEL), stream_, 3000)
-                    for stream_ in (make_capstone_stream(seed=seed) for seed in range(10))]
-finally:
-    LiveMonitor = slo_monitor
-slo = [rule_study[0.0, seed, "gated (bound)"][0] for seed in range(10)]   # the same clean streams, SLO baseline
-print(f"gated, last 1000 requests, 10 clean seeds: SLO baseline {np.mean(slo):.3f}, per-champion baseline "
-      f"{np.mean(per_champion):.3f} (under 0.35 on {sum(a < 0.35 for a in per_champion)} seeds)")
-
-
 def sentence_ids(stream):
     """The sentence of each request: a new sentence starts with a one-word context."""
     return np.cumsum([len(request.context) == 1 for request in stream.requests])
 
 
-split_gaps = {"request id": [], "sentence": []}
-for seed in range(10):
-    stream_ = make_capstone_stream(seed=seed)
-    requests_, sentence = stream_.requests, sentence_ids(stream_)
-    feedback_ = [e for e in stream_.events() if e.kind == "feedback" and e.request_id >= stream_.drift_at]
-    for split, held_out in (("request id", lambda i: i % 3 == 0), ("sentence", lambda i: sentence[i] % 3 == 0)):
-        examples = [(normalize_context(requests_[f.request_id].context, BASE_MODEL.vocab), f.target.strip().lower(),
-                     held_out(f.request_id)) for f in feedback_]
-        challenger_ = BASE_MODEL.copy()
-        challenger_.fit([(c, t) for c, t, h in examples if not h], epochs=4, lr=0.1, seed=0, batch_size=32)
-        truth = [(c, stream_.true_next_word(f.request_id)) for (c, _, h), f in zip(examples, feedback_) if h]
-        split_gaps[split].append(accuracy(challenger_, truth) - accuracy(challenger_, FRESH_B))
-    print(f"split study, seed {seed}: done", end="\r")
-print(" " * 40)
-print("held-out minus fresh accuracy, mean of 10 seeds: "
-      + ", ".join(f"split by {split} {np.mean(gaps):+.3f}" for split, gaps in split_gaps.items()))
+def baseline_and_split_study():
+    """The two measurements the text above describes, on 10 clean seeds: the SLO baseline against a per-champion
+    one, then the gate split by request id against a split by sentence."""
+    global LiveMonitor                                          # CapstoneRun builds its monitor by this name
+    clean_streams = [make_capstone_stream(seed=seed) for seed in range(10)]
+    slo = [served_accuracy(run_capstone(stream_, BASE_MODEL), stream_, 3000) for stream_ in clean_streams]
+    slo_monitor, LiveMonitor = LiveMonitor, PerChampionMonitor
+    try:
+        per_champion = [served_accuracy(run_capstone(stream_, BASE_MODEL), stream_, 3000) for stream_ in clean_streams]
+    finally:
+        LiveMonitor = slo_monitor
+    print(f"gated, last 1000 requests, 10 clean seeds: SLO baseline {np.mean(slo):.3f}, per-champion baseline "
+          f"{np.mean(per_champion):.3f} (under 0.35 on {sum(a < 0.35 for a in per_champion)} seeds)")
+
+    split_gaps = {"request id": [], "sentence": []}
+    for seed, stream_ in enumerate(clean_streams):
+        requests_, sentence = stream_.requests, sentence_ids(stream_)
+        feedback_ = [e for e in stream_.events() if e.kind == "feedback" and e.request_id >= stream_.drift_at]
+        for split, held_out in (("request id", lambda i: i % 3 == 0), ("sentence", lambda i: sentence[i] % 3 == 0)):
+            examples = [(normalize_context(requests_[f.request_id].context, BASE_MODEL.vocab), f.target.strip().lower(),
+                         held_out(f.request_id)) for f in feedback_]
+            challenger_ = BASE_MODEL.copy()
+            challenger_.fit([(c, t) for c, t, h in examples if not h], epochs=4, lr=0.1, seed=0, batch_size=32)
+            truth = [(c, stream_.true_next_word(f.request_id)) for (c, _, h), f in zip(examples, feedback_) if h]
+            split_gaps[split].append(accuracy(challenger_, truth) - accuracy(challenger_, FRESH_B))
+        print(f"split study, seed {seed}: done", end="\r")
+    print(" " * 40)
+    print("held-out minus fresh accuracy, mean of 10 seeds: "
+          + ", ".join(f"split by {split} {np.mean(gaps):+.3f}" for split, gaps in split_gaps.items()))
+    return slo, per_champion, split_gaps
+
+
+opt_in_study(baseline_and_split_study, "an SLO baseline against a per-champion one, and the gate split by request id "
+             "against one by sentence, on 10 clean seeds", seconds=3)
 
 
 # %% [markdown]
@@ -2785,8 +2830,9 @@ print("held-out minus fresh accuracy, mean of 10 seeds: "
 # clean and 10 data-bug streams: no alarm on a clean stream (0 of 10), an alarm on every data-bug stream 119
 # to 190 s after the first corrupted request, and 23 of the 25 promotions of a model worse on its gate set
 # that naive made after the bug started came after the alarm. Stopping the training shard at the alarm
-# (quarantine the batch, page a human) would have kept them from ever reaching the gate. It takes a few
-# seconds. A human still decides what the alarm means: this check finds a broken join, not a wrong label policy.
+# (quarantine the batch, page a human) would have kept them from ever reaching the gate. The study takes
+# about 3 s: press the cell's button to run it. A human still decides what the alarm means: this check finds a
+# broken join, not a wrong label policy.
 
 # %%
 def shard_gap_alarm(result, stream, window=300, max_gap=0.25):
@@ -2812,24 +2858,32 @@ def shard_gap_alarm(result, stream, window=300, max_gap=0.25):
     return None
 
 
-ingestion = {}
-for kind, make in (("clean", make_capstone_stream), ("data bug", make_corrupted_stream)):
-    for seed in range(10):
-        stream_ = make(seed=seed)
-        naive_ = run_capstone(stream_, BASE_MODEL, "naive")
-        promoted = {e["version"] for e in naive_["events"] if e["kind"] == "promote"}
-        worse_at = [g["t"] for g in naive_["gates"] if g["challenger"] in promoted and g["delta"] < 0]
-        ingestion[kind, seed] = (shard_gap_alarm(naive_, stream_), stream_.requests[2400].t, worse_at)
-        print(f"ingestion check, {kind} seed {seed}: done", end="\r")
-print(" " * 50)
-clean_alarms = sum(ingestion["clean", seed][0] is not None for seed in range(10))
-bug = [ingestion["data bug", seed] for seed in range(10)]
-delays = [alarm - bug_t for alarm, bug_t, _ in bug if alarm is not None and alarm > bug_t]
-worse_bug = [(t >= alarm) for alarm, bug_t, worse in bug if alarm is not None for t in worse if t > bug_t]
-print(f"alarms on 10 clean streams: {clean_alarms}; on 10 data-bug streams: {len(delays)}, "
-      f"{min(delays):.0f} to {max(delays):.0f} s after the first corrupted request")
-print(f"naive's promotions worse on the gate set after the bug started: {len(worse_bug)}, "
-      f"of which after the alarm: {sum(worse_bug)}")
+def ingestion_study():
+    """The check on the naive system's log over 10 clean and 10 data-bug streams: the figures the text above quotes.
+    Returns {(kind, seed): (alarm time, first corrupted request's time, times of naive's worse promotions)}, the
+    alarms' delays after the bug, and for each worse promotion after the bug whether it came after the alarm."""
+    ingestion = {}
+    for kind, make in (("clean", make_capstone_stream), ("data bug", make_corrupted_stream)):
+        for seed in range(10):
+            stream_ = make(seed=seed)
+            naive_ = run_capstone(stream_, BASE_MODEL, "naive")
+            promoted = {e["version"] for e in naive_["events"] if e["kind"] == "promote"}
+            worse_at = [g["t"] for g in naive_["gates"] if g["challenger"] in promoted and g["delta"] < 0]
+            ingestion[kind, seed] = (shard_gap_alarm(naive_, stream_), stream_.requests[2400].t, worse_at)
+            print(f"ingestion check, {kind} seed {seed}: done", end="\r")
+    print(" " * 50)
+    clean_alarms = sum(ingestion["clean", seed][0] is not None for seed in range(10))
+    bug = [ingestion["data bug", seed] for seed in range(10)]
+    delays = [alarm - bug_t for alarm, bug_t, _ in bug if alarm is not None and alarm > bug_t]
+    worse_bug = [(t >= alarm) for alarm, bug_t, worse in bug if alarm is not None for t in worse if t > bug_t]
+    print(f"alarms on 10 clean streams: {clean_alarms}; on 10 data-bug streams: {len(delays)}, "
+          f"{min(delays):.0f} to {max(delays):.0f} s after the first corrupted request")
+    print(f"naive's promotions worse on the gate set after the bug started: {len(worse_bug)}, "
+          f"of which after the alarm: {sum(worse_bug)}")
+    return ingestion, delays, worse_bug
+
+
+opt_in_study(ingestion_study, "the ingestion check on the naive system's log, 10 clean and 10 data-bug streams", seconds=3)
 
 
 # %% [markdown]

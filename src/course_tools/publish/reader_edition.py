@@ -6,7 +6,9 @@
 
 Reviewers read the course without running it: prose, solutions, plots and
 widgets (their state is stored with nbclient, so the HTML renders the
-default view of every widget). The files are rebuilt from ``source/`` by
+default view of every widget), and the output of every *Going further*
+study, which a student's notebook runs only at the press of a button
+(``COURSE_RUN_STUDIES=1``, ``nextword.studies``). The files are rebuilt from ``source/`` by
 this command and by ``make demo``, and are written as reproducibly as
 execution allows (widget ids numbered in order, no execution timestamps). Each page carries the
 SHA-256 of the source notebook it was built from, so a test can tell a
@@ -28,6 +30,7 @@ never from a CDN.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import subprocess
@@ -37,28 +40,39 @@ from pathlib import Path
 
 import nbformat
 
+from nextword.studies import RUN_STUDIES
+
 from . import vendored_assets
 from ..course import available_assignments, course_root
 
 
+@contextlib.contextmanager
+def kernel_environment(**values: str):
+    """Set these environment variables while kernels start inside the block (a kernel inherits ours), then restore them."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def execute(path: Path, timeout: int = 120):
-    """Run the notebook in a fresh kernel from its own folder; return the executed notebook."""
+    """Run the notebook in a fresh kernel from its own folder, every *Going further* study included; return it executed."""
     from nbclient import NotebookClient
 
     nb = nbformat.read(str(path), as_version=4)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}},
                             record_timing=False, store_widget_state=True)
-    # The kernel inherits our environment: a headless MPLBACKEND (Agg, as under pytest) would
-    # silently drop every figure from the page, so the inline backend is forced for the kernel.
-    saved = os.environ.get("MPLBACKEND")
-    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
-    try:
+    # A headless MPLBACKEND (Agg, as under pytest) would silently drop every figure from the page, so the
+    # inline backend is forced for the kernel. Reviewers read every study's output, so the study cells run
+    # their studies instead of offering a button (nextword.studies).
+    with kernel_environment(MPLBACKEND="module://matplotlib_inline.backend_inline", **{RUN_STUDIES: "1"}):
         client.execute(stderr=subprocess.DEVNULL)  # the kernel's own start-up chatter, not the notebook's stderr
-    finally:
-        if saved is None:
-            os.environ.pop("MPLBACKEND", None)
-        else:
-            os.environ["MPLBACKEND"] = saved
     return nb
 
 

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the rigs in tests/support (course_tools itself is installed)
 from course_tools.demo import sample_class  # noqa: E402
 from course_tools import course  # noqa: E402
-from course_tools.grading.gradebook import install_gradebook_lock  # noqa: E402
+from course_tools.grading.gradebook import GradebookLock  # noqa: E402
 from course_tools.grading.nbgrader_apps import ensure_venv_on_path, register_missing_assignments  # noqa: E402
 from support.postgres import PrivatePostgres  # noqa: E402
 
@@ -77,11 +77,13 @@ def record_submission(url: str, assignment: str, student: str, cells) -> None:
 
 
 def writer(url: str, lock_path: str | None, assignment: str, students: list[str], cells, start) -> None:
-    if lock_path:
-        install_gradebook_lock(lock_path)
     start.wait()
     for student in students:
-        record_submission(url, assignment, student, cells)
+        if lock_path:  # as an autograde run holds it: over all its gradebook sessions (judging is not replayed)
+            with GradebookLock(lock_path).holding():
+                record_submission(url, assignment, student, cells)
+        else:
+            record_submission(url, assignment, student, cells)
 
 
 def measure(url: str, lock_path: str | None, assignment: str, writers: int, per_writer: int, tag: str) -> float:

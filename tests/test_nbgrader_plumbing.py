@@ -161,3 +161,92 @@ def test_a_course_folder_reads_its_configuration_once_and_travels_as_plain_value
     assert gradebook.db_url_for(folder) == folder.db_url and gradebook.course_id(folder) == "c-101"
     assert gradebook.CourseFolder.at(folder) is folder
     assert pickle.loads(pickle.dumps(folder)) == folder  # to worker processes as it is
+
+
+def _taken_by_another(path: str) -> bool:
+    """Whether a second holder (another open file, as another worker has) could take the lock right now."""
+    import fcntl
+
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # and with it any lock this probe took
+    return False
+
+
+def test_a_gradebook_lock_keeps_other_holders_out_until_it_is_let_go(tmp_path):
+    lock = gradebook.GradebookLock(tmp_path / "gradebook.db.lock")
+    assert not _taken_by_another(lock.path)
+    with lock.holding():
+        assert lock.held and _taken_by_another(lock.path)
+        with lock.let_go():
+            assert not lock.held and not _taken_by_another(lock.path)
+        assert lock.held and _taken_by_another(lock.path)  # taken again after the judge
+    assert not lock.held and not _taken_by_another(lock.path)
+    with lock.let_go():  # not held: letting go takes nothing afterwards
+        pass
+    assert not lock.held
+
+
+def test_the_judge_runs_outside_the_gradebook_lock_and_the_run_holds_it_again_after(tmp_path, monkeypatch):
+    import nbformat
+    from types import SimpleNamespace
+
+    lock = gradebook.GradebookLock(tmp_path / "gradebook.db.lock")
+    seen = []
+
+    class Judge:
+        def __init__(self, **_):
+            pass
+
+        def run(self, nb, names):
+            seen.append(_taken_by_another(lock.path))
+            return SimpleNamespace(notes=[], verdicts=[])
+
+    monkeypatch.setattr(judged_autograde, "Judge", Judge)
+    monkeypatch.setattr(judged_autograde, "released_notebook", lambda *_: nbformat.v4.new_notebook())
+    monkeypatch.setattr(judged_autograde, "answer_names", lambda _: [])
+    from traitlets.config import Config
+
+    config = Config()
+    config.JudgedExecute.gradebook_lock = lock
+    judged = judged_autograde.JudgedExecute(config=config)
+    resources = {"nbgrader": {"assignment": "01", "student": "ada", "notebook": "01"}}
+    with lock.holding():
+        judged.preprocess(nbformat.v4.new_notebook(), resources)
+        assert seen == [False], "the judge ran while the run kept other workers out of the gradebook"
+        assert lock.held and _taken_by_another(lock.path)
+
+
+def test_concurrent_runs_holding_the_lock_record_every_write_into_one_sqlite_gradebook(tmp_path):
+    from nbgrader.api import Gradebook
+
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with Gradebook(url, "course") as gb:
+        gb.add_assignment("01")
+    students = {w: [f"w{w}-s{i}" for i in range(6)] for w in range(4)}
+    errors = []
+
+    def run(worker):
+        try:
+            for student in students[worker]:
+                with gradebook.GradebookLock(tmp_path / "gradebook.db.lock").holding():  # one run's sessions
+                    with Gradebook(url, "course") as gb:
+                        gb.update_or_create_student(student)
+                    with Gradebook(url, "course") as gb:
+                        gb.update_or_create_submission("01", student)
+        except Exception as error:  # e.g. "database is locked"
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(w,)) for w in students]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not errors
+    with Gradebook(url, "course") as gb:
+        recorded = sorted(s.student_id for s in gb.find_assignment("01").submissions)
+    assert recorded == sorted(s for names in students.values() for s in names)

@@ -28,16 +28,18 @@ without the explicit opt-out, another exporter class) is refused, with the setti
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Bool, Callable, Float
+from traitlets import Bool, Callable, Float, Instance
 
 # .cells, not nbgrader.utils: a submission's cell metadata may be a list or string, where they raise
 from ..notebooks.cells import cell_grade_id, is_answer, is_test
+from .gradebook import GradebookLock
 from .judge import Judge, answer_names
 from .output_budget import apply_output_budget
 from .rebuild import assemble, unsafe_entries
@@ -99,11 +101,13 @@ def untrusted_settings(config, allow_unsandboxed: bool = False) -> list[str]:
     return reasons
 
 
-def enforce_trusted_pipeline(app, allow_unsandboxed: bool = False, report_to=None) -> str:
+def enforce_trusted_pipeline(app, allow_unsandboxed: bool = False, report_to=None,
+                             gradebook_lock: GradebookLock | None = None) -> str:
     """Put the trusted pipeline into an initialized ``AutogradeApp``; why it must not grade ('' when it may).
 
     ``report_to(assignment, student, notebook, grading)`` receives what grading found in each notebook
-    (``JudgedExecute.report_to``): the caller's own channel back from nbgrader.
+    (``JudgedExecute.report_to``): the caller's own channel back from nbgrader. ``gradebook_lock``, the lock
+    the caller holds over the run, is let go of while the judge runs (``JudgedExecute.gradebook_lock``).
     """
     from traitlets.config import Config
 
@@ -119,6 +123,8 @@ def enforce_trusted_pipeline(app, allow_unsandboxed: bool = False, report_to=Non
         trusted.JudgedExecute.sandbox = True
     if report_to is not None:
         trusted.JudgedExecute.report_to = report_to
+    if gradebook_lock is not None:
+        trusted.JudgedExecute.gradebook_lock = gradebook_lock
     app.update_config(trusted)
     return ""
 
@@ -180,12 +186,17 @@ class JudgedExecute(NbGraderPreprocessor):
     report_to = Callable(None, allow_none=True,
                          help="Called as report_to(assignment, student, notebook, grading) with what grading "
                               "found (tests passed, notes, review); the graded notebook carries it too.").tag(config=True)
+    gradebook_lock = Instance(GradebookLock, allow_none=True,
+                              help="The gradebook lock held over this autograde run: let go of while the judge "
+                                   "runs student code (which opens no gradebook), so other workers can record "
+                                   "their grades meanwhile.").tag(config=True)
 
     def preprocess(self, nb, resources):
         coursedir, assignment, student, notebook = _paths(self, resources)
         names = answer_names(released_notebook(coursedir, assignment, notebook))
         judge = Judge(sandboxed=self.sandbox, cell_timeout=self.cell_timeout, notebook_timeout=self.notebook_timeout)
-        report = judge.run(nb, names)
+        with self.gradebook_lock.let_go() if self.gradebook_lock is not None else contextlib.nullcontext():
+            report = judge.run(nb, names)
         grading = nb.metadata.setdefault("course_grading", {"notes": [], "review": ""})
         grading["notes"] = list(grading.get("notes", [])) + report.notes
         # a per-notebook output budget, images validated (course_tools.grading.output_budget); test cells are never cut

@@ -366,3 +366,23 @@ def test_an_infinite_loop_in_normalize_context_keeps_the_points_of_what_never_ca
     assert not any(ok for g, ok in passed.items() if g.startswith("test_normalize_context"))
     assert any("timed out: normalize_context" in note for note in report.notes), report.notes
     print(f"01 with a looping normalize_context: {sum(passed.values())}/{len(passed)} test cells in {seconds:.1f} s")
+
+
+def test_the_tests_checkpoint_puts_back_what_a_mutant_patched_in_the_sandbox():
+    """tests/support/sandbox_checkpoint (the mutant harness's, not grading's): globals, numpy, math, builtins."""
+    from support.sandbox_checkpoint import checkpoint, restore
+
+    def value(session, expression):
+        outputs = session.exec_student(f"print(repr({expression}))")
+        return "".join(o.get("text", "") for o in outputs).strip()
+
+    with judge().session(set()) as session:
+        session.exec_student("import math, numpy\nkept = 1\n")
+        before = [value(session, e) for e in ("kept", "math.pi", "numpy.mean([1, 3])", "abs(-2)")]
+        checkpoint(session.remote)
+        session.exec_student("import builtins\nkept = 2\nadded = 3\nmath.pi = 3\nnumpy.mean = lambda *a: 0\n"
+                             "builtins.abs = lambda *a: -1\n")
+        assert value(session, "kept") == "2" and value(session, "abs(-2)") == "-1"
+        restore(session.remote)
+        assert [value(session, e) for e in ("kept", "math.pi", "numpy.mean([1, 3])", "abs(-2)")] == before
+        assert "NameError" in str(session.exec_student("added"))

@@ -119,7 +119,7 @@ def test_a_worker_pool_leaves_no_lock_file_and_no_log_behind(tmp_path, monkeypat
     scratch = tmp_path / "tmp"  # this test's own temporary folder: others' runs share the system's
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
-    with nbgrader_apps.worker_pool(str(root), 1, lock=True) as pool:
+    with nbgrader_apps.worker_pool(gradebook.CourseFolder.at(root), 1, lock=True) as pool:
         lock = str(gradebook.gradebook_lock_path(root))
         assert pool.submit(gradebook._lock_file, lock).result(timeout=300) >= 0  # a worker made and held it
         assert os.path.exists(lock)

@@ -45,6 +45,7 @@ def grade_class(root: str | Path | CourseFolder, assignments: list[str] | None =
     """
     folder = CourseFolder.at(root)  # its nbgrader_config.py read once, here, and passed down
     todo = submissions(folder, assignments, students)
+    order = {pair: i for i, pair in enumerate(todo)}  # class order, for the results
     say = progress or (lambda *_: None)
     if not todo:
         say("nothing to grade: no submissions under submitted/")
@@ -89,7 +90,6 @@ def grade_class(root: str | Path | CourseFolder, assignments: list[str] | None =
         say(f"graded {len(todo) - len(failed)}/{len(todo)} submissions in {time.perf_counter() - start:.1f} s"
             + (f", {skipped} more graded before" if skipped else "")
             + (f"; not graded: {', '.join(f'{r.student} ({r.assignment})' for r in failed)}" if failed else ""))
-    order = {pair: i for i, pair in enumerate(submissions(folder, assignments, students))}
     return sorted(results, key=lambda r: order[(r.assignment, r.student)])
 
 

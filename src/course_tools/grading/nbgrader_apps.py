@@ -139,8 +139,8 @@ def prepare_worker(root: str, log_path: str | None = None) -> None:
 
 
 @contextlib.contextmanager
-def worker_pool(root: str | Path | CourseFolder, workers: int, lock: bool = True):
-    """``workers`` fresh (spawned) processes prepared to run nbgrader for the course at ``root`` (a context manager).
+def worker_pool(folder: CourseFolder, workers: int, lock: bool = True):
+    """``workers`` fresh (spawned) processes prepared to run nbgrader for the course ``folder`` (a context manager).
 
     The run's files are its own and go with it: the workers' stderr log in a private temporary folder,
     the gradebook lock file its autograde runs take (``lock``: ``CourseFolder.lock_path``) removed once the
@@ -148,7 +148,6 @@ def worker_pool(root: str | Path | CourseFolder, workers: int, lock: bool = True
     """
     import tempfile
 
-    folder = CourseFolder.at(root)
     lock_path = str(folder.lock_path) if lock else None
     with tempfile.TemporaryDirectory(prefix="course_tools-run-") as run_dir:
         try:
@@ -167,13 +166,16 @@ def run_in_workers(commands: list[tuple], root: str | Path | CourseFolder, worke
     With one worker they run one after another; fresh processes keep nbgrader's imports and
     configuration out of the caller, and each worker pays the import once.
     """
-    folder = CourseFolder.at(root)
+    return _run_in_workers(commands, CourseFolder.at(root), workers)
+
+
+def _run_in_workers(commands: list[tuple], folder: CourseFolder, workers: int = 1) -> list[tuple[bool, str]]:
     with worker_pool(folder, max(1, min(workers, len(commands)))) as pool:
-        futures = [pool.submit(run_app, command[0], command[1], str(folder.root), *command[2:]) for command in commands]
+        futures = [pool.submit(run_app, command[0], command[1], folder.root, *command[2:]) for command in commands]
         return [future.result() for future in futures]
 
 
-def register_missing_assignments(root: str | Path | CourseFolder, assignments: list[str], say=print) -> None:
+def register_missing_assignments(folder: CourseFolder, assignments: list[str], say=print) -> None:
     """Record in the gradebook every assignment (and its notebooks' cells) that it lacks.
 
     nbgrader learns an assignment's cells from ``generate_assignment``; it runs here into a scratch
@@ -183,7 +185,6 @@ def register_missing_assignments(root: str | Path | CourseFolder, assignments: l
 
     from nbgrader.api import MissingEntry
 
-    folder = CourseFolder.at(root)
     missing = []
     with open_gradebook(folder) as gb:
         for assignment in assignments:
@@ -200,8 +201,8 @@ def register_missing_assignments(root: str | Path | CourseFolder, assignments: l
     header = folder.root / "source" / "header.ipynb"
     config = {"IncludeHeaderFooter": {"header": str(header)}} if header.is_file() else {}
     with tempfile.TemporaryDirectory(prefix="course-register-") as scratch:
-        outcomes = run_in_workers([("generate_assignment", [a, "--force", f"--CourseDirectory.release_directory={scratch}"],
-                                    config) for a in missing], folder)
+        outcomes = _run_in_workers([("generate_assignment", [a, "--force", f"--CourseDirectory.release_directory={scratch}"],
+                                     config) for a in missing], folder)
     for assignment, (ok, log) in zip(missing, outcomes):
         if not ok:
             raise RuntimeError(f"could not register {assignment} in the gradebook "

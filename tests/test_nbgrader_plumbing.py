@@ -192,8 +192,9 @@ def test_a_gradebook_lock_keeps_other_holders_out_until_it_is_let_go(tmp_path):
 
 
 def test_the_judge_runs_outside_the_gradebook_lock_and_the_run_holds_it_again_after(tmp_path, monkeypatch):
-    import nbformat
     from types import SimpleNamespace
+
+    import nbformat
 
     lock = gradebook.GradebookLock(tmp_path / "gradebook.db.lock")
     seen = []

@@ -34,9 +34,17 @@ from pathlib import Path
 
 import nbformat
 
-from ..notebooks.cells import (cell_grade_id, cell_points, cell_role, is_locked, is_written_answer, nbgrader_metadata,
-                               solution_region, strip_solution_markers)
 from ..course import MANIFEST, available_assignments, course_root
+from ..notebooks.cells import (
+    cell_grade_id,
+    cell_points,
+    cell_role,
+    is_locked,
+    is_written_answer,
+    nbgrader_metadata,
+    solution_region,
+    strip_solution_markers,
+)
 
 
 @dataclass(frozen=True)

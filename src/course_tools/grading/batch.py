@@ -21,7 +21,6 @@ from .nbgrader_apps import register_missing_assignments, worker_pool
 from .sandbox import sandbox_status
 from .submission import Result, already_graded, grade_one, submissions
 
-
 UNSAFE_FLAG = "--UNSAFE-no-sandbox"
 
 

@@ -85,8 +85,7 @@ from dataclasses import dataclass, field
 import nbformat
 import numpy as np
 
-from course_sandbox import runner as sandbox_side
-from course_sandbox import protocol, wire
+from course_sandbox import protocol, runner as sandbox_side, wire
 from ..notebooks.cells import cell_grade_id, cell_role
 
 # Exceptions a student's code may raise that tests can expect by name; anything else is a StudentError.

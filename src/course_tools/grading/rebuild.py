@@ -17,8 +17,14 @@ from pathlib import Path
 
 import nbformat
 
-from ..notebooks.cells import (cell_grade_id, cell_source, cell_type, has_malformed_nbgrader_metadata, is_answer,
-                               nbgrader_metadata)
+from ..notebooks.cells import (
+    cell_grade_id,
+    cell_source,
+    cell_type,
+    has_malformed_nbgrader_metadata,
+    is_answer,
+    nbgrader_metadata,
+)
 
 
 def unsafe_entries(submitted: str | Path, student: str, assignment: str) -> list[str]:

@@ -37,8 +37,8 @@ from pathlib import Path
 
 import nbformat
 
-from . import vendored_assets
 from ..course import available_assignments, course_root
+from . import vendored_assets
 
 
 def execute(path: Path, timeout: int = 120):

@@ -251,3 +251,32 @@ def test_concurrent_runs_holding_the_lock_record_every_write_into_one_sqlite_gra
     with Gradebook(url, "course") as gb:
         recorded = sorted(s.student_id for s in gb.find_assignment("01").submissions)
     assert recorded == sorted(s for names in students.values() for s in names)
+
+
+def test_the_rebuild_reads_the_gradebook_under_the_lock_and_assembles_outside_it(tmp_path, monkeypatch):
+    import nbformat
+    from traitlets.config import Config
+
+    lock = gradebook.GradebookLock(tmp_path / "gradebook.db.lock")
+    seen = {}
+
+    def sources(*_):
+        seen["reading the gradebook"] = _taken_by_another(lock.path)
+        return {}
+
+    def assemble(release, nb, trusted):
+        seen["assembling"] = _taken_by_another(lock.path)
+        return nbformat.v4.new_notebook(), []
+
+    monkeypatch.setattr(judged_autograde, "unsafe_entries", lambda *_: [])
+    monkeypatch.setattr(judged_autograde, "released_notebook", lambda *_: nbformat.v4.new_notebook())
+    monkeypatch.setattr(judged_autograde, "trusted_sources", sources)
+    monkeypatch.setattr(judged_autograde, "assemble", assemble)
+    config = Config()
+    config.RebuildFromRelease.gradebook_lock = lock
+    rebuild = judged_autograde.RebuildFromRelease(config=config)
+    resources = {"nbgrader": {"assignment": "01", "student": "ada", "notebook": "01", "db_url": "sqlite://"}}
+    with lock.holding():
+        rebuild.preprocess(nbformat.v4.new_notebook(), resources)
+        assert seen == {"reading the gradebook": True, "assembling": False}
+        assert lock.held and _taken_by_another(lock.path)

@@ -5,8 +5,8 @@ read by ``nbgrader.coursedir.CourseDirectory``, so ``db_url`` and ``course_id`` 
 ``nbgrader`` command run in that folder uses.
 
 The gradebook stays consistent with SQLite, the embedded default: an autograde run holds an exclusive
-``flock`` on a lock file of that gradebook (``GradebookLock``) for all it does but judging the student's
-code, so its gradebook sessions (reading source cells, saving a notebook's grades) never overlap another
+``flock`` on a lock file of that gradebook (``GradebookLock``) for all it does but rebuilding and judging the
+student's notebook, so its gradebook sessions (reading source cells, saving a notebook's grades) never overlap another
 worker's. Executing student code, the slow part, happens outside the lock, so workers run in parallel
 and write one after another. Without the lock, two SQLite writers can fail with
 "database is locked", which makes nbgrader abort the whole batch. A server database (PostgreSQL
@@ -108,11 +108,12 @@ def open_gradebook(root: "str | Path | CourseFolder", db_url: str | None = None)
 class GradebookLock:
     """An exclusive ``flock`` on a gradebook's lock file, taken by one autograde run for the gradebook's sake.
 
-    ``run_app`` holds it over an autograde run, and ``JudgedExecute`` lets go of it while the judge runs the
-    student's code (the slow part, which opens no gradebook): every gradebook session of the run (nbgrader's
+    ``run_app`` holds it over an autograde run, and the trusted pipeline's own steps let go of it for their
+    long work that opens no gradebook (``RebuildFromRelease`` assembling and scanning the notebook,
+    ``JudgedExecute`` running the student's code): every gradebook session of the run (nbgrader's
     ``Autograde.init_assignment``, ``RebuildFromRelease``'s source cells, ``SaveAutoGrades``,
-    ``AssignLatePenalties``) happens under the lock, and workers judge in parallel. Nothing outside the run is
-    changed: nbgrader's ``Gradebook`` is left as it is, and a run given no lock is not locked.
+    ``AssignLatePenalties``) happens under the lock, and workers rebuild and judge in parallel. Nothing outside
+    the run is changed: nbgrader's ``Gradebook`` is left as it is, and a run given no lock is not locked.
     """
 
     def __init__(self, path: str | Path):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .gradebook import CourseFolder, GradebookLock
 from .judged_autograde import enforce_trusted_pipeline

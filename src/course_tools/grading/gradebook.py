@@ -5,10 +5,10 @@ read by ``nbgrader.coursedir.CourseDirectory``, so ``db_url`` and ``course_id`` 
 ``nbgrader`` command run in that folder uses.
 
 The gradebook stays consistent with SQLite, the embedded default: an autograde run holds an exclusive
-``flock`` on a lock file of that gradebook (``GradebookLock``) for all it does but rebuilding and judging the
-student's notebook, so its gradebook sessions (reading source cells, saving a notebook's grades) never overlap another
-worker's. Executing student code, the slow part, happens outside the lock, so workers run in parallel
-and write one after another. Without the lock, two SQLite writers can fail with
+``flock`` on a lock file of that gradebook (``GradebookLock``) for all it does but rebuilding and judging
+the student's notebook, so its gradebook sessions (reading source cells, saving a notebook's grades) never
+overlap another worker's. Executing student code, the slow part, happens outside the lock, so workers run
+in parallel and write one after another. Without the lock, two SQLite writers can fail with
 "database is locked", which makes nbgrader abort the whole batch. A server database (PostgreSQL
 through ``CourseDirectory.db_url``) needs no lock.
 """

@@ -51,7 +51,8 @@ def run_app(command: str, argv: list[str], root: str | Path | None = None,
     feedback preprocessors and template).
     ``prepare(app)``, called once the app has read its configuration and before it starts, may change the
     app's configuration and returns why the app must not run ('' when it may): then it is not started.
-    ``gradebook_lock`` is held while the app runs (``JudgedExecute`` lets go of it while it judges).
+    ``gradebook_lock`` is held while the app runs (the trusted pipeline's rebuild and judge let go of it for
+    their work, which opens no gradebook: ``judged_autograde``).
 
     nbgrader's own ``NbGraderAPI.autograde`` and ``utils.capture_log`` do not do this job: the API builds the
     converter from a ``Config`` its caller already has (formgrader's), so it reads neither the folder's

@@ -69,8 +69,9 @@ def grade_one(assignment: str, student: str, folder: CourseFolder, extra: tuple[
               lock: bool = False) -> Result:
     """``nbgrader autograde <assignment> --student=<student> --force``, in this process, for the course ``folder``.
 
-    ``lock``: the run holds the gradebook's lock (``CourseFolder.lock_path``) for all but judging, so workers
-    grading at once record their grades one after another (an embedded SQLite gradebook needs it).
+    ``lock``: the run holds the gradebook's lock (``CourseFolder.lock_path``) for all but rebuilding and judging
+    the notebook, so workers grading at once record their grades one after another (an embedded SQLite
+    gradebook needs it).
     """
     start = time.perf_counter()
     unsafe = unsafe_entries(folder.root / "submitted", student, assignment)

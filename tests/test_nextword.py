@@ -397,3 +397,87 @@ def test_a_rebuilt_stream_has_its_own_events():
     assert first.requests[0] == again.requests[0] and first.requests[0] is not again.requests[0]
     object.__setattr__(first.requests[0], "context", ("forced",))   # a cheat can force a frozen dataclass
     assert nw.ProductionStream(**settings).requests[0].context != ("forced",)
+
+
+def _plain_recipe(stream: nw.ProductionStream) -> tuple[list[tuple], list[tuple], list[str]]:
+    """The stream's recipe written plainly (NumPy's own lognormal and exponential, sentences as lists of examples)."""
+    from nextword.grammar import sample_sentence, sentence_examples
+    rng = np.random.default_rng(stream.seed)
+    real_words = nw.default_vocabulary().words[1:]
+    arrivals = np.cumsum(rng.exponential(1.0 / stream.requests_per_second, stream.n_requests))
+    requests, feedback, truth, pending, regime = [], [], [], [], "A"
+    for i in range(stream.n_requests):
+        drifted = stream.drift_at is not None and i >= stream.drift_at
+        if not pending:
+            regime = stream.drift_regime if drifted and rng.random() < stream.drift_fraction else "A"
+            pending = sentence_examples(sample_sentence(rng, regime))
+        context, target = pending.pop(0)
+        latency = stream.latency_median_ms * float(rng.lognormal(0.0, 0.25))
+        if rng.random() < (stream.drift_latency_tail_prob if drifted else stream.latency_tail_prob):
+            latency *= 1.0 + float(rng.pareto(1.5)) * 5.0
+        t = float(arrivals[i])
+        requests.append((i, t, tuple(context), latency, regime))
+        truth.append(target)
+        if rng.random() < stream.feedback_rate:
+            if rng.random() < stream.label_noise:
+                target = real_words[int(rng.integers(len(real_words)))]
+            delay = float(rng.exponential(stream.feedback_delay_s)) if stream.feedback_delay_s else 0.0
+            feedback.append((i, t + delay, target))
+        if stream.drift_at is not None and i + 1 == stream.drift_at:
+            pending = []
+    return requests, feedback, truth
+
+
+@pytest.mark.parametrize("settings", [
+    dict(seed=0, feedback_rate=0.8, label_noise=0.1),
+    dict(n_requests=3000, drift_at=0, drift_fraction=0.5, seed=4, feedback_rate=0.5, label_noise=0.3,
+         drift_latency_tail_prob=0.3, feedback_delay_s=0.0),
+    dict(n_requests=2, drift_at=1, seed=2), dict(n_requests=500, drift_at=None, seed=9, latency_tail_prob=0.5),
+])
+def test_the_fast_simulation_draws_exactly_the_plain_recipe(settings):
+    """Notebooks quote numbers from these streams: a faster simulation must give every seed the same day."""
+    stream = nw.ProductionStream(**settings)
+    requests, feedback, truth = _plain_recipe(stream)
+    assert [(r.request_id, r.t, r.context, r.latency_ms, r.regime) for r in stream.requests] == requests
+    assert [(f.request_id, f.t, f.target) for f in stream._feedback] == feedback
+    assert stream._truth == truth
+
+
+@pytest.mark.parametrize("n, seed, regime", [(1, 0, "A"), (5000, 7, "B"), (20_000, 100, "A")])
+def test_make_examples_draws_exactly_one_sentence_at_a_time(n, seed, regime):
+    """make_examples draws its uniforms in blocks: the same examples as drawing each sentence from the generator."""
+    from nextword.grammar import sample_sentence, sentence_examples
+    rng, examples = np.random.default_rng(seed), []
+    while len(examples) < n:
+        examples.extend(sentence_examples(sample_sentence(rng, regime)))
+    assert nw.make_examples(n, seed=seed, regime=regime) == examples[:n]
+
+
+@pytest.mark.parametrize("read_events_first", [False, True])
+def test_stream_arrays_hold_what_the_events_hold(read_events_first):
+    stream = nw.ProductionStream(n_requests=800, drift_at=300, seed=13, feedback_rate=0.7, label_noise=0.2,
+                                 feedback_delay_s=5.0)
+    events = list(nw.ProductionStream(n_requests=800, drift_at=300, seed=13, feedback_rate=0.7, label_noise=0.2,
+                                      feedback_delay_s=5.0).events())
+    if read_events_first:
+        list(stream.events())
+    arrays = stream.arrays()
+    requests = [e for e in events if e.kind == "request"]
+    feedback = [e for e in events if e.kind == "feedback"]   # in the order events() delivers them
+    assert arrays["request_t"].tolist() == [r.t for r in requests]
+    assert arrays["last_word"].tolist() == [r.context[-1] for r in requests]
+    assert arrays["latency_ms"].tolist() == [r.latency_ms for r in requests]
+    assert arrays["feedback_request_id"].tolist() == [f.request_id for f in feedback]
+    assert arrays["feedback_t"].tolist() == [f.t for f in feedback]
+    assert arrays["feedback_target"].tolist() == [f.target for f in feedback]
+    assert stream.drift_time == requests[300].t
+
+
+def test_stream_arrays_follow_feedback_a_subclass_replaced():
+    class Relabelled(nw.ProductionStream):
+        def __init__(self, **settings):
+            super().__init__(**settings)
+            self._feedback = [nw.Feedback(f.request_id, f.t, "cat") for f in self._feedback]
+    stream = Relabelled(n_requests=200, seed=3)
+    assert set(stream.arrays()["feedback_target"].tolist()) == {"cat"}
+    assert {f.target for f in nw.ProductionStream(n_requests=200, seed=3)._feedback} != {"cat"}

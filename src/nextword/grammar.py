@@ -147,18 +147,42 @@ def check_positive_int(name: str, value: object) -> int:
 
 def sample_sentence(rng: np.random.Generator, regime: str = "A") -> list[str]:
     """Draw one sentence (a list of at least two words) from the grammar of ``regime``."""
-    table = _TABLES[check_regime(regime)]
+    return draw_sentence(rng.random, _TABLES[check_regime(regime)])
+
+
+def draw_sentence(uniform, table: dict[str, tuple[list[str], list[float]]]) -> list[str]:
+    """``sample_sentence`` with the draws taken from ``uniform()`` (one float in [0, 1) per word).
+
+    With ``uniform = rng.random`` it is ``sample_sentence``; ``make_examples`` passes uniforms drawn in
+    blocks, which are the same numbers (``rng.random(n)`` gives what ``n`` calls of ``rng.random()`` give).
+    """
     while True:
         words: list[str] = []
         current = START
         while len(words) < MAX_SENTENCE_WORDS:
             choices, cdf = table[current]
-            current = choices[bisect_right(cdf, rng.random())]
+            current = choices[bisect_right(cdf, uniform())]
             if current == END:
                 break
             words.append(current)
         if len(words) >= 2:
             return words
+
+
+def _block_uniforms(rng: np.random.Generator, block: int = 4096):
+    """``rng.random`` for a caller that owns ``rng``: the same numbers in the same order, drawn ``block`` at a time.
+
+    A scalar draw costs about as much as a thousand numbers of a block, and sentences take one per word.
+    The generator ends further on than scalar draws would leave it: only for a caller that draws nothing after.
+    """
+    numbers = iter(())
+    def uniform() -> float:
+        nonlocal numbers
+        for value in numbers:
+            return value
+        numbers = iter(rng.random(block).tolist())
+        return next(numbers)
+    return uniform
 
 
 def sentence_examples(words: Sequence[str]) -> list[tuple[list[str], str]]:
@@ -193,10 +217,10 @@ def make_examples(n: int, seed: int = 0, regime: str = "A") -> list[tuple[list[s
     """
     n = check_positive_int("n", n)
     check_regime(regime)
-    rng = np.random.default_rng(seed)
+    uniform, table = _block_uniforms(np.random.default_rng(seed)), _TABLES[regime]
     examples: list[tuple[list[str], str]] = []
     while len(examples) < n:
-        examples.extend(sentence_examples(sample_sentence(rng, regime)))
+        examples.extend(sentence_examples(draw_sentence(uniform, table)))
     return examples[:n]
 
 

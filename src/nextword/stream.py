@@ -7,13 +7,15 @@ the same.
 
 from __future__ import annotations
 
-import heapq
+import math
+import dataclasses
 from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
 
-from .grammar import check_positive_int, check_regime, sample_sentence, sentence_examples
+from .grammar import _TABLES as TABLES
+from .grammar import check_positive_int, check_regime, draw_sentence
 from .vocabulary import default_vocabulary
 
 
@@ -65,18 +67,22 @@ class Feedback:
     kind = "feedback"
 
 
-def _own_copies(events: tuple) -> list:
-    """New objects equal to ``events`` (frozen dataclasses, copied without re-running their __init__)."""
-    copies = []
-    for event in events:
-        twin = object.__new__(type(event))
-        twin.__dict__.update(event.__dict__)
-        copies.append(twin)
-    return copies
+def _events(kind: type, rows: tuple) -> list:
+    """New ``kind`` objects (frozen dataclasses) from rows of their fields, without re-running ``__init__``.
+
+    Built for each stream, so an event changed through one stream, even by force, never reaches another.
+    """
+    fields = [field.name for field in dataclasses.fields(kind)]
+    make, events = object.__new__, []
+    for row in rows:
+        event = make(kind)
+        event.__dict__.update(zip(fields, row))
+        events.append(event)
+    return events
 
 
-_SIMULATIONS: dict[tuple, tuple[tuple, tuple, tuple]] = {}   # settings -> events, least recently used first
-_SIMULATIONS_KEPT = 12  # a 6000-request day takes about 3 MB
+_SIMULATIONS: dict[tuple, tuple[tuple, tuple, tuple]] = {}   # settings -> rows, least recently used first
+_SIMULATIONS_KEPT = 12  # a 6000-request day takes about 3 MB of rows
 
 
 class ProductionStream:
@@ -111,7 +117,8 @@ class ProductionStream:
         41 ms and the mean from 51 to 79 ms).
 
     Read it with ``events()``: ``Request`` and ``Feedback`` objects in time order;
-    ``clock.now`` is the time of the last event read.
+    ``clock.now`` is the time of the last event read. ``arrays()`` gives the same day as
+    NumPy arrays, to score many streams without reading them event by event.
     """
 
     def __init__(self, n_requests: int = 6000, drift_at: int | str | None = "half", drift_fraction: float = 1.0,
@@ -152,75 +159,152 @@ class ProductionStream:
         self.drift_latency_tail_prob = (self.latency_tail_prob if drift_latency_tail_prob is None
                                         else float(drift_latency_tail_prob))
         self.clock = SimulatedClock()
-        self._requests, self._feedback, self._truth = self._simulation()
+        self._request_events: list[Request] | None = None     # built from _rows on first use
+        self._feedback_events: list[Feedback] | None = None
+        self._rows: tuple[tuple, tuple] | None = None          # (request rows, feedback rows), when simulated as rows
+        self._simulation()
 
     def _settings(self) -> tuple:
         return (self.n_requests, self.drift_at, self.drift_fraction, self.drift_regime, self.seed,
                 self.requests_per_second, self.feedback_delay_s, self.feedback_rate, self.label_noise,
                 self.latency_median_ms, self.latency_tail_prob, self.drift_latency_tail_prob)
 
-    def _simulation(self) -> tuple[list[Request], list[Feedback], list[str]]:
-        """``_simulate()``'s lists, reused when a stream with the same settings and integer seed was built before.
+    def _simulation(self) -> None:
+        """Set the day's events: ``_simulate()``'s lists, or its rows, stored when a stream with the same settings and integer seed was built before.
 
         Notebooks build the same day of traffic several times (a drift-free day per seed, replayed for
-        two baselines, or a test rebuilding a demo's stream); the events are immutable and fully set by
-        the settings, so a rebuilt stream takes the stored events instead of simulating them again.
-        Each stream gets its own lists and its own event objects (as if simulated): an event changed
-        through one stream, even by force, never reaches another. A subclass that simulates differently, or a seed that is not a
+        two baselines, or a test rebuilding a demo's stream); the events are fully set by the settings,
+        so a rebuilt stream takes the stored rows of their fields instead of simulating them again.
+        Each stream gets its own lists and its own event objects (as if simulated), built on first use
+        (``arrays()`` reads the rows without them): an event changed through one stream, even by force, never
+        reaches another. A subclass that simulates differently, or a seed that is not a
         plain int (``None`` means fresh entropy), is always simulated.
         """
         cacheable = (type(self)._simulate is ProductionStream._simulate
+                     and type(self)._simulate_rows is ProductionStream._simulate_rows
                      and isinstance(self.seed, (int, np.integer)) and not isinstance(self.seed, bool))
         if not cacheable:
-            return self._simulate()
+            self._requests, self._feedback, self._truth = self._simulate()
+            return
         key = self._settings()
         stored = _SIMULATIONS.pop(key, None)
         if stored is None:
-            stored = tuple(tuple(part) for part in self._simulate())
+            requests, feedback, truth = self._simulate_rows()
+            stored = (requests, feedback, tuple(truth))
         _SIMULATIONS[key] = stored  # most recently used last
         while len(_SIMULATIONS) > _SIMULATIONS_KEPT:
             del _SIMULATIONS[next(iter(_SIMULATIONS))]
         requests, feedback, truth = stored
-        return _own_copies(requests), _own_copies(feedback), list(truth)
+        self._rows, self._truth = (requests, feedback), list(truth)
+
+    @property
+    def _requests(self) -> list[Request]:
+        """This stream's own ``Request`` objects (built from the rows on first use)."""
+        if self._request_events is None:
+            self._request_events = _events(Request, self._rows[0])
+        return self._request_events
+
+    @_requests.setter
+    def _requests(self, events: list[Request]) -> None:
+        self._request_events = events
+
+    @property
+    def _feedback(self) -> list[Feedback]:
+        """This stream's own ``Feedback`` objects (built from the rows on first use); a subclass may replace them."""
+        if self._feedback_events is None:
+            self._feedback_events = _events(Feedback, self._rows[1])
+        return self._feedback_events
+
+    @_feedback.setter
+    def _feedback(self, events: list[Feedback]) -> None:
+        self._feedback_events = events
 
     def _simulate(self) -> tuple[list[Request], list[Feedback], list[str]]:
+        request_rows, feedback_rows, truth = self._simulate_rows()
+        return _events(Request, request_rows), _events(Feedback, feedback_rows), truth
+
+    def _simulate_rows(self) -> tuple[tuple[tuple, ...], tuple[tuple, ...], list[str]]:
+        """The day's requests and feedback as rows of their fields, and the true next words.
+
+        Rows of numbers and strings can be kept and shared as they are (nothing can change them, even
+        by force); the event objects are built from them for each stream.
+        """
+        # The draws are one scalar per decision, in the order of the plain recipe, so a seed gives the
+        # same day whatever the speed-ups: bound methods, lognormal(0, s) as exp(s * z) and
+        # exponential(scale) as scale * E (what NumPy itself computes from the same draw).
         rng = np.random.default_rng(self.seed)
+        uniform, normal, exponential = rng.random, rng.standard_normal, rng.standard_exponential
         real_words = default_vocabulary().words[1:]
-        arrivals = np.cumsum(rng.exponential(1.0 / self.requests_per_second, self.n_requests))
-        requests: list[Request] = []
-        feedback: list[Feedback] = []
+        arrivals = np.cumsum(rng.exponential(1.0 / self.requests_per_second, self.n_requests)).tolist()
+        drift_at = self.n_requests if self.drift_at is None else self.drift_at
+        median, delay_scale = self.latency_median_ms, self.feedback_delay_s
+        feedback_rate, label_noise = self.feedback_rate, self.label_noise
+        requests: list[tuple] = []
+        feedback: list[tuple] = []
         truth: list[str] = []
-        pending: list[tuple[list[str], str]] = []
+        sentence: tuple[str, ...] = ()   # the sentence the user is typing; its prefixes arrive one after another
+        cut = 0                          # sentence[cut] is the next target
         sentence_regime = "A"
-        for i in range(self.n_requests):
-            drifted = self.drift_at is not None and i >= self.drift_at
-            if not pending:
+        for i, t in enumerate(arrivals):
+            drifted = i >= drift_at
+            if cut >= len(sentence):
                 # A user types a whole sentence: its prefixes arrive one after another.
-                sentence_regime = self.drift_regime if drifted and rng.random() < self.drift_fraction else "A"
-                pending = sentence_examples(sample_sentence(rng, sentence_regime))
-            context, target = pending.pop(0)
-            tail_prob = self.drift_latency_tail_prob if drifted else self.latency_tail_prob
-            latency = self.latency_median_ms * float(rng.lognormal(0.0, 0.25))
-            if rng.random() < tail_prob:
+                sentence_regime = self.drift_regime if drifted and uniform() < self.drift_fraction else "A"
+                sentence, cut = tuple(draw_sentence(uniform, TABLES[sentence_regime])), 1
+            context, target = sentence[:cut], sentence[cut]
+            cut += 1
+            latency = median * math.exp(0.25 * normal())
+            if uniform() < (self.drift_latency_tail_prob if drifted else self.latency_tail_prob):
                 latency *= 1.0 + float(rng.pareto(1.5)) * 5.0
-            t = float(arrivals[i])
-            requests.append(Request(i, t, tuple(context), latency, sentence_regime))
+            requests.append((i, t, context, latency, sentence_regime))
             truth.append(target)
-            if rng.random() < self.feedback_rate:
-                if rng.random() < self.label_noise:
+            if uniform() < feedback_rate:
+                if uniform() < label_noise:
                     target = real_words[int(rng.integers(len(real_words)))]
-                delay = float(rng.exponential(self.feedback_delay_s)) if self.feedback_delay_s else 0.0
-                feedback.append(Feedback(i, t + delay, target))
-            if self.drift_at is not None and i + 1 == self.drift_at:
-                pending = []  # the drift starts with a fresh sentence
-        return requests, feedback, truth
+                feedback.append((i, t + (delay_scale * exponential() if delay_scale else 0.0), target))
+            if i + 1 == drift_at:
+                sentence, cut = (), 0  # the drift starts with a fresh sentence
+        return tuple(requests), tuple(feedback), truth
 
     @property
     def drift_time(self) -> float | None:
         """Simulated time (seconds) of the first request after the drift, or ``None``."""
         if self.drift_at is None or self.drift_at >= self.n_requests:
             return None
+        if self._request_events is None:
+            return self._rows[0][self.drift_at][1]   # the row's t, without building every request
         return self._requests[self.drift_at].t
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The day as NumPy arrays, to score many streams without reading them event by event.
+
+        Per request, in arrival order (index = ``request_id``): ``request_t`` (float), ``last_word`` (str:
+        the last word of the context, all a last-word model needs), ``latency_ms`` (float).
+        Per feedback, in the order ``events()`` delivers it (arrival time, then request id):
+        ``feedback_request_id`` (int), ``feedback_t`` (float), ``feedback_target`` (str).
+        The same values as the events (a subclass's replaced feedback included); new arrays on each call.
+        """
+        if self._request_events is None:
+            requests = self._rows[0]
+            request_t = [row[1] for row in requests]
+            last_word = [row[2][-1] for row in requests]
+            latency = [row[3] for row in requests]
+        else:
+            request_t = [r.t for r in self._requests]
+            last_word = [r.context[-1] for r in self._requests]
+            latency = [r.latency_ms for r in self._requests]
+        if self._feedback_events is None:
+            feedback = self._rows[1]
+            ids, times, targets = [row[0] for row in feedback], [row[1] for row in feedback], [row[2] for row in feedback]
+        else:
+            ids = [f.request_id for f in self._feedback]
+            times = [f.t for f in self._feedback]
+            targets = [f.target for f in self._feedback]
+        ids, times, targets = np.array(ids, dtype=np.int64), np.array(times, dtype=np.float64), np.array(targets, dtype=str)
+        order = np.lexsort((ids, times))
+        return {"request_t": np.array(request_t, dtype=np.float64), "last_word": np.array(last_word, dtype=str),
+                "latency_ms": np.array(latency, dtype=np.float64), "feedback_request_id": ids[order],
+                "feedback_t": times[order], "feedback_target": targets[order]}
 
     @property
     def requests(self) -> list[Request]:
@@ -239,12 +323,16 @@ class ProductionStream:
         Each call restarts the stream from time 0 with the same events. On equal
         times, feedback comes before requests.
         """
-        self.clock = SimulatedClock()
-        feedback = sorted(self._feedback, key=lambda f: (f.t, f.request_id))
-        merged = heapq.merge(((f.t, 0, f.request_id, f) for f in feedback),
-                             ((r.t, 1, r.request_id, r) for r in self._requests))
-        for t, _, _, event in merged:
-            self.clock.advance_to(t)
+        self.clock = clock = SimulatedClock()
+        events = [*self._feedback, *self._requests]
+        # One sort by (time, feedback first, request id), done by NumPy: the order of merging the requests
+        # (already in time order) with the feedback sorted by (time, request id).
+        order = np.lexsort((np.array([event.request_id for event in events], dtype=np.int64),
+                            np.arange(len(events)) >= len(self._feedback),
+                            np.array([event.t for event in events], dtype=np.float64)))
+        for index in order.tolist():
+            event = events[index]
+            clock.advance_to(event.t)
             yield event
 
     def __iter__(self) -> Iterator[Request | Feedback]:

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the rigs in tests/support (course_tools itself is installed)
 from course_tools.demo import sample_class  # noqa: E402
 from course_tools import course  # noqa: E402
-from course_tools.grading.gradebook import install_gradebook_lock  # noqa: E402
+from course_tools.grading.gradebook import CourseFolder, GradebookLock  # noqa: E402
 from course_tools.grading.nbgrader_apps import ensure_venv_on_path, register_missing_assignments  # noqa: E402
 from support.postgres import PrivatePostgres  # noqa: E402
 
@@ -77,11 +77,13 @@ def record_submission(url: str, assignment: str, student: str, cells) -> None:
 
 
 def writer(url: str, lock_path: str | None, assignment: str, students: list[str], cells, start) -> None:
-    if lock_path:
-        install_gradebook_lock(lock_path)
     start.wait()
     for student in students:
-        record_submission(url, assignment, student, cells)
+        if lock_path:  # as an autograde run holds it: over all its gradebook sessions (judging is not replayed)
+            with GradebookLock(lock_path).holding():
+                record_submission(url, assignment, student, cells)
+        else:
+            record_submission(url, assignment, student, cells)
 
 
 def measure(url: str, lock_path: str | None, assignment: str, writers: int, per_writer: int, tag: str) -> float:
@@ -118,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{args.assignment}: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; "
           f"{args.per_writer} submissions per writer")
     sqlite_url = f"sqlite:///{course / 'gradebook.db'}"
-    register_missing_assignments(course, [args.assignment], say=lambda *_: None)
+    register_missing_assignments(CourseFolder.at(course), [args.assignment], say=lambda *_: None)
     name, grade_cells, solution_cells, source_cells = cells_of(sqlite_url, args.assignment)
     print(f"one submission: {len(grade_cells)} graded cells, {len(solution_cells)} answer cells, "
           f"{len(source_cells)} source cells, 7 gradebook sessions")
@@ -130,7 +132,7 @@ def main(argv: list[str] | None = None) -> None:
         pg_url = server.create_database("course")
         with open(course / "nbgrader_config.py", "a", encoding="utf-8") as config:
             config.write(f"\nc.CourseDirectory.db_url = {pg_url!r}\n")
-        register_missing_assignments(course, [args.assignment], say=lambda *_: None)
+        register_missing_assignments(CourseFolder.at(course), [args.assignment], say=lambda *_: None)
         for writers in (1, 2, 4, 8):
             results["postgresql"][writers] = measure(pg_url, None, args.assignment, writers, args.per_writer,
                                                      f"pg{writers}")

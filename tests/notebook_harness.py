@@ -31,10 +31,10 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 import nbformat  # noqa: E402
 
-from course_sandbox import protocol  # noqa: E402
-from course_tools.notebooks.cells import cell_grade_id, cell_points, cell_role, is_graded  # noqa: E402
 from course_tools.grading.judge import Judge, answer_names  # noqa: E402
 from course_tools.grading.sandbox import sandbox_status  # noqa: E402
+from course_tools.notebooks.cells import cell_grade_id, cell_points, cell_role, is_graded  # noqa: E402
+from support.sandbox_checkpoint import checkpoint, restore  # noqa: E402
 
 
 @dataclass
@@ -115,7 +115,7 @@ def score_corpora(notebook: str | Path, corpora: dict[str, dict[str, dict[str, s
             stack.close()
             session = stack.enter_context(judge().session(names))
             reference = _run_reference(session, nbformat.from_dict(nb))
-            session.remote.request({"op": protocol.CHECKPOINT})
+            checkpoint(session.remote)
             return session, reference
 
         session, reference = fresh_session()
@@ -141,7 +141,7 @@ def score_corpora(notebook: str | Path, corpora: dict[str, dict[str, dict[str, s
                     if session.remote.dead:
                         session, _ = fresh_session()
                     else:
-                        session.remote.request({"op": protocol.RESTORE})
+                        restore(session.remote)
                         session.remote.given_up.clear()  # the next implementation gets called, even if this one looped
     return report
 

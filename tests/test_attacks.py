@@ -48,17 +48,16 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from attacks import ATTACKS, FAMILIES, Context
-from attacks import damage
-from course_tools.publish import feedback
+from attacks import ATTACKS, FAMILIES, Context, damage
 from course_tools.demo import sample_class
 from course_tools.grading.batch import grade_class
-from course_tools.notebooks.cells import is_graded
-from course_tools.grading.gradebook import read_grades
-from course_tools.grading.nbgrader_apps import ensure_venv_on_path
 from course_tools.grading.cgroups import stale_cgroups
+from course_tools.grading.gradebook import read_grades
 from course_tools.grading.judge import WALL_FACTOR
+from course_tools.grading.nbgrader_apps import ensure_venv_on_path
 from course_tools.grading.sandbox import SANDBOX_UID_BASE, sandbox_status
+from course_tools.notebooks.cells import is_graded
+from course_tools.publish import feedback
 from support.gradebook_rows import gradebook_row_counts
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -54,6 +54,20 @@ def test_every_reader_answers_for_hostile_cells_with_the_value_of_absent(cell):
     assert cells.cell_role(cell) in ("markdown", "plain")
     assert not cells.is_test(cell) and not cells.is_written_answer(cell)
     assert isinstance(cells.is_answer(cell), bool) and isinstance(cells.is_locked(cell), bool)
+    assert isinstance(cells.has_malformed_nbgrader_metadata(cell), bool)
+
+
+@pytest.mark.parametrize("cell, malformed", [
+    ({"cell_type": "code", "metadata": {"nbgrader": "solution"}}, True),
+    ({"cell_type": "code", "metadata": {"nbgrader": ["grade_id", "f"]}}, True),
+    ({"cell_type": "code", "metadata": {"nbgrader": None}}, True),
+    ({"cell_type": "code", "metadata": {"nbgrader": {"grade_id": 7}}}, False),  # a dict: its fields are read one by one
+    ({"cell_type": "code", "metadata": {}}, False),
+    ({"cell_type": "code", "metadata": ["nbgrader"]}, False),                   # no nbgrader entry at all
+    ("not a cell", False),
+])
+def test_an_nbgrader_entry_that_is_not_a_dict_is_told_apart(cell, malformed):
+    assert cells.has_malformed_nbgrader_metadata(cell) is malformed
 
 
 def test_a_source_of_mixed_parts_reads_as_its_string_parts():

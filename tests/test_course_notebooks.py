@@ -14,8 +14,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_tools.notebooks import authoring
 from course_tools import course
+from course_tools.notebooks import authoring
 from course_tools.notebooks.cells import cell_grade_id, is_answer, is_graded
 from course_tools.notebooks.generate import nbgrader_environment
 

@@ -37,13 +37,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_tools.publish import exchange
-from course_tools.grading import gradebook
 from course_tools.demo import sample_class
-from course_tools.notebooks.cells import is_answer
+from course_tools.grading import gradebook
 from course_tools.grading.gradebook import open_gradebook, read_grades
 from course_tools.grading.nbgrader_apps import ensure_venv_on_path
 from course_tools.grading.sandbox import sandbox_status
+from course_tools.notebooks.cells import is_answer
+from course_tools.publish import exchange
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "01_testing"

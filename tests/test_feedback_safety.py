@@ -22,8 +22,8 @@ from bs4 import BeautifulSoup
 from nbconvert.exporters import HTMLExporter
 from traitlets.config import Config
 
-from course_tools.publish import feedback
 from course_tools.notebooks.cells import cell_grade_id
+from course_tools.publish import feedback
 
 TEMPLATES = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader"
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64).decode()

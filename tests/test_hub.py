@@ -38,11 +38,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_tools.publish import exchange
 from course_tools import hub
 from course_tools.demo import sample_class
-from course_tools.notebooks.cells import cell_grade_id
 from course_tools.grading.gradebook import open_gradebook, read_grades
+from course_tools.notebooks.cells import cell_grade_id
+from course_tools.publish import exchange
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts" / "hub"

@@ -391,3 +391,23 @@ def test_grading_never_runs_a_going_further_study_even_when_the_grader_asked_for
     printed = {c.metadata["nbgrader"]["grade_id"]: "".join(o.get("text", "") for o in c.outputs) for c in nb.cells}
     assert printed["environment"] == "[]\n", f"the student's kernel sees the grader's COURSE_* variables: {printed}"
     assert printed["study"].startswith(f"{NOT_RUN} (about 5 s): a slow study.") and "THE STUDY RAN" not in printed["study"]
+
+
+def test_the_tests_checkpoint_puts_back_what_a_mutant_patched_in_the_sandbox():
+    """tests/support/sandbox_checkpoint (the mutant harness's, not grading's): globals, numpy, math, builtins."""
+    from support.sandbox_checkpoint import checkpoint, restore
+
+    def value(session, expression):
+        outputs = session.exec_student(f"print(repr({expression}))")
+        return "".join(o.get("text", "") for o in outputs).strip()
+
+    with judge().session(set()) as session:
+        session.exec_student("import math, numpy\nkept = 1\n")
+        before = [value(session, e) for e in ("kept", "math.pi", "numpy.mean([1, 3])", "abs(-2)")]
+        checkpoint(session.remote)
+        session.exec_student("import builtins\nkept = 2\nadded = 3\nmath.pi = 3\nnumpy.mean = lambda *a: 0\n"
+                             "builtins.abs = lambda *a: -1\n")
+        assert value(session, "kept") == "2" and value(session, "abs(-2)") == "-1"
+        restore(session.remote)
+        assert [value(session, e) for e in ("kept", "math.pi", "numpy.mean([1, 3])", "abs(-2)")] == before
+        assert "NameError" in str(session.exec_student("added"))

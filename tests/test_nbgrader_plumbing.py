@@ -119,7 +119,7 @@ def test_a_worker_pool_leaves_no_lock_file_and_no_log_behind(tmp_path, monkeypat
     scratch = tmp_path / "tmp"  # this test's own temporary folder: others' runs share the system's
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
-    with nbgrader_apps.worker_pool(str(root), 1, lock=True) as pool:
+    with nbgrader_apps.worker_pool(gradebook.CourseFolder.at(root), 1, lock=True) as pool:
         lock = str(gradebook.gradebook_lock_path(root))
         assert pool.submit(gradebook._lock_file, lock).result(timeout=300) >= 0  # a worker made and held it
         assert os.path.exists(lock)
@@ -161,3 +161,122 @@ def test_a_course_folder_reads_its_configuration_once_and_travels_as_plain_value
     assert gradebook.db_url_for(folder) == folder.db_url and gradebook.course_id(folder) == "c-101"
     assert gradebook.CourseFolder.at(folder) is folder
     assert pickle.loads(pickle.dumps(folder)) == folder  # to worker processes as it is
+
+
+def _taken_by_another(path: str) -> bool:
+    """Whether a second holder (another open file, as another worker has) could take the lock right now."""
+    import fcntl
+
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # and with it any lock this probe took
+    return False
+
+
+def test_a_gradebook_lock_keeps_other_holders_out_until_it_is_let_go(tmp_path):
+    lock = gradebook.GradebookLock(tmp_path / "gradebook.db.lock")
+    assert not _taken_by_another(lock.path)
+    with lock.holding():
+        assert lock.held and _taken_by_another(lock.path)
+        with lock.let_go():
+            assert not lock.held and not _taken_by_another(lock.path)
+        assert lock.held and _taken_by_another(lock.path)  # taken again after the judge
+    assert not lock.held and not _taken_by_another(lock.path)
+    with lock.let_go():  # not held: letting go takes nothing afterwards
+        pass
+    assert not lock.held
+
+
+def test_the_judge_runs_outside_the_gradebook_lock_and_the_run_holds_it_again_after(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    import nbformat
+
+    lock = gradebook.GradebookLock(tmp_path / "gradebook.db.lock")
+    seen = []
+
+    class Judge:
+        def __init__(self, **_):
+            pass
+
+        def run(self, nb, names):
+            seen.append(_taken_by_another(lock.path))
+            return SimpleNamespace(notes=[], verdicts=[])
+
+    monkeypatch.setattr(judged_autograde, "Judge", Judge)
+    monkeypatch.setattr(judged_autograde, "released_notebook", lambda *_: nbformat.v4.new_notebook())
+    monkeypatch.setattr(judged_autograde, "answer_names", lambda _: [])
+    from traitlets.config import Config
+
+    config = Config()
+    config.JudgedExecute.gradebook_lock = lock
+    judged = judged_autograde.JudgedExecute(config=config)
+    resources = {"nbgrader": {"assignment": "01", "student": "ada", "notebook": "01"}}
+    with lock.holding():
+        judged.preprocess(nbformat.v4.new_notebook(), resources)
+        assert seen == [False], "the judge ran while the run kept other workers out of the gradebook"
+        assert lock.held and _taken_by_another(lock.path)
+
+
+def test_concurrent_runs_holding_the_lock_record_every_write_into_one_sqlite_gradebook(tmp_path):
+    from nbgrader.api import Gradebook
+
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with Gradebook(url, "course") as gb:
+        gb.add_assignment("01")
+    students = {w: [f"w{w}-s{i}" for i in range(6)] for w in range(4)}
+    errors = []
+
+    def run(worker):
+        try:
+            for student in students[worker]:
+                with gradebook.GradebookLock(tmp_path / "gradebook.db.lock").holding():  # one run's sessions
+                    with Gradebook(url, "course") as gb:
+                        gb.update_or_create_student(student)
+                    with Gradebook(url, "course") as gb:
+                        gb.update_or_create_submission("01", student)
+        except Exception as error:  # e.g. "database is locked"
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(w,)) for w in students]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not errors
+    with Gradebook(url, "course") as gb:
+        recorded = sorted(s.student_id for s in gb.find_assignment("01").submissions)
+    assert recorded == sorted(s for names in students.values() for s in names)
+
+
+def test_the_rebuild_reads_the_gradebook_under_the_lock_and_assembles_outside_it(tmp_path, monkeypatch):
+    import nbformat
+    from traitlets.config import Config
+
+    lock = gradebook.GradebookLock(tmp_path / "gradebook.db.lock")
+    seen = {}
+
+    def sources(*_):
+        seen["reading the gradebook"] = _taken_by_another(lock.path)
+        return {}
+
+    def assemble(release, nb, trusted):
+        seen["assembling"] = _taken_by_another(lock.path)
+        return nbformat.v4.new_notebook(), []
+
+    monkeypatch.setattr(judged_autograde, "unsafe_entries", lambda *_: [])
+    monkeypatch.setattr(judged_autograde, "released_notebook", lambda *_: nbformat.v4.new_notebook())
+    monkeypatch.setattr(judged_autograde, "trusted_sources", sources)
+    monkeypatch.setattr(judged_autograde, "assemble", assemble)
+    config = Config()
+    config.RebuildFromRelease.gradebook_lock = lock
+    rebuild = judged_autograde.RebuildFromRelease(config=config)
+    resources = {"nbgrader": {"assignment": "01", "student": "ada", "notebook": "01", "db_url": "sqlite://"}}
+    with lock.holding():
+        rebuild.preprocess(nbformat.v4.new_notebook(), resources)
+        assert seen == {"reading the gradebook": True, "assembling": False}
+        assert lock.held and _taken_by_another(lock.path)

@@ -23,13 +23,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_tools.publish import feedback
+from course_tools.course import available_assignments
 from course_tools.demo import sample_class
 from course_tools.grading.batch import grade_class
-from course_tools.course import available_assignments
-from course_tools.notebooks.generate import release_differences
 from course_tools.grading.gradebook import open_gradebook, read_grades
 from course_tools.grading.nbgrader_apps import ensure_venv_on_path, run_in_workers
+from course_tools.notebooks.generate import release_differences
+from course_tools.publish import feedback
 from support.gradebook_rows import gradebook_row_counts
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,8 +17,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_tools.notebooks.cells import is_answer
 from course_tools.course import available_assignments
+from course_tools.notebooks.cells import is_answer
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = available_assignments(ROOT)

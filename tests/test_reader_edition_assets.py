@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from course_tools.publish import reader_edition, vendored_assets
 from course_tools.course import available_assignments
+from course_tools.publish import reader_edition, vendored_assets
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"

@@ -15,10 +15,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_tools.grading import review
-from course_tools.demo import sample_class
-from course_tools.notebooks.cells import cell_role, is_locked
 from course_tools.course import load
+from course_tools.demo import sample_class
+from course_tools.grading import review
+from course_tools.notebooks.cells import cell_role, is_locked
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = load(ROOT).names

@@ -22,9 +22,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from course_tools.course import available_assignments
 from course_tools.demo import sample_class
 from course_tools.publish import student_bundle
-from course_tools.course import available_assignments
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = available_assignments(ROOT)

@@ -15,9 +15,5 @@ BOOL = "bool"            # {"target"}
 CONTAINS = "contains"    # {"target", "item"}
 ITER = "iter"            # {"target"}
 PING = "ping"            # is the runner alive
-# For the course's own tests (tests/notebook_harness.py), which score many wrong implementations in one
-# sandbox: save the modules' state, and put it back after each.
-CHECKPOINT = "checkpoint"
-RESTORE = "restore"
 
-OPS = frozenset({EXEC, CALL, GETATTR, SETATTR, GETITEM, SETITEM, LEN, BOOL, CONTAINS, ITER, PING, CHECKPOINT, RESTORE})
+OPS = frozenset({EXEC, CALL, GETATTR, SETATTR, GETITEM, SETITEM, LEN, BOOL, CONTAINS, ITER, PING})

@@ -37,20 +37,6 @@ _TWIN_OF: dict[int, int] = {}
 _HANDLES: dict[int, object] = {}
 _HANDLE_OF: dict[int, int] = {}
 _MAIN = types.ModuleType("__main__")
-# (module, its namespace) saved by protocol.CHECKPOINT: the course's own tests score many wrong implementations
-# in one sandbox and put back what each one patched (numpy, math, builtins, the notebook's globals)
-_CHECKPOINT: list[tuple[types.ModuleType, dict]] = []
-
-
-def _module_states() -> list[tuple[types.ModuleType, dict]]:
-    import builtins
-    import math
-
-    import numpy.testing
-
-    modules = [_MAIN, builtins, math, np, numpy.testing, np.random, np.linalg]
-    modules += [m for name, m in sorted(sys.modules.items()) if name.startswith("nextword") and m is not None]
-    return [(module, dict(vars(module))) for module in modules]
 
 
 # --------------------------------------------------------------------------- twins (called while unpickling)
@@ -277,17 +263,6 @@ def handle(shell, request: dict) -> dict:
         return {"value": _encode(_student(_iterate, _target(request)))}
     if op == protocol.PING:
         return {"value": "pong"}
-    if op == protocol.CHECKPOINT:
-        _CHECKPOINT.clear()
-        _CHECKPOINT.extend(_module_states())
-        return {"value": None}
-    if op == protocol.RESTORE:
-        for module, saved in _CHECKPOINT:
-            current = vars(module)
-            for key in [k for k in current if k not in saved]:
-                del current[key]
-            current.update(saved)
-        return {"value": None}
     raise ValueError(f"unknown request {op!r}")
 
 

@@ -203,9 +203,9 @@ def grader_jupyter_config(home: Path, course: Path) -> None:
 
 def setup(settings: HubSettings, assignments: list[str] | None = None, root: Path = REPOSITORY) -> HubSettings:
     """Everything the hub needs, as root: proxy, exchange, environment, grader account and course folder."""
-    from .demo import sample_class
-
     from concurrent.futures import ThreadPoolExecutor
+
+    from .demo import sample_class
 
     install_proxy(Path(settings.proxy).parents[2])
     exchange.setup(settings.exchange)

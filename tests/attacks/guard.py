@@ -1,7 +1,6 @@
 """Family 2: re-binding the grading guard's names, patching numpy/math comparisons and builtins."""
 
 from mutants.cheats import PATCH_COMPARISONS
-
 from . import answer
 
 

@@ -3,7 +3,6 @@
 import textwrap
 
 from mutants.cheats import ALWAYS_EQUAL
-
 from . import answer
 
 

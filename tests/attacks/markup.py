@@ -1,7 +1,6 @@
 """Family 11: script and event handlers in written answers and in outputs, aimed at the feedback page."""
 
 from course_tools.notebooks.cells import is_answer
-
 from . import answer, notebook
 
 PAYLOAD = ('<script>alert(1)</script> <img src=x onerror=alert(1)> <a href="javascript:alert(1)">click</a> '

@@ -13,7 +13,6 @@ import shutil
 import nbformat
 
 from course_tools.demo.sample_class import GUARD_EDIT
-
 from . import answer_cells, folder, notebook, notebook_path, write_notebook
 
 ONE_LINER = "get_ipython().events.register('pre_run_cell', lambda info: get_ipython().displayhook('ok'))\n"

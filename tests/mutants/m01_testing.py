@@ -9,8 +9,9 @@ cheats of ``cheats.py``.
 
 from textwrap import dedent
 
-from cheats import always_equal, patched_comparisons  # noqa: E402 (tests/mutants is on sys.path when a corpus loads)
 from reference import Reference
+
+from cheats import always_equal, patched_comparisons  # noqa: E402 (tests/mutants is on sys.path when a corpus loads)
 
 REFERENCE = Reference("01_testing")
 

@@ -9,8 +9,9 @@ the text it edits). Each graded name also has the two shared cheats of ``cheats.
 
 from textwrap import dedent
 
-from cheats import always_equal, patched_comparisons  # noqa: E402 (tests/mutants is on sys.path when a corpus loads)
 from reference import Reference
+
+from cheats import always_equal, patched_comparisons  # noqa: E402 (tests/mutants is on sys.path when a corpus loads)
 
 REFERENCE = Reference("02_monitoring")
 edit = REFERENCE.edit

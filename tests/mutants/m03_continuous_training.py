@@ -10,8 +10,9 @@ comparison functions.
 
 from textwrap import dedent
 
-from cheats import ALWAYS_EQUAL, PATCH_COMPARISONS  # noqa: E402 (tests/mutants is on sys.path when a corpus loads)
 from reference import Reference
+
+from cheats import ALWAYS_EQUAL, PATCH_COMPARISONS  # noqa: E402 (tests/mutants is on sys.path when a corpus loads)
 
 REFERENCE = Reference("03_continuous_training")
 _variant = REFERENCE.edit

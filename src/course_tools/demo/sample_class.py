@@ -34,8 +34,17 @@ from pathlib import Path
 
 import nbformat
 
-from ..notebooks.cells import cell_grade_id, cell_points, cell_role, is_locked, is_written_answer, solution_region, strip_solution_markers
 from ..course import MANIFEST, available_assignments, course_root
+from ..notebooks.cells import (
+    cell_grade_id,
+    cell_points,
+    cell_role,
+    is_locked,
+    is_written_answer,
+    nbgrader_metadata,
+    solution_region,
+    strip_solution_markers,
+)
 
 
 @dataclass(frozen=True)
@@ -435,7 +444,7 @@ def build_submission(release_nb, info: NotebookInfo, plan: Plan):
     persona = PERSONAS[plan.student]
     keep = []
     for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
+        meta = nbgrader_metadata(cell)  # the cell's own dict (a released notebook's is one): changed in place below
         grade_id = cell_grade_id(cell)
         code = cell.cell_type == "code"
         if persona.tests == "deleted" and cell_role(cell) == "test":

@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 
 import nextword as nw
-
 from ..course import course_root, load
 
 SAMPLE_CLASS = ".sample_class"  # inside the course folder, git-ignored
@@ -109,8 +108,8 @@ def grade_written_answers(course_dir: Path, student: str, assignments: list[str]
 
 
 def summary(root: Path, course_dir: Path, assignments: list[str], results, students) -> list[list[str]]:
-    from ..publish import mastery
     from ..grading.gradebook import read_grades
+    from ..publish import mastery
     from .sample_class import expected_scores
 
     grades = read_grades(course_dir)
@@ -163,13 +162,13 @@ def summary(root: Path, course_dir: Path, assignments: list[str], results, stude
 
 
 def run_tour(root: Path, workers: int = 2, skip_reader: bool = False) -> int:
-    from ..publish import feedback, reader_edition
-    from . import sample_class
-    from ..grading.batch import grade_class
     from ..course import available_assignments
-    from ..grading.submission import print_review_list
+    from ..grading.batch import grade_class
     from ..grading.nbgrader_apps import ensure_venv_on_path, run_in_workers
     from ..grading.sandbox import sandbox_status
+    from ..grading.submission import print_review_list
+    from ..publish import feedback, reader_edition
+    from . import sample_class
 
     ensure_venv_on_path()  # nbgrader runs `alembic` from the environment's bin folder
     os.environ.setdefault("MPLBACKEND", "Agg")

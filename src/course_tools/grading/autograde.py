@@ -27,10 +27,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .batch import UNSAFE_FLAG, NoSandbox, grade_class
 from ..course import course_root
-from .submission import print_review_list
+from .batch import UNSAFE_FLAG, NoSandbox, grade_class
+from .gradebook import CourseFolder
 from .nbgrader_apps import ensure_venv_on_path
+from .submission import print_review_list
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     ensure_venv_on_path()
     try:
-        results = grade_class(args.root or course_root(), args.assignments or None, args.student, args.workers,
+        results = grade_class(CourseFolder.at(args.root or course_root()), args.assignments or None, args.student, args.workers,
                               lock=False if args.no_lock else None, unsafe_no_sandbox=args.unsafe,
                               force=args.force, cluster=args.cluster)
     except NoSandbox as exc:

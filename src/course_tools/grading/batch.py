@@ -15,10 +15,11 @@ import concurrent.futures as cf
 import time
 from pathlib import Path
 
+from .cluster import grade_on_cluster
 from .gradebook import CourseFolder
-from .submission import Result, already_graded, grade_one, submissions
 from .nbgrader_apps import register_missing_assignments, worker_pool
-
+from .sandbox import sandbox_status
+from .submission import Result, already_graded, grade_one, submissions
 
 UNSAFE_FLAG = "--UNSAFE-no-sandbox"
 
@@ -41,11 +42,9 @@ def grade_class(root: str | Path | CourseFolder, assignments: list[str] | None =
     Raises ``NoSandbox`` when no sandbox can start, unless ``unsafe_no_sandbox`` says to run student
     code unisolated.
     """
-    from .sandbox import sandbox_status
-
     folder = CourseFolder.at(root)  # its nbgrader_config.py read once, here, and passed down
-    root = str(folder.root)
-    todo = submissions(root, assignments, students)
+    todo = submissions(folder, assignments, students)
+    order = {pair: i for i, pair in enumerate(todo)}  # class order, for the results
     say = progress or (lambda *_: None)
     if not todo:
         say("nothing to grade: no submissions under submitted/")
@@ -65,7 +64,7 @@ def grade_class(root: str | Path | CourseFolder, assignments: list[str] | None =
     extra = ("--JudgedExecute.sandbox=False",) if unsafe_no_sandbox else ()
     results: list[Result] = []
     if not force:
-        done = [pair for pair in todo if already_graded(root, *pair)]
+        done = [pair for pair in todo if already_graded(folder, *pair)]
         for assignment, student in done:
             results.append(Result(assignment, student, True, 0.0, notes=["already graded (--force regrades)"]))
             say(f"  [{len(results):>3}/{len(todo)}] {results[-1].line()}")
@@ -76,7 +75,6 @@ def grade_class(root: str | Path | CourseFolder, assignments: list[str] | None =
     start = time.perf_counter()
     if todo:
         if cluster is not None:
-            from .cluster import grade_on_cluster
             finished = grade_on_cluster(cluster, todo, folder, extra, lock, say)
         else:
             finished = _grade_locally(todo, folder, extra, lock, workers, say)
@@ -91,7 +89,6 @@ def grade_class(root: str | Path | CourseFolder, assignments: list[str] | None =
         say(f"graded {len(todo) - len(failed)}/{len(todo)} submissions in {time.perf_counter() - start:.1f} s"
             + (f", {skipped} more graded before" if skipped else "")
             + (f"; not graded: {', '.join(f'{r.student} ({r.assignment})' for r in failed)}" if failed else ""))
-    order = {pair: i for i, pair in enumerate(submissions(root, assignments, students))}
     return sorted(results, key=lambda r: order[(r.assignment, r.student)])
 
 
@@ -100,7 +97,7 @@ def _grade_locally(todo, folder: CourseFolder, extra: tuple[str, ...], lock: boo
     workers = max(1, min(workers, len(todo)))
     say(f"autograding {len(todo)} submissions with {workers} worker process{'es' if workers > 1 else ''} ...")
     with worker_pool(folder, workers, lock) as pool:
-        futures = {pool.submit(grade_one, a, s, str(folder.root), extra): (a, s) for a, s in todo}
+        futures = {pool.submit(grade_one, a, s, folder, extra, lock): (a, s) for a, s in todo}
         for future in cf.as_completed(futures):
             assignment, student = futures[future]
             try:

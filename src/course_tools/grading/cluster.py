@@ -22,30 +22,26 @@ cluster with ``tests/support/dask_cluster.py``.)
 
 from __future__ import annotations
 
-
 from .gradebook import CourseFolder, remove_lock_file
+from .nbgrader_apps import prepare_worker
+from .submission import Result, grade_one
 
-_READY: dict[str, bool] = {}
+_READY: dict[str, bool] = {}  # the course folders this worker process is prepared for
 
 
-def grade_task(assignment: str, student: str, root: str, extra: tuple[str, ...], lock_path: str | None):
+def grade_task(assignment: str, student: str, folder: CourseFolder, extra: tuple[str, ...], lock: bool):
     """One submission, on a Dask worker (the first task in a worker process prepares it, as a pool worker)."""
-    from .submission import grade_one
-    from .nbgrader_apps import prepare_worker
-
-    key = f"{root}|{lock_path}"
+    key = str(folder.root)
     if not _READY.get(key):
-        prepare_worker(root, lock_path)
+        prepare_worker(key)
         _READY[key] = True
-    return grade_one(assignment, student, root, extra)
+    return grade_one(assignment, student, folder, extra, lock)
 
 
 def grade_on_cluster(address: str, todo: list[tuple[str, str]], folder: CourseFolder, extra: tuple[str, ...],
                      lock: bool, say):
     """Send every (assignment, student) of ``todo`` to the Dask scheduler at ``address``; yield Results as they finish."""
     from distributed import Client, as_completed
-
-    from .submission import Result
 
     lock_path = str(folder.lock_path) if lock else None
     client = Client(address, timeout="30s")
@@ -55,7 +51,7 @@ def grade_on_cluster(address: str, todo: list[tuple[str, str]], folder: CourseFo
         futures = {}
         for assignment, student in todo:
             # pure=False: a regrade is a new task even with the same arguments; retries cover a task that raised
-            future = client.submit(grade_task, assignment, student, str(folder.root), extra, lock_path,
+            future = client.submit(grade_task, assignment, student, folder, extra, lock,
                                    key=f"grade-{assignment}-{student}-{len(futures)}", pure=False, retries=1)
             futures[future] = (assignment, student)
         for future in as_completed(futures):

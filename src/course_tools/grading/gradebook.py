@@ -4,17 +4,18 @@ Where it is comes from nbgrader itself: the course's ``nbgrader_config.py`` load
 read by ``nbgrader.coursedir.CourseDirectory``, so ``db_url`` and ``course_id`` are what every
 ``nbgrader`` command run in that folder uses.
 
-The gradebook stays consistent with SQLite, the embedded default: every ``nbgrader.api.Gradebook``
-session a grading process opens (from its constructor to ``close()``) holds an exclusive ``flock`` on
-a lock file of that gradebook (``install_gradebook_lock``). Sessions are short (reading source cells,
-saving a notebook's grades); executing student code, the slow part, happens outside them, so workers
-run in parallel and write one after another. Without the lock, two SQLite writers can fail with
+The gradebook stays consistent with SQLite, the embedded default: an autograde run holds an exclusive
+``flock`` on a lock file of that gradebook (``GradebookLock``) for all it does but rebuilding and judging
+the student's notebook, so its gradebook sessions (reading source cells, saving a notebook's grades) never
+overlap another worker's. Executing student code, the slow part, happens outside the lock, so workers run
+in parallel and write one after another. Without the lock, two SQLite writers can fail with
 "database is locked", which makes nbgrader abort the whole batch. A server database (PostgreSQL
 through ``CourseDirectory.db_url``) needs no lock.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 from dataclasses import dataclass
@@ -104,15 +105,62 @@ def open_gradebook(root: "str | Path | CourseFolder", db_url: str | None = None)
 
 # --------------------------------------------------------------------------- one writer at a time
 
-_LOCK = {"path": None, "fd": None, "depth": 0}
+class GradebookLock:
+    """An exclusive ``flock`` on a gradebook's lock file, taken by one autograde run for the gradebook's sake.
 
+    ``run_app`` holds it over an autograde run, and the trusted pipeline's own steps let go of it for their
+    long work that opens no gradebook (``RebuildFromRelease`` assembling and scanning the notebook,
+    ``JudgedExecute`` running the student's code): every gradebook session of the run (nbgrader's
+    ``Autograde.init_assignment``, ``RebuildFromRelease``'s source cells, ``SaveAutoGrades``,
+    ``AssignLatePenalties``) happens under the lock, and workers rebuild and judge in parallel. Nothing outside
+    the run is changed: nbgrader's ``Gradebook`` is left as it is, and a run given no lock is not locked.
+    """
 
-def _acquire() -> None:
-    if _LOCK["path"] is None:
-        return
-    if _LOCK["depth"] == 0:
-        _LOCK["fd"] = _lock_file(_LOCK["path"])
-    _LOCK["depth"] += 1
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        self._fd: int | None = None
+
+    def __copy__(self):
+        # traitlets deep-copies configured values (JudgedExecute.gradebook_lock): a copy would let go of a lock
+        # it does not hold, so every copy is this same lock
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def acquire(self) -> None:
+        if self._fd is None:
+            self._fd = _lock_file(self.path)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    @contextlib.contextmanager
+    def holding(self):
+        """Hold the lock within the ``with`` block."""
+        self.acquire()
+        try:
+            yield self
+        finally:
+            self.release()
+
+    @contextlib.contextmanager
+    def let_go(self):
+        """Let go of the lock within the ``with`` block (taken again after it, if it was held before)."""
+        was_held = self.held
+        self.release()
+        try:
+            yield self
+        finally:
+            if was_held:
+                self.acquire()
 
 
 def _lock_file(path: str) -> int:
@@ -147,51 +195,6 @@ def remove_lock_file(path: str | Path) -> None:
             pass
     finally:
         os.close(fd)  # and with it the lock
-
-
-def release_lock(force: bool = False) -> None:
-    """Leave one gradebook session's hold on the lock (``force``: every hold, e.g. after an nbgrader app ended)."""
-    if _LOCK["fd"] is None:
-        _LOCK["depth"] = 0
-        return
-    _LOCK["depth"] = 0 if force else max(0, _LOCK["depth"] - 1)
-    if _LOCK["depth"] == 0:
-        fd, _LOCK["fd"] = _LOCK["fd"], None
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
-
-
-def install_gradebook_lock(lock_path: str | Path) -> None:
-    """Make every ``nbgrader.api.Gradebook`` session in this process hold an exclusive file lock."""
-    import nbgrader.api as api
-
-    _LOCK["path"] = str(lock_path)
-    gradebook = api.Gradebook
-    if getattr(gradebook, "_course_tools_locked", False):
-        return
-    original_init, original_close = gradebook.__init__, gradebook.close
-
-    def locked_init(self, *args, **kwargs):
-        _acquire()
-        self._holds_lock = True
-        try:
-            original_init(self, *args, **kwargs)
-        except BaseException:
-            self._holds_lock = False
-            release_lock()
-            raise
-
-    def locked_close(self):
-        try:
-            original_close(self)
-        finally:
-            if getattr(self, "_holds_lock", False):
-                self._holds_lock = False
-                release_lock()
-
-    gradebook.__init__ = locked_init
-    gradebook.close = locked_close
-    gradebook._course_tools_locked = True
 
 
 def gradebook_lock_path(root: "str | Path | CourseFolder") -> Path:

@@ -85,9 +85,9 @@ from dataclasses import dataclass, field
 import nbformat
 import numpy as np
 
-from course_sandbox import runner as sandbox_side
-from course_sandbox import protocol, wire
+from course_sandbox import protocol, runner as sandbox_side, wire
 from ..notebooks.cells import cell_grade_id, cell_role
+from .sandbox import Limits, Sandbox, python_binds, sandbox_env, thread_wait_seconds
 
 # Exceptions a student's code may raise that tests can expect by name; anything else is a StudentError.
 # Exception itself is not among them: a test must name what it expects.
@@ -376,8 +376,6 @@ class Remote:
     def start(self) -> "Remote":
         import sys
 
-        from .sandbox import Limits, Sandbox, python_binds, sandbox_env
-
         self.sock, theirs = socket.socketpair()
         argv = [sys.executable, "-m", "course_sandbox", str(theirs.fileno())]
         self.process = Sandbox(argv, limits=self.limits or Limits(), binds=python_binds(), env=sandbox_env(),
@@ -406,8 +404,6 @@ class Remote:
     def wait_seconds(self) -> float:
         """Time the sandboxes of this remote, and the judge's thread calling them, were ready to run but
         waited for a CPU (a busy host): a call and its reply wait for both in turn."""
-        from .sandbox import thread_wait_seconds
-
         sandbox = self.wait_before + (self.process.cpu_wait_seconds() if self.process is not None else 0.0)
         return sandbox + thread_wait_seconds()
 

@@ -28,19 +28,22 @@ without the explicit opt-out, another exporter class) is refused, with the setti
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Bool, Callable, Float
+from traitlets import Bool, Callable, Float, Instance
 
 # .cells, not nbgrader.utils: a submission's cell metadata may be a list or string, where they raise
 from ..notebooks.cells import cell_grade_id, is_answer, is_test
+from .gradebook import GradebookLock
 from .judge import Judge, answer_names
 from .output_budget import apply_output_budget
 from .rebuild import assemble, unsafe_entries
+from .review import scan_notebook, summarize
 
 # The trusted pipeline. nbgrader_config.py uses these lists too, so the stock `nbgrader autograde` is trusted.
 TRUSTED_SANITIZE_PREPROCESSORS = [
@@ -99,11 +102,14 @@ def untrusted_settings(config, allow_unsandboxed: bool = False) -> list[str]:
     return reasons
 
 
-def enforce_trusted_pipeline(app, allow_unsandboxed: bool = False, report_to=None) -> str:
+def enforce_trusted_pipeline(app, allow_unsandboxed: bool = False, report_to=None,
+                             gradebook_lock: GradebookLock | None = None) -> str:
     """Put the trusted pipeline into an initialized ``AutogradeApp``; why it must not grade ('' when it may).
 
     ``report_to(assignment, student, notebook, grading)`` receives what grading found in each notebook
-    (``JudgedExecute.report_to``): the caller's own channel back from nbgrader.
+    (``JudgedExecute.report_to``): the caller's own channel back from nbgrader. ``gradebook_lock``, the lock
+    the caller holds over the run, is let go of while the notebook is rebuilt and judged (``gradebook_lock`` of
+    ``RebuildFromRelease`` and ``JudgedExecute``).
     """
     from traitlets.config import Config
 
@@ -119,6 +125,9 @@ def enforce_trusted_pipeline(app, allow_unsandboxed: bool = False, report_to=Non
         trusted.JudgedExecute.sandbox = True
     if report_to is not None:
         trusted.JudgedExecute.report_to = report_to
+    if gradebook_lock is not None:
+        trusted.RebuildFromRelease.gradebook_lock = gradebook_lock
+        trusted.JudgedExecute.gradebook_lock = gradebook_lock
     app.update_config(trusted)
     return ""
 
@@ -144,12 +153,22 @@ def trusted_sources(db_url: str, course_id: str, assignment: str, notebook: str)
             return {}
 
 
-class RebuildFromRelease(NbGraderPreprocessor):
+class _GradingStep(NbGraderPreprocessor):
+    """A step of the trusted pipeline that does long work opening no gradebook: it lets go of the run's lock then."""
+
+    gradebook_lock = Instance(GradebookLock, allow_none=True,
+                              help="The gradebook lock held over this autograde run (``run_app``): let go of while "
+                                   "this step does work that opens no gradebook, so other workers can record "
+                                   "their grades meanwhile.").tag(config=True)
+
+    def outside_gradebook_lock(self):
+        return self.gradebook_lock.let_go() if self.gradebook_lock is not None else contextlib.nullcontext()
+
+
+class RebuildFromRelease(_GradingStep):
     """Replace the submission by the released notebook with the student's answers (see ``course_tools.grading.rebuild``)."""
 
     def preprocess(self, nb, resources):
-        from .review import scan_notebook, summarize
-
         coursedir, assignment, student, notebook = _paths(self, resources)
         submitted = coursedir.format_path(coursedir.submitted_directory, ".", ".")
         unsafe = unsafe_entries(submitted, student, assignment)
@@ -157,6 +176,10 @@ class RebuildFromRelease(NbGraderPreprocessor):
             raise ValueError(f"refused to grade {student}/{assignment}: " + "; ".join(unsafe))
         release = released_notebook(coursedir, assignment, notebook)
         sources = trusted_sources(resources["nbgrader"]["db_url"], coursedir.course_id, assignment, notebook)
+        with self.outside_gradebook_lock():  # assembling and scanning the notebook opens no gradebook
+            return self._rebuild(nb, resources, release, sources, assignment, student)
+
+    def _rebuild(self, nb, resources, release, sources, assignment: str, student: str):
         graded, notes = assemble(release, nb, sources)
         findings = scan_notebook(graded, release=release)
         review = [summarize(findings)] if findings else []
@@ -170,7 +193,7 @@ class RebuildFromRelease(NbGraderPreprocessor):
         return graded, resources
 
 
-class JudgedExecute(NbGraderPreprocessor):
+class JudgedExecute(_GradingStep):
     """Run the rebuilt notebook: the student's cells in a sandbox, the tests in this process."""
 
     sandbox = Bool(True, help="Run student code in a bubblewrap sandbox. False runs it UNISOLATED "
@@ -185,7 +208,8 @@ class JudgedExecute(NbGraderPreprocessor):
         coursedir, assignment, student, notebook = _paths(self, resources)
         names = answer_names(released_notebook(coursedir, assignment, notebook))
         judge = Judge(sandboxed=self.sandbox, cell_timeout=self.cell_timeout, notebook_timeout=self.notebook_timeout)
-        report = judge.run(nb, names)
+        with self.outside_gradebook_lock():  # the slow part, student code in the sandbox
+            report = judge.run(nb, names)
         grading = nb.metadata.setdefault("course_grading", {"notes": [], "review": ""})
         grading["notes"] = list(grading.get("notes", [])) + report.notes
         # a per-notebook output budget, images validated (course_tools.grading.output_budget); test cells are never cut

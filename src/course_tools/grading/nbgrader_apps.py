@@ -19,7 +19,7 @@ import sys
 import threading
 from pathlib import Path
 
-from .gradebook import CourseFolder, install_gradebook_lock, open_gradebook, release_lock, remove_lock_file
+from .gradebook import CourseFolder, GradebookLock, open_gradebook, remove_lock_file
 
 APPS = {
     "autograde": ("nbgrader.apps.autogradeapp", "AutogradeApp"),
@@ -44,15 +44,27 @@ class _ThreadFilter(logging.Filter):
 
 
 def run_app(command: str, argv: list[str], root: str | Path | None = None,
-            config: dict | None = None, prepare=None) -> tuple[bool, str]:
+            config: dict | None = None, prepare=None, gradebook_lock: GradebookLock | None = None) -> tuple[bool, str]:
     """Run ``nbgrader <command> <argv>`` in this process (config from ``root``); return (success, log).
 
     ``config`` is traitlets configuration applied over ``nbgrader_config.py`` and the command line (e.g. the
     feedback preprocessors and template).
     ``prepare(app)``, called once the app has read its configuration and before it starts, may change the
     app's configuration and returns why the app must not run ('' when it may): then it is not started.
+    ``gradebook_lock`` is held while the app runs (the trusted pipeline's rebuild and judge let go of it for
+    their work, which opens no gradebook: ``judged_autograde``).
+
+    nbgrader's own ``NbGraderAPI.autograde`` and ``utils.capture_log`` do not do this job: the API builds the
+    converter from a ``Config`` its caller already has (formgrader's), so it reads neither the folder's
+    ``nbgrader_config.py`` nor command-line settings such as ``--JudgedExecute.sandbox=False``, and has no
+    point between configuration and start where ``prepare`` can check and enforce the trusted pipeline;
+    ``capture_log`` adds its handler to the app's logger for every thread (runs in two threads would read each
+    other's logs: ours lets through its own thread's records only, on one shared logger, so no logger is
+    made per run) and counts any ``SystemExit`` as a failure, where nbgrader apps may exit 0.
     """
     import importlib
+
+    from nbgrader.utils import chdir
 
     module_name, class_name = APPS[command]
     app_class = getattr(importlib.import_module(module_name), class_name)
@@ -65,12 +77,9 @@ def run_app(command: str, argv: list[str], root: str | Path | None = None,
     handler.course_capture = True
     before = list(logger.handlers)
     logger.addHandler(handler)
-    cwd = os.getcwd()
     ok = True
     try:
-        if root is not None:
-            os.chdir(root)
-        with contextlib.redirect_stdout(io.StringIO()):
+        with chdir(str(root) if root is not None else ""), contextlib.redirect_stdout(io.StringIO()):
             app = app_class(log=logger)
             app.initialize(argv)
             app.log = logger  # initialize may configure its own stderr handler; keep ours
@@ -82,7 +91,8 @@ def run_app(command: str, argv: list[str], root: str | Path | None = None,
                 buffer.write(f"[ERROR] {refusal}\n")
                 ok = False
             else:
-                app.start()
+                with gradebook_lock.holding() if gradebook_lock is not None else contextlib.nullcontext():
+                    app.start()
     except SystemExit as exc:
         ok = exc.code in (0, None)
     except Exception:  # report, never crash the worker
@@ -90,8 +100,6 @@ def run_app(command: str, argv: list[str], root: str | Path | None = None,
         buffer.write("[ERROR] " + traceback.format_exc())
         ok = False
     finally:
-        os.chdir(cwd)
-        release_lock(force=True)
         logger.removeHandler(handler)
         # and what the app added to it (nbgrader's --logfile handler), which the shared logger would keep
         for added in [h for h in logger.handlers if h not in before and not getattr(h, "course_capture", False)]:
@@ -120,35 +128,33 @@ def quiet_worker(log_path: str) -> None:
     os.dup2(log.fileno(), 2)
 
 
-def prepare_worker(root: str, lock_path: str | None, log_path: str | None = None) -> None:
+def prepare_worker(root: str, log_path: str | None = None) -> None:
     """Make this process a grading worker for the course at ``root`` (pool initializer, first Dask task):
-    gradebook sessions locked on ``lock_path`` (None: unlocked), stderr to ``log_path`` (None: kept)."""
+    stderr to ``log_path`` (None: kept)."""
     os.environ.setdefault("MPLBACKEND", "Agg")
     ensure_venv_on_path()
     if log_path is not None:
         quiet_worker(log_path)
     os.chdir(root)
-    if lock_path is not None:
-        install_gradebook_lock(lock_path)
     import nbgrader.apps.autogradeapp  # noqa: F401  (pay the import once per worker)
 
 
 @contextlib.contextmanager
-def worker_pool(root: str | Path | CourseFolder, workers: int, lock: bool = True):
-    """``workers`` fresh (spawned) processes prepared to run nbgrader for the course at ``root`` (a context manager).
+def worker_pool(folder: CourseFolder, workers: int, lock: bool = True):
+    """``workers`` fresh (spawned) processes prepared to run nbgrader for the course ``folder`` (a context manager).
 
     The run's files are its own and go with it: the workers' stderr log in a private temporary folder,
-    the gradebook lock file (``lock``) removed once the workers are gone.
+    the gradebook lock file its autograde runs take (``lock``: ``CourseFolder.lock_path``) removed once the
+    workers are gone.
     """
     import tempfile
 
-    folder = CourseFolder.at(root)
     lock_path = str(folder.lock_path) if lock else None
     with tempfile.TemporaryDirectory(prefix="course_tools-run-") as run_dir:
         try:
             with cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                         initializer=prepare_worker,
-                                        initargs=(str(folder.root), lock_path, os.path.join(run_dir, "workers.log"))) as pool:
+                                        initargs=(str(folder.root), os.path.join(run_dir, "workers.log"))) as pool:
                 yield pool
         finally:
             if lock_path is not None:
@@ -161,13 +167,16 @@ def run_in_workers(commands: list[tuple], root: str | Path | CourseFolder, worke
     With one worker they run one after another; fresh processes keep nbgrader's imports and
     configuration out of the caller, and each worker pays the import once.
     """
-    folder = CourseFolder.at(root)
+    return _run_in_workers(commands, CourseFolder.at(root), workers)
+
+
+def _run_in_workers(commands: list[tuple], folder: CourseFolder, workers: int = 1) -> list[tuple[bool, str]]:
     with worker_pool(folder, max(1, min(workers, len(commands)))) as pool:
-        futures = [pool.submit(run_app, command[0], command[1], str(folder.root), *command[2:]) for command in commands]
+        futures = [pool.submit(run_app, command[0], command[1], folder.root, *command[2:]) for command in commands]
         return [future.result() for future in futures]
 
 
-def register_missing_assignments(root: str | Path | CourseFolder, assignments: list[str], say=print) -> None:
+def register_missing_assignments(folder: CourseFolder, assignments: list[str], say=print) -> None:
     """Record in the gradebook every assignment (and its notebooks' cells) that it lacks.
 
     nbgrader learns an assignment's cells from ``generate_assignment``; it runs here into a scratch
@@ -177,7 +186,6 @@ def register_missing_assignments(root: str | Path | CourseFolder, assignments: l
 
     from nbgrader.api import MissingEntry
 
-    folder = CourseFolder.at(root)
     missing = []
     with open_gradebook(folder) as gb:
         for assignment in assignments:
@@ -194,8 +202,8 @@ def register_missing_assignments(root: str | Path | CourseFolder, assignments: l
     header = folder.root / "source" / "header.ipynb"
     config = {"IncludeHeaderFooter": {"header": str(header)}} if header.is_file() else {}
     with tempfile.TemporaryDirectory(prefix="course-register-") as scratch:
-        outcomes = run_in_workers([("generate_assignment", [a, "--force", f"--CourseDirectory.release_directory={scratch}"],
-                                    config) for a in missing], folder)
+        outcomes = _run_in_workers([("generate_assignment", [a, "--force", f"--CourseDirectory.release_directory={scratch}"],
+                                     config) for a in missing], folder)
     for assignment, (ok, log) in zip(missing, outcomes):
         if not ok:
             raise RuntimeError(f"could not register {assignment} in the gradebook "

@@ -17,7 +17,14 @@ from pathlib import Path
 
 import nbformat
 
-from ..notebooks.cells import cell_grade_id, cell_source, cell_type, is_answer, nbgrader_metadata
+from ..notebooks.cells import (
+    cell_grade_id,
+    cell_source,
+    cell_type,
+    has_malformed_nbgrader_metadata,
+    is_answer,
+    nbgrader_metadata,
+)
 
 
 def unsafe_entries(submitted: str | Path, student: str, assignment: str) -> list[str]:
@@ -67,8 +74,7 @@ def assemble(release_nb, submission_nb, trusted_sources: dict[str, str] | None =
     cells = [cell for cell in cells if isinstance(cell, dict)] if isinstance(cells, list) else []
     if any(isinstance(nbgrader_metadata(c).get("grade_id"), (list, dict, int, float)) for c in cells):
         notes.append("cell ids of the wrong type (ignored)")
-    if any(isinstance(c.get("metadata"), dict) and "nbgrader" in c["metadata"] and not isinstance(c["metadata"]["nbgrader"], dict)
-           for c in cells):
+    if any(has_malformed_nbgrader_metadata(c) for c in cells):
         notes.append("nbgrader metadata that is not a dict (ignored)")
     for cell in cells:
         grade_id = cell_grade_id(cell)

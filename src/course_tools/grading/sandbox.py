@@ -59,7 +59,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cgroups import JOIN_SCRIPT
+from ..course import course_root
+from .cgroups import JOIN_SCRIPT, CgroupUnavailable, SandboxCgroup, cgroup_status
 
 __all__ = [
     "SANDBOX_UID_BASE", "Limits", "Sandbox", "SandboxUnavailable",
@@ -102,8 +103,6 @@ _COURSE_SHARED = ("submitted", "autograded", "feedback")
 def _courses() -> set[Path]:
     """The course being graded, wherever it is: the working directory (nbgrader grades the course it runs in)
     and the course folder holding it; and the course these tools run from, if they run from one."""
-    from ..course import course_root
-
     courses = {Path.cwd().resolve()}
     for start in (Path.cwd(), _SRC):
         try:
@@ -217,8 +216,6 @@ def _seccomp_program() -> tuple[bytes | None, str]:
 
 def _make_cgroup(limits: "Limits"):
     """A cgroup for one sandbox, or None (said once per process) where none can be made."""
-    from .cgroups import CgroupUnavailable, SandboxCgroup
-
     try:
         return SandboxCgroup.create(limits.memory_bytes, limits.processes + 2, limits.cpus)
     except CgroupUnavailable as error:
@@ -907,8 +904,6 @@ def _probe() -> tuple[bool, str]:
     if code != 0:
         return False, (f"a trivial sandboxed `true` failed (exit {code}): "
                        f"{err.decode(errors='replace').strip() or 'no message'}. {INSTALL_HINT}")
-    from .cgroups import cgroup_status
-
     _, seccomp = _seccomp_program()
     has_cgroup, cgroup = cgroup_status()
     limits = Limits()

@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from .gradebook import CourseFolder, GradebookLock
+from .judged_autograde import enforce_trusted_pipeline
 from .nbgrader_apps import run_app
+from .rebuild import unsafe_entries
 
 
 @dataclass
@@ -63,13 +65,16 @@ def explain_failure(log: str) -> str:
     return (errors[-1] if errors else "nbgrader failed (see its log above)").strip()[:400]
 
 
-def grade_one(assignment: str, student: str, root: str, extra: tuple[str, ...] = ()) -> Result:
-    """``nbgrader autograde <assignment> --student=<student> --force``, in this process."""
-    from . import judged_autograde
-    from .rebuild import unsafe_entries
+def grade_one(assignment: str, student: str, folder: CourseFolder, extra: tuple[str, ...] = (),
+              lock: bool = False) -> Result:
+    """``nbgrader autograde <assignment> --student=<student> --force``, in this process, for the course ``folder``.
 
+    ``lock``: the run holds the gradebook's lock (``CourseFolder.lock_path``) for all but rebuilding and judging
+    the notebook, so workers grading at once record their grades one after another (an embedded SQLite
+    gradebook needs it).
+    """
     start = time.perf_counter()
-    unsafe = unsafe_entries(Path(root) / "submitted", student, assignment)
+    unsafe = unsafe_entries(folder.root / "submitted", student, assignment)
     if unsafe:
         return Result(assignment, student, False, time.perf_counter() - start,
                       reason="refused: " + "; ".join(unsafe[:3]) + (f" and {len(unsafe) - 3} more" if len(unsafe) > 3 else "")
@@ -78,9 +83,12 @@ def grade_one(assignment: str, student: str, root: str, extra: tuple[str, ...] =
     # The trusted pipeline is put in by code, whatever the folder's nbgrader_config.py says; a configuration
     # that would still run student code outside the judge is refused (the reason is the log's last error).
     allow_unsandboxed = "--JudgedExecute.sandbox=False" in extra
-    ok, log = run_app("autograde", [assignment, f"--student={student}", "--force", *extra], root,
-                      prepare=lambda app: judged_autograde.enforce_trusted_pipeline(
-                          app, allow_unsandboxed, report_to=lambda *report: reports.append(report)))
+    gradebook_lock = GradebookLock(folder.lock_path) if lock else None
+    ok, log = run_app("autograde", [assignment, f"--student={student}", "--force", *extra], folder.root,
+                      prepare=lambda app: enforce_trusted_pipeline(app, allow_unsandboxed,
+                                                                   report_to=lambda *report: reports.append(report),
+                                                                   gradebook_lock=gradebook_lock),
+                      gradebook_lock=gradebook_lock)
     seconds = time.perf_counter() - start
     # nbgrader logs errors but may still exit 0 when a student folder is skipped; trust the log too
     if "There was an error processing assignment" in log:
@@ -98,11 +106,11 @@ def grade_one(assignment: str, student: str, root: str, extra: tuple[str, ...] =
     return result
 
 
-def submissions(root: str | Path, assignments: list[str] | None = None,
+def submissions(folder: CourseFolder, assignments: list[str] | None = None,
                 students: list[str] | None = None) -> list[tuple[str, str]]:
-    """(assignment, student) pairs found under ``<root>/submitted/<student>/<assignment>/``."""
+    """(assignment, student) pairs found under ``<course>/submitted/<student>/<assignment>/``."""
     found = []
-    submitted = Path(root) / "submitted"
+    submitted = folder.root / "submitted"
     for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir()) if submitted.is_dir() else []:
         if students and student_dir.name not in students:
             continue
@@ -113,7 +121,7 @@ def submissions(root: str | Path, assignments: list[str] | None = None,
     return sorted(found, key=lambda pair: (order.get(pair[0], 0), pair[0], pair[1]))
 
 
-def already_graded(root: str | Path, assignment: str, student: str) -> bool:
+def already_graded(folder: CourseFolder, assignment: str, student: str) -> bool:
     """True when every submitted notebook has a graded copy written after it, with the judge's verdicts.
 
     nbgrader writes an intermediate copy before it runs the tests; only the final copy carries the
@@ -121,11 +129,11 @@ def already_graded(root: str | Path, assignment: str, student: str) -> bool:
     """
     import json
 
-    submitted = sorted((Path(root) / "submitted" / student / assignment).glob("*.ipynb"))
+    submitted = sorted((folder.root / "submitted" / student / assignment).glob("*.ipynb"))
     if not submitted:
         return False
     for path in submitted:
-        graded = Path(root) / "autograded" / student / assignment / path.name
+        graded = folder.root / "autograded" / student / assignment / path.name
         if not graded.exists() or graded.stat().st_mtime < path.stat().st_mtime:
             return False
         try:

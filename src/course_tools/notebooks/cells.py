@@ -26,6 +26,12 @@ def nbgrader_metadata(cell) -> dict:
     return meta if isinstance(meta, dict) else {}
 
 
+def has_malformed_nbgrader_metadata(cell) -> bool:
+    """Whether a cell carries a ``metadata.nbgrader`` entry that is not a dict (read as absent everywhere)."""
+    metadata = cell.get("metadata") if isinstance(cell, dict) else None
+    return isinstance(metadata, dict) and "nbgrader" in metadata and not isinstance(metadata["nbgrader"], dict)
+
+
 def cell_type(cell) -> str:
     """``"code"``, ``"markdown"``, ``"raw"``; "" when the cell has no string type."""
     kind = cell.get("cell_type") if isinstance(cell, dict) else None

@@ -24,8 +24,8 @@ from pathlib import Path
 from nbgrader.preprocessors import ClearSolutions
 from traitlets import List, Unicode
 
-from .cells import cell_grade_id
 from ..course import available_assignments, course_root
+from .cells import cell_grade_id
 
 
 class ClearSolutionsKeepingNameCell(ClearSolutions):

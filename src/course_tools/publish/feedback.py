@@ -52,9 +52,8 @@ from nbconvert.preprocessors import Preprocessor
 from nbformat import NotebookNode
 from traitlets import Bool, Int, List, Unicode
 
-from ..notebooks.cells import is_locked, is_test
 from ..course import course_root
-
+from ..notebooks.cells import is_locked, is_test
 
 HIDDEN_PLACEHOLDER = "# (hidden tests: their code is not shown; the outcome and message below are)"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")

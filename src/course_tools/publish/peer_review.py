@@ -50,9 +50,9 @@ from pathlib import Path
 
 import nbformat
 
-from . import vendored_assets
-from ..notebooks.cells import SOLUTION_END, cell_grade_id, is_answer, is_locked, is_task, is_written_answer
 from ..course import course_root
+from ..notebooks.cells import SOLUTION_END, cell_grade_id, is_answer, is_locked, is_task, is_written_answer
+from . import vendored_assets
 
 REMOVED = "[removed]"
 

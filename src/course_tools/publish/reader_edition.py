@@ -42,8 +42,8 @@ import nbformat
 
 from nextword.studies import RUN_STUDIES
 
-from . import vendored_assets
 from ..course import available_assignments, course_root
+from . import vendored_assets
 
 
 @contextlib.contextmanager

@@ -104,10 +104,19 @@ def write_csv(path: Path, rows: list[dict]) -> Path:
     return path
 
 
+def live_processes() -> list[tuple[str, str, str, str]]:
+    """(uid, pid, session id, command line) of every process that has not ended. A zombie (state Z) has ended: it
+    waits only for its parent to collect its exit status, which for an orphan is the machine's init, and an init
+    such as a container's may collect it seconds later."""
+    listing = subprocess.run(["ps", "-eo", "uid=,pid=,sid=,stat=,args="], capture_output=True, text=True).stdout
+    rows = [line.split(None, 4) for line in listing.splitlines()]
+    return [(uid, pid, sid, args) for uid, pid, sid, stat, *rest in rows if not stat.startswith("Z")
+            for args in [rest[0] if rest else ""]]
+
+
 def processes_of(users) -> list[str]:
     uids = {str(pwd.getpwnam(u).pw_uid) for u in users if hub.account_exists(u)}
-    listing = subprocess.run(["ps", "-eo", "uid=,pid=,args="], capture_output=True, text=True).stdout
-    return [line for line in listing.splitlines() if line.split(None, 1)[0] in uids]
+    return [f"{uid} {pid} {args}" for uid, pid, _, args in live_processes() if uid in uids]
 
 
 def as_student(user: str, *command: str) -> subprocess.CompletedProcess:
@@ -498,8 +507,8 @@ def test_everything_stops_with_the_hub(klass):
     time.sleep(1)
     everybody = (INSTRUCTOR, *GRADERS, *STUDENTS, GRADER_ACCOUNT)
     assert processes_of(everybody) == [], "still running after the hub stopped"
-    group = subprocess.run(["pgrep", "-s", str(klass.process.pid)], capture_output=True, text=True).stdout
-    assert group.strip() == "", f"processes of the hub's session left: {group}"
+    group = [f"{pid} {args}" for _, pid, sid, args in live_processes() if sid == str(klass.process.pid)]
+    assert group == [], f"processes of the hub's session left: {group}"
     for port in (klass.settings.port, klass.settings.hub_port, klass.settings.proxy_api_port,
                  klass.settings.formgrader_port):
         with socket.socket() as probe:

@@ -37,6 +37,8 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 from course_tools.course import available_assignments
+from course_tools.publish.reader_edition import kernel_environment
+from nextword.studies import RUN_STUDIES
 
 
 def cell_seconds(cell) -> float:
@@ -66,18 +68,12 @@ def run(path: Path, root: Path):
     client = NotebookClient(nb, timeout=120, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}}, record_timing=True)
     saved = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = os.pathsep.join([str(root / "src"), *([saved] if saved else [])])
-    try:
+    with kernel_environment(PYTHONPATH=os.pathsep.join([str(root / "src"), *([saved] if saved else [])])):
         start = time.perf_counter()
         client.execute(stderr=subprocess.DEVNULL)
         wall = time.perf_counter() - start
-        probe = nb.cells.pop()
-        return nb, wall, float("".join(o.get("text", "") for o in probe.outputs if o.get("output_type") == "stream"))
-    finally:
-        if saved is None:
-            os.environ.pop("PYTHONPATH", None)
-        else:
-            os.environ["PYTHONPATH"] = saved
+    probe = nb.cells.pop()
+    return nb, wall, float("".join(o.get("text", "") for o in probe.outputs if o.get("output_type") == "stream"))
 
 
 def main(argv: list[str]) -> None:
@@ -88,9 +84,9 @@ def main(argv: list[str]) -> None:
                         help="run the Going-further studies too (COURSE_RUN_STUDIES=1), as the reader's edition does")
     args = parser.parse_args(argv)
     if args.studies:
-        os.environ["COURSE_RUN_STUDIES"] = "1"
+        os.environ[RUN_STUDIES] = "1"
     else:
-        os.environ.pop("COURSE_RUN_STUDIES", None)
+        os.environ.pop(RUN_STUDIES, None)
     roots = [root.resolve() for root in args.root] if args.root else [ROOT]
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; "

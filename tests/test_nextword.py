@@ -168,11 +168,56 @@ def test_same_seeds_give_same_models_and_data(vocab):
     assert nw.make_examples(50, seed=9) != nw.make_examples(50, seed=10)
     a, b = nw.NextWordModel(vocab, seed=5), nw.NextWordModel(vocab, seed=5)
     data = nw.make_examples(200, seed=1)
-    assert a.fit(data, 2, 0.1, seed=3) == b.fit(data, 2, 0.1, seed=3)
+    first = a.fit(data, 2, 0.1, seed=3)
+    nw.model._FITS.clear()          # b trains for itself, not from a's stored result
+    assert first == b.fit(data, 2, 0.1, seed=3)
     for name in a.params:
         np.testing.assert_array_equal(a.params[name], b.params[name])
     for name, array in nw.pretrained_model(seed=1).params.items():
         np.testing.assert_array_equal(array, nw.pretrained_model(seed=1).params[name])
+
+
+def test_a_repeated_training_gives_what_training_gives(vocab):
+    """fit keeps each training's result (_FITS): a repeat gives the same weights and losses, in the same arrays."""
+    data = nw.make_examples(300, seed=11, regime="B")
+    settings = [dict(epochs=2, lr=0.1, seed=0), dict(epochs=2, lr=0.1, seed=1), dict(epochs=3, lr=0.05, seed=0),
+                dict(epochs=2, lr=0.1, seed=0, batch_size=16)]
+    trained = []
+    for kwargs in settings:
+        nw.model._FITS.clear()
+        model = nw.pretrained_model()
+        trained.append((model.fit(data, **kwargs), {k: v.copy() for k, v in model.params.items()}))
+    assert len({repr(history) for history, _ in trained}) == len(settings), "each setting trains a different model"
+    for kwargs, (history, weights) in zip(settings, trained):
+        for _ in range(2):                           # stored by the run before, then read back
+            model = nw.pretrained_model()
+            arrays = dict(model.params)
+            assert model.fit(data, **kwargs) == history
+            for name, array in model.params.items():
+                assert array is arrays[name], "fit trains in place: the model keeps its arrays"
+                np.testing.assert_array_equal(array, weights[name])
+    # another start, other data: trained, not read back
+    other = nw.NextWordModel(vocab, seed=1)
+    assert other.fit(data, **settings[0]) != trained[0][0]
+    assert nw.pretrained_model().fit(data[:-1], **settings[0]) != trained[0][0]
+
+
+def test_trainings_that_may_compute_differently_are_not_kept(vocab):
+    class Sharper(nw.NextWordModel):
+        def _gradients(self, words, targets):
+            return {name: 2 * grad for name, grad in super()._gradients(words, targets).items()}
+
+    data = nw.make_examples(200, seed=12)
+    nw.model._FITS.clear()
+    plain = nw.NextWordModel(vocab, seed=2)
+    plain_history = plain.fit(data, 2, 0.1, seed=0)
+    sharper = Sharper(vocab, seed=2)
+    assert sharper.fit(data, 2, 0.1, seed=0) != plain_history
+    assert sharper._fit_key(*nw.encode_examples(data, vocab), 2, 0.1, 0, 32) is None
+    model = nw.NextWordModel(vocab, seed=2)
+    assert model._fit_key(*nw.encode_examples(data, vocab), 2, 0.1, None, 32) is None     # fresh entropy
+    model.params["W1"] = np.asfortranarray(model.params["W1"])
+    assert model._fit_key(*nw.encode_examples(data, vocab), 2, 0.1, 0, 32) is None
 
 
 def test_copy_is_deep_and_independent():

@@ -1669,6 +1669,8 @@ fig, ax = plt.subplots(figsize=(6, 3))
 ax.plot(LOOKS, peek_rates, "o-", label="stop at the first p < 0.05")
 ax.axhline(0.05, color="gray", ls="--", label="the promised 5 %")
 ax.set_xscale("log")
+ax.set_xticks(LOOKS, [str(looks) for looks in LOOKS])   # the numbers of looks tried, not powers of ten
+ax.minorticks_off()
 ax.set_xlabel("number of looks at the data")
 ax.set_ylabel("false-positive rate")
 ax.set_title("Peeking at an A/A test")

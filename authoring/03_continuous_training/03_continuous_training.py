@@ -2735,7 +2735,8 @@ opt_in_study(what_each_rule_buys, "what the held-out comparison and the bound ea
 # feedback is corrupted from request 2400 to the end, and `drill_promote_all`, so the gated system
 # promotes every challenger, bad ones included. Expect at least one `"rollback"` event: a promotion of a
 # challenger the gate called `"significantly worse"`, then about 350 s later (150 held-out labels of
-# requests it served), the live check finds the previous champion better and restores it.
+# requests it served), the live check finds the previous champion better and restores it. The drill
+# takes about a second: press the cell's button to run it.
 
 # %%
 def make_drill_stream(seed=0):
@@ -2744,13 +2745,18 @@ def make_drill_stream(seed=0):
                                    feedback_delay_s=60.0, feedback_rate=0.8, label_noise=0.1)
 
 
-drill = run_capstone(make_drill_stream(), BASE_MODEL, "gated", {"drill_promote_all": True})
-gate_reasons = {g["challenger"]: g["reason"] for g in drill["gates"]}
-for event in drill["events"]:
-    if event["kind"] in ("promote", "rollback"):
-        said = f"(the gate said: {gate_reasons[event['version']]})" if event["kind"] == "promote" else event["reason"]
-        print(f"  drill t={event['t']:7.1f}  {event['kind']:8} v{event['version']:<3} {said}")
-print(f"champion history: {drill['registry'].history}")
+def fire_drill():
+    """Your run_capstone on the drill's stream, promoting every challenger: its promotions and rollbacks."""
+    drill = run_capstone(make_drill_stream(), BASE_MODEL, "gated", {"drill_promote_all": True})
+    gate_reasons = {g["challenger"]: g["reason"] for g in drill["gates"]}
+    for event in drill["events"]:
+        if event["kind"] in ("promote", "rollback"):
+            said = f"(the gate said: {gate_reasons[event['version']]})" if event["kind"] == "promote" else event["reason"]
+            print(f"  drill t={event['t']:7.1f}  {event['kind']:8} v{event['version']:<3} {said}")
+    print(f"champion history: {drill['registry'].history}")
+
+
+opt_in_study(fire_drill, "a fire drill: the gated system promotes every challenger, and its rollback check acts", seconds=1)
 
 
 # %% [markdown]

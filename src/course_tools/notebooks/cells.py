@@ -38,10 +38,14 @@ def cell_type(cell) -> str:
     return kind if isinstance(kind, str) else ""
 
 
+def _text_field(cell, name: str) -> str:
+    value = nbgrader_metadata(cell).get(name)
+    return value if isinstance(value, str) else ""
+
+
 def cell_grade_id(cell) -> str:
     """A cell's grade id; anything but a string (a number, a list, none) counts as none: ""."""
-    grade_id = nbgrader_metadata(cell).get("grade_id")
-    return grade_id if isinstance(grade_id, str) else ""
+    return _text_field(cell, "grade_id")
 
 
 def cell_source(cell) -> str:
@@ -82,8 +86,7 @@ def cell_score(cell) -> float | None:
 
 def cell_comment(cell) -> str:
     """The grader's comment nbgrader's ``GetGrades`` wrote into a cell for its feedback; "" when none or not text."""
-    comment = nbgrader_metadata(cell).get("comment")
-    return comment if isinstance(comment, str) else ""
+    return _text_field(cell, "comment")
 
 
 def _flag(cell, name: str) -> bool:

@@ -53,7 +53,17 @@ from nbformat import NotebookNode
 from traitlets import Bool, Int, List, Unicode
 
 from ..course import course_root
-from ..notebooks.cells import is_locked, is_test
+from ..notebooks.cells import (
+    cell_comment,
+    cell_grade_id,
+    cell_points,
+    cell_role,
+    cell_score,
+    is_locked,
+    is_test,
+    nbgrader_flags,
+    nbgrader_metadata,
+)
 
 HIDDEN_PLACEHOLDER = "# (hidden tests: their code is not shown; the outcome and message below are)"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -133,18 +143,17 @@ class SanitizeFeedback(Preprocessor):
         return nb, resources
 
     def sanitize_cell(self, cell) -> None:
-        cell.metadata = _safe_cell_metadata(cell.get("metadata", {}))
-        nbgrader = cell.metadata.get("nbgrader", {})
-        if nbgrader.get("comment"):
-            nbgrader["comment"] = self.render_markdown(str(nbgrader["comment"]))
+        comment = cell_comment(cell)
+        cell.metadata = _safe_cell_metadata(cell)
+        if comment:
+            cell.metadata.nbgrader["comment"] = self.render_markdown(comment)
         if cell.cell_type == "markdown":
             cell.source = self.render_markdown(self._cap_text(_text(cell.source), self.max_source_bytes, "cell"),
                                                cell.get("attachments") or {})
             cell.pop("attachments", None)
-        elif cell.cell_type == "code" and nbgrader.get("grade_id") in self.collapsed_cells and nbgrader.get("locked") \
-                and not nbgrader.get("solution") and not nbgrader.get("grade"):
+        elif cell_role(cell) == "locked" and cell_grade_id(cell) in self.collapsed_cells:
             # ~23 KB of highlighted code per page, identical for everyone: its name is enough here
-            cell.source = (f"# {nbgrader['grade_id']} (locked): the course's own code, as in the released notebook "
+            cell.source = (f"# {cell_grade_id(cell)} (locked): the course's own code, as in the released notebook "
                            "(not shown in feedback)")
             cell.outputs = []
         elif cell.cell_type == "code":
@@ -364,23 +373,14 @@ def _output_size(output) -> int:
     return len(body.encode("utf-8")) + _OUTPUT_OVERHEAD
 
 
-def _safe_cell_metadata(metadata) -> dict:
-    """Only what the feedback template reads: nbgrader's fields (typed) and tags (safe characters)."""
+def _safe_cell_metadata(cell) -> dict:
+    """Only what the feedback template reads: nbgrader's fields as the course reads them (``cells``: typed, one of
+    the wrong type as absent; the grader's comment is rendered by the caller) and tags (safe characters)."""
     safe = {}
-    nbgrader = metadata.get("nbgrader") if isinstance(metadata, dict) else None
-    if isinstance(nbgrader, dict):
-        kept = {k: bool(nbgrader[k]) for k in ("solution", "grade", "locked", "task") if k in nbgrader}
-        if "grade_id" in nbgrader:
-            kept["grade_id"] = _SAFE_ID.sub("_", str(nbgrader["grade_id"]))[:100]
-        for key in ("points", "score"):
-            if key in nbgrader:
-                try:
-                    kept[key] = float(nbgrader[key]) if nbgrader[key] is not None else None
-                except (TypeError, ValueError):
-                    kept[key] = 0.0
-        if nbgrader.get("comment"):
-            kept["comment"] = nbgrader["comment"]
-        safe["nbgrader"] = NotebookNode(kept)
+    if nbgrader_metadata(cell):
+        safe["nbgrader"] = NotebookNode({**nbgrader_flags(cell), "grade_id": _SAFE_ID.sub("_", cell_grade_id(cell))[:100],
+                                         "points": cell_points(cell), "score": cell_score(cell)})
+    metadata = cell.get("metadata")
     tags = metadata.get("tags") if isinstance(metadata, dict) else None
     if isinstance(tags, list):
         safe["tags"] = [_SAFE_ID.sub("_", str(t))[:50] for t in tags][:20]
@@ -477,7 +477,7 @@ def unsafe_markup(page: str, policy: str | None = CONTENT_SECURITY_POLICY) -> li
 
 class FeedbackHTMLExporter(HTMLExporter):
     """nbconvert's HTML exporter without its BeautifulSoup pass over the finished page, and with its compiled
-    templates kept for the next page (``_CompiledTemplates``).
+    templates and highlighted cell sources kept for the next page (``_CompiledTemplates``, ``RememberedHighlight``).
 
     That pass parses the whole page, searches it and writes it out again: more than half of a page's
     rendering time (0.8 of 1.45 s of CPU for a graded 01_testing), for two things. For the feedback page
@@ -496,13 +496,47 @@ class FeedbackHTMLExporter(HTMLExporter):
     def from_notebook_node(self, nb, resources=None, **kw):
         langinfo = nb.metadata.get("language_info", {})
         lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
-        highlight_code = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+        highlight_code = self.filters.get("highlight_code",
+                                          RememberedHighlight(Highlight2HTML(pygments_lexer=lexer, parent=self)))
         resources = self._init_resources(resources)
         filter_data_type = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources)
         self.register_filter("highlight_code", highlight_code)
         self.register_filter("filter_data_type", filter_data_type)
         page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
         return _IMG_WITHOUT_ALT.sub(rf'<img\1 alt="{IMAGE_ALT_TEXT}"\2>', page), resources
+
+
+class RememberedHighlight:
+    """nbconvert's ``highlight_code`` filter (``Highlight2HTML``), its results kept for the life of the process.
+
+    Every student's page shows the same released cells (tests, hidden-test placeholders, the course's own
+    code), and a feedback worker renders one page after another: highlighting them again for every page
+    was a third of a page's time (Pygments' lexer). What the filter writes depends only on the source, the
+    language (or the cell's ``magics_language``, for an ``ipython`` lexer) and the formatter's options,
+    which make the key. Sources longer than ``MAX_SOURCE`` (a student's own cells, most likely) are not
+    kept, and the store is emptied when it holds ``MAX_ENTRIES``, so a class of any size uses bounded memory.
+    """
+
+    MAX_SOURCE = 20_000
+    MAX_ENTRIES = 5_000
+    _kept: dict[tuple, str] = {}
+
+    def __init__(self, highlight: Highlight2HTML):
+        self.highlight = highlight
+
+    def __call__(self, source, language=None, metadata=None):
+        if len(source) > self.MAX_SOURCE:
+            return self.highlight(source, language, metadata)
+        magics = metadata.get("magics_language") if metadata else None
+        key = (source, language or self.highlight.pygments_lexer, repr(magics),
+               repr(sorted(self.highlight.extra_formatter_options.items())))
+        highlighted = self._kept.get(key)
+        if highlighted is None:
+            highlighted = self.highlight(source, language, metadata)
+            if len(self._kept) >= self.MAX_ENTRIES:
+                self._kept.clear()
+            self._kept[key] = highlighted
+        return highlighted
 
 
 class _CompiledTemplates(jinja2.BytecodeCache):

@@ -23,6 +23,7 @@ import nbgrader
 from nbconvert.exporters import HTMLExporter
 from traitlets.config import Config
 
+from course_tools.notebooks.cells import cell_points, is_graded, is_test, nbgrader_metadata
 from course_tools.publish import feedback
 from course_tools.course import course_root
 
@@ -33,10 +34,9 @@ BOOTSTRAP = (Path(nbgrader.__file__).parent / "server_extensions" / "formgrader"
 def graded_stand_in(path: Path) -> nbformat.NotebookNode:
     nb = nbformat.read(str(path), as_version=4)
     for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade"):
-            meta["score"] = meta.get("points", 0)
-        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+        if is_graded(cell):
+            nbgrader_metadata(cell)["score"] = cell_points(cell)  # full marks, as GetGrades would write them
+        if is_test(cell):
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="checked\n")]
     return nb
 

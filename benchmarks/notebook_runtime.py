@@ -37,6 +37,7 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 from course_tools.course import available_assignments
+from course_tools.notebooks.cells import cell_grade_id
 from course_tools.publish.reader_edition import kernel_environment
 from nextword.studies import RUN_STUDIES
 
@@ -101,7 +102,7 @@ def main(argv: list[str]) -> None:
         timed = []
         for index, cell in enumerate(nb.cells):
             if cell.cell_type == "code":
-                name = cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {index}"
+                name = cell_grade_id(cell) or f"cell {index}"
                 timed.append((cell_seconds(cell), name, first_output(cell)))
         inside = sum(t for t, _, _ in timed)
         slowest = ", ".join(f"{name} {t:.2f}s" for t, name, _ in sorted(timed, reverse=True)[:3])

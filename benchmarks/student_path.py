@@ -38,8 +38,10 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[1]
 from course_tools.course import available_assignments
+from course_tools.notebooks.cells import cell_grade_id, is_answer, is_written_answer
+
+ROOT = Path(__file__).resolve().parents[1]
 
 WORDS_PER_MINUTE = 150
 CODE_LINES_READ_PER_MINUTE = 40
@@ -94,7 +96,6 @@ def parts_of(path: Path) -> list[Part]:
     parts = [Part("introduction")]
     in_going_further = False
     for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
         lines = cell.source.splitlines()
         if cell.cell_type == "markdown":
             shown, _ = _outside(lines, "### BEGIN SOLUTION", "### END SOLUTION")
@@ -107,16 +108,16 @@ def parts_of(path: Path) -> list[Part]:
                         in_going_further = going_further or (in_going_further and level > 2)
                         parts.append(Part(text, core=not in_going_further))
                 parts[-1].words += len(re.findall(r"[A-Za-z0-9][\w'’-]*", line))
-            if meta.get("grade") and meta.get("solution"):
-                parts[-1].written.append(meta["grade_id"])
+            if is_written_answer(cell):
+                parts[-1].written.append(cell_grade_id(cell))
             continue
         part = parts[-1]
-        if meta.get("grade_id") == "grading_guard":
+        if cell_grade_id(cell) == "grading_guard":
             continue
-        if meta.get("solution"):
+        if is_answer(cell):
             _, solution = _outside(lines, "### BEGIN SOLUTION", "### END SOLUTION")
             part.solution_lines += _code_lines(solution)
-            part.graded.append(meta["grade_id"])
+            part.graded.append(cell_grade_id(cell))
             continue
         shown, _ = _outside(lines, "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
         part.code_lines += _code_lines(shown)

@@ -16,7 +16,7 @@ CORPORA = Path(__file__).resolve().parent / "mutants"
 if str(CORPORA) not in sys.path:
     sys.path.insert(0, str(CORPORA))  # the same module the corpora import their cheats from
 import cheats  # noqa: E402
-from course_tools.notebooks.cells import cell_grade_id
+from course_tools.notebooks.cells import cell_grade_id, cell_points, is_graded
 
 # Every comparison helper a test could look up at run time: the monkeypatching cheat must replace them all.
 PATCHED_TARGETS = ("_np.isclose", "_np.allclose", "_npt.assert_allclose", "_npt.assert_almost_equal",
@@ -26,10 +26,7 @@ MIN_PLAUSIBLE_MUTANTS = 4
 
 
 def _graded_code_cells(notebook):
-    for cell in notebook.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade") and cell.cell_type == "code":
-            yield cell, meta
+    return [cell for cell in notebook.cells if is_graded(cell) and cell.cell_type == "code"]
 
 
 def assert_reference_passes(report: dict) -> None:
@@ -61,25 +58,23 @@ def assert_visible_and_hidden_tests(report: dict, notebook, graded: list[str]) -
 
 
 def assert_test_cells_open_with_a_docstring(notebook) -> None:
-    for cell, meta in _graded_code_cells(notebook):
-        assert cell.source.lstrip().startswith('"""'), f"test cell {meta['grade_id']} has no docstring"
+    for cell in _graded_code_cells(notebook):
+        assert cell.source.lstrip().startswith('"""'), f"test cell {cell_grade_id(cell)} has no docstring"
 
 
 def assert_hidden_cells_hide_their_checks(notebook) -> None:
-    for cell, meta in _graded_code_cells(notebook):
-        if "_hidden" in meta["grade_id"]:
-            assert "### BEGIN HIDDEN TESTS" in cell.source and "### END HIDDEN TESTS" in cell.source, meta["grade_id"]
+    for cell in _graded_code_cells(notebook):
+        if "_hidden" in cell_grade_id(cell):
+            assert "### BEGIN HIDDEN TESTS" in cell.source and "### END HIDDEN TESTS" in cell.source, cell_grade_id(cell)
 
 
 def points_by_graded_name(notebook, graded: list[str]) -> dict[str, float]:
     """Points of every graded cell, summed per graded name (written answers under their own grade_id)."""
     points: dict[str, float] = defaultdict(float)
-    for cell in notebook.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade"):
-            gid = meta["grade_id"]
-            owner = next((name for name in graded if gid.startswith(f"test_{name}")), gid)
-            points[owner] += meta["points"]
+    for cell in filter(is_graded, notebook.cells):
+        gid = cell_grade_id(cell)
+        owner = next((name for name in graded if gid.startswith(f"test_{name}")), gid)
+        points[owner] += cell_points(cell)
     return dict(points)
 
 

@@ -17,6 +17,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from course_tools.notebooks.cells import is_answer
+
 ROOT = Path(__file__).resolve().parents[1]
 
 TIERS = ("unit", "notebooks", "grading", "e2e")
@@ -130,8 +132,7 @@ def small_graded_class(tmp_path_factory, built_course):
     for cell in nb.cells:
         if cell.cell_type == "code" and cell.source.startswith("NAME = "):
             cell.source = f'NAME = "{name}"\nCOLLABORATORS = "perfect"'
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "markdown" and meta.get("solution"):
+        if cell.cell_type == "markdown" and is_answer(cell):
             cell.source = f"My answer ({name}, {IDENTITY['email']}, id {IDENTITY['student']}): " \
                           "test edge cases per modality."
     nbformat.write(nb, str(path))

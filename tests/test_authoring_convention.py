@@ -32,7 +32,6 @@ from course_tools.notebooks.cells import (
     is_locked,
     is_test,
     is_written_answer,
-    nbgrader_metadata,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -230,7 +229,7 @@ def written_answers(nb, assignment: course.Assignment) -> list[str]:
             expected = assignment.written[grade_id]
             if float(match["points"]) != expected or cell_points(answer) != expected:
                 problems.append(f"written answer {grade_id!r}: heading {match['points']}, cell "
-                                f"{nbgrader_metadata(answer).get('points')}, course.toml {_format_points(expected)} points")
+                                f"{_format_points(cell_points(answer))}, course.toml {_format_points(expected)} points")
         source = answer.source.strip()
         if BEGIN_SOLUTION not in source or END_SOLUTION not in source:
             problems.append(f"answer cell {grade_id!r} has no {BEGIN_SOLUTION} / {END_SOLUTION} region")
@@ -536,7 +535,7 @@ def _question_in_answer_cell(nb):
 
 def _points_moved_between_cells(nb):
     cell = _first(nb, is_test)
-    cell.metadata.nbgrader["points"] = float(cell.metadata.nbgrader["points"]) + 1
+    cell.metadata.nbgrader["points"] = cell_points(cell) + 1
 
 
 BREAKAGES = {

@@ -53,7 +53,7 @@ def test_edits_on_either_side_reach_the_other_and_the_student_version(tmp_path):
     # 1. JupyterLab side: change a visible test cell's source, as saving it in the editor would.
     nb = nbformat.read(notebook, as_version=4)
     test_cell = next(c for c in nb.cells if is_graded(c) and c.cell_type == "code")
-    grade_id = test_cell.metadata.nbgrader["grade_id"]
+    grade_id = cell_grade_id(test_cell)
     test_cell.source = "# edited in JupyterLab: check the interval's width too\n" + test_cell.source
     nbformat.write(nb, notebook)
     later = text.stat().st_mtime + 5

@@ -55,6 +55,11 @@ def test_every_reader_answers_for_hostile_cells_with_the_value_of_absent(cell):
     assert not cells.is_test(cell) and not cells.is_written_answer(cell)
     assert isinstance(cells.is_answer(cell), bool) and isinstance(cells.is_locked(cell), bool)
     assert isinstance(cells.has_malformed_nbgrader_metadata(cell), bool)
+    assert isinstance(cells.has_malformed_grade_id(cell), bool)
+    assert cells.cell_score(cell) is None and cells.cell_comment(cell) == ""
+    flags = cells.nbgrader_flags(cell)
+    assert all(isinstance(value, bool) for value in flags.values())
+    assert flags["solution"] is cells.is_answer(cell) and flags["locked"] is cells.is_locked(cell)
 
 
 @pytest.mark.parametrize("cell, malformed", [
@@ -119,3 +124,48 @@ def test_stripping_the_solution_markers_keeps_every_other_line():
 def test_the_solution_region_is_the_text_between_the_markers_or_none():
     assert cells.solution_region("Q?\n### BEGIN SOLUTION\n  An answer.\n### END SOLUTION\n") == "An answer."
     assert cells.solution_region("Q? no markers") is None
+
+
+@pytest.mark.parametrize("grade_id, malformed", [
+    (7, True), (1.5, True), (True, True), (["f"], True), ({"id": "f"}, True),
+    ("test_f_visible", False), ("", False), (None, False),
+])
+def test_a_grade_id_that_is_not_a_string_is_told_apart(grade_id, malformed):
+    cell = _cell("code", grade_id=grade_id)
+    assert cells.has_malformed_grade_id(cell) is malformed
+    assert cells.cell_grade_id(cell) == (grade_id if isinstance(grade_id, str) else "")
+
+
+@pytest.mark.parametrize("cell", [_cell("code"), {"cell_type": "code", "metadata": {"nbgrader": [("grade_id", 7)]}},
+                                  {"cell_type": "code", "metadata": {"nbgrader": 7}}, "not a cell"])
+def test_a_cell_without_an_nbgrader_dict_has_no_malformed_grade_id(cell):
+    assert cells.has_malformed_grade_id(cell) is False
+
+
+@pytest.mark.parametrize("score, expected", [(2.5, 2.5), (0, 0.0), ("1", 1.0), (None, None), (-1, None),
+                                             (float("nan"), None), (float("inf"), None), ("x", None), (True, None),
+                                             ({"$gt": 0}, None)])
+def test_a_score_reads_as_a_finite_non_negative_number_or_none(score, expected):
+    assert cells.cell_score(_cell("code", grade=True, points=3, score=score)) == expected
+
+
+def test_a_cell_nbgrader_has_not_scored_has_no_score():
+    assert cells.cell_score(_cell("code", grade=True, points=3)) is None
+
+
+@pytest.mark.parametrize("comment, expected", [("Well argued.", "Well argued."), ("", ""), (None, ""), (5, ""),
+                                               (["Well"], ""), ({"text": "x"}, "")])
+def test_a_comment_is_text_or_nothing(comment, expected):
+    assert cells.cell_comment(_cell("markdown", solution=True, comment=comment)) == expected
+
+
+@pytest.mark.parametrize("flag", ["solution", "grade", "locked", "task"])
+def test_each_nbgrader_flag_is_read_alone_under_its_own_name(flag):
+    flags = cells.nbgrader_flags(_cell("code", **{flag: True}))
+    assert flags[flag] is True and not any(value for name, value in flags.items() if name != flag)
+    assert not any(cells.nbgrader_flags(_cell("code", **{flag: False})).values())
+
+
+def test_flags_are_read_as_nbgrader_reads_them_truthy_or_not():
+    flags = cells.nbgrader_flags(_cell("code", grade="yes", solution=None, locked=[], task=1))
+    assert flags == {"grade": True, "solution": False, "locked": False, "task": True}

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbgrader.utils import is_grade, is_solution
-
 from course_tools.course import course_root, load
+from course_tools.notebooks.cells import cell_grade_id, cell_points, cell_role, is_answer, is_graded, is_written_answer
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = load(ROOT)
@@ -29,12 +28,11 @@ def graded_cells(assignment: str) -> dict[str, list]:
     nb = nbformat.read(str(ROOT / "source" / assignment / f"{assignment}.ipynb"), as_version=4)
     kinds = {"solutions": [], "tests": [], "written": [], "other": []}
     for cell in nb.cells:
-        if not (is_grade(cell) or is_solution(cell)):
+        if not (is_graded(cell) or is_answer(cell)):
             continue
-        code = cell.cell_type == "code"
-        kind = ("solutions" if code and is_solution(cell) else "tests" if code
-                else "written" if is_grade(cell) and is_solution(cell) else "other")
-        kinds[kind].append(cell.metadata.nbgrader)
+        kind = {"answer": "solutions", "test": "tests"}.get(cell_role(cell)) or (
+            "written" if is_written_answer(cell) else "other")
+        kinds[kind].append(cell)
     return kinds
 
 
@@ -47,11 +45,11 @@ def owner(test_id: str, names) -> str | None:
 @pytest.mark.parametrize("assignment", COURSE.assignments, ids=lambda a: a.name)
 def test_each_graded_name_has_one_solution_cell_and_the_points_of_its_tests(assignment):
     cells = graded_cells(assignment.name)
-    solutions = [meta.grade_id for meta in cells["solutions"]]
+    solutions = [cell_grade_id(cell) for cell in cells["solutions"]]
     points: dict[str, float] = {}
-    for meta in cells["tests"]:
-        name = owner(meta.grade_id, assignment.graded)
-        points[name] = points.get(name, 0.0) + float(meta.get("points", 0))
+    for cell in cells["tests"]:
+        name = owner(cell_grade_id(cell), assignment.graded)
+        points[name] = points.get(name, 0.0) + cell_points(cell)
     problems = [f"{name}: {solutions.count(name)} solution cells (one expected)"
                 for name in assignment.graded if solutions.count(name) != 1]
     problems += [f"{name}: course.toml says {expected:g} points, its test cells (test_{name}_*) add up to "
@@ -63,8 +61,8 @@ def test_each_graded_name_has_one_solution_cell_and_the_points_of_its_tests(assi
 @pytest.mark.parametrize("assignment", COURSE.assignments, ids=lambda a: a.name)
 def test_each_written_answer_is_a_graded_markdown_solution_cell_with_its_points(assignment):
     written = {}
-    for meta in graded_cells(assignment.name)["written"]:
-        written.setdefault(meta.grade_id, []).append(float(meta.get("points", 0)))
+    for cell in graded_cells(assignment.name)["written"]:
+        written.setdefault(cell_grade_id(cell), []).append(cell_points(cell))
     problems = [f"{name}: {len(written.get(name, []))} graded markdown solution cells (one expected)"
                 for name in assignment.written if len(written.get(name, [])) != 1]
     problems += [f"{name}: course.toml says {points:g} points, the cell {written[name][0]:g}"
@@ -75,12 +73,12 @@ def test_each_written_answer_is_a_graded_markdown_solution_cell_with_its_points(
 
 @pytest.mark.parametrize("assignment", COURSE.assignments, ids=lambda a: a.name)
 def test_nothing_graded_is_missing_from_the_manifest(assignment):
-    cells = graded_cells(assignment.name)
-    missing = [f"solution cell {meta.grade_id}" for meta in cells["solutions"] if meta.grade_id not in assignment.graded]
-    missing += [f"test cell {meta.grade_id} (named after no graded name)" for meta in cells["tests"]
-                if owner(meta.grade_id, assignment.graded) is None]
-    missing += [f"written answer {meta.grade_id}" for meta in cells["written"] if meta.grade_id not in assignment.written]
-    missing += [f"graded cell {meta.grade_id} of an unknown kind" for meta in cells["other"]]
+    ids = {kind: [cell_grade_id(cell) for cell in found] for kind, found in graded_cells(assignment.name).items()}
+    missing = [f"solution cell {gid}" for gid in ids["solutions"] if gid not in assignment.graded]
+    missing += [f"test cell {gid} (named after no graded name)" for gid in ids["tests"]
+                if owner(gid, assignment.graded) is None]
+    missing += [f"written answer {gid}" for gid in ids["written"] if gid not in assignment.written]
+    missing += [f"graded cell {gid} of an unknown kind" for gid in ids["other"]]
     assert not missing, f"{assignment.name}: not in course.toml:\n  " + "\n  ".join(missing)
 
 

@@ -73,12 +73,10 @@ def test_released_stub_fails_every_graded_test(name):
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_graded_cells_follow_the_naming_convention(name):
     nb = nbformat.read(_notebook("source", name), as_version=4)
-    solutions = [c.metadata.nbgrader["grade_id"] for c in nb.cells
-                 if is_answer(c) and c.cell_type == "code"]
-    tests = [c.metadata.nbgrader["grade_id"] for c in nb.cells
-             if is_graded(c) and c.cell_type == "code"]
+    solutions = [cell_grade_id(c) for c in nb.cells if is_answer(c) and c.cell_type == "code"]
+    tests = [cell_grade_id(c) for c in nb.cells if is_graded(c) and c.cell_type == "code"]
     assert solutions and tests
-    sources = {c.metadata.nbgrader["grade_id"]: c.source for c in nb.cells if is_graded(c)}
+    sources = {cell_grade_id(c): c.source for c in nb.cells if is_graded(c)}
     for solution_id in solutions:
         guarding = [t for t in tests if t.startswith(f"test_{solution_id}")]
         assert guarding, f"no test cell guards {solution_id}"

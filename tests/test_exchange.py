@@ -42,7 +42,7 @@ from course_tools.grading import gradebook
 from course_tools.grading.gradebook import open_gradebook, read_grades
 from course_tools.grading.nbgrader_apps import ensure_venv_on_path
 from course_tools.grading.sandbox import sandbox_status
-from course_tools.notebooks.cells import is_answer
+from course_tools.notebooks.cells import cell_grade_id, is_answer
 from course_tools.publish import exchange
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -191,8 +191,7 @@ class AssignmentList:
 
 
 def answer_cells(nb) -> dict[str, str]:
-    return {c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells
-            if is_answer(c)}
+    return {cell_grade_id(c): c.source for c in nb.cells if is_answer(c)}
 
 
 def set_due_date(course: Path, when: datetime) -> None:

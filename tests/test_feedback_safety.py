@@ -442,6 +442,25 @@ def test_the_grading_guard_is_one_line_on_the_page():
     assert len(page.encode()) < len(render(nb, {"SanitizeFeedback": {"collapsed_cells": []}}).encode()) - 5_000
 
 
+def test_nbgrader_fields_of_the_wrong_type_reach_the_page_as_the_course_reads_them():
+    """The template sees what grading saw (``course_tools.notebooks.cells``): a field of the wrong type as absent."""
+    test = _cell("code", "assert f() == 1", "test_f_visible", grade=True, locked=True, points="lots",
+                 score={"$gt": 0}, comment=["<script>alert(1)</script>"])
+    test.metadata.nbgrader["grade_id"] = 12345
+    not_a_dict = _cell("code", "print('demo')")
+    not_a_dict.metadata["nbgrader"] = "grade me"
+    sanitizer = feedback.SanitizeFeedback()
+    sanitizer.sanitize_cell(test)
+    sanitizer.sanitize_cell(not_a_dict)
+    meta = test.metadata.nbgrader
+    assert (meta.grade, meta.locked, meta.solution) == (True, True, False)
+    assert (meta.grade_id, meta.points, meta.score) == ("", 0.0, None) and "comment" not in meta
+    assert "nbgrader" not in not_a_dict.metadata
+    nb = nbformat.v4.new_notebook(cells=[_cell("code", "assert f() == 1", "test_f_visible", grade=True, locked=True,
+                                               points="lots", score={"$gt": 0}, comment=["<script>"])])
+    assert "<script>alert" not in render(nb)
+
+
 def test_the_course_s_exporter_gives_nbconvert_s_page():
     """FeedbackHTMLExporter skips nbconvert's BeautifulSoup pass over the page: parsed, its page is the stock
     HTMLExporter's, element for element (with the same alt text on images that had none)."""

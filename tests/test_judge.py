@@ -17,6 +17,7 @@ import pytest
 
 from course_tools.grading.judge import MAX_RESTARTS, OUTPUT_HIDDEN_NOTE, Judge, answer_names
 from course_tools.grading.sandbox import sandbox_status
+from course_tools.notebooks.cells import cell_grade_id
 
 OK, STATUS = sandbox_status()
 pytestmark = pytest.mark.skipif(not OK, reason=f"!!! SANDBOX UNAVAILABLE, THE JUDGE IS UNTESTED !!! {STATUS}")
@@ -242,7 +243,7 @@ def test_a_recorder_cannot_print_what_hidden_tests_sent():
         cell("plain", "print(_calls)", "demo_after"))
     verdicts, report = run(nb)
     assert verdicts["test_score"].passed
-    by_id = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells}
+    by_id = {cell_grade_id(c): c for c in nb.cells}
     assert "visible demo" in by_id["demo_before"].outputs[0]["text"]  # honest output before hidden tests shows
     shown = json.dumps([code.outputs for code in nb.cells])
     assert secret not in shown and "abc" not in shown.replace("visible demo", "")
@@ -388,7 +389,7 @@ def test_grading_never_runs_a_going_further_study_even_when_the_grader_asked_for
                   cell("test", "assert double(2) == 4", "test_double"))
     report = Judge(sandboxed=sandboxed, cell_timeout=20.0, notebook_timeout=300.0).run(nb, answer_names(nb))
     assert report.verdicts and all(v.passed for v in report.verdicts), [(v.grade_id, v.message) for v in report.verdicts]
-    printed = {c.metadata["nbgrader"]["grade_id"]: "".join(o.get("text", "") for o in c.outputs) for c in nb.cells}
+    printed = {cell_grade_id(c): "".join(o.get("text", "") for o in c.outputs) for c in nb.cells}
     assert printed["environment"] == "[]\n", f"the student's kernel sees the grader's COURSE_* variables: {printed}"
     assert printed["study"].startswith(f"{NOT_RUN} (about 5 s): a slow study.") and "THE STUDY RAN" not in printed["study"]
 

@@ -18,7 +18,7 @@ import nbformat
 import pytest
 
 from course_tools.course import available_assignments
-from course_tools.notebooks.cells import is_answer
+from course_tools.notebooks.cells import cell_grade_id, is_answer
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = available_assignments(ROOT)
@@ -124,8 +124,7 @@ def test_helper_library_defines_no_graded_name():
     graded = set()
     for assignment in ASSIGNMENTS:
         nb = nbformat.read(str(ROOT / "source" / assignment / f"{assignment}.ipynb"), as_version=4)
-        graded |= {c.metadata["nbgrader"]["grade_id"] for c in nb.cells
-                   if c.cell_type == "code" and is_answer(c)}
+        graded |= {cell_grade_id(c) for c in nb.cells if c.cell_type == "code" and is_answer(c)}
     defined = {}
     for path in sorted((ROOT / "src" / "nextword").rglob("*.py")):
         for name in re.findall(r"^\s*(?:def|class)\s+(\w+)", path.read_text(encoding="utf-8"), re.M):

@@ -18,7 +18,7 @@ import pytest
 from course_tools.course import load
 from course_tools.demo import sample_class
 from course_tools.grading import review
-from course_tools.notebooks.cells import cell_role, is_locked
+from course_tools.notebooks.cells import cell_grade_id, cell_role, is_locked
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = load(ROOT).names
@@ -243,7 +243,7 @@ def test_only_answer_cells_are_scanned_and_course_helpers_are_protected():
     answer.source = "def check_equal(*args, **kwargs):\n    pass\n"
     findings = review.scan_notebook(nb)
     assert [f.reason for f in findings] == ["redefines check_equal (monkeypatching of the course's own helpers)"]
-    assert findings[0].grade_id == answer.metadata.nbgrader.grade_id
+    assert findings[0].grade_id == cell_grade_id(answer)
     # a submission that clears its answer cell's solution flag is still scanned against the release
     answer.metadata.nbgrader["solution"] = False
     assert review.scan_notebook(nb) == []

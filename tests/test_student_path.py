@@ -17,6 +17,7 @@ import nbformat
 import pytest
 
 from course_tools import course
+from course_tools.notebooks.cells import cell_grade_id, is_graded
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = course.load(ROOT)
@@ -78,8 +79,8 @@ def test_going_further_sections_hold_no_points(name):
                 if match and (len(match.group(1)) == 2 or match.group(2).lower().startswith("going further")):
                     in_going_further = match.group(2).lower().startswith("going further") or (
                         in_going_further and len(match.group(1)) > 2)
-        meta = cell.metadata.get("nbgrader", {})
-        assert not (in_going_further and meta.get("grade")), f"{name}: graded cell {meta.get('grade_id')} in a Going further section"
+        assert not (in_going_further and is_graded(cell)), \
+            f"{name}: graded cell {cell_grade_id(cell)} in a Going further section"
 
 
 def test_the_convention_is_read_as_stated():

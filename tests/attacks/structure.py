@@ -13,21 +13,23 @@ import shutil
 import nbformat
 
 from course_tools.demo.sample_class import GUARD_EDIT
+from course_tools.notebooks.cells import cell_grade_id, is_test, nbgrader_metadata
 from . import answer_cells, folder, notebook, notebook_path, write_notebook
 
 ONE_LINER = "get_ipython().events.register('pre_run_cell', lambda info: get_ipython().displayhook('ok'))\n"
 
 
 def _meta(cell) -> dict:
-    return cell.metadata.get("nbgrader", {})
+    """The cell's own nbgrader metadata, to change in place (the attacks write it; they read cells through ``cells``)."""
+    return nbgrader_metadata(cell)
 
 
 def _tests(nb) -> list:
-    return [c for c in nb.cells if c.cell_type == "code" and _meta(c).get("grade") and not _meta(c).get("solution")]
+    return [c for c in nb.cells if is_test(c)]
 
 
 def _guard(nb):
-    return next(c for c in nb.cells if _meta(c).get("grade_id") == "grading_guard")
+    return next(c for c in nb.cells if cell_grade_id(c) == "grading_guard")
 
 
 @notebook(4)
@@ -80,7 +82,7 @@ def extra_cells_redefine_guard(nb, ctx):
 @notebook(4)
 def delete_tests_and_guard(nb, ctx):
     """Every test cell, the grading guard and the provided helpers are deleted."""
-    nb.cells = [c for c in nb.cells if c not in _tests(nb) and _meta(c).get("grade_id") not in
+    nb.cells = [c for c in nb.cells if c not in _tests(nb) and cell_grade_id(c) not in
                 ("grading_guard", "provided_helpers")]
 
 
@@ -91,7 +93,7 @@ def answer_moved_to_plain_cells(nb, ctx):
     index = nb.cells.index(first)
     nb.cells[1].source = GUARD_EDIT + ONE_LINER  # the NAME/COLLABORATORS header cell
     nb.cells.insert(index + 1, nbformat.v4.new_code_cell(GUARD_EDIT + ONE_LINER))
-    demo = next(c for c in nb.cells[index + 1:] if c.cell_type == "code" and not _meta(c))
+    demo = next(c for c in nb.cells[index + 1:] if c.cell_type == "code" and not nbgrader_metadata(c))
     demo.source = ONE_LINER + demo.source
 
 
@@ -99,8 +101,8 @@ def answer_moved_to_plain_cells(nb, ctx):
 def answer_cell_takes_a_test_id(nb, ctx):
     """Swap grade_ids: the first answer cell claims the hidden test's id and the hidden test cell claims the answer's."""
     first = answer_cells(nb)[0]
-    hidden = next(c for c in _tests(nb) if "_hidden" in _meta(c)["grade_id"])  # the first hidden cell
-    answer_id, test_id = _meta(first)["grade_id"], _meta(hidden)["grade_id"]
+    hidden = next(c for c in _tests(nb) if "_hidden" in cell_grade_id(c))  # the first hidden cell
+    answer_id, test_id = cell_grade_id(first), cell_grade_id(hidden)
     first.source, hidden.source = "pass", GUARD_EDIT + ONE_LINER
     _meta(first)["grade_id"], _meta(hidden)["grade_id"] = test_id, answer_id
     _meta(hidden).update(solution=True, grade=False, locked=False)

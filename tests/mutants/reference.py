@@ -10,8 +10,9 @@ from pathlib import Path
 
 import nbformat
 
+from course_tools.notebooks.cells import cell_grade_id, cell_role, strip_solution_markers
+
 ROOT = Path(__file__).resolve().parents[2]
-SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
 
 class Reference:
@@ -21,10 +22,8 @@ class Reference:
         nb = nbformat.read(str(ROOT / "source" / assignment / f"{assignment}.ipynb"), as_version=4)
         self.sources: dict[str, str] = {}
         for cell in nb.cells:
-            meta = cell.metadata.get("nbgrader", {})
-            if meta.get("solution") and cell.cell_type == "code":
-                lines = [line for line in cell.source.splitlines() if line.strip() not in SOLUTION_MARKERS]
-                self.sources[meta["grade_id"]] = "\n".join(lines) + "\n"
+            if cell_role(cell) == "answer":
+                self.sources[cell_grade_id(cell)] = strip_solution_markers(cell.source) + "\n"
 
     def __getitem__(self, name: str) -> str:
         return self.sources[name]

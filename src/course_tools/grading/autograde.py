@@ -18,8 +18,10 @@ With SQLite, the embedded default, gradebook sessions take turns through a file 
 (``course_tools.grading.gradebook``); with a server database (PostgreSQL via ``CourseDirectory.db_url``) the
 lock is not needed: pass ``--no-lock``.
 
-A submission that kills its kernel (``os._exit``, a segfault) is reported by name with the reason,
-and every other submission is still graded; the exit status is then 1.
+A submission whose code crashes (``os._exit``, a segfault) or loops loses only the tests that need what
+crashed (the judge starts a fresh sandbox). A submission nbgrader cannot grade at all (a notebook it cannot
+read, no sandbox, a locked gradebook) is reported by name with the reason, and every other submission is
+still graded; the exit status is then 1.
 """
 
 from __future__ import annotations

@@ -19,11 +19,13 @@ import nbformat
 
 from ..notebooks.cells import (
     cell_grade_id,
+    cell_points,
     cell_source,
     cell_type,
+    has_malformed_grade_id,
     has_malformed_nbgrader_metadata,
     is_answer,
-    nbgrader_metadata,
+    nbgrader_flags,
 )
 
 
@@ -72,7 +74,7 @@ def assemble(release_nb, submission_nb, trusted_sources: dict[str, str] | None =
     edited: list[str] = []
     cells = submission_nb.get("cells") if isinstance(submission_nb, dict) else None
     cells = [cell for cell in cells if isinstance(cell, dict)] if isinstance(cells, list) else []
-    if any(isinstance(nbgrader_metadata(c).get("grade_id"), (list, dict, int, float)) for c in cells):
+    if any(has_malformed_grade_id(c) for c in cells):
         notes.append("cell ids of the wrong type (ignored)")
     if any(has_malformed_nbgrader_metadata(c) for c in cells):
         notes.append("nbgrader metadata that is not a dict (ignored)")
@@ -92,14 +94,13 @@ def assemble(release_nb, submission_nb, trusted_sources: dict[str, str] | None =
             continue
         if is_answer(released):
             answers[grade_id] = cell_source(cell)
-            if nbgrader_metadata(cell).get("solution") is not True:
+            if not is_answer(cell):
                 notes.append(f"answer cell {grade_id!r} lost its solution flag (still graded as an answer)")
         else:
             source = cell_source(cell)
             if source != released.source:
                 edited.append(grade_id)
-            elif nbgrader_metadata(cell) != nbgrader_metadata(released) and any(
-                    nbgrader_metadata(cell).get(k) != nbgrader_metadata(released).get(k) for k in ("grade", "solution", "locked", "points")):
+            elif nbgrader_flags(cell) != nbgrader_flags(released) or cell_points(cell) != cell_points(released):
                 notes.append(f"changed the nbgrader flags of cell {grade_id!r} (ignored)")
     if edited:
         shown = ", ".join(edited[:4]) + (f" and {len(edited) - 4} more" if len(edited) > 4 else "")

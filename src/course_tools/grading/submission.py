@@ -43,15 +43,15 @@ class Result:
 
 
 def explain_failure(log: str) -> str:
-    """A one-line reason for a submission nbgrader could not grade, from its log."""
+    """A one-line reason for a submission nbgrader could not grade, from its log.
+
+    No kernel runs a submission (the judge does, in a sandbox, and a crash or a loop there costs only the
+    tests that need it), so what stops a submission is nbgrader's side: a refused configuration, no
+    sandbox, a locked gradebook, a notebook nbgrader cannot read.
+    """
     refused = [line for line in log.splitlines() if "refused to grade with this configuration" in line]
     if refused:
         return refused[-1].replace("[ERROR] ", "").strip()[:600]
-    if "DeadKernelError" in log or "Kernel died" in log:
-        return ("the kernel died while running the notebook (the code exited the interpreter, "
-                "e.g. os._exit, or crashed it), so nbgrader recorded no grades for it")
-    if "UnresponsiveKernelError" in log or "kernel became unresponsive" in log:
-        return "the kernel stopped responding and could not be interrupted (an infinite loop that ignores interrupts?)"
     if "SandboxUnavailable" in log:
         lines = [line for line in log.splitlines() if "SandboxUnavailable" in line]
         return (lines[-1] if lines else "no sandbox could start").strip()[:400]

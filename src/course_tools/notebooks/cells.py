@@ -38,10 +38,14 @@ def cell_type(cell) -> str:
     return kind if isinstance(kind, str) else ""
 
 
+def _text_field(cell, name: str) -> str:
+    value = nbgrader_metadata(cell).get(name)
+    return value if isinstance(value, str) else ""
+
+
 def cell_grade_id(cell) -> str:
     """A cell's grade id; anything but a string (a number, a list, none) counts as none: ""."""
-    grade_id = nbgrader_metadata(cell).get("grade_id")
-    return grade_id if isinstance(grade_id, str) else ""
+    return _text_field(cell, "grade_id")
 
 
 def cell_source(cell) -> str:
@@ -52,16 +56,37 @@ def cell_source(cell) -> str:
     return source if isinstance(source, str) else ""
 
 
+def has_malformed_grade_id(cell) -> bool:
+    """Whether a cell's nbgrader metadata names a grade id that is not a string (a number, a list; read as none)."""
+    grade_id = nbgrader_metadata(cell).get("grade_id")
+    return grade_id is not None and not isinstance(grade_id, str)
+
+
+def _number(value) -> float | None:
+    """``value`` as a finite number >= 0 (a numeric string counts); None for anything else."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) and number >= 0 else None
+
+
 def cell_points(cell) -> float:
     """A cell's nbgrader points as a finite number >= 0 (a numeric string counts); 0 for anything else."""
-    points = nbgrader_metadata(cell).get("points", 0)
-    if isinstance(points, bool):
-        return 0.0
-    try:
-        value = float(points)
-    except (TypeError, ValueError, OverflowError):
-        return 0.0
-    return value if math.isfinite(value) and value > 0 else 0.0
+    return _number(nbgrader_metadata(cell).get("points", 0)) or 0.0
+
+
+def cell_score(cell) -> float | None:
+    """The score nbgrader's ``GetGrades`` wrote into a graded cell for its feedback, as a finite number >= 0;
+    None when the cell has none (not graded yet, by hand) or it is not one."""
+    return _number(nbgrader_metadata(cell).get("score"))
+
+
+def cell_comment(cell) -> str:
+    """The grader's comment nbgrader's ``GetGrades`` wrote into a cell for its feedback; "" when none or not text."""
+    return _text_field(cell, "comment")
 
 
 def _flag(cell, name: str) -> bool:
@@ -89,6 +114,11 @@ def is_locked(cell) -> bool:
 def is_task(cell) -> bool:
     """An nbgrader task cell (a manually graded markdown task)."""
     return _flag(cell, "task")
+
+
+def nbgrader_flags(cell) -> dict[str, bool]:
+    """nbgrader's four flags of a cell by their metadata names: ``solution``, ``grade``, ``locked``, ``task``."""
+    return {"solution": is_answer(cell), "grade": is_graded(cell), "locked": is_locked(cell), "task": is_task(cell)}
 
 
 def cell_role(cell) -> str:

@@ -53,7 +53,17 @@ from nbformat import NotebookNode
 from traitlets import Bool, Int, List, Unicode
 
 from ..course import course_root
-from ..notebooks.cells import is_locked, is_test
+from ..notebooks.cells import (
+    cell_comment,
+    cell_grade_id,
+    cell_points,
+    cell_role,
+    cell_score,
+    is_locked,
+    is_test,
+    nbgrader_flags,
+    nbgrader_metadata,
+)
 
 HIDDEN_PLACEHOLDER = "# (hidden tests: their code is not shown; the outcome and message below are)"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -133,18 +143,17 @@ class SanitizeFeedback(Preprocessor):
         return nb, resources
 
     def sanitize_cell(self, cell) -> None:
-        cell.metadata = _safe_cell_metadata(cell.get("metadata", {}))
-        nbgrader = cell.metadata.get("nbgrader", {})
-        if nbgrader.get("comment"):
-            nbgrader["comment"] = self.render_markdown(str(nbgrader["comment"]))
+        comment = cell_comment(cell)
+        cell.metadata = _safe_cell_metadata(cell)
+        if comment:
+            cell.metadata.nbgrader["comment"] = self.render_markdown(comment)
         if cell.cell_type == "markdown":
             cell.source = self.render_markdown(self._cap_text(_text(cell.source), self.max_source_bytes, "cell"),
                                                cell.get("attachments") or {})
             cell.pop("attachments", None)
-        elif cell.cell_type == "code" and nbgrader.get("grade_id") in self.collapsed_cells and nbgrader.get("locked") \
-                and not nbgrader.get("solution") and not nbgrader.get("grade"):
+        elif cell_role(cell) == "locked" and cell_grade_id(cell) in self.collapsed_cells:
             # ~23 KB of highlighted code per page, identical for everyone: its name is enough here
-            cell.source = (f"# {nbgrader['grade_id']} (locked): the course's own code, as in the released notebook "
+            cell.source = (f"# {cell_grade_id(cell)} (locked): the course's own code, as in the released notebook "
                            "(not shown in feedback)")
             cell.outputs = []
         elif cell.cell_type == "code":
@@ -364,23 +373,14 @@ def _output_size(output) -> int:
     return len(body.encode("utf-8")) + _OUTPUT_OVERHEAD
 
 
-def _safe_cell_metadata(metadata) -> dict:
-    """Only what the feedback template reads: nbgrader's fields (typed) and tags (safe characters)."""
+def _safe_cell_metadata(cell) -> dict:
+    """Only what the feedback template reads: nbgrader's fields as the course reads them (``cells``: typed, one of
+    the wrong type as absent; the grader's comment is rendered by the caller) and tags (safe characters)."""
     safe = {}
-    nbgrader = metadata.get("nbgrader") if isinstance(metadata, dict) else None
-    if isinstance(nbgrader, dict):
-        kept = {k: bool(nbgrader[k]) for k in ("solution", "grade", "locked", "task") if k in nbgrader}
-        if "grade_id" in nbgrader:
-            kept["grade_id"] = _SAFE_ID.sub("_", str(nbgrader["grade_id"]))[:100]
-        for key in ("points", "score"):
-            if key in nbgrader:
-                try:
-                    kept[key] = float(nbgrader[key]) if nbgrader[key] is not None else None
-                except (TypeError, ValueError):
-                    kept[key] = 0.0
-        if nbgrader.get("comment"):
-            kept["comment"] = nbgrader["comment"]
-        safe["nbgrader"] = NotebookNode(kept)
+    if nbgrader_metadata(cell):
+        safe["nbgrader"] = NotebookNode({**nbgrader_flags(cell), "grade_id": _SAFE_ID.sub("_", cell_grade_id(cell))[:100],
+                                         "points": cell_points(cell), "score": cell_score(cell)})
+    metadata = cell.get("metadata")
     tags = metadata.get("tags") if isinstance(metadata, dict) else None
     if isinstance(tags, list):
         safe["tags"] = [_SAFE_ID.sub("_", str(t))[:50] for t in tags][:20]

@@ -39,7 +39,7 @@ TIER_OF = {
     "test_peer_review": "grading",
     "test_scale_out": "grading",
     "test_grading_under_load": "grading",
-    # the whole of 01 judged in the sandbox, a looping answer waiting out its cell's 20 s
+    # the whole of 01 judged in the sandbox, a looping answer waiting out its cell's budget
     "test_judge::test_an_infinite_loop_in_normalize_context_keeps_the_points_of_what_never_calls_it": "grading",
     "test_feedback_safety::test_generate_end_to_end_sanitizes_caps_and_hides": "grading",
     # ... and the inputs and outputs of grading at the size of a class (too slow for the unit tier)
@@ -83,12 +83,18 @@ def built_course(tmp_path_factory):
 
     ``nbgrader generate_assignment`` runs once per set of assignments in the session; every call copies
     that folder. Returns the assignments, as ``make_course`` does.
+
+    ``cell_timeout`` / ``notebook_timeout``: the judge's time limits for this copy (seconds), written at the end
+    of its ``nbgrader_config.py``. A test that waits out a limit sets a small one: what it proves about a
+    limit does not depend on its size, as long as every honest submission it grades fits with a wide margin
+    (01 and 03 need under 1 s of the sandbox's CPU time per cell, and under 6 s per notebook).
     """
     from course_tools.demo import sample_class
 
     built: dict[tuple[str, ...], Path] = {}
 
-    def build(dest: Path, assignments: list[str]) -> list[str]:
+    def build(dest: Path, assignments: list[str], cell_timeout: float | None = None,
+              notebook_timeout: float | None = None) -> list[str]:
         key = tuple(assignments)
         if key not in built:
             folder = tmp_path_factory.mktemp("built_course") / "course"
@@ -98,6 +104,11 @@ def built_course(tmp_path_factory):
         if dest.exists():
             shutil.rmtree(dest)
         shutil.copytree(built[key], dest, symlinks=True)
+        limits = {"cell_timeout": cell_timeout, "notebook_timeout": notebook_timeout}
+        lines = [f"c.JudgedExecute.{name} = {float(value)!r}" for name, value in limits.items() if value is not None]
+        if lines:  # a later assignment in the file wins over the course's own
+            with open(dest / "nbgrader_config.py", "a", encoding="utf-8") as handle:
+                handle.write("\n# This test's time limits (tests/conftest.py, built_course)\n" + "\n".join(lines) + "\n")
         return list(key)
 
     return build

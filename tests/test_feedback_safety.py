@@ -473,3 +473,32 @@ def test_the_course_s_exporter_gives_nbconvert_s_page():
     images = BeautifulSoup(ours, "html.parser").find_all("img")
     assert len(images) >= 2 and all(img.get("alt") for img in images), images
     assert feedback.IMAGE_ALT_TEXT in ours and "a drawing" in ours
+
+
+def test_highlighting_kept_from_earlier_pages_changes_no_page(monkeypatch):
+    """The course's exporter keeps each cell's highlighted source for the next page (``RememberedHighlight``: the
+    released cells are on every student's page). A page is the same whether its cells were highlighted for it
+    or kept from an earlier page, a kept source is not highlighted again, and the same sources in a notebook of
+    another language are highlighted in that language."""
+    import copy
+
+    from nbconvert.filters.highlight import Highlight2HTML
+
+    nb = crafted_notebook()
+    nb.cells.append(_cell("code", "echo $HOME  # if x: pass\n"))  # bash and Python highlight it differently
+    as_bash = copy.deepcopy(nb)
+    as_bash.metadata["language_info"] = {"name": "bash", "pygments_lexer": "bash"}
+    monkeypatch.setattr(feedback.RememberedHighlight, "_kept", {})
+    monkeypatch.setattr(feedback.RememberedHighlight, "MAX_SOURCE", -1)  # nothing kept: every cell highlighted
+    fresh, fresh_bash = render(nb), render(as_bash)
+    assert fresh_bash != fresh
+    monkeypatch.setattr(feedback.RememberedHighlight, "MAX_SOURCE", 20_000)
+    calls = []
+    highlight = Highlight2HTML.__call__
+    monkeypatch.setattr(Highlight2HTML, "__call__", lambda self, *args, **kwargs: calls.append(args) or highlight(self, *args, **kwargs))
+    first = render(nb)
+    highlighted = len(calls)
+    second = render(nb)
+    assert first == fresh and second == fresh
+    assert highlighted >= 3 and len(calls) == highlighted, f"the second page highlighted {len(calls) - highlighted} cells again"
+    assert render(as_bash) == fresh_bash, "a source kept from a Python page was shown highlighted as Python"

@@ -346,7 +346,10 @@ def test_a_loop_costs_only_the_tests_that_call_the_looping_function():
 
 def test_an_infinite_loop_in_normalize_context_keeps_the_points_of_what_never_calls_it():
     """01 with the reference answers except a ``normalize_context`` that never returns (issue 17, item 10):
-    gradient_check and expected_calibration_error keep all their points, within the notebook's budget."""
+    gradient_check and expected_calibration_error keep all their points, within the notebook's budget.
+
+    The loop waits out one cell's budget, so it is 5 s here rather than the course's 20 s: the reference's
+    cells each need under 1 s of the sandbox's CPU time."""
     from pathlib import Path
 
     from course_tools.demo import sample_class
@@ -361,7 +364,7 @@ def test_an_infinite_loop_in_normalize_context_keeps_the_points_of_what_never_ca
             if cell_grade_id(code) == "normalize_context":
                 code.source = sample_class.inject_into_body(code.source, "normalize_context", sample_class.LOOP_FOREVER)
     started = time.monotonic()
-    report = Judge(sandboxed=True, cell_timeout=20.0, notebook_timeout=300.0).run(nb, answer_names(release))
+    report = Judge(sandboxed=True, cell_timeout=5.0, notebook_timeout=300.0).run(nb, answer_names(release))
     seconds = time.monotonic() - started
     passed = {v.grade_id: v.passed for v in report.verdicts}
     kept = {g: ok for g, ok in passed.items() if g.startswith(("test_gradient_check", "test_expected_calibration_error"))}

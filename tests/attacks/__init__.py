@@ -61,11 +61,12 @@ class Context:
     udp_port: int           # a UDP socket on the HOST's 127.0.0.1
     unix_name: str          # an abstract unix socket listening on the host ("\0" + unix_name)
     victims: tuple[str, ...]  # honest classmates' student ids
+    cell_timeout: float     # the judge's budget per cell in the graded course (seconds), for attacks that wait
 
     def header(self) -> str:
         values = {"course": str(self.course), "main": str(self.main), "assignment": self.assignment,
                   "marker": self.marker, "port": self.port, "udp_port": self.udp_port,
-                  "unix_name": self.unix_name, "victims": list(self.victims)}
+                  "unix_name": self.unix_name, "victims": list(self.victims), "cell_timeout": self.cell_timeout}
         return f"_ATTACK = {values!r}\n"
 
 

@@ -36,6 +36,8 @@ def allocate_8_gb(ctx):
 @answer(9)
 def memory_in_four_children(ctx):
     """Four forked children of 1.5 GB each (written, so resident): each under the 3 GB per-process cap, 6 GB together."""
+    # Each child holds its block for half the cell's budget, long enough for all four to hold theirs at once;
+    # success is told as soon as the fourth holds, so the cell's time limit cannot be what stops the attack.
     return r'''
     import os as _os
     import time as _time
@@ -46,17 +48,18 @@ def memory_in_four_children(ctx):
         if _pid == 0:
             _block = b"1" * (3 * 1024**3 // 2)
             _os.write(_ready[1], b"+")
-            _time.sleep(8)
+            _time.sleep(_ATTACK["cell_timeout"] / 2)
             _os._exit(0)
         _kids.append(_pid)
     _os.close(_ready[1])
     _holding = 0
-    while _os.read(_ready[0], 1) == b"+":
+    while _holding < 4 and _os.read(_ready[0], 1) == b"+":
         _holding += 1
-    _ends = [_os.waitstatus_to_exitcode(_os.waitpid(_pid, 0)[1]) for _pid in _kids]
-    print("children holding 1.5 GB:", _holding, "ended:", _ends)
+    print("children holding 1.5 GB at once:", _holding)
     if _holding == 4:
         print("ATTACK-SUCCEEDED held 6 GB in one sandbox")
+    _ends = [_os.waitstatus_to_exitcode(_os.waitpid(_pid, 0)[1]) for _pid in _kids]
+    print("children ended:", _ends)
     '''
 
 
@@ -143,11 +146,13 @@ def ignore_interrupt_and_spin(ctx):
 
 @notebook(9, name="att_00_sleep_in_every_cell")
 def sleep_in_every_cell(nb, ctx):
-    """Sleep 19 s in every answer cell and at the start of every function, so every test waits (graded first: it is slow)."""
+    """Sleep just under the cell's budget (1 s less) in every answer cell and at the start of every function, so every
+    test waits and only the notebook's budget stops it (graded first: it is slow)."""
+    pause = f"{ctx.cell_timeout - 1:g}"
     for cell in answer_cells(nb):
         tree = ast.parse(cell.source)
         lines = cell.source.splitlines()
         for node in sorted((n for n in tree.body if isinstance(n, ast.FunctionDef)), key=lambda n: -n.lineno):
             first = node.body[1] if isinstance(node.body[0], ast.Expr) and len(node.body) > 1 else node.body[0]
-            lines.insert(first.lineno - 1, " " * first.col_offset + "import time; time.sleep(19)")
-        cell.source = "import time\ntime.sleep(19)\n" + "\n".join(lines)
+            lines.insert(first.lineno - 1, " " * first.col_offset + f"import time; time.sleep({pause})")
+        cell.source = f"import time\ntime.sleep({pause})\n" + "\n".join(lines)

@@ -477,7 +477,7 @@ def unsafe_markup(page: str, policy: str | None = CONTENT_SECURITY_POLICY) -> li
 
 class FeedbackHTMLExporter(HTMLExporter):
     """nbconvert's HTML exporter without its BeautifulSoup pass over the finished page, and with its compiled
-    templates kept for the next page (``_CompiledTemplates``).
+    templates and highlighted cell sources kept for the next page (``_CompiledTemplates``, ``RememberedHighlight``).
 
     That pass parses the whole page, searches it and writes it out again: more than half of a page's
     rendering time (0.8 of 1.45 s of CPU for a graded 01_testing), for two things. For the feedback page
@@ -496,13 +496,47 @@ class FeedbackHTMLExporter(HTMLExporter):
     def from_notebook_node(self, nb, resources=None, **kw):
         langinfo = nb.metadata.get("language_info", {})
         lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
-        highlight_code = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+        highlight_code = self.filters.get("highlight_code",
+                                          RememberedHighlight(Highlight2HTML(pygments_lexer=lexer, parent=self)))
         resources = self._init_resources(resources)
         filter_data_type = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources)
         self.register_filter("highlight_code", highlight_code)
         self.register_filter("filter_data_type", filter_data_type)
         page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
         return _IMG_WITHOUT_ALT.sub(rf'<img\1 alt="{IMAGE_ALT_TEXT}"\2>', page), resources
+
+
+class RememberedHighlight:
+    """nbconvert's ``highlight_code`` filter (``Highlight2HTML``), its results kept for the life of the process.
+
+    Every student's page shows the same released cells (tests, hidden-test placeholders, the course's own
+    code), and a feedback worker renders one page after another: highlighting them again for every page
+    was a third of a page's time (Pygments' lexer). What the filter writes depends only on the source, the
+    language (or the cell's ``magics_language``, for an ``ipython`` lexer) and the formatter's options,
+    which make the key. Sources longer than ``MAX_SOURCE`` (a student's own cells, most likely) are not
+    kept, and the store is emptied when it holds ``MAX_ENTRIES``, so a class of any size uses bounded memory.
+    """
+
+    MAX_SOURCE = 20_000
+    MAX_ENTRIES = 5_000
+    _kept: dict[tuple, str] = {}
+
+    def __init__(self, highlight: Highlight2HTML):
+        self.highlight = highlight
+
+    def __call__(self, source, language=None, metadata=None):
+        if len(source) > self.MAX_SOURCE:
+            return self.highlight(source, language, metadata)
+        magics = metadata.get("magics_language") if metadata else None
+        key = (source, language or self.highlight.pygments_lexer, repr(magics),
+               repr(sorted(self.highlight.extra_formatter_options.items())))
+        highlighted = self._kept.get(key)
+        if highlighted is None:
+            highlighted = self.highlight(source, language, metadata)
+            if len(self._kept) >= self.MAX_ENTRIES:
+                self._kept.clear()
+            self._kept[key] = highlighted
+        return highlighted
 
 
 class _CompiledTemplates(jinja2.BytecodeCache):

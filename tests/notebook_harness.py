@@ -12,8 +12,9 @@ patches NumPy cannot change the next mutant's fate.
 
 A corpus file holds several corpora (``MUTANTS``, which must lose points,
 ``ALTERNATIVES``, correct implementations which must keep them); one run scores
-all of them against one reference run. Run as a script in a subprocess
-(``python tests/notebook_harness.py NOTEBOOK CORPUS.py [ATTRIBUTE ...]``, or
+all of them against one reference run (per process: ``run_harness`` shares the
+implementations between two). Run as a script in a subprocess
+(``python tests/notebook_harness.py NOTEBOOK CORPUS.py [ATTRIBUTE ...] [--share=I/N]``, or
 ``run_harness`` from a test); it prints a JSON report.
 """
 
@@ -98,13 +99,14 @@ def run_notebook(path: str | Path, replacements: dict[str, str] | None = None) -
         return _run_reference(session, nb)
 
 
-def score_corpora(notebook: str | Path, corpora: dict[str, dict[str, dict[str, str]]]) -> dict:
+def score_corpora(notebook: str | Path, corpora: dict[str, dict[str, dict[str, str]]], share: tuple[int, int] = (0, 1)) -> dict:
     """Run the reference notebook once, then every implementation of every corpus against its function's test cells.
 
     ``corpora`` maps a corpus's name (``MUTANTS``, ``ALTERNATIVES``) to ``{graded_name: {variant_name: source}}``,
     the graded name being its solution cell's grade_id. Returns a JSON-ready report: the reference outcomes and,
     under ``corpora[<name>]``, one entry per implementation with the test cells it failed and the points it lost.
     An implementation that kills its sandbox loses every test it reached; the reference then runs again in a new one.
+    ``share=(i, n)`` scores only every n-th implementation from the i-th on (one of n processes; ``run_harness``).
     """
     nb = nbformat.read(str(notebook), as_version=4)
     tests_by_id = {cell_grade_id(c): c for c in nb.cells if is_graded(c) and c.cell_type == "code"}
@@ -123,9 +125,13 @@ def score_corpora(notebook: str | Path, corpora: dict[str, dict[str, dict[str, s
         report["ungraded_failures"] = reference["_ungraded_failures"]
         for corpus_name, corpus in corpora.items():
             entries = report["corpora"][corpus_name] = []
+            position = -1  # in this corpus: share i scores positions i, i + n, ...
             for function_name, variants in corpus.items():
                 test_ids = test_cell_ids_for(nb, function_name)
                 for mutant_name, source in variants.items():
+                    position += 1
+                    if position % share[1] != share[0]:
+                        continue
                     outputs = session.exec_student(source)
                     setup_error = "; ".join(f"{o['ename']}: {o['evalue']}" for o in outputs if o.get("output_type") == "error")
                     scope = dict(session.namespace)
@@ -158,15 +164,43 @@ def load_mutants(path: str | Path, attribute: str = "MUTANTS") -> dict[str, dict
 
 
 def run_harness(notebook: str | Path, corpus: str | Path, attributes: tuple[str, ...] = ("MUTANTS",),
-                timeout: float = 2400) -> dict:
-    """Score the corpus file's ``attributes`` against ``notebook`` in a fresh Python process; return the JSON report."""
+                timeout: float = 2400, processes: int = min(2, os.cpu_count() or 1)) -> dict:
+    """Score the corpus file's ``attributes`` against ``notebook`` in fresh Python processes; return the JSON report.
+
+    ``processes`` share the implementations (each runs the reference once in its own sandbox, then its share):
+    one sandbox is one process, so a second one uses the second core. The reports are merged in corpus order,
+    and the processes' reference runs must agree.
+    """
     import subprocess
 
-    done = subprocess.run([sys.executable, str(Path(__file__).resolve()), str(notebook), str(corpus), *attributes],
-                          cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=timeout)
-    if done.returncode != 0:
-        raise RuntimeError(f"the harness failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout)
+    command = [sys.executable, str(Path(__file__).resolve()), str(notebook), str(corpus), *attributes]
+    running = [subprocess.Popen([*command, f"--share={index}/{processes}"], cwd=Path(__file__).resolve().parents[1],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for index in range(processes)]
+    reports = []
+    for process in running:
+        stdout, stderr = process.communicate(timeout=timeout)
+        if process.returncode != 0:
+            raise RuntimeError(f"the harness failed:\n{stderr[-3000:]}")
+        reports.append(json.loads(stdout))
+    return merge_shares(reports)
+
+
+def merge_shares(reports: list[dict]) -> dict:
+    """One report from the shares' reports: the first share's reference, every share's entries in corpus order."""
+    first = reports[0]
+    for other in reports[1:]:
+        differ = sorted(grade_id for grade_id, outcome in first["reference"].items()
+                        if other["reference"].get(grade_id, {}).get("passed") != outcome["passed"])
+        if differ or set(other["reference"]) != set(first["reference"]):
+            raise RuntimeError(f"the reference graded differently in two harness processes: {differ}")
+    merged = {**first, "corpora": {}}
+    for corpus_name in first["corpora"]:
+        shares = [report["corpora"][corpus_name] for report in reports]
+        entries = []
+        for round_ in range(max(map(len, shares), default=0)):  # share i holds positions i, i + n, ...
+            entries.extend(share[round_] for share in shares if round_ < len(share))
+        merged["corpora"][corpus_name] = entries
+    return merged
 
 
 def kill_table(entries: list[dict]) -> str:
@@ -187,6 +221,10 @@ def kill_table(entries: list[dict]) -> str:
 
 
 if __name__ == "__main__":
-    notebook_path, corpus_path, *attribute_names = sys.argv[1:]
+    arguments = [a for a in sys.argv[1:] if not a.startswith("--share=")]
+    shares = [a.removeprefix("--share=") for a in sys.argv[1:] if a.startswith("--share=")]
+    index, count = map(int, (shares[-1] if shares else "0/1").split("/"))
+    notebook_path, corpus_path, *attribute_names = arguments
     print(json.dumps(score_corpora(notebook_path, {attribute: load_mutants(corpus_path, attribute)
-                                                   for attribute in attribute_names or ["MUTANTS"]})))
+                                                   for attribute in attribute_names or ["MUTANTS"]},
+                                   share=(index, count))))

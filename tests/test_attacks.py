@@ -55,6 +55,7 @@ import pytest
 from attacks import ATTACKS, FAMILIES, Context, damage
 from course_tools.demo import sample_class
 from course_tools.grading.batch import grade_class
+from course_tools.grading.cgroups import PREFIX as CGROUP_PREFIX
 from course_tools.grading.cgroups import stale_cgroups
 from course_tools.grading.gradebook import read_grades
 from course_tools.grading.judge import WALL_FACTOR
@@ -221,6 +222,55 @@ def _inside_a_sandbox(pid: int) -> bool:
     return False
 
 
+def descendants(root: int) -> set[int]:
+    """Pids of every live process under ``root`` (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    found, todo = set(), [root]
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+class GraderWatch:
+    """The pids of this process's descendants seen while it grades (its grading workers among them), so that only
+    cgroups this run's graders made count: another test run on the host may kill its graders on purpose."""
+
+    def __init__(self, every: float = 0.2):
+        self.pids, self.every = {os.getpid()}, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.every):
+            self.pids |= descendants(os.getpid())
+
+    def __enter__(self) -> "GraderWatch":
+        self.pids |= descendants(os.getpid())
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def made_by(cgroup: Path, pids: set[int]) -> bool:
+    """Whether a sandbox cgroup (``course-sandbox.<grader pid>.<n>``) was made by one of ``pids``."""
+    parts = cgroup.name.split(".")
+    return len(parts) == 3 and parts[0] == CGROUP_PREFIX and parts[1].isdigit() and int(parts[1]) in pids
+
+
 def orphaned_sandbox_processes() -> list[tuple[int, int, str]]:
     """Processes running as a sandbox uid outside any live sandbox: they escaped the one that made them."""
     return [p for p in processes() if p[1] >= SANDBOX_UID_BASE and not _inside_a_sandbox(p[0])]
@@ -313,13 +363,14 @@ def run(tmp_path_factory, built_course):
     key_users_before = sandbox_key_users()
     graded_at = time.monotonic()
     try:
-        results = grade_class(course, [ASSIGNMENT], workers=2, progress=None)
+        with GraderWatch() as graders:
+            results = grade_class(course, [ASSIGNMENT], workers=2, progress=None)
     finally:
         grading_seconds = time.monotonic() - graded_at
         left_behind = [p for p in processes() if marker in p[2]]
         orphans = orphaned_sandbox_processes()
         new_key_users = {uid: usage for uid, usage in sandbox_key_users().items() if uid not in key_users_before}
-        cgroups_left = stale_cgroups()
+        cgroups_left = [path for path in stale_cgroups() if made_by(path, graders.pids)]
         events = listener.stop()
         for path in kernel_files:
             path.unlink(missing_ok=True)
@@ -366,6 +417,19 @@ def test_corpus_covers_every_family():
 
 
 # --------------------------------------------------------------------------- scores
+
+def test_the_grader_watch_counts_only_cgroups_of_this_run_s_graders():
+    import subprocess
+    import sys
+
+    with GraderWatch(every=0.05) as graders:
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.5)"])
+        child.wait()
+    assert child.pid in graders.pids
+    assert made_by(Path(f"/sys/fs/cgroup/pids/course-sandbox.{child.pid}.3"), graders.pids)
+    assert not made_by(Path(f"/sys/fs/cgroup/pids/course-sandbox.{max(graders.pids) + 1}.3"), graders.pids)
+    assert not made_by(Path(f"/sys/fs/cgroup/pids/other.{child.pid}.3"), graders.pids)
+
 
 def test_every_submission_is_attempted(run):
     assert sorted(run["results"]) == STUDENTS, "some submissions were never attempted"

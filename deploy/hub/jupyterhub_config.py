@@ -74,6 +74,9 @@ c.Spawner.environment = {
     "NBGRADER_EXCHANGE": settings["exchange"],
     "OPENBLAS_NUM_THREADS": "1",
     "OMP_NUM_THREADS": "1",
+    # the hub's mark: a kernel whose server the spawner had to kill (a busy host, a slow shutdown) outlives that
+    # server, and stopping the hub stops every process that carries the mark
+    "COURSE_HUB_SETTINGS": os.environ["COURSE_HUB_SETTINGS"],
 }
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120

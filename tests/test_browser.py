@@ -258,7 +258,13 @@ def test_a_study_runs_at_the_press_of_its_button_with_its_figure(page, lab):
     panel = _open_notebook(page, lab, "reference/study.ipynb")
     _run_all(page)
     button = panel.get_by_role("button", name=re.compile(r"Run this study \(about 1 s\)"))
-    expect(button).to_be_visible(timeout=120_000)
+    try:
+        expect(button).to_be_visible(timeout=120_000)
+    except AssertionError:
+        shot(page, "study_button_missing")
+        prompts = [p.inner_text() for p in panel.locator(".jp-CodeCell .jp-InputPrompt").all()]
+        outputs = [o.inner_text()[:300] for o in panel.locator(".jp-OutputArea-output").all()]
+        raise AssertionError(f"no study button: prompts {prompts}, outputs {outputs}") from None
     expect(panel.locator(".jp-OutputArea-output", has_text="Study, not run yet (about 1 s): a router through a drift")
            ).to_have_count(1)
     assert panel.locator(".jp-RenderedImage img").count() == 0, "the study ran before its button was pressed"

@@ -167,19 +167,20 @@ def _menu(page, top: str, item: str):
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$")).first.click()
 
 
-def _run_all(page, attempts: int = 3):
-    """Run > Run All Cells, again while no cell is queued or has run: on a busy host the notebook can take the
-    first click before it is ready for it, and then nothing runs (and nothing has run twice when it is repeated)."""
+def _run_all(page, panel, attempts: int = 3):
+    """Run > Run All Cells in ``panel``, again while none of its cells is queued or has run. The Run menu acts on
+    the notebook last made current, which need not be the one just opened (a notebook of an earlier test stays
+    open in its tab), so a click on this one's first cell makes it current first."""
+    prompts = panel.locator(".jp-CodeCell .jp-InputPrompt")
     for _ in range(attempts):
+        panel.locator(".jp-Cell").first.click()
         _menu(page, "Run", "Run All Cells")
-        try:
-            page.wait_for_function("""() => [...document.querySelectorAll(
-                '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')]
-                .some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))""", timeout=30_000)
-            return
-        except PlaywrightTimeoutError:
-            continue
-    raise AssertionError(f"Run All Cells ran nothing, {attempts} times")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if any(re.search(r"\[(\*|\d+)\]", text) for text in prompts.all_inner_texts()):
+                return
+            time.sleep(0.25)
+    raise AssertionError(f"Run All Cells ran none of this notebook's cells, {attempts} times")
 
 
 # --------------------------------------------------------------------------- JupyterLab
@@ -187,7 +188,7 @@ def _run_all(page, attempts: int = 3):
 def test_run_all_cells_of_a_reference_notebook(page, lab):
     panel = _open_notebook(page, lab, f"reference/{ASSIGNMENT}.ipynb")
     shot(page, "01_reference_opened")
-    _run_all(page)
+    _run_all(page, panel)
     code_cells = panel.locator(".jp-CodeCell")
     total = code_cells.count()
     assert total > 20
@@ -256,7 +257,7 @@ def test_a_study_runs_at_the_press_of_its_button_with_its_figure(page, lab):
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     nbformat.write(nb, str(lab["course"] / "reference" / "study.ipynb"))
     panel = _open_notebook(page, lab, "reference/study.ipynb")
-    _run_all(page)
+    _run_all(page, panel)
     button = panel.get_by_role("button", name=re.compile(r"Run this study \(about 1 s\)"))
     try:
         expect(button).to_be_visible(timeout=120_000)

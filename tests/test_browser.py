@@ -148,9 +148,12 @@ def page(browser, lab):
 
 
 def _open_notebook(page, lab, path: str):
-    page.goto(f"{lab['base']}/lab/tree/{path}?token={lab['token']}")
+    # ?reset: a fresh workspace, so no notebook of an earlier test comes back in a tab beside this one
+    # (two notebook panels, and `.jp-NotebookPanel:visible` or the Run menu could pick the other)
+    page.goto(f"{lab['base']}/lab/tree/{path}?reset&token={lab['token']}")
     panel = page.locator(".jp-NotebookPanel:visible")
     expect(panel).to_have_count(1, timeout=90_000)
+    expect(page.locator(".jp-NotebookPanel")).to_have_count(1)  # this notebook's, and no other open in a tab
     # the kernel is up when the toolbar's status says idle
     page.wait_for_selector(".jp-NotebookPanel:visible .jp-Notebook .jp-Cell", timeout=90_000)
     page.wait_for_function("""() => {

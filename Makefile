@@ -31,9 +31,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m course_tools.demo.tour
 
-# Two pytest processes, each taking whole test modules (their fixtures grade a class once per module).
+# Three pytest processes on two cores (much of the suite waits on sandboxes, kernels, servers and browsers),
+# each taking whole test modules (their fixtures grade a class once per module): docs/development.md.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 3 --dist loadfile
 
 # The unit tier only (under a minute): no notebook run, no grading. Tiers: tests/conftest.py.
 check: $(STAMP)

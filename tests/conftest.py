@@ -58,12 +58,17 @@ TIER_OF = {
 SESSION_COURSES = ("small_graded_class",)
 
 
+def module_of(item) -> str:
+    """The name of a collected test's module (``test_attacks``)."""
+    return Path(str(item.fspath)).stem
+
+
 def tier_of(item) -> str:
     """The tier of a collected test: its own marker, else ``TIER_OF``, else what its fixtures make it."""
     own = [mark.name for mark in item.iter_markers() if mark.name in TIERS]
     if own:
         return own[0]
-    module = Path(str(item.fspath)).stem
+    module = module_of(item)
     name = getattr(item, "originalname", None) or item.name
     tier = TIER_OF.get(f"{module}::{name}") or TIER_OF.get(module)
     if tier:
@@ -86,7 +91,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         item.add_marker(getattr(pytest.mark, tier_of(item)))
     rank = {module: index for index, module in enumerate(SLOWEST_FIRST)}
-    items.sort(key=lambda item: rank.get(Path(str(item.fspath)).stem, len(rank)))  # stable: a module keeps its order
+    items.sort(key=lambda item: rank.get(module_of(item), len(rank)))  # stable: a module keeps its order
 
 
 @pytest.fixture(scope="session")

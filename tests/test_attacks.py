@@ -55,12 +55,11 @@ import pytest
 from attacks import ATTACKS, FAMILIES, Context, damage
 from course_tools.demo import sample_class
 from course_tools.grading.batch import grade_class
-from course_tools.grading.cgroups import PREFIX as CGROUP_PREFIX
-from course_tools.grading.cgroups import stale_cgroups
+from course_tools.grading.cgroups import grader_pid, stale_cgroups
 from course_tools.grading.gradebook import read_grades
 from course_tools.grading.judge import WALL_FACTOR
 from course_tools.grading.nbgrader_apps import ensure_venv_on_path
-from course_tools.grading.sandbox import SANDBOX_UID_BASE, sandbox_status
+from course_tools.grading.sandbox import SANDBOX_UID_BASE, sandbox_status, tree_pids
 from course_tools.notebooks.cells import is_graded
 from course_tools.publish import feedback
 from support.gradebook_rows import gradebook_row_counts
@@ -222,26 +221,6 @@ def _inside_a_sandbox(pid: int) -> bool:
     return False
 
 
-def descendants(root: int) -> set[int]:
-    """Pids of every live process under ``root`` (from /proc)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as handle:
-                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(parent, []).append(int(entry))
-    found, todo = set(), [root]
-    while todo:
-        for child in children.get(todo.pop(), ()):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
-
-
 class GraderWatch:
     """The pids of this process's descendants seen while it grades (its grading workers among them), so that only
     cgroups this run's graders made count: another test run on the host may kill its graders on purpose."""
@@ -253,22 +232,16 @@ class GraderWatch:
 
     def _watch(self) -> None:
         while not self._stop.wait(self.every):
-            self.pids |= descendants(os.getpid())
+            self.pids |= set(tree_pids(os.getpid()))
 
     def __enter__(self) -> "GraderWatch":
-        self.pids |= descendants(os.getpid())
+        self.pids |= set(tree_pids(os.getpid()))
         self._thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
-
-
-def made_by(cgroup: Path, pids: set[int]) -> bool:
-    """Whether a sandbox cgroup (``course-sandbox.<grader pid>.<n>``) was made by one of ``pids``."""
-    parts = cgroup.name.split(".")
-    return len(parts) == 3 and parts[0] == CGROUP_PREFIX and parts[1].isdigit() and int(parts[1]) in pids
 
 
 def orphaned_sandbox_processes() -> list[tuple[int, int, str]]:
@@ -370,7 +343,7 @@ def run(tmp_path_factory, built_course):
         left_behind = [p for p in processes() if marker in p[2]]
         orphans = orphaned_sandbox_processes()
         new_key_users = {uid: usage for uid, usage in sandbox_key_users().items() if uid not in key_users_before}
-        cgroups_left = [path for path in stale_cgroups() if made_by(path, graders.pids)]
+        cgroups_left = [path for path in stale_cgroups() if grader_pid(path) in graders.pids]
         events = listener.stop()
         for path in kernel_files:
             path.unlink(missing_ok=True)
@@ -426,9 +399,9 @@ def test_the_grader_watch_counts_only_cgroups_of_this_run_s_graders():
         child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.5)"])
         child.wait()
     assert child.pid in graders.pids
-    assert made_by(Path(f"/sys/fs/cgroup/pids/course-sandbox.{child.pid}.3"), graders.pids)
-    assert not made_by(Path(f"/sys/fs/cgroup/pids/course-sandbox.{max(graders.pids) + 1}.3"), graders.pids)
-    assert not made_by(Path(f"/sys/fs/cgroup/pids/other.{child.pid}.3"), graders.pids)
+    assert grader_pid(Path(f"/sys/fs/cgroup/pids/course-sandbox.{child.pid}.3")) in graders.pids
+    assert grader_pid(Path(f"/sys/fs/cgroup/pids/course-sandbox.{max(graders.pids) + 1}.3")) not in graders.pids
+    assert grader_pid(Path(f"/sys/fs/cgroup/pids/other.{child.pid}.3")) not in graders.pids
 
 
 def test_every_submission_is_attempted(run):

@@ -137,17 +137,18 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def grader_pid(cgroup: Path) -> int | None:
+    """The pid of the grading process that made a per-sandbox cgroup (``<PREFIX>.<grader pid>.<n>``), else None."""
+    parts = cgroup.name.split(".")
+    return int(parts[1]) if len(parts) == 3 and parts[0] == PREFIX and parts[1].isdigit() else None
+
+
 def _stale(parent: Path) -> list[Path]:
     try:
         entries = list(parent.iterdir())
     except OSError:
         return []
-    found = []
-    for entry in entries:
-        parts = entry.name.split(".")
-        if len(parts) == 3 and parts[0] == PREFIX and parts[1].isdigit() and not _alive(int(parts[1])):
-            found.append(entry)
-    return found
+    return [entry for entry in entries if (pid := grader_pid(entry)) is not None and not _alive(pid)]
 
 
 def stale_cgroups() -> list[Path]:

@@ -239,7 +239,7 @@ _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 def _tree_cpu_seconds(root: int) -> float:
     """CPU seconds of ``root`` and every live descendant, with what each has reaped (from /proc)."""
     total = 0
-    for pid in _tree_pids(root):
+    for pid in tree_pids(root):
         try:
             with open(f"/proc/{pid}/stat") as handle:
                 fields = handle.read().rsplit(")", 1)[1].split()
@@ -283,7 +283,7 @@ def thread_wait_seconds() -> float:
     return wait
 
 
-def _tree_pids(root: int) -> list[int]:
+def tree_pids(root: int) -> list[int]:
     """``root`` and its live descendants."""
     seen, stack = [], [root]
     while stack:
@@ -745,7 +745,7 @@ class Sandbox:
         """
         if self.pid is not None and not self._done and time.monotonic() - self._wait_read_at >= FRESH_READING:
             self._wait_read_at = time.monotonic()
-            pids = self.cgroup.pids() if self.cgroup is not None else _tree_pids(self.pid)
+            pids = self.cgroup.pids() if self.cgroup is not None else tree_pids(self.pid)
             self._wait_seen = max(self._wait_seen, sum(_run_queue_seconds(pid) for pid in pids))
         return self._wait_seen
 

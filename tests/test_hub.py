@@ -247,9 +247,12 @@ def reference_answer(name: str) -> str:
     return re.sub(r"\n?\s*### (BEGIN|END) SOLUTION", "", cell.source)
 
 
-def answer_cell_index(path: Path, name: str) -> int:
-    nb = nbformat.read(str(path), as_version=4)
+def cell_index(nb, name: str) -> int:
     return [i for i, c in enumerate(nb.cells) if cell_grade_id(c) == name][0]
+
+
+def answer_cell_index(path: Path, name: str) -> int:
+    return cell_index(nbformat.read(str(path), as_version=4), name)
 
 
 def saved_answer(path: Path, name: str) -> bool:
@@ -258,7 +261,8 @@ def saved_answer(path: Path, name: str) -> bool:
         nb = nbformat.read(str(path), as_version=4)
     except Exception:  # being written
         return False
-    source = nb.cells[answer_cell_index(path, name)].source
+    # One read only: the file may be rewritten between two (it was, under load, and read as '').
+    source = nb.cells[cell_index(nb, name)].source
     return f"def {name}" in source and "NotImplementedError" not in source
 
 

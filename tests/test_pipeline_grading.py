@@ -35,6 +35,9 @@ from support.gradebook_rows import gradebook_row_counts
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = available_assignments(ROOT)
 STUDENTS = sample_class.STUDENTS
+# The judge's budget per cell in the graded course (the real course's is 20 s): the looping student runs it out
+# once, burning a core all the while, and honest cells need under 1 s of the sandbox's CPU time.
+CELL_TIMEOUT = 8.0
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +45,7 @@ def graded(tmp_path_factory, built_course):
     """The sample class in a temporary course, autograded once with 2 workers."""
     ensure_venv_on_path()
     course = tmp_path_factory.mktemp("pipeline") / "course"
-    built_course(course, ASSIGNMENTS)
+    built_course(course, ASSIGNMENTS, cell_timeout=CELL_TIMEOUT)
     sample_class.write_class(course, ROOT, ASSIGNMENTS, progress=None)
     results = grade_class(course, ASSIGNMENTS, workers=2, progress=None)
     return {"course": course, "results": results, "grades": read_grades(course),
@@ -113,6 +116,8 @@ def test_infinite_loop_costs_only_the_cells_it_blocks(graded):
     blocked = course[loop_assignment].cells_using(function)
     stopped = [int(m.group(1)) for note in result.notes for m in [re.search(r"(\d+) cell\(s\) stopped", note)] if m]
     assert stopped and 1 <= stopped[0] <= blocked, f"{blocked} cell(s) call {function}: {result.line()}"
+    assert any(f"stopped at the time limit ({CELL_TIMEOUT:g} s of CPU" in note for note in result.notes), (
+        f"the course's own budget did not stop the loop: {result.line()}")
     if stopped[0] < blocked:  # after its first timeout it is not called again: its other cells fail at once
         assert any(f"not called again after it timed out: {function}" in note for note in result.notes), result.line()
     # Budgets count CPU time, so on a busy grader too the loop costs its own cells, not the notebook's budget.

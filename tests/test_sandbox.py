@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from course_tools.grading.sandbox import Limits, Sandbox, python_binds, sandbox_env, sandbox_status
+from course_tools.grading.sandbox import Limits, Sandbox, font_list, python_binds, sandbox_env, sandbox_status
 
 COURSE_ROOT = Path(__file__).resolve().parent.parent
 OK, STATUS = sandbox_status()
@@ -137,6 +137,32 @@ def test_numpy_matplotlib_and_nextword_work_inside():
 
 
 @needs_bwrap
+def test_matplotlib_starts_from_the_font_list_built_once_and_finds_its_fonts():
+    """Each sandbox gets a copy of the font list a sandbox of its own built (``font_list``): matplotlib reads it rather
+    than scanning the system's fonts again, and every font it lists is one the sandbox can open."""
+    name, text = font_list()
+    assert json.loads(text)["ttflist"], "an empty font list"
+    code, out, err = run(f"""
+        import json, os, time
+        path = "/tmp/mpl/{name}"
+        before = open(path, "rb").read(), os.stat(path).st_mtime_ns
+        import matplotlib.pyplot as plt
+        from matplotlib import font_manager
+        fig, ax = plt.subplots()
+        ax.set_title("a title")
+        fig.savefig("plot.png")
+        after = open(path, "rb").read(), os.stat(path).st_mtime_ns
+        listed = [font.fname for font in font_manager.fontManager.ttflist]
+        print(json.dumps({{"untouched": before == after, "fonts": len(listed),
+                          "missing": [f for f in listed if not os.path.isfile(f)],
+                          "found": os.path.isfile(font_manager.findfont("DejaVu Sans"))}}))
+    """)
+    assert code == 0 and err == "", err
+    seen = json.loads(out)
+    assert seen["untouched"] and seen["fonts"] > 0 and seen["missing"] == [] and seen["found"], seen
+
+
+@needs_bwrap
 def test_student_code_sees_nothing_of_the_host_and_writes_nothing():
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -214,9 +240,10 @@ def test_student_code_sees_nothing_of_the_host_and_writes_nothing():
     assert set(report["listings"][str(COURSE_ROOT.parent)] or []) - own_tmp <= {COURSE_ROOT.name}
     assert report["listings"]["/opt/course/lib"] == ["course_sandbox", "nextword"]
     assert not {"home", "var", "run", "srv", "mnt", "media", "boot", "sys"} & set(report["listings"]["/"])
-    # the sandbox's own /tmp: its home and work folders (and the folders above the venv, when the course is in /tmp)
+    # the sandbox's own /tmp: its home, work and matplotlib folders (and the folders above the venv, when the course
+    # is in /tmp)
     above_venv = {Path(sys.prefix).resolve().relative_to("/tmp").parts[0]} if str(Path(sys.prefix).resolve()).startswith("/tmp/") else set()
-    assert set(report["tmp"]) == {"home", "work"} | above_venv and not report["marker_in_tmp"]
+    assert set(report["tmp"]) == {"home", "work", "mpl"} | above_venv and not report["marker_in_tmp"]
     assert report["course_tools"] is None
     assert report["written"] == []
     assert all(result != "CONNECTED" for result in report["connections"].values()), report["connections"]

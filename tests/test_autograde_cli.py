@@ -27,12 +27,21 @@ ASSIGNMENT = "01_testing"
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory, built_course):
-    """A course folder as a fresh clone has it: source/, release/, config and submissions, but no gradebook."""
+def registered(tmp_path_factory, built_course):
+    """A course folder whose gradebook knows the assignment, with submissions: what every run after the first sees
+    (registering costs about 4 s of CPU time per run, so only the test of a fresh clone pays it)."""
     ensure_venv_on_path()
     built = tmp_path_factory.mktemp("cli") / "built"
     built_course(built, [ASSIGNMENT])
     sample_class.write_class(built, ROOT, [ASSIGNMENT], students=("perfect", "blank"), progress=None)
+    assert (built / "gradebook.db").exists()
+    return built
+
+
+@pytest.fixture(scope="module")
+def course(registered):
+    """A course folder as a fresh clone has it: source/, release/, config and submissions, but no gradebook."""
+    built = registered
     fresh = built.parent / "fresh"
     fresh.mkdir()
     for name in ("source", "release", "submitted"):
@@ -72,11 +81,11 @@ def test_a_fresh_clone_registers_its_assignments_and_grades(course, tmp_path):
 
 
 @pytest.mark.skipif(not sandbox_status()[0], reason=f"NO SANDBOX HERE: {sandbox_status()[1]}")
-def test_a_course_folder_without_a_manifest_grades_from_its_working_directory(course, tmp_path):
+def test_a_course_folder_without_a_manifest_grades_from_its_working_directory(registered, tmp_path):
     """An instructor's own nbgrader folder (config, release, submissions, no course.toml) run from inside it."""
-    root = copy_of(course, tmp_path)
+    root = copy_of(registered, tmp_path)
     (root / "course.toml").unlink()
-    done = subprocess.run([sys.executable, "-m", "course_tools.autograde", "-j", "1"], cwd=root,
+    done = subprocess.run([sys.executable, "-m", "course_tools.autograde", "-j", "1", "--student", "perfect"], cwd=root,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     auto_max = sample_class.read_course(ROOT, [ASSIGNMENT])[ASSIGNMENT].auto_max_score
@@ -84,16 +93,16 @@ def test_a_course_folder_without_a_manifest_grades_from_its_working_directory(co
     assert sum(c["auto_score"] or 0 for c in perfect["cells"].values() if "max_score" in c) == auto_max
 
 
-def test_without_a_sandbox_grading_is_refused_loudly(course, tmp_path):
-    root = copy_of(course, tmp_path)
+def test_without_a_sandbox_grading_is_refused_loudly(registered, tmp_path):
+    root = copy_of(registered, tmp_path)
     done = autograde(root, env={"COURSE_BWRAP": "/nonexistent/bwrap"})
     assert done.returncode == 2, done.stdout + done.stderr
     assert "Grading refused" in done.stderr and "bubblewrap" in done.stderr and "--UNSAFE-no-sandbox" in done.stderr
     assert not list(root.glob("autograded/*/*/*.ipynb")), "a refused run graded something"
 
 
-def test_the_unsafe_opt_out_says_so_and_grades(course, tmp_path):
-    root = copy_of(course, tmp_path)
+def test_the_unsafe_opt_out_says_so_and_grades(registered, tmp_path):
+    root = copy_of(registered, tmp_path)
     done = autograde(root, "--UNSAFE-no-sandbox", "--student", "perfect", env={"COURSE_BWRAP": "/nonexistent/bwrap"})
     assert done.returncode == 0, done.stdout + done.stderr
     assert "UNISOLATED" in done.stdout
@@ -101,8 +110,8 @@ def test_the_unsafe_opt_out_says_so_and_grades(course, tmp_path):
 
 
 @pytest.mark.skipif(not sandbox_status()[0], reason=f"NO SANDBOX HERE: {sandbox_status()[1]}")
-def test_a_submission_that_cannot_be_graded_exits_non_zero_with_its_cause(course, tmp_path):
-    root = copy_of(course, tmp_path)
+def test_a_submission_that_cannot_be_graded_exits_non_zero_with_its_cause(registered, tmp_path):
+    root = copy_of(registered, tmp_path)
     broken = root / "submitted" / "blank" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     broken.write_text("{ this is not a notebook", encoding="utf-8")
     done = autograde(root)
@@ -148,11 +157,11 @@ def with_snoop(root: Path) -> Path:
 
 
 @pytest.mark.skipif(not sandbox_status()[0], reason=f"NO SANDBOX HERE: {sandbox_status()[1]}")
-def test_an_ordinary_nbgrader_config_still_grades_in_the_judge(course, tmp_path):
+def test_an_ordinary_nbgrader_config_still_grades_in_the_judge(registered, tmp_path):
     """issue 17.1: a three-line config gets the trusted pipeline anyway: rebuild, sandbox, judge, review scan."""
     from course_tools.course import load
 
-    root = copy_of(course, tmp_path)
+    root = copy_of(registered, tmp_path)
     (root / "nbgrader_config.py").write_text(ordinary_config(load(ROOT).id), encoding="utf-8")
     with_snoop(root)
     done = autograde(root)
@@ -181,10 +190,10 @@ def test_an_ordinary_nbgrader_config_still_grades_in_the_judge(course, tmp_path)
      "'nbconvert.preprocessors.ExecutePreprocessor']\n", "ExecutePreprocessor"),
     ("c.JudgedExecute.sandbox = False\n", "JudgedExecute.sandbox = False"),
 ])
-def test_a_config_that_would_run_student_code_outside_the_judge_is_refused(course, tmp_path, extra, named):
+def test_a_config_that_would_run_student_code_outside_the_judge_is_refused(registered, tmp_path, extra, named):
     from course_tools.course import load
 
-    root = copy_of(course, tmp_path)
+    root = copy_of(registered, tmp_path)
     (root / "nbgrader_config.py").write_text(ordinary_config(load(ROOT).id, extra), encoding="utf-8")
     with_snoop(root)
     done = autograde(root, "--student", "snoop", "--student", "perfect")

@@ -11,6 +11,8 @@ A module missing from ``TIER_OF`` is ``unit``, unless its tests use a course bui
 session (``SESSION_COURSES``), which makes them ``grading``. A marker written on a test wins.
 """
 
+import fcntl
+import os
 import shutil
 from pathlib import Path
 
@@ -94,13 +96,29 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: rank.get(module_of(item), len(rank)))  # stable: a module keeps its order
 
 
+def built_once_per_run(tmp_path_factory, name: str, build) -> Path:
+    """The folder ``build(folder)`` makes, made once for the whole test run: with ``pytest -n``, the first worker
+    to ask builds it while the others wait, and every worker reads the same one (copy it before changing it)."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # xdist: <run>/popen-gwN
+    folder, built = shared / f"run-{name}", shared / f"run-{name}.built"
+    with open(shared / f"run-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not built.exists():
+            if folder.exists():
+                shutil.rmtree(folder)  # a build that failed half-way, in another worker
+            build(folder)
+            built.touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def built_course(tmp_path_factory):
     """``built_course(dest, assignments)``: a fresh course folder at ``dest``, as ``sample_class.make_course``
     leaves it (course.toml, nbgrader_config.py, source/, release/ and the gradebook generated there).
 
-    ``nbgrader generate_assignment`` runs once per set of assignments in the session; every call copies
-    that folder. Returns the assignments, as ``make_course`` does.
+    ``nbgrader generate_assignment`` runs once per set of assignments in the test run (``built_once_per_run``);
+    every call copies that folder. Returns the assignments, as ``make_course`` does.
 
     ``cell_timeout`` / ``notebook_timeout``: the judge's time limits for this copy (seconds), written at the end
     of its ``nbgrader_config.py``. A test that waits out a limit sets a small one: what it proves about a
@@ -115,9 +133,9 @@ def built_course(tmp_path_factory):
               notebook_timeout: float | None = None) -> list[str]:
         key = tuple(assignments)
         if key not in built:
-            folder = tmp_path_factory.mktemp("built_course") / "course"
-            sample_class.make_course(folder, ROOT, list(key), progress=None)
-            built[key] = folder
+            built[key] = built_once_per_run(
+                tmp_path_factory, "course-" + "-".join(key),
+                lambda folder: sample_class.make_course(folder, ROOT, list(key), progress=None))
         dest = Path(dest)
         if dest.exists():
             shutil.rmtree(dest)
@@ -142,17 +160,26 @@ IDENTITY = {"student": "partial", "first_name": "Ada", "last_name": "Lovelace", 
 def small_graded_class(tmp_path_factory, built_course):
     """A tiny course (01_testing, three students of the sample class) autograded with the real pipeline.
 
-    Shared by the browser tests (formgrader) and the peer-review tests; nothing may change its submissions.
+    Graded once per test run; each pytest worker gets its own copy of it. Shared by the browser tests (formgrader)
+    and the peer-review tests; nothing may change its submissions.
     """
+    from course_tools.grading.nbgrader_apps import ensure_venv_on_path
+
+    ensure_venv_on_path()
+    graded = built_once_per_run(tmp_path_factory, "small-graded-class",
+                                lambda folder: _grade_small_class(folder, built_course))
+    course = tmp_path_factory.mktemp("small_class") / "course"
+    shutil.copytree(graded, course, symlinks=True)
+    return course
+
+
+def _grade_small_class(course: Path, built_course) -> None:
     from nbgrader.api import Gradebook
 
     from course_tools.demo import sample_class
     from course_tools.grading.batch import grade_class
-    from course_tools.grading.nbgrader_apps import ensure_venv_on_path
     from course_tools.grading.sandbox import sandbox_status
 
-    ensure_venv_on_path()
-    course = tmp_path_factory.mktemp("small_class") / "course"
     built_course(course, ["01_testing"])
     sample_class.write_class(course, ROOT, ["01_testing"], students=SMALL_CLASS, progress=None)
     name = f"{IDENTITY['first_name']} {IDENTITY['last_name']}"
@@ -173,4 +200,3 @@ def small_graded_class(tmp_path_factory, built_course):
     sandboxed, _ = sandbox_status()
     results = grade_class(course, ["01_testing"], workers=2, progress=None, unsafe_no_sandbox=not sandboxed)
     assert all(r.ok for r in results), [r.line() for r in results]
-    return course

@@ -35,9 +35,10 @@ demo: $(STAMP)
 	$(BIN)/python -m course_tools.demo.tour
 
 # Three pytest processes on two cores (much of the suite waits on sandboxes, kernels, servers and browsers),
-# each taking whole test modules (their fixtures grade a class once per module): docs/development.md.
+# each taking whole test modules (their fixtures grade a class once per module), slowest first in conftest's
+# SLOWEST_FIRST order (xdist would reorder them by their number of tests): docs/development.md.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 3 --dist loadfile
+	$(BIN)/python -m pytest -n 3 --dist loadfile --no-loadscope-reorder
 
 # The unit tier only (under a minute): no notebook run, no grading. Tiers: tests/conftest.py.
 check: $(STAMP)

@@ -78,14 +78,15 @@ def tier_of(item) -> str:
     return "grading" if set(SESSION_COURSES) & set(getattr(item, "fixturenames", ())) else "unit"
 
 
-# The slowest modules, slowest first (from `pytest --durations=0`): they start first, so with several pytest workers
-# (`make test` runs `pytest -n 3 --dist loadfile`) the short ones fill in around them instead of one long module
+# The slowest modules, slowest first (wall time of each module in a `make test` run): they start first, so with several
+# pytest workers (`make test` runs `pytest -n 3 --dist loadfile --no-loadscope-reorder`) the short ones fill in around
+# them instead of one long module
 # running alone at the end. Only the order changes; every other module keeps its place after these.
 SLOWEST_FIRST = (
-    "test_attacks", "test_pipeline_grading", "test_assignments", "test_hub", "test_autograde_cli", "test_scale_out",
-    "test_course_notebooks", "test_exchange", "test_feedback_safety", "test_student_bundle", "test_browser",
-    "test_grading_under_load", "test_peer_review", "test_judge", "test_authoring_round_trip", "test_prose_numbers",
-    "test_03_lessons",
+    "test_attacks", "test_pipeline_grading", "test_hub", "test_autograde_cli", "test_exchange", "test_scale_out",
+    "test_assignments", "test_student_bundle", "test_feedback_safety", "test_browser", "test_03_lessons",
+    "test_prose_numbers", "test_judge", "test_course_notebooks", "test_peer_review", "test_grading_under_load",
+    "test_authoring_round_trip",
 )
 
 

@@ -280,3 +280,21 @@ def test_the_rebuild_reads_the_gradebook_under_the_lock_and_assembles_outside_it
         rebuild.preprocess(nbformat.v4.new_notebook(), resources)
         assert seen == {"reading the gradebook": True, "assembling": False}
         assert lock.held and _taken_by_another(lock.path)
+
+
+def _font_list_in_this_process():
+    from course_tools.grading import sandbox
+
+    return list(sandbox._font_list)
+
+
+def test_grading_workers_start_with_the_font_list_their_pool_built(tmp_path):
+    """The sandboxes' font list is built once by the process that starts the workers (0.6 s each otherwise)."""
+    from course_tools.grading.sandbox import font_list, sandbox_status
+
+    if not sandbox_status()[0]:
+        pytest.skip("no sandbox: no font list to hand over")
+    folder = gradebook.CourseFolder.at(Path(__file__).resolve().parents[1])
+    with nbgrader_apps.worker_pool(folder, 1, lock=False) as pool:
+        handed = pool.submit(_font_list_in_this_process).result()
+    assert font_list() is not None and handed == [font_list()]

@@ -128,11 +128,14 @@ def quiet_worker(log_path: str) -> None:
     os.dup2(log.fileno(), 2)
 
 
-def prepare_worker(root: str, log_path: str | None = None) -> None:
+def prepare_worker(root: str, log_path: str | None = None, fonts: tuple[str, bytes] | None = None) -> None:
     """Make this process a grading worker for the course at ``root`` (pool initializer, first Dask task):
-    stderr to ``log_path`` (None: kept)."""
+    stderr to ``log_path`` (None: kept); ``fonts``: the sandboxes' font list, built once by the caller."""
+    from .sandbox import adopt_font_list
+
     os.environ.setdefault("MPLBACKEND", "Agg")
     ensure_venv_on_path()
+    adopt_font_list(fonts)
     if log_path is not None:
         quiet_worker(log_path)
     os.chdir(root)
@@ -149,12 +152,15 @@ def worker_pool(folder: CourseFolder, workers: int, lock: bool = True):
     """
     import tempfile
 
+    from .sandbox import font_list, sandbox_status
+
     lock_path = str(folder.lock_path) if lock else None
+    fonts = font_list() if sandbox_status()[0] else None  # built here once, not in every worker
     with tempfile.TemporaryDirectory(prefix="course_tools-run-") as run_dir:
         try:
             with cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                         initializer=prepare_worker,
-                                        initargs=(str(folder.root), os.path.join(run_dir, "workers.log"))) as pool:
+                                        initargs=(str(folder.root), os.path.join(run_dir, "workers.log"), fonts)) as pool:
                 yield pool
         finally:
             if lock_path is not None:

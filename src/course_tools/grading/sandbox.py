@@ -416,6 +416,13 @@ def font_list() -> tuple[str, bytes] | None:
         return _font_list[0]
 
 
+def adopt_font_list(fonts: tuple[str, bytes] | None) -> None:
+    """Use ``fonts`` (what :func:`font_list` returned in the process that started this one) instead of building it."""
+    with _font_list_lock:
+        if not _font_list and fonts is not None:
+            _font_list.append(fonts)
+
+
 def _build_font_list() -> tuple[str, bytes] | None:
     try:
         with Sandbox([sys.executable, "-c", _FONT_LIST_SCRIPT, MPL_DIR], font_list=False) as box:

@@ -78,9 +78,10 @@ def tier_of(item) -> str:
     return "grading" if set(SESSION_COURSES) & set(getattr(item, "fixturenames", ())) else "unit"
 
 
-# The slowest modules, slowest first (wall time of each module in a `make test` run): they start first, so with several
-# pytest workers (`make test` runs `pytest -n 3 --dist loadfile --no-loadscope-reorder`) the short ones fill in around
-# them instead of one long module running alone at the end. Only the order changes; every other module keeps its place after these.
+# The slowest modules, slowest first (wall time of each module in a `make test` run): they start first, so with
+# several pytest workers (`make test` runs `pytest -n 3 --dist loadfile --no-loadscope-reorder`) the short ones fill
+# in around them instead of one long module running alone at the end. Only the order changes; every other module
+# keeps its place after these.
 SLOWEST_FIRST = (
     "test_attacks", "test_pipeline_grading", "test_hub", "test_autograde_cli", "test_exchange", "test_scale_out",
     "test_assignments", "test_student_bundle", "test_feedback_safety", "test_browser", "test_03_lessons",

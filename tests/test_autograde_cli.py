@@ -41,7 +41,7 @@ def registered(tmp_path_factory, built_course):
 @pytest.fixture(scope="module")
 def course(registered):
     """A course folder as a fresh clone has it: source/, release/, config and submissions, but no gradebook."""
-    built = registered
+    built = registered  # copied without its gradebook
     fresh = built.parent / "fresh"
     fresh.mkdir()
     for name in ("source", "release", "submitted"):

@@ -152,10 +152,10 @@ def worker_pool(folder: CourseFolder, workers: int, lock: bool = True):
     """
     import tempfile
 
-    from .sandbox import font_list, sandbox_status
+    from .sandbox import font_list
 
     lock_path = str(folder.lock_path) if lock else None
-    fonts = font_list() if sandbox_status()[0] else None  # built here once, not in every worker
+    fonts = font_list()  # built here once, not in every worker
     with tempfile.TemporaryDirectory(prefix="course_tools-run-") as run_dir:
         try:
             with cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),

@@ -399,7 +399,7 @@ name = f"fontlist-v{font_manager.FontManager.__version__}.json"
 with open(f"{sys.argv[1]}/{name}", encoding="utf-8") as handle:
     sys.stdout.write(name + "\n" + handle.read())
 """
-_font_list_lock = threading.Lock()  # the builder's sandbox and sandbox_status's probe go without (font_list=False)
+_font_list_lock = threading.Lock()  # the builder's sandbox and sandbox_status's probe start without it
 _font_list: list = []  # [] until built; then [(file name, bytes)] or [None] when it could not be
 
 
@@ -424,8 +424,11 @@ def adopt_font_list(fonts: tuple[str, bytes] | None) -> None:
 
 
 def _build_font_list() -> tuple[str, bytes] | None:
+    if not sandbox_status()[0]:
+        return None  # no sandbox will start either (unsafe mode has a fresh MPLCONFIGDIR of its own)
+    problem = "it did not print one"
     try:
-        with Sandbox([sys.executable, "-c", _FONT_LIST_SCRIPT, MPL_DIR], font_list=False) as box:
+        with Sandbox([sys.executable, "-c", _FONT_LIST_SCRIPT, MPL_DIR], with_font_list=False) as box:
             out, _ = box.process.communicate(timeout=60)
             status = box.process.returncode
         name, _, text = out.partition(b"\n")
@@ -434,9 +437,8 @@ def _build_font_list() -> tuple[str, bytes] | None:
         if status == 0 and re.fullmatch(r"fontlist-v[\w.]+\.json", name) and len(text) < 16 * 1024**2:
             return name, text
     except (OSError, ValueError, SandboxUnavailable, subprocess.TimeoutExpired) as error:
-        _warn_once(f"matplotlib's font list could not be built once for all sandboxes ({error}); each builds its own")
-        return None
-    _warn_once("matplotlib's font list could not be built once for all sandboxes; each builds its own")
+        problem = str(error)
+    _warn_once(f"matplotlib's font list could not be built once for all sandboxes ({problem}); each builds its own")
     return None
 
 
@@ -540,7 +542,7 @@ class Sandbox:
 
     def __init__(self, argv: list[str], *, limits: Limits = Limits(), binds: list[tuple[str, str]] | None = None,
                  env: dict | None = None, pass_fds: tuple[int, ...] = (), cwd: str = WORKDIR,
-                 unsafe_no_sandbox: bool = False, font_list: bool = True):
+                 unsafe_no_sandbox: bool = False, with_font_list: bool = True):
         if not argv:
             raise ValueError("argv is empty")
         self.argv = [str(a) for a in argv]
@@ -550,7 +552,7 @@ class Sandbox:
         self.pass_fds = tuple(pass_fds)
         self.cwd = cwd
         self.unsafe_no_sandbox = unsafe_no_sandbox
-        self.font_list = font_list  # start with matplotlib's font list in its MPLCONFIGDIR (see font_list())
+        self.with_font_list = with_font_list  # start with matplotlib's font list in its MPLCONFIGDIR (font_list())
         self.process: subprocess.Popen | None = None
         self.pid: int | None = None  # host pid of bwrap (or of the command, when unsafe)
         self.init_pid: int | None = None  # host pid of the pid namespace's reaper (pid 1 inside)
@@ -643,7 +645,7 @@ class Sandbox:
             os.close(wfd)
             data_fds.append(rfd)
             args += ["--perms", "0644", "--ro-bind-data", str(rfd), f"/etc/{name}"]
-        fonts = font_list() if self.font_list and env.get("MPLCONFIGDIR") == MPL_DIR else None
+        fonts = font_list() if self.with_font_list and env.get("MPLCONFIGDIR") == MPL_DIR else None
         if fonts is not None:
             # a writable folder (matplotlib refuses a read-only one), and a copy of the list in it
             name, text = fonts
@@ -970,7 +972,7 @@ def _probe() -> tuple[bool, str]:
         return False, f"{', '.join(missing)} missing (Debian: apt-get install util-linux). {INSTALL_HINT}"
     try:
         version, _ = _bwrap_info()
-        probe = Sandbox(["true"], binds=[], env=sandbox_env({"PATH": "/usr/bin:/bin"}), font_list=False)
+        probe = Sandbox(["true"], binds=[], env=sandbox_env({"PATH": "/usr/bin:/bin"}), with_font_list=False)
         probe._start_bwrap()
         try:
             out, err = probe.process.communicate(timeout=20)

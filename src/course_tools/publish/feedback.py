@@ -350,22 +350,17 @@ def _omitted_source(cell) -> str:
 
 def _merge_streams(outputs) -> list:
     """Consecutive stream outputs of the same name joined (a loop of prints is one output, not thousands)."""
-    merged: list = []
-    run: list[str] = []  # the texts merged[-1] stands for, joined once the run ends (adding them up is quadratic)
-    for output in (outputs if isinstance(outputs, list) else []) + [None]:
-        if output is not None and not isinstance(output, dict):
+    merged, texts = [], []  # texts[i]: the texts merged[i] stands for, joined at the end (adding up is quadratic)
+    for output in outputs if isinstance(outputs, list) else []:
+        if not isinstance(output, dict):
             continue
-        stream = output is not None and output.get("output_type") == "stream"
-        if stream and run and merged[-1].get("name") == output.get("name"):
-            run.append(_text(output.get("text", "")))
-            continue
-        if len(run) > 1:
-            merged[-1] = dict(merged[-1], text="".join(run))
-        if output is None:
-            break
-        merged.append(output)
-        run = [_text(output.get("text", ""))] if stream else []
-    return merged
+        if (output.get("output_type") == "stream" and merged and merged[-1].get("output_type") == "stream"
+                and merged[-1].get("name") == output.get("name")):
+            texts[-1].append(_text(output.get("text", "")))
+        else:
+            merged.append(output)
+            texts.append([_text(output.get("text", ""))])
+    return [output if len(run) == 1 else dict(output, text="".join(run)) for output, run in zip(merged, texts)]
 
 
 def _output_size(output) -> int:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from course_tools.grading import gradebook, judged_autograde, nbgrader_apps
+from course_tools.grading import gradebook, judged_autograde, nbgrader_apps, worker_imports
 
 
 def _course(tmp_path: Path, db_url: str | None = None) -> Path:
@@ -113,18 +113,40 @@ def test_a_removed_lock_file_is_not_held_by_a_late_comer(tmp_path):
         gradebook.remove_lock_file(path)
 
 
-@pytest.mark.grading  # spawns a worker that imports nbgrader
-def test_a_worker_pool_leaves_no_lock_file_and_no_log_behind(tmp_path, monkeypatch):
-    root = _course(tmp_path)
-    scratch = tmp_path / "tmp"  # this test's own temporary folder: others' runs share the system's
-    scratch.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+# A grading process: one pool of one worker that makes and holds the gradebook's lock file, then ends.
+POOL_RUN = """
+import os, sys
+from course_tools.grading import gradebook, nbgrader_apps
+
+if __name__ == "__main__":
+    root = sys.argv[1]
     with nbgrader_apps.worker_pool(gradebook.CourseFolder.at(root), 1, lock=True) as pool:
         lock = str(gradebook.gradebook_lock_path(root))
         assert pool.submit(gradebook._lock_file, lock).result(timeout=300) >= 0  # a worker made and held it
-        assert os.path.exists(lock)
-    assert not os.path.exists(lock)
-    assert not list(scratch.iterdir()), f"left in the temporary folder: {list(scratch.iterdir())}"
+        assert os.path.exists(lock), "the worker's lock file is missing"
+    assert not os.path.exists(lock), "the pool left its lock file"
+"""
+
+
+@pytest.mark.grading  # starts a worker that imports nbgrader
+def test_a_worker_pool_leaves_no_lock_file_and_no_log_behind(tmp_path):
+    """Nothing of a grading run stays in the temporary folder once its process has ended: the workers' log goes
+    with the pool, and multiprocessing's own folder (the socket of the server the workers fork from) with the
+    process. In a temporary folder too deep for a unix socket's path, workers start as new processes instead."""
+    import subprocess
+    import sys
+
+    root = _course(tmp_path)
+    deep = tmp_path / ("deep" * 30)  # pytest's own folders can be that deep too
+    deep.mkdir()
+    with tempfile.TemporaryDirectory(prefix="pool-") as short:  # this run's own: others' runs share the system's
+        for scratch in (Path(short), deep):
+            done = subprocess.run([sys.executable, "-c", POOL_RUN, str(root)], env={**os.environ, "TMPDIR": str(scratch)},
+                                  capture_output=True, text=True, timeout=300)
+            assert done.returncode == 0, done.stderr[-3000:]
+            assert ("fork server cannot start" in done.stderr) == (scratch == deep), done.stderr[-3000:]
+            assert not os.path.exists(gradebook.gradebook_lock_path(root))
+            assert not list(scratch.iterdir()), f"left in the temporary folder: {list(scratch.iterdir())}"
 
 
 def test_grading_reports_travel_through_the_callers_channel_not_a_module_global():
@@ -298,3 +320,26 @@ def test_grading_workers_start_with_the_font_list_their_pool_built(tmp_path):
     with nbgrader_apps.worker_pool(folder, 1, lock=False) as pool:
         handed = pool.submit(_font_list_in_this_process).result()
     assert font_list() is not None and handed == [font_list()]
+
+
+def _environment_variable(name: str) -> str | None:
+    return os.environ.get(name)
+
+
+def _imported(names) -> list[str]:
+    import sys
+
+    return [name for name in names if name in sys.modules]
+
+
+@pytest.mark.grading  # starts workers that import nbgrader
+def test_workers_fork_ready_and_see_the_callers_environment_of_now(tmp_path, monkeypatch):
+    """Workers fork from a server that imported what grading needs once; they still get the caller's environment
+    as it is when their pool starts, not as it was when that server started."""
+    folder = gradebook.CourseFolder.at(_course(tmp_path))
+    with nbgrader_apps.worker_pool(folder, 1, lock=False) as pool:  # the server starts (if no pool has yet)
+        assert pool.submit(_imported, worker_imports.MODULES).result(timeout=300) == list(worker_imports.MODULES)
+    monkeypatch.setenv("COURSE_TOOLS_TEST_MARK", "set after the server started")
+    with nbgrader_apps.worker_pool(folder, 1, lock=False) as pool:
+        assert pool.submit(_environment_variable, "COURSE_TOOLS_TEST_MARK").result(timeout=300) == \
+            "set after the server started"

@@ -26,6 +26,8 @@ import math
 import os
 import re
 import subprocess
+import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -320,6 +322,32 @@ def problem(claim: Claim, markdown: str, printed: str, values: dict) -> str | No
 # ---------------------------------------------------------------- executing the notebooks once
 
 
+# Each notebook runs in well under a minute; twice a whole run waited about 300 s in one of them, with the kernel
+# idle, and passed. A run that slow says where its time went (pytest's warnings summary) instead of only its length.
+SLOW_RUN_SECONDS = 60
+
+
+def where_the_time_went(nb) -> str:
+    """The five cells with the longest time from the request to the kernel's idle status (nbclient's timestamps),
+    each with its time in the kernel (busy to execute reply) and the wait for its outputs (reply to idle)."""
+    from datetime import datetime
+
+    def at(cell, name):
+        stamp = cell.metadata.get("execution", {}).get(name)
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() if stamp else None
+
+    spans = []
+    for index, cell in enumerate(nb.cells):
+        busy, reply, idle = (at(cell, name) for name in ("iopub.status.busy", "shell.execute_reply", "iopub.status.idle"))
+        if busy is not None and idle is not None:
+            kernel = f"{reply - busy:.1f}" if reply is not None else "?"
+            waited = f"{idle - reply:.1f}" if reply is not None else "?"
+            first = cell.source.strip().splitlines()[0][:50] if cell.source.strip() else ""
+            spans.append((idle - busy, f"cell {index} {first!r}: {idle - busy:.1f} s (kernel {kernel} s, outputs {waited} s)"))
+    timed = sum(span for span, _ in spans)
+    return f"{timed:.0f} s inside cells; " + "; ".join(text for _, text in sorted(spans, reverse=True)[:5])
+
+
 def execute_with_expressions(assignment: str) -> tuple[object, dict]:
     """Run the reference notebook top to bottom in a fresh kernel; evaluate the claims' expressions after it."""
     from nbclient import NotebookClient
@@ -340,9 +368,12 @@ def execute_with_expressions(assignment: str) -> tuple[object, dict]:
     nb.cells.append(nbformat.v4.new_code_cell(probe))
     # The numbers do not depend on drawing (Agg skips encoding every figure); the studies behind a button run, so
     # every number they print is checked too.
+    started = time.monotonic()
     with kernel_environment(MPLBACKEND="Agg", **{RUN_STUDIES: "1"}):
-        NotebookClient(nb, timeout=300, kernel_name="python3",
+        NotebookClient(nb, timeout=300, kernel_name="python3", record_timing=True,
                        resources={"metadata": {"path": str(path.parent)}}).execute(stderr=subprocess.DEVNULL)
+    if time.monotonic() - started > SLOW_RUN_SECONDS:
+        warnings.warn(f"{assignment} took {time.monotonic() - started:.0f} s in its kernel: {where_the_time_went(nb)}")
     probe_cell = nb.cells.pop()
     text = "".join(o.get("text", "") for o in probe_cell.outputs if o.get("output_type") == "stream")
     values = json.loads(text.split(RESULTS_MARK, 1)[1]) if RESULTS_MARK in text else {}

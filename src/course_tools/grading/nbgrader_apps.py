@@ -128,11 +128,16 @@ def quiet_worker(log_path: str) -> None:
     os.dup2(log.fileno(), 2)
 
 
-def prepare_worker(root: str, log_path: str | None = None, fonts: tuple[str, bytes] | None = None) -> None:
+def prepare_worker(root: str, log_path: str | None = None, fonts: tuple[str, bytes] | None = None,
+                   environ: dict[str, str] | None = None) -> None:
     """Make this process a grading worker for the course at ``root`` (pool initializer, first Dask task):
-    stderr to ``log_path`` (None: kept); ``fonts``: the sandboxes' font list, built once by the caller."""
+    stderr to ``log_path`` (None: kept); ``fonts``: the sandboxes' font list, built once by the caller;
+    ``environ``: the caller's environment, as it is now (a forked worker starts with its server's)."""
     from .sandbox import adopt_font_list
 
+    if environ is not None:
+        os.environ.clear()
+        os.environ.update(environ)
     os.environ.setdefault("MPLBACKEND", "Agg")
     ensure_venv_on_path()
     adopt_font_list(fonts)
@@ -142,9 +147,26 @@ def prepare_worker(root: str, log_path: str | None = None, fonts: tuple[str, byt
     import nbgrader.apps.autogradeapp  # noqa: F401  (pay the import once per worker)
 
 
+def worker_context() -> multiprocessing.context.BaseContext:
+    """The start method of grading workers: forked from a server (one per grading process) that imported
+    ``worker_imports`` once and holds nothing of the caller (no threads, open gradebooks or configuration), so
+    each worker is as fresh as a new Python, without paying its 2 s of imports."""
+    from multiprocessing import forkserver
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([f"{__package__}.worker_imports"])
+    try:
+        forkserver.ensure_running()
+    except OSError as error:  # its socket lives in TMPDIR, and a unix socket's path holds at most 107 bytes
+        logging.getLogger(__name__).warning("grading workers start as new Python processes (2 s each), since "
+                                            "multiprocessing's fork server cannot start: %s", error)
+        return multiprocessing.get_context("spawn")
+    return context
+
+
 @contextlib.contextmanager
 def worker_pool(folder: CourseFolder, workers: int, lock: bool = True):
-    """``workers`` fresh (spawned) processes prepared to run nbgrader for the course ``folder`` (a context manager).
+    """``workers`` fresh processes (``worker_context``) prepared to run nbgrader for the course ``folder`` (a context manager).
 
     The run's files are its own and go with it: the workers' stderr log in a private temporary folder,
     the gradebook lock file its autograde runs take (``lock``: ``CourseFolder.lock_path``) removed once the
@@ -158,9 +180,9 @@ def worker_pool(folder: CourseFolder, workers: int, lock: bool = True):
     fonts = font_list()  # built here once, not in every worker
     with tempfile.TemporaryDirectory(prefix="course_tools-run-") as run_dir:
         try:
-            with cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=prepare_worker,
-                                        initargs=(str(folder.root), os.path.join(run_dir, "workers.log"), fonts)) as pool:
+            with cf.ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(), initializer=prepare_worker,
+                                        initargs=(str(folder.root), os.path.join(run_dir, "workers.log"), fonts,
+                                                  dict(os.environ))) as pool:
                 yield pool
         finally:
             if lock_path is not None:

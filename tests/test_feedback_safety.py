@@ -464,6 +464,19 @@ def test_nbgrader_fields_of_the_wrong_type_reach_the_page_as_the_course_reads_th
     assert "<script>alert" not in render(nb)
 
 
+def test_markdown_rendered_once_is_reused_only_for_the_same_text_and_tags():
+    """Markdown is rendered once per worker for every page that has the same cell: the result depends on the
+    text and the tags allowed, so a change of either renders again."""
+    source = "## Heading\n\nsome *emphasis*\n\n<script>alert(1)</script>"
+    sanitizer = feedback.SanitizeFeedback()
+    first = sanitizer.render_markdown(source)
+    assert sanitizer.render_markdown(source) == first
+    assert "<h2" in first and "<em>emphasis</em>" in first and "<script>" not in first
+    without_headings = feedback.SanitizeFeedback(allowed_tags=["em", "p"]).render_markdown(source)
+    assert "<h2" not in without_headings and "&lt;h2" in without_headings and "<em>emphasis</em>" in without_headings
+    assert sanitizer.render_markdown(source + " changed") != first
+
+
 def test_the_course_s_exporter_gives_nbconvert_s_page():
     """FeedbackHTMLExporter skips nbconvert's BeautifulSoup pass over the page: parsed, its page is the stock
     HTMLExporter's, element for element (with the same alt text on images that had none)."""

@@ -34,6 +34,7 @@ page loads nothing from anywhere and a student cannot dress an answer up as the 
 from __future__ import annotations
 
 import argparse
+import functools
 import html
 import re
 import sys
@@ -245,13 +246,13 @@ class SanitizeFeedback(Preprocessor):
 
     def render_markdown(self, source: str, attachments: dict | None = None) -> str:
         """Markdown -> sanitized HTML, as one line so the template's own markdown pass passes it through untouched."""
-        renderer = IPythonRenderer(escape=False, allow_harmful_protocols=False, attachments=dict(attachments or {}))
-        try:
-            rendered = MarkdownWithMath(renderer=renderer).render(source)
-        except Exception as exc:  # e.g. a missing attachment: show the text rather than lose the page
-            self.log.warning("feedback: markdown shown as plain text (%s)", exc)
-            rendered = f"<pre>{html.escape(source)}</pre>"
-        return _markdown_block(clean_html(rendered, self.allowed_tags))
+        if attachments:
+            block, problem = _render_markdown(source, tuple(self.allowed_tags), dict(attachments))
+        else:  # the course's own cells, the same on every page of an assignment: rendered once per worker
+            block, problem = _render_markdown_cached(source, tuple(self.allowed_tags))
+        if problem:
+            self.log.warning("feedback: markdown shown as plain text (%s)", problem)
+        return block
 
     # ------------------------------------------------------------------ size
 
@@ -317,6 +318,23 @@ def clean_html(fragment: str, tags=ALLOWED_TAGS) -> str:
     return bleach.clean(fragment, tags=set(tags), attributes=_allowed_attribute,
                         protocols={"http", "https", "mailto", "data"}, strip=False, strip_comments=True,
                         css_sanitizer=CSSSanitizer(allowed_css_properties=[]))
+
+
+def _render_markdown(source: str, tags: tuple[str, ...], attachments: dict | None = None) -> tuple[str, str]:
+    """(sanitized one-line HTML block, why the text is shown as plain text or '')."""
+    renderer = IPythonRenderer(escape=False, allow_harmful_protocols=False, attachments=dict(attachments or {}))
+    problem = ""
+    try:
+        rendered = MarkdownWithMath(renderer=renderer).render(source)
+    except Exception as exc:  # e.g. a missing attachment: show the text rather than lose the page
+        problem = str(exc) or type(exc).__name__
+        rendered = f"<pre>{html.escape(source)}</pre>"
+    return _markdown_block(clean_html(rendered, tags)), problem
+
+
+# Rendering and sanitizing is a third of a page's time, and most markdown cells are the course's, identical on
+# every student's page; the result depends on the text and the allowed tags alone.
+_render_markdown_cached = functools.lru_cache(maxsize=2048)(_render_markdown)
 
 
 def _markdown_block(clean: str) -> str:

@@ -8,7 +8,7 @@ function runs out its per-cell budget, and together they use most of the noteboo
 graded here beside two busy processes and must score exactly its predicted score.
 Nothing is timed.
 
-The course graded here gives a cell 8 s (``LOOP_CELL_TIMEOUT``) instead of the course's 20 s: the loop
+The course graded here gives a cell 4 s (``LOOP_CELL_TIMEOUT``) instead of the course's 20 s: the loop
 waits out a cell's budget, and the honest cells need under 1 s of the sandbox's CPU time each. A smaller
 budget only makes the check stricter: a budget that counted the busy host's waits would take points
 from the honest cells sooner.
@@ -30,7 +30,7 @@ from course_tools.grading.sandbox import sandbox_status
 
 ROOT = Path(__file__).resolve().parents[1]
 SANDBOX_OK, SANDBOX_STATUS = sandbox_status()
-LOOP_CELL_TIMEOUT = 8.0
+LOOP_CELL_TIMEOUT = 4.0
 
 
 @pytest.mark.skipif(not SANDBOX_OK, reason=f"!!! SANDBOX UNAVAILABLE !!! {SANDBOX_STATUS}")

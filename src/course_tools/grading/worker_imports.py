@@ -3,7 +3,8 @@
 ``nbgrader_apps.worker_context`` preloads this module in multiprocessing's fork server, so every worker of
 every pool starts with nbgrader, the trusted pipeline and what the course's locked cells import in the judge
 (NumPy, pyplot, ipywidgets, nextword) already loaded: 2 s of CPU per worker that a new Python would spend
-importing them.
+importing them. (Feedback workers import the course's preprocessors themselves: ``grading`` imports nothing
+from ``publish``, which sits above it.)
 """
 
 import ipywidgets  # noqa: F401
@@ -21,10 +22,9 @@ import numpy  # noqa: E402,F401
 
 import nextword  # noqa: E402,F401
 
-from ..publish import feedback  # noqa: E402,F401
 from . import submission  # noqa: E402,F401
 
 #: Checked by the tests: each is in ``sys.modules`` of a worker before its first job.
 MODULES = ("nbgrader.apps.autogradeapp", "nbgrader.apps.generatefeedbackapp", "nbgrader.apps.generateassignmentapp",
-           "nbgrader.apps.exportapp", "course_tools.grading.submission", "course_tools.publish.feedback", "numpy",
+           "nbgrader.apps.exportapp", "course_tools.grading.submission", "numpy",
            "matplotlib.pyplot", "ipywidgets", "nextword")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import functools
 import io
 import logging
 import multiprocessing
@@ -144,9 +145,10 @@ def prepare_worker(root: str, log_path: str | None = None, fonts: tuple[str, byt
     if log_path is not None:
         quiet_worker(log_path)
     os.chdir(root)
-    import nbgrader.apps.autogradeapp  # noqa: F401  (pay the import once per worker)
+    from . import worker_imports  # noqa: F401  (already imported where the worker forked from the fork server)
 
 
+@functools.cache  # one fork server per process, and at most one warning
 def worker_context() -> multiprocessing.context.BaseContext:
     """The start method of grading workers: forked from a server (one per grading process) that imported
     ``worker_imports`` once and holds nothing of the caller (no threads, open gradebooks or configuration), so
@@ -166,7 +168,8 @@ def worker_context() -> multiprocessing.context.BaseContext:
 
 @contextlib.contextmanager
 def worker_pool(folder: CourseFolder, workers: int, lock: bool = True):
-    """``workers`` fresh processes (``worker_context``) prepared to run nbgrader for the course ``folder`` (a context manager).
+    """``workers`` fresh processes (``worker_context``) prepared to run nbgrader for the course ``folder``
+    (a context manager).
 
     The run's files are its own and go with it: the workers' stderr log in a private temporary folder,
     the gradebook lock file its autograde runs take (``lock``: ``CourseFolder.lock_path``) removed once the

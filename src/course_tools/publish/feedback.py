@@ -246,10 +246,9 @@ class SanitizeFeedback(Preprocessor):
 
     def render_markdown(self, source: str, attachments: dict | None = None) -> str:
         """Markdown -> sanitized HTML, as one line so the template's own markdown pass passes it through untouched."""
-        if attachments:
-            block, problem = _render_markdown(source, tuple(self.allowed_tags), dict(attachments))
-        else:  # the course's own cells, the same on every page of an assignment: rendered once per worker
-            block, problem = _render_markdown_cached(source, tuple(self.allowed_tags))
+        # without attachments (the course's own cells, the same on every page): rendered once per worker
+        render = _render_markdown if attachments else _render_markdown_cached
+        block, problem = render(source, tuple(self.allowed_tags), attachments or None)
         if problem:
             self.log.warning("feedback: markdown shown as plain text (%s)", problem)
         return block

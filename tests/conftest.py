@@ -125,22 +125,31 @@ def built_course(tmp_path_factory):
     of its ``nbgrader_config.py``. A test that waits out a limit sets a small one: what it proves about a
     limit does not depend on its size, as long as every honest submission it grades fits with a wide margin
     (01 and 03 need under 1 s of the sandbox's CPU time per cell, and under 6 s per notebook).
+
+    ``demos=False``: the notebooks' demonstrations are emptied (``support.demo_cells``), for a test of the grading
+    itself: an 01 submission then costs about half the CPU time, and grades the same.
     """
     from course_tools.demo import sample_class
+    from support.demo_cells import without_demos
 
-    built: dict[tuple[str, ...], Path] = {}
+    built: dict[tuple[tuple[str, ...], bool], Path] = {}
+
+    def make(folder: Path, assignments: list[str], demos: bool) -> None:
+        sample_class.make_course(folder, ROOT, assignments, progress=None)
+        if not demos:
+            without_demos(folder, assignments)
 
     def build(dest: Path, assignments: list[str], cell_timeout: float | None = None,
-              notebook_timeout: float | None = None) -> list[str]:
+              notebook_timeout: float | None = None, demos: bool = True) -> list[str]:
         key = tuple(assignments)
-        if key not in built:
-            built[key] = built_once_per_run(
-                tmp_path_factory, "course-" + "-".join(key),
-                lambda folder: sample_class.make_course(folder, ROOT, list(key), progress=None))
+        if (key, demos) not in built:
+            built[(key, demos)] = built_once_per_run(
+                tmp_path_factory, "course-" + "-".join(key) + ("" if demos else "-without-demos"),
+                lambda folder: make(folder, list(key), demos))
         dest = Path(dest)
         if dest.exists():
             shutil.rmtree(dest)
-        shutil.copytree(built[key], dest, symlinks=True)
+        shutil.copytree(built[(key, demos)], dest, symlinks=True)
         limits = {"cell_timeout": cell_timeout, "notebook_timeout": notebook_timeout}
         lines = [f"c.JudgedExecute.{name} = {float(value)!r}" for name, value in limits.items() if value is not None]
         if lines:  # a later assignment in the file wins over the course's own

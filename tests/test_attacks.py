@@ -1,7 +1,8 @@
 """A class of attackers, graded for real: nothing they try gains points, shows secrets, damages or lingers.
 
 The corpus is ``tests/attacks/`` (one module per attack family of issue 9, one docstring per attack).
-ONE module fixture builds a temporary course with ``01_testing`` (the fastest notebook), writes
+ONE module fixture builds a temporary course with ``01_testing`` (the fastest notebook; its demonstrations
+emptied, ``support.demo_cells``: the attacks aim at the graded cells and the machinery, not at them), writes
 every attack as a submission next to honest classmates whose ids sort before and after the
 attackers (``aaa_perfect``; ``mmm_blank`` and ``zzz_perfect``), grades the whole class once with
 2 workers through the real pipeline (rebuild from release, bubblewrap sandbox, trusted judge,
@@ -309,7 +310,7 @@ def run(tmp_path_factory, built_course):
     ensure_venv_on_path()
     started = time.monotonic()
     course = (tmp_path_factory.mktemp("attacks") / "course").resolve()
-    built_course(course, [ASSIGNMENT], cell_timeout=CELL_TIMEOUT, notebook_timeout=NOTEBOOK_TIMEOUT)
+    built_course(course, [ASSIGNMENT], cell_timeout=CELL_TIMEOUT, notebook_timeout=NOTEBOOK_TIMEOUT, demos=False)
     marker = uuid.uuid4().hex[:16]
     listener = Listener(marker).start()
     ctx = Context(course=course, main=ROOT, assignment=ASSIGNMENT, marker=marker, port=listener.port,

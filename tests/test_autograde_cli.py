@@ -1,7 +1,8 @@
 """The instructor's command, as an instructor runs it: a fresh gradebook, refusals and failures with their causes.
 
 ``python -m course_tools.autograde`` runs in a subprocess on a small course folder (assignment
-01_testing, a perfect and a blank student), so what is checked is what the instructor sees:
+01_testing without its demonstrations, ``support.demo_cells``; a perfect and a blank student), so what is
+checked is what the instructor sees:
 the exit status and the printed lines.
 """
 
@@ -32,7 +33,7 @@ def registered(tmp_path_factory, built_course):
     (registering costs about 4 s of CPU time per run, so only the test of a fresh clone pays it)."""
     ensure_venv_on_path()
     built = tmp_path_factory.mktemp("cli") / "built"
-    built_course(built, [ASSIGNMENT])
+    built_course(built, [ASSIGNMENT], demos=False)
     sample_class.write_class(built, ROOT, [ASSIGNMENT], students=("perfect", "blank"), progress=None)
     assert (built / "gradebook.db").exists()
     return built

@@ -1,7 +1,8 @@
 """Grading past one machine, for real: a Dask scheduler and two worker processes on 127.0.0.1, and a
 PostgreSQL gradebook started from Debian's server binaries on a private port.
 
-One small class (assignment 01_testing, six kinds of students) is graded serially into SQLite once;
+One small class (assignment 01_testing without its demonstrations, ``support.demo_cells``; six kinds of
+students) is graded serially into SQLite once;
 every other way of grading it must record the same grades, once each:
 
 * on the Dask cluster into PostgreSQL (workers write concurrently, no file lock);
@@ -45,7 +46,7 @@ def base(tmp_path_factory, built_course):
     ensure_venv_on_path()
     folder = tmp_path_factory.mktemp("scale")
     course = folder / "serial"
-    built_course(course, [ASSIGNMENT])
+    built_course(course, [ASSIGNMENT], demos=False)
     sample_class.write_class(course, ROOT, [ASSIGNMENT], students=STUDENTS, progress=None)
     fresh = folder / "fresh"  # what each run starts from: no gradebook, nothing graded
     fresh.mkdir()

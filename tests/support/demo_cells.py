@@ -1,0 +1,96 @@
+"""A course without its demonstrations, for the tests that grade a class to check the grading itself.
+
+A course notebook's plain code cells (no nbgrader role) demonstrate: they print, draw figures and run the
+lesson's studies on the student's functions. Grading runs them too (nbgrader keeps their outputs for the
+feedback), and for 01 they are about half of the CPU time a submission costs. Tests about the grading
+machinery (the attack class, scale-out, the instructor's command) argue from the graded cells, the
+sandbox, the judge and nbgrader, not from the demonstrations, so their course can go without them:
+:func:`empty_demo_cells` empties each plain cell whose names no later code cell uses, and keeps every
+cell in its place (ids, order, metadata), so an attack that edits a demonstration still finds one.
+
+The graded outcome does not change (each kind of the sample class scores the same on 01 with and without
+them, and the attack suite checks its honest classmates' predicted scores); the course's own tests, the
+pipeline, the exchange, the hub and ``make demo`` grade the real notebooks.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import nbformat
+
+from course_tools.grading.nbgrader_apps import run_in_workers
+from course_tools.notebooks.cells import cell_role
+
+EMPTIED = "# A demonstration, emptied for a test of the grading itself (tests/support/demo_cells.py).\n"
+
+
+def bound_names(source: str) -> set[str] | None:
+    """Every name a cell binds at its top level (assignments, imports, definitions, loop and ``with`` targets),
+    or None when it does not parse (then it cannot be shown to be unused)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    names: set[str] = set()
+
+    def visit(node) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            return  # what its body binds is its own
+        if isinstance(node, ast.Lambda):
+            return
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            names.update(node.names)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return names
+
+
+def names_read(source: str) -> set[str]:
+    """Every identifier a cell mentions (names and attributes; all words when it does not parse)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set(source.replace(".", " ").split())
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} | {
+        node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+
+
+def empty_demo_cells(nb) -> int:
+    """Empty, in place, each plain code cell that binds no name a later code cell reads; returns how many."""
+    later_reads: set[str] = set()
+    emptied = 0
+    for cell in reversed(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        if cell_role(cell) == "plain":
+            bound = bound_names(cell.source)
+            if bound is not None and not (bound & later_reads):
+                cell.source = EMPTIED
+                cell.outputs, cell.execution_count = [], None
+                emptied += 1
+                continue
+        later_reads |= names_read(cell.source)
+    return emptied
+
+
+def without_demos(course: Path, assignments: list[str]) -> None:
+    """Empty the demonstrations of ``course``'s source notebooks and generate its release again from them."""
+    for assignment in assignments:
+        path = Path(course) / "source" / assignment / f"{assignment}.ipynb"
+        nb = nbformat.read(str(path), as_version=4)
+        if not empty_demo_cells(nb):
+            raise ValueError(f"{assignment} has no demonstration to empty")
+        nbformat.write(nb, str(path))
+    outcomes = run_in_workers([("generate_assignment", [a, "--force"]) for a in assignments], course)
+    for assignment, (ok, log) in zip(assignments, outcomes):
+        if not ok:
+            raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{log}")

@@ -49,6 +49,8 @@ LAB_SETTINGS = {
 def shot(page, name: str, **kwargs) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    # two animation frames: an image that has just loaded is painted before the picture is taken
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
     page.screenshot(path=str(path), **kwargs)
     return path
 
@@ -213,7 +215,15 @@ def test_a_widget_reacts_to_input(page):
     live = box.locator(".widget-output img, .jupyter-widgets-output-area img")
     assert live.count() == 0, "a live view before any input"
     shot(page, "03_widget_before")
-    toggles.get_by_role("button", name="B", exact=True).click()
+    choose_b = toggles.get_by_role("button", name="B", exact=True)
+    for attempt in range(3):  # on a loaded host a click can land before the view listens: click until B is chosen
+        choose_b.click()
+        try:
+            expect(choose_b).to_have_class(re.compile(r"\bmod-active\b"), timeout=10_000)
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
     expect(live.first).to_be_visible(timeout=60_000)
     first = live.first.get_attribute("src")
     page.wait_for_function("el => el.complete && el.naturalWidth > 100", arg=live.first.element_handle())

@@ -2,8 +2,7 @@
 
 ``python -m course_tools.autograde`` runs in a subprocess on a small course folder (assignment
 01_testing without its demonstrations, ``support.demo_cells``; a perfect and a blank student), so what is
-checked is what the instructor sees:
-the exit status and the printed lines.
+checked is what the instructor sees: the exit status and the printed lines.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 PostgreSQL gradebook started from Debian's server binaries on a private port.
 
 One small class (assignment 01_testing without its demonstrations, ``support.demo_cells``; six kinds of
-students) is graded serially into SQLite once;
-every other way of grading it must record the same grades, once each:
+students) is graded serially into SQLite once; every other way of grading it must record the same grades,
+once each:
 
 * on the Dask cluster into PostgreSQL (workers write concurrently, no file lock);
 * on the Dask cluster while one worker is killed mid-run (its work is redone elsewhere);

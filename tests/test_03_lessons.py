@@ -254,7 +254,7 @@ def test_run_all_offers_every_study_and_runs_none(monkeypatch):
     studies = study_cells(nb)
     assert len(studies) >= 6, f"the notebook's heavy studies should each sit behind a button: {studies}"
     with kernel_environment(MPLBACKEND="Agg"):
-        NotebookClient(nb, timeout=300, kernel_name="python3",
+        NotebookClient(nb, timeout=60, kernel_name="python3",  # a missed wake-up costs one timeout: test_prose_numbers
                        resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
     for index, measures in studies:
         outputs = _stream_text_joined(nb.cells[index].outputs)

@@ -369,8 +369,11 @@ def execute_with_expressions(assignment: str) -> tuple[object, dict]:
     # The numbers do not depend on drawing (Agg skips encoding every figure); the studies behind a button run, so
     # every number they print is checked too.
     started = time.monotonic()
+    # A reply the client's event loop was not woken for is only read when its wait times out: three full runs here
+    # spent 300 s (the old timeout) with the kernel idle and 5 s inside cells. 60 s is the price of one such miss;
+    # the longest cell, a study of 03, takes 6 s.
     with kernel_environment(MPLBACKEND="Agg", **{RUN_STUDIES: "1"}):
-        NotebookClient(nb, timeout=300, kernel_name="python3", record_timing=True,
+        NotebookClient(nb, timeout=60, kernel_name="python3", record_timing=True,
                        resources={"metadata": {"path": str(path.parent)}}).execute(stderr=subprocess.DEVNULL)
     if time.monotonic() - started > SLOW_RUN_SECONDS:
         warnings.warn(f"{assignment} took {time.monotonic() - started:.0f} s in its kernel: {where_the_time_went(nb)}")

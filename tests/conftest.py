@@ -134,18 +134,14 @@ def built_course(tmp_path_factory):
 
     built: dict[tuple[tuple[str, ...], bool], Path] = {}
 
-    def make(folder: Path, assignments: list[str], demos: bool) -> None:
-        sample_class.make_course(folder, ROOT, assignments, progress=None)
-        if not demos:
-            without_demos(folder, assignments)
-
     def build(dest: Path, assignments: list[str], cell_timeout: float | None = None,
               notebook_timeout: float | None = None, demos: bool = True) -> list[str]:
         key = tuple(assignments)
         if (key, demos) not in built:
             built[(key, demos)] = built_once_per_run(
                 tmp_path_factory, "course-" + "-".join(key) + ("" if demos else "-without-demos"),
-                lambda folder: make(folder, list(key), demos))
+                lambda folder: sample_class.make_course(folder, ROOT, list(key), progress=None,
+                                                        edit_source=None if demos else without_demos))
         dest = Path(dest)
         if dest.exists():
             shutil.rmtree(dest)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 
-from course_tools.grading.nbgrader_apps import run_in_workers
+from course_tools.demo.sample_class import names_used
 from course_tools.notebooks.cells import cell_role
 
 EMPTIED = "# A demonstration, emptied for a test of the grading itself (tests/support/demo_cells.py).\n"
@@ -54,16 +54,6 @@ def bound_names(source: str) -> set[str] | None:
     return names
 
 
-def names_read(source: str) -> set[str]:
-    """Every identifier a cell mentions (names and attributes; all words when it does not parse)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return set(source.replace(".", " ").split())
-    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} | {
-        node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
-
-
 def empty_demo_cells(nb) -> int:
     """Empty, in place, each plain code cell that binds no name a later code cell reads; returns how many."""
     later_reads: set[str] = set()
@@ -78,19 +68,14 @@ def empty_demo_cells(nb) -> int:
                 cell.outputs, cell.execution_count = [], None
                 emptied += 1
                 continue
-        later_reads |= names_read(cell.source)
+        later_reads |= names_used(cell.source)
     return emptied
 
 
-def without_demos(course: Path, assignments: list[str]) -> None:
-    """Empty the demonstrations of ``course``'s source notebooks and generate its release again from them."""
-    for assignment in assignments:
-        path = Path(course) / "source" / assignment / f"{assignment}.ipynb"
-        nb = nbformat.read(str(path), as_version=4)
-        if not empty_demo_cells(nb):
-            raise ValueError(f"{assignment} has no demonstration to empty")
-        nbformat.write(nb, str(path))
-    outcomes = run_in_workers([("generate_assignment", [a, "--force"]) for a in assignments], course)
-    for assignment, (ok, log) in zip(assignments, outcomes):
-        if not ok:
-            raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{log}")
+def without_demos(path: Path) -> None:
+    """Empty the demonstrations of the source notebook at ``path`` in place (``sample_class.make_course``'s
+    ``edit_source``, so the release is generated from it)."""
+    nb = nbformat.read(str(path), as_version=4)
+    if not empty_demo_cells(nb):
+        raise ValueError(f"{path.name} has no demonstration to empty")
+    nbformat.write(nb, str(path))

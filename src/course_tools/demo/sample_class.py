@@ -563,10 +563,11 @@ def expected_scores(root: Path, assignments: list[str] | None = None,
 # --------------------------------------------------------------------------- a course folder for the class
 
 def make_course(course_dir: Path, root: Path, assignments: list[str] | None = None,
-                progress=print, extra_config: str = "") -> list[str]:
+                progress=print, extra_config: str = "", edit_source=None) -> list[str]:
     """A fresh course folder: course.toml, nbgrader_config.py, source/ and the pages' pinned scripts copied,
     release/ and gradebook generated there. ``extra_config`` is appended to its nbgrader_config.py first
-    (e.g. the demo's own course id and exchange)."""
+    (e.g. the demo's own course id and exchange); ``edit_source(path)``, when given, changes each copied source
+    notebook before the release is generated from it."""
     from ..grading.nbgrader_apps import run_in_workers
     from ..publish.vendored_assets import committed_assets
 
@@ -586,6 +587,8 @@ def make_course(course_dir: Path, root: Path, assignments: list[str] | None = No
     for assignment in assignments:
         shutil.copytree(Path(root) / "source" / assignment, course_dir / "source" / assignment,
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        if edit_source is not None:
+            edit_source(course_dir / "source" / assignment / f"{assignment}.ipynb")
     say = progress or (lambda *_: None)
     say(f"generating {', '.join(assignments)} in {course_dir} (nbgrader generate_assignment) ...")
     outcomes = run_in_workers([("generate_assignment", [a, "--force"]) for a in assignments], course_dir)

@@ -6,7 +6,7 @@ import nbformat
 import pytest
 
 from course_tools.notebooks.cells import cell_role
-from support.demo_cells import EMPTIED, bound_names, empty_demo_cells
+from support.demo_cells import EMPTIED, bound_names, drop_unused_imports, empty_demo_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,3 +74,30 @@ def test_no_cell_with_an_nbgrader_role_is_ever_emptied(role):
     empty_demo_cells(nb)
     cells = [c for c in nb.cells if c.cell_type == "code" and cell_role(c) == role]
     assert cells and not any(c.source == EMPTIED for c in cells)
+
+
+def test_imports_nothing_reads_leave_plain_and_locked_cells_and_nothing_else():
+    nb = nbformat.v4.new_notebook(cells=[
+        _cell("import math\nimport numpy as np\nimport matplotlib.pyplot as plt\n"
+              "from os import (path,\n                sep)\nimport json, csv\nSEP = sep", role="locked"),
+        _cell("import ipywidgets as widgets\nhalf = np.ones(2) / 2", role="plain"),
+        _cell("import matplotlib.pyplot as plt\ndef area(r):\n    return math.pi * r * r", role="answer"),
+        _cell("import statistics\nassert area(1) > 3 and json", role="test"),
+    ])
+    removed = drop_unused_imports(nb)
+    assert removed == ["import ipywidgets as widgets", "import matplotlib.pyplot as plt"]
+    assert nb.cells[0].source == ("import math\nimport numpy as np\n"
+                                  "from os import (path,\n                sep)\nimport json, csv\nSEP = sep")
+    assert nb.cells[1].source == "half = np.ones(2) / 2"
+    assert nb.cells[2].source.startswith("import matplotlib.pyplot as plt")  # the student's: never edited
+    assert nb.cells[3].source.startswith("import statistics")                 # a test: never edited
+
+
+def test_01_without_demonstrations_never_loads_matplotlib_or_ipywidgets():
+    path = ROOT / "source" / "01_testing" / "01_testing.ipynb"
+    nb = nbformat.read(str(path), as_version=4)
+    empty_demo_cells(nb)
+    removed = drop_unused_imports(nb)
+    assert "import matplotlib.pyplot as plt" in removed and "import ipywidgets as widgets" in removed
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code" and cell_role(c) != "answer")
+    assert "matplotlib" not in code and "ipywidgets" not in code

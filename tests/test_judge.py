@@ -415,3 +415,22 @@ def test_the_tests_checkpoint_puts_back_what_a_mutant_patched_in_the_sandbox():
         restore(session.remote)
         assert [value(session, e) for e in ("kept", "math.pi", "numpy.mean([1, 3])", "abs(-2)")] == before
         assert "NameError" in str(session.exec_student("added"))
+
+
+# --------------------------------------------------------------------------- figures
+
+def test_matplotlib_loads_when_the_notebook_imports_it_and_its_figures_show_inline():
+    """A sandbox starts without Matplotlib (half a second of imports a notebook that never plots would pay);
+    the notebook's own import brings it, and a figure then shows under its cell as in a kernel."""
+    from course_tools.grading.judge import Remote
+
+    with Remote(sandboxed=True, cell_timeout=20.0) as remote:
+        outputs, failed = remote.exec_cell("import sys\nprint(sorted(m for m in ('matplotlib', 'ipywidgets') "
+                                           "if m in sys.modules))", 20.0)
+        assert not failed and outputs[0]["text"] == "[]\n", outputs
+        outputs, failed = remote.exec_cell("import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nprint('drawn')", 20.0)
+        assert not failed, outputs
+        assert [o["output_type"] for o in outputs] == ["stream", "display_data"], outputs
+        assert outputs[1]["data"]["image/png"].startswith("iVBOR"), "a PNG, base64-encoded"
+        outputs, failed = remote.exec_cell("figure, axes = plt.subplots()\nbars = axes.bar([0, 1], [2, 3])", 20.0)
+        assert not failed and [o["output_type"] for o in outputs] == ["display_data"], outputs

@@ -17,6 +17,7 @@ Objects created here reach the judge only as handles.
 from __future__ import annotations
 
 import io
+import os
 import signal
 import socket
 import sys
@@ -29,6 +30,7 @@ from course_sandbox import protocol, wire
 
 MAX_OUTPUT_CHARS = 50_000
 MAX_OUTPUTS_PER_CELL = 20
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 
 # twin id -> object, and id(object) -> twin id, for objects the judge sent
 _TWINS: dict[int, object] = {}
@@ -152,12 +154,11 @@ def _error(exc: BaseException) -> dict:
 def _shell():
     from IPython.core.interactiveshell import InteractiveShell
 
+    # Figures show inline, as in a kernel, yet Matplotlib (half a second of imports) loads only when the
+    # student's code imports it: matplotlib_inline, as the backend, then hooks itself into this shell.
+    os.environ["MPLBACKEND"] = INLINE_BACKEND
     shell = InteractiveShell.instance(user_module=_MAIN)
     sys.modules["__main__"] = _MAIN
-    try:
-        shell.enable_matplotlib("inline")
-    except Exception:  # no inline backend: figures are simply not shown
-        pass
     return shell
 
 

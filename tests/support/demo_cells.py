@@ -7,6 +7,9 @@ machinery (the attack class, scale-out, the instructor's command) argue from the
 sandbox, the judge and nbgrader, not from the demonstrations, so their course can go without them:
 :func:`empty_demo_cells` empties each plain cell whose names no later code cell uses, and keeps every
 cell in its place (ids, order, metadata), so an attack that edits a demonstration still finds one.
+:func:`drop_unused_imports` then removes the imports of plain and locked cells that nothing reads any more
+(01's setup cell imports Matplotlib and ipywidgets only for its demonstrations), so a sandbox grading
+this course never loads them: the runner loads Matplotlib only when the notebook imports it.
 
 The graded outcome does not change (each kind of the sample class scores the same on 01 with and without
 them, and the attack suite checks its honest classmates' predicted scores); the course's own tests, the
@@ -72,10 +75,46 @@ def empty_demo_cells(nb) -> int:
     return emptied
 
 
+def _unused_import_lines(source: str, reads: set[str]) -> set[int]:
+    """Line numbers (1-based) of the top-level import statements of ``source`` that bind only names in no
+    way read by ``reads`` or by the rest of the cell; an import that also binds a read name is kept whole."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    reads = reads | names_used(source)
+    lines: set[int] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and not any(
+                (alias.asname or alias.name).split(".")[0] in reads for alias in node.names):
+            lines.update(range(node.lineno, node.end_lineno + 1))
+    return lines
+
+
+def drop_unused_imports(nb) -> list[str]:
+    """Remove, in place, the imports of plain and locked cells that no code cell reads (with the
+    demonstrations gone, Matplotlib and ipywidgets often are: a sandbox then never loads them); returns
+    the removed lines. Answer and test cells are never edited."""
+    later_reads: set[str] = set()
+    removed: list[str] = []
+    for cell in reversed(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        if cell_role(cell) in ("plain", "locked"):
+            drop = _unused_import_lines(cell.source, later_reads)
+            if drop:
+                lines = cell.source.splitlines(keepends=True)
+                removed += [lines[n - 1].rstrip() for n in sorted(drop)]
+                cell.source = "".join(line for n, line in enumerate(lines, 1) if n not in drop)
+        later_reads |= names_used(cell.source)
+    return removed
+
+
 def without_demos(path: Path) -> None:
     """Empty the demonstrations of the source notebook at ``path`` in place (``sample_class.make_course``'s
     ``edit_source``, so the release is generated from it)."""
     nb = nbformat.read(str(path), as_version=4)
     if not empty_demo_cells(nb):
         raise ValueError(f"{path.name} has no demonstration to empty")
+    drop_unused_imports(nb)
     nbformat.write(nb, str(path))

@@ -17,6 +17,9 @@ is readable by the instructor only. The cycle, run ONCE (module fixture), for ``
 * nbx_cleo submits a partial notebook, it is collected, then resubmits the reference solution late:
   ``collect`` keeps the collected one, ``collect --update`` replaces it by the newer one.
 
+The course is 01 without its demonstrations (``support.demo_cells``): what travels and what is graded are the
+students' answers; the hub's test takes the real notebook through the same exchange.
+
 Needs root (useradd, switching accounts); skipped with the reason otherwise.
 """
 
@@ -218,7 +221,7 @@ def klass(built_course):
         t = time.perf_counter()
         k.python = exchange.student_env(base / "student-python", k.exchange, gradebook.course_id(ROOT))
         k.seconds["student environment"] = time.perf_counter() - t
-        built_course(k.course, [ASSIGNMENT])
+        built_course(k.course, [ASSIGNMENT], demos=False)
         os.chmod(k.course, 0o700)  # the instructor's folder: solutions, hidden tests, gradebook
         k.info = sample_class.read_source(ROOT, ASSIGNMENT)
         for user in STUDENTS:

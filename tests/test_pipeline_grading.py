@@ -1,7 +1,10 @@
 """The grading pipeline on the synthetic sample class, with the real sandbox, judge and nbgrader.
 
 The class is built and autograded ONCE (module fixture, 2 worker processes)
-in a temporary course folder, then every test reads that run:
+in a temporary course folder, then every test reads that run. A submission with the same cells as an
+earlier student's of the same assignment is not graded again (the looping and the crashing student hand
+in the perfect notebook wherever their trick is not, the student who stopped early the perfect first and
+the blank others); its prediction must equal its twin's, whose grade it would get:
 
 * each student's autograded score equals the score predicted from the
   notebooks' points metadata alone (``sample_class.expected_scores``);
@@ -47,9 +50,29 @@ def graded(tmp_path_factory, built_course):
     course = tmp_path_factory.mktemp("pipeline") / "course"
     built_course(course, ASSIGNMENTS, cell_timeout=CELL_TIMEOUT)
     sample_class.write_class(course, ROOT, ASSIGNMENTS, progress=None)
+    twins = drop_repeated_submissions(course)
     results = grade_class(course, ASSIGNMENTS, workers=2, progress=None)
-    return {"course": course, "results": results, "grades": read_grades(course),
+    return {"course": course, "results": results, "grades": read_grades(course), "twins": twins,
+            "pairs": [(a, s) for a in ASSIGNMENTS for s in STUDENTS if (a, s) not in twins],
             "expected": sample_class.expected_scores(ROOT, ASSIGNMENTS)}
+
+
+def drop_repeated_submissions(course: Path) -> dict[tuple[str, str], str]:
+    """Remove each submission whose cells (types and sources) equal an earlier student's of the same assignment,
+    in class order; (assignment, student) -> the student whose submission it repeats."""
+    twins = {}
+    for assignment in ASSIGNMENTS:
+        first_with = {}
+        for student in STUDENTS:
+            folder = course / "submitted" / student / assignment
+            nb = nbformat.read(str(folder / f"{assignment}.ipynb"), as_version=4)
+            cells = tuple((cell.cell_type, cell.source) for cell in nb.cells)
+            if cells in first_with:
+                twins[(assignment, student)] = first_with[cells]
+                shutil.rmtree(folder)
+            else:
+                first_with[cells] = student
+    return twins
 
 
 def auto_scores(record: dict) -> dict[str, float | None]:
@@ -66,9 +89,12 @@ def test_sample_class_scores_equal_the_prediction_from_metadata(graded, student)
     wrong = []
     for assignment in ASSIGNMENTS:
         expected = graded["expected"][(student, assignment)]
-        record = graded["grades"].get((assignment, student))
+        twin = graded["twins"].get((assignment, student), student)
+        if graded["expected"][(twin, assignment)] != expected:
+            wrong.append(f"{assignment}: predicted {expected:g}, but {twin}'s same submission {graded['expected'][(twin, assignment)]:g}")
+        record = graded["grades"].get((assignment, twin))
         if record is None:
-            wrong.append(f"{assignment}: no grades recorded")
+            wrong.append(f"{assignment}: no grades recorded for {twin}")
             continue
         scores = auto_scores(record)
         actual = sum(v or 0 for v in scores.values())
@@ -93,10 +119,23 @@ def test_expected_scores_tell_the_students_apart(graded):
     assert graded["expected"][("infinite_loop", loop_assignment)] < course[loop_assignment].auto_max_score
 
 
+def test_only_repeated_submissions_go_ungraded_and_every_trick_is_graded(graded):
+    course = sample_class.read_course(ROOT, ASSIGNMENTS)
+    graded_pairs = set(graded["pairs"])
+    assert (sample_class.loop_target(course)[0], "infinite_loop") in graded_pairs
+    assert (sample_class.crash_target(course)[0], "kernel_crash") in graded_pairs
+    for (assignment, student), twin in graded["twins"].items():
+        assert (assignment, twin) in graded_pairs and STUDENTS.index(twin) < STUDENTS.index(student)
+        assert not (graded["course"] / "submitted" / student / assignment).exists()
+    every_kind_once = {(a, s) for a in ASSIGNMENTS for s in ("perfect", "partial", "blank", "always_equal_cheat",
+                                                             "edited_tests", "deleted_tests", "honest_warnings")}
+    assert every_kind_once <= graded_pairs, sorted(every_kind_once - graded_pairs)
+
+
 def test_crashed_sandbox_is_graded_reported_and_the_class_goes_on(graded):
     """A submission whose code ends its own process is still graded (only the tests needing it score 0) and says why."""
     results = {(r.assignment, r.student): r for r in graded["results"]}
-    assert len(results) == len(STUDENTS) * len(ASSIGNMENTS), "some submissions were never attempted"
+    assert sorted(results) == sorted(graded["pairs"]), "some submissions were never attempted"
     not_graded = [key for key, r in results.items() if not r.ok]
     assert not_graded == [], f"not graded: {not_graded}"
     crash_assignment, _ = sample_class.crash_target(sample_class.read_course(ROOT, ASSIGNMENTS))
@@ -127,11 +166,11 @@ def test_infinite_loop_costs_only_the_cells_it_blocks(graded):
 def test_gradebook_has_one_row_per_submission_and_cell(graded):
     counts = gradebook_row_counts(graded["course"])
     course = sample_class.read_course(ROOT, ASSIGNMENTS)
-    cells = sum(len(info.tests) + len(info.written) for info in course.values())
+    pairs = graded["pairs"]
     assert counts["student"] == len(STUDENTS)
-    assert counts["submitted_assignment"] == len(STUDENTS) * len(ASSIGNMENTS)
-    assert counts["submitted_notebook"] == len(STUDENTS) * len(ASSIGNMENTS)
-    assert counts["grade"] == len(STUDENTS) * cells
+    assert counts["submitted_assignment"] == len(pairs)
+    assert counts["submitted_notebook"] == len(pairs)
+    assert counts["grade"] == sum(len(course[a].tests) + len(course[a].written) for a, _ in pairs)
     assert counts["duplicate_grades"] == counts["duplicate_submissions"] == 0
 
 
@@ -139,11 +178,13 @@ def test_serial_grading_records_the_same_grades(graded, tmp_path, built_course):
     """One worker, one submission after another, on a copy of the same submissions: one assignment (the one
     with the crash), and one student per kind of outcome (full marks, some cells lost, a cheat scoring 0, a
     crash and a fresh sandbox, tests rebuilt from the release, warnings on stderr), each graded after a
-    different kind, so a worker's state carried from one submission to the next would show."""
+    different kind, so a worker's state carried from one submission to the next would show. This course is
+    the assignment without its demonstrations (``support.demo_cells``), as the tests of the grading machinery
+    grade it: the same grades also show that emptying them changes no grade."""
     assignment, _ = sample_class.crash_target(sample_class.read_course(ROOT, ASSIGNMENTS))
     students = ["perfect", "partial", "always_equal_cheat", "kernel_crash", "deleted_tests", "honest_warnings"]
     course = tmp_path / "serial"
-    built_course(course, [assignment])  # a fresh gradebook
+    built_course(course, [assignment], demos=False)  # a fresh gradebook
     shutil.copytree(graded["course"] / "submitted", course / "submitted")
     results = grade_class(course, [assignment], students=students, workers=1, progress=None)
     assert [r.student for r in results if not r.ok] == []
@@ -245,7 +286,7 @@ def test_formgrader_sees_names_timestamps_and_exactly_the_written_answers_left_t
             persona = sample_class.PERSONAS[student]
             assert (record.first_name, record.last_name) == (persona.first_name, persona.last_name)
         for index, assignment in enumerate(ASSIGNMENTS):
-            for student in STUDENTS:
+            for student in (s for a, s in graded["pairs"] if a == assignment):
                 submission = gb.find_submission(assignment, student)
                 assert submission.timestamp == sample_class.submission_time(student, index), (student, assignment)
                 for notebook in submission.notebooks:

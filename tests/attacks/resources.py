@@ -9,7 +9,7 @@ from . import answer, answer_cells, notebook
 
 @answer(9)
 def allocate_8_gb(ctx):
-    """Allocate 8 GB (bytearray and NumPy, touched), in the cell and in the function."""
+    """Allocate 8 GB (bytearray and NumPy, touched), in the cell and in the function (at its first call)."""
     return r'''
     import numpy as _np
     def _hog():
@@ -27,8 +27,11 @@ def allocate_8_gb(ctx):
             print("hoarded", len(hoard) * 256, "MB before MemoryError")
         hoard.clear()
     _hog()
+    _hogged_in_a_call = []
     def normalize_context(context, vocab, max_len=None):
-        _hog()
+        if not _hogged_in_a_call:  # once: the cap is the same at every call, and each try zeroes up to 3 GB
+            _hogged_in_a_call.append(True)
+            _hog()
         raise NotImplementedError()
     '''
 

@@ -15,7 +15,7 @@ import time
 import nbformat
 import pytest
 
-from course_tools.grading.judge import MAX_RESTARTS, OUTPUT_HIDDEN_NOTE, Judge, answer_names
+from course_tools.grading.judge import MAX_RESTARTS, OUTPUT_HIDDEN_NOTE, Judge, Remote, answer_names
 from course_tools.grading.sandbox import sandbox_status
 from course_tools.notebooks.cells import cell_grade_id
 
@@ -422,8 +422,6 @@ def test_the_tests_checkpoint_puts_back_what_a_mutant_patched_in_the_sandbox():
 def test_matplotlib_loads_when_the_notebook_imports_it_and_its_figures_show_inline():
     """A sandbox starts without Matplotlib (half a second of imports a notebook that never plots would pay);
     the notebook's own import brings it, and a figure then shows under its cell as in a kernel."""
-    from course_tools.grading.judge import Remote
-
     with Remote(sandboxed=True, cell_timeout=20.0) as remote:
         outputs, failed = remote.exec_cell("import sys\nprint(sorted(m for m in ('matplotlib', 'ipywidgets') "
                                            "if m in sys.modules))", 20.0)

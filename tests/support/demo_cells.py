@@ -3,8 +3,9 @@
 A course notebook's plain code cells (no nbgrader role) demonstrate: they print, draw figures and run the
 lesson's studies on the student's functions. Grading runs them too (nbgrader keeps their outputs for the
 feedback), and for 01 they are about half of the CPU time a submission costs. Tests about the grading
-machinery (the attack class, scale-out, the instructor's command) argue from the graded cells, the
-sandbox, the judge and nbgrader, not from the demonstrations, so their course can go without them:
+machinery (the attack class, scale-out, the instructor's command, the exchange, the pipeline's serial
+regrade) argue from the graded cells, the sandbox, the judge and nbgrader, not from the demonstrations, so
+their course can go without them:
 :func:`empty_demo_cells` empties each plain cell whose names no later code cell uses, and keeps every
 cell in its place (ids, order, metadata), so an attack that edits a demonstration still finds one.
 :func:`drop_unused_imports` then removes the imports of plain and locked cells that nothing reads any more
@@ -12,8 +13,8 @@ cell in its place (ids, order, metadata), so an attack that edits a demonstratio
 this course never loads them: the runner loads Matplotlib only when the notebook imports it.
 
 The graded outcome does not change (each kind of the sample class scores the same on 01 with and without
-them, and the attack suite checks its honest classmates' predicted scores); the course's own tests, the
-pipeline, the exchange, the hub and ``make demo`` grade the real notebooks.
+them, and the pipeline's serial regrade of 03 records the real course's grades); the course's own tests,
+the pipeline, the hub and ``make demo`` grade the real notebooks.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ from course_tools.demo.sample_class import names_used
 from course_tools.notebooks.cells import cell_role
 
 EMPTIED = "# A demonstration, emptied for a test of the grading itself (tests/support/demo_cells.py).\n"
+
+
+def imported_names(node: ast.Import | ast.ImportFrom) -> list[str]:
+    """The names an import statement binds (``import os.path`` binds ``os``)."""
+    return [(alias.asname or alias.name).split(".")[0] for alias in node.names]
 
 
 def bound_names(source: str) -> set[str] | None:
@@ -47,7 +53,7 @@ def bound_names(source: str) -> set[str] | None:
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             names.add(node.id)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+            names.update(imported_names(node))
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             names.update(node.names)
         for child in ast.iter_child_nodes(node):
@@ -85,8 +91,7 @@ def _unused_import_lines(source: str, reads: set[str]) -> set[int]:
     reads = reads | names_used(source)
     lines: set[int] = set()
     for node in tree.body:
-        if isinstance(node, (ast.Import, ast.ImportFrom)) and not any(
-                (alias.asname or alias.name).split(".")[0] in reads for alias in node.names):
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and not reads.intersection(imported_names(node)):
             lines.update(range(node.lineno, node.end_lineno + 1))
     return lines
 
